@@ -1,0 +1,1 @@
+"""Analyses over the core language: what depends on what is differentiated."""

@@ -1,0 +1,110 @@
+"""Run the pipeline for one function and one set of options; return source and function."""
+import dataclasses
+import inspect
+
+import numpy as np
+
+from . import runtime
+from .emit import compile_function, to_source
+from .errors import TangentLiteError, UnsupportedSyntaxError
+from .frontend.normalize import normalize
+from .frontend.parse import parse_function
+from .naming import Namer
+from .rules import registry_version
+from .transforms.reverse import ReverseTransform
+
+# What generated code may name without the user's module providing it.
+BUILTIN_BINDINGS = {"np": np}
+BUILTIN_BINDINGS.update({n: getattr(runtime, n) for n in runtime.__all__})
+
+
+class Bindings:
+    """Free names of generated code (numpy, runtime helpers) and the objects they denote.
+
+    A name keeps its natural spelling (`np`, `unbroadcast`) unless the user's function uses that
+    name for something else; then it gets a fresh one, so nothing the user wrote is shadowed.
+    """
+
+    def __init__(self, namer, parsed):
+        self.namer = namer
+        self.parsed = parsed
+        self.objects = {}     # generated name -> object
+        self._spelled = {}    # (free name, id(object)) -> generated name
+
+    def name(self, free, obj=None):
+        if obj is None:
+            obj = BUILTIN_BINDINGS[free]
+        key = (free, id(obj))
+        spelled = self._spelled.get(key)
+        if spelled is None:
+            mine = self.parsed.resolve_name(free)
+            if free not in self.namer.taken or mine is obj:
+                spelled = free
+                self.namer.reserve(free)
+            else:
+                spelled = self.namer.fresh(free)
+            if spelled in self.objects and self.objects[spelled] is not obj:
+                spelled = self.namer.fresh(free)
+            self._spelled[key] = spelled
+            self.objects[spelled] = obj
+        return spelled
+
+
+@dataclasses.dataclass
+class Compiled:
+    """A compiled derivative and what it was made from."""
+
+    func: object
+    wrt: tuple
+    source: str
+    df: object
+    code: object
+    registry_version: int
+    globals_used: dict
+
+
+def wrt_names(func, wrt):
+    """Parameter names for `wrt` (an index, a name, or a tuple of them)."""
+    params = [p for p in inspect.signature(func).parameters.values()]
+    names = [p.name for p in params if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
+    items = wrt if isinstance(wrt, (tuple, list)) else (wrt,)
+    out = []
+    for item in items:
+        if isinstance(item, bool) or not isinstance(item, (int, str)):
+            raise TangentLiteError(f"wrt={wrt!r}: give an argument index or name, or a tuple "
+                                   "of them")
+        if isinstance(item, int):
+            if not -len(names) <= item < len(names):
+                raise TangentLiteError(
+                    f"wrt={item} is out of range: {func.__name__} has {len(names)} "
+                    f"argument(s) {tuple(names)}")
+            item = names[item]
+        elif item not in names:
+            raise TangentLiteError(f"wrt={item!r}: {func.__name__} has no argument of that "
+                                   f"name; its arguments are {tuple(names)}")
+        if item in out:
+            raise TangentLiteError(f"wrt names the argument {item!r} twice")
+        out.append(item)
+    return tuple(out)
+
+
+def compile_reverse(func, wrt):
+    """Differentiate `func` in reverse mode with respect to the parameters named `wrt`."""
+    parsed = parse_function(func)
+    namer = Namer()
+    fn = normalize(parsed, namer)
+    for p in wrt:
+        if p not in fn.params:
+            raise UnsupportedSyntaxError(f"cannot differentiate with respect to {p!r}",
+                                         filename=parsed.filename, lineno=fn.lineno)
+    bindings = Bindings(namer, parsed)
+    deriv = ReverseTransform(fn, parsed, wrt, namer, bindings).run()
+    source = to_source(deriv, fn.defaults_source)
+    real = parsed.func
+    df = compile_function(source, deriv.name, real.__globals__, bindings.objects,
+                          parsed.closure, real.__defaults__, real.__kwdefaults__,
+                          label=f"{deriv.name} from {parsed.filename}:{fn.lineno}")
+    df.__doc__ = deriv.docstring
+    df.__tangent_lite_source__ = source
+    return Compiled(func=func, wrt=wrt, source=source, df=df, code=real.__code__,
+                    registry_version=registry_version(), globals_used=parsed.globals_used)

@@ -1,0 +1,78 @@
+"""Write derivative code as Python source, compile it, and make it debuggable.
+
+The source is the product: it is what `show` prints, what pdb steps through, and what codegen
+saves. So we write it ourselves, statement by statement, keeping comments that point back at
+the original lines, and compile exactly that text: the code object's line numbers are the
+printed source's line numbers.
+"""
+import ast
+import itertools
+import linecache
+import types
+
+import gast
+
+from .transforms.reverse import Comment
+
+INDENT = "    "
+_counter = itertools.count(1)
+_TYPE_PARAMS = {"type_params": []} if "type_params" in ast.FunctionDef._fields else {}
+
+
+def to_source(deriv, defaults_source):
+    """The text of the derivative function."""
+    params = []
+    for p in deriv.params:
+        default = defaults_source.get(p)
+        params.append(f"{p}={default}" if default is not None else p)
+    lines = [f"def {deriv.name}({', '.join(params)}):"]
+    doc = deriv.docstring.replace("\\", "\\\\").replace('"""', '\\"\\"\\"')
+    doc_lines = doc.split("\n")
+    lines.append(f'{INDENT}"""{doc_lines[0]}')
+    lines.extend((INDENT + d) if d else "" for d in doc_lines[1:])
+    lines.append(f'{INDENT}"""')
+    _write_body(deriv.body, 1, lines)
+    return "\n".join(lines) + "\n"
+
+
+def _write_body(body, depth, lines):
+    pad = INDENT * depth
+    for item in body:
+        if isinstance(item, Comment):
+            lines.append(f"{pad}# {item.text}" if item.text else "")
+        else:
+            text = ast.unparse(ast.fix_missing_locations(gast.gast_to_ast(item)))
+            lines.extend(pad + t for t in text.split("\n"))
+
+
+def compile_function(source, name, globals_, bindings, cells, defaults, kwdefaults, label):
+    """Compile `source` (one `def name(...)`) into a function.
+
+    The function looks globals up live in `globals_` (the differentiated function's module, so a
+    rebound global is seen as f sees it) and finds `bindings` (numpy, runtime helpers) and the
+    original function's closure `cells` as free variables, without touching the user's module.
+    """
+    filename = f"<tangent_lite {label} #{next(_counter)}>"
+    tree = ast.parse(source, filename)
+    fdef = tree.body[0]
+    free = sorted(set(bindings) | set(cells))
+    outer = ast.FunctionDef(
+        name="__tangent_lite_make",
+        args=ast.arguments(posonlyargs=[], args=[ast.arg(arg=n) for n in free], vararg=None,
+                           kwonlyargs=[], kw_defaults=[], kwarg=None, defaults=[]),
+        body=[fdef, ast.Return(value=ast.Name(id=fdef.name, ctx=ast.Load()))],
+        decorator_list=[], returns=None, **_TYPE_PARAMS)
+    ast.copy_location(outer, fdef)
+    module = ast.Module(body=[outer], type_ignores=[])
+    ast.fix_missing_locations(module)
+    code = compile(module, filename, "exec")
+    outer_code = next(c for c in code.co_consts if isinstance(c, types.CodeType))
+    inner_code = next(c for c in outer_code.co_consts if isinstance(c, types.CodeType)
+                      and c.co_name == name)
+    closure = tuple(cells[n] if n in cells else types.CellType(bindings[n])
+                    for n in inner_code.co_freevars)
+    func = types.FunctionType(inner_code, globals_, name, defaults, closure)
+    func.__kwdefaults__ = dict(kwdefaults) if kwdefaults else None
+    lines = source.splitlines(True)
+    linecache.cache[filename] = (len(source), None, lines, filename)
+    return func

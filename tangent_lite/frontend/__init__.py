@@ -1,0 +1,1 @@
+"""Frontend: from a live Python function to a small, normalized core language."""

@@ -1,0 +1,169 @@
+"""Get a function's source, parse it with gast, and resolve the names it uses.
+
+Source-to-source AD starts from text, so everything here is about finding the right text
+(decorators, lambdas, nested definitions, file line numbers) and knowing what each free name in
+it denotes at the moment we differentiate.
+"""
+import builtins
+import dataclasses
+import inspect
+import linecache
+import textwrap
+
+import gast
+
+from ..errors import SourceUnavailableError, UnsupportedSyntaxError
+
+_UNRESOLVED = object()
+
+
+@dataclasses.dataclass
+class ParsedFunction:
+    """A function's definition as gast, with what is needed to report and resolve names."""
+
+    func: object
+    node: gast.FunctionDef
+    filename: str
+    firstlineno: int
+    globals: dict
+    closure: dict
+    globals_used: dict = dataclasses.field(default_factory=dict)
+
+    @property
+    def name(self):
+        return self.func.__name__
+
+    def line(self, lineno):
+        """The text of line `lineno` of the original file."""
+        return linecache.getline(self.filename, lineno).rstrip("\n") if lineno else ""
+
+    def error(self, cls, node, message, hint=None):
+        """An error of class `cls` pointing at `node` in the original file."""
+        lineno = getattr(node, "lineno", None)
+        return cls(message, filename=self.filename, lineno=lineno,
+                   col=getattr(node, "col_offset", None), source_line=self.line(lineno),
+                   hint=hint)
+
+    def resolve(self, node):
+        """The object a Name or attribute chain (`np.linalg.norm`) denotes, or _UNRESOLVED.
+
+        Local variables are data, not functions we can look up, so they never resolve.
+        """
+        if isinstance(node, gast.Name):
+            if node.id in self.local_names:
+                return _UNRESOLVED
+            if node.id in self.closure:
+                try:
+                    return self.closure[node.id].cell_contents
+                except ValueError:
+                    return _UNRESOLVED
+            if node.id in self.globals:
+                value = self.globals[node.id]
+                self.globals_used[node.id] = value
+                return value
+            return getattr(builtins, node.id, _UNRESOLVED)
+        if isinstance(node, gast.Attribute):
+            base = self.resolve(node.value)
+            if base is _UNRESOLVED:
+                return _UNRESOLVED
+            return getattr(base, node.attr, _UNRESOLVED)
+        return _UNRESOLVED
+
+    def resolve_name(self, name):
+        """What the bare name `name` denotes inside the function, or _UNRESOLVED."""
+        return self.resolve(gast.Name(id=name, ctx=gast.Load(), annotation=None,
+                                      type_comment=None))
+
+    @property
+    def local_names(self):
+        names = getattr(self, "_local_names", None)
+        if names is None:
+            names = {a.id for a in _all_args(self.node.args)}
+            for n in gast.walk(self.node):
+                if isinstance(n, gast.Name) and isinstance(n.ctx, (gast.Store, gast.Del)):
+                    names.add(n.id)
+            self._local_names = names
+        return names
+
+
+def _all_args(args):
+    out = list(args.posonlyargs) + list(args.args) + list(args.kwonlyargs)
+    if args.vararg:
+        out.append(args.vararg)
+    if args.kwarg:
+        out.append(args.kwarg)
+    return out
+
+
+def parse_function(func):
+    """Parse `func` into a ParsedFunction whose node line numbers are the file's own."""
+    func = inspect.unwrap(func)
+    if not inspect.isfunction(func):
+        kind = type(func).__name__
+        raise SourceUnavailableError(
+            f"cannot read the Python source of {func!r} ({kind}): only functions written in "
+            "Python can be differentiated from source",
+            hint="register a derivative rule for it with @tangent_lite.adjoint, or wrap the "
+                 "call in a Python function")
+    code = func.__code__
+    filename = code.co_filename
+    try:
+        lines, firstlineno = inspect.getsourcelines(func)
+    except (OSError, TypeError) as exc:
+        raise SourceUnavailableError(
+            f"cannot read the source of {func.__qualname__} (defined in {filename}): {exc}",
+            filename=filename, lineno=code.co_firstlineno,
+            hint="define the function in a .py file (functions typed at the interactive prompt "
+                 "or built with exec have no source tangent_lite can read)") from None
+    text = textwrap.dedent("".join(lines))
+    try:
+        module = gast.parse(text)
+    except SyntaxError:
+        # A lambda inside a larger expression: inspect gives the enclosing lines, which may
+        # not parse alone. Wrap them so they do.
+        try:
+            module = gast.parse("(\n" + text + "\n)")
+            firstlineno -= 1
+        except SyntaxError:
+            raise SourceUnavailableError(
+                f"cannot parse the source of {func.__qualname__}", filename=filename,
+                lineno=firstlineno, hint="define it with `def` at the top of a module") from None
+    for node in gast.walk(module):
+        if hasattr(node, "lineno") and node.lineno is not None:
+            node.lineno += firstlineno - 1
+            if getattr(node, "end_lineno", None) is not None:
+                node.end_lineno += firstlineno - 1
+    node = _find_definition(module, func, filename, code.co_firstlineno)
+    closure = dict(zip(code.co_freevars, func.__closure__ or ()))
+    return ParsedFunction(func=func, node=node, filename=filename, firstlineno=node.lineno,
+                          globals=func.__globals__, closure=closure)
+
+
+def _find_definition(module, func, filename, firstlineno):
+    name = func.__name__
+    if name == "<lambda>":
+        lambdas = [n for n in gast.walk(module) if isinstance(n, gast.Lambda)
+                   and n.lineno == firstlineno]
+        if len(lambdas) != 1:
+            raise UnsupportedSyntaxError(
+                f"cannot tell which of the {len(lambdas)} lambdas on this line to differentiate",
+                filename=filename, lineno=firstlineno, source_line=linecache.getline(
+                    filename, firstlineno),
+                hint="define the function with `def`, or put each lambda on its own line")
+        lam = lambdas[0]
+        ret = gast.Return(value=lam.body)
+        gast.copy_location(ret, lam.body)
+        node = gast.FunctionDef(name="lambda", args=lam.args, body=[ret], decorator_list=[],
+                                returns=None, type_comment=None, type_params=[])
+        return gast.copy_location(node, lam)
+    for node in gast.walk(module):
+        if isinstance(node, (gast.FunctionDef, gast.AsyncFunctionDef)) and node.name == name:
+            if isinstance(node, gast.AsyncFunctionDef):
+                raise UnsupportedSyntaxError(
+                    f"cannot differentiate the coroutine `async def {name}`",
+                    filename=filename, lineno=node.lineno,
+                    source_line=linecache.getline(filename, node.lineno),
+                    hint="differentiate a plain `def` function")
+            return node
+    raise SourceUnavailableError(f"cannot find the definition of {name} in its source",
+                                 filename=filename, lineno=firstlineno)

@@ -1,0 +1,45 @@
+"""Names a person would choose for what the compiler introduces, without clashing.
+
+The generated code is read by people, so temporaries are named after what they hold (`t_sin`),
+adjoints after their primal (`dW1` for `W1`), and a clash is settled with a numeric suffix rather
+than an unreadable mangled name.
+"""
+import re
+
+
+class Namer:
+    """Hands out fresh names that clash with nothing reserved or handed out before."""
+
+    def __init__(self, reserved=()):
+        self.taken = set(reserved)
+        self._adjoints = {}
+
+    def reserve(self, name):
+        self.taken.add(name)
+
+    def fresh(self, base):
+        base = re.sub(r"\W", "_", base) or "t"
+        if base not in self.taken:
+            self.taken.add(base)
+            return base
+        i = 2
+        while f"{base}{i}" in self.taken:
+            i += 1
+        name = f"{base}{i}"
+        self.taken.add(name)
+        return name
+
+    def temp(self, hint):
+        """A temporary holding the result of operation `hint` (e.g. 'sin' -> 't_sin')."""
+        return self.fresh(f"t_{hint}")
+
+    def adjoint(self, primal):
+        """The one name of the adjoint of the variable `primal`: 'd' + primal where free."""
+        name = self._adjoints.get(primal)
+        if name is None:
+            base = f"d{primal}"
+            if base in self.taken:
+                base = f"d_{primal}"
+            name = self.fresh(base)
+            self._adjoints[primal] = name
+        return name

@@ -1,0 +1,105 @@
+"""One registry of primitives, each with its derivative templates (JAX's design).
+
+A primitive is any callable the compiler does not look inside: NumPy functions, ufuncs, the
+operators behind `+`, `@`, `x[i]`. Everything else is differentiated from its source and so
+composes out of these.
+"""
+import threading
+
+from ..template import Template
+
+_table = {}
+_lock = threading.Lock()
+_version = [0]
+
+
+class Primitive:
+    """What the compiler knows about one callable."""
+
+    __slots__ = ("func", "name", "adjoint", "tangent", "nondiff")
+
+    def __init__(self, func, name):
+        self.func = func
+        self.name = name
+        self.adjoint = None
+        self.tangent = None
+        self.nondiff = False
+
+    def __repr__(self):
+        kind = "non-differentiable" if self.nondiff else "differentiable"
+        return f"<primitive {self.name} ({kind})>"
+
+
+def display_name(func):
+    """`np.tanh`, `np.linalg.norm`, `operator.add`: how the table and messages name `func`."""
+    module = getattr(func, "__module__", None) or "numpy"
+    name = getattr(func, "__qualname__", None) or getattr(func, "__name__", repr(func))
+    if module.startswith("numpy"):
+        sub = module.split(".")[1:]
+        sub = [s for s in sub if not s.startswith("_") and s not in ("core", "fromnumeric",
+                                                                       "multiarray", "numeric")]
+        return ".".join(["np"] + sub + [name])
+    if module == "builtins":
+        return name
+    return f"{module}.{name}"
+
+
+def _entry(func):
+    prim = _table.get(func)
+    if prim is None:
+        prim = _table[func] = Primitive(func, display_name(func))
+    return prim
+
+
+def _bump():
+    _version[0] += 1
+
+
+def adjoint(*funcs):
+    """Register the decorated template as the reverse-mode rule of each of `funcs`.
+
+    The template's parameters are the result followed by the function's own parameters; its
+    body assigns `d[arg] = ...` in terms of `d[result]`.
+    """
+    def register(template_func):
+        template = Template(template_func)
+        with _lock:
+            for func in funcs:
+                prim = _entry(func)
+                prim.adjoint = template
+                prim.nondiff = False
+            _bump()
+        return template_func
+    return register
+
+
+def nondifferentiable(*funcs, constant_inputs=False):
+    """Mark `funcs` as having no gradient: their results are constants to the compiler.
+
+    With constant_inputs=True the result does depend on its arguments' values, so the compiler
+    refuses a call whose arguments depend on what is differentiated instead of dropping it.
+    """
+    with _lock:
+        for func in funcs:
+            prim = _entry(func)
+            prim.nondiff = "constant-inputs" if constant_inputs else "zero"
+            prim.adjoint = None
+        _bump()
+
+
+def lookup(func):
+    """The Primitive registered for `func`, or None."""
+    try:
+        return _table.get(func)
+    except TypeError:  # unhashable objects (arrays, lists) are never primitives
+        return None
+
+
+def registry_version():
+    """A number that changes whenever a rule is (re)registered, for cache invalidation."""
+    return _version[0]
+
+
+def all_primitives():
+    """Every registered primitive, for documentation and the rule-table test."""
+    return list(_table.values())

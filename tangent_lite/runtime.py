@@ -1,0 +1,237 @@
+"""What generated gradient code calls at run time.
+
+Kept small and dependent on NumPy alone, so that an ahead-of-time generated module can carry a
+copy of this file and import nothing else. Each helper has a fast path for the common case
+(same shapes, 2-D matrices) because these calls sit inside the user's hot loops.
+"""
+import numpy as np
+
+__all__ = [
+    "Stack", "unbroadcast", "unreduce", "unindex", "matmul_lhs", "matmul_rhs", "dot_lhs",
+    "dot_rhs", "extremum_mask", "unconcatenate", "unstack", "norm_adjoint", "grad_like",
+    "grads_like", "safe_log", "prod_adjoint", "untranspose", "clip_mask",
+]
+
+
+class Stack(list):
+    """The tape of the forward sweep: branch decisions, trip counts and overwritten values.
+
+    A list whose push is list.append, so a push or pop costs one C call.
+    """
+
+    __slots__ = ()
+    push = list.append
+
+
+def unbroadcast(g, x):
+    """Sum the gradient `g` down to the shape of the operand `x` it flows back into."""
+    shape = np.shape(x)
+    gshape = np.shape(g)
+    if gshape == shape:
+        return g
+    lead = len(gshape) - len(shape)
+    axes = tuple(range(lead)) + tuple(
+        lead + i for i, n in enumerate(shape) if n == 1 and gshape[lead + i] != 1)
+    g = np.sum(g, axis=axes, keepdims=False) if axes else g
+    return np.reshape(g, shape)
+
+
+def unreduce(g, x, axis=None, keepdims=False):
+    """Spread the gradient of a reduction over `axis` back over the shape of `x`."""
+    shape = np.shape(x)
+    if axis is not None and not keepdims:
+        axes = axis if isinstance(axis, tuple) else (axis,)
+        g = np.expand_dims(g, tuple(a % len(shape) for a in axes))
+    return np.broadcast_to(g, shape)
+
+
+def unindex(g, x, index):
+    """The gradient of `x[index]`: zeros shaped like `x` with `g` added at `index`."""
+    out = np.zeros(np.shape(x), dtype=np.result_type(x, g) if _is_float(x) else np.asarray(g).dtype)
+    np.add.at(out, index, g)
+    return out
+
+
+def _is_float(x):
+    return np.issubdtype(np.asarray(x).dtype, np.inexact)
+
+
+def matmul_lhs(g, a, b):
+    """The gradient of `a @ b` with respect to `a`, for any ranks NumPy's matmul accepts."""
+    if np.ndim(a) == 2 and np.ndim(b) == 2:
+        return g @ np.swapaxes(b, -1, -2)
+    a_nd, b_nd = np.ndim(a), np.ndim(b)
+    if b_nd == 1:
+        ga = np.multiply.outer(g, b) if a_nd > 1 else g * b
+    elif a_nd == 1:
+        ga = np.swapaxes(b @ g[..., None], -1, -2)[..., 0, :] if np.ndim(g) > 1 else b @ g
+    else:
+        ga = g @ np.swapaxes(b, -1, -2)
+    return unbroadcast(ga, a)
+
+
+def matmul_rhs(g, a, b):
+    """The gradient of `a @ b` with respect to `b`."""
+    if np.ndim(a) == 2 and np.ndim(b) == 2:
+        return np.swapaxes(a, -1, -2) @ g
+    a_nd, b_nd = np.ndim(a), np.ndim(b)
+    if a_nd == 1:
+        gb = np.multiply.outer(a, g) if b_nd > 1 else g * a
+        if b_nd > 2:
+            gb = np.moveaxis(gb, 0, -2)
+    elif b_nd == 1:
+        gb = np.swapaxes(a, -1, -2) @ g[..., None]
+        gb = gb[..., 0]
+    else:
+        gb = np.swapaxes(a, -1, -2) @ g
+    return unbroadcast(gb, b)
+
+
+def dot_lhs(g, a, b):
+    """The gradient of `np.dot(a, b)` with respect to `a`."""
+    a_nd, b_nd = np.ndim(a), np.ndim(b)
+    if a_nd == 0 or b_nd == 0:
+        return unbroadcast(g * b, a)
+    if b_nd == 1:
+        return np.multiply.outer(g, b)
+    # dot contracts the last axis of a with the second-to-last axis of b.
+    g_b = np.tensordot(g, b, axes=(tuple(range(a_nd - 1, np.ndim(g))),
+                                   tuple(i for i in range(b_nd) if i != b_nd - 2)))
+    return np.reshape(g_b, np.shape(a))
+
+
+def dot_rhs(g, a, b):
+    """The gradient of `np.dot(a, b)` with respect to `b`."""
+    a_nd, b_nd = np.ndim(a), np.ndim(b)
+    if a_nd == 0 or b_nd == 0:
+        return unbroadcast(g * a, b)
+    if a_nd == 1 and b_nd <= 2:
+        return np.multiply.outer(a, g)
+    if b_nd == 1:
+        return np.tensordot(a, g, axes=(tuple(range(a_nd - 1)), tuple(range(a_nd - 1))))
+    g_a = np.tensordot(a, g, axes=(tuple(range(a_nd - 1)), tuple(range(a_nd - 1))))
+    return np.moveaxis(g_a, 0, -2)
+
+
+def safe_log(a):
+    """log(a) where a > 0 and 0 elsewhere: d(a**b)/db is 0 at a == 0, and NaN is left to y."""
+    a = np.asarray(a)
+    positive = a > 0
+    return np.where(positive, np.log(np.where(positive, a, 1)), 0.0)
+
+
+def prod_adjoint(g, y, a, axis=None, keepdims=False):
+    """The gradient of `np.prod(a, axis)`: the product of the *other* elements, exact at zeros."""
+    a = np.asarray(a)
+    if axis is None:
+        flat = a.reshape(-1)
+        others = _exclusive_cumprod(flat) * _exclusive_cumprod(flat[::-1])[::-1]
+        return np.reshape(others, a.shape) * np.reshape(g, ())
+    moved = np.moveaxis(a, axis, -1)
+    others = _exclusive_cumprod(moved) * np.flip(_exclusive_cumprod(np.flip(moved, -1)), -1)
+    return np.moveaxis(others, -1, axis) * unreduce(g, a, axis, keepdims)
+
+
+def _exclusive_cumprod(v):
+    out = np.ones_like(v)
+    out[..., 1:] = np.cumprod(v[..., :-1], axis=-1)
+    return out
+
+
+def untranspose(g, axes=None):
+    """Undo `np.transpose(x, axes)` on the gradient."""
+    return np.transpose(g) if axes is None else np.transpose(g, np.argsort(axes))
+
+
+def clip_mask(a, a_min, a_max):
+    """1 where `np.clip(a, a_min, a_max)` passes `a` through, 0 where it clips."""
+    inside = np.ones(np.shape(a), dtype=bool)
+    if a_min is not None:
+        inside &= a >= a_min
+    if a_max is not None:
+        inside &= a <= a_max
+    return inside
+
+
+def extremum_mask(y, x, axis=None, keepdims=False):
+    """Where `x` attains its max/min `y` along `axis`, ties sharing the gradient equally."""
+    y_full = unreduce(y, x, axis, keepdims)
+    mask = (x == y_full)
+    return mask / np.sum(mask, axis=axis, keepdims=True)
+
+
+def unconcatenate(g, arrays, axis=0):
+    """Split the gradient of `np.concatenate(arrays, axis)` into one piece per array."""
+    if axis is None:
+        sizes = [np.size(a) for a in arrays]
+        return [np.reshape(p, np.shape(a))
+                for p, a in zip(np.split(g, np.cumsum(sizes)[:-1]), arrays)]
+    sizes = [np.shape(a)[axis] for a in arrays]
+    return np.split(g, np.cumsum(sizes)[:-1], axis=axis)
+
+
+def unstack(g, arrays, axis=0):
+    """Split the gradient of `np.stack(arrays, axis)` into one piece per array."""
+    return [np.take(g, i, axis=axis) for i in range(len(arrays))]
+
+
+def norm_adjoint(g, y, x, ord=None, axis=None, keepdims=False):
+    """The gradient of `np.linalg.norm(x, ord, axis, keepdims)` for the norms it supports."""
+    nd = np.ndim(x)
+    vector = nd == 1 or isinstance(axis, int) or (isinstance(axis, tuple) and len(axis) == 1)
+    if ord in (None, 2, "fro") and (vector or ord != 2):
+        if axis is not None and not keepdims:
+            g = unreduce(g, x, axis, False)
+            y = unreduce(y, x, axis, False)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(y == 0, 0.0, x * (g / y))
+    if vector and ord == 1:
+        return unreduce(g, x, axis, keepdims) * np.sign(x)
+    if vector and ord in (np.inf, -np.inf):
+        return unreduce(g, x, axis, keepdims) * np.sign(x) * extremum_mask(y, np.abs(x), axis,
+                                                                            keepdims)
+    raise NotImplementedError(
+        f"tangent_lite: the gradient of np.linalg.norm with ord={ord!r} on a {nd}-d array is "
+        "not implemented; use ord=None (2-norm / Frobenius), 1 or inf on vectors")
+
+
+# Raised for arguments that cannot be differentiated. The package replaces it with its own
+# TangentLiteError subclass; a generated standalone module keeps the built-in TypeError.
+InputError = TypeError
+
+
+def grad_like(g, x, name="x"):
+    """Give the gradient `g` the type, dtype and shape of the argument `x` it belongs to.
+
+    Python floats get floats, 0-d arrays stay 0-d arrays, float32 stays float32, and the array
+    returned is always a fresh, writable one that aliases nothing the caller holds.
+    """
+    tx = type(x)
+    if tx is float:
+        return float(g)
+    if tx is np.ndarray and x.dtype.kind == "f":
+        if (type(g) is np.ndarray and g.dtype == x.dtype and g.shape == x.shape
+                and g.flags.writeable and g.base is None and g is not x):
+            return g
+        out = np.empty(x.shape, dtype=x.dtype)
+        out[...] = g
+        return out
+    if isinstance(x, np.floating):
+        return tx(g)
+    kind = np.asarray(x).dtype.kind
+    what = {"i": "an integer", "u": "an unsigned integer", "b": "a boolean",
+            "c": "a complex"}.get(kind, f"a {tx.__name__}")
+    raise InputError(
+        f"cannot differentiate with respect to argument {name!r}: it is {what} value; "
+        f"pass a float (e.g. {name}=float(...) or an array with dtype float64)")
+
+
+def grads_like(grads, args, names):
+    """`grad_like` for several arguments; gradients that are one object are given apart."""
+    out = []
+    for g, x, name in zip(grads, args, names):
+        g = grad_like(g, x, name)
+        if any(g is o for o in out):
+            g = g.copy()
+        out.append(g)
+    return tuple(out)

@@ -1,0 +1,189 @@
+"""Rules are Python templates; filling one in writes the caller's names into it.
+
+A template such as
+
+    @adjoint(np.tanh)
+    def _(y, x):
+        d[x] = d[y] * (1.0 - y * y)
+
+is parsed once. Filling it in for `h = np.tanh(t_add)` substitutes `h` for `y`, `t_add` for `x`,
+the adjoint names for `d[...]`, so the generated line reads `dt_add = dh * (1.0 - h * h)`.
+"""
+import copy
+import inspect
+import numbers
+import textwrap
+
+import gast
+
+_NUMERIC = (int, float)
+
+
+class TemplateError(Exception):
+    """A template's parameters do not match a call; the compiler turns it into a user error."""
+
+
+class Template:
+    """A parsed rule template."""
+
+    def __init__(self, func):
+        self.func = func
+        self._node = None
+
+    def _parse(self):
+        if self._node is None:
+            source = textwrap.dedent(inspect.getsource(self.func))
+            node = gast.parse(source).body[0]
+            sig = inspect.signature(self.func)
+            params = list(sig.parameters)
+            self.result = params[0]
+            self.params = params[1:]
+            self.signature = sig.replace(parameters=list(sig.parameters.values())[1:])
+            self.grad_params = {s.targets[0].slice.id for s in node.body if _is_d_target(s)}
+            self.body = node.body
+            self._node = node
+        return self
+
+    def differentiable_params(self):
+        return self._parse().grad_params
+
+    def bind(self, args, keywords):
+        """Map template parameter names to the caller's argument nodes (defaults filled)."""
+        self._parse()
+        try:
+            bound = self.signature.bind(*args, **keywords)
+        except TypeError as exc:
+            raise TemplateError(str(exc)) from None
+        out = {}
+        for name, param in self.signature.parameters.items():
+            if name in bound.arguments:
+                out[name] = bound.arguments[name]
+            else:
+                out[name] = constant(param.default)
+        return out
+
+    def fill(self, binding, result, dresult, names, fresh):
+        """Instantiate the template.
+
+        binding: parameter name -> argument node; result: node of the primal result;
+        dresult: name of the result's adjoint; names: how the template's free names (np,
+        runtime helpers) are spelled in the generated code; fresh: makes a temporary's name.
+
+        Returns a list of ("stmt", node) and ("grad", parameter name, expression node).
+        """
+        self._parse()
+        subst = dict(binding)
+        subst[self.result] = result
+        out = []
+        for stmt in self.body:
+            stmt = copy.deepcopy(stmt)
+            value = _Substitute(subst, dresult, names, binding, self).visit(stmt.value)
+            value = fold(value)
+            if _is_d_target(stmt):
+                out.append(("grad", stmt.targets[0].slice.id, value))
+            else:
+                target = stmt.targets[0].id
+                tmp = fresh(target)
+                subst[target] = gast.Name(id=tmp, ctx=gast.Load(), annotation=None,
+                                          type_comment=None)
+                out.append(("stmt", gast.Assign(targets=[name_node(tmp, store=True)],
+                                                value=value, type_comment=None)))
+        return out
+
+
+def _is_d_target(stmt):
+    t = stmt.targets[0] if isinstance(stmt, gast.Assign) else None
+    return (isinstance(t, gast.Subscript) and isinstance(t.value, gast.Name)
+            and t.value.id == "d")
+
+
+def name_node(name, store=False):
+    return gast.Name(id=name, ctx=gast.Store() if store else gast.Load(), annotation=None,
+                     type_comment=None)
+
+
+def constant(value):
+    """A gast node for a Python default value (None, numbers, strings, tuples of those)."""
+    if isinstance(value, tuple):
+        return gast.Tuple(elts=[constant(v) for v in value], ctx=gast.Load())
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return gast.Constant(value=value, kind=None)
+    raise TemplateError(f"cannot write the default value {value!r} into generated code")
+
+
+def is_number(node):
+    if isinstance(node, gast.Constant):
+        return isinstance(node.value, numbers.Real) and not isinstance(node.value, bool)
+    if isinstance(node, gast.UnaryOp) and isinstance(node.op, (gast.USub, gast.UAdd)):
+        return is_number(node.operand)
+    return False
+
+
+class _Substitute(gast.NodeTransformer):
+    def __init__(self, subst, dresult, names, binding, template):
+        self.subst = subst
+        self.dresult = dresult
+        self.names = names
+        self.binding = binding
+        self.template = template
+
+    def visit_Subscript(self, node):
+        if isinstance(node.value, gast.Name) and node.value.id == "d":
+            return name_node(self.dresult)
+        return self.generic_visit(node)
+
+    def visit_Name(self, node):
+        if node.id in self.subst:
+            return copy.deepcopy(self.subst[node.id])
+        if node.id in self.names:
+            return name_node(self.names[node.id])
+        raise TemplateError(f"template {self.template.func.__qualname__} uses the unknown "
+                            f"name {node.id!r}")
+
+    def visit_Call(self, node):
+        # unbroadcast(g, p) is the identity when every other operand is a number or p itself:
+        # then the result already has p's shape.
+        if (isinstance(node.func, gast.Name) and node.func.id == "unbroadcast"
+                and isinstance(node.args[1], gast.Name) and node.args[1].id in self.binding):
+            mine = self.binding[node.args[1].id]
+            others = [v for k, v in self.binding.items() if k != node.args[1].id]
+            if all(is_number(o) or _same_name(o, mine) for o in others):
+                return self.visit(node.args[0])
+        return self.generic_visit(node)
+
+
+def _same_name(a, b):
+    return isinstance(a, gast.Name) and isinstance(b, gast.Name) and a.id == b.id
+
+
+def fold(node):
+    """Fold what substitution made trivial: `2 - 1` -> `1`, `e ** 1` -> `e`, `e * 1` -> `e`."""
+    return _Fold().visit(node)
+
+
+class _Fold(gast.NodeTransformer):
+    _ops = {gast.Add: lambda a, b: a + b, gast.Sub: lambda a, b: a - b,
+            gast.Mult: lambda a, b: a * b}
+
+    def visit_BinOp(self, node):
+        self.generic_visit(node)
+        left, right = node.left, node.right
+        fn = self._ops.get(type(node.op))
+        if fn and _plain_number(left) and _plain_number(right):
+            return gast.Constant(value=fn(left.value, right.value), kind=None)
+        if isinstance(node.op, gast.Pow) and _is_one(right):
+            return left
+        if isinstance(node.op, gast.Mult) and _is_one(right):
+            return left
+        if isinstance(node.op, gast.Mult) and _is_one(left):
+            return right
+        return node
+
+
+def _plain_number(node):
+    return (isinstance(node, gast.Constant) and isinstance(node.value, _NUMERIC)
+            and not isinstance(node.value, bool))
+
+
+def _is_one(node):
+    return _plain_number(node) and node.value == 1

@@ -1,0 +1,1 @@
+"""Transforms from the core language to derivative code."""
