@@ -11,6 +11,7 @@ added, and an adjoint no contribution reached is never read.
 """
 import dataclasses
 import operator
+import os
 
 import gast
 
@@ -307,12 +308,7 @@ def _rename(nodes, old, new):
 
 
 def _short(filename):
-    import os
-    try:
-        rel = os.path.relpath(filename)
-        return rel if not rel.startswith("..") else filename
-    except ValueError:
-        return filename
+    return os.path.basename(filename)
 
 
 def _to_gast(stmt):
