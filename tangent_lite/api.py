@@ -12,16 +12,21 @@ def _unwrap(f):
 
 def _compiled(f, wrt, mode="reverse"):
     f = _unwrap(f)
-    options = (wrt if not isinstance(wrt, list) else tuple(wrt), mode)
-    return cache.get(f, options, lambda: _build(f, wrt, mode))
+    return cache.get(f, (_wrt_key(wrt), mode), lambda: _build(f, wrt, mode))
+
+
+def _wrt_key(wrt):
+    """A cache key for `wrt` that tells True from 1 (equal and equally hashed)."""
+    if type(wrt) is int or type(wrt) is str:
+        return wrt
+    if isinstance(wrt, (tuple, list)):
+        return ("tuple",) + tuple((type(w), w) for w in wrt)
+    return ("other", type(wrt), repr(wrt))
 
 
 def _build(f, wrt, mode):
     names = wrt_names(f, wrt)
-    compiled = compile_reverse(f, names)
-    if not isinstance(wrt, (tuple, list)):
-        return compiled
-    return compiled
+    return compile_reverse(f, names, as_tuple=isinstance(wrt, (tuple, list)))
 
 
 def grad(f, wrt=0):

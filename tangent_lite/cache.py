@@ -37,7 +37,10 @@ def get(func, options, build):
         if entry is not None and _valid(entry, func):
             return entry
     with _lock:
-        per_func = _entries.get(func)
+        try:
+            per_func = _entries.get(func)
+        except TypeError:  # not weak-referenceable (a ufunc): nothing is cached for it
+            return build()
         entry = per_func.get(options) if per_func else None
         if entry is not None and _valid(entry, func):
             return entry

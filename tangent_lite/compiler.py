@@ -68,38 +68,40 @@ def wrt_names(func, wrt):
     params = [p for p in inspect.signature(func).parameters.values()]
     names = [p.name for p in params if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
     items = wrt if isinstance(wrt, (tuple, list)) else (wrt,)
+    code = getattr(func, "__code__", None)
+    where = dict(filename=code.co_filename, lineno=code.co_firstlineno) if code else {}
     out = []
     for item in items:
         if isinstance(item, bool) or not isinstance(item, (int, str)):
             raise TangentLiteError(f"wrt={wrt!r}: give an argument index or name, or a tuple "
-                                   "of them")
+                                   "of them", **where)
         if isinstance(item, int):
             if not -len(names) <= item < len(names):
                 raise TangentLiteError(
                     f"wrt={item} is out of range: {func.__name__} has {len(names)} "
-                    f"argument(s) {tuple(names)}")
+                    f"argument(s) {tuple(names)}", **where)
             item = names[item]
         elif item not in names:
             raise TangentLiteError(f"wrt={item!r}: {func.__name__} has no argument of that "
-                                   f"name; its arguments are {tuple(names)}")
+                                   f"name; its arguments are {tuple(names)}", **where)
         if item in out:
-            raise TangentLiteError(f"wrt names the argument {item!r} twice")
+            raise TangentLiteError(f"wrt names the argument {item!r} twice", **where)
         out.append(item)
     return tuple(out)
 
 
-def compile_reverse(func, wrt):
+def compile_reverse(func, wrt, as_tuple=False):
     """Differentiate `func` in reverse mode with respect to the parameters named `wrt`."""
     parsed = parse_function(func)
     namer = Namer()
-    fn = normalize(parsed, namer)
+    bindings = Bindings(namer, parsed)
+    fn = normalize(parsed, namer, bindings)
     for p in wrt:
         if p not in fn.params:
             raise UnsupportedSyntaxError(f"cannot differentiate with respect to {p!r}",
                                          filename=parsed.filename, lineno=fn.lineno)
-    bindings = Bindings(namer, parsed)
-    deriv = ReverseTransform(fn, parsed, wrt, namer, bindings).run()
-    source = to_source(deriv, fn.defaults_source)
+    deriv = ReverseTransform(fn, parsed, wrt, namer, bindings, as_tuple).run()
+    source = to_source(deriv, fn.signature)
     real = parsed.func
     df = compile_function(source, deriv.name, real.__globals__, bindings.objects,
                           parsed.closure, real.__defaults__, real.__kwdefaults__,

@@ -19,13 +19,9 @@ _counter = itertools.count(1)
 _TYPE_PARAMS = {"type_params": []} if "type_params" in ast.FunctionDef._fields else {}
 
 
-def to_source(deriv, defaults_source):
-    """The text of the derivative function."""
-    params = []
-    for p in deriv.params:
-        default = defaults_source.get(p)
-        params.append(f"{p}={default}" if default is not None else p)
-    lines = [f"def {deriv.name}({', '.join(params)}):"]
+def to_source(deriv, signature):
+    """The text of the derivative function; `signature` is its parameter list as source."""
+    lines = [f"def {deriv.name}({signature}):"]
     doc = deriv.docstring.replace("\\", "\\\\").replace('"""', '\\"\\"\\"')
     doc_lines = doc.split("\n")
     lines.append(f'{INDENT}"""{doc_lines[0]}')
@@ -40,9 +36,32 @@ def _write_body(body, depth, lines):
     for item in body:
         if isinstance(item, Comment):
             lines.append(f"{pad}# {item.text}" if item.text else "")
+        elif isinstance(item, gast.If):
+            lines.append(f"{pad}if {_expr(item.test)}:")
+            _write_body(item.body, depth + 1, lines)
+            orelse = item.orelse
+            while len(orelse) == 1 and isinstance(orelse[0], gast.If):
+                lines.append(f"{pad}elif {_expr(orelse[0].test)}:")
+                _write_body(orelse[0].body, depth + 1, lines)
+                orelse = orelse[0].orelse
+            if orelse:
+                lines.append(f"{pad}else:")
+                _write_body(orelse, depth + 1, lines)
+        elif isinstance(item, gast.For):
+            lines.append(f"{pad}for {_expr(item.target)} in {_expr(item.iter)}:")
+            _write_body(item.body, depth + 1, lines)
+        elif isinstance(item, gast.While):
+            lines.append(f"{pad}while {_expr(item.test)}:")
+            _write_body(item.body, depth + 1, lines)
         else:
             text = ast.unparse(ast.fix_missing_locations(gast.gast_to_ast(item)))
             lines.extend(pad + t for t in text.split("\n"))
+    if not any(not isinstance(i, Comment) for i in body):
+        lines.append(f"{pad}pass")
+
+
+def _expr(node):
+    return ast.unparse(gast.gast_to_ast(node))
 
 
 def compile_function(source, name, globals_, bindings, cells, defaults, kwdefaults, label):

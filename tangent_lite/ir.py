@@ -57,4 +57,67 @@ class Function:
     body: list
     result: str
     lineno: int
-    defaults_source: dict     # parameter name -> source text of its default
+    signature: str            # the parameter list as source: "x, /, y=1.0, *, k=2"
+
+
+@dataclasses.dataclass
+class SetItem:
+    """`target[index] = value`: an in-place write into an array the function owns."""
+
+    target: str
+    index: gast.expr          # inactive index expression, as written
+    value: gast.expr          # an atom
+    lineno: int
+
+
+@dataclasses.dataclass
+class If:
+    """`if test: body else: orelse`; `test` names a boolean assigned just before."""
+
+    test: str
+    body: list
+    orelse: list
+    lineno: int
+
+
+@dataclasses.dataclass
+class For:
+    """`for target in iter: body` over a range object named `iter` (assigned just before).
+
+    counter names the variable counting iterations when the body can break early; None when
+    every iteration of the range runs.
+    """
+
+    target: str
+    iter: str
+    body: list
+    lineno: int
+    counter: Optional[str] = None
+
+
+@dataclasses.dataclass
+class While:
+    """`while test: body`; counter counts iterations for the backward sweep."""
+
+    test: gast.expr
+    body: list
+    lineno: int
+    counter: str = ""
+
+
+@dataclasses.dataclass
+class Break:
+    """`break` (forward sweep only: the backward sweep replays the recorded trip count)."""
+
+    lineno: int
+
+
+def walk(body):
+    """Every statement of a body, compound statements before their children."""
+    for stmt in body:
+        yield stmt
+        if isinstance(stmt, If):
+            yield from walk(stmt.body)
+            yield from walk(stmt.orelse)
+        elif isinstance(stmt, (For, While)):
+            yield from walk(stmt.body)

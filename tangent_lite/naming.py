@@ -29,6 +29,14 @@ class Namer:
         self.taken.add(name)
         return name
 
+    def snapshot(self):
+        """The current state, to undo names handed out by a trial run."""
+        return set(self.taken), dict(self._adjoints)
+
+    def restore(self, state):
+        taken, adjoints = state
+        self.taken, self._adjoints = set(taken), dict(adjoints)
+
     def temp(self, hint):
         """A temporary holding the result of operation `hint` (e.g. 'sin' -> 't_sin')."""
         return self.fresh(f"t_{hint}")

@@ -9,7 +9,7 @@ import numpy as np
 __all__ = [
     "Stack", "unbroadcast", "unreduce", "unindex", "matmul_lhs", "matmul_rhs", "dot_lhs",
     "dot_rhs", "extremum_mask", "unconcatenate", "unstack", "norm_adjoint", "grad_like",
-    "grads_like", "safe_log", "prod_adjoint", "untranspose", "clip_mask",
+    "grads_like", "unset", "saved", "astype", "unastype", "safe_log", "prod_adjoint", "untranspose", "clip_mask",
 ]
 
 
@@ -113,6 +113,30 @@ def dot_rhs(g, a, b):
     return np.moveaxis(g_a, 0, -2)
 
 
+def unset(g, index):
+    """A copy of the gradient `g` with `g[index]` zeroed: what reaches an overwritten part."""
+    g = np.array(g, dtype=np.result_type(g, np.float16))
+    g[index] = 0
+    return g
+
+
+def saved(v):
+    """A copy of `v` that later in-place writes cannot change (for the stack)."""
+    return v.copy() if type(v) is np.ndarray else v
+
+
+def astype(x, dtype):
+    """`x.astype(dtype)` as a function, so the rule table can name it."""
+    return np.asarray(x).astype(dtype)
+
+
+def unastype(g, y, x):
+    """The gradient of `astype`: cast back; nothing flows through a cast to integers."""
+    if np.asarray(y).dtype.kind not in "fc":
+        return np.zeros(np.shape(x))
+    return np.asarray(g).astype(np.result_type(x, np.float16))
+
+
 def safe_log(a):
     """log(a) where a > 0 and 0 elsewhere: d(a**b)/db is 0 at a == 0, and NaN is left to y."""
     a = np.asarray(a)
@@ -127,9 +151,16 @@ def prod_adjoint(g, y, a, axis=None, keepdims=False):
         flat = a.reshape(-1)
         others = _exclusive_cumprod(flat) * _exclusive_cumprod(flat[::-1])[::-1]
         return np.reshape(others, a.shape) * np.reshape(g, ())
-    moved = np.moveaxis(a, axis, -1)
+    axes = tuple(ax % a.ndim for ax in (axis if isinstance(axis, tuple) else (axis,)))
+    # Move the reduced axes to the end and flatten them into one, so a tuple of axes is
+    # handled like a single one.
+    rest = [ax for ax in range(a.ndim) if ax not in axes]
+    moved = np.transpose(a, rest + list(axes))
+    moved = moved.reshape(moved.shape[:len(rest)] + (-1,))
     others = _exclusive_cumprod(moved) * np.flip(_exclusive_cumprod(np.flip(moved, -1)), -1)
-    return np.moveaxis(others, -1, axis) * unreduce(g, a, axis, keepdims)
+    others = np.transpose(others.reshape([a.shape[ax] for ax in rest + list(axes)]),
+                          np.argsort(rest + list(axes)))
+    return others * unreduce(g, a, axis, keepdims)
 
 
 def _exclusive_cumprod(v):
@@ -140,7 +171,9 @@ def _exclusive_cumprod(v):
 
 def untranspose(g, axes=None):
     """Undo `np.transpose(x, axes)` on the gradient."""
-    return np.transpose(g) if axes is None else np.transpose(g, np.argsort(axes))
+    if axes is None:
+        return np.transpose(g)
+    return np.transpose(g, np.argsort([ax % np.ndim(g) for ax in axes]))
 
 
 def clip_mask(a, a_min, a_max):

@@ -1,90 +1,59 @@
-"""Desugar a parsed function into the core language (A-normal form).
+"""Desugar a parsed function into the core language.
 
-Nested expressions become a sequence of single-operation assignments with readable
-temporaries (`t_sin = np.sin(x)`); expressions that can never carry a gradient (shapes,
-comparisons, index expressions) stay inline so the forward sweep reads like the original.
+Control flow is made explicit here so the transforms stay simple:
+- `a if c else b` becomes an if statement; every branch condition is assigned to a name;
+- `for v in seq`, `enumerate`, `zip` become loops over a range object with an index;
+- an early `return` outside loops moves the rest of the function into the else branch;
+- `break`, `continue` and `return` that are followed by more statements set flags, and the
+  statements after them run under `if not flag` guards, so every statement that ran in the
+  forward sweep can be found again in the backward sweep;
+- `x += e` becomes `x = x + e`, `y[i] += e` becomes `y[i] = y[i] + e` (after an aliasing check).
 Anything outside the supported language stops here with an UnsupportedSyntaxError.
 """
-import operator
+import builtins
+import dataclasses
 
 import gast
 
 from .. import ir
-from ..errors import MissingRuleError, UnsupportedSyntaxError
-from ..rules import lookup
+from .expressions import BINOPS, ExpressionNormalizer, load
 from .parse import _UNRESOLVED
 
-BINOPS = {
-    gast.Add: (operator.add, "+", "add"), gast.Sub: (operator.sub, "-", "sub"),
-    gast.Mult: (operator.mul, "*", "mul"), gast.Div: (operator.truediv, "/", "div"),
-    gast.Pow: (operator.pow, "**", "pow"), gast.MatMult: (operator.matmul, "@", "matmul"),
-    gast.FloorDiv: (operator.floordiv, "//", "floordiv"), gast.Mod: (operator.mod, "%", "mod"),
-}
-UNARYOPS = {gast.USub: (operator.neg, "unary -", "neg"), gast.UAdd: (operator.pos, "unary +",
-                                                                      "pos")}
-# Array attributes that are integers, shapes or dtypes: never differentiated.
-INACTIVE_ATTRS = {"shape", "ndim", "size", "dtype", "itemsize", "nbytes"}
-
-_LATER = "arrives with control-flow support (see the project's issues); until then"
 _STMT_HINTS = {
-    gast.If: f"`if` statements: support {_LATER} use np.where(cond, a, b)",
-    gast.For: f"`for` loops: support {_LATER} write the computation with array operations",
-    gast.While: f"`while` loops: support {_LATER} write the computation with array operations",
-    gast.AugAssign: f"augmented assignment: support {_LATER} write `x = x + e`",
     gast.With: "a `with` block: only `with tangent_lite.grad_of(...)` is planned; move the "
                "block out of the differentiated function",
     gast.Try: "try/except: move the error handling out of the differentiated function",
     gast.Raise: "`raise`: move the check out of the differentiated function",
-    gast.FunctionDef: f"nested function definitions: support {_LATER} define it at module "
-                      "level",
     gast.ClassDef: "a class defined inside the function: define it at module level",
     gast.Global: "`global`: pass the value in as an argument and return the new one",
     gast.Nonlocal: "`nonlocal`: pass the value in as an argument and return the new one",
     gast.Delete: "`del`: leave the name alone (it is freed when the function returns)",
     gast.Import: "an import inside the function: import at module level",
     gast.ImportFrom: "an import inside the function: import at module level",
-    gast.Break: "`break` outside a loop",
-    gast.Continue: "`continue` outside a loop",
     gast.AsyncFor: "`async for`: differentiate a plain function",
     gast.AsyncWith: "`async with`: differentiate a plain function",
-}
-_EXPR_HINTS = {
-    gast.IfExp: f"a conditional expression: support {_LATER} use np.where(cond, a, b)",
-    gast.Lambda: f"a lambda inside the function: support {_LATER} define a module-level "
-                 "function",
-    gast.ListComp: "a list comprehension: use an array operation (np.stack, broadcasting)",
-    gast.SetComp: "a set comprehension: compute it outside the differentiated function",
-    gast.DictComp: "a dict comprehension: compute it outside the differentiated function",
-    gast.GeneratorExp: "a generator expression: use an array operation (np.sum, np.stack)",
-    gast.Dict: "a dict literal: pass the values as separate arguments",
-    gast.Set: "a set literal: compute it outside the differentiated function",
-    gast.Yield: "`yield` (a generator): return an array instead",
-    gast.YieldFrom: "`yield from` (a generator): return an array instead",
-    gast.Await: "`await`: differentiate a plain function",
-    gast.NamedExpr: "the walrus operator `:=`: assign with `=` on its own line",
-    gast.Starred: "`*args` in a call: pass the arguments one by one",
-    gast.BoolOp: "`and`/`or` as a value: use np.logical_and / np.logical_or, or np.where",
+    gast.FunctionDef: "a nested function definition: define it at module level",
 }
 
 
-class Normalizer:
+@dataclasses.dataclass
+class _Loop:
+    broke: str = None        # flag set by a `break` that has statements after it
+    skipped: str = None      # flag set by a `continue` that has statements after it
+    returns: bool = False    # a flagged `return` inside this loop
+
+
+class Normalizer(ExpressionNormalizer):
     """Turns one ParsedFunction into an ir.Function."""
 
-    def __init__(self, parsed, namer):
-        self.parsed = parsed
-        self.namer = namer
-        self.out = []
-        self.lineno = parsed.node.lineno
+    def __init__(self, parsed, namer, bindings):
+        super().__init__(parsed, namer, bindings)
+        self.loop = None
+        self.returned = None      # flag of a `return` that cannot end the function in place
+        self.result = None
+        self.inplace = []         # (name, node) of in-place updates, for the aliasing check
 
-    # -- errors -----------------------------------------------------------------------------
-
-    def unsupported(self, node, what):
-        construct, _, hint = what.partition(": ")
-        return self.parsed.error(UnsupportedSyntaxError, node,
-                                 f"tangent_lite cannot differentiate {construct}",
-                                 hint=("instead: " + hint) if hint else None)
-
-    # -- functions ----------------------------------------------------------------------------
+    # -- the function ---------------------------------------------------------------------------
 
     def function(self):
         node = self.parsed.node
@@ -93,53 +62,91 @@ class Normalizer:
             star = args.vararg or args.kwarg
             raise self.unsupported(star, "*args / **kwargs parameters: name each parameter")
         params = [a.id for a in list(args.posonlyargs) + list(args.args) + list(args.kwonlyargs)]
-        defaults = {}
-        positional = list(args.posonlyargs) + list(args.args)
-        for a, default in zip(positional[len(positional) - len(args.defaults):], args.defaults):
-            defaults[a.id] = gast.unparse(default) if hasattr(gast, "unparse") else None
-        for a, default in zip(args.kwonlyargs, args.kw_defaults):
-            if default is not None:
-                defaults[a.id] = gast.unparse(default) if hasattr(gast, "unparse") else None
+        for n in _walk_own(node):
+            if isinstance(n, (gast.Yield, gast.YieldFrom)):
+                raise self.unsupported(n, "a generator (`yield`): return an array instead")
         body = list(node.body)
         if body and isinstance(body[0], gast.Expr) and isinstance(body[0].value, gast.Constant) \
                 and isinstance(body[0].value.value, str):
             body = body[1:]  # the docstring
-        result = None
-        for i, stmt in enumerate(body):
-            self.lineno = stmt.lineno
-            if isinstance(stmt, gast.Return):
-                if i != len(body) - 1:
-                    raise self.unsupported(
-                        stmt, f"a `return` before the end of the function: support {_LATER} "
-                              "compute the result and return it on the last line")
-                result = self.returned(stmt)
-            else:
-                self.statement(stmt)
-        if result is None:
+        self.result = self.result_name(body)
+        if not _always_returns(body):
             raise self.parsed.error(
-                UnsupportedSyntaxError, node,
-                f"{node.name} returns nothing, so there is nothing to differentiate",
-                hint="end the function with `return <value>`")
-        return ir.Function(name=self.parsed.name, params=params, body=self.out, result=result,
-                           lineno=node.lineno, defaults_source=defaults)
+                type(self.unsupported(node, "x")), node,
+                f"{node.name} can reach its end without returning a value",
+                hint="end every path through the function with `return <value>`")
+        self.statements(body, tail=True)
+        if self.returned:
+            self.out.insert(0, self.flag(self.returned, False))
+        return ir.Function(name=self.parsed.name, params=params, body=self.out,
+                           result=self.result, lineno=node.lineno,
+                           signature=_signature(args))
 
-    def returned(self, stmt):
-        value = stmt.value
-        if value is None:
-            raise self.unsupported(stmt, "a bare `return`: return the value to differentiate")
-        if isinstance(value, (gast.Tuple, gast.List)):
-            raise self.unsupported(
-                stmt, "returning several values: grad needs one output; return one value, or "
-                      "their sum")
-        if isinstance(value, gast.Name):
-            return value.id
-        target = self.namer.fresh("result")
-        self.assign(target, value)
-        return target
+    def result_name(self, body):
+        returns = [n for s in body for n in gast.walk(s) if isinstance(n, gast.Return)]
+        last = body[-1] if body else None
+        if (len(returns) == 1 and last is returns[0] and isinstance(last.value, gast.Name)
+                and last.value.id not in {a.id for a in self.parsed.node.args.args}):
+            return last.value.id
+        return self.namer.fresh("result")
 
-    # -- statements ---------------------------------------------------------------------------
+    # -- statement lists and jumps ----------------------------------------------------------------
 
-    def statement(self, stmt):
+    def statements(self, stmts, tail=False, loop_tail=False):
+        """Normalize a block; return the jump flags it may set.
+
+        `tail`: nothing runs after the block in the function; `loop_tail`: nothing runs after
+        it in the innermost loop's body. A jump in tail position needs no flag.
+        """
+        flags = set()
+        for idx, stmt in enumerate(stmts):
+            rest = stmts[idx + 1:]
+            if isinstance(stmt, gast.If) and rest and self.loop is None:
+                # An early return outside loops: the rest of the block is the other branch.
+                if _always_returns(stmt.body) and not _always_returns(stmt.orelse):
+                    stmt, rest = _copy_if(stmt, stmt.body, stmt.orelse + rest), []
+                elif _always_returns(stmt.orelse):
+                    stmt, rest = _copy_if(stmt, stmt.body + rest, stmt.orelse), []
+            self.lineno = stmt.lineno
+            last = not rest
+            mine = self.statement(stmt, tail and last, loop_tail and last)
+            flags |= mine
+            if rest and mine:
+                test = gast.UnaryOp(op=gast.Not(), operand=_or([load(f) for f in sorted(mine)]))
+                cond = self.condition(test)
+                inner = set()
+                body = self.block(lambda: inner.update(
+                    self.statements(rest, tail, loop_tail)))
+                self.emit(ir.If(test=cond, body=body, orelse=[], lineno=self.lineno))
+                return flags | inner
+            if isinstance(stmt, (gast.Return, gast.Break, gast.Continue)):
+                return flags  # what follows can never run
+        return flags
+
+    def flag(self, name, value):
+        return ir.Assign(targets=[name], value=gast.Constant(value=value, kind=None), op=None,
+                         lineno=self.lineno)
+
+    def set_flag(self, name):
+        self.emit(self.flag(name, True))
+        return {name}
+
+    # -- statements ------------------------------------------------------------------------------
+
+    def statement(self, stmt, tail, loop_tail):
+        """Normalize one statement; return the jump flags it may set."""
+        if isinstance(stmt, gast.If):
+            return self.if_(stmt, tail, loop_tail)
+        if isinstance(stmt, gast.For):
+            return self.for_(stmt)
+        if isinstance(stmt, gast.While):
+            return self.while_(stmt)
+        if isinstance(stmt, gast.Return):
+            return self.return_(stmt, tail, loop_tail)
+        if isinstance(stmt, gast.Break):
+            return self.break_(stmt, loop_tail)
+        if isinstance(stmt, gast.Continue):
+            return self.continue_(stmt, loop_tail)
         if isinstance(stmt, gast.Assign):
             if len(stmt.targets) != 1:
                 raise self.unsupported(stmt, "chained assignment `a = b = ...`: assign each "
@@ -147,17 +154,174 @@ class Normalizer:
             self.assign_to(stmt.targets[0], stmt.value, stmt)
         elif isinstance(stmt, gast.AnnAssign) and stmt.value is not None:
             self.assign_to(stmt.target, stmt.value, stmt)
+        elif isinstance(stmt, gast.AugAssign):
+            self.augmented(stmt)
         elif isinstance(stmt, gast.Expr):
-            if isinstance(stmt.value, gast.Constant):
-                return  # a bare string or number does nothing
-            self.out.append(ir.Effect(node=stmt, lineno=stmt.lineno))
+            value = stmt.value
+            if isinstance(value, gast.Call) and isinstance(value.func, gast.Attribute) and \
+                    self.parsed.resolve(value.func.value) is _UNRESOLVED:
+                raise self.unsupported(stmt, "a method called for its effect (it may change "
+                                             "its object in place): assign the result instead, "
+                                             "e.g. `x = np.sort(x)`")
+            if not isinstance(value, gast.Constant):
+                self.emit(ir.Effect(node=stmt, lineno=stmt.lineno))
         elif isinstance(stmt, gast.Assert):
-            self.out.append(ir.Effect(node=stmt, lineno=stmt.lineno))
-        elif isinstance(stmt, gast.Pass):
-            return
-        else:
+            self.emit(ir.Effect(node=stmt, lineno=stmt.lineno))
+        elif not isinstance(stmt, gast.Pass):
             hint = _STMT_HINTS.get(type(stmt), f"the statement `{type(stmt).__name__}`")
             raise self.unsupported(stmt, hint)
+        return set()
+
+    def return_(self, stmt, tail, loop_tail):
+        if stmt.value is None:
+            raise self.unsupported(stmt, "a bare `return`: return the value to differentiate")
+        if isinstance(stmt.value, (gast.Tuple, gast.List)):
+            raise self.unsupported(stmt, "returning several values: grad needs one output; "
+                                         "return one value, or their sum")
+        if not (isinstance(stmt.value, gast.Name) and stmt.value.id == self.result):
+            self.assign(self.result, stmt.value)
+        if tail:
+            return set()
+        if self.returned is None:
+            self.returned = self.namer.fresh("returned")
+        flags = self.set_flag(self.returned)
+        if self.loop is not None:
+            if loop_tail:
+                self.emit(ir.Break(lineno=stmt.lineno))
+            else:
+                self.loop.returns = True
+        return flags
+
+    def if_(self, stmt, tail, loop_tail):
+        test = self.condition(stmt.test)
+        flags = set()
+        body = self.block(lambda: flags.update(self.statements(stmt.body, tail, loop_tail)))
+        orelse = self.block(lambda: flags.update(self.statements(stmt.orelse, tail, loop_tail)))
+        self.emit(ir.If(test=test, body=body, orelse=orelse, lineno=stmt.lineno))
+        return flags
+
+    def break_(self, stmt, loop_tail):
+        if self.loop is None:
+            raise self.unsupported(stmt, "`break` outside a loop")
+        if loop_tail:
+            self.emit(ir.Break(lineno=stmt.lineno))
+            return set()
+        self.loop.broke = self.loop.broke or self.namer.fresh("broke")
+        return self.set_flag(self.loop.broke)
+
+    def continue_(self, stmt, loop_tail):
+        if self.loop is None:
+            raise self.unsupported(stmt, "`continue` outside a loop")
+        if loop_tail:
+            return set()
+        self.loop.skipped = self.loop.skipped or self.namer.fresh("skipped")
+        return self.set_flag(self.loop.skipped)
+
+    # -- loops -----------------------------------------------------------------------------------
+
+    def for_(self, stmt):
+        if stmt.orelse:
+            raise self.unsupported(stmt, "`for ... else`: set a flag before `break` instead")
+        target, it = stmt.target, stmt.iter
+        func = self.parsed.resolve(it.func) if isinstance(it, gast.Call) else None
+        prefix = []      # (target name, sequence atom) bound from the index each iteration
+        if func is builtins.range and isinstance(target, gast.Name):
+            index = target.id
+            rng = self.range_object(it.args, it)
+        elif func is builtins.enumerate and _names(target, 2) and len(it.args) == 1 \
+                and not it.keywords:
+            seq = self.atom(it.args[0])
+            index, value = [e.id for e in target.elts]
+            rng = self.range_object([_len(seq)], it)
+            prefix.append((value, seq))
+        elif func is builtins.zip and _names(target, len(it.args)) and not it.keywords:
+            seqs = [self.atom(a) for a in it.args]
+            names = [e.id for e in target.elts]
+            index = self.namer.fresh("i")
+            size = _len(seqs[0]) if len(seqs) == 1 else gast.Call(
+                func=load("min"), args=[_len(s) for s in seqs], keywords=[])
+            rng = self.range_object([size], it)
+            prefix.extend(zip(names, seqs))
+        elif isinstance(target, gast.Name):
+            seq = self.atom(it)
+            index = self.namer.fresh(f"i_{target.id}")
+            rng = self.range_object([_len(seq)], it)
+            prefix.append((target.id, seq))
+        else:
+            raise self.unsupported(stmt, "this for-loop target: loop over range(...), a "
+                                         "sequence, enumerate(...) or zip(...) with plain names")
+        outer, self.loop = self.loop, _Loop()
+        try:
+            def fill():
+                for name, seq in prefix:
+                    self.assign(name, gast.Subscript(value=seq, slice=load(index),
+                                                     ctx=gast.Load()))
+                self.loop_body(stmt.body)
+            body = self.block(fill)
+            loop = self.loop
+        finally:
+            self.loop = outer
+        counter = self.namer.fresh("n_iter") if _has_break(body) else None
+        self.emit_loop_flags(loop)
+        self.emit(ir.For(target=index, iter=rng, body=body, lineno=stmt.lineno,
+                         counter=counter))
+        return self.after_loop(loop)
+
+    def while_(self, stmt):
+        if stmt.orelse:
+            raise self.unsupported(stmt, "`while ... else`: set a flag before `break` instead")
+        for n in gast.walk(stmt.test):
+            if isinstance(n, gast.NamedExpr):
+                raise self.unsupported(n, "the walrus operator `:=`: assign with `=` on its "
+                                          "own line")
+        outer, self.loop = self.loop, _Loop()
+        try:
+            body = self.block(lambda: self.loop_body(stmt.body))
+            loop = self.loop
+        finally:
+            self.loop = outer
+        self.emit_loop_flags(loop)
+        self.emit(ir.While(test=self.verbatim(stmt.test), body=body, lineno=stmt.lineno,
+                           counter=self.namer.fresh("n_iter")))
+        return self.after_loop(loop)
+
+    def loop_body(self, stmts):
+        self.statements(stmts, tail=False, loop_tail=True)
+        loop = self.loop
+        if loop.skipped:
+            self.out.insert(0, self.flag(loop.skipped, False))
+        exits = [f for f in (loop.broke, self.returned if loop.returns else None) if f]
+        if exits:
+            cond = self.condition(_or([load(f) for f in exits]))
+            self.emit(ir.If(test=cond, body=[ir.Break(lineno=self.lineno)], orelse=[],
+                            lineno=self.lineno))
+
+    def emit_loop_flags(self, loop):
+        if loop.broke:
+            self.emit(self.flag(loop.broke, False))
+
+    def after_loop(self, loop):
+        """A return inside the loop guards what follows the loop, and exits outer loops."""
+        inner_return = loop.returns or any(
+            isinstance(s, ir.Assign) and s.targets == [self.returned] for s in ir.walk(
+                self.out[-1].body)) if self.returned else False
+        if inner_return and self.loop is not None:
+            self.loop.returns = True
+        return {self.returned} if inner_return else set()
+
+    def range_object(self, args, node):
+        name = self.namer.fresh("t_range")
+        value = gast.Call(func=load("range"), args=list(args), keywords=[])
+        for a in args:
+            if not self.inactive(a) and not isinstance(a, gast.Name):
+                value = None
+        if value is None:
+            value = gast.Call(func=load("range"), args=[self.atom(a) for a in args],
+                              keywords=[])
+        self.emit(ir.Assign(targets=[name], value=value, op=None, lineno=self.lineno))
+        return name
+
+    # -- assignments -----------------------------------------------------------------------------
 
     def assign_to(self, target, value, stmt):
         if isinstance(target, gast.Name):
@@ -171,171 +335,109 @@ class Normalizer:
                 for name, a in zip(names, atoms):
                     self.assign(name, a)
             else:
-                self.out.append(ir.Assign(
-                    targets=names, value=value, op=None, lineno=self.lineno,
-                    refuse=lambda: self.unsupported(
-                        stmt, f"unpacking a differentiated value into several names: support "
-                              f"{_LATER} index it: `a = v[0]`")))
+                refuse = None if self.inactive(value) else (lambda: self.unsupported(
+                    stmt, "unpacking a differentiated value into several names: index it "
+                          "instead: `a = v[0]`"))
+                self.emit(ir.Assign(targets=names, value=value, op=None, lineno=self.lineno,
+                                    refuse=refuse))
         elif isinstance(target, gast.Subscript):
-            raise self.unsupported(stmt, f"assignment into a subscript `x[i] = ...`: support "
-                                         f"{_LATER} build the array with np.stack / "
-                                         "np.concatenate / np.where")
+            self.setitem(target, value, stmt)
         elif isinstance(target, gast.Attribute):
             raise self.unsupported(stmt, "assignment to an attribute: return the value instead")
         else:
             raise self.unsupported(stmt, "this assignment target: assign to a plain name")
 
-    def assign(self, target, value):
-        """Emit `target = value` in A-normal form."""
-        if isinstance(value, (gast.Name, gast.Constant)) or self.inactive(value):
-            self.out.append(ir.Assign(targets=[target], value=value, op=None,
-                                      lineno=self.lineno))
-            return
-        value, op = self.operation(value)
-        self.out.append(ir.Assign(targets=[target], value=value, op=op, lineno=self.lineno,
-                                  refuse=getattr(op, "refuse", None)))
+    def setitem(self, target, value, stmt):
+        if not isinstance(target.value, gast.Name):
+            raise self.unsupported(stmt, "assignment into a nested subscript `A[i][j] = ...`: "
+                                         "write `A[i, j] = ...`")
+        name = target.value.id
+        atom = self.atom(value)
+        self.inplace.append((name, stmt))
+        self.emit(ir.SetItem(target=name, index=target.slice, value=atom, lineno=self.lineno))
 
-    def atom(self, node):
-        """A name, constant or inactive expression equal to `node`'s value."""
-        if isinstance(node, (gast.Name, gast.Constant)) or self.inactive(node):
-            return node
-        value, op = self.operation(node)
-        name = self.namer.temp(_hint(op))
-        self.out.append(ir.Assign(targets=[name], value=value, op=op, lineno=self.lineno,
-                                  refuse=getattr(op, "refuse", None)))
-        return _load(name)
-
-    # -- expressions ---------------------------------------------------------------------------
-
-    def inactive(self, node):
-        """True for expressions that can never carry a gradient; they stay inline."""
-        if isinstance(node, gast.Constant):
-            return True
-        if isinstance(node, (gast.Compare,)):
-            return True
-        if isinstance(node, gast.UnaryOp) and isinstance(node.op, (gast.Not, gast.Invert)):
-            return True
-        if isinstance(node, gast.UnaryOp) and isinstance(node.operand, gast.Constant):
-            return True
-        if isinstance(node, gast.Attribute):
-            if node.attr in INACTIVE_ATTRS:
-                return True
-            obj = self.parsed.resolve(node)
-            return obj is not _UNRESOLVED and not callable(obj)
-        if isinstance(node, gast.Subscript):
-            return self.inactive(node.value)
-        if isinstance(node, (gast.Tuple, gast.List)):
-            return all(self.inactive(e) for e in node.elts)
-        if isinstance(node, gast.Call):
-            prim = lookup(self.parsed.resolve(node.func))
-            return prim is not None and prim.nondiff == "zero"
-        if isinstance(node, gast.JoinedStr):
-            return True
-        return False
-
-    def operation(self, node):
-        """(forward expression on atoms, ir.Op) for one operation."""
-        if isinstance(node, gast.BinOp):
-            func, label, hint = BINOPS.get(type(node.op), (None, type(node.op).__name__, "op"))
-            if func is None:
-                raise self.unsupported(node, f"the operator {label}: use the NumPy function")
-            left, right = self.atom(node.left), self.atom(node.right)
-            expr = gast.BinOp(left=left, op=node.op, right=right)
-            return expr, self.op(func, label, [left, right], {}, node, hint=hint)
-        if isinstance(node, gast.UnaryOp):
-            func, label, hint = UNARYOPS[type(node.op)]
-            operand = self.atom(node.operand)
-            expr = gast.UnaryOp(op=node.op, operand=operand)
-            return expr, self.op(func, label, [operand], {}, node, hint=hint)
-        if isinstance(node, gast.Call):
-            return self.call(node)
-        if isinstance(node, gast.Subscript):
-            value = self.atom(node.value)
-            expr = gast.Subscript(value=value, slice=node.slice, ctx=gast.Load())
-            return expr, self.op(operator.getitem, "indexing x[...]", [value, node.slice], {},
-                                 node, hint="item")
-        if isinstance(node, gast.Attribute):
-            if node.attr == "T" and self.parsed.resolve(node.value) is _UNRESOLVED:
-                import numpy as np
-                value = self.atom(node.value)
-                expr = gast.Attribute(value=value, attr="T", ctx=gast.Load())
-                return expr, self.op(np.transpose, ".T", [value], {}, node, hint="T")
-            raise self.unsupported(node, f"the attribute `.{node.attr}`: array methods and "
-                                         f"attributes {_LATER} call the NumPy function")
-        if isinstance(node, (gast.Tuple, gast.List)):
-            elts = [self.atom(e) for e in node.elts]
-            expr = type(node)(elts=elts, ctx=gast.Load())
-            op = self.op(None, "a tuple or list", elts, {}, node, hint="seq")
-            op.refuse = lambda: self.unsupported(
-                node, f"a list or tuple of differentiated values: support {_LATER} use "
-                      "np.stack or np.array of the values")
-            return expr, op
-        hint = _EXPR_HINTS.get(type(node), f"the expression `{type(node).__name__}`")
-        raise self.unsupported(node, hint)
-
-    def call(self, node):
-        for a in node.args:
-            if isinstance(a, gast.Starred):
-                raise self.unsupported(a, _EXPR_HINTS[gast.Starred])
-        if any(k.arg is None for k in node.keywords):
-            raise self.unsupported(node, "`**kwargs` in a call: pass the keywords one by one")
-        func = self.parsed.resolve(node.func)
-        if func is _UNRESOLVED and isinstance(node.func, gast.Attribute):
-            raise self.unsupported(node, f"the method call `.{node.func.attr}(...)`: array "
-                                         f"methods {_LATER} call the NumPy function "
-                                         f"np.{node.func.attr}(x, ...)")
-        args = [self._call_arg(a) for a in node.args]
-        keywords = {k.arg: self._call_arg(k.value) for k in node.keywords}
-        expr = gast.Call(func=node.func, args=args,
-                         keywords=[gast.keyword(arg=k, value=v) for k, v in keywords.items()])
-        label = gast.unparse(node.func) if hasattr(gast, "unparse") else "call"
-        hint = node.func.attr if isinstance(node.func, gast.Attribute) else (
-            node.func.id if isinstance(node.func, gast.Name) else "call")
-        return expr, self.op(None if func is _UNRESOLVED else func, label, args, keywords, node,
-                             hint=hint)
-
-    def _call_arg(self, node):
-        if isinstance(node, (gast.List, gast.Tuple)) and not self.inactive(node):
-            return type(node)(elts=[self.atom(e) for e in node.elts], ctx=gast.Load())
-        return self.atom(node)
-
-    def op(self, func, label, args, keywords, node, hint):
-        prim = lookup(func) if func is not None else None
-        op = ir.Op(func=func, prim=prim, label=label, args=args, keywords=keywords)
-        op.hint = hint
-        op.refuse = None
-        if prim is None or prim.nondiff == "constant-inputs":
-            op.refuse = lambda: self._no_rule(node, label, func, prim)
-        return op
-
-    def _no_rule(self, node, label, func, prim):
-        if prim is not None:
-            msg = (f"{label} is treated as a constant, but its arguments here depend on what "
-                   "is differentiated")
-            hint = "compute these arguments from non-differentiated values, or wrap them in " \
-                   "a custom rule with @tangent_lite.adjoint"
-        elif callable(func) and hasattr(func, "__code__"):
-            msg = f"calling the Python function {label}(...) on differentiated values"
-            hint = (f"calls into user functions {_LATER} register a rule with "
-                    f"@tangent_lite.adjoint({label}) or inline its body")
+    def augmented(self, stmt):
+        if type(stmt.op) not in BINOPS:
+            raise self.unsupported(stmt, "this augmented assignment: write `x = x <op> e`")
+        target = stmt.target
+        if isinstance(target, gast.Name):
+            self.inplace.append((target.id, stmt))
+            self.assign(target.id, gast.BinOp(left=load(target.id), op=stmt.op,
+                                              right=stmt.value))
+        elif isinstance(target, gast.Subscript) and isinstance(target.value, gast.Name):
+            read = gast.Subscript(value=load(target.value.id), slice=target.slice,
+                                  ctx=gast.Load())
+            self.setitem(target, gast.BinOp(left=read, op=stmt.op, right=stmt.value), stmt)
         else:
-            msg = f"{label} has no derivative rule"
-            hint = f"register one with @tangent_lite.adjoint({label}), or use a NumPy " \
-                   "function that has one"
-        return self.parsed.error(MissingRuleError, node, msg, hint=hint)
+            raise self.unsupported(stmt, "augmented assignment to this target: write "
+                                         "`x = x + e` with a plain name")
 
 
-def _hint(op):
-    return getattr(op, "hint", "op")
+def _walk_own(node):
+    """Nodes of a function body, not descending into nested functions or classes."""
+    todo = list(node.body)
+    while todo:
+        n = todo.pop()
+        yield n
+        if not isinstance(n, (gast.FunctionDef, gast.AsyncFunctionDef, gast.Lambda,
+                              gast.ClassDef)):
+            todo.extend(gast.iter_child_nodes(n))
 
 
-def _load(name):
-    return gast.Name(id=name, ctx=gast.Load(), annotation=None, type_comment=None)
+def _signature(args):
+    """The parameter list as source, without annotations."""
+    import copy
+    args = copy.deepcopy(args)
+    for a in list(args.posonlyargs) + list(args.args) + list(args.kwonlyargs):
+        a.annotation = None
+    text = gast.unparse(gast.Lambda(args=args, body=gast.Constant(value=None, kind=None)))
+    return text.strip()[len("lambda"):].rsplit(":", 1)[0].strip()
 
 
-def normalize(parsed, namer):
+def _always_returns(stmts):
+    if not stmts:
+        return False
+    last = stmts[-1]
+    if isinstance(last, gast.Return):
+        return True
+    if isinstance(last, gast.If):
+        return _always_returns(last.body) and _always_returns(last.orelse)
+    return False
+
+
+def _has_break(body):
+    """Whether `body` breaks out of its own loop (breaks of nested loops do not count)."""
+    for s in body:
+        if isinstance(s, ir.Break):
+            return True
+        if isinstance(s, ir.If) and (_has_break(s.body) or _has_break(s.orelse)):
+            return True
+    return False
+
+
+def _copy_if(stmt, body, orelse):
+    return gast.copy_location(gast.If(test=stmt.test, body=body, orelse=orelse), stmt)
+
+
+def _names(target, n):
+    return (isinstance(target, (gast.Tuple, gast.List)) and len(target.elts) == n
+            and all(isinstance(e, gast.Name) for e in target.elts))
+
+
+def _len(node):
+    return gast.Call(func=load("len"), args=[node], keywords=[])
+
+
+def _or(values):
+    return values[0] if len(values) == 1 else gast.BoolOp(op=gast.Or(), values=values)
+
+
+def normalize(parsed, namer, bindings):
     """The ir.Function for `parsed`, reserving every name it uses in `namer`."""
     for n in gast.walk(parsed.node):
         if isinstance(n, gast.Name):
             namer.reserve(n.id)
-    return Normalizer(parsed, namer).function()
+    normalizer = Normalizer(parsed, namer, bindings)
+    fn = normalizer.function()
+    fn.inplace = normalizer.inplace
+    return fn

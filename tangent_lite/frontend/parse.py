@@ -8,6 +8,8 @@ import builtins
 import dataclasses
 import inspect
 import linecache
+import os
+import sys
 import textwrap
 
 import gast
@@ -100,9 +102,11 @@ def parse_function(func):
     func = inspect.unwrap(func)
     if not inspect.isfunction(func):
         kind = type(func).__name__
+        filename, lineno = _caller()
         raise SourceUnavailableError(
             f"cannot read the Python source of {func!r} ({kind}): only functions written in "
-            "Python can be differentiated from source",
+            "Python can be differentiated from source", filename=filename, lineno=lineno,
+            source_line=linecache.getline(filename, lineno) if filename else None,
             hint="register a derivative rule for it with @tangent_lite.adjoint, or wrap the "
                  "call in a Python function")
     code = func.__code__
@@ -137,6 +141,18 @@ def parse_function(func):
     closure = dict(zip(code.co_freevars, func.__closure__ or ()))
     return ParsedFunction(func=func, node=node, filename=filename, firstlineno=node.lineno,
                           globals=func.__globals__, closure=closure)
+
+
+def _caller():
+    """file and line of the nearest frame outside tangent_lite: where the user asked."""
+    package = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    frame = sys._getframe(1)
+    while frame is not None:
+        filename = frame.f_code.co_filename
+        if not os.path.abspath(filename).startswith(package + os.sep):
+            return filename, frame.f_lineno
+        frame = frame.f_back
+    return None, None
 
 
 def _find_definition(module, func, filename, firstlineno):

@@ -1,27 +1,28 @@
 """Reverse mode: a forward sweep that records, then a backward sweep that replays.
 
-The forward sweep is the function itself, in A-normal form, with `stack.push(v)` before an
+The forward sweep is the function itself in the core language, with `stack.push(v)` before an
 assignment that overwrites a value the backward sweep will read. The backward sweep walks the
-statements in reverse; each one's rule template is filled in with the caller's names, and
+statements in reverse: each operation's rule template is filled in with the caller's names,
+branches test the same condition variables, loops run their recorded trip counts backwards, and
 `v = stack.pop()` restores what the forward sweep overwrote, so every rule sees the values it
 saw going forward.
 
 Adjoints are tracked statically: the first contribution to `dv` is assigned, later ones are
-added, and an adjoint no contribution reached is never read.
+added, and where control flow joins paths that disagree, the missing adjoint is set to zeros.
 """
 import dataclasses
-import operator
 import os
 
 import gast
 
 from .. import ir
-from ..analysis.activity import (check_refusals, differentiable_inputs, names_read,
-                                 varied_names)
+from ..analysis.activity import (check_refusals, differentiable_inputs, is_varied, names_read,
+                                 operand_names, varied_names)
 from ..errors import MissingRuleError
 from ..template import TemplateError, name_node
+from . import syntax as s
 
-RESULT_PLACEHOLDER = "__tl_result__"
+RESULT = "__tl_result__"     # stands for an operation's result where it also is an operand
 
 
 @dataclasses.dataclass
@@ -41,18 +42,46 @@ class Derivative:
     body: list            # gast statements and Comments
 
 
+# The backward sweep before pushes are planned: one node per forward statement.
+@dataclasses.dataclass
+class _BStmt:
+    stmt: object
+    items: list
+
+
+@dataclasses.dataclass
+class _BIf:
+    stmt: ir.If
+    body: list
+    orelse: list
+    zero_body: list
+    zero_orelse: list
+
+
+@dataclasses.dataclass
+class _BLoop:
+    stmt: object
+    body: list
+    zero_before: list
+    zero_end: list
+
+
 class ReverseTransform:
     """Builds the reverse-mode derivative of one ir.Function."""
 
-    def __init__(self, fn, parsed, wrt, namer, bindings):
+    def __init__(self, fn, parsed, wrt, namer, bindings, as_tuple=False):
         self.fn = fn
         self.parsed = parsed
         self.wrt = list(wrt)
         self.namer = namer
         self.bindings = bindings    # spells numpy and runtime helpers in generated code
+        self.as_tuple = as_tuple
 
     def name(self, free):
         return self.bindings.name(free)
+
+    def np(self, attr):
+        return s.attr(self.name("np"), attr)
 
     # -- the whole function ---------------------------------------------------------------------
 
@@ -60,75 +89,84 @@ class ReverseTransform:
         fn = self.fn
         self.varied = varied_names(fn, self.wrt)
         check_refusals(fn, self.varied)
-        adjoints = self.backward_items()
-        reads = set()
-        for i, items in adjoints.items():
-            for node in items:
-                reads |= names_read(node)
-            if RESULT_PLACEHOLDER in reads:
-                reads.discard(RESULT_PLACEHOLDER)
-                reads.add(fn.body[i].target)
-        reads |= set(self.wrt)  # the final grad_like reads the parameters
-        pushed = self.to_push(reads)
-
-        forward, backward = [], []
-        stack = self.namer.fresh("stack") if pushed else None
-        last_line = None
-        for i, stmt in enumerate(fn.body):
-            if stmt.lineno != last_line:
-                forward.append(Comment(self.line_comment(stmt.lineno)))
-                last_line = stmt.lineno
-            for name in pushed.get(i, ()):
-                forward.append(_expr(_call(_attr(stack, "push"), [name_node(name)])))
-            forward.append(_to_gast(stmt))
-
+        self.defined = {fn.result}
+        backward = self.block(fn.body)
+        final = set(self.defined)
+        self.plan(backward)
+        self.stack = self.namer.fresh("stack") if self.uses_stack else None
+        prologue = []
+        if self.stack:
+            prologue.append(s.assign(self.stack, s.call(self.name("Stack"), [])))
+        if self.unbound:
+            prologue.append(Comment("saved before their first assignment"))
+            prologue.extend(s.assign(v, s.const(None)) for v in sorted(self.unbound))
+        forward = self.forward(fn.body, in_loop=False)
         seed = self.namer.adjoint(fn.result)
-        backward.append(_assign(seed, _call(_attr(self.name("np"), "ones_like"),
-                                            [name_node(fn.result)])))
-        last_line = None
-        for i in reversed(range(len(fn.body))):
-            stmt = fn.body[i]
-            items = adjoints.get(i)
-            if i in pushed:
-                items = self.with_pop(stmt, items or [], stack, pushed[i])
-            if items:
-                if stmt.lineno != last_line:
-                    backward.append(Comment(self.line_comment(stmt.lineno)))
-                    last_line = stmt.lineno
-                backward.extend(items)
-        backward.extend(self.returns())
-        body = forward + [Comment("")] + [Comment("Backward sweep")] + backward
-        if stack:
-            body = [_assign(stack, _call(name_node(self.name("Stack")), []))] + body
+        backward_code = [Comment(""), Comment("Backward sweep"),
+                         s.assign(seed, s.call(self.np("ones_like"), [name_node(fn.result)]))]
+        backward_code += self.emit_backward(backward)
+        backward_code += self.returns(final)
         return Derivative(name=self.namer.fresh(f"grad_{fn.name}"), params=fn.params,
-                          docstring=self.docstring(), body=body)
+                          docstring=self.docstring(), body=prologue + forward + backward_code)
 
     def docstring(self):
         wrt = ", ".join(self.wrt)
-        where = f"{_short(self.parsed.filename)}:{self.fn.lineno}"
+        where = f"{os.path.basename(self.parsed.filename)}:{self.fn.lineno}"
         return (f"Gradient of {self.fn.name} ({where}) with respect to {wrt}.\n\n"
                 "Reverse mode, generated by tangent_lite: the forward sweep runs "
                 f"{self.fn.name}, the\nbackward sweep carries the gradient of its result "
                 f"back to {wrt}.")
 
     def line_comment(self, lineno):
-        return f"line {lineno}: {self.parsed.line(lineno).strip()}"
+        return Comment(f"line {lineno}: {self.parsed.line(lineno).strip()}")
 
-    # -- the backward sweep ------------------------------------------------------------------------
+    # -- phase 1: adjoint statements, with static tracking of which adjoints are live --------------
 
-    def backward_items(self):
-        """Per statement index, its adjoint statements (result still a placeholder where the
-        statement overwrites one of its own operands)."""
-        self.defined = {self.fn.result}
-        out = {}
-        for i in reversed(range(len(self.fn.body))):
-            stmt = self.fn.body[i]
-            if isinstance(stmt, ir.Assign):
-                out[i] = self.adjoint_of(stmt)
-        self.final_defined = set(self.defined)
+    def block(self, stmts):
+        out = []
+        for stmt in reversed(stmts):
+            if isinstance(stmt, ir.If):
+                out.append(self.if_(stmt))
+            elif isinstance(stmt, (ir.For, ir.While)):
+                out.append(self.loop(stmt))
+            elif isinstance(stmt, ir.Assign):
+                out.append(_BStmt(stmt, self.assign(stmt)))
+            elif isinstance(stmt, ir.SetItem):
+                out.append(_BStmt(stmt, self.setitem(stmt)))
+            else:
+                out.append(_BStmt(stmt, []))
         return out
 
-    def adjoint_of(self, stmt):
+    def if_(self, stmt):
+        before = set(self.defined)
+        body = self.block(stmt.body)
+        after_body, self.defined = self.defined, set(before)
+        orelse = self.block(stmt.orelse)
+        after_else = self.defined
+        joined = after_body | after_else
+        self.defined = joined
+        return _BIf(stmt, body, orelse, sorted(joined - after_body), sorted(joined - after_else))
+
+    def loop(self, stmt):
+        """The loop body's adjoint runs once per iteration, so the adjoints live at its start
+        must be a fixpoint: those live after the loop plus those the body leaves live."""
+        before = set(self.defined)
+        head = set(before)
+        for _ in range(8):
+            saved = self.namer.snapshot()
+            self.defined = set(head)
+            self.block(stmt.body)
+            self.namer.restore(saved)
+            if self.defined <= head:
+                break
+            head |= self.defined
+        self.defined = set(head)
+        body = self.block(stmt.body)
+        zero_end = sorted(head - self.defined)
+        self.defined = head
+        return _BLoop(stmt, body, sorted(head - before), zero_end)
+
+    def assign(self, stmt):
         v = stmt.target
         if len(stmt.targets) > 1 or v not in self.defined:
             self.defined.difference_update(stmt.targets)
@@ -139,44 +177,58 @@ class ReverseTransform:
             if isinstance(stmt.value, gast.Name) and stmt.value.id in self.varied:
                 return self.contribute(stmt.value.id, name_node(dv))
             return []
-        inputs = differentiable_inputs(stmt.op)
-        if not any(names_read(a) & self.varied for a in inputs) or stmt.op.prim.nondiff:
+        op = stmt.op
+        if op.prim.nondiff or not any(is_varied(a, self.varied)
+                                      for a in differentiable_inputs(op)):
             self.defined.discard(v)
             return []
-        operands = set()
-        for a in inputs:
-            operands |= names_read(a)
-        self_update = v in operands
-        result = name_node(RESULT_PLACEHOLDER if self_update else v)
-        items = self.fill(stmt, result, dv)
-        out, own = [], []
-        for kind, *rest in items:
-            if kind == "stmt":
-                out.append(rest[0])
+        self_update = v in operand_names(op)
+        items = self.fill(stmt, name_node(RESULT if self_update else v), dv)
+        out = [node for kind, *rest in items if kind == "stmt" for node in rest]
         self.defined.discard(v)
+        own = []
         for kind, *rest in items:
-            if kind == "grad":
-                target, value = rest
-                prelude, pairs = self.expand(target, value)
-                out.extend(prelude)
-                for name, expr in pairs:
-                    if name == v:
-                        own.append(expr)
-                    elif name in self.varied:
-                        out.extend(self.contribute(name, expr))
+            if kind != "grad":
+                continue
+            prelude, pairs = self.expand(*rest)
+            out.extend(prelude)
+            for name, expr in pairs:
+                if name == v:
+                    own.append(expr)
+                elif name in self.varied:
+                    out.extend(self.contribute(name, expr))
         if own:
+            # All of v's own contributions read dv, so they are summed in one statement.
             total = own[0]
             for e in own[1:]:
                 total = gast.BinOp(left=total, op=gast.Add(), right=e)
-            out.append(_assign(dv, total))
+            out.append(s.assign(dv, total))
             self.defined.add(v)
+        return out
+
+    def setitem(self, stmt):
+        """`y[i] = e`: e receives dy[i]; the overwritten part of y receives nothing."""
+        y = stmt.target
+        if y not in self.defined:
+            return []
+        dy = self.namer.adjoint(y)
+        index = stmt.index
+        out = []
+        if is_varied(stmt.value, self.varied):
+            part = gast.Subscript(value=name_node(dy), slice=s.copy(index), ctx=gast.Load())
+            if not isinstance(stmt.value, gast.Name):
+                raise AssertionError("setitem value is not an atom")
+            out += self.contribute(stmt.value.id, s.call(self.name("unbroadcast"),
+                                                         [part, name_node(stmt.value.id)]))
+        out.append(s.assign(dy, s.call(self.name("unset"), [name_node(dy),
+                                                             self.index_value(index)])))
         return out
 
     def fill(self, stmt, result, dv):
         op = stmt.op
         template = op.prim.adjoint
         args = list(op.args)
-        if op.func is operator.getitem:
+        if op.func is _getitem:
             args[1] = self.index_value(args[1])
         try:
             binding = template.bind(args, op.keywords)
@@ -188,7 +240,7 @@ class ReverseTransform:
                      "@tangent_lite.adjoint") from None
         grads = template.differentiable_params()
         for pname, node in binding.items():
-            if pname not in grads and names_read(node) & self.varied:
+            if pname not in grads and is_varied(node, self.varied):
                 raise self.parsed.error(
                     MissingRuleError, stmt,
                     f"{op.prim.name} has no derivative with respect to its argument "
@@ -202,9 +254,9 @@ class ReverseTransform:
 
     def index_value(self, index):
         """The index of `x[...]` as a value: slices need `np.s_[...]` outside brackets."""
+        index = s.copy(index)
         if any(isinstance(n, gast.Slice) for n in gast.walk(index)):
-            return gast.Subscript(value=_attr(self.name("np"), "s_"), slice=index,
-                                  ctx=gast.Load())
+            return gast.Subscript(value=self.np("s_"), slice=index, ctx=gast.Load())
         return index
 
     def expand(self, target, value):
@@ -219,9 +271,9 @@ class ReverseTransform:
             if not active:
                 return [], []
             parts = self.namer.fresh("parts")
-            return [_assign(parts, value)], [
-                (name, gast.Subscript(value=name_node(parts), slice=gast.Constant(
-                    value=k, kind=None), ctx=gast.Load())) for k, name in active]
+            return [s.assign(parts, value)], [
+                (name, gast.Subscript(value=name_node(parts), slice=s.const(k),
+                                      ctx=gast.Load())) for k, name in active]
         return [], []
 
     def contribute(self, name, expr):
@@ -230,60 +282,244 @@ class ReverseTransform:
         if name in self.defined:
             expr = gast.BinOp(left=name_node(dname), op=gast.Add(), right=expr)
         self.defined.add(name)
-        return [_assign(dname, expr)]
+        return [s.assign(dname, expr)]
 
-    def returns(self):
+    def returns(self, final):
         stmts = []
         grads = []
         for p in self.wrt:
             dp = self.namer.adjoint(p)
-            if p not in self.final_defined:
+            if p not in final:
                 stmts.append(Comment(f"{self.fn.result} does not depend on {p}"))
-                stmts.append(_assign(dp, _call(_attr(self.name("np"), "zeros_like"),
-                                               [name_node(p)])))
+                stmts.append(s.assign(dp, s.call(self.np("zeros_like"), [name_node(p)])))
             grads.append(dp)
-        if len(self.wrt) == 1:
+        if len(self.wrt) == 1 and not self.as_tuple:
             p = self.wrt[0]
-            value = _call(name_node(self.name("grad_like")),
-                          [name_node(grads[0]), name_node(p), gast.Constant(value=p, kind=None)])
+            value = s.call(self.name("grad_like"), [name_node(grads[0]), name_node(p),
+                                                    s.const(p)])
         else:
-            value = _call(name_node(self.name("grads_like")), [
-                _tuple([name_node(g) for g in grads]), _tuple([name_node(p) for p in self.wrt]),
-                _tuple([gast.Constant(value=p, kind=None) for p in self.wrt])])
+            value = s.call(self.name("grads_like"), [
+                s.tuple_([name_node(g) for g in grads]),
+                s.tuple_([name_node(p) for p in self.wrt]),
+                s.tuple_([s.const(p) for p in self.wrt])])
         stmts.append(gast.Return(value=value))
         return stmts
 
-    # -- the stack ---------------------------------------------------------------------------------
+    # -- phase 2: what the forward sweep must save ------------------------------------------------
 
-    def to_push(self, reads):
-        """Statement index -> the names it overwrites whose old value the backward sweep
-        reads; those are pushed before the statement and popped after its adjoint."""
-        defined = set(self.fn.params)
-        pushed = {}
-        for i, stmt in enumerate(self.fn.body):
+    def plan(self, backward):
+        """Decide the pushes: a value is saved when an assignment overwrites it and the
+        backward sweep reads it. Saving makes more backward code live (a branch with a pop in
+        it must test its condition), so iterate to a fixpoint."""
+        reads = set(self.wrt)
+        while True:
+            self.pushes, self.unbound, self.counted = {}, set(), set()
+            self.plan_block(self.fn.body, set(self.fn.params), set(self.fn.params), False,
+                            reads)
+            more = set(reads)
+            self.collect_reads(backward, more)
+            if more == reads:
+                break
+            reads = more
+        self.uses_stack = bool(self.pushes or self.counted)
+
+    def plan_block(self, stmts, maybe, must, in_loop, reads):
+        for stmt in stmts:
             if isinstance(stmt, ir.Assign):
-                names = [t for t in stmt.targets if t in defined and t in reads]
+                names = [t for t in stmt.targets if t in reads and (t in maybe or in_loop)]
                 if names:
-                    pushed[i] = names
-                defined.update(stmt.targets)
-        return pushed
+                    self.pushes[id(stmt)] = names
+                    self.unbound.update(t for t in names if t not in must)
+                maybe.update(stmt.targets)
+                must.update(stmt.targets)
+            elif isinstance(stmt, ir.SetItem):
+                if stmt.target in reads:
+                    self.pushes[id(stmt)] = [stmt.target]
+            elif isinstance(stmt, ir.If):
+                m1, m2 = set(must), set(must)
+                self.plan_block(stmt.body, maybe, m1, in_loop, reads)
+                self.plan_block(stmt.orelse, maybe, m2, in_loop, reads)
+                must.update(m1 & m2)
+            elif isinstance(stmt, (ir.For, ir.While)):
+                if isinstance(stmt, ir.For) and stmt.target in reads and stmt.target in maybe:
+                    self.pushes[id(stmt)] = [stmt.target]
+                    self.unbound.update([stmt.target] if stmt.target not in must else [])
+                if in_loop and (isinstance(stmt, ir.While) or stmt.counter):
+                    self.counted.add(id(stmt))
+                self.plan_block(stmt.body, maybe, set(must), True, reads)
+                if isinstance(stmt, ir.For):
+                    maybe.add(stmt.target)
 
-    def with_pop(self, stmt, items, stack, names):
-        pops = [_assign(v, _call(_attr(stack, "pop"), [])) for v in reversed(names)]
-        if len(stmt.targets) > 1:
+    def collect_reads(self, nodes, reads):
+        """Add the primal names read by the live parts of a backward block to `reads`."""
+        for node in nodes:
+            if not self.live(node):
+                continue
+            if isinstance(node, _BStmt):
+                for item in node.items:
+                    found = names_read(item)
+                    if RESULT in found:
+                        found.discard(RESULT)
+                        found.add(node.stmt.target)
+                    reads |= found
+            elif isinstance(node, _BIf):
+                reads.add(node.stmt.test)
+                reads.update(node.zero_body + node.zero_orelse)
+                self.collect_reads(node.body, reads)
+                self.collect_reads(node.orelse, reads)
+            else:
+                if isinstance(node.stmt, ir.For):
+                    reads.add(node.stmt.iter)
+                reads.update(node.zero_before + node.zero_end)
+                self.collect_reads(node.body, reads)
+
+    def live(self, node):
+        """Whether a backward node emits anything (adjoint code or a pop)."""
+        if isinstance(node, _BStmt):
+            return bool(node.items) or id(node.stmt) in self.pushes
+        if isinstance(node, _BIf):
+            return bool(node.zero_body or node.zero_orelse) or any(
+                self.live(n) for n in node.body + node.orelse)
+        return bool(node.zero_before or node.zero_end) or any(self.live(n) for n in node.body)
+
+    # -- phase 3: write both sweeps ----------------------------------------------------------------
+
+    def forward(self, stmts, in_loop):
+        out = []
+        last = None
+        for stmt in stmts:
+            if not isinstance(stmt, ir.Break) and stmt.lineno != last:
+                out.append(self.line_comment(stmt.lineno))
+                last = stmt.lineno
+            for name in self.pushes.get(id(stmt), ()):
+                saved = name_node(name)
+                if isinstance(stmt, ir.SetItem):
+                    saved = s.call(self.name("saved"), [gast.Subscript(
+                        value=name_node(name), slice=s.copy(stmt.index), ctx=gast.Load())])
+                out.append(s.expr(s.call(s.attr(self.stack, "push"), [saved])))
+            if isinstance(stmt, ir.If):
+                body = self.forward(stmt.body, in_loop) or [gast.Pass()]
+                node = gast.If(test=name_node(stmt.test), body=body,
+                               orelse=self.forward(stmt.orelse, in_loop))
+                out.append(node)
+                last = None
+            elif isinstance(stmt, (ir.For, ir.While)):
+                out.extend(self.forward_loop(stmt))
+                last = None
+            elif isinstance(stmt, ir.Break):
+                out.append(gast.Break())
+            elif isinstance(stmt, ir.Effect):
+                out.append(stmt.node)
+            elif isinstance(stmt, ir.SetItem):
+                target = gast.Subscript(value=name_node(stmt.target), slice=s.copy(stmt.index),
+                                        ctx=gast.Store())
+                out.append(gast.Assign(targets=[target], value=stmt.value, type_comment=None))
+            elif len(stmt.targets) == 1:
+                out.append(s.assign(stmt.target, stmt.value))
+            else:
+                target = gast.Tuple(elts=[name_node(t, store=True) for t in stmt.targets],
+                                    ctx=gast.Store())
+                out.append(gast.Assign(targets=[target], value=stmt.value, type_comment=None))
+        return out
+
+    def forward_loop(self, stmt):
+        out = []
+        counter = stmt.counter
+        body = self.forward(stmt.body, True)
+        if counter:
+            out.append(s.assign(counter, s.const(0)))
+            body.insert(0, gast.AugAssign(target=name_node(counter, store=True), op=gast.Add(),
+                                          value=s.const(1)))
+        if isinstance(stmt, ir.For):
+            out.append(gast.For(target=name_node(stmt.target, store=True),
+                                iter=name_node(stmt.iter), body=body, orelse=[],
+                                type_comment=None))
+        else:
+            out.append(gast.While(test=stmt.test, body=body, orelse=[]))
+        if id(stmt) in self.counted:
+            out.append(s.expr(s.call(s.attr(self.stack, "push"), [name_node(counter)])))
+        return out
+
+    def emit_backward(self, nodes):
+        out = []
+        last = None
+        for node in nodes:
+            if not self.live(node):
+                continue
+            stmt = node.stmt
+            if isinstance(node, _BStmt):
+                if stmt.lineno != last:
+                    out.append(self.line_comment(stmt.lineno))
+                    last = stmt.lineno
+                out.extend(self.with_pop(stmt, node.items))
+                continue
+            last = None
+            if isinstance(node, _BIf):
+                out.append(self.line_comment(stmt.lineno))
+                body = self.emit_backward(node.body) + self.zeros(node.zero_body)
+                orelse = self.emit_backward(node.orelse) + self.zeros(node.zero_orelse)
+                test = name_node(stmt.test)
+                if not body:
+                    body, orelse = orelse, []
+                    test = gast.UnaryOp(op=gast.Not(), operand=test)
+                out.append(gast.If(test=test, body=body, orelse=orelse))
+            else:
+                out.extend(self.backward_loop(node))
+        return out
+
+    def backward_loop(self, node):
+        stmt = node.stmt
+        out = [self.line_comment(stmt.lineno)] + self.zeros(node.zero_before)
+        counter = stmt.counter
+        if id(stmt) in self.counted:
+            out.append(s.assign(counter, s.call(s.attr(self.stack, "pop"), [])))
+        body = self.emit_backward(node.body) + self.zeros(node.zero_end)
+        if isinstance(stmt, ir.For):
+            seq = name_node(stmt.iter)
+            if counter:
+                seq = gast.Subscript(value=seq, slice=gast.Slice(lower=None, upper=name_node(
+                    counter), step=None), ctx=gast.Load())
+            out.append(gast.For(target=name_node(stmt.target, store=True),
+                                iter=s.call("reversed", [seq]), body=body, orelse=[],
+                                type_comment=None))
+            for name in self.pushes.get(id(stmt), ()):
+                out.append(s.assign(name, s.call(s.attr(self.stack, "pop"), [])))
+        else:
+            it = self.namer.fresh("_")
+            out.append(gast.For(target=name_node(it, store=True),
+                                iter=s.call("range", [name_node(counter)]), body=body,
+                                orelse=[], type_comment=None))
+        return out
+
+    def zeros(self, names):
+        return [s.assign(self.namer.adjoint(v), s.call(self.np("zeros_like"), [name_node(v)]))
+                for v in names]
+
+    def with_pop(self, stmt, items):
+        names = self.pushes.get(id(stmt), ())
+        if isinstance(stmt, ir.SetItem):
+            pops = [gast.Assign(targets=[gast.Subscript(
+                value=name_node(stmt.target), slice=s.copy(stmt.index), ctx=gast.Store())],
+                value=s.call(s.attr(self.stack, "pop"), []), type_comment=None)] if names else []
             return items + pops
+        pops = [s.assign(v, s.call(s.attr(self.stack, "pop"), [])) for v in reversed(names)]
+        if not isinstance(stmt, ir.Assign) or len(stmt.targets) > 1 or stmt.op is None or \
+                stmt.target not in operand_names(stmt.op):
+            return items + pops
+        # v = f(v, ...): the rule may need the result (before the pop) and the old operand
+        # (after it).
         v = stmt.target
-        operands = set()
-        if stmt.op is not None:
-            for a in differentiable_inputs(stmt.op):
-                operands |= names_read(a)
-        if v not in operands:
-            return items + pops
-        if any(RESULT_PLACEHOLDER in names_read(n) for n in items):
+        if any(RESULT in names_read(n) for n in items):
+            if not pops:
+                _rename(items, RESULT, v)
+                return items
             keep = self.namer.fresh(f"{v}_out")
-            _rename(items, RESULT_PLACEHOLDER, keep)
-            return [_assign(keep, name_node(v))] + pops + items
+            _rename(items, RESULT, keep)
+            return [s.assign(keep, name_node(v))] + pops + items
         return pops + items
+
+
+_getitem = __import__("operator").getitem
 
 
 class _Spelling:
@@ -305,36 +541,3 @@ def _rename(nodes, old, new):
         for n in gast.walk(node):
             if isinstance(n, gast.Name) and n.id == old:
                 n.id = new
-
-
-def _short(filename):
-    return os.path.basename(filename)
-
-
-def _to_gast(stmt):
-    if isinstance(stmt, ir.Effect):
-        return stmt.node
-    if len(stmt.targets) == 1:
-        return _assign(stmt.target, stmt.value)
-    target = gast.Tuple(elts=[name_node(t, store=True) for t in stmt.targets], ctx=gast.Store())
-    return gast.Assign(targets=[target], value=stmt.value, type_comment=None)
-
-
-def _assign(name, value):
-    return gast.Assign(targets=[name_node(name, store=True)], value=value, type_comment=None)
-
-
-def _call(func, args):
-    return gast.Call(func=func, args=args, keywords=[])
-
-
-def _attr(name, attr):
-    return gast.Attribute(value=name_node(name), attr=attr, ctx=gast.Load())
-
-
-def _expr(value):
-    return gast.Expr(value=value)
-
-
-def _tuple(elts):
-    return gast.Tuple(elts=elts, ctx=gast.Load())

@@ -1,0 +1,308 @@
+"""A-normal form for expressions: one operation per assignment, readable temporaries.
+
+Nested expressions become a sequence of single-operation assignments (`t_sin = np.sin(x)`);
+expressions that can never carry a gradient (shapes, comparisons, index expressions) stay
+inline so the forward sweep reads like the original. Array methods become NumPy calls
+(`x.sum(axis=0)` -> `np.sum(x, axis=0)`), so generated code dispatches through NumPy.
+"""
+import builtins
+import operator
+
+import gast
+import numpy as np
+
+from .. import ir, runtime
+from ..errors import MissingRuleError, UnsupportedSyntaxError
+from ..rules import lookup
+from .parse import _UNRESOLVED
+
+BINOPS = {
+    gast.Add: (operator.add, "+", "add"), gast.Sub: (operator.sub, "-", "sub"),
+    gast.Mult: (operator.mul, "*", "mul"), gast.Div: (operator.truediv, "/", "div"),
+    gast.Pow: (operator.pow, "**", "pow"), gast.MatMult: (operator.matmul, "@", "matmul"),
+    gast.FloorDiv: (operator.floordiv, "//", "floordiv"), gast.Mod: (operator.mod, "%", "mod"),
+}
+UNARYOPS = {gast.USub: (operator.neg, "unary -", "neg"),
+            gast.UAdd: (operator.pos, "unary +", "pos")}
+# Array attributes that are integers, shapes or dtypes: never differentiated.
+INACTIVE_ATTRS = {"shape", "ndim", "size", "dtype", "itemsize", "nbytes"}
+# Array methods and the NumPy functions they become. Methods that take their shape or axes
+# as separate arguments (x.reshape(2, 3)) get them packed into one tuple.
+METHODS = {
+    "sum": np.sum, "mean": np.mean, "prod": np.prod, "max": np.max, "min": np.min,
+    "dot": np.dot, "ravel": np.ravel, "flatten": np.ravel, "squeeze": np.squeeze,
+    "copy": np.copy, "clip": np.clip, "cumsum": np.cumsum, "var": np.var, "std": np.std,
+    "reshape": np.reshape, "transpose": np.transpose, "astype": runtime.astype,
+    "argmax": np.argmax, "argmin": np.argmin, "any": np.any, "all": np.all,
+    "round": np.round, "nonzero": np.nonzero, "argsort": np.argsort,
+}
+PACKED_METHODS = {"reshape", "transpose"}
+
+LATER = "arrives in a later release; until then"
+EXPR_HINTS = {
+    gast.Lambda: "a lambda used as a value: call it directly, or define a function with `def`",
+    gast.ListComp: "a list comprehension: write a for loop that fills an array, or use an "
+                   "array operation",
+    gast.SetComp: "a set comprehension: compute it outside the differentiated function",
+    gast.DictComp: "a dict comprehension: compute it outside the differentiated function",
+    gast.GeneratorExp: "a generator expression: use an array operation (np.sum, np.stack)",
+    gast.Dict: "a dict literal: pass the values as separate arguments",
+    gast.Set: "a set literal: compute it outside the differentiated function",
+    gast.Yield: "`yield` (a generator): return an array instead",
+    gast.YieldFrom: "`yield from` (a generator): return an array instead",
+    gast.Await: "`await`: differentiate a plain function",
+    gast.NamedExpr: "the walrus operator `:=`: assign with `=` on its own line",
+    gast.Starred: "`*args` in a call: pass the arguments one by one",
+    gast.BoolOp: "`and`/`or` as a value: use np.logical_and / np.logical_or, np.where, or an "
+                 "if statement",
+}
+
+
+class _Methods(gast.NodeTransformer):
+    def __init__(self, normalizer):
+        self.normalizer = normalizer
+
+    def visit_Call(self, node):
+        self.generic_visit(node)
+        func = node.func
+        if (isinstance(func, gast.Attribute) and func.attr in METHODS
+                and self.normalizer.parsed.resolve(func) is _UNRESOLVED):
+            args = list(node.args)
+            if func.attr in PACKED_METHODS and len(args) > 1:
+                args = [gast.Tuple(elts=args, ctx=gast.Load())]
+            expr, _ = self.normalizer.numpy_call(METHODS[func.attr], func.attr,
+                                                 [func.value] + args, {}, node)
+            expr.keywords = node.keywords
+            return expr
+        return node
+
+
+def load(name):
+    return gast.Name(id=name, ctx=gast.Load(), annotation=None, type_comment=None)
+
+
+class ExpressionNormalizer:
+    """Emits ir.Assign statements into self.out for expressions."""
+
+    def __init__(self, parsed, namer, bindings):
+        self.parsed = parsed
+        self.namer = namer
+        self.bindings = bindings    # spells numpy and runtime helpers in generated code
+        self.out = []
+        self.lineno = parsed.node.lineno
+
+    # -- errors -------------------------------------------------------------------------------
+
+    def unsupported(self, node, what):
+        construct, _, hint = what.partition(": ")
+        return self.parsed.error(UnsupportedSyntaxError, node,
+                                 f"tangent_lite cannot differentiate {construct}",
+                                 hint=("instead: " + hint) if hint else None)
+
+    # -- assignments ----------------------------------------------------------------------------
+
+    def emit(self, stmt):
+        self.out.append(stmt)
+
+    def assign(self, target, value):
+        """Emit `target = value` in A-normal form."""
+        if isinstance(value, gast.IfExp):
+            return self.conditional(target, value)
+        if isinstance(value, (gast.Name, gast.Constant)) or self.inactive(value):
+            self.emit(ir.Assign(targets=[target], value=value, op=None, lineno=self.lineno))
+            return
+        value, op = self.operation(value)
+        self.emit(ir.Assign(targets=[target], value=value, op=op, lineno=self.lineno,
+                            refuse=op.refuse))
+
+    def atom(self, node):
+        """A name, constant or inactive expression equal to `node`'s value."""
+        if isinstance(node, (gast.Name, gast.Constant)) or self.inactive(node):
+            return node
+        if isinstance(node, gast.IfExp):
+            name = self.namer.temp("ifexp")
+            self.conditional(name, node)
+            return load(name)
+        value, op = self.operation(node)
+        name = self.namer.temp(op.hint)
+        self.emit(ir.Assign(targets=[name], value=value, op=op, lineno=self.lineno,
+                            refuse=op.refuse))
+        return load(name)
+
+    def conditional(self, target, node):
+        """`target = a if test else b` as an if statement: each side runs only when chosen."""
+        test = self.condition(node.test)
+        body = self.block(lambda: self.assign(target, node.body))
+        orelse = self.block(lambda: self.assign(target, node.orelse))
+        self.emit(ir.If(test=test, body=body, orelse=orelse, lineno=self.lineno))
+
+    def condition(self, test):
+        """Assign a branch condition to a fresh name; conditions are never differentiated."""
+        test = self.verbatim(test)
+        name = self.namer.fresh("cond")
+        self.emit(ir.Assign(targets=[name], value=test, op=None, lineno=self.lineno))
+        return name
+
+    def verbatim(self, node):
+        """An expression run as written (a condition): array methods become NumPy calls."""
+        for n in gast.walk(node):
+            if isinstance(n, gast.NamedExpr):
+                raise self.unsupported(n, EXPR_HINTS[gast.NamedExpr])
+        return _Methods(self).visit(node)
+
+    def block(self, fill):
+        """Run fill() with a fresh output list; return that list."""
+        saved, self.out = self.out, []
+        try:
+            fill()
+            return self.out
+        finally:
+            self.out = saved
+
+    # -- expressions ---------------------------------------------------------------------------
+
+    def inactive(self, node):
+        """True for expressions that can never carry a gradient; they stay inline."""
+        if isinstance(node, (gast.Constant, gast.Compare, gast.JoinedStr)):
+            return True
+        if isinstance(node, gast.UnaryOp):
+            return isinstance(node.op, (gast.Not, gast.Invert)) or self.inactive(node.operand)
+        if isinstance(node, gast.Attribute):
+            if node.attr in INACTIVE_ATTRS:
+                return True
+            obj = self.parsed.resolve(node)
+            return obj is not _UNRESOLVED and not callable(obj)
+        if isinstance(node, gast.Subscript):
+            return self.inactive(node.value)
+        if isinstance(node, (gast.Tuple, gast.List)):
+            return all(self.inactive(e) for e in node.elts)
+        if isinstance(node, gast.Call):
+            prim = lookup(self.parsed.resolve(node.func))
+            return prim is not None and prim.nondiff == "zero"
+        if isinstance(node, gast.BinOp):
+            return self.inactive(node.left) and self.inactive(node.right)
+        return False
+
+    def operation(self, node):
+        """(forward expression on atoms, ir.Op) for one operation."""
+        if isinstance(node, gast.BinOp):
+            func, label, hint = BINOPS.get(type(node.op), (None, type(node.op).__name__, "op"))
+            if func is None:
+                raise self.unsupported(node, f"the operator {label}: use the NumPy function")
+            left, right = self.atom(node.left), self.atom(node.right)
+            expr = gast.BinOp(left=left, op=node.op, right=right)
+            return expr, self.op(func, label, [left, right], {}, node, hint=hint)
+        if isinstance(node, gast.UnaryOp):
+            func, label, hint = UNARYOPS[type(node.op)]
+            operand = self.atom(node.operand)
+            expr = gast.UnaryOp(op=node.op, operand=operand)
+            return expr, self.op(func, label, [operand], {}, node, hint=hint)
+        if isinstance(node, gast.Call):
+            return self.call(node)
+        if isinstance(node, gast.Subscript):
+            value = self.atom(node.value)
+            expr = gast.Subscript(value=value, slice=node.slice, ctx=gast.Load())
+            return expr, self.op(operator.getitem, "indexing x[...]", [value, node.slice], {},
+                                 node, hint="item")
+        if isinstance(node, gast.Attribute):
+            if node.attr == "T" and self.parsed.resolve(node.value) is _UNRESOLVED:
+                return self.numpy_call(np.transpose, "transpose", [self.atom(node.value)], {},
+                                       node)
+            raise self.unsupported(node, f"the attribute `.{node.attr}`: use a NumPy function "
+                                         "(np.real, np.imag ...) or compute it outside")
+        if isinstance(node, (gast.Tuple, gast.List)):
+            elts = [self.atom(e) for e in node.elts]
+            expr = type(node)(elts=elts, ctx=gast.Load())
+            op = self.op(None, "a tuple or list", elts, {}, node, hint="seq")
+            op.refuse = lambda: self.unsupported(
+                node, f"a list or tuple of differentiated values: support {LATER} use "
+                      "np.stack or np.array of the values")
+            return expr, op
+        if isinstance(node, gast.Lambda):
+            raise self.unsupported(node, EXPR_HINTS[gast.Lambda])
+        hint = EXPR_HINTS.get(type(node), f"the expression `{type(node).__name__}`")
+        raise self.unsupported(node, hint)
+
+    def call(self, node):
+        for a in node.args:
+            if isinstance(a, gast.Starred):
+                raise self.unsupported(a, EXPR_HINTS[gast.Starred])
+        if any(k.arg is None for k in node.keywords):
+            raise self.unsupported(node, "`**kwargs` in a call: pass the keywords one by one")
+        func = self.parsed.resolve(node.func)
+        if func is _UNRESOLVED and isinstance(node.func, gast.Attribute):
+            return self.method_call(node)
+        args = [self.call_arg(a) for a in node.args]
+        keywords = {k.arg: self.call_arg(k.value) for k in node.keywords}
+        expr = gast.Call(func=node.func, args=args,
+                         keywords=[gast.keyword(arg=k, value=v) for k, v in keywords.items()])
+        label = gast.unparse(node.func).strip()
+        hint = node.func.attr if isinstance(node.func, gast.Attribute) else (
+            node.func.id if isinstance(node.func, gast.Name) else "call")
+        if func is builtins.range:
+            hint = "range"
+        return expr, self.op(None if func is _UNRESOLVED else func, label, args, keywords, node,
+                             hint=hint)
+
+    def method_call(self, node):
+        """`x.sum(axis=0)` on a local array -> `np.sum(x, axis=0)`."""
+        method = node.func.attr
+        func = METHODS.get(method)
+        if func is None:
+            raise self.unsupported(node, f"the method call `.{method}(...)`: call the NumPy "
+                                         f"function np.{method}(x, ...) if there is one")
+        receiver = self.atom(node.func.value)
+        args = [self.call_arg(a) for a in node.args]
+        if method in PACKED_METHODS and len(args) > 1:
+            args = [gast.Tuple(elts=args, ctx=gast.Load())]
+        elif method in PACKED_METHODS and len(args) == 1 and self.is_none(args[0]):
+            args = []
+        keywords = {k.arg: self.call_arg(k.value) for k in node.keywords}
+        return self.numpy_call(func, method, [receiver] + args, keywords, node)
+
+    @staticmethod
+    def is_none(node):
+        return isinstance(node, gast.Constant) and node.value is None
+
+    def numpy_call(self, func, name, args, keywords, node):
+        """A call of `func` spelled in the generated code through the numpy or runtime name."""
+        if func is getattr(runtime, name, None):
+            callee = load(self.bindings.name(name))
+            label = name
+        else:
+            callee = gast.Attribute(value=load(self.bindings.name("np")), attr=name,
+                                    ctx=gast.Load())
+            label = f"np.{name}"
+        expr = gast.Call(func=callee, args=args,
+                         keywords=[gast.keyword(arg=k, value=v) for k, v in keywords.items()])
+        return expr, self.op(func, label, args, keywords, node, hint=name)
+
+    def call_arg(self, node):
+        if isinstance(node, (gast.List, gast.Tuple)) and not self.inactive(node):
+            return type(node)(elts=[self.atom(e) for e in node.elts], ctx=gast.Load())
+        return self.atom(node)
+
+    def op(self, func, label, args, keywords, node, hint):
+        prim = lookup(func) if func is not None else None
+        op = ir.Op(func=func, prim=prim, label=label, args=args, keywords=keywords)
+        op.hint = hint
+        op.refuse = None
+        if prim is None or prim.nondiff == "constant-inputs":
+            op.refuse = lambda: self.no_rule(node, label, func, prim)
+        return op
+
+    def no_rule(self, node, label, func, prim):
+        if prim is not None:
+            msg = (f"{label} is treated as a constant, but its arguments here depend on what "
+                   "is differentiated")
+            hint = "compute these arguments from non-differentiated values, or register a " \
+                   "rule with @tangent_lite.adjoint"
+        elif callable(func) and hasattr(func, "__code__"):
+            msg = f"calling the Python function {label}(...) on differentiated values"
+            hint = (f"calls into user functions {LATER} register a rule with "
+                    f"@tangent_lite.adjoint({label}) or inline its body")
+        else:
+            msg = f"{label} has no derivative rule"
+            hint = f"register one with @tangent_lite.adjoint({label}), or use a NumPy " \
+                   "function that has one"
+        return self.parsed.error(MissingRuleError, node, msg, hint=hint)

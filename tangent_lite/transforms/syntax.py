@@ -1,0 +1,41 @@
+"""Small constructors for the gast nodes the transforms write."""
+import copy as _copy
+
+import gast
+
+
+def name(id_, store=False):
+    return gast.Name(id=id_, ctx=gast.Store() if store else gast.Load(), annotation=None,
+                     type_comment=None)
+
+
+def const(value):
+    return gast.Constant(value=value, kind=None)
+
+
+def assign(target, value):
+    return gast.Assign(targets=[name(target, store=True)], value=value, type_comment=None)
+
+
+def call(func, args, keywords=None):
+    if isinstance(func, str):
+        func = name(func)
+    return gast.Call(func=func, args=args, keywords=keywords or [])
+
+
+def attr(value, attribute):
+    if isinstance(value, str):
+        value = name(value)
+    return gast.Attribute(value=value, attr=attribute, ctx=gast.Load())
+
+
+def expr(value):
+    return gast.Expr(value=value)
+
+
+def tuple_(elts):
+    return gast.Tuple(elts=elts, ctx=gast.Load())
+
+
+def copy(node):
+    return _copy.deepcopy(node)

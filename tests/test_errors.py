@@ -1,0 +1,277 @@
+"""Everything outside the supported language is refused by grad(f) with a
+TangentLiteError subclass whose message names this file, the line of the construct, the
+construct, and what to write instead.
+
+Each corpus function marks its offending line with the comment `# <-`; the expected line number
+is computed from that marker, never written by hand.
+"""
+import math
+import os
+import re
+
+import numpy as np
+import pytest
+
+import tangent_lite
+from tangent_lite import (MissingRuleError, SourceUnavailableError, TangentLiteError,
+                          UnsupportedSyntaxError)
+
+U, M = UnsupportedSyntaxError, MissingRuleError
+BASENAME = os.path.basename(__file__)
+CASES = []
+HINT = re.compile(r"\b(instead|use|write|register|define|move|assign|pass|return|compute|"
+                  r"call|index|inline|wrap|end|name|import|leave|differentiate)\b", re.I)
+
+
+def case(cls, construct):
+    """Add the decorated function to the corpus: expected error class and a regex that the
+    message must match (it names the construct)."""
+    def register(f):
+        CASES.append(pytest.param(f, cls, construct, id=f.__name__))
+        return f
+    return register
+
+
+def helper(v):
+    return v * 2.0
+
+
+@case(U, r"\btry\b")
+def try_except(x):
+    try:  # <-
+        y = np.log(x)
+    except ValueError:
+        y = x
+    return np.sum(y)
+
+
+@case(U, r"\bwith\b")
+def with_block(x):
+    with np.errstate(all="ignore"):  # <-
+        y = np.log(x)
+    return np.sum(y)
+
+
+@case(U, r"nested|function definition")
+def nested_def(x):
+    def inner(v):  # <-
+        return v * v
+    return np.sum(x)
+
+
+@case(U, r"\blambda\b")
+def lambda_in_body(x):
+    g = lambda v: v * v  # <-  # noqa: E731
+    return np.sum(g(x))
+
+
+@case(U, r"comprehension")
+def list_comprehension(x):
+    return np.sum(np.stack([v * 2.0 for v in x]))  # <-
+
+
+@case(U, r"generator")
+def generator_expression(x):
+    return sum(v * v for v in x)  # <-
+
+
+@case(U, r"\bglobal\b")
+def global_statement(x):
+    global helper  # <-
+    return np.sum(x)
+
+
+def make_nonlocal():
+    count = 0
+
+    def uses_nonlocal(x):
+        nonlocal count  # <-
+        return np.sum(x)
+    return uses_nonlocal
+
+
+CASES.append(pytest.param(make_nonlocal(), U, r"\bnonlocal\b", id="nonlocal_statement"))
+
+
+@case(U, r"\bdel\b")
+def del_statement(x):
+    y = x * 2.0
+    del x  # <-
+    return np.sum(y)
+
+
+@case(U, r"\*args")
+def star_args(x, *rest):  # <-
+    return np.sum(x)
+
+
+@case(U, r"\*\*kwargs")
+def star_kwargs(x, **options):  # <-
+    return np.sum(x)
+
+
+@case(U, r"several|tuple|\breturn")
+def returns_tuple(x):
+    return np.sum(x), np.sum(x * x)  # <-
+
+
+@case(U, r"return")
+def no_return(x):  # <-
+    y = x * 2.0  # noqa: F841
+
+
+@case(M, r"\bhelper\b")
+def calls_user_function(x):
+    y = helper(x)  # <-
+    return np.sum(y)
+
+
+@case(M, r"gamma")
+def calls_function_without_rule(x):
+    return math.gamma(x)  # <-
+
+
+@case(M, r"cbrt")
+def calls_ufunc_without_rule(x):
+    return np.sum(np.cbrt(x))  # <-
+
+
+@case(M, r"linspace")
+def constant_constructor_of_differentiated_value(x):
+    return np.sum(np.linspace(0.0, x, 5))  # <-
+
+
+@case(U, r"method|\.sort")
+def method_call_statement(x):
+    x.sort()  # <-
+    return np.sum(x * x)
+
+
+@case(U, r"\.real|attribute")
+def attribute_read(x):
+    return np.sum(x.real)  # <-
+
+
+@case(U, r"chained|a = b")
+def chained_assignment(x):
+    a = b = x * 2.0  # <-
+    return np.sum(a * b)
+
+
+@case(U, r"unpack")
+def unpack_differentiated_value(x):
+    a, b = x  # <-
+    return a * b
+
+
+@case(U, r"\braise\b")
+def raise_statement(x):
+    raise ValueError("no")  # <-
+    return np.sum(x)
+
+
+@case(U, r"\bimport\b")
+def import_inside(x):
+    import math as m  # <-
+    return np.sum(x) * m.pi
+
+
+@case(U, r"walrus|:=")
+def walrus(x):
+    return np.sum((y := x * 2.0) * y)  # <-
+
+
+@case(U, r"\*")
+def starred_call_argument(x):
+    return np.sum(np.add(*[x, x]))  # <-
+
+
+@case(U, r"\band\b|\bor\b")
+def bool_op(x, y):
+    return np.sum(x and y)  # <-
+
+
+@case(U, r"yield|generator")
+def yields(x):
+    yield x  # <-
+    return np.sum(x)
+
+
+@case(U, r"async|coroutine")
+async def coroutine(x):  # <-
+    return np.sum(x)
+
+
+two_lambdas = (lambda x: x * x, lambda x: x * 3.0)  # <-
+CASES.append(pytest.param(two_lambdas[1], U, r"lambda", id="two_lambdas_on_one_line"))
+
+
+def marked_line(func):
+    """The file line number of the `# <-` marker in `func`'s source."""
+    import inspect
+    lines, start = inspect.getsourcelines(func)
+    marked = [i for i, line in enumerate(lines) if "# <-" in line]
+    assert len(marked) == 1, f"{func.__name__} needs exactly one marker"
+    return start + marked[0]
+
+
+def _hint_of(err):
+    assert err.hint, f"no hint in {str(err)!r}"
+    assert err.hint in str(err)
+    return err.hint
+
+
+@pytest.mark.parametrize("func, cls, construct", CASES)
+def test_unsupported_construct_is_refused_with_location_and_hint(func, cls, construct):
+    with pytest.raises(TangentLiteError) as info:
+        tangent_lite.grad(func)
+    err = info.value
+    text = str(err)
+    assert type(err) is cls, f"expected {cls.__name__}, got {type(err).__name__}: {text}"
+    assert re.search(re.escape(BASENAME) + ":" + str(marked_line(func)) + r"\b", text), text
+    assert re.search(construct, text.split("\n")[0], re.I), text
+    assert HINT.search(_hint_of(err)), text
+
+
+@pytest.mark.parametrize("func, cls, construct", CASES[:3])
+def test_refusals_are_repeatable(func, cls, construct):
+    # A failed compilation leaves nothing half-built behind: asking again raises again.
+    for _ in range(2):
+        with pytest.raises(cls):
+            tangent_lite.grad(func)
+        with pytest.raises(cls):
+            tangent_lite.source(func)
+
+
+def test_supported_lines_around_a_refusal_are_not_blamed():
+    # The first offending line is reported, not the def line or a later one.
+    err = pytest.raises(U, tangent_lite.grad, try_except).value
+    assert err.lineno == marked_line(try_except)
+    assert err.source_line.strip().startswith("try")
+
+
+@pytest.mark.parametrize("builtin", [np.sin, math.gamma, len, np.add.reduce],
+                         ids=["np.sin", "math.gamma", "len", "np.add.reduce"])
+def test_builtin_passed_to_grad_is_source_unavailable(builtin):
+    with pytest.raises(SourceUnavailableError) as info:
+        tangent_lite.grad(builtin)
+    assert HINT.search(_hint_of(info.value)), str(info.value)
+
+
+def test_builtin_error_names_the_call_site():
+    # Every message names file:line: for a builtin, that is where grad was called.
+    line = marked_line(test_builtin_error_names_the_call_site)
+    with pytest.raises(SourceUnavailableError) as info:
+        tangent_lite.grad(np.sin)  # <-
+    assert f"{BASENAME}:{line}" in str(info.value), str(info.value)
+
+
+@pytest.mark.parametrize("filename", ["<tl-test-exec>", "/nonexistent/dir/generated.py"])
+def test_function_defined_by_exec_is_source_unavailable(filename):
+    namespace = {"np": np}
+    exec(compile("\n\ndef made(x):\n    return np.sum(x * x)\n", filename, "exec"), namespace)
+    with pytest.raises(SourceUnavailableError) as info:
+        tangent_lite.grad(namespace["made"])
+    text = str(info.value)
+    assert f"{filename}:3" in text and "made" in text, text
+    assert HINT.search(_hint_of(info.value)), text
