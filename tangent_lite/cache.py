@@ -23,7 +23,8 @@ def _valid(entry, func):
         for name, obj in entry.globals_used.items():
             if g.get(name, obj) is not obj:
                 return False
-    return True
+    # A callee's derivative is compiled into this one: it must still be current too.
+    return all(_valid(dep, dep.func) for dep in entry.deps)
 
 
 def get(func, options, build):

@@ -1,10 +1,12 @@
 """Run the pipeline for one function and one set of options; return source and function."""
 import dataclasses
 import inspect
+import threading
 
 import numpy as np
 
-from . import runtime
+from . import cache, runtime
+from .analysis.aliasing import check_aliasing
 from .emit import compile_function, to_source
 from .errors import TangentLiteError, UnsupportedSyntaxError
 from .frontend.normalize import normalize
@@ -61,6 +63,7 @@ class Compiled:
     code: object
     registry_version: int
     globals_used: dict
+    deps: list = dataclasses.field(default_factory=list)   # Compiled callees it calls
 
 
 def wrt_names(func, wrt):
@@ -90,8 +93,43 @@ def wrt_names(func, wrt):
     return tuple(out)
 
 
-def compile_reverse(func, wrt, as_tuple=False):
+_building = threading.local()
+
+
+def reverse(func, wrt, as_tuple=False):
+    """The cached Compiled gradient of `func` with respect to the parameter names `wrt`."""
+    key = (("tuple",) if as_tuple else ()) + tuple(wrt)
+    return cache.get(func, (key, "reverse"), lambda: compile_reverse(func, wrt, as_tuple))
+
+
+def vjp(func, wrt):
+    """The cached Compiled vector-Jacobian product of a function called from differentiated
+    code: vjp(d_result, *args) returns the gradients of the parameters `wrt`."""
+    return cache.get(func, (tuple(wrt), "vjp"), lambda: compile_reverse(func, wrt, seeded=True))
+
+
+def compile_reverse(func, wrt, as_tuple=False, seeded=False):
     """Differentiate `func` in reverse mode with respect to the parameters named `wrt`."""
+    active = getattr(_building, "active", None)
+    if active is None:
+        active = _building.active = []
+    real = inspect.unwrap(func)
+    if any(f is real for f in active):
+        chain = " -> ".join(f.__name__ for f in active + [real])
+        code = real.__code__
+        raise UnsupportedSyntaxError(
+            f"recursion ({chain}) cannot be differentiated by source transformation",
+            filename=code.co_filename, lineno=code.co_firstlineno,
+            hint="instead: write the recursion as a loop, or register a rule for the function "
+                 "with @tangent_lite.adjoint")
+    active.append(real)
+    try:
+        return _compile_reverse(func, wrt, as_tuple, seeded)
+    finally:
+        active.pop()
+
+
+def _compile_reverse(func, wrt, as_tuple, seeded):
     parsed = parse_function(func)
     namer = Namer()
     bindings = Bindings(namer, parsed)
@@ -100,8 +138,14 @@ def compile_reverse(func, wrt, as_tuple=False):
         if p not in fn.params:
             raise UnsupportedSyntaxError(f"cannot differentiate with respect to {p!r}",
                                          filename=parsed.filename, lineno=fn.lineno)
-    deriv = ReverseTransform(fn, parsed, wrt, namer, bindings, as_tuple).run()
-    source = to_source(deriv, fn.signature)
+    copied, guards = check_aliasing(fn, parsed)
+    transform = ReverseTransform(fn, parsed, wrt, namer, bindings, as_tuple, copied,
+                                 seeded=seeded, callee=vjp, guards=guards)
+    deriv = transform.run()
+    signature = fn.signature
+    if seeded:
+        signature = f"{deriv.seed}, {signature}" if signature else deriv.seed
+    source = to_source(deriv, signature)
     real = parsed.func
     df = compile_function(source, deriv.name, real.__globals__, bindings.objects,
                           parsed.closure, real.__defaults__, real.__kwdefaults__,
@@ -109,4 +153,5 @@ def compile_reverse(func, wrt, as_tuple=False):
     df.__doc__ = deriv.docstring
     df.__tangent_lite_source__ = source
     return Compiled(func=func, wrt=wrt, source=source, df=df, code=real.__code__,
-                    registry_version=registry_version(), globals_used=parsed.globals_used)
+                    registry_version=registry_version(), globals_used=parsed.globals_used,
+                    deps=transform.callees)

@@ -34,6 +34,7 @@ class Assign:
     op: Optional[Op]
     lineno: int
     refuse: Optional[Callable[[], Exception]] = None
+    inplace: bool = False     # from `x += e`: NumPy updates x's array in place
 
     @property
     def target(self):

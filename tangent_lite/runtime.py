@@ -9,7 +9,7 @@ import numpy as np
 __all__ = [
     "Stack", "unbroadcast", "unreduce", "unindex", "matmul_lhs", "matmul_rhs", "dot_lhs",
     "dot_rhs", "extremum_mask", "unconcatenate", "unstack", "norm_adjoint", "grad_like",
-    "grads_like", "unset", "saved", "astype", "unastype", "safe_log", "prod_adjoint", "untranspose", "clip_mask",
+    "grads_like", "unset", "saved", "owned", "unshared", "astype", "unastype", "safe_log", "prod_adjoint", "untranspose", "clip_mask",
 ]
 
 
@@ -123,6 +123,23 @@ def unset(g, index):
 def saved(v):
     """A copy of `v` that later in-place writes cannot change (for the stack)."""
     return v.copy() if type(v) is np.ndarray else v
+
+
+def owned(x):
+    """A private copy of an argument the function writes into: df never changes the caller's
+    arrays."""
+    if type(x) is np.ndarray:
+        return x.copy()
+    if type(x) is list:
+        return list(x)
+    return x
+
+
+def unshared(x, other, message):
+    """Refuse an in-place update of `x` that NumPy would also apply to `other`."""
+    if type(x) is np.ndarray and isinstance(other, np.ndarray) and \
+            np.may_share_memory(x, other):
+        raise InputError(message)
 
 
 def astype(x, dtype):

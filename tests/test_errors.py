@@ -120,12 +120,6 @@ def no_return(x):  # <-
     y = x * 2.0  # noqa: F841
 
 
-@case(M, r"\bhelper\b")
-def calls_user_function(x):
-    y = helper(x)  # <-
-    return np.sum(y)
-
-
 @case(M, r"gamma")
 def calls_function_without_rule(x):
     return math.gamma(x)  # <-

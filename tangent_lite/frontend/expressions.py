@@ -6,6 +6,7 @@ inline so the forward sweep reads like the original. Array methods become NumPy 
 (`x.sum(axis=0)` -> `np.sum(x, axis=0)`), so generated code dispatches through NumPy.
 """
 import builtins
+import inspect
 import operator
 
 import gast
@@ -171,7 +172,7 @@ class ExpressionNormalizer:
             if node.attr in INACTIVE_ATTRS:
                 return True
             obj = self.parsed.resolve(node)
-            return obj is not _UNRESOLVED and not callable(obj)
+            return obj is not _UNRESOLVED and (not callable(obj) or isinstance(obj, type))
         if isinstance(node, gast.Subscript):
             return self.inactive(node.value)
         if isinstance(node, (gast.Tuple, gast.List)):
@@ -284,10 +285,17 @@ class ExpressionNormalizer:
 
     def op(self, func, label, args, keywords, node, hint):
         prim = lookup(func) if func is not None else None
+        if prim is None and func is not None and inspect.isfunction(inspect.unwrap(func)):
+            func = inspect.unwrap(func)   # a user function: differentiated from its source
         op = ir.Op(func=func, prim=prim, label=label, args=args, keywords=keywords)
         op.hint = hint
         op.refuse = None
-        if prim is None or prim.nondiff == "constant-inputs":
+        op.user = prim is None and inspect.isfunction(func)
+        if "out" in keywords:
+            op.refuse = lambda: self.unsupported(node, "`out=` (an in-place result): assign "
+                                                       "the result instead")
+        elif (prim is None and not op.user) or (prim is not None and
+                                                prim.nondiff == "constant-inputs"):
             op.refuse = lambda: self.no_rule(node, label, func, prim)
         return op
 
@@ -297,10 +305,6 @@ class ExpressionNormalizer:
                    "is differentiated")
             hint = "compute these arguments from non-differentiated values, or register a " \
                    "rule with @tangent_lite.adjoint"
-        elif callable(func) and hasattr(func, "__code__"):
-            msg = f"calling the Python function {label}(...) on differentiated values"
-            hint = (f"calls into user functions {LATER} register a rule with "
-                    f"@tangent_lite.adjoint({label}) or inline its body")
         else:
             msg = f"{label} has no derivative rule"
             hint = f"register one with @tangent_lite.adjoint({label}), or use a NumPy " \

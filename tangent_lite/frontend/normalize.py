@@ -51,7 +51,6 @@ class Normalizer(ExpressionNormalizer):
         self.loop = None
         self.returned = None      # flag of a `return` that cannot end the function in place
         self.result = None
-        self.inplace = []         # (name, node) of in-place updates, for the aliasing check
 
     # -- the function ---------------------------------------------------------------------------
 
@@ -111,6 +110,8 @@ class Normalizer(ExpressionNormalizer):
             last = not rest
             mine = self.statement(stmt, tail and last, loop_tail and last)
             flags |= mine
+            if last:
+                return flags   # the rest (if any) was moved into a branch
             if rest and mine:
                 test = gast.UnaryOp(op=gast.Not(), operand=_or([load(f) for f in sorted(mine)]))
                 cond = self.condition(test)
@@ -353,7 +354,6 @@ class Normalizer(ExpressionNormalizer):
                                          "write `A[i, j] = ...`")
         name = target.value.id
         atom = self.atom(value)
-        self.inplace.append((name, stmt))
         self.emit(ir.SetItem(target=name, index=target.slice, value=atom, lineno=self.lineno))
 
     def augmented(self, stmt):
@@ -361,9 +361,9 @@ class Normalizer(ExpressionNormalizer):
             raise self.unsupported(stmt, "this augmented assignment: write `x = x <op> e`")
         target = stmt.target
         if isinstance(target, gast.Name):
-            self.inplace.append((target.id, stmt))
             self.assign(target.id, gast.BinOp(left=load(target.id), op=stmt.op,
                                               right=stmt.value))
+            self.out[-1].inplace = True
         elif isinstance(target, gast.Subscript) and isinstance(target.value, gast.Name):
             read = gast.Subscript(value=load(target.value.id), slice=target.slice,
                                   ctx=gast.Load())
@@ -437,7 +437,4 @@ def normalize(parsed, namer, bindings):
     for n in gast.walk(parsed.node):
         if isinstance(n, gast.Name):
             namer.reserve(n.id)
-    normalizer = Normalizer(parsed, namer, bindings)
-    fn = normalizer.function()
-    fn.inplace = normalizer.inplace
-    return fn
+    return Normalizer(parsed, namer, bindings).function()

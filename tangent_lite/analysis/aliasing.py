@@ -1,0 +1,157 @@
+"""NumPy aliasing: where an in-place write could change what another name sees.
+
+The core language treats `t = y[i]`, `z = y` or `r = x.reshape(...)` as values. In NumPy they
+may share memory with `y`, so a later in-place write (`y[j] = e`, `y += e`) can change `t`
+too. When a name that may share memory with the written array is read after the write, the
+gradient of that read would be wrong; we refuse such programs with a clear error instead.
+
+The analysis works on statement positions in program order, with loop membership, so the
+common patterns stay accepted: filling `y[i]` and reading it back at once, accumulating into
+a fresh array, or writing into an argument (df then works on a copy, never on the caller's
+array).
+"""
+import operator
+import os
+
+import gast
+import numpy as np
+
+from .. import ir
+from ..errors import UnsupportedSyntaxError
+from .activity import names_read
+
+# Functions whose result may share memory with their first argument.
+VIEW_FUNCS = {operator.getitem, np.reshape, np.ravel, np.transpose, np.squeeze,
+              np.expand_dims, np.swapaxes, np.moveaxis, np.asarray, np.atleast_1d,
+              np.atleast_2d, np.atleast_3d, np.broadcast_to, np.diagonal}
+
+
+class _Event:
+    __slots__ = ("pos", "loops", "stmt")
+
+    def __init__(self, pos, loops, stmt):
+        self.pos, self.loops, self.stmt = pos, loops, stmt
+
+
+def _linearize(body, loops=(), out=None):
+    out = [] if out is None else out
+    for stmt in body:
+        out.append(_Event(len(out), loops, stmt))
+        if isinstance(stmt, ir.If):
+            _linearize(stmt.body, loops, out)
+            _linearize(stmt.orelse, loops, out)
+        elif isinstance(stmt, (ir.For, ir.While)):
+            _linearize(stmt.body, loops + (id(stmt),), out)
+    return out
+
+
+def _alias_source(stmt):
+    """The name whose memory the assigned value may share, or None."""
+    if not isinstance(stmt, ir.Assign) or len(stmt.targets) != 1:
+        return None
+    if stmt.op is None:
+        return stmt.value.id if isinstance(stmt.value, gast.Name) else None
+    if stmt.op.func in VIEW_FUNCS and stmt.op.args and isinstance(stmt.op.args[0], gast.Name):
+        return stmt.op.args[0].id
+    return None
+
+
+def _risky(d, w, r):
+    """Can a read at r see, through an alias made at d, a write at w?"""
+    if d.pos < w.pos < r.pos:
+        return True
+    shared = set(d.loops) & set(w.loops) & set(r.loops)
+    if shared and r.pos < d.pos:
+        # r reads the alias made by d in an earlier iteration; safe only if the write
+        # falls between the read and the next alias in every iteration.
+        return not (r.pos < w.pos < d.pos)
+    return False
+
+
+def written_names(fn):
+    """Names written in place (subscript writes, `x += e`)."""
+    out = set()
+    for stmt in ir.walk(fn.body):
+        if isinstance(stmt, ir.SetItem):
+            out.add(stmt.target)
+        elif isinstance(stmt, ir.Assign) and stmt.inplace:
+            out.add(stmt.target)
+    return out
+
+
+def check_aliasing(fn, parsed):
+    """Raise for an in-place write another name could observe.
+
+    Returns (copied, guards): the parameters that may be written in place (df copies them
+    first so the caller's arrays never change), and for `x += e` statements that are in place
+    only if x is an array, the runtime checks to run before them: statement id ->
+    [(other name, message)].
+    """
+    events = _linearize(fn.body)
+    parent = {}
+
+    def find(n):
+        while parent.get(n, n) != n:
+            n = parent[n]
+        return n
+
+    alias_defs = []
+    for e in events:
+        src = _alias_source(e.stmt)
+        if src is not None:
+            a, b = find(src), find(e.stmt.target)
+            if a != b:
+                parent[a] = b
+            alias_defs.append(e)
+    reads = {}
+    for e in events:
+        stmt = e.stmt
+        if isinstance(stmt, ir.Assign):
+            found = names_read(stmt.value)
+        elif isinstance(stmt, ir.SetItem):
+            found = names_read(stmt.value) | names_read(stmt.index)
+        elif isinstance(stmt, ir.Effect):
+            found = names_read(stmt.node)
+        elif isinstance(stmt, ir.While):
+            found = names_read(stmt.test)
+        else:
+            found = set()
+        for n in found:
+            reads.setdefault(n, []).append(e)
+    reads.setdefault(fn.result, []).append(_Event(len(events), (), None))
+
+    copied, guards = set(), {}
+    for w in events:
+        stmt = w.stmt
+        if isinstance(stmt, ir.SetItem):
+            x = stmt.target
+        elif isinstance(stmt, ir.Assign) and stmt.inplace:
+            x = stmt.target
+        else:
+            continue
+        group = {n for n in set(parent) | {x} if find(n) == find(x)}
+        if isinstance(stmt, ir.SetItem):
+            copied.update(p for p in fn.params if p in group)
+        for m in sorted(group - {x}):
+            # the aliases that link m and x: m made from x, or x made from m
+            defs = [d for d in alias_defs if d.stmt.target in (m, x)]
+            for r in reads.get(m, ()):
+                if r.stmt is stmt or not any(_risky(d, w, r) for d in defs):
+                    continue
+                message = (f"this in-place write changes `{x}`, which may share memory with "
+                           f"`{m}`, and `{m}` is read afterwards (line {_line(r)}): NumPy "
+                           "would change both")
+                hint = (f"instead: make `{x}` its own array first, e.g. `{x} = {x}.copy()`, "
+                        f"or write `{x} = {x} + ...`")
+                if isinstance(stmt, ir.SetItem):
+                    raise parsed.error(UnsupportedSyntaxError, stmt, message, hint=hint)
+                # `x += e` is only in place when x is an array: check when it runs.
+                where = f"{os.path.basename(parsed.filename)}:{stmt.lineno}"
+                guards.setdefault(id(stmt), []).append(
+                    (m, f"{where}: {message}; {hint}"))
+                break
+    return copied, guards
+
+
+def _line(event):
+    return getattr(event.stmt, "lineno", None) or "return"
