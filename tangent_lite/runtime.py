@@ -9,7 +9,7 @@ import numpy as np
 __all__ = [
     "Stack", "unbroadcast", "unreduce", "unindex", "matmul_lhs", "matmul_rhs", "dot_lhs",
     "dot_rhs", "extremum_mask", "unconcatenate", "unstack", "norm_adjoint", "grad_like",
-    "grads_like", "unset", "saved", "owned", "unshared", "astype", "unastype", "safe_log", "prod_adjoint", "untranspose", "clip_mask",
+    "grads_like", "zeros_grad", "add_grads", "append", "unset", "saved", "owned", "unshared", "unarray", "unsum", "select_arg", "astype", "unastype", "safe_log", "prod_adjoint", "untranspose", "clip_mask",
 ]
 
 
@@ -46,7 +46,17 @@ def unreduce(g, x, axis=None, keepdims=False):
 
 
 def unindex(g, x, index):
-    """The gradient of `x[index]`: zeros shaped like `x` with `g` added at `index`."""
+    """The gradient of `x[index]`: zeros shaped like `x` with `g` added at `index`.
+
+    For a Python list `x` the gradient is a list with one entry per element."""
+    if type(x) is list or type(x) is tuple:
+        out = zeros_grad(x)
+        if isinstance(index, slice):
+            for k, piece in zip(range(*index.indices(len(x))), g):
+                out[k] = out[k] + piece
+        else:
+            out[index] = out[index] + g
+        return out
     out = np.zeros(np.shape(x), dtype=np.result_type(x, g) if _is_float(x) else np.asarray(g).dtype)
     np.add.at(out, index, g)
     return out
@@ -113,9 +123,38 @@ def dot_rhs(g, a, b):
     return np.moveaxis(g_a, 0, -2)
 
 
+def _float_dtype(*values):
+    """The floating dtype gradients of `values` have (float64 for Python numbers, ints)."""
+    dtype = np.result_type(*[np.asarray(v).dtype for v in values])
+    return dtype if dtype.kind in "fc" else np.dtype(np.float64)
+
+
+def zeros_grad(x):
+    """A zero gradient for `x`: zeros of its shape, or a list of those for a list."""
+    if type(x) is list or type(x) is tuple:
+        return [zeros_grad(e) for e in x]
+    return np.zeros(np.shape(x), dtype=_float_dtype(x))
+
+
+def add_grads(a, b):
+    """a + b for gradients of lists (one entry per element) as well as of arrays."""
+    if type(a) is list or type(b) is list:
+        return [add_grads(u, v) for u, v in zip(a, b)]
+    return a + b
+
+
+def append(items, value):
+    """`items.append(value)` as a value: a new list (the compiler's form of append)."""
+    return items + [value]
+
+
 def unset(g, index):
     """A copy of the gradient `g` with `g[index]` zeroed: what reaches an overwritten part."""
-    g = np.array(g, dtype=np.result_type(g, np.float16))
+    if type(g) is list:
+        g = list(g)
+        g[index] = zeros_grad(g[index])
+        return g
+    g = np.array(g, dtype=_float_dtype(g))
     g[index] = 0
     return g
 
@@ -137,8 +176,9 @@ def owned(x):
 
 def unshared(x, other, message):
     """Refuse an in-place update of `x` that NumPy would also apply to `other`."""
-    if type(x) is np.ndarray and isinstance(other, np.ndarray) and \
-            np.may_share_memory(x, other):
+    if x is other and type(x) is list or (
+            type(x) is np.ndarray and isinstance(other, np.ndarray) and
+            np.may_share_memory(x, other)):
         raise InputError(message)
 
 
@@ -151,7 +191,40 @@ def unastype(g, y, x):
     """The gradient of `astype`: cast back; nothing flows through a cast to integers."""
     if np.asarray(y).dtype.kind not in "fc":
         return np.zeros(np.shape(x))
-    return np.asarray(g).astype(np.result_type(x, np.float16))
+    return np.asarray(g).astype(_float_dtype(x))
+
+
+def unarray(g, y, a):
+    """The gradient of `np.array(a)` / `np.asarray(a)`: one piece per element of a list."""
+    if isinstance(a, (list, tuple)):
+        return [unarray(g[k], y[k], e) for k, e in enumerate(a)]
+    return np.reshape(unastype(g, y, a), np.shape(a))
+
+
+def unsum(g, iterable):
+    """The gradient of the builtin `sum(iterable)`: every element receives `g`."""
+    if isinstance(iterable, (list, tuple)):
+        return [unbroadcast(g, e) for e in iterable]
+    return np.broadcast_to(g, np.shape(iterable))
+
+
+def select_arg(g, y, args):
+    """The gradient of builtin `max(*args)` / `min(*args)`: the first argument equal to the
+    result receives `g` (Python returns the first extremal argument)."""
+    if len(args) == 1:
+        (items,) = args
+        flat = np.reshape(np.asarray(items), (len(items), -1))
+        first = np.argmax(np.all(flat == np.reshape(np.asarray(y), (1, -1)), axis=1))
+        out = np.zeros(np.shape(items), dtype=_float_dtype(g))
+        out[first] = g
+        return [out]
+    out = []
+    found = False
+    for a in args:
+        hit = not found and bool(np.all(a == y))
+        found = found or hit
+        out.append(unbroadcast(g, a) if hit else np.zeros(np.shape(a), _float_dtype(g)))
+    return out
 
 
 def safe_log(a):

@@ -9,6 +9,7 @@ A template such as
 is parsed once. Filling it in for `h = np.tanh(t_add)` substitutes `h` for `y`, `t_add` for `x`,
 the adjoint names for `d[...]`, so the generated line reads `dt_add = dh * (1.0 - h * h)`.
 """
+import builtins
 import copy
 import inspect
 import numbers
@@ -56,7 +57,10 @@ class Template:
             raise TemplateError(str(exc)) from None
         out = {}
         for name, param in self.signature.parameters.items():
-            if name in bound.arguments:
+            if param.kind is param.VAR_POSITIONAL:
+                out[name] = gast.Tuple(elts=list(bound.arguments.get(name, ())),
+                                       ctx=gast.Load())
+            elif name in bound.arguments:
                 out[name] = bound.arguments[name]
             else:
                 out[name] = constant(param.default)
@@ -137,6 +141,8 @@ class _Substitute(gast.NodeTransformer):
             return copy.deepcopy(self.subst[node.id])
         if node.id in self.names:
             return name_node(self.names[node.id])
+        if hasattr(builtins, node.id):
+            return node
         raise TemplateError(f"template {self.template.func.__qualname__} uses the unknown "
                             f"name {node.id!r}")
 

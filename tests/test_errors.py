@@ -52,19 +52,6 @@ def with_block(x):
     return np.sum(y)
 
 
-@case(U, r"nested|function definition")
-def nested_def(x):
-    def inner(v):  # <-
-        return v * v
-    return np.sum(x)
-
-
-@case(U, r"\blambda\b")
-def lambda_in_body(x):
-    g = lambda v: v * v  # <-  # noqa: E731
-    return np.sum(g(x))
-
-
 @case(U, r"comprehension")
 def list_comprehension(x):
     return np.sum(np.stack([v * 2.0 for v in x]))  # <-

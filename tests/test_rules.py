@@ -353,6 +353,62 @@ _OPS = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul,
         ast.Eq: operator.eq, ast.NotEq: operator.ne}
 
 
+# ---- builtins, conversions and Python lists ---------------------------------------------------
+
+def np_copy(x): return np.copy(x) * x
+def method_copy(x): return x.copy() * x
+def np_asarray(x): return np.asarray(x) * 2.0
+def np_array_of_list(a, b): return np.array([a, a * b, b])
+def np_ascontiguous(x): return np.ascontiguousarray(x.T) * x.T
+def astype_float(x): return x.astype(np.float64) * x
+def astype_int(x): return x * x.astype(int)
+def to_float(x): return float(x[1]) * x
+def builtin_sum_list(a, b): return sum([a, a * b, 2.0])
+def builtin_sum_array(x): return sum(x) * x[0]
+def builtin_max2(a, b): return max(a, b * 2.0)
+def builtin_min2(a, b): return min(a, b * 2.0)
+def builtin_max_array(x): return max(x) * 3.0
+def list_items(a, b):
+    items = [a, a * b, 3.0]
+    return items[1] * items[0] + items[2] * b
+def tuple_items(a, b):
+    pair = (a * b, b)
+    return pair[0] * pair[1]
+def list_of_list(a, b): return np.sum(np.stack(list([a, b * a])))
+def tuple_of_list(a, b): return np.sum(np.stack(tuple([a, b])) ** 2)
+def appended(x):
+    out = []
+    for i in range(3):
+        out.append(x * i + x[0])
+    return np.sum(np.stack(out) ** 2) + np.sum(out[1])
+
+
+case(np.copy, np_copy, u((4,)))
+case(np.copy, method_copy, u((2, 3)))
+case(np.asarray, np_asarray, u((3,)))
+case(np.array, np_array_of_list, 0.4, 0.9)
+case(np.ascontiguousarray, np_ascontiguous, u((2, 3)))
+case(tangent_lite.runtime.astype, astype_float, u((4,)))
+case(tangent_lite.runtime.astype, astype_int, np.array([0.3, 1.7, 2.2]))
+case(float, to_float, u((3,)))
+case(sum, builtin_sum_list, 0.7, u((2,)))
+case(sum, builtin_sum_array, u((3, 2)))
+case(max, builtin_max2, 0.9, 0.2)
+case(max, builtin_max2, 0.1, 0.3)
+case(min, builtin_min2, 0.9, 0.2)
+case(min, builtin_min2, 0.1, 0.3)
+case(max, builtin_max_array, np.array([0.2, 1.3, -0.5]))
+case(list, list_items, 0.6, 1.3)
+case(tuple, tuple_items, 0.6, 1.3)
+case(list, list_of_list, u((3,)), 0.5)
+case(tuple, tuple_of_list, u((3,)), u((3,)))
+case(tangent_lite.runtime.append, appended, u((3,)))
+
+
+_METHODS = {"T": np.transpose, "append": tangent_lite.runtime.append,
+            "astype": tangent_lite.runtime.astype, "copy": np.copy}
+
+
 def primitives_called(f):
     """The callables and operators f's source uses, resolved in this module's namespace."""
     out = set()
@@ -363,8 +419,12 @@ def primitives_called(f):
             out.update(_OPS.get(type(o)) for o in node.ops)
         elif isinstance(node, ast.Subscript):
             out.add(operator.getitem)
-        elif isinstance(node, ast.Attribute) and node.attr == "T":
-            out.add(np.transpose)
+        elif isinstance(node, ast.Attribute) and node.attr in _METHODS:
+            out.add(_METHODS[node.attr])
+        elif isinstance(node, ast.List):
+            out.add(list)
+        elif isinstance(node, ast.Tuple) and isinstance(node.ctx, ast.Load):
+            out.add(tuple)
         elif isinstance(node, ast.Call):
             try:
                 out.add(eval(ast.unparse(node.func), vars(sys.modules[__name__])))
@@ -499,6 +559,15 @@ def nd_eq(x): return x * (x == x[1])
 def nd_ne(x): return x * (x != x[1])
 def nd_not(x): return x * operator.not_(x[0] > 5.0)
 
+def nd_int(x): return x * int(x[4] * 2)
+def nd_bool(x): return x * bool(x[0])
+def nd_builtin_round(x): return x * round(x[4])
+def nd_isinstance(x): return x * isinstance(x, np.ndarray)
+def nd_range(x): return x * len(range(3))
+def nd_enumerate(x): return x * len(list(enumerate(x)))
+def nd_zip(x): return x * len(list(zip(x, x)))
+
+
 XN = np.array([-1.7, -0.4, 0.0, 0.3, 1.5, 2.5])
 ONES = np.ones_like(XN)
 NONDIFF = [
@@ -525,6 +594,9 @@ NONDIFF = [
     (operator.gt, nd_gt, 1.0 * (XN > 0)), (operator.ge, nd_ge, 1.0 * (XN >= 0)),
     (operator.eq, nd_eq, np.eye(6)[1]), (operator.ne, nd_ne, 1 - np.eye(6)[1]),
     (operator.not_, nd_not, ONES),
+    (int, nd_int, 3 * ONES), (bool, nd_bool, ONES), (round, nd_builtin_round, 2 * ONES),
+    (isinstance, nd_isinstance, ONES), (range, nd_range, 3 * ONES),
+    (enumerate, nd_enumerate, 6 * ONES), (zip, nd_zip, 6 * ONES),
 ]
 
 

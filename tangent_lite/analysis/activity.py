@@ -11,8 +11,15 @@ or an expression the normalizer kept inline because it can never carry a gradien
 import operator
 
 import gast
+import numpy as np
 
-from .. import ir
+from .. import ir, runtime
+
+# Operations that build Python lists, and those whose rules accept a list operand (the
+# others would treat it as an array: `lst + lst` concatenates).
+SEQUENCE_BUILDERS = {list, tuple, runtime.append}
+SEQUENCE_CONSUMERS = {operator.getitem, np.stack, np.concatenate, np.array, np.asarray,
+                      np.sum, np.mean, sum, len, max, min, list, tuple, runtime.append}
 
 
 def names_read(node):
@@ -89,3 +96,43 @@ def check_refusals(fn, varied):
             hit = bool(names_read(stmt.value) & varied)
         if hit:
             raise stmt.refuse()
+
+
+def sequence_names(fn):
+    """Names that hold Python lists or tuples (their adjoints are lists too)."""
+    seqs = set()
+    changed = True
+    while changed:
+        changed = False
+        for stmt in ir.walk(fn.body):
+            if not isinstance(stmt, ir.Assign) or len(stmt.targets) != 1 or \
+                    stmt.target in seqs:
+                continue
+            op, value = stmt.op, stmt.value
+            if op is None:
+                hit = isinstance(value, (gast.List, gast.Tuple)) or (
+                    isinstance(value, gast.Name) and value.id in seqs)
+            elif op.func in SEQUENCE_BUILDERS:
+                hit = True
+            else:
+                hit = (op.func is operator.getitem and isinstance(op.args[0], gast.Name)
+                       and op.args[0].id in seqs
+                       and any(isinstance(n, gast.Slice) for n in gast.walk(op.args[1])))
+            if hit:
+                seqs.add(stmt.target)
+                changed = True
+    return seqs
+
+
+def misused_sequence(fn, varied, seqs):
+    """The first statement that hands a differentiated list to an operation that would treat
+    it as an array, with the list's name; or None."""
+    for stmt in ir.walk(fn.body):
+        if not isinstance(stmt, ir.Assign) or stmt.op is None:
+            continue
+        if stmt.op.func in SEQUENCE_CONSUMERS or (stmt.op.prim and stmt.op.prim.nondiff):
+            continue
+        for arg in differentiable_inputs(stmt.op):
+            if isinstance(arg, gast.Name) and arg.id in seqs and arg.id in varied:
+                return stmt, arg.id
+    return None

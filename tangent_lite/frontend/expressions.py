@@ -91,6 +91,8 @@ class ExpressionNormalizer:
         self.bindings = bindings    # spells numpy and runtime helpers in generated code
         self.out = []
         self.lineno = parsed.node.lineno
+        self.local_funcs = {}       # nested defs and lambdas: inlined where they are called
+        self.inlining = []
 
     # -- errors -------------------------------------------------------------------------------
 
@@ -99,6 +101,10 @@ class ExpressionNormalizer:
         return self.parsed.error(UnsupportedSyntaxError, node,
                                  f"tangent_lite cannot differentiate {construct}",
                                  hint=("instead: " + hint) if hint else None)
+
+    def is_inline_call(self, node):
+        """Whether `node` calls a nested function or lambda (the statement layer inlines)."""
+        return False
 
     # -- assignments ----------------------------------------------------------------------------
 
@@ -109,6 +115,11 @@ class ExpressionNormalizer:
         """Emit `target = value` in A-normal form."""
         if isinstance(value, gast.IfExp):
             return self.conditional(target, value)
+        if isinstance(value, gast.Lambda):
+            self.local_funcs[target] = value
+            return
+        if self.is_inline_call(value):
+            value = self.inline(value)
         if isinstance(value, (gast.Name, gast.Constant)) or self.inactive(value):
             self.emit(ir.Assign(targets=[target], value=value, op=None, lineno=self.lineno))
             return
@@ -118,12 +129,17 @@ class ExpressionNormalizer:
 
     def atom(self, node):
         """A name, constant or inactive expression equal to `node`'s value."""
+        if isinstance(node, gast.Name) and node.id in self.local_funcs:
+            raise self.unsupported(node, f"the local function `{node.id}` used as a value: "
+                                         "call it directly")
         if isinstance(node, (gast.Name, gast.Constant)) or self.inactive(node):
             return node
         if isinstance(node, gast.IfExp):
             name = self.namer.temp("ifexp")
             self.conditional(name, node)
             return load(name)
+        if self.is_inline_call(node):
+            return self.inline(node)
         value, op = self.operation(node)
         name = self.namer.temp(op.hint)
         self.emit(ir.Assign(targets=[name], value=value, op=op, lineno=self.lineno,
@@ -214,11 +230,10 @@ class ExpressionNormalizer:
         if isinstance(node, (gast.Tuple, gast.List)):
             elts = [self.atom(e) for e in node.elts]
             expr = type(node)(elts=elts, ctx=gast.Load())
-            op = self.op(None, "a tuple or list", elts, {}, node, hint="seq")
-            op.refuse = lambda: self.unsupported(
-                node, f"a list or tuple of differentiated values: support {LATER} use "
-                      "np.stack or np.array of the values")
-            return expr, op
+            kind = list if isinstance(node, gast.List) else tuple
+            return expr, self.op(kind, kind.__name__, [type(node)(elts=list(elts),
+                                                                  ctx=gast.Load())], {},
+                                 node, hint=kind.__name__)
         if isinstance(node, gast.Lambda):
             raise self.unsupported(node, EXPR_HINTS[gast.Lambda])
         hint = EXPR_HINTS.get(type(node), f"the expression `{type(node).__name__}`")

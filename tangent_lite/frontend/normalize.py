@@ -11,11 +11,12 @@ Control flow is made explicit here so the transforms stay simple:
 Anything outside the supported language stops here with an UnsupportedSyntaxError.
 """
 import builtins
+import copy
 import dataclasses
 
 import gast
 
-from .. import ir
+from .. import ir, runtime
 from .expressions import BINOPS, ExpressionNormalizer, load
 from .parse import _UNRESOLVED
 
@@ -32,7 +33,6 @@ _STMT_HINTS = {
     gast.ImportFrom: "an import inside the function: import at module level",
     gast.AsyncFor: "`async for`: differentiate a plain function",
     gast.AsyncWith: "`async with`: differentiate a plain function",
-    gast.FunctionDef: "a nested function definition: define it at module level",
 }
 
 
@@ -132,6 +132,81 @@ class Normalizer(ExpressionNormalizer):
         self.emit(self.flag(name, True))
         return {name}
 
+    # -- nested functions and lambdas ----------------------------------------------------------
+
+    def is_inline_call(self, node):
+        return isinstance(node, gast.Call) and (
+            isinstance(node.func, gast.Lambda) or (
+                isinstance(node.func, gast.Name) and node.func.id in self.local_funcs))
+
+    def inline(self, call):
+        """Inline a call of a nested function or lambda; return the name of its result.
+
+        The body is normalized in place, its parameters and locals renamed apart, so it sees
+        the enclosing function's variables as a closure would when called.
+        """
+        fdef = call.func if isinstance(call.func, gast.Lambda) else self.local_funcs[
+            call.func.id]
+        label = "lambda" if isinstance(fdef, gast.Lambda) else fdef.name
+        if label in self.inlining:
+            raise self.unsupported(call, f"recursion in the nested function `{label}`: write "
+                                         "it as a loop")
+        body = [gast.copy_location(gast.Return(value=fdef.body), fdef.body)] if isinstance(
+            fdef, gast.Lambda) else list(fdef.body)
+        if body and isinstance(body[0], gast.Expr) and isinstance(body[0].value,
+                                                                  gast.Constant):
+            body = body[1:]
+        args = fdef.args
+        if args.vararg or args.kwarg or args.kwonlyargs or args.posonlyargs:
+            raise self.unsupported(call, f"calling `{label}`, which has *args, **kwargs or "
+                                         "keyword-only parameters: give it plain parameters")
+        if not _always_returns(body):
+            raise self.unsupported(call, f"calling `{label}`, which can end without "
+                                         "returning a value: end every path with `return`")
+        params = [a.id for a in args.args]
+        local = set(params) | {n.id for st in body for n in gast.walk(st)
+                               if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
+        rename = {n: self.namer.fresh(f"{n}_{label}") for n in sorted(local)}
+        values = self.bind_call(call, params, args.defaults, label)
+        for p, value in zip(params, values):
+            self.assign(rename[p], value)
+        body = [_Rename(rename).visit(copy.deepcopy(st)) for st in body]
+        saved = (self.loop, self.result, self.returned)
+        self.loop, self.returned = None, None
+        self.result = self.namer.temp(label)
+        self.inlining.append(label)
+        start = len(self.out)
+        try:
+            self.statements(body, tail=True)
+            if self.returned:
+                self.out.insert(start, self.flag(self.returned, False))
+            return load(self.result)
+        finally:
+            self.inlining.pop()
+            self.loop, self.result, self.returned = saved
+
+    def bind_call(self, call, params, defaults, label):
+        if any(isinstance(a, gast.Starred) for a in call.args) or any(
+                k.arg is None for k in call.keywords):
+            raise self.unsupported(call, f"*args or **kwargs in the call of `{label}`: pass "
+                                         "the arguments one by one")
+        values = dict(zip(params, call.args))
+        if len(call.args) > len(params):
+            raise self.unsupported(call, f"too many arguments for `{label}`: pass "
+                                         f"{len(params)}")
+        for k in call.keywords:
+            if k.arg not in params or k.arg in values:
+                raise self.unsupported(call, f"the keyword `{k.arg}` in the call of "
+                                             f"`{label}`: pass each parameter once")
+            values[k.arg] = k.value
+        for p, default in zip(params[len(params) - len(defaults):], defaults):
+            values.setdefault(p, default)
+        missing = [p for p in params if p not in values]
+        if missing:
+            raise self.unsupported(call, f"the call of `{label}` without `{missing[0]}`: pass "
+                                         "every parameter")
+        return [values[p] for p in params]
+
     # -- statements ------------------------------------------------------------------------------
 
     def statement(self, stmt, tail, loop_tail):
@@ -148,6 +223,12 @@ class Normalizer(ExpressionNormalizer):
             return self.break_(stmt, loop_tail)
         if isinstance(stmt, gast.Continue):
             return self.continue_(stmt, loop_tail)
+        if isinstance(stmt, gast.FunctionDef):
+            if stmt.decorator_list:
+                raise self.unsupported(stmt, "a decorated nested function: define it at module "
+                                             "level")
+            self.local_funcs[stmt.name] = stmt
+            return set()
         if isinstance(stmt, gast.Assign):
             if len(stmt.targets) != 1:
                 raise self.unsupported(stmt, "chained assignment `a = b = ...`: assign each "
@@ -159,12 +240,19 @@ class Normalizer(ExpressionNormalizer):
             self.augmented(stmt)
         elif isinstance(stmt, gast.Expr):
             value = stmt.value
-            if isinstance(value, gast.Call) and isinstance(value.func, gast.Attribute) and \
+            if _is_append(value):
+                # items.append(v) -> items = append(items, v): lists stay values.
+                items = value.func.value.id
+                expr, op = self.numpy_call(runtime.append, "append", [
+                    load(items), self.atom(value.args[0])], {}, value)
+                self.emit(ir.Assign(targets=[items], value=expr, op=op, lineno=self.lineno,
+                                    refuse=op.refuse, inplace=True))
+            elif isinstance(value, gast.Call) and isinstance(value.func, gast.Attribute) and \
                     self.parsed.resolve(value.func.value) is _UNRESOLVED:
                 raise self.unsupported(stmt, "a method called for its effect (it may change "
                                              "its object in place): assign the result instead, "
                                              "e.g. `x = np.sort(x)`")
-            if not isinstance(value, gast.Constant):
+            elif not isinstance(value, gast.Constant):
                 self.emit(ir.Effect(node=stmt, lineno=stmt.lineno))
         elif isinstance(stmt, gast.Assert):
             self.emit(ir.Effect(node=stmt, lineno=stmt.lineno))
@@ -371,6 +459,22 @@ class Normalizer(ExpressionNormalizer):
         else:
             raise self.unsupported(stmt, "augmented assignment to this target: write "
                                          "`x = x + e` with a plain name")
+
+
+class _Rename(gast.NodeTransformer):
+    def __init__(self, mapping):
+        self.mapping = mapping
+
+    def visit_Name(self, node):
+        if node.id in self.mapping:
+            node.id = self.mapping[node.id]
+        return node
+
+
+def _is_append(call):
+    return (isinstance(call, gast.Call) and isinstance(call.func, gast.Attribute)
+            and call.func.attr == "append" and isinstance(call.func.value, gast.Name)
+            and len(call.args) == 1 and not call.keywords)
 
 
 def _walk_own(node):

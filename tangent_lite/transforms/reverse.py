@@ -17,9 +17,10 @@ import os
 import gast
 
 from .. import ir
-from ..analysis.activity import (check_refusals, differentiable_inputs, is_varied, names_read,
-                                 operand_names, varied_names)
-from ..errors import MissingRuleError
+from ..analysis.activity import (check_refusals, differentiable_inputs, is_varied,
+                                 misused_sequence, names_read, operand_names, sequence_names,
+                                 varied_names)
+from ..errors import MissingRuleError, UnsupportedSyntaxError
 from ..template import TemplateError, name_node
 from . import syntax as s
 
@@ -96,6 +97,15 @@ class ReverseTransform:
         fn = self.fn
         self.varied = varied_names(fn, self.wrt)
         check_refusals(fn, self.varied)
+        self.seqs = sequence_names(fn)
+        misused = misused_sequence(fn, self.varied, self.seqs)
+        if misused:
+            stmt, name = misused
+            raise self.parsed.error(
+                UnsupportedSyntaxError, stmt,
+                f"`{name}` is a Python list of differentiated values, and {stmt.op.label} would "
+                "treat it as an array",
+                hint=f"instead: make it an array first, e.g. `np.stack({name})`")
         self.defined = {fn.result}
         backward = self.block(fn.body)
         final = set(self.defined)
@@ -227,6 +237,8 @@ class ReverseTransform:
             total = own[0]
             for e in own[1:]:
                 total = gast.BinOp(left=total, op=gast.Add(), right=e)
+            if len(own) > 1 and v in self.seqs:
+                total = s.call(self.name("add_grads"), own)
             out.append(s.assign(dv, total))
             self.defined.add(v)
         return out
@@ -339,7 +351,9 @@ class ReverseTransform:
     def contribute(self, name, expr):
         """`dname = expr` for a first contribution, `dname = dname + expr` after."""
         dname = self.namer.adjoint(name)
-        if name in self.defined:
+        if name in self.defined and name in self.seqs:
+            expr = s.call(self.name("add_grads"), [name_node(dname), expr])
+        elif name in self.defined:
             expr = gast.BinOp(left=name_node(dname), op=gast.Add(), right=expr)
         self.defined.add(name)
         return [s.assign(dname, expr)]
@@ -559,8 +573,9 @@ class ReverseTransform:
         return out
 
     def zeros(self, names):
-        return [s.assign(self.namer.adjoint(v), s.call(self.np("zeros_like"), [name_node(v)]))
-                for v in names]
+        return [s.assign(self.namer.adjoint(v), s.call(
+            self.name("zeros_grad") if v in self.seqs else self.np("zeros_like"),
+            [name_node(v)])) for v in names]
 
     def with_pop(self, stmt, items):
         names = self.pushes.get(id(stmt), ())
