@@ -25,6 +25,29 @@ def square(x):
     return x * x
 
 
+# Step 4: control flow. The loop runs a data-dependent number of times and the branch depends
+# on the data; the gradient code records both on a stack and replays them backwards.
+# Whatever the branch and trip count, the result is a * 2**k (or -100 times that), so the
+# gradient is f(a) / a.
+def doubling(a):
+    b = a * 2
+    while np.linalg.norm(b) < 1000:
+        b = b * 2
+    if b.sum() > 0:
+        c = b
+    else:
+        c = 100 * b
+    return c
+
+
+# A loop that needs the stack: the backward sweep walks the time steps in reverse and pops the
+# hidden state each step overwrote.
+def rnn_loss(W, x, h):
+    for t in range(x.shape[0]):
+        h = np.tanh(W @ h + x[t])
+    return np.sum(h * h)
+
+
 # A taste of real code: a two-layer network's loss, differentiated with respect to its weights.
 def mlp_loss(W1, b1, W2, x, y):
     h = np.tanh(x @ W1 + b1)
@@ -59,6 +82,20 @@ def _mlp_expected(W1, b1, W2, x, y):
     return x.T @ dz, dz.sum(axis=0), dW2
 
 
+def _rnn_expected(W, xs, h):
+    # Backpropagation through time, by hand.
+    hs = [h]
+    for x in xs:
+        hs.append(np.tanh(W @ hs[-1] + x))
+    dW = np.zeros_like(W)
+    dh = 2 * hs[-1]
+    for t in reversed(range(len(xs))):
+        dz = dh * (1 - hs[t + 1] ** 2)
+        dW += np.outer(dz, hs[t])
+        dh = W.T @ dz
+    return dW
+
+
 def main():
     """Run every step; return True when every gradient matches its expected value."""
     x = np.arange(4.0)
@@ -72,7 +109,13 @@ def main():
     results.append(np.array_equal(again, np.ones_like(x)))
     results.append(_step("Step 3: a non-scalar output x * x gives the gradient of its sum, 2x",
                          square, (x,), 2 * x))
+    for a in (np.array([1.5, -0.5]), np.array([-3.0, 1.0])):
+        results.append(_step(f"Step 4: control flow, a = {a}: the gradient is f(a) / a",
+                             doubling, (a,), doubling(a) / a, show_code=a[0] > 0))
     rng = np.random.default_rng(0)
+    W, xs, h0 = 0.5 * rng.normal(size=(3, 3)), rng.normal(size=(4, 3)), rng.normal(size=3)
+    results.append(_step("An RNN over 4 steps: the gradient with respect to W",
+                         rnn_loss, (W, xs, h0), _rnn_expected(W, xs, h0)))
     W1, b1, W2 = rng.normal(size=(3, 5)), rng.normal(size=5), rng.normal(size=(5, 2))
     xb, yb = rng.normal(size=(8, 3)), rng.normal(size=(8, 2))
     results.append(_step("A two-layer network: gradients with respect to W1, b1, W2", mlp_loss,

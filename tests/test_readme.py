@@ -1,0 +1,25 @@
+"""The README shows real output: every generated-code excerpt matches what tangent_lite prints."""
+import importlib
+import pathlib
+import re
+
+import pytest
+
+import tangent_lite
+
+README = pathlib.Path(__file__).resolve().parent.parent / "README.md"
+EXCERPT = re.compile(r"<!-- generated: ([\w.]+):(\w+) -->\n```python\n(.*?)```", re.S)
+
+
+def excerpts():
+    return EXCERPT.findall(README.read_text())
+
+
+def test_readme_has_generated_excerpts():
+    assert len(excerpts()) >= 2
+
+
+@pytest.mark.parametrize("module, name, text", excerpts(), ids=lambda v: str(v)[:30])
+def test_readme_excerpt_is_what_tangent_lite_generates(module, name, text):
+    func = getattr(importlib.import_module(module), name)
+    assert tangent_lite.source(func) == text
