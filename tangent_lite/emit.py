@@ -12,7 +12,7 @@ import types
 
 import gast
 
-from .transforms.reverse import Comment
+from .transforms.sweeps import Comment
 
 INDENT = "    "
 _counter = itertools.count(1)
