@@ -18,6 +18,7 @@ import gast
 
 from .. import ir, runtime
 from .expressions import BINOPS, ExpressionNormalizer, load
+from .inline import Inliner, always_returns
 from .parse import _UNRESOLVED
 
 _STMT_HINTS = {
@@ -43,7 +44,7 @@ class _Loop:
     returns: bool = False    # a flagged `return` inside this loop
 
 
-class Normalizer(ExpressionNormalizer):
+class Normalizer(Inliner, ExpressionNormalizer):
     """Turns one ParsedFunction into an ir.Function."""
 
     def __init__(self, parsed, namer, bindings):
@@ -69,7 +70,7 @@ class Normalizer(ExpressionNormalizer):
                 and isinstance(body[0].value.value, str):
             body = body[1:]  # the docstring
         self.result = self.result_name(body)
-        if not _always_returns(body):
+        if not always_returns(body):
             raise self.parsed.error(
                 type(self.unsupported(node, "x")), node,
                 f"{node.name} can reach its end without returning a value",
@@ -102,9 +103,9 @@ class Normalizer(ExpressionNormalizer):
             rest = stmts[idx + 1:]
             if isinstance(stmt, gast.If) and rest and self.loop is None:
                 # An early return outside loops: the rest of the block is the other branch.
-                if _always_returns(stmt.body) and not _always_returns(stmt.orelse):
+                if always_returns(stmt.body) and not always_returns(stmt.orelse):
                     stmt, rest = _copy_if(stmt, stmt.body, stmt.orelse + rest), []
-                elif _always_returns(stmt.orelse):
+                elif always_returns(stmt.orelse):
                     stmt, rest = _copy_if(stmt, stmt.body + rest, stmt.orelse), []
             self.lineno = stmt.lineno
             last = not rest
@@ -131,81 +132,6 @@ class Normalizer(ExpressionNormalizer):
     def set_flag(self, name):
         self.emit(self.flag(name, True))
         return {name}
-
-    # -- nested functions and lambdas ----------------------------------------------------------
-
-    def is_inline_call(self, node):
-        return isinstance(node, gast.Call) and (
-            isinstance(node.func, gast.Lambda) or (
-                isinstance(node.func, gast.Name) and node.func.id in self.local_funcs))
-
-    def inline(self, call):
-        """Inline a call of a nested function or lambda; return the name of its result.
-
-        The body is normalized in place, its parameters and locals renamed apart, so it sees
-        the enclosing function's variables as a closure would when called.
-        """
-        fdef = call.func if isinstance(call.func, gast.Lambda) else self.local_funcs[
-            call.func.id]
-        label = "lambda" if isinstance(fdef, gast.Lambda) else fdef.name
-        if label in self.inlining:
-            raise self.unsupported(call, f"recursion in the nested function `{label}`: write "
-                                         "it as a loop")
-        body = [gast.copy_location(gast.Return(value=fdef.body), fdef.body)] if isinstance(
-            fdef, gast.Lambda) else list(fdef.body)
-        if body and isinstance(body[0], gast.Expr) and isinstance(body[0].value,
-                                                                  gast.Constant):
-            body = body[1:]
-        args = fdef.args
-        if args.vararg or args.kwarg or args.kwonlyargs or args.posonlyargs:
-            raise self.unsupported(call, f"calling `{label}`, which has *args, **kwargs or "
-                                         "keyword-only parameters: give it plain parameters")
-        if not _always_returns(body):
-            raise self.unsupported(call, f"calling `{label}`, which can end without "
-                                         "returning a value: end every path with `return`")
-        params = [a.id for a in args.args]
-        local = set(params) | {n.id for st in body for n in gast.walk(st)
-                               if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
-        rename = {n: self.namer.fresh(f"{n}_{label}") for n in sorted(local)}
-        values = self.bind_call(call, params, args.defaults, label)
-        for p, value in zip(params, values):
-            self.assign(rename[p], value)
-        body = [_Rename(rename).visit(copy.deepcopy(st)) for st in body]
-        saved = (self.loop, self.result, self.returned)
-        self.loop, self.returned = None, None
-        self.result = self.namer.temp(label)
-        self.inlining.append(label)
-        start = len(self.out)
-        try:
-            self.statements(body, tail=True)
-            if self.returned:
-                self.out.insert(start, self.flag(self.returned, False))
-            return load(self.result)
-        finally:
-            self.inlining.pop()
-            self.loop, self.result, self.returned = saved
-
-    def bind_call(self, call, params, defaults, label):
-        if any(isinstance(a, gast.Starred) for a in call.args) or any(
-                k.arg is None for k in call.keywords):
-            raise self.unsupported(call, f"*args or **kwargs in the call of `{label}`: pass "
-                                         "the arguments one by one")
-        values = dict(zip(params, call.args))
-        if len(call.args) > len(params):
-            raise self.unsupported(call, f"too many arguments for `{label}`: pass "
-                                         f"{len(params)}")
-        for k in call.keywords:
-            if k.arg not in params or k.arg in values:
-                raise self.unsupported(call, f"the keyword `{k.arg}` in the call of "
-                                             f"`{label}`: pass each parameter once")
-            values[k.arg] = k.value
-        for p, default in zip(params[len(params) - len(defaults):], defaults):
-            values.setdefault(p, default)
-        missing = [p for p in params if p not in values]
-        if missing:
-            raise self.unsupported(call, f"the call of `{label}` without `{missing[0]}`: pass "
-                                         "every parameter")
-        return [values[p] for p in params]
 
     # -- statements ------------------------------------------------------------------------------
 
@@ -461,16 +387,6 @@ class Normalizer(ExpressionNormalizer):
                                          "`x = x + e` with a plain name")
 
 
-class _Rename(gast.NodeTransformer):
-    def __init__(self, mapping):
-        self.mapping = mapping
-
-    def visit_Name(self, node):
-        if node.id in self.mapping:
-            node.id = self.mapping[node.id]
-        return node
-
-
 def _is_append(call):
     return (isinstance(call, gast.Call) and isinstance(call.func, gast.Attribute)
             and call.func.attr == "append" and isinstance(call.func.value, gast.Name)
@@ -490,23 +406,11 @@ def _walk_own(node):
 
 def _signature(args):
     """The parameter list as source, without annotations."""
-    import copy
     args = copy.deepcopy(args)
     for a in list(args.posonlyargs) + list(args.args) + list(args.kwonlyargs):
         a.annotation = None
     text = gast.unparse(gast.Lambda(args=args, body=gast.Constant(value=None, kind=None)))
     return text.strip()[len("lambda"):].rsplit(":", 1)[0].strip()
-
-
-def _always_returns(stmts):
-    if not stmts:
-        return False
-    last = stmts[-1]
-    if isinstance(last, gast.Return):
-        return True
-    if isinstance(last, gast.If):
-        return _always_returns(last.body) and _always_returns(last.orelse)
-    return False
 
 
 def _has_break(body):

@@ -25,6 +25,7 @@ from ..template import TemplateError, name_node
 from . import syntax as s
 from .sweeps import RESULT, Comment, SweepWriter, _BIf, _BLoop, _BStmt
 
+
 @dataclasses.dataclass
 class Derivative:
     """The transform's output: what emit needs to write and compile df."""
