@@ -88,21 +88,31 @@ def check_aliasing(fn, parsed):
     [(other name, message)].
     """
     events = _linearize(fn.body)
-    parent = {}
-
-    def find(n):
-        while parent.get(n, n) != n:
-            n = parent[n]
-        return n
-
-    alias_defs = []
+    # Points-to sets: which arrays (a parameter, or the result of one non-view statement) each
+    # name may refer to. Two names may share memory when their sets meet.
+    points = {p: {("param", p)} for p in fn.params}
+    alias_defs, sources = [], []
     for e in events:
-        src = _alias_source(e.stmt)
-        if src is not None:
-            a, b = find(src), find(e.stmt.target)
-            if a != b:
-                parent[a] = b
-            alias_defs.append(e)
+        stmt = e.stmt
+        if isinstance(stmt, ir.Assign):
+            src = _alias_source(stmt)
+            if src is not None:
+                alias_defs.append(e)
+                sources.append((stmt.target, src))
+            else:
+                for t in stmt.targets:
+                    points.setdefault(t, set()).add(("new", id(stmt)))
+        elif isinstance(stmt, ir.For):
+            points.setdefault(stmt.target, set()).add(("new", id(stmt)))
+    changed = True
+    while changed:
+        changed = False
+        for target, src in sources:
+            mine = points.setdefault(target, set())
+            theirs = points.setdefault(src, {("global", src)})
+            if not theirs <= mine:
+                mine |= theirs
+                changed = True
     reads = {}
     for e in events:
         stmt = e.stmt
@@ -129,7 +139,7 @@ def check_aliasing(fn, parsed):
             x = stmt.target
         else:
             continue
-        group = {n for n in set(parent) | {x} if find(n) == find(x)}
+        group = {n for n, objs in points.items() if objs & points.get(x, set())} | {x}
         if isinstance(stmt, ir.SetItem):
             copied.update(p for p in fn.params if p in group)
         for m in sorted(group - {x}):

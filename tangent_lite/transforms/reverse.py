@@ -47,6 +47,7 @@ class ReverseTransform(SweepWriter):
         self.seeded = seeded           # df takes the result's adjoint as its first argument
         self.callee = callee           # (func, wrt) -> Compiled vjp of a called user function
         self.callees = []
+        self.loop_nodes = {}           # id(loop statement) -> its backward node
         self.copied = sorted(copied)   # parameters written in place: df works on copies
         self.parsed = parsed
         self.wrt = list(wrt)
@@ -165,7 +166,9 @@ class ReverseTransform(SweepWriter):
         body = self.block(stmt.body)
         zero_end = sorted(head - self.defined)
         self.defined = head
-        return _BLoop(stmt, body, sorted(head - before), zero_end)
+        node = _BLoop(stmt, body, sorted(head - before), zero_end)
+        self.loop_nodes[id(stmt)] = node
+        return node
 
     def assign(self, stmt):
         v = stmt.target

@@ -68,6 +68,8 @@ class SweepWriter:
             if more == reads:
                 break
             reads = more
+        # A loop whose backward sweep is empty replays nothing: its trip count needn't be saved.
+        self.counted = {i for i in self.counted if self.live(self.loop_nodes[i])}
         self.uses_stack = bool(self.pushes or self.counted)
 
     def plan_block(self, stmts, maybe, must, in_loop, reads):
@@ -194,9 +196,13 @@ class SweepWriter:
         out = []
         last = None
         for node in nodes:
+            stmt = node.stmt
+            if isinstance(node, _BLoop) and not self.live(node):
+                # Nothing to replay, but the loop variable it overwrote may need restoring.
+                out.extend(self.pops_after_loop(stmt))
+                continue
             if not self.live(node):
                 continue
-            stmt = node.stmt
             if isinstance(node, _BStmt):
                 if stmt.lineno != last:
                     out.append(self.line_comment(stmt.lineno))
@@ -213,7 +219,7 @@ class SweepWriter:
                     body, orelse = orelse, []
                     test = gast.UnaryOp(op=gast.Not(), operand=test)
                 out.append(gast.If(test=test, body=body, orelse=orelse))
-            else:
+            elif self.live(node):
                 out.extend(self.backward_loop(node))
         return out
 
@@ -232,14 +238,17 @@ class SweepWriter:
             out.append(gast.For(target=name_node(stmt.target, store=True),
                                 iter=s.call("reversed", [seq]), body=body, orelse=[],
                                 type_comment=None))
-            for name in self.pushes.get(id(stmt), ()):
-                out.append(s.assign(name, s.call(s.attr(self.stack, "pop"), [])))
+            out.extend(self.pops_after_loop(stmt))
         else:
             it = self.namer.fresh("_")
             out.append(gast.For(target=name_node(it, store=True),
                                 iter=s.call("range", [name_node(counter)]), body=body,
                                 orelse=[], type_comment=None))
         return out
+
+    def pops_after_loop(self, stmt):
+        return [s.assign(name, s.call(s.attr(self.stack, "pop"), []))
+                for name in self.pushes.get(id(stmt), ())]
 
     def zeros(self, names):
         return [s.assign(self.namer.adjoint(v), s.call(
