@@ -64,6 +64,7 @@ class Compiled:
     registry_version: int
     globals_used: dict
     deps: list = dataclasses.field(default_factory=list)   # Compiled callees it calls
+    bindings: dict = dataclasses.field(default_factory=dict)  # free name in source -> object
 
 
 def wrt_names(func, wrt):
@@ -154,4 +155,4 @@ def _compile_reverse(func, wrt, as_tuple, seeded):
     df.__tangent_lite_source__ = source
     return Compiled(func=func, wrt=wrt, source=source, df=df, code=real.__code__,
                     registry_version=registry_version(), globals_used=parsed.globals_used,
-                    deps=transform.callees)
+                    deps=transform.callees, bindings=dict(bindings.objects))
