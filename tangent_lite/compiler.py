@@ -13,6 +13,7 @@ from .frontend.normalize import normalize
 from .frontend.parse import parse_function
 from .naming import Namer
 from .rules import registry_version
+from .transforms.forward import ForwardTransform
 from .transforms.reverse import ReverseTransform
 
 # What generated code may name without the user's module providing it.
@@ -58,6 +59,7 @@ class Compiled:
 
     func: object
     wrt: tuple
+    mode: str                 # "grad", "vjp" (seeded backward sweep) or "jvp"
     source: str
     df: object
     code: object
@@ -65,6 +67,7 @@ class Compiled:
     globals_used: dict
     deps: list = dataclasses.field(default_factory=list)   # Compiled callees it calls
     bindings: dict = dataclasses.field(default_factory=dict)  # free name in source -> object
+    tangent_params: dict = dataclasses.field(default_factory=dict)  # jvp: param -> its tangent
 
 
 def wrt_names(func, wrt):
@@ -109,25 +112,63 @@ def vjp(func, wrt):
     return cache.get(func, (tuple(wrt), "vjp"), lambda: compile_reverse(func, wrt, seeded=True))
 
 
+def jvp(func, wrt):
+    """The cached Compiled forward-mode derivative of `func` with respect to `wrt`:
+    jvp_f(*args, **{tangent name: tangent}) returns (result, its tangent)."""
+    return cache.get(func, (tuple(wrt), "jvp"), lambda: compile_forward(func, wrt))
+
+
+def compile_forward(func, wrt):
+    """Differentiate `func` in forward mode with respect to the parameters named `wrt`."""
+    with _building_guard(func):
+        parsed = parse_function(func)
+        namer = Namer()
+        bindings = Bindings(namer, parsed)
+        fn = normalize(parsed, namer, bindings)
+        transform = ForwardTransform(fn, parsed, wrt, namer, bindings, callee=jvp)
+        deriv = transform.run()
+        tangents = ", ".join(transform.tangent_params[p] for p in wrt)
+        signature = fn.signature
+        if not tangents:
+            pass
+        elif "*" in signature.replace("**", ""):
+            signature = f"{signature}, {tangents}"
+        else:
+            signature = f"{signature}, *, {tangents}" if signature else f"*, {tangents}"
+        compiled = _finish(func, wrt, "jvp", parsed, fn, deriv, signature, bindings,
+                           transform.callees)
+        compiled.tangent_params = dict(transform.tangent_params)
+        return compiled
+
+
+class _building_guard:
+    """Refuses recursion: a function whose derivative needs its own derivative."""
+
+    def __init__(self, func):
+        self.real = inspect.unwrap(func)
+
+    def __enter__(self):
+        active = getattr(_building, "active", None)
+        if active is None:
+            active = _building.active = []
+        if any(f is self.real for f in active):
+            chain = " -> ".join(f.__name__ for f in active + [self.real])
+            code = self.real.__code__
+            raise UnsupportedSyntaxError(
+                f"recursion ({chain}) cannot be differentiated by source transformation",
+                filename=code.co_filename, lineno=code.co_firstlineno,
+                hint="instead: write the recursion as a loop, or register a rule for the "
+                     "function with @tangent_lite.adjoint")
+        active.append(self.real)
+
+    def __exit__(self, *exc):
+        _building.active.pop()
+
+
 def compile_reverse(func, wrt, as_tuple=False, seeded=False):
     """Differentiate `func` in reverse mode with respect to the parameters named `wrt`."""
-    active = getattr(_building, "active", None)
-    if active is None:
-        active = _building.active = []
-    real = inspect.unwrap(func)
-    if any(f is real for f in active):
-        chain = " -> ".join(f.__name__ for f in active + [real])
-        code = real.__code__
-        raise UnsupportedSyntaxError(
-            f"recursion ({chain}) cannot be differentiated by source transformation",
-            filename=code.co_filename, lineno=code.co_firstlineno,
-            hint="instead: write the recursion as a loop, or register a rule for the function "
-                 "with @tangent_lite.adjoint")
-    active.append(real)
-    try:
+    with _building_guard(func):
         return _compile_reverse(func, wrt, as_tuple, seeded)
-    finally:
-        active.pop()
 
 
 def _compile_reverse(func, wrt, as_tuple, seeded):
@@ -146,13 +187,21 @@ def _compile_reverse(func, wrt, as_tuple, seeded):
     signature = fn.signature
     if seeded:
         signature = f"{deriv.seed}, {signature}" if signature else deriv.seed
+    mode = "vjp" if seeded else "grad"
+    return _finish(func, wrt, mode, parsed, fn, deriv, signature, bindings, transform.callees)
+
+
+def _finish(func, wrt, mode, parsed, fn, deriv, signature, bindings, callees):
+    """Write, compile and record a derivative."""
     source = to_source(deriv, signature)
     real = parsed.func
     df = compile_function(source, deriv.name, real.__globals__, bindings.objects,
                           parsed.closure, real.__defaults__, real.__kwdefaults__,
                           label=f"{deriv.name} from {parsed.filename}:{fn.lineno}")
     df.__doc__ = deriv.docstring
-    df.__tangent_lite_source__ = source
-    return Compiled(func=func, wrt=wrt, source=source, df=df, code=real.__code__,
-                    registry_version=registry_version(), globals_used=parsed.globals_used,
-                    deps=transform.callees, bindings=dict(bindings.objects))
+    compiled = Compiled(func=func, wrt=tuple(wrt), mode=mode, source=source, df=df,
+                        code=real.__code__, registry_version=registry_version(),
+                        globals_used=parsed.globals_used, deps=list(callees),
+                        bindings=dict(bindings.objects))
+    df.__tangent_lite__ = compiled
+    return compiled

@@ -72,6 +72,15 @@ class SetItem:
 
 
 @dataclasses.dataclass
+class Push:
+    """`stack.push(value)` in generated gradient code (differentiated in forward mode only)."""
+
+    stack: str
+    value: gast.expr          # an atom
+    lineno: int
+
+
+@dataclasses.dataclass
 class If:
     """`if test: body else: orelse`; `test` names a boolean assigned just before."""
 

@@ -9,7 +9,7 @@ import numpy as np
 __all__ = [
     "Stack", "unbroadcast", "unreduce", "unindex", "matmul_lhs", "matmul_rhs", "dot_lhs",
     "dot_rhs", "extremum_mask", "unconcatenate", "unstack", "norm_adjoint", "grad_like",
-    "grads_like", "zeros_grad", "add_grads", "append", "unset", "saved", "owned", "unshared", "unarray", "unsum", "select_arg", "astype", "unastype", "safe_log", "prod_adjoint", "untranspose", "clip_mask",
+    "grads_like", "broadcast_like", "as_tangent", "select_tangent", "with_item", "zeros_grad", "add_grads", "append", "unset", "saved", "owned", "unshared", "unarray", "unsum", "select_arg", "astype", "unastype", "safe_log", "prod_adjoint", "untranspose", "clip_mask",
 ]
 
 
@@ -127,6 +127,42 @@ def _float_dtype(*values):
     """The floating dtype gradients of `values` have (float64 for Python numbers, ints)."""
     dtype = np.result_type(*[np.asarray(v).dtype for v in values])
     return dtype if dtype.kind in "fc" else np.dtype(np.float64)
+
+
+def broadcast_like(t, y):
+    """The tangent `t` given the shape of the result `y` it belongs to (forward mode)."""
+    shape = np.shape(y)
+    return t if np.shape(t) == shape else np.broadcast_to(t, shape)
+
+
+def as_tangent(t, y):
+    """The tangent of a conversion to `y`'s dtype: zero when `y` holds integers."""
+    y = np.asarray(y)
+    if y.dtype.kind not in "fc":
+        return np.zeros(y.shape)
+    return np.asarray(t, dtype=y.dtype).reshape(y.shape)
+
+
+def select_tangent(tangents, y, args):
+    """The tangent of builtin `max(*args)` / `min(*args)`: that of the chosen argument."""
+    if len(args) == 1:
+        (items,) = args
+        (t,) = tangents
+        flat = np.reshape(np.asarray(items), (len(items), -1))
+        first = np.argmax(np.all(flat == np.reshape(np.asarray(y), (1, -1)), axis=1))
+        return t[first]
+    for t, a in zip(tangents, args):
+        if np.all(a == y):
+            return t
+    return tangents[0]
+
+
+def with_item(t, y, index, value):
+    """A copy of the tangent `t` of array `y` with `t[index] = value` (forward mode of a
+    subscript write): tangents are never changed in place, they may be shared."""
+    out = np.array(np.broadcast_to(t, np.shape(y)), dtype=_float_dtype(y, t))
+    out[index] = value
+    return out
 
 
 def zeros_grad(x):

@@ -55,7 +55,7 @@ class Template:
             bound = self.signature.bind(*args, **keywords)
         except TypeError as exc:
             raise TemplateError(str(exc)) from None
-        out = {}
+        out = _Binding()
         for name, param in self.signature.parameters.items():
             if param.kind is param.VAR_POSITIONAL:
                 out[name] = gast.Tuple(elts=list(bound.arguments.get(name, ())),
@@ -64,6 +64,7 @@ class Template:
                 out[name] = bound.arguments[name]
             else:
                 out[name] = constant(param.default)
+                out.defaulted.add(name)
         return out
 
     def fill(self, binding, result, dresult, names, fresh):
@@ -95,6 +96,106 @@ class Template:
         return out
 
 
+    def tangent_params(self):
+        """Parameters whose tangents a forward template reads (`d[p]` on a right-hand side)."""
+        self._parse()
+        return {n.slice.id for st in self.body for n in gast.walk(st.value)
+                if _is_d(n) and isinstance(n.slice, gast.Name)}
+
+    def fill_tangent(self, binding, result, tangent, names, fresh):
+        """Instantiate a forward-mode template.
+
+        tangent(param) gives the node of the tangent of the argument bound to `param`, or None
+        when it carries none. The final `d[result] = t1 + t2 ...` keeps the terms whose tangents
+        exist; in a term where only some do, the others are zeros.
+
+        Returns (statements, expression of the result's tangent or None).
+        """
+        self._parse()
+        subst = dict(binding)
+        subst[self.result] = result
+        stmts = []
+        for stmt in self.body[:-1]:
+            value = _Substitute(subst, None, names, binding, self).visit(
+                copy.deepcopy(stmt.value))
+            tmp = fresh(stmt.targets[0].id)
+            subst[stmt.targets[0].id] = name_node(tmp)
+            stmts.append(gast.Assign(targets=[name_node(tmp, store=True)], value=fold(value),
+                                     type_comment=None))
+        raw = []
+        for sign, term in _terms(copy.deepcopy(self.body[-1].value)):
+            params = [n.slice.id for n in gast.walk(term) if _is_d(n)]
+            raw.append((sign, term, params, {p: tangent(p) for p in params}))
+        kept = [r for r in raw if not r[2] or any(v is not None for v in r[3].values())]
+        # broadcast_like(t, y) gives a lone term the result's shape; with nothing dropped (or
+        # only numbers) the sum has it already.
+        dropped = any(not is_number(binding.get(p)) for r in raw if r not in kept for p in r[2])
+        terms = []
+        for sign, term, params, present in kept:
+            if not dropped:
+                term = _Unwrap("broadcast_like").visit(term)
+            term = _Substitute(subst, None, names, binding, self).visit(term)
+            term = _Tangents(present, binding, names).visit(term)
+            terms.append((sign, fold(term)))
+        if not terms:
+            return stmts, None
+        sign, total = terms[0]
+        if sign < 0:
+            total = gast.UnaryOp(op=gast.USub(), operand=total)
+        for sign, term in terms[1:]:
+            total = gast.BinOp(left=total, op=gast.Add() if sign > 0 else gast.Sub(), right=term)
+        return stmts, total
+
+
+def _is_d(node):
+    return (isinstance(node, gast.Subscript) and isinstance(node.value, gast.Name)
+            and node.value.id == "d")
+
+
+def _terms(expr, sign=1):
+    """Split a sum into (sign, term) pairs; a `broadcast_like(sum, y)` wrapper is kept around
+    each term so a single surviving term still gets the result's shape."""
+    if isinstance(expr, gast.BinOp) and isinstance(expr.op, (gast.Add, gast.Sub)):
+        right = -sign if isinstance(expr.op, gast.Sub) else sign
+        return _terms(expr.left, sign) + _terms(expr.right, right)
+    if (isinstance(expr, gast.Call) and isinstance(expr.func, gast.Name)
+            and expr.func.id == "broadcast_like"):
+        return [(s, gast.Call(func=expr.func, args=[t, expr.args[1]], keywords=[]))
+                for s, t in _terms(expr.args[0], sign)]
+    return [(sign, expr)]
+
+
+class _Tangents(gast.NodeTransformer):
+    """Replace `d[p]` by p's tangent, or by zeros shaped like p where it has none."""
+
+    def __init__(self, present, binding, names):
+        self.present = present
+        self.binding = binding
+        self.names = names
+
+    def visit_Subscript(self, node):
+        if _is_d(node):
+            found = self.present[node.slice.id]
+            if found is not None:
+                return found
+            return gast.Call(func=name_node(self.names["zeros_grad"]),
+                             args=[copy.deepcopy(self.binding[node.slice.id])], keywords=[])
+        return self.generic_visit(node)
+
+
+class _Unwrap(gast.NodeTransformer):
+    """`f(e, y)` -> `e`, for wrappers that only matter once a term was dropped."""
+
+    def __init__(self, func):
+        self.func = func
+
+    def visit_Call(self, node):
+        self.generic_visit(node)
+        if isinstance(node.func, gast.Name) and node.func.id == self.func:
+            return node.args[0]
+        return node
+
+
 def _is_d_target(stmt):
     t = stmt.targets[0] if isinstance(stmt, gast.Assign) else None
     return (isinstance(t, gast.Subscript) and isinstance(t.value, gast.Name)
@@ -123,6 +224,14 @@ def is_number(node):
     return False
 
 
+class _Binding(dict):
+    """Parameter name -> argument node; `defaulted` names the parameters the call left out."""
+
+    def __init__(self):
+        super().__init__()
+        self.defaulted = set()
+
+
 class _Substitute(gast.NodeTransformer):
     def __init__(self, subst, dresult, names, binding, template):
         self.subst = subst
@@ -133,7 +242,9 @@ class _Substitute(gast.NodeTransformer):
 
     def visit_Subscript(self, node):
         if isinstance(node.value, gast.Name) and node.value.id == "d":
-            return name_node(self.dresult)
+            # reverse mode: d[result] is the result's adjoint; forward mode keeps d[p] for
+            # _Tangents to replace.
+            return node if self.dresult is None else name_node(self.dresult)
         return self.generic_visit(node)
 
     def visit_Name(self, node):
@@ -147,6 +258,11 @@ class _Substitute(gast.NodeTransformer):
                             f"name {node.id!r}")
 
     def visit_Call(self, node):
+        # `f(..., axis=axis)` where the caller left `axis` at its default: leave it out too.
+        defaulted = getattr(self.binding, "defaulted", ())
+        node.keywords = [k for k in node.keywords if not (
+            isinstance(k.value, gast.Name) and k.value.id in defaulted
+            and k.value.id not in self.names)]
         # unbroadcast(g, p) is the identity when every other operand is a number or p itself:
         # then the result already has p's shape.
         if (isinstance(node.func, gast.Name) and node.func.id == "unbroadcast"

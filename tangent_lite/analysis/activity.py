@@ -61,6 +61,8 @@ def value_varied(stmt, varied):
         return is_varied(stmt.value, varied)
     if stmt.op is None:
         return isinstance(stmt.value, gast.Name) and stmt.value.id in varied
+    if stmt.op.label == "pop":
+        return stmt.op.args[0].id in varied
     if stmt.op.prim is not None and stmt.op.prim.nondiff:
         return False
     return any(is_varied(a, varied) for a in differentiable_inputs(stmt.op))
@@ -77,6 +79,12 @@ def varied_names(fn, wrt):
                 targets = stmt.targets
             elif isinstance(stmt, ir.SetItem):
                 targets = [stmt.target]
+            elif isinstance(stmt, ir.Push):
+                # a stack holding a varied value makes what is popped from it varied
+                if stmt.stack not in varied and is_varied(stmt.value, varied):
+                    varied.add(stmt.stack)
+                    changed = True
+                continue
             else:
                 continue
             if not varied.issuperset(targets) and value_varied(stmt, varied):

@@ -78,6 +78,12 @@ class _Methods(gast.NodeTransformer):
         return node
 
 
+def _is_pop(node, stacks):
+    return (isinstance(node, gast.Call) and isinstance(node.func, gast.Attribute)
+            and node.func.attr == "pop" and isinstance(node.func.value, gast.Name)
+            and node.func.value.id in stacks and not node.args)
+
+
 def load(name):
     return gast.Name(id=name, ctx=gast.Load(), annotation=None, type_comment=None)
 
@@ -92,6 +98,7 @@ class ExpressionNormalizer:
         self.out = []
         self.lineno = parsed.node.lineno
         self.local_funcs = {}       # nested defs and lambdas: inlined where they are called
+        self.stacks = set()         # names holding a runtime Stack (generated gradient code)
         self.inlining = []
 
     # -- errors -------------------------------------------------------------------------------
@@ -113,6 +120,15 @@ class ExpressionNormalizer:
 
     def assign(self, target, value):
         """Emit `target = value` in A-normal form."""
+        if isinstance(value, gast.Call) and self.parsed.resolve(value.func) is runtime.Stack:
+            self.stacks.add(target)
+        if _is_pop(value, self.stacks):
+            stack = value.func.value.id
+            op = ir.Op(func=runtime.Stack.pop, prim=None, label="pop", args=[load(stack)],
+                       keywords={})
+            op.hint, op.refuse, op.user = "pop", None, False
+            self.emit(ir.Assign(targets=[target], value=value, op=op, lineno=self.lineno))
+            return
         if isinstance(value, gast.IfExp):
             return self.conditional(target, value)
         if isinstance(value, gast.Lambda):
@@ -138,8 +154,12 @@ class ExpressionNormalizer:
             name = self.namer.temp("ifexp")
             self.conditional(name, node)
             return load(name)
-        if self.is_inline_call(node):
-            return self.inline(node)
+        if self.is_inline_call(node) or _is_pop(node, self.stacks):
+            if not _is_pop(node, self.stacks):
+                return self.inline(node)
+            name = self.namer.temp("pop")
+            self.assign(name, node)
+            return load(name)
         value, op = self.operation(node)
         name = self.namer.temp(op.hint)
         self.emit(ir.Assign(targets=[name], value=value, op=op, lineno=self.lineno,

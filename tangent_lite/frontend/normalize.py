@@ -166,7 +166,10 @@ class Normalizer(Inliner, ExpressionNormalizer):
             self.augmented(stmt)
         elif isinstance(stmt, gast.Expr):
             value = stmt.value
-            if _is_append(value):
+            if _is_push(value, self.stacks):
+                self.emit(ir.Push(stack=value.func.value.id, value=self.atom(value.args[0]),
+                                  lineno=self.lineno))
+            elif _is_append(value):
                 # items.append(v) -> items = append(items, v): lists stay values.
                 items = value.func.value.id
                 expr, op = self.numpy_call(runtime.append, "append", [
@@ -249,6 +252,15 @@ class Normalizer(Inliner, ExpressionNormalizer):
             index, value = [e.id for e in target.elts]
             rng = self.range_object([_len(seq)], it)
             prefix.append((value, seq))
+        elif func is builtins.reversed and isinstance(target, gast.Name) and \
+                len(it.args) == 1 and not it.keywords:
+            seq = self.atom(it.args[0])
+            index = self.namer.fresh(f"i_{target.id}")
+            last = gast.BinOp(left=_len(seq), op=gast.Sub(), right=gast.Constant(value=1,
+                                                                                  kind=None))
+            minus_one = gast.UnaryOp(op=gast.USub(), operand=gast.Constant(value=1, kind=None))
+            rng = self.range_object([last, minus_one, minus_one], it)
+            prefix.append((target.id, seq))
         elif func is builtins.zip and _names(target, len(it.args)) and not it.keywords:
             seqs = [self.atom(a) for a in it.args]
             names = [e.id for e in target.elts]
@@ -385,6 +397,12 @@ class Normalizer(Inliner, ExpressionNormalizer):
         else:
             raise self.unsupported(stmt, "augmented assignment to this target: write "
                                          "`x = x + e` with a plain name")
+
+
+def _is_push(call, stacks):
+    return (isinstance(call, gast.Call) and isinstance(call.func, gast.Attribute)
+            and call.func.attr == "push" and isinstance(call.func.value, gast.Name)
+            and call.func.value.id in stacks and len(call.args) == 1)
 
 
 def _is_append(call):

@@ -1,3 +1,5 @@
 """The rule table: one derivative template per primitive, and the non-differentiable set."""
-from .registry import adjoint, lookup, nondifferentiable, registry_version  # noqa: F401
-from . import builtin_adjoints, numpy_adjoints  # noqa: F401  (fill the table)
+from .registry import (adjoint, lookup, nondifferentiable, registry_version,  # noqa: F401
+                       tangent_rule)
+from . import (builtin_adjoints, numpy_adjoints, numpy_tangents,  # noqa: F401  (the table)
+               runtime_tangents)

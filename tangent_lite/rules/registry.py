@@ -73,6 +73,25 @@ def adjoint(*funcs):
     return register
 
 
+def tangent_rule(*funcs):
+    """Register the decorated template as the forward-mode rule of each of `funcs`.
+
+    The template's parameters are the result followed by the function's own parameters; its
+    body assigns `d[result]` as a sum of terms, each linear in one `d[arg]`. Terms whose
+    argument carries no tangent are dropped.
+    """
+    def register(template_func):
+        template = Template(template_func)
+        with _lock:
+            for func in funcs:
+                prim = _entry(func)
+                prim.tangent = template
+                prim.nondiff = False
+            _bump()
+        return template_func
+    return register
+
+
 def nondifferentiable(*funcs, constant_inputs=False):
     """Mark `funcs` as having no gradient: their results are constants to the compiler.
 
@@ -84,6 +103,7 @@ def nondifferentiable(*funcs, constant_inputs=False):
             prim = _entry(func)
             prim.nondiff = "constant-inputs" if constant_inputs else "zero"
             prim.adjoint = None
+            prim.tangent = None
         _bump()
 
 

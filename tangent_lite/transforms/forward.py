@@ -1,0 +1,306 @@
+"""Forward mode: each statement is followed by the statement computing its tangent.
+
+`jvp_f(x, W, *, dx, dW)` runs f and, alongside, the tangents of every value that depends on
+`dx` and `dW`; it returns `(result, dresult)`. No stack is needed: tangents flow forward with
+the values, through the same branches and loops.
+
+Which tangents exist is tracked statically, like adjoints in reverse mode: a term of a rule
+whose argument has no tangent is dropped; where control flow joins paths that disagree, the
+missing tangent is set to zeros; loops take the fixpoint of what their body leaves defined.
+"""
+import gast
+
+from .. import ir
+from ..analysis.activity import (check_refusals, differentiable_inputs, is_varied,
+                                 names_read, operand_names, varied_names)
+from ..errors import MissingRuleError
+from ..template import TemplateError, name_node
+from . import syntax as s
+from .reverse import Derivative, _Spelling
+from .sweeps import Comment
+
+
+class ForwardTransform:
+    """Builds the forward-mode derivative (jvp) of one ir.Function."""
+
+    def __init__(self, fn, parsed, wrt, namer, bindings, callee=None):
+        self.fn = fn
+        self.parsed = parsed
+        self.wrt = list(wrt)
+        self.namer = namer
+        self.bindings = bindings
+        self.callee = callee           # (func, wrt) -> Compiled jvp of a called user function
+        self.callees = []
+
+    def name(self, free):
+        return self.bindings.name(free)
+
+    def run(self):
+        fn = self.fn
+        self.varied = varied_names(fn, self.wrt)
+        check_refusals(fn, self.varied)
+        self.defined = set(self.wrt)          # names whose tangent holds a value here
+        self.exists = set(fn.params)          # names certainly bound here
+        self.tangent_params = {p: self.namer.adjoint(p) for p in self.wrt}
+        body = self.block(fn.body)
+        result = fn.result
+        dresult = self.namer.adjoint(result)
+        if result not in self.defined:
+            body.append(Comment(f"{result} does not depend on {', '.join(self.wrt)}"))
+            body.append(s.assign(dresult, s.call(self.name("zeros_grad"), [name_node(result)])))
+        body.append(gast.Return(value=s.tuple_([name_node(result), name_node(dresult)])))
+        wrt = ", ".join(self.wrt)
+        doc = (f"Forward-mode derivative of {fn.name} with respect to {wrt}.\n\n"
+               f"Returns ({fn.name}'s result, its tangent): the directional derivative along "
+               f"the tangents\n{', '.join(self.tangent_params.values())}, computed alongside "
+               "the values by tangent_lite.")
+        deriv = Derivative(name=self.namer.fresh(f"jvp_{fn.name}"), params=fn.params,
+                           docstring=doc, body=body)
+        return deriv
+
+    # -- statements ---------------------------------------------------------------------------
+
+    def block(self, stmts):
+        out = []
+        last = None
+        for stmt in stmts:
+            if not isinstance(stmt, ir.Break) and stmt.lineno != last:
+                out.append(Comment(f"line {stmt.lineno}: "
+                                   f"{self.parsed.line(stmt.lineno).strip()}"))
+                last = stmt.lineno
+            if isinstance(stmt, ir.If):
+                out.append(self.if_(stmt))
+                last = None
+            elif isinstance(stmt, (ir.For, ir.While)):
+                out.extend(self.loop(stmt))
+                last = None
+            elif isinstance(stmt, ir.Break):
+                out.append(gast.Break())
+            elif isinstance(stmt, ir.Effect):
+                out.append(stmt.node)
+            elif isinstance(stmt, ir.Push):
+                out.extend(self.push(stmt))
+            elif isinstance(stmt, ir.SetItem):
+                out.extend(self.setitem(stmt))
+            else:
+                out.extend(self.assign(stmt))
+        return out
+
+    def if_(self, stmt):
+        before, exists = set(self.defined), set(self.exists)
+        body = self.block(stmt.body) or [gast.Pass()]
+        after_body, exists_body = self.defined, self.exists
+        self.defined, self.exists = set(before), set(exists)
+        orelse = self.block(stmt.orelse)
+        after_else, exists_else = self.defined, self.exists
+        self.exists = exists_body & exists_else
+        body += self.zeros(after_else - after_body, exists_body)
+        orelse += self.zeros(after_body - after_else, exists_else)
+        self.defined = after_body | after_else
+        return gast.If(test=name_node(stmt.test), body=body, orelse=orelse)
+
+    def loop(self, stmt):
+        """Tangents live at the loop head: those live before it, plus those the body leaves
+        live (a loop-carried value's tangent from the previous iteration)."""
+        before, exists = set(self.defined), set(self.exists)
+        head = set(before)
+        for _ in range(8):
+            saved = self.namer.snapshot()
+            self.defined, self.exists = set(head), set(exists)
+            self.block(stmt.body)
+            self.namer.restore(saved)
+            grown = head | (self.defined & exists)
+            if grown == head:
+                break
+            head = grown
+        self.defined, self.exists = set(head), set(exists)
+        body = self.block(stmt.body)
+        body += self.zeros(head - self.defined, self.exists)
+        out = self.zeros(head - before, exists)
+        if isinstance(stmt, ir.For):
+            out.append(gast.For(target=name_node(stmt.target, store=True),
+                                iter=name_node(stmt.iter), body=body, orelse=[],
+                                type_comment=None))
+        else:
+            out.append(gast.While(test=stmt.test, body=body, orelse=[]))
+        self.defined, self.exists = head, exists
+        return out
+
+    def zeros(self, names, exists):
+        """Set missing tangents to zeros (None where the value itself may not exist: then
+        the code that would read the tangent cannot run either)."""
+        out = []
+        for v in sorted(names):
+            value = s.call(self.name("zeros_grad"), [name_node(v)]) if v in exists \
+                else s.const(None)
+            out.append(s.assign(self.namer.adjoint(v), value))
+        return out
+
+    def push(self, stmt):
+        """`stack.push(v)` also saves v's tangent (None for a value without one), so every
+        pop takes a value and its tangent."""
+        v = stmt.value
+        tangent = s.const(None)
+        if isinstance(v, gast.Name) and v.id in self.varied:
+            tangent = name_node(self.namer.adjoint(v.id)) if v.id in self.defined else \
+                s.call(self.name("zeros_grad"), [name_node(v.id)])
+        return [s.expr(s.call(s.attr(stmt.stack, "push"), [s.copy(v)])),
+                s.expr(s.call(s.attr(stmt.stack, "push"), [tangent]))]
+
+    def setitem(self, stmt):
+        y = stmt.target
+        target = gast.Subscript(value=name_node(y), slice=s.copy(stmt.index), ctx=gast.Store())
+        out = [gast.Assign(targets=[target], value=s.copy(stmt.value), type_comment=None)]
+        tv = self.tangent_of(stmt.value)
+        if y not in self.defined and tv is None:
+            return out
+        dy = self.namer.adjoint(y)
+        current = name_node(dy) if y in self.defined else s.const(0.0)
+        out.append(s.assign(dy, s.call(self.name("with_item"), [
+            current, name_node(y), self.index_value(stmt.index),
+            tv if tv is not None else s.const(0.0)])))
+        self.defined.add(y)
+        return out
+
+    def assign(self, stmt):
+        targets = stmt.targets
+        primal = _primal(stmt)
+        self.exists.update(targets)
+        if len(targets) > 1:
+            self.defined.difference_update(targets)
+            return [primal]
+        v = stmt.target
+        dv = self.namer.adjoint(v)
+        op = stmt.op
+        if op is None:
+            tangent = self.tangent_of(stmt.value) if isinstance(stmt.value, gast.Name) else None
+            return self.finish(v, [primal], [], tangent)
+        if op.label == "pop":
+            # v = stack.pop(): the tangent was pushed after the value.
+            pop = s.call(s.attr(stmt.value.func.value.id, "pop"), [])
+            if v not in self.varied:
+                return [s.expr(pop), primal]
+            self.defined.add(v)
+            return [s.assign(dv, pop), primal]
+        if (op.prim is not None and op.prim.nondiff) or not any(
+                self.tangent_of(a) is not None for a in differentiable_inputs(op)):
+            return self.finish(v, [primal], [], None)
+        if op.prim is None:
+            return self.user_call(stmt)
+        if v not in operand_names(op):
+            stmts, tangent = self.fill(stmt, name_node(v))
+            return self.finish(v, [primal], stmts, tangent)
+        # v = f(v, ...): the tangent may need the old v, the new one, or both.
+        new = self.namer.fresh(f"{v}_new")
+        saved = self.namer.snapshot()
+        stmts, tangent = self.fill(stmt, name_node(new))
+        reads = set().union(*(names_read(n) for n in stmts + [tangent])) if tangent else set()
+        if new in reads and v in reads:
+            compute = s.assign(new, s.copy(stmt.value))
+            return self.finish(v, [compute], stmts, tangent, then=[s.assign(v, name_node(new))])
+        self.namer.restore(saved)
+        if new in reads:
+            stmts, tangent = self.fill(stmt, name_node(v))
+            return self.finish(v, [primal], stmts, tangent)
+        self.finish(v, [], stmts, tangent)
+        return stmts + ([s.assign(dv, tangent)] if tangent is not None else []) + [primal]
+
+    def finish(self, v, primal, stmts, tangent, then=()):
+        if tangent is None:
+            self.defined.discard(v)
+            return list(primal) + list(then)
+        self.defined.add(v)
+        return list(primal) + stmts + [s.assign(self.namer.adjoint(v), tangent)] + list(then)
+
+    def fill(self, stmt, result):
+        op = stmt.op
+        template = op.prim.tangent
+        if template is None:
+            raise self.parsed.error(
+                MissingRuleError, stmt, f"{op.prim.name} has no forward-mode rule",
+                hint=f"register one with @tangent_lite.tangent_rule({op.prim.name})")
+        args = list(op.args)
+        if op.label == "indexing x[...]":
+            args[1] = self.index_value(args[1])
+        try:
+            binding = template.bind(args, op.keywords)
+        except TemplateError as exc:
+            raise self.parsed.error(
+                MissingRuleError, stmt, f"the forward-mode rule of {op.prim.name} does not "
+                f"accept these arguments ({exc})") from None
+        needed = template.tangent_params()
+        for pname, node in binding.items():
+            if pname not in needed and is_varied(node, self.varied) and \
+                    self.tangent_of(node) is not None:
+                raise self.parsed.error(
+                    MissingRuleError, stmt,
+                    f"{op.prim.name} has no forward-mode derivative with respect to its "
+                    f"argument `{pname}`, which depends on what is differentiated here")
+        names = _Spelling(self.bindings, template.func.__globals__)
+        return template.fill_tangent(binding, result, lambda p: self.tangent_of(binding[p]),
+                                     names, fresh=lambda base: self.namer.fresh(
+                                         f"{base}_{result.id}"))
+
+    def tangent_of(self, node):
+        """The tangent of an argument node: a name, a list of tangents, or None (zero)."""
+        if isinstance(node, gast.Name):
+            if node.id in self.varied and node.id in self.defined:
+                return name_node(self.namer.adjoint(node.id))
+            return None
+        if isinstance(node, (gast.List, gast.Tuple)):
+            parts = [self.tangent_of(e) for e in node.elts]
+            if all(p is None for p in parts):
+                return None
+            return type(node)(elts=[p if p is not None else s.call(
+                self.name("zeros_grad"), [s.copy(e)]) for p, e in zip(parts, node.elts)],
+                ctx=gast.Load())
+        return None
+
+    def index_value(self, index):
+        index = s.copy(index)
+        if any(isinstance(n, gast.Slice) for n in gast.walk(index)):
+            return gast.Subscript(value=s.attr(self.name("np"), "s_"), slice=index,
+                                  ctx=gast.Load())
+        return index
+
+    def user_call(self, stmt):
+        """`y = helper(a, b)` -> `y, dy = jvp_helper(a, b, da=da)`: helper's own forward
+        derivative, compiled and cached from its source."""
+        import inspect
+        op = stmt.op
+        v = stmt.target
+        try:
+            bound = inspect.signature(op.func).bind(*op.args, **op.keywords)
+        except TypeError as exc:
+            raise self.parsed.error(MissingRuleError, stmt, f"cannot call {op.label} with "
+                                    f"these arguments ({exc})") from None
+        wrt, tangents = [], []
+        for pname, node in bound.arguments.items():
+            t = self.tangent_of(node)
+            if t is not None:
+                if not isinstance(node, gast.Name):
+                    raise self.parsed.error(
+                        MissingRuleError, stmt, f"passing a list or tuple of differentiated "
+                        f"values as `{pname}` to {op.label}",
+                        hint="instead: pass the arrays as separate arguments")
+                wrt.append(pname)
+                tangents.append(t)
+        compiled = self.callee(op.func, tuple(wrt))
+        self.callees.append(compiled)
+        fname = self.bindings.name(f"jvp_{op.func.__name__}", compiled.df)
+        keywords = [gast.keyword(arg=k, value=s.copy(a)) for k, a in op.keywords.items()]
+        keywords += [gast.keyword(arg=compiled.tangent_params[p], value=t)
+                     for p, t in zip(wrt, tangents)]
+        call = s.call(fname, [s.copy(a) for a in op.args], keywords)
+        target = gast.Tuple(elts=[name_node(v, store=True),
+                                  name_node(self.namer.adjoint(v), store=True)],
+                            ctx=gast.Store())
+        self.defined.add(v)
+        return [gast.Assign(targets=[target], value=call, type_comment=None)]
+
+
+def _primal(stmt):
+    if len(stmt.targets) == 1:
+        return s.assign(stmt.target, s.copy(stmt.value))
+    target = gast.Tuple(elts=[name_node(t, store=True) for t in stmt.targets], ctx=gast.Store())
+    return gast.Assign(targets=[target], value=s.copy(stmt.value), type_comment=None)
