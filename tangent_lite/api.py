@@ -1,18 +1,20 @@
-"""The public entry points: grad, differentiate, source, show."""
+"""The public entry points.
+
+Everything here is a thin layer over compiled, cached derivative code: grad, value_and_grad,
+vjp, jvp, hvp, hessian, jacobian, the @differentiate decorator, source/show and check_grad.
+"""
 import functools
 import inspect
 
-from . import cache
-from .compiler import compile_reverse, wrt_names
+import numpy as np
+
+from . import cache, compiler, higher
+from .compiler import wrt_names
+from .errors import InputError, TangentLiteError
 
 
 def _unwrap(f):
     return f.func if isinstance(f, Differentiable) else inspect.unwrap(f)
-
-
-def _compiled(f, wrt, mode="reverse"):
-    f = _unwrap(f)
-    return cache.get(f, (_wrt_key(wrt), mode), lambda: _build(f, wrt, mode))
 
 
 def _wrt_key(wrt):
@@ -24,9 +26,20 @@ def _wrt_key(wrt):
     return ("other", type(wrt), repr(wrt))
 
 
+def _compiled(f, wrt, mode="reverse"):
+    """The Compiled derivative of f for a user's `wrt` (validated on first use only)."""
+    f = _unwrap(f)
+    return cache.get(f, (_wrt_key(wrt), mode), lambda: _build(f, wrt, mode))
+
+
 def _build(f, wrt, mode):
     names = wrt_names(f, wrt)
-    return compile_reverse(f, names, as_tuple=isinstance(wrt, (tuple, list)))
+    as_tuple = isinstance(wrt, (tuple, list))
+    generated = getattr(f, "__tangent_lite__", None)
+    if generated is not None and mode == "reverse":
+        return higher.grad_of_derivative(generated, names, as_tuple)
+    return compiler.compile_reverse(f, names, as_tuple, with_value=(mode == "value_and_grad"),
+                                    split=(mode == "split"))
 
 
 def grad(f, wrt=0):
@@ -34,8 +47,128 @@ def grad(f, wrt=0):
 
     `wrt` is an argument index or name, or a tuple of them; a single `wrt` gives one gradient,
     a tuple gives a tuple. For a non-scalar result, the gradient of the sum of its elements.
+    `f` may itself be a gradient from tangent_lite: grad(grad(f)) is the second derivative.
     """
     return _compiled(f, wrt).df
+
+
+def value_and_grad(f, wrt=0):
+    """Like grad, but df returns (f's value, the gradient) from one forward and one backward
+    sweep."""
+    return _compiled(f, wrt, "value_and_grad").df
+
+
+def vjp(f, *args, wrt=0, **kwargs):
+    """`y, pullback = vjp(f, *args)`: f's value, and a function that maps weights shaped like
+    y to the gradient of sum(weights * f) with respect to `wrt`.
+
+    The forward sweep runs once, here; each call of pullback runs the backward sweep on its
+    own copy of what the forward sweep saved, so it can be called any number of times.
+    """
+    compiled = _compiled(f, wrt, "split")
+    value, state = compiled.df(*args, **kwargs)
+    return value, Pullback(compiled.backward, state, np.shape(value))
+
+
+class Pullback:
+    """The backward sweep of one forward sweep: call it with weights shaped like the value."""
+
+    __slots__ = ("backward", "state", "shape")
+
+    def __init__(self, backward, state, shape):
+        self.backward, self.state, self.shape = backward, state, shape
+
+    def __call__(self, cotangent):
+        if np.shape(cotangent) != self.shape:
+            raise InputError(f"the pullback takes weights shaped like the value {self.shape}, "
+                             f"not {np.shape(cotangent)}")
+        return self.backward(self.state, cotangent)
+
+    def __repr__(self):
+        return f"<pullback of {self.backward.__name__[len('backward_'):]}>"
+
+
+def jvp(f, primals, tangents):
+    """`y, dy = jvp(f, primals, tangents)`: f's value and its directional derivative along
+    `tangents`, by forward mode (JAX's convention: tuples of positional arguments; a tangent
+    of None means that argument is held constant)."""
+    f = _unwrap(f)
+    primals, tangents = tuple(primals), tuple(tangents)
+    if len(primals) != len(tangents):
+        raise InputError(f"jvp: {len(primals)} primals but {len(tangents)} tangents")
+    params = list(inspect.signature(f).parameters)
+    wrt = tuple(p for p, t in zip(params, tangents) if t is not None)
+    compiled = cache.get(f, (wrt, "jvp"), lambda: compiler.compile_forward(f, wrt))
+    named = {compiled.tangent_params[p]: t for p, t in zip(params, tangents) if t is not None}
+    return compiled.df(*primals, **named)
+
+
+def hvp(f, wrt=0):
+    """`hvp(f)(*args, v)`: the Hessian of f with respect to `wrt` times v, forward-over-reverse
+    (the jvp of the gradient), without forming the Hessian."""
+    compiled = _compiled(f, wrt)
+    df = compiled.df
+    (name,) = compiled.wrt
+    tangent_name = compiler.jvp(df, (name,)).tangent_params[name]
+
+    def hessian_vector_product(*args):
+        *args, v = args
+        jvp_df = compiler.jvp(df, (name,)).df
+        return jvp_df(*args, **{tangent_name: v})[1]
+    return hessian_vector_product
+
+
+def hessian(f, wrt=0):
+    """`hessian(f)(*args)`: the matrix of second derivatives with respect to one argument,
+    shaped x.shape + x.shape, one Hessian-vector product per element of x."""
+    product = hvp(f, wrt)
+    index = _index_of(f, wrt)
+
+    def full_hessian(*args):
+        x = np.asarray(args[index])
+        columns = []
+        for k in range(x.size):
+            e = np.zeros(x.size, dtype=x.dtype if x.dtype.kind == "f" else float)
+            e[k] = 1.0
+            columns.append(np.asarray(product(*args, e.reshape(x.shape))).reshape(-1))
+        return np.stack(columns, axis=-1).reshape(x.shape + x.shape)
+    return full_hessian
+
+
+def jacobian(f, wrt=0, mode="reverse"):
+    """`jacobian(f)(*args)`: d f / d x shaped out.shape + x.shape; mode="reverse" (one backward
+    sweep per output element, one forward sweep) or "forward" (one jvp per input element)."""
+    if mode not in ("reverse", "forward"):
+        raise TangentLiteError(f"jacobian: mode={mode!r}; use 'reverse' or 'forward'")
+    index = _index_of(f, wrt)
+
+    def full_jacobian(*args):
+        x = np.asarray(args[index])
+        if mode == "reverse":
+            value, pullback = vjp(f, *args, wrt=wrt)
+            value = np.asarray(value)
+            rows = []
+            for k in range(value.size):
+                e = np.zeros(value.size)
+                e[k] = 1.0
+                rows.append(np.asarray(pullback(e.reshape(value.shape))).reshape(-1))
+            return np.stack(rows).reshape(value.shape + x.shape)
+        cols, shape = [], None
+        for k in range(x.size):
+            e = np.zeros(x.size)
+            e[k] = 1.0
+            tangents = [None] * len(args)
+            tangents[index] = e.reshape(x.shape)
+            value, dvalue = jvp(f, args, tangents)
+            shape = np.shape(value)
+            cols.append(np.asarray(dvalue).reshape(-1))
+        return np.stack(cols, axis=-1).reshape(shape + x.shape)
+    return full_jacobian
+
+
+def _index_of(f, wrt):
+    (name,) = wrt_names(_unwrap(f), wrt)
+    return list(inspect.signature(_unwrap(f)).parameters).index(name)
 
 
 def source(f, wrt=0):

@@ -100,10 +100,15 @@ def wrt_names(func, wrt):
 _building = threading.local()
 
 
-def reverse(func, wrt, as_tuple=False):
-    """The cached Compiled gradient of `func` with respect to the parameter names `wrt`."""
+def reverse(func, wrt, as_tuple=False, with_value=False, split=False):
+    """The cached Compiled gradient of `func` with respect to the parameter names `wrt`.
+
+    with_value: df returns (value, gradient); split: df is the forward sweep, returning
+    (value, state), and Compiled.backward(state, weights) the backward sweep."""
     key = (("tuple",) if as_tuple else ()) + tuple(wrt)
-    return cache.get(func, (key, "reverse"), lambda: compile_reverse(func, wrt, as_tuple))
+    mode = "split" if split else "value_and_grad" if with_value else "reverse"
+    return cache.get(func, (key, mode), lambda: compile_reverse(
+        func, wrt, as_tuple, with_value=with_value, split=split))
 
 
 def vjp(func, wrt):
@@ -165,13 +170,13 @@ class _building_guard:
         _building.active.pop()
 
 
-def compile_reverse(func, wrt, as_tuple=False, seeded=False):
+def compile_reverse(func, wrt, as_tuple=False, seeded=False, with_value=False, split=False):
     """Differentiate `func` in reverse mode with respect to the parameters named `wrt`."""
     with _building_guard(func):
-        return _compile_reverse(func, wrt, as_tuple, seeded)
+        return _compile_reverse(func, wrt, as_tuple, seeded, with_value, split)
 
 
-def _compile_reverse(func, wrt, as_tuple, seeded):
+def _compile_reverse(func, wrt, as_tuple, seeded, with_value, split):
     parsed = parse_function(func)
     namer = Namer()
     bindings = Bindings(namer, parsed)
@@ -182,8 +187,25 @@ def _compile_reverse(func, wrt, as_tuple, seeded):
                                          filename=parsed.filename, lineno=fn.lineno)
     copied, guards = check_aliasing(fn, parsed)
     transform = ReverseTransform(fn, parsed, wrt, namer, bindings, as_tuple, copied,
-                                 seeded=seeded, callee=vjp, guards=guards)
+                                 seeded=seeded, callee=vjp, guards=guards, split=split,
+                                 with_value=with_value)
     deriv = transform.run()
+    if split:
+        fwd, bwd = deriv
+        source = to_source(fwd, fn.signature) + "\n\n" + to_source(bwd, bwd.signature)
+        real = parsed.func
+        funcs = compile_function(source, [fwd.name, bwd.name], real.__globals__,
+                                 bindings.objects, parsed.closure, real.__defaults__,
+                                 real.__kwdefaults__,
+                                 label=f"{fwd.name} from {parsed.filename}:{fn.lineno}")
+        funcs[bwd.name].__defaults__ = funcs[bwd.name].__kwdefaults__ = None
+        compiled = Compiled(func=func, wrt=tuple(wrt), mode="split", source=source,
+                            df=funcs[fwd.name], code=real.__code__,
+                            registry_version=registry_version(),
+                            globals_used=parsed.globals_used, deps=list(transform.callees),
+                            bindings=dict(bindings.objects))
+        compiled.backward = funcs[bwd.name]
+        return compiled
     signature = fn.signature
     if seeded:
         signature = f"{deriv.seed}, {signature}" if signature else deriv.seed
@@ -203,5 +225,39 @@ def _finish(func, wrt, mode, parsed, fn, deriv, signature, bindings, callees):
                         code=real.__code__, registry_version=registry_version(),
                         globals_used=parsed.globals_used, deps=list(callees),
                         bindings=dict(bindings.objects))
+    df.__tangent_lite__ = compiled
+    return compiled
+
+
+def signature_of(func):
+    """func's parameter list as source, without defaults (they are attached as objects)."""
+    out, kinds = [], inspect.Parameter
+    seen_kwonly = False
+    params = list(inspect.signature(func).parameters.values())
+    for i, p in enumerate(params):
+        if p.kind is kinds.KEYWORD_ONLY and not seen_kwonly:
+            out.append("*")
+            seen_kwonly = True
+        if p.kind is kinds.VAR_POSITIONAL or p.kind is kinds.VAR_KEYWORD:
+            raise UnsupportedSyntaxError(f"{func.__name__} has *args or **kwargs")
+        out.append(p.name)
+        if p.kind is kinds.POSITIONAL_ONLY and (
+                i + 1 == len(params) or params[i + 1].kind is not kinds.POSITIONAL_ONLY):
+            out.append("/")
+    return ", ".join(out)
+
+
+def compile_helper(func, target, name, source, bindings, deps, mode):
+    """Compile a small generated function that composes other derivatives of `func` (e.g. a
+    second derivative); `target` is the function it is the derivative of."""
+    objects = dict(BUILTIN_BINDINGS)
+    objects.update(bindings)
+    real = inspect.unwrap(func)
+    df = compile_function(source, name, real.__globals__, objects, {}, real.__defaults__,
+                          real.__kwdefaults__, label=f"{name}")
+    compiled = Compiled(func=target, wrt=(), mode=mode, source=source, df=df,
+                        code=getattr(target, "__code__", None),
+                        registry_version=registry_version(), globals_used={}, deps=list(deps),
+                        bindings=objects)
     df.__tangent_lite__ = compiled
     return compiled

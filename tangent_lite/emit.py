@@ -65,33 +65,34 @@ def _expr(node):
 
 
 def compile_function(source, name, globals_, bindings, cells, defaults, kwdefaults, label):
-    """Compile `source` (one `def name(...)`) into a function.
+    """Compile `source` (one or more `def`s) and return the function `name`, or a dict of
+    functions when `name` is a list of names.
 
-    The function looks globals up live in `globals_` (the differentiated function's module, so a
-    rebound global is seen as f sees it) and finds `bindings` (numpy, runtime helpers) and the
+    The functions look globals up live in `globals_` (the differentiated function's module, so
+    a rebound global is seen as f sees it) and find `bindings` (numpy, runtime helpers) and the
     original function's closure `cells` as free variables, without touching the user's module.
     """
     filename = f"<tangent_lite {label} #{next(_counter)}>"
     tree = ast.parse(source, filename)
-    fdef = tree.body[0]
     free = sorted(set(bindings) | set(cells))
     outer = ast.FunctionDef(
         name="__tangent_lite_make",
         args=ast.arguments(posonlyargs=[], args=[ast.arg(arg=n) for n in free], vararg=None,
                            kwonlyargs=[], kw_defaults=[], kwarg=None, defaults=[]),
-        body=[fdef, ast.Return(value=ast.Name(id=fdef.name, ctx=ast.Load()))],
+        body=list(tree.body) + [ast.Return(value=ast.Constant(value=None))],
         decorator_list=[], returns=None, **_TYPE_PARAMS)
-    ast.copy_location(outer, fdef)
+    ast.copy_location(outer, tree.body[0])
     module = ast.Module(body=[outer], type_ignores=[])
     ast.fix_missing_locations(module)
     code = compile(module, filename, "exec")
     outer_code = next(c for c in code.co_consts if isinstance(c, types.CodeType))
-    inner_code = next(c for c in outer_code.co_consts if isinstance(c, types.CodeType)
-                      and c.co_name == name)
-    closure = tuple(cells[n] if n in cells else types.CellType(bindings[n])
-                    for n in inner_code.co_freevars)
-    func = types.FunctionType(inner_code, globals_, name, defaults, closure)
-    func.__kwdefaults__ = dict(kwdefaults) if kwdefaults else None
+    inner = {c.co_name: c for c in outer_code.co_consts if isinstance(c, types.CodeType)}
+    functions = {}
+    for n in ([name] if isinstance(name, str) else name):
+        closure = tuple(cells[v] if v in cells else types.CellType(bindings[v])
+                        for v in inner[n].co_freevars)
+        functions[n] = types.FunctionType(inner[n], globals_, n, defaults, closure)
+        functions[n].__kwdefaults__ = dict(kwdefaults) if kwdefaults else None
     lines = source.splitlines(True)
     linecache.cache[filename] = (len(source), None, lines, filename)
-    return func
+    return functions[name] if isinstance(name, str) else functions

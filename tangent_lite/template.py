@@ -39,14 +39,21 @@ class Template:
             params = list(sig.parameters)
             self.result = params[0]
             self.params = params[1:]
-            self.signature = sig.replace(parameters=list(sig.parameters.values())[1:])
+            self.signature = sig.replace(parameters=[
+                p.replace(annotation=inspect.Parameter.empty)
+                for p in list(sig.parameters.values())[1:]])
             self.grad_params = {s.targets[0].slice.id for s in node.body if _is_d_target(s)}
+            # Parameters annotated "shape" are read for their shape or type only: a value that
+            # depends on what is differentiated may pass there without a derivative.
+            self.shape_params = {n for n, p in sig.parameters.items() if p.annotation == "shape"}
             self.body = node.body
             self._node = node
         return self
 
     def differentiable_params(self):
-        return self._parse().grad_params
+        """Parameters a varied value may be passed to: those with a rule, or shape-only."""
+        self._parse()
+        return self.grad_params | self.shape_params
 
     def bind(self, args, keywords):
         """Map template parameter names to the caller's argument nodes (defaults filled)."""
@@ -100,7 +107,7 @@ class Template:
         """Parameters whose tangents a forward template reads (`d[p]` on a right-hand side)."""
         self._parse()
         return {n.slice.id for st in self.body for n in gast.walk(st.value)
-                if _is_d(n) and isinstance(n.slice, gast.Name)}
+                if _is_d(n) and isinstance(n.slice, gast.Name)} | self.shape_params
 
     def fill_tangent(self, binding, result, tangent, names, fresh):
         """Instantiate a forward-mode template.

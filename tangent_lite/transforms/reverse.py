@@ -19,7 +19,8 @@ import gast
 
 from .. import ir
 from ..analysis.activity import (check_refusals, differentiable_inputs, is_varied,
-                                 misused_sequence, operand_names, sequence_names, varied_names)
+                                 misused_sequence, names_read, operand_names, sequence_names,
+                                 varied_names)
 from ..errors import MissingRuleError, UnsupportedSyntaxError
 from ..template import TemplateError, name_node
 from . import syntax as s
@@ -41,8 +42,10 @@ class ReverseTransform(SweepWriter):
     here, the two sweeps around them in SweepWriter."""
 
     def __init__(self, fn, parsed, wrt, namer, bindings, as_tuple=False, copied=(),
-                 seeded=False, callee=None, guards=None):
+                 seeded=False, callee=None, guards=None, split=False, with_value=False):
         self.fn = fn
+        self.split = split             # two functions: forward sweep, then a re-runnable backward
+        self.with_value = with_value   # df returns (value, gradient)
         self.guards = guards or {}     # statement id -> [(other name, message)]
         self.seeded = seeded           # df takes the result's adjoint as its first argument
         self.callee = callee           # (func, wrt) -> Compiled vjp of a called user function
@@ -95,16 +98,62 @@ class ReverseTransform(SweepWriter):
         forward = self.forward(fn.body, in_loop=False)
         seed = self.namer.adjoint(fn.result)
         backward_code = [Comment(""), Comment("Backward sweep")]
-        if not self.seeded:
+        if not (self.seeded or self.split):
             backward_code.append(
                 s.assign(seed, s.call(self.np("ones_like"), [name_node(fn.result)])))
         backward_code += self.emit_backward(backward)
         backward_code += self.returns(final)
+        if self.split:
+            return self.split_sweeps(prologue + forward, backward_code[2:], seed)
         prefix = "vjp" if self.seeded else "grad"
         deriv = Derivative(name=self.namer.fresh(f"{prefix}_{fn.name}"), params=fn.params,
                            docstring=self.docstring(), body=prologue + forward + backward_code)
         deriv.seed = seed
+        if self.with_value:
+            ret = deriv.body[-1]
+            ret.value = s.tuple_([name_node(fn.result), ret.value])
         return deriv
+
+    def split_sweeps(self, forward, backward, seed):
+        """The forward sweep and the backward sweep as two functions, for a pullback that runs
+        the backward sweep as often as it is called: the forward sweep returns its result and
+        the state the backward sweep reads; the backward sweep works on copies of it."""
+        assigned = set(self.fn.params)
+        for node in forward:
+            if not isinstance(node, Comment):
+                assigned |= {n.id for n in gast.walk(node) if isinstance(n, gast.Name)
+                             and isinstance(n.ctx, gast.Store)}
+        read = set()
+        for node in backward:
+            if not isinstance(node, Comment):
+                read |= names_read(node)
+        state = sorted(read & assigned)
+        restored = sorted({st.target for st in ir.walk(self.fn.body) if isinstance(
+            st, ir.SetItem) and id(st) in self.pushes} & set(state))
+        name = self.fn.name
+        fwd = Derivative(
+            name=self.namer.fresh(f"forward_{name}"), params=self.fn.params,
+            docstring=f"The forward sweep of {name}: its result, and what the backward sweep "
+                      "needs.", body=forward + [gast.Return(value=s.tuple_([
+                          name_node(self.fn.result),
+                          s.tuple_([name_node(v) for v in state])]))])
+        state_name = self.namer.fresh("state")
+        unpack = gast.Assign(targets=[gast.Tuple(elts=[name_node(v, store=True) for v in state],
+                                                 ctx=gast.Store())],
+                             value=name_node(state_name), type_comment=None)
+        prologue = [unpack] if state else []
+        if self.stack:
+            prologue.append(Comment("each call replays the sweep on its own copy"))
+            prologue.append(s.assign(self.stack, s.call(self.name("Stack"),
+                                                        [name_node(self.stack)])))
+        prologue += [s.assign(v, s.call(self.name("owned"), [name_node(v)])) for v in restored]
+        wrt = ", ".join(self.wrt)
+        bwd = Derivative(
+            name=self.namer.fresh(f"backward_{name}"), params=[state_name, seed],
+            docstring=f"The backward sweep of {name}: given {seed}, the weights of its result, "
+                      f"the gradient with respect to {wrt}.", body=prologue + backward)
+        bwd.signature = f"{state_name}, {seed}"
+        return fwd, bwd
 
     def docstring(self):
         wrt = ", ".join(self.wrt)

@@ -1,0 +1,60 @@
+"""Derivatives of derivatives, forward-over-reverse.
+
+The gradient of a scalar function F has a symmetric Jacobian: its Hessian. So the gradient of
+a generated gradient function df = grad(F, wrt=X) with respect to any argument w (of the sum of
+its elements), and its vector-Jacobian products, are forward-mode derivatives (jvps) of
+grad(F, wrt=w) along directions in X. Those jvps are ordinary forward-mode transforms of the
+generated gradient code, so second derivatives work through the same loops and branches.
+"""
+from . import compiler
+from .compiler import Compiled
+
+
+def grad_of_derivative(compiled, wrt, as_tuple):
+    """grad(df, wrt) for a generated gradient df: writes and compiles a small function that
+    calls the right jvps, so it reads like the rest of the generated code."""
+    if compiled.mode != "grad":
+        raise compiler.UnsupportedSyntaxError(
+            f"{compiled.df.__name__} is tangent_lite's {compiled.mode} function; only "
+            "gradients (grad(f)) can be differentiated again",
+            hint="instead: use tangent_lite.jvp on it, or hvp / hessian on f")
+    f = compiled.func
+    lines, bindings, deps = [], {}, []
+    grads = []
+    for w in wrt:
+        inner = compiler.reverse(f, (w,))
+        fwd = compiler.jvp(inner.df, compiled.wrt)
+        deps += [inner, fwd]
+        name = f"jvp_grad_{w}"
+        bindings[name] = fwd.df
+        ones = ", ".join(f"{fwd.tangent_params[x]}=np.ones_like({x})" for x in compiled.wrt)
+        lines.append(f"    _, d2{w} = {name}({_call_args(f)}, {ones})")
+        grads.append(w)
+    if len(grads) == 1 and not as_tuple:
+        ret = f"grad_like(d2{grads[0]}, {grads[0]}, {grads[0]!r})"
+    else:
+        ret = (f"grads_like(({', '.join('d2' + g for g in grads)},), ({', '.join(grads)},), "
+               f"({', '.join(repr(g) for g in grads)},))")
+    name = f"grad_{compiled.df.__name__}"
+    doc = (f'    """The gradient of sum({compiled.df.__name__}(...)) with respect to '
+           f'{", ".join(wrt)}: Hessian\n    rows summed, as jvps of gradients (the Hessian is '
+           'symmetric)."""')
+    source = "\n".join([f"def {name}({compiler.signature_of(f)}):", doc] + lines +
+                       [f"    return {ret}"]) + "\n"
+    return compiler.compile_helper(f, compiled.df, name, source, bindings, deps,
+                                   mode="grad2")
+
+
+def _call_args(f):
+    import inspect
+    params = inspect.signature(f).parameters.values()
+    out = []
+    for p in params:
+        if p.kind is p.KEYWORD_ONLY:
+            out.append(f"{p.name}={p.name}")
+        else:
+            out.append(p.name)
+    return ", ".join(out)
+
+
+__all__ = ["grad_of_derivative", "Compiled"]
