@@ -20,6 +20,11 @@ import gast
 _NUMERIC = (int, float)
 
 
+class Shape:
+    """Annotation of a template parameter read only for its shape or type (`x: Shape`): a
+    value that depends on what is differentiated may pass there without a derivative."""
+
+
 class TemplateError(Exception):
     """A template's parameters do not match a call; the compiler turns it into a user error."""
 
@@ -43,9 +48,7 @@ class Template:
                 p.replace(annotation=inspect.Parameter.empty)
                 for p in list(sig.parameters.values())[1:]])
             self.grad_params = {s.targets[0].slice.id for s in node.body if _is_d_target(s)}
-            # Parameters annotated "shape" are read for their shape or type only: a value that
-            # depends on what is differentiated may pass there without a derivative.
-            self.shape_params = {n for n, p in sig.parameters.items() if p.annotation == "shape"}
+            self.shape_params = {n for n, p in sig.parameters.items() if p.annotation is Shape}
             self.body = node.body
             self._node = node
         return self

@@ -6,6 +6,7 @@ gradient they carry.
 """
 # flake8: noqa: E704 (one-line definitions are the point of the table)
 from .registry import nondifferentiable, tangent_rule
+from ..template import Shape
 from .. import runtime
 from ..runtime import (add_grads, zeros_grad,  # noqa: F401 (zeros_grad: the filler's)
                         append, as_tangent, broadcast_like, dot_lhs, dot_rhs,
@@ -41,55 +42,55 @@ def _(y, items, value): d[y] = append(d[items], d[value])
 # ---- the helpers of generated gradient code: linear in the gradient they carry ---------------
 
 @tangent_rule(grad_like)
-def _(y, g, x: "shape", name="x"): d[y] = grad_like(d[g], x, name)
+def _(y, g, x: Shape, name="x"): d[y] = grad_like(d[g], x, name)
 
 @tangent_rule(grads_like)
-def _(y, grads, args: "shape", names): d[y] = grads_like(d[grads], args, names)
+def _(y, grads, args: Shape, names): d[y] = grads_like(d[grads], args, names)
 
 @tangent_rule(unbroadcast)
-def _(y, g, x: "shape"): d[y] = unbroadcast(d[g], x)
+def _(y, g, x: Shape): d[y] = unbroadcast(d[g], x)
 
 @tangent_rule(unreduce)
-def _(y, g, x: "shape", axis=None, keepdims=False): d[y] = unreduce(d[g], x, axis, keepdims)
+def _(y, g, x: Shape, axis=None, keepdims=False): d[y] = unreduce(d[g], x, axis, keepdims)
 
 @tangent_rule(unindex)
-def _(y, g, x: "shape", index): d[y] = unindex(d[g], x, index)
+def _(y, g, x: Shape, index): d[y] = unindex(d[g], x, index)
 
 @tangent_rule(untranspose)
 def _(y, g, axes=None): d[y] = untranspose(d[g], axes)
 
 @tangent_rule(unconcatenate)
-def _(y, g, arrays: "shape", axis=0): d[y] = unconcatenate(d[g], arrays, axis)
+def _(y, g, arrays: Shape, axis=0): d[y] = unconcatenate(d[g], arrays, axis)
 
 @tangent_rule(unstack)
-def _(y, g, arrays: "shape", axis=0): d[y] = unstack(d[g], arrays, axis)
+def _(y, g, arrays: Shape, axis=0): d[y] = unstack(d[g], arrays, axis)
 
 @tangent_rule(unset)
 def _(y, g, index): d[y] = unset(d[g], index)
 
 @tangent_rule(unsum)
-def _(y, g, iterable: "shape"): d[y] = unsum(d[g], iterable)
+def _(y, g, iterable: Shape): d[y] = unsum(d[g], iterable)
 
 @tangent_rule(unarray)
-def _(y, g, v: "shape", a: "shape"): d[y] = unarray(d[g], v, a)
+def _(y, g, v: Shape, a: Shape): d[y] = unarray(d[g], v, a)
 
 @tangent_rule(unastype)
-def _(y, g, v: "shape", x: "shape"): d[y] = unastype(d[g], v, x)
+def _(y, g, v: Shape, x: Shape): d[y] = unastype(d[g], v, x)
 
 @tangent_rule(select_arg)
-def _(y, g, v: "shape", args: "shape"): d[y] = select_arg(d[g], v, args)
+def _(y, g, v: Shape, args: Shape): d[y] = select_arg(d[g], v, args)
 
 @tangent_rule(matmul_lhs)
-def _(y, g, a: "shape", b): d[y] = matmul_lhs(d[g], a, b) + matmul_lhs(g, a, d[b])
+def _(y, g, a: Shape, b): d[y] = matmul_lhs(d[g], a, b) + matmul_lhs(g, a, d[b])
 
 @tangent_rule(matmul_rhs)
-def _(y, g, a, b: "shape"): d[y] = matmul_rhs(d[g], a, b) + matmul_rhs(g, d[a], b)
+def _(y, g, a, b: Shape): d[y] = matmul_rhs(d[g], a, b) + matmul_rhs(g, d[a], b)
 
 @tangent_rule(dot_lhs)
-def _(y, g, a: "shape", b): d[y] = dot_lhs(d[g], a, b) + dot_lhs(g, a, d[b])
+def _(y, g, a: Shape, b): d[y] = dot_lhs(d[g], a, b) + dot_lhs(g, a, d[b])
 
 @tangent_rule(dot_rhs)
-def _(y, g, a, b: "shape"): d[y] = dot_rhs(d[g], a, b) + dot_rhs(g, d[a], b)
+def _(y, g, a, b: Shape): d[y] = dot_rhs(d[g], a, b) + dot_rhs(g, d[a], b)
 
 @tangent_rule(add_grads)
 def _(y, a, b): d[y] = add_grads(d[a], d[b])
