@@ -1,17 +1,23 @@
 """tangent_lite: source-to-source automatic differentiation for Python and NumPy."""
 from . import errors as _errors
 from . import runtime as _runtime
-from .api import Differentiable, differentiate, grad, show, source
+from .api import (Differentiable, Pullback, differentiate, grad, hessian, hvp, jacobian, jvp,
+                  show, source, value_and_grad, vjp)
+from .checking import check_grad
+from .codegen import generate_module
+from .hooks import grad_of, stop_gradient
 from .errors import (InputError, MissingRuleError, SourceUnavailableError, TangentLiteError,
                      UnsupportedSyntaxError)
-from .rules import adjoint
+from .rules import adjoint, tangent_rule
 
 _runtime.InputError = _errors.InputError
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "grad", "differentiate", "Differentiable", "source", "show", "adjoint",
+    "grad", "value_and_grad", "vjp", "jvp", "hvp", "hessian", "jacobian", "differentiate",
+    "Differentiable", "Pullback", "source", "show", "adjoint", "tangent_rule", "stop_gradient",
+    "grad_of", "check_grad",
     "TangentLiteError", "UnsupportedSyntaxError", "MissingRuleError", "SourceUnavailableError",
-    "InputError", "__version__",
+    "InputError", "generate_module", "__version__",
 ]

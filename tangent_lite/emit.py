@@ -12,6 +12,7 @@ import types
 
 import gast
 
+from .lineinfo import annotated_lines
 from .transforms.sweeps import Comment
 
 INDENT = "    "
@@ -93,6 +94,7 @@ def compile_function(source, name, globals_, bindings, cells, defaults, kwdefaul
                         for v in inner[n].co_freevars)
         functions[n] = types.FunctionType(inner[n], globals_, n, defaults, closure)
         functions[n].__kwdefaults__ = dict(kwdefaults) if kwdefaults else None
-    lines = source.splitlines(True)
+    # Tracebacks and pdb show this copy: each statement line names its original line too.
+    lines = annotated_lines(source)
     linecache.cache[filename] = (len(source), None, lines, filename)
     return functions[name] if isinstance(name, str) else functions

@@ -81,6 +81,16 @@ class Push:
 
 
 @dataclasses.dataclass
+class Hook:
+    """`with grad_of(var) as alias: body`: body runs in the backward sweep on var's adjoint."""
+
+    var: str
+    alias: str
+    body: list                # gast statements, run as written
+    lineno: int
+
+
+@dataclasses.dataclass
 class If:
     """`if test: body else: orelse`; `test` names a boolean assigned just before."""
 

@@ -29,6 +29,11 @@ class Namer:
         self.taken.add(name)
         return name
 
+    def claim_adjoint(self, primal, name):
+        """Use `name` (already the user's, e.g. `dh` in `with grad_of(h) as dh`) for the
+        adjoint of `primal`."""
+        self._adjoints.setdefault(primal, name)
+
     def snapshot(self):
         """The current state, to undo names handed out by a trial run."""
         return set(self.taken), dict(self._adjoints)

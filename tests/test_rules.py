@@ -559,6 +559,7 @@ def nd_eq(x): return x * (x == x[1])
 def nd_ne(x): return x * (x != x[1])
 def nd_not(x): return x * operator.not_(x[0] > 5.0)
 
+def nd_stop_gradient(x): return x * tangent_lite.stop_gradient(x * x)
 def nd_int(x): return x * int(x[4] * 2)
 def nd_bool(x): return x * bool(x[0])
 def nd_builtin_round(x): return x * round(x[4])
@@ -594,6 +595,7 @@ NONDIFF = [
     (operator.gt, nd_gt, 1.0 * (XN > 0)), (operator.ge, nd_ge, 1.0 * (XN >= 0)),
     (operator.eq, nd_eq, np.eye(6)[1]), (operator.ne, nd_ne, 1 - np.eye(6)[1]),
     (operator.not_, nd_not, ONES),
+    (tangent_lite.stop_gradient, nd_stop_gradient, XN * XN),
     (int, nd_int, 3 * ONES), (bool, nd_bool, ONES), (round, nd_builtin_round, 2 * ONES),
     (isinstance, nd_isinstance, ONES), (range, nd_range, 3 * ONES),
     (enumerate, nd_enumerate, 6 * ONES), (zip, nd_zip, 6 * ONES),

@@ -17,6 +17,7 @@ import dataclasses
 import gast
 
 from .. import ir, runtime
+from ..hooks import grad_of
 from .expressions import BINOPS, ExpressionNormalizer, load
 from .inline import Inliner, always_returns
 from .parse import _UNRESOLVED
@@ -133,6 +134,12 @@ class Normalizer(Inliner, ExpressionNormalizer):
         self.emit(self.flag(name, True))
         return {name}
 
+    def is_grad_of(self, stmt):
+        items = stmt.items
+        return (len(items) == 1 and isinstance(items[0].context_expr, gast.Call)
+                and self.parsed.resolve(items[0].context_expr.func) is grad_of
+                and len(items[0].context_expr.args) == 1)
+
     # -- statements ------------------------------------------------------------------------------
 
     def statement(self, stmt, tail, loop_tail):
@@ -149,6 +156,15 @@ class Normalizer(Inliner, ExpressionNormalizer):
             return self.break_(stmt, loop_tail)
         if isinstance(stmt, gast.Continue):
             return self.continue_(stmt, loop_tail)
+        if isinstance(stmt, gast.With) and self.is_grad_of(stmt):
+            item = stmt.items[0]
+            var = item.context_expr.args[0]
+            alias = item.optional_vars
+            if not isinstance(var, gast.Name) or not isinstance(alias, gast.Name):
+                raise self.unsupported(stmt, "this grad_of block: write `with grad_of(name) as "
+                                             "dname:` with plain names")
+            self.emit(ir.Hook(var=var.id, alias=alias.id, body=stmt.body, lineno=stmt.lineno))
+            return set()
         if isinstance(stmt, gast.FunctionDef):
             if stmt.decorator_list:
                 raise self.unsupported(stmt, "a decorated nested function: define it at module "

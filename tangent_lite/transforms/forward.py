@@ -64,6 +64,8 @@ class ForwardTransform:
         out = []
         last = None
         for stmt in stmts:
+            if isinstance(stmt, ir.Hook):
+                continue   # gradient hooks belong to reverse mode
             if not isinstance(stmt, ir.Break) and stmt.lineno != last:
                 out.append(Comment(f"line {stmt.lineno}: "
                                    f"{self.parsed.line(stmt.lineno).strip()}"))

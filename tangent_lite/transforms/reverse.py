@@ -24,7 +24,7 @@ from ..analysis.activity import (check_refusals, differentiable_inputs, is_varie
 from ..errors import MissingRuleError, UnsupportedSyntaxError
 from ..template import TemplateError, name_node
 from . import syntax as s
-from .sweeps import RESULT, Comment, SweepWriter, _BIf, _BLoop, _BStmt
+from .sweeps import RESULT, Comment, SweepWriter, _BIf, _BLoop, _BStmt, rename
 
 
 @dataclasses.dataclass
@@ -79,6 +79,9 @@ class ReverseTransform(SweepWriter):
                 f"`{name}` is a Python list of differentiated values, and {stmt.op.label} would "
                 "treat it as an array",
                 hint=f"instead: make it an array first, e.g. `np.stack({name})`")
+        for hook in ir.walk(fn.body):
+            if isinstance(hook, ir.Hook):
+                self.namer.claim_adjoint(hook.var, hook.alias)
         self.defined = {fn.result}
         backward = self.block(fn.body)
         final = set(self.defined)
@@ -184,9 +187,23 @@ class ReverseTransform(SweepWriter):
                 out.append(_BStmt(stmt, self.assign(stmt)))
             elif isinstance(stmt, ir.SetItem):
                 out.append(_BStmt(stmt, self.setitem(stmt)))
+            elif isinstance(stmt, ir.Hook):
+                out.append(_BStmt(stmt, self.hook(stmt)))
             else:
                 out.append(_BStmt(stmt, []))
         return out
+
+    def hook(self, stmt):
+        """`with grad_of(h) as dh:` runs here, where the adjoint of h is complete."""
+        dh = self.namer.adjoint(stmt.var)
+        items = []
+        if stmt.var not in self.defined:
+            items.append(s.assign(dh, s.call(self.np("zeros_like"), [name_node(stmt.var)])))
+            self.defined.add(stmt.var)
+        body = [s.copy(node) for node in stmt.body]
+        if stmt.alias != dh:
+            rename(body, stmt.alias, dh)
+        return items + body
 
     def if_(self, stmt):
         before = set(self.defined)

@@ -137,6 +137,8 @@ class SweepWriter:
         out = []
         last = None
         for stmt in stmts:
+            if isinstance(stmt, ir.Hook):
+                continue   # runs in the backward sweep only
             if not isinstance(stmt, ir.Break) and stmt.lineno != last:
                 out.append(self.line_comment(stmt.lineno))
                 last = stmt.lineno
