@@ -114,6 +114,11 @@ def reverse(func, wrt, as_tuple=False, with_value=False, split=False):
 def vjp(func, wrt):
     """The cached Compiled vector-Jacobian product of a function called from differentiated
     code: vjp(d_result, *args) returns the gradients of the parameters `wrt`."""
+    generated = getattr(func, "__tangent_lite__", None)
+    if generated is not None:
+        from . import higher   # composes derivatives of this module's making
+        return cache.get(func, (tuple(wrt), "vjp"),
+                         lambda: higher.vjp_of_derivative(generated, wrt))
     return cache.get(func, (tuple(wrt), "vjp"), lambda: compile_reverse(func, wrt, seeded=True))
 
 

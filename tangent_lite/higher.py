@@ -45,6 +45,37 @@ def grad_of_derivative(compiled, wrt, as_tuple):
                                    mode="grad2")
 
 
+def vjp_of_derivative(compiled, wrt):
+    """The vjp of a generated gradient df = grad(F, wrt=X), called from differentiated code:
+    for weights c, the gradient of sum(c * df(...)) with respect to w is the jvp of
+    grad(F, wrt=w) along c in X (a Hessian is symmetric)."""
+    if compiled.mode != "grad":
+        raise compiler.UnsupportedSyntaxError(
+            f"calling tangent_lite's {compiled.mode} function {compiled.df.__name__} from "
+            "differentiated code: only gradients (grad(f)) can be differentiated again")
+    f = compiled.func
+    seed = "d_" + compiled.df.__name__
+    lines, bindings, deps = [], {}, []
+    several = len(compiled.wrt) > 1
+    for w in wrt:
+        inner = compiler.reverse(f, (w,))
+        fwd = compiler.jvp(inner.df, compiled.wrt)
+        deps += [inner, fwd]
+        name = f"jvp_grad_{w}"
+        bindings[name] = fwd.df
+        weights = ", ".join(
+            f"{fwd.tangent_params[x]}={seed}[{k}]" if several else
+            f"{fwd.tangent_params[x]}={seed}" for k, x in enumerate(compiled.wrt))
+        lines.append(f"    _, d{w} = {name}({_call_args(f)}, {weights})")
+    ret = ", ".join(f"d{w}" for w in wrt)
+    name = f"vjp_{compiled.df.__name__}"
+    doc = (f'    """Vector-Jacobian product of {compiled.df.__name__} with respect to '
+           f'{", ".join(wrt)}, as jvps of\n    gradients (the Hessian is symmetric)."""')
+    source = "\n".join([f"def {name}({seed}, {compiler.signature_of(f)}):", doc] + lines +
+                       [f"    return {ret}"]) + "\n"
+    return compiler.compile_helper(f, compiled.df, name, source, bindings, deps, mode="vjp2")
+
+
 def _call_args(f):
     import inspect
     params = inspect.signature(f).parameters.values()

@@ -266,6 +266,8 @@ class ExpressionNormalizer:
         if any(k.arg is None for k in node.keywords):
             raise self.unsupported(node, "`**kwargs` in a call: pass the keywords one by one")
         func = self.parsed.resolve(node.func)
+        if func is _UNRESOLVED and isinstance(node.func, gast.Call):
+            func = self.static_gradient(node.func)
         if func is _UNRESOLVED and isinstance(node.func, gast.Attribute):
             return self.method_call(node)
         args = [self.call_arg(a) for a in node.args]
@@ -279,6 +281,29 @@ class ExpressionNormalizer:
             hint = "range"
         return expr, self.op(None if func is _UNRESOLVED else func, label, args, keywords, node,
                              hint=hint)
+
+    def static_gradient(self, node):
+        """`grad(f, wrt=...)` written inside the function: compile it now, so the call
+        `grad(f)(x)` is a call of that gradient function (itself differentiable)."""
+        func = self.parsed.resolve(node.func)
+        if getattr(func, "__module__", None) != "tangent_lite.api" or \
+                getattr(func, "__name__", None) != "grad":
+            return _UNRESOLVED
+        try:
+            args = [self.static_value(a) for a in node.args]
+            keywords = {k.arg: self.static_value(k.value) for k in node.keywords}
+        except ValueError:
+            return _UNRESOLVED
+        return func(*args, **keywords)
+
+    def static_value(self, node):
+        if isinstance(node, (gast.Name, gast.Attribute)):
+            value = self.parsed.resolve(node)
+            if value is _UNRESOLVED:
+                raise ValueError(node)
+            return value
+        import ast
+        return ast.literal_eval(gast.unparse(node).strip())
 
     def method_call(self, node):
         """`x.sum(axis=0)` on a local array -> `np.sum(x, axis=0)`."""
