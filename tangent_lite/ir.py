@@ -141,3 +141,15 @@ def walk(body):
             yield from walk(stmt.orelse)
         elif isinstance(stmt, (For, While)):
             yield from walk(stmt.body)
+
+
+def must_assigned(body, assigned):
+    """The names certainly bound after running `body` from a state where `assigned` are.
+    (A loop body may not run; of two branches, only what both bind counts.)"""
+    assigned = set(assigned)
+    for stmt in body:
+        if isinstance(stmt, Assign):
+            assigned.update(stmt.targets)
+        elif isinstance(stmt, If):
+            assigned |= must_assigned(stmt.body, assigned) & must_assigned(stmt.orelse, assigned)
+    return assigned

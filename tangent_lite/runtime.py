@@ -7,7 +7,7 @@ copy of this file and import nothing else. Each helper has a fast path for the c
 import numpy as np
 
 __all__ = [
-    "Stack", "unbroadcast", "unreduce", "unindex", "matmul_lhs", "matmul_rhs", "dot_lhs",
+    "Stack", "GradList", "unbroadcast", "unreduce", "unindex", "matmul_lhs", "matmul_rhs", "dot_lhs",
     "dot_rhs", "extremum_mask", "unconcatenate", "unstack", "norm_adjoint", "grad_like",
     "grads_like", "broadcast_like", "as_tangent", "select_tangent", "with_item", "zeros_grad", "add_grads", "append", "unset", "saved", "owned", "unshared", "unarray", "unsum", "select_arg", "astype", "unastype", "safe_log", "prod_adjoint", "untranspose", "clip_mask",
 ]
@@ -48,8 +48,8 @@ def unreduce(g, x, axis=None, keepdims=False):
 def unindex(g, x, index):
     """The gradient of `x[index]`: zeros shaped like `x` with `g` added at `index`.
 
-    For a Python list `x` the gradient is a list with one entry per element."""
-    if type(x) is list or type(x) is tuple:
+    For a Python list `x` the gradient is a GradList with one entry per element."""
+    if isinstance(x, (list, tuple)):
         out = zeros_grad(x)
         if isinstance(index, slice):
             for k, piece in zip(range(*index.indices(len(x))), g):
@@ -165,17 +165,29 @@ def with_item(t, y, index, value):
     return out
 
 
+class GradList(list):
+    """The gradient of a Python list or tuple: one entry per element, added elementwise
+    (`+` on plain lists would concatenate them)."""
+
+    __slots__ = ()
+
+    def __add__(self, other):
+        return GradList(add_grads(u, v) for u, v in zip(self, other))
+
+    __radd__ = __add__
+
+
 def zeros_grad(x):
-    """A zero gradient for `x`: zeros of its shape, or a list of those for a list."""
-    if type(x) is list or type(x) is tuple:
-        return [zeros_grad(e) for e in x]
+    """A zero gradient for `x`: zeros of its shape, or a GradList of those for a list."""
+    if isinstance(x, (list, tuple)):
+        return GradList(zeros_grad(e) for e in x)
     return np.zeros(np.shape(x), dtype=_float_dtype(x))
 
 
 def add_grads(a, b):
     """a + b for gradients of lists (one entry per element) as well as of arrays."""
-    if type(a) is list or type(b) is list:
-        return [add_grads(u, v) for u, v in zip(a, b)]
+    if isinstance(a, list) or isinstance(b, list):
+        return GradList(add_grads(u, v) for u, v in zip(a, b))
     return a + b
 
 
@@ -186,8 +198,8 @@ def append(items, value):
 
 def unset(g, index):
     """A copy of the gradient `g` with `g[index]` zeroed: what reaches an overwritten part."""
-    if type(g) is list:
-        g = list(g)
+    if isinstance(g, list):
+        g = GradList(g)
         g[index] = zeros_grad(g[index])
         return g
     g = np.array(g, dtype=_float_dtype(g))
@@ -233,14 +245,14 @@ def unastype(g, y, x):
 def unarray(g, y, a):
     """The gradient of `np.array(a)` / `np.asarray(a)`: one piece per element of a list."""
     if isinstance(a, (list, tuple)):
-        return [unarray(g[k], y[k], e) for k, e in enumerate(a)]
+        return GradList(unarray(g[k], y[k], e) for k, e in enumerate(a))
     return np.reshape(unastype(g, y, a), np.shape(a))
 
 
 def unsum(g, iterable):
     """The gradient of the builtin `sum(iterable)`: every element receives `g`."""
     if isinstance(iterable, (list, tuple)):
-        return [unbroadcast(g, e) for e in iterable]
+        return GradList(unbroadcast(g, e) for e in iterable)
     return np.broadcast_to(g, np.shape(iterable))
 
 
@@ -323,15 +335,15 @@ def unconcatenate(g, arrays, axis=0):
     """Split the gradient of `np.concatenate(arrays, axis)` into one piece per array."""
     if axis is None:
         sizes = [np.size(a) for a in arrays]
-        return [np.reshape(p, np.shape(a))
-                for p, a in zip(np.split(g, np.cumsum(sizes)[:-1]), arrays)]
+        return GradList(np.reshape(p, np.shape(a))
+                        for p, a in zip(np.split(g, np.cumsum(sizes)[:-1]), arrays))
     sizes = [np.shape(a)[axis] for a in arrays]
-    return np.split(g, np.cumsum(sizes)[:-1], axis=axis)
+    return GradList(np.split(g, np.cumsum(sizes)[:-1], axis=axis))
 
 
 def unstack(g, arrays, axis=0):
     """Split the gradient of `np.stack(arrays, axis)` into one piece per array."""
-    return [np.take(g, i, axis=axis) for i in range(len(arrays))]
+    return GradList(np.take(g, i, axis=axis) for i in range(len(arrays)))
 
 
 def norm_adjoint(g, y, x, ord=None, axis=None, keepdims=False):

@@ -134,6 +134,11 @@ class ReverseTransform(SweepWriter):
         restored = sorted({st.target for st in ir.walk(self.fn.body) if isinstance(
             st, ir.SetItem) and id(st) in self.pushes} & set(state))
         name = self.fn.name
+        bound = ir.must_assigned(self.fn.body, self.fn.params) | set(self.unbound)
+        maybe_unbound = [v for v in state if v not in bound and v != self.stack]
+        if maybe_unbound:
+            forward = [Comment("bound on some paths only")] + [
+                s.assign(v, s.const(None)) for v in maybe_unbound] + forward
         fwd = Derivative(
             name=self.namer.fresh(f"forward_{name}"), params=self.fn.params,
             docstring=f"The forward sweep of {name}: its result, and what the backward sweep "
