@@ -9,6 +9,7 @@ from helpers import numeric_grad
 
 import tangent_lite as tl
 from tangent_lite import InputError, MissingRuleError
+from tangent_lite.rules import registry
 
 
 def cube(x):
@@ -132,8 +133,6 @@ def test_jacobian_of_a_function_with_a_branch(mode, x):
 
 
 def test_hessian_of_a_function_with_a_branch():
-    def scalar(x):
-        return np.sum(branchy(x) ** 2)
     for x in (np.array([0.4, 1.5, -0.3]), np.array([-0.4, 1.5, -0.3])):
         H = tl.hessian(branchy_squared)(x)
         eps = 1e-6
@@ -174,10 +173,15 @@ def test_stop_gradient_detach_example():
 
 # ---- custom rules ----------------------------------------------------------------------------------
 
-def test_custom_rule_for_a_function_without_source():
-    def uses_gamma(x):
-        return math.gamma(x) * 2.0
-    # a module-level copy so inspect can read it
+@pytest.fixture
+def isolated_rules():
+    """Rules registered by a test are removed afterwards."""
+    saved = registry.snapshot()
+    yield
+    registry.restore(saved)
+
+
+def test_custom_rule_for_a_function_without_source(isolated_rules):
     with pytest.raises(MissingRuleError):
         tl.grad(gamma_twice)
 
@@ -217,7 +221,7 @@ def uses_softsign(x):
     return np.sum(softsign(x) * 3.0)
 
 
-def test_registered_rule_takes_precedence_and_reregistering_invalidates():
+def test_registered_rule_takes_precedence_and_reregistering_invalidates(isolated_rules):
     x = np.array([0.5, -1.0])
     exact = 3.0 / (1.0 + np.abs(x)) ** 2
     np.testing.assert_allclose(tl.grad(uses_softsign)(x), exact)

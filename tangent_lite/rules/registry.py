@@ -123,3 +123,19 @@ def registry_version():
 def all_primitives():
     """Every registered primitive, for documentation and the rule-table test."""
     return list(_table.values())
+
+
+def snapshot():
+    """The table's current state, for restore() (tests that register rules use this)."""
+    with _lock:
+        return {func: (p.adjoint, p.tangent, p.nondiff, p.name) for func, p in _table.items()}
+
+
+def restore(state):
+    """Put the table back as snapshot() saw it; cached derivatives are invalidated."""
+    with _lock:
+        _table.clear()
+        for func, (adj, tan, nondiff, name) in state.items():
+            prim = _table[func] = Primitive(func, name)
+            prim.adjoint, prim.tangent, prim.nondiff = adj, tan, nondiff
+        _bump()
