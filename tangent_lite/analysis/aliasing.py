@@ -143,8 +143,10 @@ def check_aliasing(fn, parsed):
         if isinstance(stmt, ir.SetItem):
             copied.update(p for p in fn.params if p in group)
         for m in sorted(group - {x}):
-            # the aliases that link m and x: m made from x, or x made from m
-            defs = [d for d in alias_defs if d.stmt.target in (m, x)]
+            # the aliases that link m to x's memory: m made as a view (of x or of an alias of
+            # it), or x made as a view of m
+            defs = [d for d in alias_defs if d.stmt.target == m or (
+                d.stmt.target == x and _alias_source(d.stmt) == m)]
             for r in reads.get(m, ()):
                 if r.stmt is stmt or not any(_risky(d, w, r) for d in defs):
                     continue

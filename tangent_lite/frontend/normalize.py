@@ -375,6 +375,11 @@ class Normalizer(Inliner, ExpressionNormalizer):
             if isinstance(value, (gast.Tuple, gast.List)) and len(value.elts) == len(names):
                 # a, b = e1, e2: evaluate both before binding either (a, b = b, a swaps).
                 atoms = [self.atom(e) for e in value.elts]
+                for k, a in enumerate(atoms):
+                    if isinstance(a, gast.Name) and a.id in names[:k]:
+                        held = self.namer.fresh(f"{a.id}_old")
+                        self.assign(held, a)
+                        atoms[k] = load(held)
                 for name, a in zip(names, atoms):
                     self.assign(name, a)
             else:
