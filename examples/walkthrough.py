@@ -25,7 +25,15 @@ def square(x):
     return x * x
 
 
-# Step 4: control flow. The loop runs a data-dependent number of times and the branch depends
+# Step 4: detach. stop_gradient is the identity when run and a constant when differentiated:
+# with u = stop_gradient(x * x), z = u * x has dz/dx = u.
+def detach(x):
+    u = tangent_lite.stop_gradient(x * x)
+    z = u * x
+    return z
+
+
+# Step 5: control flow. The loop runs a data-dependent number of times and the branch depends
 # on the data; the gradient code records both on a stack and replays them backwards.
 # Whatever the branch and trip count, the result is a * 2**k (or -100 times that), so the
 # gradient is f(a) / a.
@@ -38,6 +46,11 @@ def doubling(a):
     else:
         c = 100 * b
     return c
+
+
+# Higher order: the gradient is itself differentiable. d2/dx2 x**3 = 6x.
+def cube(x):
+    return x ** 3
 
 
 # A loop that needs the stack: the backward sweep walks the time steps in reverse and pops the
@@ -109,9 +122,21 @@ def main():
     results.append(np.array_equal(again, np.ones_like(x)))
     results.append(_step("Step 3: a non-scalar output x * x gives the gradient of its sum, 2x",
                          square, (x,), 2 * x))
+    x3 = np.array([1.0, -2.0, 0.5])
+    results.append(_step("Step 4: detach: u = stop_gradient(x * x); z = u * x has dz/dx = u",
+                         detach, (x3,), x3 * x3))
     for a in (np.array([1.5, -0.5]), np.array([-3.0, 1.0])):
-        results.append(_step(f"Step 4: control flow, a = {a}: the gradient is f(a) / a",
+        results.append(_step(f"Step 5: control flow, a = {a}: the gradient is f(a) / a",
                              doubling, (a,), doubling(a) / a, show_code=a[0] > 0))
+    second = tangent_lite.grad(tangent_lite.grad(cube))(2.0)
+    print(f"== Higher order: grad(grad(cube))(2.0) = {second}   expected: 12.0\n")
+    results.append(np.isclose(second, 12.0))
+    a, da = np.array([1.5, -0.5]), np.array([1.0, 0.0])
+    value, tangent = tangent_lite.jvp(doubling, (a,), (da,))
+    expected = doubling(a) / a * da
+    print(f"== Forward mode: jvp(doubling, (a,), (da,)) tangent = {tangent}   expected: "
+          f"{expected}\n")
+    results.append(np.allclose(tangent, expected))
     rng = np.random.default_rng(0)
     W, xs, h0 = 0.5 * rng.normal(size=(3, 3)), rng.normal(size=(4, 3)), rng.normal(size=3)
     results.append(_step("An RNN over 4 steps: the gradient with respect to W",

@@ -23,3 +23,19 @@ def test_readme_has_generated_excerpts():
 def test_readme_excerpt_is_what_tangent_lite_generates(module, name, text):
     func = getattr(importlib.import_module(module), name)
     assert tangent_lite.source(func) == text
+
+
+def update_readme():
+    """Rewrite the README's generated excerpts from what tangent_lite prints now
+    (`python tests/test_readme.py`)."""
+    text = README.read_text()
+
+    def fresh(match):
+        module, name, _ = match.groups()
+        func = getattr(importlib.import_module(module), name)
+        return f"<!-- generated: {module}:{name} -->\n```python\n{tangent_lite.source(func)}```"
+    README.write_text(EXCERPT.sub(fresh, text))
+
+
+if __name__ == "__main__":
+    update_readme()
