@@ -6,6 +6,7 @@ function, code tangent_lite cannot differentiate, a file it will not overwrite) 
 stderr and exit status 1, never a traceback; usage errors exit with 2, as argparse does.
 """
 import argparse
+import importlib.util
 import os
 import shlex
 import sys
@@ -18,23 +19,21 @@ EXAMPLES = """examples:
   tangent-lite show mypackage.model:loss --wrt W1,b1
   tangent-lite gen mypackage.model:loss mypackage.model:step --wrt W -o mypackage/grads.py
 """
-
-
 MODES = ("reverse", "forward")
 
 
-def _show(args, argv):
+def _show(args):
     func = targets.load(args.target)
     text = codegen.derivative(func, targets.parse_wrt(args.wrt), args.mode).source
     sys.stdout.write(_highlight(text) if _use_color(args.color) else text)
     return 0
 
 
-def _gen(args, argv):
+def _gen(args):
     functions = [targets.load(spec) for spec in args.targets]
     wrt = targets.parse_wrt(args.wrt)
-    names = args.name.split(",") if args.name else None
-    command = shlex.join(["tangent-lite", *argv])
+    names = [n.strip() for n in args.name.split(",")] if args.name else None
+    command = args.command_line   # recorded in the header: it regenerates the file
     if args.output is None:
         sys.stdout.write(codegen.module_source(functions, wrt=wrt, name=names,
                                                command=command, mode=args.mode))
@@ -45,20 +44,18 @@ def _gen(args, argv):
     return 0
 
 
-def _demo(args, argv):
+def _demo(args):
     from .examples import walkthrough
     return 0 if walkthrough.main() else 1
 
 
 def _use_color(choice):
+    """Highlight when asked to, or on a terminal (unless NO_COLOR is set); pygments is optional,
+    without it the code is printed plain."""
     if choice == "never" or (choice == "auto" and (os.environ.get("NO_COLOR")
                                                     or not sys.stdout.isatty())):
         return False
-    try:
-        import pygments  # noqa: F401  (optional: plain text without it)
-    except ImportError:
-        return False
-    return True
+    return importlib.util.find_spec("pygments") is not None
 
 
 def _highlight(text):
@@ -73,7 +70,7 @@ def build_parser():
         prog="tangent-lite", epilog=EXAMPLES, formatter_class=argparse.RawTextHelpFormatter,
         description="Source-to-source automatic differentiation for Python and NumPy.")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    target_help = "the function: a file path or dotted module, a colon, its name"
+    target_help = "the function, as path/to/file.py:NAME or package.module:NAME"
     mode_help = ("reverse: the gradient grad_FUNC (default); forward: jvp_FUNC, which returns "
                  "the value and its directional derivative along tangents given by keyword")
     wrt_help = ("the argument(s) to differentiate with respect to: names or indices, comma "
@@ -121,8 +118,9 @@ def main(argv=None):
     if not getattr(args, "run", None):
         parser.print_help()
         return 2
+    args.command_line = shlex.join(["tangent-lite", *argv])
     try:
-        return args.run(args, argv)
+        return args.run(args)
     except (targets.TargetError, OSError) as exc:
         return _fail(str(exc))
     except TangentLiteError as exc:

@@ -78,24 +78,7 @@ class _Linker:
         for unit in self.units:
             unit.def_name = unit.compiled.df.__name__
             unit.refs = {n: self._key(unit, n) for n in free_names(unit.compiled.source)}
-        keys = [k for u in self.units for k in u.refs.values()]
-        used_runtime = runtime_source.closure([k[1] for k in keys if k[0] == "runtime"])
-        # Copied runtime text refers to its definitions and imports by their own names.
-        # The copied runtime refers to its definitions and imports by their own names, and a
-        # builtin the code uses must not be shadowed: these names are fixed, so claimed first.
-        fixed = [(("import", m), bound) for m, bound in runtime_source.imports()
-                 if used_runtime]
-        fixed += [(("runtime", n), n) for n in used_runtime]
-        fixed += [(k, k[1]) for k in keys if k[0] == "builtin"]
-        for key, name in fixed:
-            self._claim(key, name)
-        for unit in self.units:       # requested gradients first: their names are the API
-            unit.name = self._claim(("unit", id(unit)), unit.wanted, exact=unit.root
-                                    and unit.wanted != unit.def_name)
-        for unit in self.units:
-            for free, key in unit.refs.items():
-                if key[0] in ("import", "from"):
-                    self._claim(key, free)
+        runtime_used = self._name_everything()
         for unit in self.units:
             mapping = {free: self.names[key] for free, key in unit.refs.items()
                        if key[0] != "builtin"}
@@ -103,7 +86,28 @@ class _Linker:
             unit.source = rename(unit.compiled.source, mapping)
         imports = sorted({(k[1], n) for k, n in self.names.items() if k[0] == "import"})
         from_imports = sorted((k[1], k[2], n) for k, n in self.names.items() if k[0] == "from")
-        return Linked(self.units, imports, from_imports, used_runtime)
+        return Linked(self.units, imports, from_imports, runtime_used)
+
+    def _name_everything(self):
+        """Give every key a module-level name; return the runtime definitions to copy."""
+        keys = [k for u in self.units for k in u.refs.values()]
+        runtime_used = runtime_source.closure([k[1] for k in keys if k[0] == "runtime"])
+        # The copied runtime refers to its definitions and imports by their own names, and a
+        # builtin the code uses must not be shadowed: these names are fixed, so claimed first.
+        fixed = [(("import", m), bound) for m, bound in runtime_source.imports()
+                 if runtime_used]
+        fixed += [(("runtime", n), n) for n in runtime_used]
+        fixed += [(k, k[1]) for k in keys if k[0] == "builtin"]
+        for key, name in fixed:
+            self._claim(key, name)
+        for unit in self.units:       # requested gradients first: their names are the API
+            unit.name = self._claim(("unit", id(unit)), unit.wanted,
+                                    exact=unit.root and unit.wanted != unit.def_name)
+        for unit in self.units:
+            for free, key in unit.refs.items():
+                if key[0] in ("import", "from"):
+                    self._claim(key, free)
+        return runtime_used
 
     def _claim(self, key, wanted, exact=False):
         """The module-level name of `key`: `wanted`, or a numbered variant when taken."""
@@ -142,14 +146,15 @@ class _Linker:
             return ("unit", id(self.by_df[id(obj)]))
         if id(obj) in self.runtime_ids:
             return ("runtime", self.runtime_ids[id(obj)])
-        if hasattr(obj, "__tangent_lite__") or hasattr(obj, "__tangent_lite_source__"):
-            raise AssertionError(f"{free}: a compiled derivative that is not among the deps")
         if inspect.ismodule(obj):
             return ("import", obj.__name__)
         home = _home(obj)
         if home is not None and home != origin:
             return ("from", home, obj.__name__)
-        if origin in (None, "__main__"):
+        if origin is None:   # something the compiler bound that no module can provide
+            raise CodegenError(f"the derivative of {func.__qualname__} calls {free} ({obj!r}), "
+                               "which cannot be written into a module")
+        if origin == "__main__":
             raise CodegenError(
                 f"the gradient of {func.__qualname__} uses {free!r} from the script being run "
                 "(__main__), which a generated module cannot import",

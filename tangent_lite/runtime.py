@@ -193,7 +193,9 @@ def add_grads(a, b):
 
 def append(items, value):
     """`items.append(value)` as a value: a new list (the compiler's form of append)."""
-    return items + [value]
+    out = type(items)(items) if isinstance(items, GradList) else list(items)
+    list.append(out, value)
+    return out
 
 
 def unset(g, index):

@@ -62,7 +62,9 @@ def value_varied(stmt, varied):
     if stmt.op is None:
         return isinstance(stmt.value, gast.Name) and stmt.value.id in varied
     if stmt.op.label == "pop":
-        return stmt.op.args[0].id in varied
+        # Generated code pops a value back into the variable it was pushed from, so a pop
+        # is varied when that variable is (see varied_names), never because of the stack.
+        return False
     if stmt.op.prim is not None and stmt.op.prim.nondiff:
         return False
     return any(is_varied(a, varied) for a in differentiable_inputs(stmt.op))
@@ -71,6 +73,8 @@ def value_varied(stmt, varied):
 def varied_names(fn, wrt):
     """The set of names that may depend on the parameters `wrt`."""
     varied = set(wrt)
+    popped = {st.target for st in ir.walk(fn.body) if isinstance(st, ir.Assign)
+              and st.op is not None and st.op.label == "pop"}
     changed = True
     while changed:
         changed = False
@@ -80,15 +84,18 @@ def varied_names(fn, wrt):
             elif isinstance(stmt, ir.SetItem):
                 targets = [stmt.target]
             elif isinstance(stmt, ir.Push):
-                # a stack holding a varied value makes what is popped from it varied
-                if stmt.stack not in varied and is_varied(stmt.value, varied):
-                    varied.add(stmt.stack)
-                    changed = True
                 continue
             else:
                 continue
             if not varied.issuperset(targets) and value_varied(stmt, varied):
                 varied.update(targets)
+                changed = True
+        # `t = stack.pop(); y[i] = t` restores part of y: t is varied when y is.
+        for stmt in ir.walk(fn.body):
+            if isinstance(stmt, ir.SetItem) and stmt.target in varied and isinstance(
+                    stmt.value, gast.Name) and stmt.value.id in popped and \
+                    stmt.value.id not in varied:
+                varied.add(stmt.value.id)
                 changed = True
     return varied
 

@@ -218,6 +218,9 @@ class ExpressionNormalizer:
             return prim is not None and prim.nondiff == "zero"
         if isinstance(node, gast.BinOp):
             return self.inactive(node.left) and self.inactive(node.right)
+        if isinstance(node, gast.BoolOp):
+            # `a > 0 and b < 1`: its value is one of its operands
+            return all(self.inactive(v) for v in node.values)
         return False
 
     def operation(self, node):

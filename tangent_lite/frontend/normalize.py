@@ -51,6 +51,7 @@ class Normalizer(Inliner, ExpressionNormalizer):
     def __init__(self, parsed, namer, bindings):
         super().__init__(parsed, namer, bindings)
         self.loop = None
+        self.returns_several = None   # a `return a, b` (forward mode only)
         self.returned = None      # flag of a `return` that cannot end the function in place
         self.result = None
 
@@ -210,8 +211,7 @@ class Normalizer(Inliner, ExpressionNormalizer):
         if stmt.value is None:
             raise self.unsupported(stmt, "a bare `return`: return the value to differentiate")
         if isinstance(stmt.value, (gast.Tuple, gast.List)):
-            raise self.unsupported(stmt, "returning several values: grad needs one output; "
-                                         "return one value, or their sum")
+            self.returns_several = stmt
         if not (isinstance(stmt.value, gast.Name) and stmt.value.id == self.result):
             self.assign(self.result, stmt.value)
         if tail:
@@ -484,4 +484,7 @@ def normalize(parsed, namer, bindings):
     for n in gast.walk(parsed.node):
         if isinstance(n, gast.Name):
             namer.reserve(n.id)
-    return Normalizer(parsed, namer, bindings).function()
+    normalizer = Normalizer(parsed, namer, bindings)
+    fn = normalizer.function()
+    fn.returns_several = normalizer.returns_several
+    return fn

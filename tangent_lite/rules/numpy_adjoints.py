@@ -11,6 +11,7 @@ import operator
 import numpy as np
 
 from .registry import adjoint, nondifferentiable
+from ..template import Shape
 from ..runtime import (clip_mask, dot_lhs, dot_rhs, extremum_mask, matmul_lhs, matmul_rhs,
                        norm_adjoint, prod_adjoint, safe_log, unbroadcast, unconcatenate, unindex,
                        unreduce, unstack, untranspose)
@@ -190,7 +191,7 @@ def _(y, arrays, axis=0): d[arrays] = unconcatenate(d[y], arrays, axis)
 def _(y, arrays, axis=0): d[arrays] = unstack(d[y], arrays, axis)
 
 @adjoint(operator.getitem)
-def _(y, a, index): d[a] = unindex(d[y], a, index)
+def _(y, a, index: Shape): d[a] = unindex(d[y], a, index)
 
 # ---- no gradient -----------------------------------------------------------------------------
 

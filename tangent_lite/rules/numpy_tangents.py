@@ -10,6 +10,7 @@ import operator
 import numpy as np
 
 from .registry import tangent_rule
+from ..template import Shape
 from ..runtime import (as_tangent, broadcast_like, clip_mask, extremum_mask, norm_adjoint,
                        prod_adjoint, safe_log, zeros_grad)  # noqa: F401 (zeros_grad: filler)
 
@@ -164,7 +165,7 @@ def _(y, arrays, axis=0): d[y] = np.concatenate(d[arrays], axis)
 def _(y, arrays, axis=0): d[y] = np.stack(d[arrays], axis)
 
 @tangent_rule(operator.getitem)
-def _(y, a, index): d[y] = d[a][index]
+def _(y, a, index: Shape): d[y] = d[a][index]
 
 @tangent_rule(np.copy, np.asarray, np.array, np.ascontiguousarray)
 def _(y, a, dtype=None): d[y] = as_tangent(d[a], y)

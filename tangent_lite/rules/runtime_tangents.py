@@ -54,10 +54,10 @@ def _(y, g, x: Shape): d[y] = unbroadcast(d[g], x)
 def _(y, g, x: Shape, axis=None, keepdims=False): d[y] = unreduce(d[g], x, axis, keepdims)
 
 @tangent_rule(unindex)
-def _(y, g, x: Shape, index): d[y] = unindex(d[g], x, index)
+def _(y, g, x: Shape, index: Shape): d[y] = unindex(d[g], x, index)
 
 @tangent_rule(untranspose)
-def _(y, g, axes=None): d[y] = untranspose(d[g], axes)
+def _(y, g, axes: Shape = None): d[y] = untranspose(d[g], axes)
 
 @tangent_rule(unconcatenate)
 def _(y, g, arrays: Shape, axis=0): d[y] = unconcatenate(d[g], arrays, axis)
@@ -66,7 +66,7 @@ def _(y, g, arrays: Shape, axis=0): d[y] = unconcatenate(d[g], arrays, axis)
 def _(y, g, arrays: Shape, axis=0): d[y] = unstack(d[g], arrays, axis)
 
 @tangent_rule(unset)
-def _(y, g, index): d[y] = unset(d[g], index)
+def _(y, g, index: Shape): d[y] = unset(d[g], index)
 
 @tangent_rule(unsum)
 def _(y, g, iterable: Shape): d[y] = unsum(d[g], iterable)

@@ -117,6 +117,7 @@ class ForwardTransform:
             head = grown
         self.defined, self.exists = set(head), set(exists)
         body = self.block(stmt.body)
+        after = set(self.defined)
         body += self.zeros(head - self.defined, self.exists)
         out = self.zeros(head - before, exists)
         if isinstance(stmt, ir.For):
@@ -125,7 +126,9 @@ class ForwardTransform:
                                 type_comment=None))
         else:
             out.append(gast.While(test=stmt.test, body=body, orelse=[]))
-        self.defined, self.exists = head, exists
+        # Values first bound in the body exist after the loop only if it ran: then so do
+        # their tangents.
+        self.defined, self.exists = head | after, exists
         return out
 
     def zeros(self, names, exists):

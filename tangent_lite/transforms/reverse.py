@@ -68,6 +68,12 @@ class ReverseTransform(SweepWriter):
 
     def run(self):
         fn = self.fn
+        several = getattr(fn, "returns_several", None)
+        if several is not None:
+            raise self.parsed.error(
+                UnsupportedSyntaxError, several, "tangent_lite cannot differentiate returning "
+                "several values in reverse mode: grad needs one output",
+                hint="instead: return one value, or their sum (jvp accepts several)")
         self.varied = varied_names(fn, self.wrt)
         check_refusals(fn, self.varied)
         self.seqs = sequence_names(fn)
