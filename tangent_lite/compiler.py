@@ -72,6 +72,8 @@ class Compiled:
 
 def wrt_names(func, wrt):
     """Parameter names for `wrt` (an index, a name, or a tuple of them)."""
+    if not inspect.isfunction(inspect.unwrap(func)):
+        parse_function(func)   # raises SourceUnavailableError, naming where it was asked
     params = [p for p in inspect.signature(func).parameters.values()]
     names = [p.name for p in params if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
     items = wrt if isinstance(wrt, (tuple, list)) else (wrt,)
