@@ -19,17 +19,9 @@ def grad_of_derivative(compiled, wrt, as_tuple):
             "gradients (grad(f)) can be differentiated again",
             hint="instead: use tangent_lite.jvp on it, or hvp / hessian on f")
     f = compiled.func
-    lines, bindings, deps = [], {}, []
-    grads = []
-    for w in wrt:
-        inner = compiler.reverse(f, (w,))
-        fwd = compiler.jvp(inner.df, compiled.wrt)
-        deps += [inner, fwd]
-        name = f"jvp_grad_{w}"
-        bindings[name] = fwd.df
-        ones = ", ".join(f"{fwd.tangent_params[x]}=np.ones_like({x})" for x in compiled.wrt)
-        lines.append(f"    _, d2{w} = {name}({_call_args(f)}, {ones})")
-        grads.append(w)
+    lines, bindings, deps = _jvps_of_gradients(
+        compiled, wrt, lambda k, x: f"np.ones_like({x})", "d2")
+    grads = list(wrt)
     if len(grads) == 1 and not as_tuple:
         ret = f"grad_like(d2{grads[0]}, {grads[0]}, {grads[0]!r})"
     else:
@@ -55,18 +47,9 @@ def vjp_of_derivative(compiled, wrt):
             "differentiated code: only gradients (grad(f)) can be differentiated again")
     f = compiled.func
     seed = "d_" + compiled.df.__name__
-    lines, bindings, deps = [], {}, []
     several = len(compiled.wrt) > 1
-    for w in wrt:
-        inner = compiler.reverse(f, (w,))
-        fwd = compiler.jvp(inner.df, compiled.wrt)
-        deps += [inner, fwd]
-        name = f"jvp_grad_{w}"
-        bindings[name] = fwd.df
-        weights = ", ".join(
-            f"{fwd.tangent_params[x]}={seed}[{k}]" if several else
-            f"{fwd.tangent_params[x]}={seed}" for k, x in enumerate(compiled.wrt))
-        lines.append(f"    _, d{w} = {name}({_call_args(f)}, {weights})")
+    lines, bindings, deps = _jvps_of_gradients(
+        compiled, wrt, lambda k, x: f"{seed}[{k}]" if several else seed, "d")
     ret = ", ".join(f"d{w}" for w in wrt)
     name = f"vjp_{compiled.df.__name__}"
     doc = (f'    """Vector-Jacobian product of {compiled.df.__name__} with respect to '
@@ -74,6 +57,23 @@ def vjp_of_derivative(compiled, wrt):
     source = "\n".join([f"def {name}({seed}, {compiler.signature_of(f)}):", doc] + lines +
                        [f"    return {ret}"]) + "\n"
     return compiler.compile_helper(f, compiled.df, name, source, bindings, deps, mode="vjp2")
+
+
+def _jvps_of_gradients(compiled, wrt, direction, prefix):
+    """Lines `_, <prefix>w = jvp_grad_w(args, dx=<direction>)`: for each w, the jvp of
+    grad(F, wrt=w) along directions in the arguments df differentiates (X)."""
+    f = compiled.func
+    lines, bindings, deps = [], {}, []
+    for w in wrt:
+        inner = compiler.reverse(f, (w,))
+        fwd = compiler.jvp(inner.df, compiled.wrt)
+        deps += [inner, fwd]
+        name = f"jvp_grad_{w}"
+        bindings[name] = fwd.df
+        along = ", ".join(f"{fwd.tangent_params[x]}={direction(k, x)}"
+                          for k, x in enumerate(compiled.wrt))
+        lines.append(f"    _, {prefix}{w} = {name}({_call_args(f)}, {along})")
+    return lines, bindings, deps
 
 
 def _call_args(f):

@@ -55,22 +55,26 @@ def _bump():
     _version[0] += 1
 
 
+def _registrar(slot, funcs):
+    def register(template_func):
+        template = Template(template_func)
+        with _lock:
+            for func in funcs:
+                prim = _entry(func)
+                setattr(prim, slot, template)
+                prim.nondiff = False
+            _bump()
+        return template_func
+    return register
+
+
 def adjoint(*funcs):
     """Register the decorated template as the reverse-mode rule of each of `funcs`.
 
     The template's parameters are the result followed by the function's own parameters; its
     body assigns `d[arg] = ...` in terms of `d[result]`.
     """
-    def register(template_func):
-        template = Template(template_func)
-        with _lock:
-            for func in funcs:
-                prim = _entry(func)
-                prim.adjoint = template
-                prim.nondiff = False
-            _bump()
-        return template_func
-    return register
+    return _registrar("adjoint", funcs)
 
 
 def tangent_rule(*funcs):
@@ -80,16 +84,7 @@ def tangent_rule(*funcs):
     body assigns `d[result]` as a sum of terms, each linear in one `d[arg]`. Terms whose
     argument carries no tangent are dropped.
     """
-    def register(template_func):
-        template = Template(template_func)
-        with _lock:
-            for func in funcs:
-                prim = _entry(func)
-                prim.tangent = template
-                prim.nondiff = False
-            _bump()
-        return template_func
-    return register
+    return _registrar("tangent", funcs)
 
 
 def nondifferentiable(*funcs, constant_inputs=False):
