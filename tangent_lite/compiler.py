@@ -34,6 +34,11 @@ class Bindings:
         self.objects = {}     # generated name -> object
         self._spelled = {}    # (free name, id(object)) -> generated name
 
+    def spelled(self, free):
+        """How `free` is spelled if generated code already uses it, else None."""
+        obj = BUILTIN_BINDINGS.get(free)
+        return self._spelled.get((free, id(obj))) if obj is not None else None
+
     def name(self, free, obj=None):
         if obj is None:
             obj = BUILTIN_BINDINGS[free]

@@ -7,7 +7,7 @@ copy of this file and import nothing else. Each helper has a fast path for the c
 import numpy as np
 
 __all__ = [
-    "Stack", "GradList", "unbroadcast", "unreduce", "unindex", "matmul_lhs", "matmul_rhs", "dot_lhs",
+    "Stack", "GradList", "unbroadcast", "add_at", "unreduce", "unindex", "matmul_lhs", "matmul_rhs", "dot_lhs",
     "dot_rhs", "extremum_mask", "unconcatenate", "unstack", "norm_adjoint", "grad_like",
     "grads_like", "broadcast_like", "as_tangent", "select_tangent", "with_item", "zeros_grad", "add_grads", "append", "unset", "saved", "owned", "unshared", "unarray", "unsum", "select_arg", "astype", "unastype", "safe_log", "prod_adjoint", "untranspose", "clip_mask",
 ]
@@ -23,22 +23,29 @@ class Stack(list):
     push = list.append
 
 
+def _shape(v):
+    shape = getattr(v, "shape", None)   # arrays and NumPy scalars: no call into NumPy
+    return np.shape(v) if shape is None else shape
+
+
 def unbroadcast(g, x):
     """Sum the gradient `g` down to the shape of the operand `x` it flows back into."""
-    shape = np.shape(x)
-    gshape = np.shape(g)
+    shape = _shape(x)
+    gshape = _shape(g)
     if gshape == shape:
         return g
     lead = len(gshape) - len(shape)
-    axes = tuple(range(lead)) + tuple(
-        lead + i for i, n in enumerate(shape) if n == 1 and gshape[lead + i] != 1)
-    g = np.sum(g, axis=axes, keepdims=False) if axes else g
-    return np.reshape(g, shape)
+    kept = tuple(lead + i for i, n in enumerate(shape) if n == 1 and gshape[lead + i] != 1)
+    if lead:
+        g = np.sum(g, axis=tuple(range(lead)))
+    if kept:
+        g = np.sum(g, axis=tuple(k - lead for k in kept), keepdims=True)
+    return g if _shape(g) == shape else np.reshape(g, shape)
 
 
 def unreduce(g, x, axis=None, keepdims=False):
     """Spread the gradient of a reduction over `axis` back over the shape of `x`."""
-    shape = np.shape(x)
+    shape = _shape(x)
     if axis is not None and not keepdims:
         axes = axis if isinstance(axis, tuple) else (axis,)
         g = np.expand_dims(g, tuple(a % len(shape) for a in axes))
@@ -62,14 +69,26 @@ def unindex(g, x, index):
     return out
 
 
+def add_at(g, index, value):
+    """`g[index] += value` in place, for a gradient `g` no one else holds (np.add.at where an
+    index array may repeat an element). Returns g."""
+    if isinstance(index, (int, np.integer, slice)) or (
+            isinstance(index, tuple) and all(isinstance(i, (int, np.integer, slice))
+                                             or i is None or i is Ellipsis for i in index)):
+        g[index] += value
+    else:
+        np.add.at(g, index, value)
+    return g
+
+
 def _is_float(x):
     return np.issubdtype(np.asarray(x).dtype, np.inexact)
 
 
 def matmul_lhs(g, a, b):
     """The gradient of `a @ b` with respect to `a`, for any ranks NumPy's matmul accepts."""
-    if np.ndim(a) == 2 and np.ndim(b) == 2:
-        return g @ np.swapaxes(b, -1, -2)
+    if type(a) is np.ndarray and type(b) is np.ndarray and a.ndim == 2 and b.ndim == 2:
+        return g @ b.T
     a_nd, b_nd = np.ndim(a), np.ndim(b)
     if b_nd == 1:
         ga = np.multiply.outer(g, b) if a_nd > 1 else g * b
@@ -82,8 +101,8 @@ def matmul_lhs(g, a, b):
 
 def matmul_rhs(g, a, b):
     """The gradient of `a @ b` with respect to `b`."""
-    if np.ndim(a) == 2 and np.ndim(b) == 2:
-        return np.swapaxes(a, -1, -2) @ g
+    if type(a) is np.ndarray and type(b) is np.ndarray and a.ndim == 2 and b.ndim == 2:
+        return a.T @ g
     a_nd, b_nd = np.ndim(a), np.ndim(b)
     if a_nd == 1:
         gb = np.multiply.outer(a, g) if b_nd > 1 else g * a

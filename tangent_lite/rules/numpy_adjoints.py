@@ -42,7 +42,7 @@ def _(y, a, b):
 
 @adjoint(np.power, operator.pow)
 def _(y, a, b):
-    d[a] = unbroadcast(d[y] * b * a ** (b - 1), a)
+    d[a] = unbroadcast(d[y] * (b * a ** (b - 1)), a)
     d[b] = unbroadcast(d[y] * y * safe_log(a), b)
 
 @adjoint(np.negative, operator.neg)
@@ -147,7 +147,7 @@ def _(y, a, axis=None, dtype=None, *, keepdims=False):
 
 @adjoint(np.mean)
 def _(y, a, axis=None, dtype=None, *, keepdims=False):
-    d[a] = unreduce(d[y], a, axis, keepdims) * (np.size(y) / np.size(a))
+    d[a] = unreduce(d[y] * (np.size(y) / np.size(a)), a, axis, keepdims)
 
 @adjoint(np.prod)
 def _(y, a, axis=None, dtype=None, *, keepdims=False):

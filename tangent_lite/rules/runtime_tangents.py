@@ -8,11 +8,11 @@ gradient they carry.
 from .registry import nondifferentiable, tangent_rule
 from ..template import Shape
 from .. import runtime
-from ..runtime import (add_grads, zeros_grad,  # noqa: F401 (zeros_grad: the filler's)
-                        append, as_tangent, broadcast_like, dot_lhs, dot_rhs,
+from ..runtime import (add_at, add_grads, append, as_tangent, broadcast_like, dot_lhs, dot_rhs,
                        grad_like, grads_like, matmul_lhs, matmul_rhs, owned, saved, select_arg,
                        select_tangent, unarray, unastype, unbroadcast, unconcatenate, unindex,
-                       unreduce, unset, unstack, unsum, untranspose)
+                       unreduce, unset, unstack, unsum, untranspose,
+                       zeros_grad)  # noqa: F401 (zeros_grad: the template filler's)
 
 d = None  # the tangent notation `d[x]`; templates are parsed, never run
 
@@ -64,6 +64,9 @@ def _(y, g, arrays: Shape, axis=0): d[y] = unconcatenate(d[g], arrays, axis)
 
 @tangent_rule(unstack)
 def _(y, g, arrays: Shape, axis=0): d[y] = unstack(d[g], arrays, axis)
+
+@tangent_rule(add_at)   # tangents may share arrays where gradients do not: add on a copy
+def _(y, g, index: Shape, value): d[y] = add_at(owned(d[g]), index, d[value])
 
 @tangent_rule(unset)
 def _(y, g, index: Shape): d[y] = unset(d[g], index)

@@ -89,6 +89,7 @@ class ReverseTransform(SweepWriter):
             if isinstance(hook, ir.Hook):
                 self.namer.claim_adjoint(hook.var, hook.alias)
         self.defined = {fn.result}
+        self.owned = set()         # adjoints whose array no other variable refers to
         backward = self.block(fn.body)
         final = set(self.defined)
         self.plan(backward)
@@ -211,38 +212,54 @@ class ReverseTransform(SweepWriter):
         if stmt.var not in self.defined:
             items.append(s.assign(dh, s.call(self.np("zeros_like"), [name_node(stmt.var)])))
             self.defined.add(stmt.var)
+        self.owned.discard(stmt.var)   # the hook may keep a reference to it
         body = [s.copy(node) for node in stmt.body]
         if stmt.alias != dh:
             rename(body, stmt.alias, dh)
         return items + body
 
     def if_(self, stmt):
-        before = set(self.defined)
+        before, owned = set(self.defined), set(self.owned)
         body = self.block(stmt.body)
-        after_body, self.defined = self.defined, set(before)
+        after_body, owned_body = self.defined, self.owned
+        self.defined, self.owned = set(before), set(owned)
         orelse = self.block(stmt.orelse)
-        after_else = self.defined
+        after_else, owned_else = self.defined, self.owned
         joined = after_body | after_else
+        zero_body, zero_else = joined - after_body, joined - after_else
         self.defined = joined
-        return _BIf(stmt, body, orelse, sorted(joined - after_body), sorted(joined - after_else))
+        self.owned = {n for n in (owned_body | zero_body) & (owned_else | zero_else)
+                      if n not in self.seqs}
+        return _BIf(stmt, body, orelse, sorted(zero_body), sorted(zero_else))
 
     def loop(self, stmt):
         """The loop body's adjoint runs once per iteration, so the adjoints live at its start
         must be a fixpoint: those live after the loop plus those the body leaves live."""
-        before = set(self.defined)
+        before, owned = set(self.defined), set(self.owned)
         head = set(before)
         for _ in range(8):
             saved = self.namer.snapshot()
-            self.defined = set(head)
+            self.defined, self.owned = set(head), set()
             self.block(stmt.body)
             self.namer.restore(saved)
             if self.defined <= head:
                 break
             head |= self.defined
-        self.defined = set(head)
+        # Owned at the head: owned (or zeroed) before the loop and again at the body's end.
+        owned_head = {n for n in (owned & head) | (head - before) if n not in self.seqs}
+        for _ in range(8):
+            saved = self.namer.snapshot()
+            self.defined, self.owned = set(head), set(owned_head)
+            self.block(stmt.body)
+            self.namer.restore(saved)
+            narrower = owned_head & (self.owned | (head - self.defined))
+            if narrower == owned_head:
+                break
+            owned_head = narrower
+        self.defined, self.owned = set(head), set(owned_head)
         body = self.block(stmt.body)
         zero_end = sorted(head - self.defined)
-        self.defined = head
+        self.defined, self.owned = head, owned_head
         node = _BLoop(stmt, body, sorted(head - before), zero_end)
         self.loop_nodes[id(stmt)] = node
         return node
@@ -251,8 +268,10 @@ class ReverseTransform(SweepWriter):
         v = stmt.target
         if len(stmt.targets) > 1 or v not in self.defined:
             self.defined.difference_update(stmt.targets)
+            self.owned.difference_update(stmt.targets)
             return []
         dv = self.namer.adjoint(v)
+        self.owned.discard(v)
         if stmt.op is None:
             self.defined.discard(v)
             if isinstance(stmt.value, gast.Name) and stmt.value.id in self.varied:
@@ -290,6 +309,7 @@ class ReverseTransform(SweepWriter):
                 total = s.call(self.name("add_grads"), own)
             out.append(s.assign(dv, total))
             self.defined.add(v)
+            self.set_owned(v, self.fresh_value(total))
         return out
 
     def setitem(self, stmt):
@@ -300,14 +320,21 @@ class ReverseTransform(SweepWriter):
         dy = self.namer.adjoint(y)
         index = stmt.index
         out = []
+        in_place = y in self.owned
         if is_varied(stmt.value, self.varied):
             part = gast.Subscript(value=name_node(dy), slice=s.copy(index), ctx=gast.Load())
-            if not isinstance(stmt.value, gast.Name):
-                raise AssertionError("setitem value is not an atom")
+            if in_place:   # dy[i] is about to be zeroed in place: take a copy, not a view
+                part = s.call(self.name("saved"), [part])
             out += self.contribute(stmt.value.id, s.call(self.name("unbroadcast"),
                                                          [part, name_node(stmt.value.id)]))
-        out.append(s.assign(dy, s.call(self.name("unset"), [name_node(dy),
-                                                             self.index_value(index)])))
+        if in_place:
+            out.append(gast.Assign(targets=[gast.Subscript(
+                value=name_node(dy), slice=s.copy(index), ctx=gast.Store())],
+                value=s.const(0.0), type_comment=None))
+        else:
+            out.append(s.assign(dy, s.call(self.name("unset"), [name_node(dy),
+                                                                 self.index_value(index)])))
+            self.set_owned(y, True)
         return out
 
     def fill(self, stmt, result, dv):
@@ -398,14 +425,49 @@ class ReverseTransform(SweepWriter):
         return [], []
 
     def contribute(self, name, expr):
-        """`dname = expr` for a first contribution, `dname = dname + expr` after."""
+        """`dname = expr` for a first contribution, `dname = dname + expr` after, and
+        `dname += expr` in place when dname's array is ours alone (owned)."""
         dname = self.namer.adjoint(name)
         if name in self.defined and name in self.seqs:
-            expr = s.call(self.name("add_grads"), [name_node(dname), expr])
-        elif name in self.defined:
+            self.owned.discard(name)
+            return [s.assign(dname, s.call(self.name("add_grads"), [name_node(dname), expr]))]
+        if name in self.defined and name in self.owned:
+            if self.is_helper_call(expr, "unindex"):
+                g, _, index = expr.args
+                return [s.assign(dname, s.call(self.name("add_at"), [name_node(dname), index,
+                                                                      g]))]
+            return [gast.AugAssign(target=name_node(dname, store=True), op=gast.Add(),
+                                   value=expr)]
+        if name in self.defined:
             expr = gast.BinOp(left=name_node(dname), op=gast.Add(), right=expr)
         self.defined.add(name)
+        self.set_owned(name, self.fresh_value(expr))
         return [s.assign(dname, expr)]
+
+    def set_owned(self, name, owned):
+        if owned and name not in self.seqs:
+            self.owned.add(name)
+        else:
+            self.owned.discard(name)
+
+    # Helpers whose result is a new array no other variable refers to.
+    FRESH = {"unindex", "matmul_lhs", "matmul_rhs", "dot_lhs", "dot_rhs", "prod_adjoint",
+             "norm_adjoint", "unset"}
+
+    def fresh_value(self, expr):
+        """Whether `expr` evaluates to a new array (so updating it in place is safe)."""
+        if isinstance(expr, (gast.BinOp, gast.UnaryOp)):
+            return True
+        if isinstance(expr, gast.Call) and isinstance(expr.func, gast.Name):
+            if self.is_helper_call(expr, "unbroadcast"):
+                return self.fresh_value(expr.args[0])
+            return any(self.is_helper_call(expr, h) for h in self.FRESH)
+        return False
+
+    def is_helper_call(self, expr, helper):
+        spelled = self.bindings.spelled(helper)
+        return (spelled is not None and isinstance(expr, gast.Call)
+                and isinstance(expr.func, gast.Name) and expr.func.id == spelled)
 
     def returns(self, final):
         stmts = []

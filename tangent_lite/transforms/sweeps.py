@@ -253,9 +253,9 @@ class SweepWriter:
                 for name in self.pushes.get(id(stmt), ())]
 
     def zeros(self, names):
-        return [s.assign(self.namer.adjoint(v), s.call(
-            self.name("zeros_grad") if v in self.seqs else self.np("zeros_like"),
-            [name_node(v)])) for v in names]
+        """Zero adjoints: float arrays of the values' shapes (owned, so updated in place)."""
+        return [s.assign(self.namer.adjoint(v), s.call(self.name("zeros_grad"),
+                                                       [name_node(v)])) for v in names]
 
     def with_pop(self, stmt, items):
         names = self.pushes.get(id(stmt), ())
