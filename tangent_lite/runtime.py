@@ -24,6 +24,9 @@ class Stack(list):
 
 
 def _shape(v):
+    tv = type(v)
+    if tv is float or tv is int:
+        return ()
     shape = getattr(v, "shape", None)   # arrays and NumPy scalars: no call into NumPy
     return np.shape(v) if shape is None else shape
 

@@ -77,7 +77,7 @@ class Template:
                 out.defaulted.add(name)
         return out
 
-    def fill(self, binding, result, dresult, names, fresh):
+    def fill(self, binding, result, dresult, names, fresh, scalars=()):
         """Instantiate the template.
 
         binding: parameter name -> argument node; result: node of the primal result;
@@ -92,7 +92,7 @@ class Template:
         out = []
         for stmt in self.body:
             stmt = copy.deepcopy(stmt)
-            value = _Substitute(subst, dresult, names, binding, self).visit(stmt.value)
+            value = _Substitute(subst, dresult, names, binding, self, scalars).visit(stmt.value)
             value = fold(value)
             if _is_d_target(stmt):
                 out.append(("grad", stmt.targets[0].slice.id, value))
@@ -243,7 +243,8 @@ class _Binding(dict):
 
 
 class _Substitute(gast.NodeTransformer):
-    def __init__(self, subst, dresult, names, binding, template):
+    def __init__(self, subst, dresult, names, binding, template, scalars=()):
+        self.scalars = scalars      # names known to hold Python numbers (loop indices)
         self.subst = subst
         self.dresult = dresult
         self.names = names
@@ -279,7 +280,8 @@ class _Substitute(gast.NodeTransformer):
                 and isinstance(node.args[1], gast.Name) and node.args[1].id in self.binding):
             mine = self.binding[node.args[1].id]
             others = [v for k, v in self.binding.items() if k != node.args[1].id]
-            if all(is_number(o) or _same_name(o, mine) for o in others):
+            if all(is_number(o) or _same_name(o, mine) or (
+                    isinstance(o, gast.Name) and o.id in self.scalars) for o in others):
                 return self.visit(node.args[0])
         return self.generic_visit(node)
 

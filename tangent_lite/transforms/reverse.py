@@ -88,6 +88,11 @@ class ReverseTransform(SweepWriter):
         for hook in ir.walk(fn.body):
             if isinstance(hook, ir.Hook):
                 self.namer.claim_adjoint(hook.var, hook.alias)
+        # Loop indices are Python ints: multiplying by one changes no shape.
+        assigned = {t for st in ir.walk(fn.body) if isinstance(st, ir.Assign)
+                    for t in st.targets}
+        self.scalars = {st.target for st in ir.walk(fn.body)
+                        if isinstance(st, ir.For)} - assigned
         self.defined = {fn.result}
         self.owned = set()         # adjoints whose array no other variable refers to
         backward = self.block(fn.body)
@@ -363,7 +368,8 @@ class ReverseTransform(SweepWriter):
         self.binding = binding
         names = _Spelling(self.bindings, template.func.__globals__)
         return template.fill(binding, result, dv, names,
-                             fresh=lambda base: self.namer.fresh(f"{base}_{dv}"))
+                             fresh=lambda base: self.namer.fresh(f"{base}_{dv}"),
+                             scalars=self.scalars)
 
     def user_call(self, stmt, dv):
         """`y = helper(a, b)`: the backward sweep calls helper's own vjp, compiled (and

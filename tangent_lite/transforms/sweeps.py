@@ -71,6 +71,7 @@ class SweepWriter:
         # A loop whose backward sweep is empty replays nothing: its trip count needn't be saved.
         self.counted = {i for i in self.counted if self.live(self.loop_nodes[i])}
         self.uses_stack = bool(self.pushes or self.counted)
+        self.dead = self.dead_assignments(reads)
 
     def plan_block(self, stmts, maybe, must, in_loop, reads):
         for stmt in stmts:
@@ -133,12 +134,46 @@ class SweepWriter:
 
     # -- phase 3: write both sweeps ----------------------------------------------------------------
 
+    def dead_assignments(self, reads):
+        """Forward assignments whose values neither the result nor the backward sweep need,
+        directly or through other values (pure operations only: calls into user code stay)."""
+        live = set(reads) | {self.fn.result}
+        assigns = []
+        for stmt in ir.walk(self.fn.body):
+            if isinstance(stmt, ir.Assign):
+                assigns.append(stmt)
+            elif isinstance(stmt, ir.Effect):
+                live |= names_read(stmt.node)
+            elif isinstance(stmt, ir.SetItem):
+                live |= {stmt.target} | names_read(stmt.value) | names_read(stmt.index)
+            elif isinstance(stmt, ir.While):
+                live |= names_read(stmt.test)
+            elif isinstance(stmt, ir.If):
+                live.add(stmt.test)
+            elif isinstance(stmt, ir.For):
+                live.add(stmt.iter)
+            elif isinstance(stmt, ir.Push):
+                live |= names_read(stmt.value)
+        for stmt_id, guards in self.guards.items():
+            live |= {other for other, _ in guards}
+        changed = True
+        while changed:
+            changed = False
+            for stmt in assigns:
+                if live.isdisjoint(stmt.targets) and not _impure(stmt):
+                    continue
+                found = names_read(stmt.value) - live
+                if found:
+                    live |= found
+                    changed = True
+        return {id(st) for st in assigns if live.isdisjoint(st.targets) and not _impure(st)}
+
     def forward(self, stmts, in_loop):
         out = []
         last = None
         for stmt in stmts:
-            if isinstance(stmt, ir.Hook):
-                continue   # runs in the backward sweep only
+            if isinstance(stmt, ir.Hook) or id(stmt) in self.dead:
+                continue   # hooks run in the backward sweep only
             if not isinstance(stmt, ir.Break) and stmt.lineno != last:
                 out.append(self.line_comment(stmt.lineno))
                 last = stmt.lineno
@@ -282,6 +317,12 @@ class SweepWriter:
 
 
 _getitem = __import__("operator").getitem
+
+
+def _impure(stmt):
+    """Whether an assignment may do more than compute its value (calls into user code)."""
+    op = stmt.op
+    return op is not None and op.prim is None and op.label != "pop"
 
 
 def rename(nodes, old, new):
