@@ -7,7 +7,7 @@ copy of this file and import nothing else. Each helper has a fast path for the c
 import numpy as np
 
 __all__ = [
-    "Stack", "GradList", "unbroadcast", "add_at", "unreduce", "unindex", "matmul_lhs", "matmul_rhs", "dot_lhs",
+    "Stack", "GradList", "unbroadcast", "add_at", "shaped", "unreduce", "unindex", "matmul_lhs", "matmul_rhs", "dot_lhs",
     "dot_rhs", "extremum_mask", "unconcatenate", "unstack", "norm_adjoint", "grad_like",
     "grads_like", "broadcast_like", "as_tangent", "select_tangent", "with_item", "zeros_grad", "add_grads", "append", "unset", "saved", "owned", "unshared", "unarray", "unsum", "select_arg", "astype", "unastype", "safe_log", "prod_adjoint", "untranspose", "clip_mask",
 ]
@@ -70,6 +70,21 @@ def unindex(g, x, index):
     out = np.zeros(np.shape(x), dtype=np.result_type(x, g) if _is_float(x) else np.asarray(g).dtype)
     np.add.at(out, index, g)
     return out
+
+
+_placeholders = {}
+
+
+def shaped(v):
+    """A stand-in for `v` with its type, shape and dtype and no data: what the stack keeps of
+    a value the backward sweep reads only for its shape."""
+    if type(v) is not np.ndarray:
+        return v
+    key = (v.shape, v.dtype)
+    placeholder = _placeholders.get(key)
+    if placeholder is None:
+        placeholder = _placeholders[key] = np.broadcast_to(np.zeros((), v.dtype), v.shape)
+    return placeholder
 
 
 def add_at(g, index, value):

@@ -104,4 +104,5 @@ def _(y, v): d[y] = saved(d[v])
 @tangent_rule(owned)
 def _(y, x): d[y] = owned(d[x])
 
-nondifferentiable(runtime.Stack, runtime.zeros_grad, runtime.extremum_mask, runtime.clip_mask)
+nondifferentiable(runtime.Stack, runtime.zeros_grad, runtime.extremum_mask, runtime.clip_mask,
+                  runtime.shaped)

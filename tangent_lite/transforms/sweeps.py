@@ -60,6 +60,7 @@ class SweepWriter:
         it must test its condition), so iterate to a fixpoint."""
         reads = set(self.wrt)
         while True:
+            self.values_read = set()
             self.pushes, self.unbound, self.counted = {}, set(), set()
             self.plan_block(self.fn.body, set(self.fn.params), set(self.fn.params), False,
                             reads)
@@ -108,20 +109,43 @@ class SweepWriter:
             if isinstance(node, _BStmt):
                 for item in node.items:
                     found = names_read(item)
+                    values = self.value_reads(item)
                     if RESULT in found:
                         found.discard(RESULT)
                         found.add(node.stmt.target)
+                        values.add(node.stmt.target)
                     reads |= found
+                    self.values_read |= values
             elif isinstance(node, _BIf):
                 reads.add(node.stmt.test)
+                self.values_read.add(node.stmt.test)
                 reads.update(node.zero_body + node.zero_orelse)
                 self.collect_reads(node.body, reads)
                 self.collect_reads(node.orelse, reads)
             else:
                 if isinstance(node.stmt, ir.For):
                     reads.add(node.stmt.iter)
+                    self.values_read.add(node.stmt.iter)
                 reads.update(node.zero_before + node.zero_end)
                 self.collect_reads(node.body, reads)
+
+    # Helper arguments read only for their shape, dtype and type (runtime.py's `x: Shape`).
+    SHAPE_ARGS = {"unbroadcast": (1,), "unreduce": (1,), "unindex": (1,), "zeros_grad": (0,),
+                  "matmul_lhs": (1,), "matmul_rhs": (2,), "dot_lhs": (1,), "dot_rhs": (2,),
+                  "grad_like": (1,)}
+
+    def value_reads(self, node):
+        """Names `node` reads for their values, not only for their shapes."""
+        skip = set()
+        for call in gast.walk(node):
+            if isinstance(call, gast.Call) and isinstance(call.func, gast.Name):
+                for helper, positions in self.SHAPE_ARGS.items():
+                    if call.func.id == self.bindings.spelled(helper):
+                        skip.update(id(call.args[k]) for k in positions
+                                    if k < len(call.args) and isinstance(call.args[k],
+                                                                         gast.Name))
+        return {n.id for n in gast.walk(node) if isinstance(n, gast.Name)
+                and isinstance(n.ctx, gast.Load) and id(n) not in skip}
 
     def live(self, node):
         """Whether a backward node emits anything (adjoint code or a pop)."""
@@ -182,6 +206,9 @@ class SweepWriter:
                     name_node(stmt.target), name_node(other), s.const(message)])))
             for name in self.pushes.get(id(stmt), ()):
                 saved = name_node(name)
+                if name not in self.values_read and not isinstance(stmt, ir.SetItem):
+                    # The backward sweep needs only its shape: keep a placeholder that has it.
+                    saved = s.call(self.name("shaped"), [saved])
                 if isinstance(stmt, ir.SetItem):
                     saved = s.call(self.name("saved"), [gast.Subscript(
                         value=name_node(name), slice=s.copy(stmt.index), ctx=gast.Load())])
