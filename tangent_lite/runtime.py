@@ -261,12 +261,17 @@ def owned(x):
     return x
 
 
-def unshared(x, other, message):
+def unshared(x, other, names, where):
     """Refuse an in-place update of `x` that NumPy would also apply to `other`."""
     if x is other and type(x) is list or (
             type(x) is np.ndarray and isinstance(other, np.ndarray) and
             np.may_share_memory(x, other)):
-        raise InputError(message)
+        mine, theirs = names.split()
+        raise InputError(
+            f"{where}: this in-place update of `{mine}` changes `{theirs}` too (they share "
+            f"memory), and `{theirs}` is read afterwards; NumPy would change both. Instead: "
+            f"make `{mine}` its own array first (`{mine} = {mine}.copy()`), or write "
+            f"`{mine} = {mine} + ...`")
 
 
 def astype(x, dtype):

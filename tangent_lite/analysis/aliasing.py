@@ -85,7 +85,7 @@ def check_aliasing(fn, parsed):
     Returns (copied, guards): the parameters that may be written in place (df copies them
     first so the caller's arrays never change), and for `x += e` statements that are in place
     only if x is an array, the runtime checks to run before them: statement id ->
-    [(other name, message)].
+    [(other name, "file:line")].
     """
     events = _linearize(fn.body)
     # Points-to sets: which arrays (a parameter, or the result of one non-view statement) each
@@ -159,8 +159,7 @@ def check_aliasing(fn, parsed):
                     raise parsed.error(UnsupportedSyntaxError, stmt, message, hint=hint)
                 # `x += e` is only in place when x is an array: check when it runs.
                 where = f"{os.path.basename(parsed.filename)}:{stmt.lineno}"
-                guards.setdefault(id(stmt), []).append(
-                    (m, f"{where}: {message}; {hint}"))
+                guards.setdefault(id(stmt), []).append((m, where))
                 break
     return copied, guards
 

@@ -201,9 +201,10 @@ class SweepWriter:
             if not isinstance(stmt, ir.Break) and stmt.lineno != last:
                 out.append(self.line_comment(stmt.lineno))
                 last = stmt.lineno
-            for other, message in self.guards.get(id(stmt), ()):
+            for other, where in self.guards.get(id(stmt), ()):
                 out.append(s.expr(s.call(self.name("unshared"), [
-                    name_node(stmt.target), name_node(other), s.const(message)])))
+                    name_node(stmt.target), name_node(other),
+                    s.const(f"{stmt.target} {other}"), s.const(where)])))
             for name in self.pushes.get(id(stmt), ()):
                 saved = name_node(name)
                 if name not in self.values_read and not isinstance(stmt, ir.SetItem):
