@@ -12,7 +12,7 @@ import numpy as np
 
 from .registry import adjoint, nondifferentiable
 from ..template import Shape
-from ..runtime import (clip_mask, dot_lhs, dot_rhs, extremum_mask, matmul_lhs, matmul_rhs,
+from ..runtime import (ties, clip_mask, dot_lhs, dot_rhs, extremum_mask, matmul_lhs, matmul_rhs,
                        norm_adjoint, prod_adjoint, safe_log, unbroadcast, unconcatenate, unindex,
                        unreduce, unstack, untranspose)
 
@@ -53,13 +53,13 @@ def _(y, x): d[x] = d[y]
 
 @adjoint(np.maximum)
 def _(y, a, b):
-    d[a] = unbroadcast(d[y] * ((a > b) + 0.5 * (a == b)), a)
-    d[b] = unbroadcast(d[y] * ((b > a) + 0.5 * (a == b)), b)
+    d[a] = unbroadcast(d[y] * ties(a, b), a)
+    d[b] = unbroadcast(d[y] * ties(b, a), b)
 
 @adjoint(np.minimum)
 def _(y, a, b):
-    d[a] = unbroadcast(d[y] * ((a < b) + 0.5 * (a == b)), a)
-    d[b] = unbroadcast(d[y] * ((b < a) + 0.5 * (a == b)), b)
+    d[a] = unbroadcast(d[y] * ties(b, a), a)
+    d[b] = unbroadcast(d[y] * ties(a, b), b)
 
 # ---- products --------------------------------------------------------------------------------
 

@@ -11,7 +11,7 @@ import numpy as np
 
 from .registry import tangent_rule
 from ..template import Shape
-from ..runtime import (as_tangent, broadcast_like, clip_mask, extremum_mask, norm_adjoint,
+from ..runtime import (tangent_like, ties, as_tangent, broadcast_like, clip_mask, extremum_mask, norm_adjoint,
                        prod_adjoint, safe_log, zeros_grad)  # noqa: F401 (zeros_grad: filler)
 
 d = None  # the tangent notation `d[x]`; templates are parsed, never run
@@ -41,11 +41,11 @@ def _(y, x): d[y] = d[x]
 
 @tangent_rule(np.maximum)
 def _(y, a, b):
-    d[y] = broadcast_like(d[a] * ((a > b) + 0.5 * (a == b)) + d[b] * ((b > a) + 0.5 * (a == b)), y)
+    d[y] = broadcast_like(d[a] * ties(a, b) + d[b] * ties(b, a), y)
 
 @tangent_rule(np.minimum)
 def _(y, a, b):
-    d[y] = broadcast_like(d[a] * ((a < b) + 0.5 * (a == b)) + d[b] * ((b < a) + 0.5 * (a == b)), y)
+    d[y] = broadcast_like(d[a] * ties(b, a) + d[b] * ties(a, b), y)
 
 # ---- products --------------------------------------------------------------------------------
 
@@ -111,7 +111,7 @@ def _(y, x): d[y] = d[x] * (1.0 - y * y)
 @tangent_rule(np.clip)
 def _(y, a, a_min=None, a_max=None):
     d[y] = (broadcast_like(d[a] * clip_mask(a, a_min, a_max), y)
-            + broadcast_like(d[a_min] * (a < a_min), y) + broadcast_like(d[a_max] * (a > a_max), y))
+            + tangent_like(d[a_min] * (a < a_min), y) + tangent_like(d[a_max] * (a > a_max), y))
 
 @tangent_rule(np.where)
 def _(out, condition, x, y):
