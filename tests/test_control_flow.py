@@ -9,6 +9,7 @@ import importlib.util
 import inspect
 import os
 import random
+import textwrap
 import re
 
 import numpy as np
@@ -470,12 +471,28 @@ def test_exact_gradient(f, x, expected):
 
 N = 4
 PRELUDE = "import numpy as np\nMARGINS = []\n\n\ndef _m(v):\n    MARGINS.append(abs(float(v)))\n" \
-          "    return v\n"
+          "    return v\n" + textwrap.dedent("""
+
+
+    def squash(u, v):
+        # a helper with a branch and an early return
+        if u > 0.0:
+            return np.tanh(u) * v
+        return u * v + 0.5
+
+
+    def wave(u, k=2):
+        # a helper with its own loop, called with and without its default
+        total = 0.0
+        for j in range(k):
+            total = total + np.sin(u * (j + 1)) / (j + 1)
+        return total
+    """)
 
 
 class ProgramGenerator:
     """A random function of a vector x of length N, with scalars s0, s1, an array y =
-    np.zeros(N) and an int counter cnt. Conditions are kept as @k@ tokens: f spells them
+    np.zeros(N), an int counter cnt, and calls of the helpers `squash` and `wave`. Conditions are kept as @k@ tokens: f spells them
     `e > c`, f_traced spells them `_m(e - c) > 0` to record how far each is from flipping."""
 
     def __init__(self, seed):
@@ -495,8 +512,12 @@ class ProgramGenerator:
             return f"np.{r.choice(['sin', 'cos', 'tanh'])}({e})"
         if k < 0.6:
             return f"np.exp(np.tanh({e}))"
-        if k < 0.9:
+        if k < 0.8:
             return f"({e} {r.choice('*+-')} {self.expr(depth - 1)})"
+        if k < 0.85:
+            return f"squash({e}, {self.expr(depth - 1)})"
+        if k < 0.9:
+            return r.choice([f"wave({e})", f"wave({e}, k=3)"])
         return f"({e} if {self.cond()} else {self.expr(depth - 1)})"
 
     def cond(self):
