@@ -1,0 +1,256 @@
+"""The benchmark problems of issue 6: each one's NumPy function, its inputs, and the gradient a
+careful person writes by hand in NumPy (the baseline every tool is compared with).
+
+Each NumPy function below is the ONE source of the problem: tangent_lite differentiates it as it
+is, and autograd and JAX run the very same code object with `np` bound to `autograd.numpy` or
+`jax.numpy` (see `rebind`). PyTorch needs torch ops, so `problems_torch.py` writes the same
+computation line for line with them.
+
+All arrays are float64 (JAX runs with jax_enable_x64, PyTorch with float64 tensors), so every
+tool computes in the precision NumPy uses by default and gradients can be compared closely.
+"""
+import types
+from dataclasses import dataclass, field
+
+import numpy as np
+
+
+# --- the functions (one source for tangent_lite, autograd and JAX) -------------------------------
+
+def mlp_loss(W1, b1, W2, b2, x, y):
+    h = np.tanh(x @ W1 + b1)
+    out = h @ W2 + b2
+    return np.mean((out - y) ** 2)
+
+
+def rnn_loss(W, x, h):
+    for t in range(x.shape[0]):
+        h = np.tanh(h @ W + x[t])
+    return np.sum(h * h)
+
+
+def doubling(a):
+    # The walkthrough's control-flow example (examples/walkthrough.py), verbatim.
+    b = a * 2
+    while np.linalg.norm(b) < 1000:
+        b = b * 2
+    if b.sum() > 0:
+        c = b
+    else:
+        c = 100 * b
+    return c
+
+
+def scalar_loop(a):
+    s = 0.0
+    for i in range(1000):
+        s = s + np.sin(a * i) * a
+    return s
+
+
+# --- the hand-written gradients (the baseline) ---------------------------------------------------
+
+def mlp_grad(W1, b1, W2, b2, x, y):
+    h = np.tanh(x @ W1 + b1)
+    out = h @ W2 + b2
+    dout = (2.0 / out.size) * (out - y)
+    dW2 = h.T @ dout
+    db2 = dout.sum(axis=0)
+    dz = (dout @ W2.T) * (1.0 - h * h)
+    dW1 = x.T @ dz
+    db1 = dz.sum(axis=0)
+    return dW1, db1, dW2, db2
+
+
+def rnn_grad(W, x, h):
+    hs = [h]
+    for t in range(x.shape[0]):
+        h = np.tanh(h @ W + x[t])
+        hs.append(h)
+    dh = 2.0 * h
+    dW = np.zeros_like(W)
+    for t in range(x.shape[0] - 1, -1, -1):
+        h = hs[t + 1]
+        dz = dh * (1.0 - h * h)
+        dW += hs[t].T @ dz
+        dh = dz @ W.T
+    return dW
+
+
+def doubling_grad(a):
+    # c = a * 2**k (times 100 when negative), for a scalar a: the loop doubles the derivative too.
+    b = a * 2
+    dbda = 2.0
+    while np.linalg.norm(b) < 1000:
+        b = b * 2
+        dbda = dbda * 2
+    if b.sum() > 0:
+        return dbda
+    return 100 * dbda
+
+
+def scalar_loop_grad(a):
+    # d/da sum_i sin(a i) a = sum_i sin(a i) + a i cos(a i), in one pass.
+    ds = 0.0
+    for i in range(1000):
+        ai = a * i
+        ds = ds + np.sin(ai) + ai * np.cos(ai)
+    return ds
+
+
+# --- problems and their sizes --------------------------------------------------------------------
+
+@dataclass
+class Case:
+    """One problem at one size: what every tool differentiates and the baseline it must match."""
+    problem: str
+    size: object             # the hidden size, or None for the scalar problems
+    label: str
+    func: object             # the NumPy function
+    args: tuple              # NumPy inputs
+    wrt: tuple               # indices of the differentiated arguments
+    hand: object             # the hand-written gradient (same signature as func)
+    target: float            # issue 6's target ratio for tangent_lite
+    torch_name: str = ""     # name of the function in problems_torch
+    wrt_names: tuple = field(init=False)
+
+    def __post_init__(self):
+        names = self.func.__code__.co_varnames[:self.func.__code__.co_argcount]
+        self.wrt_names = tuple(names[i] for i in self.wrt)
+
+    @property
+    def key(self):
+        return self.problem if self.size is None else f"{self.problem}-{self.size}"
+
+
+MLP_IN, MLP_OUT, MLP_BATCH = 784, 10, 32
+RNN_STEPS, RNN_BATCH = 50, 8
+
+PROBLEMS = {
+    # name: (title, sizes, quick sizes, targets by size)
+    "mlp": ("MLP, batch 32, tanh, squared loss; grad wrt W1, b1, W2, b2 (784 in, 10 out)",
+            [64, 256, 1024, 4096], [64], {64: 1.10, 256: 1.10, 1024: 1.05, 4096: 1.05}),
+    "rnn": ("RNN, 50 steps h = tanh(h @ W + x[t]), batch 8; grad wrt W",
+            [16, 128, 512], [16], {16: 1.3, 128: 1.2, 512: 1.1}),
+    "doubling": ("the walkthrough's scalar while-loop function (a = 1.5)", [None], [None],
+                 {None: 2.5}),
+    "scalar_loop": ("scalar loop, 1000 x s = s + np.sin(a * i) * a (a = 0.3)", [None], [None],
+                    {None: 2.0}),
+}
+ALIASES = {"while": "doubling", "walkthrough": "doubling", "loop": "scalar_loop",
+           "scalar": "scalar_loop"}
+
+
+def make_case(problem, size, seed=0):
+    rng = np.random.default_rng(seed)
+    title, _, _, targets = PROBLEMS[problem]
+    if problem == "mlp":
+        H = size
+        args = (rng.normal(size=(MLP_IN, H)) / np.sqrt(MLP_IN), 0.1 * rng.normal(size=H),
+                rng.normal(size=(H, MLP_OUT)) / np.sqrt(H), 0.1 * rng.normal(size=MLP_OUT),
+                rng.normal(size=(MLP_BATCH, MLP_IN)), rng.normal(size=(MLP_BATCH, MLP_OUT)))
+        return Case("mlp", H, title, mlp_loss, args, (0, 1, 2, 3), mlp_grad, targets[H],
+                    "mlp_loss")
+    if problem == "rnn":
+        return rnn_case(size, RNN_STEPS, rng, title, targets[size])
+    if problem == "doubling":
+        return Case("doubling", None, title, doubling, (np.float64(1.5),), (0,), doubling_grad,
+                    targets[None], "doubling")
+    if problem == "scalar_loop":
+        return Case("scalar_loop", None, title, scalar_loop, (0.3,), (0,), scalar_loop_grad,
+                    targets[None], "scalar_loop")
+    raise KeyError(problem)
+
+
+def rnn_case(hidden, steps, rng=None, title="RNN", target=None):
+    rng = np.random.default_rng(0) if rng is None else rng
+    H = hidden
+    args = (rng.normal(size=(H, H)) / np.sqrt(H), 0.5 * rng.normal(size=(steps, RNN_BATCH, H)),
+            0.5 * rng.normal(size=(RNN_BATCH, H)))
+    return Case("rnn", H, title, rnn_loss, args, (0,), rnn_grad, target, "rnn_loss")
+
+
+def rebind(func, numpy_module):
+    """The same code object as func, with the global name `np` bound to numpy_module."""
+    namespace = dict(func.__globals__)
+    namespace["np"] = numpy_module
+    return types.FunctionType(func.__code__, namespace, func.__name__, func.__defaults__,
+                              func.__closure__)
+
+
+# --- the compile-time benchmark: a ~50-line training loss with loops and branches ----------------
+
+def _squash(v):
+    return v / (1.0 + np.abs(v))
+
+
+def two_layer_rnn_loss(W_in, W_h, W_out, b_out, xs, ys, mask, h0, l2, clip):
+    """A two-layer recurrent network's training loss: loops, branches, a helper, a list."""
+    n_steps = xs.shape[0]
+    h1 = h0
+    h2 = h0
+    outputs = []
+    for t in range(n_steps):
+        z1 = xs[t] @ W_in + h1 @ W_h
+        if t % 2 == 0:
+            h1 = np.tanh(z1)
+        else:
+            h1 = _squash(z1)
+        z2 = h1 @ W_h + 0.5 * h2
+        h2 = np.tanh(z2)
+        if mask[t]:
+            outputs.append(h2 @ W_out + b_out)
+
+    loss = 0.0
+    count = 0
+    for k in range(len(outputs)):
+        err = outputs[k] - ys[k]
+        sq = np.sum(err * err)
+        if sq > clip:
+            loss = loss + 2.0 * np.sqrt(sq * clip) - clip
+        else:
+            loss = loss + sq
+        count += 1
+        if count > 1000:
+            break
+
+    reg = 0.0
+    for W in [W_in, W_h, W_out]:
+        norm = np.linalg.norm(W)
+        if norm > 1.0:
+            reg = reg + norm * norm
+        else:
+            reg = reg + norm
+
+    scale = 1.0
+    while scale * count > 8:
+        scale = scale * 0.5
+
+    hidden_penalty = 0.0
+    for i in range(h2.shape[0]):
+        row = h2[i]
+        hidden_penalty = hidden_penalty + np.mean(np.maximum(row * row - 0.9, 0.0))
+
+    if l2 > 0:
+        total = scale * loss / count + l2 * reg
+    else:
+        total = scale * loss / count
+    return total + 0.01 * hidden_penalty
+
+
+def two_layer_rnn_inputs(seed=0, steps=6, batch=4, n_in=5, hidden=7, n_out=3):
+    rng = np.random.default_rng(seed)
+    mask = np.array([t % 3 != 1 for t in range(steps)])
+    return (0.5 * rng.normal(size=(n_in, hidden)), 0.3 * rng.normal(size=(hidden, hidden)),
+            0.5 * rng.normal(size=(hidden, n_out)), 0.1 * rng.normal(size=n_out),
+            rng.normal(size=(steps, batch, n_in)), rng.normal(size=(int(mask.sum()), batch, n_out)),
+            mask, 0.1 * rng.normal(size=(batch, hidden)), 1e-3, 4.0)
+
+
+TWO_LAYER_RNN_WRT = ("W_in", "W_h", "W_out", "b_out")
+
+
+# --- the decorator-overhead benchmark ------------------------------------------------------------
+
+def square_sum(x):
+    return np.sum(x * x)

@@ -1,0 +1,765 @@
+"""Side-by-side gradient benchmark (issue 6): tangent_lite, autograd, JAX and PyTorch against a
+hand-written NumPy gradient, all in one process, single-threaded.
+
+For every problem and size it verifies each tool's gradient against the hand-written one (and
+stops with exit status 1 when any disagrees), then times them round-robin and reports the median
+time per gradient of each as a ratio to the hand-written gradient's median. Tools that are not
+installed are skipped. It also measures tangent_lite's own costs (first compile of a ~50-line
+function, cached lookup, @differentiate dispatch) and the peak memory of its gradient for a long
+RNN. Nothing here asserts anything about time: see README.md in this folder.
+
+    python benchmarks/run.py                          # everything installed, full sizes
+    python benchmarks/run.py --quick                  # smallest sizes, few repeats (CI smoke run)
+    python benchmarks/run.py --problems mlp,rnn --tools tangent_lite,torch
+"""
+import os
+import sys
+
+# Single-threaded everything, set before numpy (or anything linking a BLAS) is imported.
+SINGLE_THREAD_ENV = {
+    "OPENBLAS_NUM_THREADS": "1",
+    "OMP_NUM_THREADS": "1",
+    "MKL_NUM_THREADS": "1",
+    "VECLIB_MAXIMUM_THREADS": "1",
+    "NUMEXPR_NUM_THREADS": "1",
+    "JAX_PLATFORMS": "cpu",
+}
+XLA_SINGLE_THREAD = "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
+
+
+def _force_single_thread_env():
+    """Set the thread variables; True when something had to change."""
+    changed = False
+    for name, value in SINGLE_THREAD_ENV.items():
+        if os.environ.get(name) != value:
+            os.environ[name] = value
+            changed = True
+    xla = os.environ.get("XLA_FLAGS", "")
+    if "xla_cpu_multi_thread_eigen" not in xla:
+        os.environ["XLA_FLAGS"] = (xla + " " + XLA_SINGLE_THREAD).strip()
+        changed = True
+    return changed
+
+
+if (_force_single_thread_env() and "numpy" in sys.modules and __name__ == "__main__"
+        and not os.environ.get("TANGENT_LITE_BENCH_REEXEC")):
+    # numpy came in first (sitecustomize, a wrapper): start again so the variables take effect.
+    os.environ["TANGENT_LITE_BENCH_REEXEC"] = "1"
+    os.execv(sys.executable, [sys.executable] + sys.argv)
+
+import argparse          # noqa: E402
+import datetime          # noqa: E402
+import gc                # noqa: E402
+import json              # noqa: E402
+import platform          # noqa: E402
+import statistics        # noqa: E402
+import subprocess        # noqa: E402
+import time              # noqa: E402
+import tracemalloc       # noqa: E402
+import types             # noqa: E402
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+if HERE not in sys.path:
+    sys.path.insert(0, HERE)
+
+import numpy as np       # noqa: E402
+
+import problems as P     # noqa: E402
+
+perf_counter = time.perf_counter
+
+
+class BenchmarkError(Exception):
+    """A tool's gradient disagrees with the hand-written one, or tangent_lite failed."""
+
+
+# --- tools ---------------------------------------------------------------------------------------
+
+def _as_tuple(grads):
+    return grads if isinstance(grads, (tuple, list)) else (grads,)
+
+
+class Tool:
+    key = label = dist = ""
+    module = None            # set by load()
+
+    def load(self):
+        """Import the tool; return its version. Raises ImportError when it is not installed."""
+        raise NotImplementedError
+
+    def prepare(self, case):
+        """(call, to_numpy): call() computes the gradient once; to_numpy(result) gives a tuple
+        of NumPy arrays for comparison."""
+        raise NotImplementedError
+
+    @staticmethod
+    def wrt_arg(case, names=False):
+        seq = case.wrt_names if names else case.wrt
+        return seq[0] if len(seq) == 1 else tuple(seq)
+
+
+class Hand(Tool):
+    key, label = "hand", "hand-written"
+    dist = "numpy"
+
+    def load(self):
+        return np.__version__
+
+    def prepare(self, case):
+        hand, args = case.hand, case.args
+        return (lambda: hand(*args)), (lambda g: tuple(np.asarray(v) for v in _as_tuple(g)))
+
+
+class TangentLite(Tool):
+    key, label = "tangent_lite", "tangent_lite"
+    dist = "tangent_lite"
+
+    def load(self):
+        import tangent_lite
+        self.module = tangent_lite
+        return tangent_lite.__version__
+
+    def prepare(self, case):
+        df = self.module.grad(case.func, wrt=self.wrt_arg(case, names=True))
+        args = case.args
+        return (lambda: df(*args)), (lambda g: tuple(np.asarray(v) for v in _as_tuple(g)))
+
+
+class Autograd(Tool):
+    key, label = "autograd", "autograd"
+    dist = "autograd"
+
+    def load(self):
+        import autograd
+        import autograd.numpy as anp
+        self.module, self.anp = autograd, anp
+        try:
+            from importlib.metadata import version
+            return version("autograd")
+        except Exception:  # pragma: no cover
+            return "?"
+
+    def prepare(self, case):
+        g = self.module.grad(P.rebind(case.func, self.anp), argnum=self.wrt_arg(case))
+        args = case.args
+        return (lambda: g(*args)), (lambda r: tuple(np.asarray(v) for v in _as_tuple(r)))
+
+
+class JaxEager(Tool):
+    key, label = "jax_eager", "JAX eager"
+    dist = "jax"
+    jit = False
+
+    def load(self):
+        import jax
+        import jax.numpy as jnp
+        jax.config.update("jax_enable_x64", True)
+        self.module, self.jnp = jax, jnp
+        return jax.__version__
+
+    def prepare(self, case):
+        jax = self.module
+        g = jax.grad(P.rebind(case.func, self.jnp), argnums=self.wrt_arg(case))
+        if self.jit:
+            g = jax.jit(g)
+        args = tuple(self.jnp.asarray(a) for a in case.args)
+        block = jax.block_until_ready
+        return (lambda: block(g(*args))), (lambda r: tuple(np.asarray(v) for v in _as_tuple(r)))
+
+
+class JaxJit(JaxEager):
+    key, label = "jax_jit", "jax.jit"
+    jit = True
+
+
+class Torch(Tool):
+    key, label = "torch", "PyTorch"
+    dist = "torch"
+
+    def load(self):
+        import torch
+        torch.set_num_threads(1)
+        try:
+            torch.set_num_interop_threads(1)
+        except RuntimeError:  # already set, or parallel work already started
+            pass
+        import problems_torch
+        self.module, self.funcs = torch, problems_torch
+        return torch.__version__
+
+    def prepare(self, case):
+        torch = self.module
+        fn = getattr(self.funcs, case.torch_name)
+        targs = []
+        for i, a in enumerate(case.args):
+            t = torch.from_numpy(np.array(a, dtype=np.float64))
+            if i in case.wrt:
+                t.requires_grad_(True)
+            targs.append(t)
+        wrt = [targs[i] for i in case.wrt]
+        autograd_grad = torch.autograd.grad
+
+        def call():
+            return autograd_grad(fn(*targs), wrt)
+
+        return call, (lambda r: tuple(v.detach().numpy() for v in r))
+
+
+TOOLS = [TangentLite(), Autograd(), JaxEager(), JaxJit(), Torch()]
+TOOL_ALIASES = {"jax": ["jax_eager", "jax_jit"], "jit": ["jax_jit"], "pytorch": ["torch"],
+                "tangent": ["tangent_lite"], "tl": ["tangent_lite"]}
+
+
+# --- timing --------------------------------------------------------------------------------------
+
+CLOCKS = {"wall": perf_counter, "cpu": time.process_time}
+CLOCK = "wall"     # the clock the ratios use; --clock changes it
+
+
+def sample(call, number):
+    """(wall seconds, CPU seconds of the whole process) for `number` calls of call(), after a
+    gc.collect (GC stays enabled: a tool's garbage is part of its cost)."""
+    gc.collect()
+    c0, t0 = time.process_time(), perf_counter()
+    for _ in range(number):
+        call()
+    t1, c1 = perf_counter(), time.process_time()
+    return t1 - t0, c1 - c0
+
+
+def calibrate(call, min_time):
+    """The number of inner loops that makes one sample last at least min_time."""
+    number = 1
+    while True:
+        # The lesser of the two clocks: on a busy machine the wall clock includes time spent
+        # waiting for a CPU, which would leave too few loops for the real samples.
+        elapsed = min(sample(call, number))
+        if elapsed >= min_time or number >= 10 ** 7:
+            return number
+        grow = 1.2 * min_time / max(elapsed, 1e-9)
+        number = min(10 ** 7, number * 100, max(number * 2, int(number * grow) + 1))
+
+
+class Timing:
+    """Per-call seconds of one call's samples, by both clocks; `samples` and `median` are by
+    the selected clock."""
+
+    def __init__(self, number):
+        self.number, self.wall, self.cpu = number, [], []
+
+    @property
+    def samples(self):
+        return self.wall if CLOCK == "wall" else self.cpu
+
+    @property
+    def median(self):
+        return statistics.median(self.samples)
+
+    def as_json(self):
+        return {"median_s": self.median, "wall_samples_s": self.wall,
+                "cpu_samples_s": self.cpu, "wall_median_s": statistics.median(self.wall),
+                "cpu_median_s": statistics.median(self.cpu), "number": self.number}
+
+
+def time_round_robin(calls, repeats, min_time):
+    """{key: Timing} for a dict of calls, timed round-robin: one sample of each per round, the
+    order rotating, so that load drifting on the machine hits them all alike."""
+    timings = {key: Timing(calibrate(call, min_time)) for key, call in calls.items()}
+    order = list(calls)
+    for r in range(repeats):
+        for key in order[r % len(order):] + order[:r % len(order)]:
+            timing = timings[key]
+            wall, cpu = sample(calls[key], timing.number)
+            timing.wall.append(wall / timing.number)
+            timing.cpu.append(cpu / timing.number)
+    return timings
+
+
+# --- verification --------------------------------------------------------------------------------
+
+def max_rel_error(got, want):
+    """Largest |got - want| relative to the largest |want| of each gradient."""
+    if len(got) != len(want):
+        return float("inf"), f"{len(got)} gradients, expected {len(want)}"
+    worst = 0.0
+    for i, (g, w) in enumerate(zip(got, want)):
+        g, w = np.asarray(g, dtype=np.float64), np.asarray(w, dtype=np.float64)
+        if g.shape != w.shape:
+            return float("inf"), f"gradient {i} has shape {g.shape}, expected {w.shape}"
+        if not np.all(np.isfinite(g)):
+            return float("inf"), f"gradient {i} is not finite"
+        scale = max(float(np.max(np.abs(w))) if w.size else 0.0, 1e-300)
+        worst = max(worst, float(np.max(np.abs(g - w))) / scale if w.size else 0.0)
+    return worst, ""
+
+
+RTOL = 1e-6
+
+
+def short_error(exc):
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0][:160] if text else ''}"
+
+
+# --- one problem at one size ---------------------------------------------------------------------
+
+def run_case(case, tools, repeats, min_time):
+    hand = Hand()
+    hand_call, hand_np = hand.prepare(case)
+    want = hand_np(hand_call())
+    calls = {"hand": hand_call}
+    entry = {"problem": case.problem, "size": case.size, "label": case.label,
+             "target_tangent_lite": case.target, "tools": {}}
+    mismatches = []
+    for tool in tools:
+        info = {}
+        try:
+            t0 = perf_counter()
+            call, to_np = tool.prepare(case)
+            info["prepare_s"] = perf_counter() - t0
+            t0 = perf_counter()
+            got = to_np(call())       # the first call: jit compilation, warm caches
+            info["first_call_s"] = perf_counter() - t0
+        except Exception as exc:
+            if tool.key == "tangent_lite":
+                raise BenchmarkError(f"tangent_lite failed on {case.key}: {short_error(exc)}") \
+                    from exc
+            entry["tools"][tool.key] = {"status": "fails", "error": short_error(exc)}
+            continue
+        err, why = max_rel_error(got, want)
+        info["max_rel_error"] = err
+        if not err <= RTOL:
+            mismatches.append(f"{tool.label} on {case.key}: "
+                              f"{why or f'max relative error {err:.3g} > {RTOL:g}'}")
+            continue
+        info["status"] = "ok"
+        entry["tools"][tool.key] = info
+        calls[tool.key] = call
+    gc.collect()
+    gc.freeze()     # what setup left behind stays out of the timed collections
+    if mismatches:
+        raise BenchmarkError("gradient disagrees with the hand-written one:\n  "
+                             + "\n  ".join(mismatches))
+
+    timed = time_round_robin(calls, repeats, min_time)
+    hand_t = timed.pop("hand")
+    entry["hand_s"] = hand_t.median
+    entry["hand"] = hand_t.as_json()
+    for key, timing in timed.items():
+        # The ratio is the median of the per-round ratios: each round samples every tool once,
+        # close together in time, so load that drifts between rounds cancels out of the pairs.
+        paired = [t / h for t, h in zip(timing.samples, hand_t.samples)]
+        entry["tools"][key].update(timing.as_json(), ratio=statistics.median(paired),
+                                   ratio_of_medians=timing.median / hand_t.median)
+    return entry
+
+
+# --- tangent_lite's own costs --------------------------------------------------------------------
+
+def measure_overheads(tl, trials, repeats, min_time):
+    from tangent_lite import cache
+    f = P.two_layer_rnn_loss
+    wrt = P.TWO_LAYER_RNN_WRT
+    clear = getattr(cache, "clear", lambda: None)
+
+    def fresh():   # the same function, as a new object: never in the cache
+        return types.FunctionType(f.__code__, f.__globals__, f.__name__, f.__defaults__,
+                                  f.__closure__)
+
+    compile_times = []
+    for _ in range(trials):
+        clear()
+        g = fresh()
+        t0 = perf_counter()
+        tl.grad(g, wrt=wrt)
+        compile_times.append(perf_counter() - t0)
+    args = P.two_layer_rnn_inputs()
+    clear()
+    df = tl.grad(f, wrt=wrt)
+    err = tl.check_grad(f, *args, wrt=wrt)    # the compiled code is right (raises if not)
+    df(*args)
+    lines = len(__import__("inspect").getsource(f).splitlines())
+
+    decorated = tl.differentiate(wrt=0)(P.square_sum)
+    direct_df = tl.grad(P.square_sum)
+    x = np.ones(3)
+    decorated.grad(x)
+    gc.collect()
+    gc.freeze()
+    timed = time_round_robin({
+        "lookup": lambda: tl.grad(f, wrt=wrt),
+        "direct": lambda: direct_df(x),
+        "decorated": lambda: decorated.grad(x),
+    }, 3 * repeats, min_time)     # microsecond differences: more samples
+    return {
+        "compile_function_lines": lines,
+        "compile_first_s": compile_times[0],
+        "compile_median_s": statistics.median(compile_times),
+        "compile_samples_s": compile_times,
+        "compile_check_grad_error": err,
+        "cached_lookup_s": timed["lookup"].median,
+        "df_direct_s": timed["direct"].median,
+        "decorated_grad_s": timed["decorated"].median,
+        "decorator_overhead_s": timed["decorated"].median - timed["direct"].median,
+    }
+
+
+def peak_memory(call):
+    """Peak bytes traced by tracemalloc during call(), above what was allocated before it."""
+    gc.collect()
+    tracemalloc.start()
+    try:
+        tracemalloc.reset_peak()
+        before = tracemalloc.get_traced_memory()[0]
+        result = call()
+        peak = tracemalloc.get_traced_memory()[1] - before
+        del result
+    finally:
+        tracemalloc.stop()
+    return peak
+
+
+def measure_memory(tools, steps, hidden):
+    case = P.rnn_case(hidden, steps)
+    hand_call, hand_np = Hand().prepare(case)
+    want = hand_np(hand_call())
+    out = {"problem": f"RNN, {steps} steps, hidden {hidden}, batch {P.RNN_BATCH}; grad wrt W",
+           "steps": steps, "hidden": hidden, "hand_peak_bytes": peak_memory(hand_call),
+           "tools": {}}
+    for tool in tools:
+        if tool.key not in ("tangent_lite", "autograd"):    # tracemalloc sees NumPy only
+            continue
+        call, to_np = tool.prepare(case)
+        err, why = max_rel_error(to_np(call()), want)
+        if not err <= RTOL:
+            raise BenchmarkError(f"{tool.label} on the {steps}-step RNN: "
+                                 f"{why or f'max relative error {err:.3g}'}")
+        peak = peak_memory(call)
+        out["tools"][tool.key] = {"peak_bytes": peak, "ratio": peak / out["hand_peak_bytes"]}
+    return out
+
+
+# --- reporting -----------------------------------------------------------------------------------
+
+def fmt_time(s):
+    if s is None:
+        return "-"
+    if s < 1e-6:
+        return f"{s * 1e9:.0f} ns"
+    if s < 1e-3:
+        return f"{s * 1e6:.1f} us"
+    if s < 1:
+        return f"{s * 1e3:.2f} ms"
+    return f"{s:.2f} s"
+
+
+def fmt_ratio(info):
+    if info is None:
+        return "-"
+    if info.get("status") != "ok":
+        return info.get("status", "-")
+    r = info["ratio"]
+    return f"{r:.2f}x" if r < 10 else f"{r:.0f}x"
+
+
+PROBLEM_SHORT = {"mlp": "MLP", "rnn": "RNN", "doubling": "while-loop (walkthrough)",
+                 "scalar_loop": "scalar loop x1000"}
+
+
+def table(results, tools):
+    head = ["problem", "size", "hand-written"] + [t.label for t in tools]
+    if any(t.key == "tangent_lite" for t in tools):
+        head.append("target (tangent_lite)")
+    rows = []
+    for e in results:
+        row = [PROBLEM_SHORT.get(e["problem"], e["problem"]),
+               "-" if e["size"] is None else str(e["size"]), fmt_time(e["hand_s"])]
+        row += [fmt_ratio(e["tools"].get(t.key)) for t in tools]
+        if any(t.key == "tangent_lite" for t in tools):
+            row.append(f"<= {e['target_tangent_lite']:.2f}x")
+        rows.append(row)
+    widths = [max(len(r[i]) for r in [head] + rows) for i in range(len(head))]
+    lines = ["  ".join(h.ljust(w) if i < 2 else h.rjust(w) for i, (h, w) in
+                       enumerate(zip(head, widths)))]
+    lines.append("  ".join("-" * w for w in widths))
+    for r in rows:
+        lines.append("  ".join(c.ljust(w) if i < 2 else c.rjust(w)
+                               for i, (c, w) in enumerate(zip(r, widths))))
+    return "\n".join(lines)
+
+
+def cpu_model():
+    model, family, number = "unknown CPU", None, None
+    try:
+        with open("/proc/cpuinfo") as fh:
+            for line in fh:
+                key, _, value = line.partition(":")
+                key, value = key.strip(), value.strip()
+                if key == "model name" and model == "unknown CPU":
+                    model = value
+                elif key == "cpu family" and family is None:
+                    family = value
+                elif key == "model" and number is None:
+                    number = value
+    except OSError:
+        model = platform.processor() or model
+    if family is not None:
+        model += f" (family {family}, model {number})"
+    return model
+
+
+def environment(versions, skipped):
+    info = {
+        "timestamp": datetime.datetime.now().isoformat(timespec="seconds"),
+        "cpu": cpu_model(),
+        "cores": os.cpu_count(),
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "versions": versions,
+        "skipped": skipped,
+        "threads_env": {k: os.environ.get(k) for k in list(SINGLE_THREAD_ENV) + ["XLA_FLAGS"]},
+    }
+    try:
+        info["load_average"] = list(os.getloadavg())
+    except (AttributeError, OSError):
+        pass
+    for var in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):
+        if os.environ.get(var):
+            info[var] = os.environ[var]
+    try:
+        blas = np.show_config(mode="dicts")["Build Dependencies"]["blas"]
+        info["blas"] = f"{blas.get('name')} {blas.get('version')}"
+    except Exception:
+        pass
+    try:   # which tangent_lite was measured: its checkout's commit, or at least its path
+        import tangent_lite
+        root = os.path.dirname(os.path.dirname(os.path.abspath(tangent_lite.__file__)))
+        info["tangent_lite_path"] = root
+        git = ["git", "-C", root]
+        commit = subprocess.run(git + ["rev-parse", "--short", "HEAD"], capture_output=True,
+                                text=True, timeout=10).stdout.strip()
+        dirty = subprocess.run(git + ["status", "--porcelain", "--", "tangent_lite"],
+                               capture_output=True, text=True, timeout=10).stdout.strip()
+        if commit:
+            info["git_commit"] = commit + (" (tangent_lite/ modified)" if dirty else "")
+    except (ImportError, OSError, subprocess.SubprocessError):
+        pass
+    return info
+
+
+def plot(results, tools, path):
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        print("plot: matplotlib not installed, no PNG written")
+        return None
+    cases = [PROBLEM_SHORT.get(e["problem"], e["problem"]).replace(" ", "\n", 1)
+             + ("" if e["size"] is None else f"\n{e['size']}") for e in results]
+    fig, ax = plt.subplots(figsize=(max(8, 1.3 * len(cases)), 5.5))
+    width = 0.8 / max(1, len(tools))
+    for j, tool in enumerate(tools):
+        xs, ys = [], []
+        for i, e in enumerate(results):
+            info = e["tools"].get(tool.key)
+            if info and info.get("status") == "ok":
+                xs.append(i + (j - (len(tools) - 1) / 2) * width)
+                ys.append(info["ratio"])
+        ax.bar(xs, ys, width, label=tool.label)
+        if tool.key == "tangent_lite":
+            for i, e in enumerate(results):
+                x = i + (j - (len(tools) - 1) / 2) * width
+                ax.hlines(e["target_tangent_lite"], x - width / 2, x + width / 2,
+                          colors="black", linewidth=2,
+                          label="tangent_lite target" if i == 0 else None)
+        for i, e in enumerate(results):
+            info = e["tools"].get(tool.key)
+            if info and info.get("status") == "fails":
+                ax.annotate("fails", (i + (j - (len(tools) - 1) / 2) * width, 1.0),
+                            ha="center", va="bottom", fontsize=7, rotation=90)
+    ax.axhline(1.0, color="gray", linestyle="--", linewidth=1)
+    ax.set_yscale("log")
+    ax.set_xticks(range(len(cases)))
+    ax.set_xticklabels(cases, fontsize=8)
+    ax.set_ylabel("time / hand-written NumPy gradient (log)")
+    ax.set_title("Gradient time relative to hand-written NumPy (single thread, lower is better)")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def shown_path(path):
+    rel = os.path.relpath(os.path.abspath(path))
+    return path if rel.startswith("..") else rel
+
+
+# --- main ----------------------------------------------------------------------------------------
+
+def parse_list(text, known, aliases, what):
+    out = []
+    for item in (s.strip().lower() for s in text.split(",") if s.strip()):
+        for name in aliases.get(item, [item]):
+            if name not in known:
+                raise SystemExit(f"run.py: unknown {what} {item!r}; choose from "
+                                 f"{', '.join(known)}")
+            if name not in out:
+                out.append(name)
+    return out
+
+
+SECTIONS = ["overhead", "memory"]
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(
+        description="Benchmark gradients against a hand-written NumPy baseline (issue 6).",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true",
+                        help="smallest sizes, few repeats: the CI smoke run (asserts no times)")
+    parser.add_argument("--problems", default="all",
+                        help="comma separated: " + ", ".join(list(P.PROBLEMS) + SECTIONS)
+                        + " (default all)")
+    parser.add_argument("--tools", default="all",
+                        help="comma separated: " + ", ".join(t.key for t in TOOLS)
+                        + " (jax = both JAX modes; default all that are installed)")
+    parser.add_argument("--repeats", type=int, help="timed samples per tool (15; quick 3)")
+    parser.add_argument("--min-time", type=float,
+                        help="seconds each sample lasts at least (0.02; quick 0.005)")
+    parser.add_argument("--clock", choices=sorted(CLOCKS), default="wall",
+                        help="what the ratios compare: wall time (perf_counter, the default) or "
+                        "the process's CPU time (process_time: steadier on a busy machine, but "
+                        "charges a tool for all its threads); both are kept in the JSON")
+    parser.add_argument("--json", help="where to write the results "
+                        "(default benchmarks/results/bench-<timestamp>.json)")
+    parser.add_argument("--plot", help="PNG bar chart of the ratios (default: beside the JSON; "
+                        "needs matplotlib)")
+    args = parser.parse_args(argv)
+
+    global CLOCK
+    CLOCK = args.clock
+    repeats = args.repeats or (3 if args.quick else 15)
+    min_time = args.min_time or (0.005 if args.quick else 0.02)
+    known_problems = list(P.PROBLEMS) + SECTIONS
+    if args.problems == "all":
+        selected = known_problems
+    else:
+        selected = parse_list(args.problems, known_problems, {k: [v] for k, v in
+                                                              P.ALIASES.items()}, "problem")
+    tool_keys = ([t.key for t in TOOLS] if args.tools == "all" else
+                 parse_list(args.tools, [t.key for t in TOOLS], TOOL_ALIASES, "tool"))
+
+    versions = {"numpy": np.__version__}
+    tools, skipped = [], {}
+    for tool in TOOLS:
+        if tool.key not in tool_keys:
+            continue
+        try:
+            versions[tool.dist] = tool.load()
+            tools.append(tool)
+        except ImportError as exc:
+            print(f"{tool.label}: not installed ({exc.name or exc}), skipped")
+            skipped[tool.key] = "not installed"
+        except Exception as exc:   # installed but broken
+            print(f"{tool.label}: unavailable ({short_error(exc)}), skipped")
+            skipped[tool.key] = short_error(exc)
+    if "tangent_lite" in tool_keys and "tangent_lite" not in versions:
+        raise SystemExit("run.py: tangent_lite is not importable; `pip install .` first")
+
+    gc.collect()
+    gc.freeze()     # the tools' modules: a gc.collect before each sample then costs microseconds
+    env = environment(versions, skipped)
+    print(f"machine: {env['cpu']}, {env['cores']} cores; {env['platform']}")
+    if "git_commit" in env or "tangent_lite_path" in env:
+        print("tangent_lite: " + (f"commit {env['git_commit']}" if "git_commit" in env
+                                  else f"from {env['tangent_lite_path']}"))
+    print("versions: python " + env["python"] + ", "
+          + ", ".join(f"{k} {v}" for k, v in versions.items())
+          + (f"; BLAS {env['blas']}" if "blas" in env else ""))
+    print(f"single-threaded; float64 everywhere; {repeats} rounds of one sample (>= "
+          f"{min_time * 1e3:.0f} ms) per tool; {CLOCK} clock; times are medians, ratios the "
+          f"median of each round's tool time / hand-written time (lower is better)")
+    if env.get("load_average") and env["load_average"][0] > max(1.0, (os.cpu_count() or 1) - 1):
+        print(f"note: the machine is busy (load average {env['load_average'][0]:.1f} on "
+              f"{os.cpu_count()} cores): wall times include waiting for a CPU; --clock cpu "
+              "is steadier")
+    print()
+
+    results = []
+    try:
+        for name in [p for p in P.PROBLEMS if p in selected]:
+            sizes = P.PROBLEMS[name][2] if args.quick else P.PROBLEMS[name][1]
+            for size in sizes:
+                case = P.make_case(name, size)
+                t0 = perf_counter()
+                entry = run_case(case, tools, repeats, min_time)
+                results.append(entry)
+                print(f"  {case.key:<16} hand-written {fmt_time(entry['hand_s']):>10}   "
+                      + "  ".join(f"{t.label} {fmt_ratio(entry['tools'].get(t.key))}"
+                                  for t in tools)
+                      + f"   ({perf_counter() - t0:.1f} s)", flush=True)
+
+        overhead = memory = None
+        tl = next((t.module for t in tools if t.key == "tangent_lite"), None)
+        if tl is not None and "overhead" in selected:
+            overhead = measure_overheads(tl, 3 if args.quick else 10, repeats, min_time)
+        if tl is not None and "memory" in selected:
+            memory = measure_memory(tools, steps=1000, hidden=256)
+    except BenchmarkError as exc:
+        print(f"\nFAILED: {exc}", file=sys.stderr)
+        return 1
+
+    if results:
+        print()
+        print(table(results, tools))
+    if overhead:
+        print()
+        print("tangent_lite's own costs:")
+        print(f"  first grad(f) of a {overhead['compile_function_lines']}-line function with "
+              f"loops and branches: {fmt_time(overhead['compile_first_s'])} first in this "
+              f"process, {fmt_time(overhead['compile_median_s'])} median   (target < 100 ms)")
+        print(f"  cached grad(f) lookup:        {fmt_time(overhead['cached_lookup_s']):>10}"
+              f"   (target < 5 us)")
+        extra = overhead["decorator_overhead_s"]
+        shown = fmt_time(extra) if extra > 0 else "none measurable"
+        print(f"  @differentiate .grad overhead: {shown:>9}   over df called directly "
+              f"({fmt_time(overhead['df_direct_s'])} vs {fmt_time(overhead['decorated_grad_s'])})"
+              f"   (target < 1 us)")
+    if memory:
+        print()
+        print(f"peak memory (tracemalloc), {memory['problem']}:")
+        print(f"  hand-written   {memory['hand_peak_bytes'] / 2**20:8.1f} MiB")
+        for key, m in memory["tools"].items():
+            target = "   (target <= 1.2x)" if key == "tangent_lite" else ""
+            print(f"  {key:<14} {m['peak_bytes'] / 2**20:8.1f} MiB   {m['ratio']:.2f}x{target}")
+
+    stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
+    json_path = args.json or os.path.join(HERE, "results", f"bench-{stamp}.json")
+    os.makedirs(os.path.dirname(os.path.abspath(json_path)), exist_ok=True)
+    try:
+        env["load_average_end"] = list(os.getloadavg())
+    except (AttributeError, OSError):
+        pass
+    report = {"environment": env,
+              "settings": {"quick": args.quick, "repeats": repeats, "min_time_s": min_time,
+                           "clock": CLOCK,
+                           "rtol": RTOL, "tools": [t.key for t in tools],
+                           "problems": selected},
+              "results": results, "overhead": overhead, "memory": memory}
+    with open(json_path, "w") as fh:
+        json.dump(report, fh, indent=1)
+    print()
+    print(f"wrote {shown_path(json_path)}")
+    if results:
+        png = plot(results, tools, args.plot or os.path.splitext(json_path)[0] + ".png")
+        if png:
+            print(f"wrote {shown_path(png)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
