@@ -14,7 +14,9 @@ from .errors import InputError, TangentLiteError
 
 
 def _unwrap(f):
-    return f.func if isinstance(f, Differentiable) else inspect.unwrap(f)
+    if type(f) is Differentiable:
+        return f.func
+    return f if getattr(f, "__wrapped__", None) is None else inspect.unwrap(f)
 
 
 def _wrt_key(wrt):

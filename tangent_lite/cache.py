@@ -1,6 +1,6 @@
 """The compiled-derivative cache.
 
-Keyed by the function object and the options; an entry stays valid while the function's code,
+Kept on the function object (keyed by the options); an entry stays valid while the function's code,
 the globals it resolved (numpy functions, helpers) and the rule table are what they were when
 it was compiled. A lookup is a dict access and a few identity checks.
 """
@@ -9,7 +9,8 @@ import weakref
 
 from .rules import registry_version
 
-_entries = weakref.WeakKeyDictionary()   # func -> {options: Compiled}
+_ATTR = "__tangent_lite_cache__"   # on the function itself: a lookup is one attribute read
+_owners = weakref.WeakSet()         # functions holding entries, for clear()
 _lock = threading.RLock()
 
 
@@ -29,31 +30,34 @@ def _valid(entry, func):
 
 def get(func, options, build):
     """The cached Compiled for (func, options), building it with build() when needed."""
-    try:
-        per_func = _entries.get(func)
-    except TypeError:
-        per_func = None
+    per_func = getattr(func, _ATTR, None)
     if per_func is not None:
         entry = per_func.get(options)
         if entry is not None and _valid(entry, func):
             return entry
     with _lock:
-        try:
-            per_func = _entries.get(func)
-        except TypeError:  # not weak-referenceable (a ufunc): nothing is cached for it
-            return build()
+        per_func = getattr(func, _ATTR, None)
         entry = per_func.get(options) if per_func else None
         if entry is not None and _valid(entry, func):
             return entry
         entry = build()
-        try:
-            _entries.setdefault(func, {})[options] = entry
-        except TypeError:  # not weak-referenceable: compile every time
-            pass
+        if per_func is None:
+            try:
+                setattr(func, _ATTR, {})
+                _owners.add(func)
+            except (AttributeError, TypeError):  # builtins, ufuncs: compiled every time
+                return entry
+            per_func = getattr(func, _ATTR)
+        per_func[options] = entry
         return entry
 
 
 def clear():
     """Forget every compiled derivative."""
     with _lock:
-        _entries.clear()
+        for func in list(_owners):
+            try:
+                delattr(func, _ATTR)
+            except AttributeError:
+                pass
+        _owners.clear()

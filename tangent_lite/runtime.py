@@ -1081,6 +1081,17 @@ def solve_adjoint(g, a, b, x):
     return unbroadcast(ga, a), unbroadcast(gb, b)
 
 
+def solve_adjoint_tangent(g, a, b, x, dg, da, dx):
+    """The tangent of `solve_adjoint(g, a, b, x)` (second derivatives)."""
+    vector = np.ndim(x) == np.ndim(a) - 1
+    if vector:
+        g, x, dg, dx = g[..., None], x[..., None], dg[..., None], dx[..., None]
+    gb = np.linalg.solve(_mT(a), g)
+    dgb = np.linalg.solve(_mT(a), dg - _mT(da) @ gb)
+    dga = -(dgb @ _mT(x) + gb @ _mT(dx))
+    return unbroadcast(dga, a), unbroadcast(dgb[..., 0] if vector else dgb, b)
+
+
 def solve_tangent(a, x, da, db):
     """The tangent of `x = np.linalg.solve(a, b)`: solve(a, db - da @ x)."""
     if np.ndim(x) == np.ndim(a) - 1:
@@ -1093,6 +1104,14 @@ def slogdet_adjoint(g, a):
     has gradient inv(a).T."""
     _real_only(a, "np.linalg.slogdet")
     return np.asarray(g[1])[..., None, None] * _mT(np.linalg.inv(a))
+
+
+def slogdet_adjoint_tangent(g, a, dg, da):
+    """The tangent of `slogdet_adjoint(g, a)` (second derivatives)."""
+    _real_only(a, "np.linalg.slogdet")
+    inv = np.linalg.inv(a)
+    return _mT(np.asarray(dg[1])[..., None, None] * inv
+               - np.asarray(g[1])[..., None, None] * (inv @ da @ inv))
 
 
 def _phi(m):
@@ -1482,7 +1501,8 @@ __all__ += [
     "undiagonal", "untrace", "untake", "untake_along_axis", "unatleast", "unjoin", "unappend",
     "undelete", "uninsert", "unresize", "einsum_adjoint", "einsum_tangent",
     "einsum_adjoint_tangent", "tensordot_adjoint", "kron_adjoint", "inner_adjoint",
-    "cross_adjoint", "solve_adjoint", "solve_tangent", "slogdet_adjoint", "cholesky_adjoint",
+    "cross_adjoint", "solve_adjoint", "solve_tangent", "solve_adjoint_tangent", "slogdet_adjoint",
+    "slogdet_adjoint_tangent", "cholesky_adjoint",
     "cholesky_tangent", "eigh_adjoint", "eigh_tangent", "eigvalsh_adjoint", "eigvalsh_tangent",
     "svd_adjoint", "svd_tangent", "pinv_adjoint", "pinv_tangent", "lstsq_adjoint",
     "lstsq_tangent", "matrix_power_adjoint",

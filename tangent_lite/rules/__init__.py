@@ -4,3 +4,4 @@ from .registry import (adjoint, lookup, nondifferentiable, registry_version,  # 
 from . import (builtin_adjoints, numpy_adjoints, numpy_tangents,  # noqa: F401  (the table)
                runtime_tangents)
 from . import numpy_elementwise, numpy_reductions  # noqa: F401  (more ufuncs, reductions)
+from . import numpy_fft, numpy_linalg, numpy_shapes  # noqa: F401  (shapes, products, linalg, fft)
