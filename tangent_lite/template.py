@@ -10,7 +10,6 @@ is parsed once. Filling it in for `h = np.tanh(t_add)` substitutes `h` for `y`, 
 the adjoint names for `d[...]`, so the generated line reads `dt_add = dh * (1.0 - h * h)`.
 """
 import builtins
-import copy
 import inspect
 import numbers
 import textwrap
@@ -91,7 +90,7 @@ class Template:
         subst[self.result] = result
         out = []
         for stmt in self.body:
-            stmt = copy.deepcopy(stmt)
+            stmt = clone(stmt)
             value = _Substitute(subst, dresult, names, binding, self, scalars).visit(stmt.value)
             value = fold(value)
             if _is_d_target(stmt):
@@ -127,13 +126,13 @@ class Template:
         stmts = []
         for stmt in self.body[:-1]:
             value = _Substitute(subst, None, names, binding, self).visit(
-                copy.deepcopy(stmt.value))
+                clone(stmt.value))
             tmp = fresh(stmt.targets[0].id)
             subst[stmt.targets[0].id] = name_node(tmp)
             stmts.append(gast.Assign(targets=[name_node(tmp, store=True)], value=fold(value),
                                      type_comment=None))
         raw = []
-        for sign, term in _terms(copy.deepcopy(self.body[-1].value)):
+        for sign, term in _terms(clone(self.body[-1].value)):
             params = [n.slice.id for n in gast.walk(term) if _is_d(n)]
             raw.append((sign, term, params, {p: tangent(p) for p in params}))
         kept = [r for r in raw if not r[2] or any(v is not None for v in r[3].values())]
@@ -189,7 +188,7 @@ class _Tangents(gast.NodeTransformer):
             if found is not None:
                 return found
             return gast.Call(func=name_node(self.names["zeros_grad"]),
-                             args=[copy.deepcopy(self.binding[node.slice.id])], keywords=[])
+                             args=[clone(self.binding[node.slice.id])], keywords=[])
         return self.generic_visit(node)
 
 
@@ -210,6 +209,22 @@ def _is_d_target(stmt):
     t = stmt.targets[0] if isinstance(stmt, gast.Assign) else None
     return (isinstance(t, gast.Subscript) and isinstance(t.value, gast.Name)
             and t.value.id == "d")
+
+
+def clone(node):
+    """A copy of a gast tree (much faster than copy.deepcopy, which templates do often)."""
+    if isinstance(node, gast.AST):
+        cls = type(node)
+        new = cls.__new__(cls)
+        for field in node._fields:
+            setattr(new, field, clone(getattr(node, field, None)))
+        for attr in node._attributes:
+            if hasattr(node, attr):
+                setattr(new, attr, getattr(node, attr))
+        return new
+    if isinstance(node, list):
+        return [clone(item) for item in node]
+    return node
 
 
 def name_node(name, store=False):
@@ -260,7 +275,7 @@ class _Substitute(gast.NodeTransformer):
 
     def visit_Name(self, node):
         if node.id in self.subst:
-            return copy.deepcopy(self.subst[node.id])
+            return clone(self.subst[node.id])
         if node.id in self.names:
             return name_node(self.names[node.id])
         if hasattr(builtins, node.id):

@@ -5,10 +5,10 @@ be the very values being differentiated. Inlining its body at each call (paramet
 renamed apart) makes those dependencies ordinary data flow, with the call's own branches, loops
 and early returns normalized like any other code.
 """
-import copy
 
 import gast
 
+from ..template import clone
 from .expressions import load
 
 
@@ -53,7 +53,7 @@ class Inliner:
         values = self.bind_call(call, params, args.defaults, label)
         for p, value in zip(params, values):
             self.assign(rename[p], value)
-        body = [_Rename(rename).visit(copy.deepcopy(st)) for st in body]
+        body = [_Rename(rename).visit(clone(st)) for st in body]
         saved = (self.loop, self.result, self.returned)
         self.loop, self.returned = None, None
         self.result = self.namer.temp(label)

@@ -1,7 +1,8 @@
 """Small constructors for the gast nodes the transforms write."""
-import copy as _copy
 
 import gast
+
+from ..template import clone
 
 
 def name(id_, store=False):
@@ -38,4 +39,4 @@ def tuple_(elts):
 
 
 def copy(node):
-    return _copy.deepcopy(node)
+    return clone(node)
