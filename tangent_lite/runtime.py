@@ -7,7 +7,7 @@ copy of this file and import nothing else. Each helper has a fast path for the c
 import numpy as np
 
 __all__ = [
-    "Stack", "GradList", "unbroadcast", "add_at", "shaped", "ties", "tangent_like", "unreduce", "unindex", "matmul_lhs", "matmul_rhs", "dot_lhs",
+    "Stack", "GradList", "unbroadcast", "add_at", "shaped", "ties", "sign_grad", "tangent_like", "unreduce", "unindex", "matmul_lhs", "matmul_rhs", "dot_lhs",
     "dot_rhs", "extremum_mask", "unconcatenate", "unstack", "norm_adjoint", "grad_like",
     "grads_like", "broadcast_like", "as_tangent", "select_tangent", "with_item", "zeros_grad", "add_grads", "append", "unset", "saved", "owned", "unshared", "unarray", "unsum", "select_arg", "astype", "unastype", "safe_log", "prod_adjoint", "untranspose", "clip_mask",
 ]
@@ -389,6 +389,15 @@ def extremum_mask(y, x, axis=None, keepdims=False):
     return share.astype(_float_dtype(x), copy=False)
 
 
+def sign_grad(g, x):
+    """np.sign is flat for real numbers; for complex ones (z / |z|) it is not, and that
+    gradient is not implemented: refuse rather than return zero."""
+    if np.iscomplexobj(x):
+        raise NotImplementedError("tangent_lite: the gradient of np.sign of complex values is "
+                                  "not implemented; write z / np.abs(z)")
+    return np.zeros(np.shape(x), dtype=_float_dtype(x, g))
+
+
 def ties(a, b):
     """The share of the gradient of np.maximum(a, b) that `a` receives: 1 where it is larger,
     1/2 where they tie (in the arguments' float dtype)."""
@@ -446,6 +455,8 @@ def grad_like(g, x, name="x"):
     returned is always a fresh, writable one that aliases nothing the caller holds.
     """
     tx = type(x)
+    if np.iscomplexobj(g):   # a real value's gradient is real: complex intermediates leave
+        g = np.real(g)       # an imaginary part that belongs to no real direction
     if tx is float:
         return float(g)
     if tx is np.ndarray and x.dtype.kind == "f":

@@ -128,9 +128,9 @@ def method_call_statement(x):
     return np.sum(x * x)
 
 
-@case(U, r"\.real|attribute")
+@case(U, r"\.flat|attribute")
 def attribute_read(x):
-    return np.sum(x.real)  # <-
+    return np.sum(x.flat)  # <-
 
 
 @case(U, r"chained|a = b")

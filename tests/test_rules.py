@@ -105,6 +105,10 @@ def pow_frac(x): return x ** 2.5
 def pow_negative(x): return x ** -1.5
 def np_pow_int(x): return np.power(x, 2)
 def exp2(x): return 2.0 ** x
+def sign_scaled(x): return x * np.sign(x)
+def real_attribute(x): return x.real * x
+def swapaxes_method(x): return x.swapaxes(0, 1) * 2.0
+def trace_method(x): return x.trace() * x
 def relu(x): return np.maximum(x, 0.0)
 def clamp_top(x): return np.minimum(x, 0.0)
 
@@ -202,6 +206,11 @@ def where_named(x, y):
 for f in (clip, clip_above, clip_below, clip_kw):
     case(np.clip, f, XCLIP)
     case(np.clip, f, XCLIP.reshape(2, 3))
+case(np.real, real_attribute, u((4,)))
+case(np.swapaxes, swapaxes_method, u((2, 3)))
+case(np.trace, trace_method, u((3, 3)))
+case(np.sign, sign_scaled, away((5,)))
+case(np.sign, sign_scaled, away((2, 3)))
 case(np.clip, clip, 0.3)
 case(np.clip, clip, np.array(-0.8))
 case(np.clip, clip_arrays, XCLIP, np.full(6, -0.5), np.array([0.5, 0.5, 0.0, 0.2, 0.9, 0.5]))
@@ -407,7 +416,7 @@ case(tuple, tuple_of_list, u((3,)), u((3,)))
 case(tangent_lite.runtime.append, appended, u((3,)))
 
 
-_METHODS = {"T": np.transpose, "append": tangent_lite.runtime.append,
+_METHODS = {"T": np.transpose, "real": np.real, "swapaxes": np.swapaxes, "trace": np.trace, "append": tangent_lite.runtime.append,
             "astype": tangent_lite.runtime.astype, "copy": np.copy}
 
 

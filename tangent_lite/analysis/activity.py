@@ -19,7 +19,9 @@ from .. import ir, runtime
 # others would treat it as an array: `lst + lst` concatenates).
 SEQUENCE_BUILDERS = {list, tuple, runtime.append}
 SEQUENCE_CONSUMERS = {operator.getitem, np.stack, np.concatenate, np.array, np.asarray,
-                      np.sum, np.mean, sum, len, max, min, list, tuple, runtime.append}
+                      np.sum, np.mean, sum, len, max, min, list, tuple, runtime.append,
+                      np.vstack, np.hstack, np.dstack, np.column_stack, np.atleast_1d,
+                      np.atleast_2d, np.atleast_3d}
 
 
 def names_read(node):

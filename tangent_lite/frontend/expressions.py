@@ -36,8 +36,13 @@ METHODS = {
     "reshape": np.reshape, "transpose": np.transpose, "astype": runtime.astype,
     "argmax": np.argmax, "argmin": np.argmin, "any": np.any, "all": np.all,
     "round": np.round, "nonzero": np.nonzero, "argsort": np.argsort,
+    "swapaxes": np.swapaxes, "repeat": np.repeat, "diagonal": np.diagonal, "trace": np.trace,
+    "take": np.take, "conj": np.conj, "conjugate": np.conj, "cumprod": np.cumprod,
+    "ptp": np.ptp,
 }
 PACKED_METHODS = {"reshape", "transpose"}
+# Array attributes that are computations: `x.real` -> np.real(x).
+ATTRIBUTE_FUNCTIONS = {"real": np.real, "imag": np.imag}
 
 LATER = "arrives in a later release; until then"
 EXPR_HINTS = {
@@ -248,8 +253,12 @@ class ExpressionNormalizer:
             if node.attr == "T" and self.parsed.resolve(node.value) is _UNRESOLVED:
                 return self.numpy_call(np.transpose, "transpose", [self.atom(node.value)], {},
                                        node)
+            if node.attr in ATTRIBUTE_FUNCTIONS and self.parsed.resolve(node.value) is \
+                    _UNRESOLVED:
+                return self.numpy_call(ATTRIBUTE_FUNCTIONS[node.attr], node.attr,
+                                       [self.atom(node.value)], {}, node)
             raise self.unsupported(node, f"the attribute `.{node.attr}`: use a NumPy function "
-                                         "(np.real, np.imag ...) or compute it outside")
+                                         "or compute it outside")
         if isinstance(node, (gast.Tuple, gast.List)):
             elts = [self.atom(e) for e in node.elts]
             expr = type(node)(elts=elts, ctx=gast.Load())

@@ -12,7 +12,7 @@ import numpy as np
 
 from .registry import adjoint, nondifferentiable
 from ..template import Shape
-from ..runtime import (ties, clip_mask, dot_lhs, dot_rhs, extremum_mask, matmul_lhs, matmul_rhs,
+from ..runtime import (sign_grad, ties, clip_mask, dot_lhs, dot_rhs, extremum_mask, matmul_lhs, matmul_rhs,
                        norm_adjoint, prod_adjoint, safe_log, unbroadcast, unconcatenate, unindex,
                        unreduce, unstack, untranspose)
 
@@ -50,6 +50,9 @@ def _(y, x): d[x] = -d[y]
 
 @adjoint(np.positive, operator.pos)
 def _(y, x): d[x] = d[y]
+
+@adjoint(np.sign)
+def _(y, x): d[x] = sign_grad(d[y], x)
 
 @adjoint(np.maximum)
 def _(y, a, b):
@@ -199,7 +202,7 @@ def _(y, a, index: Shape): d[a] = unindex(d[y], a, index)
 # gradient is the right one.
 nondifferentiable(
     np.zeros_like, np.ones_like, np.empty_like, np.shape, np.size, np.ndim, len,
-    np.sign, np.floor, np.ceil, np.round, np.rint, np.trunc, np.argmax, np.argmin, np.argsort,
+    np.floor, np.ceil, np.round, np.rint, np.trunc, np.argmax, np.argmin, np.argsort,
     np.isnan, np.isinf, np.isfinite, np.nonzero, np.count_nonzero, np.any, np.all,
     np.greater, np.greater_equal, np.less, np.less_equal, np.equal, np.not_equal,
     np.logical_and, np.logical_or, np.logical_not, np.logical_xor,

@@ -11,7 +11,7 @@ import numpy as np
 
 from .registry import tangent_rule
 from ..template import Shape
-from ..runtime import (tangent_like, ties, as_tangent, broadcast_like, clip_mask, extremum_mask, norm_adjoint,
+from ..runtime import (sign_grad, tangent_like, ties, as_tangent, broadcast_like, clip_mask, extremum_mask, norm_adjoint,
                        prod_adjoint, safe_log, zeros_grad)  # noqa: F401 (zeros_grad: filler)
 
 d = None  # the tangent notation `d[x]`; templates are parsed, never run
@@ -38,6 +38,9 @@ def _(y, x): d[y] = -d[x]
 
 @tangent_rule(np.positive, operator.pos)
 def _(y, x): d[y] = d[x]
+
+@tangent_rule(np.sign)
+def _(y, x): d[y] = sign_grad(d[x], x)
 
 @tangent_rule(np.maximum)
 def _(y, a, b):
