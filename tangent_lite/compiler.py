@@ -46,13 +46,13 @@ class Bindings:
         spelled = self._spelled.get(key)
         if spelled is None:
             mine = self.parsed.resolve_name(free)
-            if free not in self.namer.taken or mine is obj:
+            if (free not in self.namer.taken or mine is obj) and free not in self.objects:
                 spelled = free
-                self.namer.reserve(free)
             else:
                 spelled = self.namer.fresh(free)
-            if spelled in self.objects and self.objects[spelled] is not obj:
-                spelled = self.namer.fresh(free)
+            # A name, once bound to an object, is never handed out again (trial runs of loop
+            # bodies restore the namer; these names survive that).
+            self.namer.reserve(spelled, permanent=True)
             self._spelled[key] = spelled
             self.objects[spelled] = obj
         return spelled

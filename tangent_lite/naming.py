@@ -12,10 +12,13 @@ class Namer:
 
     def __init__(self, reserved=()):
         self.taken = set(reserved)
+        self.permanent = set()     # names bound to objects: no trial run may hand them out
         self._adjoints = {}
 
-    def reserve(self, name):
+    def reserve(self, name, permanent=False):
         self.taken.add(name)
+        if permanent:
+            self.permanent.add(name)
 
     def fresh(self, base):
         base = re.sub(r"\W", "_", base) or "t"
@@ -40,7 +43,7 @@ class Namer:
 
     def restore(self, state):
         taken, adjoints = state
-        self.taken, self._adjoints = set(taken), dict(adjoints)
+        self.taken, self._adjoints = set(taken) | self.permanent, dict(adjoints)
 
     def temp(self, hint):
         """A temporary holding the result of operation `hint` (e.g. 'sin' -> 't_sin')."""

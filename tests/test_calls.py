@@ -103,6 +103,26 @@ def builtins_mix(x):
     return sum(x) * abs(b) + c * len(x)
 
 
+def squash(u, v):
+    return u * v + 0.5
+
+
+def one_helper_three_ways(x):
+    """The same helper differentiated with respect to u and v, v only, and u only: three
+    different vjps that must get three different names (the loop's trial runs once gave two of
+    them the same one: a wrong gradient the random-program fuzzer found)."""
+    s0, s1 = x[0] * 1.0, np.sin(x[1])
+    y = np.zeros(4)
+    if np.sin(x[0]) > 0.08:
+        s0, s1 = s1, s0
+    else:
+        y[1] /= 2.0 + np.tanh(squash(x[3], 0.13))
+    for i in range(4):
+        y[2:4] = x[2:4] * squash(-0.19, s1)
+        y[i] = 0.5 * y[i] + np.sin(squash(y[0] - s0, np.exp(np.tanh(x[3]))))
+    return s0 * s1 + np.sum(y * x)
+
+
 RNG = np.random.default_rng(7)
 CASES = [
     (early_return_in_loop, (np.array([0.3, 0.9, -0.2, 1.4]),), 0),
@@ -117,6 +137,8 @@ CASES = [
     (list_of_values, (np.array([0.2, -0.4]),), 0),
     (appended_states, (RNG.normal(size=(3, 2)), RNG.normal(size=(2, 2))), (0, 1)),
     (builtins_mix, (np.array([0.3, 1.2, -0.4]),), 0),
+    (one_helper_three_ways, (np.array([1.4791045, -1.33471084, -1.27920357, 0.28938233]),), 0),
+    (one_helper_three_ways, (np.array([-0.4, -1.33471084, -1.27920357, 0.28938233]),), 0),
     (builtins_mix, (np.array([0.8, 1.2, 0.4]),), 0),
 ]
 

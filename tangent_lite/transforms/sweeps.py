@@ -70,7 +70,7 @@ class SweepWriter:
                 break
             reads = more
         # A loop whose backward sweep is empty replays nothing: its trip count needn't be saved.
-        self.counted = {i for i in self.counted if self.live(self.loop_nodes[i])}
+        self.counted = {i for i in self.counted if self.replays(self.loop_nodes[i])}
         self.uses_stack = bool(self.pushes or self.counted)
         self.dead = self.dead_assignments(reads)
 
@@ -122,7 +122,7 @@ class SweepWriter:
                 reads.update(node.zero_body + node.zero_orelse)
                 self.collect_reads(node.body, reads)
                 self.collect_reads(node.orelse, reads)
-            else:
+            elif self.replays(node):
                 if isinstance(node.stmt, ir.For):
                     reads.add(node.stmt.iter)
                     self.values_read.add(node.stmt.iter)
@@ -154,6 +154,10 @@ class SweepWriter:
         if isinstance(node, _BIf):
             return bool(node.zero_body or node.zero_orelse) or any(
                 self.live(n) for n in node.body + node.orelse)
+        return self.replays(node) or id(node.stmt) in self.pushes
+
+    def replays(self, node):
+        """Whether a loop's backward sweep runs anything (else only its own pops remain)."""
         return bool(node.zero_before or node.zero_end) or any(self.live(n) for n in node.body)
 
     # -- phase 3: write both sweeps ----------------------------------------------------------------
@@ -262,7 +266,7 @@ class SweepWriter:
         last = None
         for node in nodes:
             stmt = node.stmt
-            if isinstance(node, _BLoop) and not self.live(node):
+            if isinstance(node, _BLoop) and not self.replays(node):
                 # Nothing to replay, but the loop variable it overwrote may need restoring.
                 out.extend(self.pops_after_loop(stmt))
                 continue
@@ -284,7 +288,7 @@ class SweepWriter:
                     body, orelse = orelse, []
                     test = gast.UnaryOp(op=gast.Not(), operand=test)
                 out.append(gast.If(test=test, body=body, orelse=orelse))
-            elif self.live(node):
+            else:
                 out.extend(self.backward_loop(node))
         return out
 
