@@ -337,6 +337,10 @@ def cross2(a, b): return np.sum(np.cross(a, b) ** 2)
 def test_cross_of_2_vectors():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)   # NumPy 2 deprecates 2-vectors
+        try:
+            np.cross(np.ones(2), np.ones(2))
+        except ValueError:
+            pytest.skip("this NumPy no longer takes the cross product of 2-vectors")
         for a, b in [(u((2,)), u((2,))), (u((4, 2)), u((3,)))]:
             rule_checks.check_reverse(Case(np.cross, cross2, (a, b), (0, 1)))
             rule_checks.check_jvp(Case(np.cross, cross2, (a, b), (0, 1)))
