@@ -8,7 +8,15 @@ import pytest
 import tangent_lite
 
 README = pathlib.Path(__file__).resolve().parent.parent / "README.md"
-EXCERPT = re.compile(r"<!-- generated: ([\w.]+):(\w+) -->\n```python\n(.*?)```", re.S)
+EXCERPT = re.compile(r"<!-- generated: ([\w.]+):(\w+)((?: wrt=[\w,]+)?) -->\n```python\n(.*?)```",
+                     re.S)
+
+
+def generated(module, name, wrt):
+    """What tangent_lite prints for module:name (wrt=a,b differentiates several arguments)."""
+    func = getattr(importlib.import_module(module), name)
+    names = wrt.strip()[len("wrt="):].split(",") if wrt.strip() else None
+    return tangent_lite.source(func, wrt=tuple(names) if names else 0)
 
 
 def excerpts():
@@ -19,10 +27,9 @@ def test_readme_has_generated_excerpts():
     assert len(excerpts()) >= 2
 
 
-@pytest.mark.parametrize("module, name, text", excerpts(), ids=lambda v: str(v)[:30])
-def test_readme_excerpt_is_what_tangent_lite_generates(module, name, text):
-    func = getattr(importlib.import_module(module), name)
-    assert tangent_lite.source(func) == text
+@pytest.mark.parametrize("module, name, wrt, text", excerpts(), ids=lambda v: str(v)[:30])
+def test_readme_excerpt_is_what_tangent_lite_generates(module, name, wrt, text):
+    assert generated(module, name, wrt) == text
 
 
 def update_readme():
@@ -31,9 +38,9 @@ def update_readme():
     text = README.read_text()
 
     def fresh(match):
-        module, name, _ = match.groups()
-        func = getattr(importlib.import_module(module), name)
-        return f"<!-- generated: {module}:{name} -->\n```python\n{tangent_lite.source(func)}```"
+        module, name, wrt, _ = match.groups()
+        return (f"<!-- generated: {module}:{name}{wrt} -->\n```python\n"
+                f"{generated(module, name, wrt)}```")
     README.write_text(EXCERPT.sub(fresh, text))
 
 
