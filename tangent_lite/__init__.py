@@ -9,6 +9,7 @@ from .hooks import grad_of, stop_gradient
 from .errors import (InputError, MissingRuleError, SourceUnavailableError, TangentLiteError,
                      UnsupportedSyntaxError)
 from .rules import adjoint, tangent_rule
+from .rules.registry import d
 
 _runtime.InputError = _errors.InputError
 
@@ -17,7 +18,7 @@ __version__ = "0.1.0"
 __all__ = [
     "grad", "value_and_grad", "vjp", "jvp", "hvp", "hessian", "jacobian", "differentiate",
     "Differentiable", "Pullback", "source", "show", "adjoint", "tangent_rule", "stop_gradient",
-    "grad_of", "check_grad",
+    "grad_of", "check_grad", "d",
     "TangentLiteError", "UnsupportedSyntaxError", "MissingRuleError", "SourceUnavailableError",
     "InputError", "generate_module", "__version__",
 ]

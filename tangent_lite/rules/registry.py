@@ -8,6 +8,16 @@ import threading
 
 from ..template import Template
 
+class _Notation:
+    """`d[x]` in a rule template: the adjoint (reverse mode) or tangent (forward mode) of `x`.
+    Templates are parsed, never run; importing `d` only keeps linters quiet."""
+
+    def __getitem__(self, key):
+        raise TypeError("d[...] is rule-template notation; tangent_lite reads it, it never runs")
+
+
+d = _Notation()
+
 _table = {}
 _lock = threading.Lock()
 _version = [0]
