@@ -20,9 +20,10 @@ import numpy as np
 import pytest
 
 import tangent_lite
-from helpers import check_grad, numeric_grad
+from helpers import check_grad
 from tangent_lite.rules import numpy_elementwise, numpy_reductions
 from tangent_lite.rules.registry import all_primitives
+import rule_checks
 from test_rules import Case, F, _label
 
 rng = np.random.default_rng(20240717)
@@ -388,76 +389,40 @@ def _quiet_nan_slices():
 
 @pytest.mark.parametrize("c", CASES, ids=_id)
 def test_rule(c):
-    got = check_grad(c.f, *c.args, wrt=c.wrt_arg)
-    for i, g in zip(c.wrt, c.grads(got)):
-        x = c.args[i]
-        if isinstance(x, float):
-            assert type(g) is float, type(g)
-        else:
-            assert type(g) is np.ndarray and g.dtype == np.float64 and g.shape == x.shape
+    rule_checks.check_reverse(c)
 
 
-def _f32(a):
-    return a.astype(np.float32) if isinstance(a, np.ndarray) and a.dtype == np.float64 else a
-
-
-@pytest.mark.parametrize("c", [c for c in CASES if any(isinstance(c.args[i], np.ndarray)
-                                                       for i in c.wrt)], ids=_id)
+@pytest.mark.parametrize("c", [c for c in CASES if rule_checks.has_array_wrt(c)], ids=_id)
 def test_float32_in_float32_out(c):
-    args32 = tuple(_f32(a) for a in c.args)
-    grads = c.grads(tangent_lite.grad(c.f, wrt=c.wrt_arg)(*args32))
-    for i, g in zip(c.wrt, grads):
-        if isinstance(c.args[i], np.ndarray):
-            assert isinstance(g, np.ndarray) and g.dtype == np.float32 and g.shape == np.shape(
-                c.args[i]), (type(g), getattr(g, "dtype", None))
-        expected = numeric_grad(c.f, c.args, i)
-        np.testing.assert_allclose(np.asarray(g, dtype=np.float64), expected, rtol=1e-3,
-                                   atol=1e-4, err_msg=f"gradient wrt {i}")
+    rule_checks.check_float32(c)
 
 
 # ---- forward mode: a finite difference along a random direction ---------------------------------
-
-def _direction(c, seed, dtype=np.float64):
-    r = np.random.default_rng(seed)
-    tangents = [None] * len(c.args)
-    for i in c.wrt:
-        t = r.normal(size=np.shape(c.args[i]))
-        tangents[i] = float(t) if isinstance(c.args[i], float) else t.astype(dtype)
-    return tangents
-
-
-def _along(f, args, tangents, eps=1e-6):
-    def shifted(sign):
-        return [a + sign * eps * np.asarray(t, np.float64) if t is not None else a
-                for a, t in zip(args, tangents)]
-    with np.errstate(invalid="ignore"):
-        return (np.asarray(f(*shifted(1)), float) - np.asarray(f(*shifted(-1)), float)) / (2 * eps)
-
+# (non-finite values, such as nan_to_num's inputs, are compared where the value is finite)
 
 @pytest.mark.parametrize("c", CASES, ids=_id)
 def test_jvp_matches_finite_differences(c):
-    tangents = _direction(c, seed=1)
+    tangents = rule_checks.direction(c, seed=1)
     value, tangent = tangent_lite.jvp(c.f, c.args, tangents)
     np.testing.assert_allclose(value, c.f(*c.args), rtol=1e-12, atol=1e-12)
-    expected = _along(c.f, c.args, tangents)
+    expected = rule_checks.along(c.f, c.args, tangents)
     expected = np.where(np.isfinite(np.asarray(value, float)), expected, 0.0)
     got = np.where(np.isfinite(np.asarray(value, float)), np.asarray(tangent, float), 0.0)
     assert np.shape(tangent) == np.shape(value), (np.shape(tangent), np.shape(value))
     np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-7)
 
 
-@pytest.mark.parametrize("c", [c for c in CASES if any(isinstance(c.args[i], np.ndarray)
-                                                       for i in c.wrt)], ids=_id)
+@pytest.mark.parametrize("c", [c for c in CASES if rule_checks.has_array_wrt(c)], ids=_id)
 def test_jvp_float32_in_float32_out(c):
-    args32 = tuple(_f32(a) for a in c.args)
-    tangents = _direction(c, seed=3, dtype=np.float32)
+    args32 = tuple(rule_checks._f32(a) for a in c.args)
+    tangents = rule_checks.direction(c, seed=3, dtype=np.float32)
     value, tangent = tangent_lite.jvp(c.f, args32, tangents)
     if all(isinstance(c.args[i], np.ndarray) for i in c.wrt):
         # float32 in (a differentiated Python float is a float64 input), result's dtype out
         dtype = np.asarray(value).dtype
         assert np.asarray(tangent).dtype == dtype, (np.asarray(tangent).dtype, dtype)
     finite = np.isfinite(np.asarray(value, float))
-    expected = np.where(finite, _along(c.f, c.args, tangents), 0.0)
+    expected = np.where(finite, rule_checks.along(c.f, c.args, tangents), 0.0)
     np.testing.assert_allclose(np.where(finite, np.asarray(tangent, float), 0.0), expected,
                                rtol=2e-3, atol=2e-4)
 
@@ -478,7 +443,7 @@ def _refused(c, i):
 @pytest.mark.parametrize("c", CASES, ids=_id)
 def test_hvp_matches_finite_differences_of_gradients(c):
     for i in c.wrt:
-        v = _direction(c, seed=2)[i]
+        v = rule_checks.direction(c, seed=2)[i]
         if _refused(c, i):
             with pytest.raises(tangent_lite.TangentLiteError):
                 tangent_lite.hvp(c.f, wrt=i)(*c.args, v)
