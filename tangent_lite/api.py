@@ -173,14 +173,23 @@ def _index_of(f, wrt):
     return list(inspect.signature(_unwrap(f)).parameters).index(name)
 
 
-def source(f, wrt=0):
-    """The generated gradient code of `f`, as a string."""
-    return _compiled(f, wrt).source
+def source(f, wrt=0, numbers=False):
+    """The generated gradient code of `f`, as a string.
+
+    numbers=True: the code of the variant the gradient runs when every argument is a number
+    (compiled for functions that compute elementwise); a TangentLiteError if f has none."""
+    compiled = _compiled(f, wrt)
+    if not numbers:
+        return compiled.source
+    if compiled.numbers is None:
+        raise TangentLiteError(f"the gradient of {getattr(f, '__name__', f)} has no variant "
+                               "for numbers: only functions computing elementwise have one")
+    return compiled.numbers.source
 
 
-def show(f, wrt=0):
-    """Print the generated gradient code of `f`."""
-    print(source(f, wrt), end="")
+def show(f, wrt=0, numbers=False):
+    """Print the generated gradient code of `f` (numbers=True: its variant for numbers)."""
+    print(source(f, wrt, numbers), end="")
 
 
 class Differentiable:

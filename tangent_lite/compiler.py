@@ -3,10 +3,12 @@ import dataclasses
 import inspect
 import threading
 
+import gast
 import numpy as np
 
 from . import cache, runtime
 from .analysis.aliasing import check_aliasing
+from .analysis.shapes import ShapeFacts
 from .emit import compile_function, to_source
 from .errors import TangentLiteError, UnsupportedSyntaxError
 from .frontend.normalize import normalize
@@ -14,7 +16,9 @@ from .frontend.parse import parse_function
 from .naming import Namer
 from .rules import registry_version
 from .transforms.forward import ForwardTransform
+from .transforms import syntax as s
 from .transforms.reverse import ReverseTransform
+from .transforms.sweeps import Comment
 
 # What generated code may name without the user's module providing it.
 BUILTIN_BINDINGS = {"np": np}
@@ -73,6 +77,7 @@ class Compiled:
     deps: list = dataclasses.field(default_factory=list)   # Compiled callees it calls
     bindings: dict = dataclasses.field(default_factory=dict)  # free name in source -> object
     tangent_params: dict = dataclasses.field(default_factory=dict)  # jvp: param -> its tangent
+    numbers: object = None    # the Compiled variant df dispatches to for numbers, if any
 
 
 def wrt_names(func, wrt):
@@ -222,7 +227,54 @@ def _compile_reverse(func, wrt, as_tuple, seeded, with_value, split):
     if seeded:
         signature = f"{deriv.seed}, {signature}" if signature else deriv.seed
     mode = "vjp" if seeded else "grad"
-    return _finish(func, wrt, mode, parsed, fn, deriv, signature, bindings, transform.callees)
+    callees = list(transform.callees)
+    variant = None
+    if not seeded and ShapeFacts(fn, numbers=True).elementwise:
+        variant = _numbers_variant(func, wrt, as_tuple, with_value, deriv, signature)
+        if variant is not None:
+            deriv.body[:0] = _dispatch(fn, parsed, bindings, variant)
+            callees.append(variant)
+    compiled = _finish(func, wrt, mode, parsed, fn, deriv, signature, bindings, callees)
+    compiled.numbers = variant
+    return compiled
+
+
+def _numbers_variant(func, wrt, as_tuple, with_value, generic, signature):
+    """The Compiled gradient of `func` for arguments that are all numbers, where knowing that
+    drops shape bookkeeping (`unbroadcast`, shapes pushed on the stack) from the sweeps; None
+    where the generic gradient is already as lean.
+
+    Only for functions that compute a number from numbers by elementwise operations: code that
+    indexes, multiplies matrices or calls helpers expects arrays, and a variant that no call
+    would reach is not worth its compile time."""
+    parsed = parse_function(func)
+    namer = Namer()
+    bindings = Bindings(namer, parsed)
+    fn = normalize(parsed, namer, bindings)
+    copied, guards = check_aliasing(fn, parsed)
+    transform = ReverseTransform(fn, parsed, wrt, namer, bindings, as_tuple, copied,
+                                 callee=vjp, guards=guards, with_value=with_value,
+                                 numbers=True)
+    deriv = transform.run()
+    same = dataclasses.replace(deriv, name=generic.name, docstring=generic.docstring)
+    if to_source(same, signature) == to_source(generic, signature):
+        return None
+    return _finish(func, wrt, "grad", parsed, fn, deriv, signature, bindings,
+                   transform.callees)
+
+
+def _dispatch(fn, parsed, bindings, variant):
+    """`if all_numbers(...)`: `return grad_f_numbers(...)`."""
+    args, keywords = [], []
+    for p in inspect.signature(parsed.func).parameters.values():
+        if p.kind is p.KEYWORD_ONLY:
+            keywords.append(gast.keyword(arg=p.name, value=s.name(p.name)))
+        else:
+            args.append(s.name(p.name))
+    test = s.call(bindings.name("all_numbers"), [s.name(p) for p in fn.params])
+    call = s.call(bindings.name(variant.df.__name__, variant.df), args, keywords)
+    return [Comment("for numbers, the same gradient without the shape bookkeeping of arrays"),
+            gast.If(test=test, body=[gast.Return(value=call)], orelse=[])]
 
 
 def _finish(func, wrt, mode, parsed, fn, deriv, signature, bindings, callees):

@@ -125,6 +125,8 @@ class _Linker:
         compiled = unit.compiled
         func = inspect.unwrap(compiled.func)
         if free in compiled.bindings:
+            if compiled.bindings[free] is getattr(builtins, free, None):
+                return ("builtin", free)
             return self._classify(compiled.bindings[free], free, None, func)
         cells = dict(zip(func.__code__.co_freevars, func.__closure__ or ()))
         if free in cells:

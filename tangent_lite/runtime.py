@@ -7,7 +7,7 @@ copy of this file and import nothing else. Each helper has a fast path for the c
 import numpy as np
 
 __all__ = [
-    "Stack", "GradList", "unbroadcast", "add_at", "shaped", "ties", "sign_grad", "tangent_like", "unreduce", "unindex", "matmul_lhs", "matmul_rhs", "dot_lhs",
+    "Stack", "GradList", "unbroadcast", "unit_like", "all_numbers", "add_at", "shaped", "ties", "sign_grad", "tangent_like", "unreduce", "unindex", "matmul_lhs", "matmul_rhs", "dot_lhs",
     "dot_rhs", "extremum_mask", "unconcatenate", "unstack", "norm_adjoint", "grad_like",
     "grads_like", "broadcast_like", "as_tangent", "select_tangent", "with_item", "zeros_grad", "add_grads", "append", "unset", "saved", "owned", "unshared", "unarray", "unsum", "select_arg", "astype", "unastype", "safe_log", "prod_adjoint", "untranspose", "clip_mask",
 ]
@@ -38,6 +38,8 @@ def unbroadcast(g, x):
     if gshape == shape:
         return g
     lead = len(gshape) - len(shape)
+    if lead == 1 and gshape[1:] == shape and type(g) is np.ndarray:
+        return g.sum(axis=0)     # a bias added to every row: the common case, made cheap
     kept = tuple(lead + i for i, n in enumerate(shape) if n == 1 and gshape[lead + i] != 1)
     if lead:
         g = np.sum(g, axis=tuple(range(lead)))
@@ -47,12 +49,45 @@ def unbroadcast(g, x):
 
 
 def unreduce(g, x, axis=None, keepdims=False):
-    """Spread the gradient of a reduction over `axis` back over the shape of `x`."""
+    """Spread the gradient of a reduction over `axis` back over the shape of `x`.
+
+    Small results are filled in (np.broadcast_to costs microseconds); large ones are
+    read-only broadcast views, which cost no memory."""
     shape = _shape(x)
     if axis is not None and not keepdims:
         axes = axis if isinstance(axis, tuple) else (axis,)
         g = np.expand_dims(g, tuple(a % len(shape) for a in axes))
-    return np.broadcast_to(g, shape)
+    size = 1
+    for n in shape:
+        size *= n
+    if size > _SMALL:
+        return np.broadcast_to(g, shape)
+    out = np.empty(shape, dtype=g.dtype if hasattr(g, "dtype") else np.result_type(g))
+    out[...] = g
+    return out
+
+
+_SMALL = 1 << 16   # elements: below this, a gradient array is cheaper made than viewed
+
+
+_NUMBERS = (float, int, np.float64)
+
+
+def all_numbers(*args):
+    """Whether every argument is a Python float or int or a NumPy float64: then df may run
+    its variant for numbers."""
+    for v in args:
+        if type(v) not in _NUMBERS:
+            return False
+    return True
+
+
+def unit_like(v):
+    """The adjoint df's result starts with: ones shaped like it; for a float64 number, 1.0
+    (a Python float computes the same and costs nothing to make)."""
+    if type(v) is float or type(v) is np.float64:
+        return 1.0
+    return np.ones_like(v)
 
 
 def unindex(g, x, index):
@@ -455,6 +490,10 @@ def grad_like(g, x, name="x"):
     returned is always a fresh, writable one that aliases nothing the caller holds.
     """
     tx = type(x)
+    if (tx is np.ndarray and type(g) is np.ndarray and g.dtype == x.dtype
+            and x.dtype.kind == "f" and g.shape == x.shape and g.base is None
+            and g.flags.writeable and g is not x):
+        return g            # the common case, first: a fresh array of x's kind
     if np.iscomplexobj(g):   # a real value's gradient is real: complex intermediates leave
         g = np.real(g)       # an imaginary part that belongs to no real direction
     if tx is float:
@@ -481,7 +520,7 @@ def grads_like(grads, args, names):
     out = []
     for g, x, name in zip(grads, args, names):
         g = grad_like(g, x, name)
-        if any(g is o for o in out):
+        if type(g) is np.ndarray and any(g is o for o in out):
             g = g.copy()
         out.append(g)
     return tuple(out)

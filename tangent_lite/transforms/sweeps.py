@@ -165,7 +165,7 @@ class SweepWriter:
     def dead_assignments(self, reads):
         """Forward assignments whose values neither the result nor the backward sweep need,
         directly or through other values (pure operations only: calls into user code stay)."""
-        live = set(reads) | {self.fn.result}
+        live = set(reads) | ({self.fn.result} if self.result_read else set())
         assigns = []
         for stmt in ir.walk(self.fn.body):
             if isinstance(stmt, ir.Assign):
@@ -219,10 +219,11 @@ class SweepWriter:
                         value=name_node(name), slice=s.copy(stmt.index), ctx=gast.Load())])
                 out.append(s.expr(s.call(s.attr(self.stack, "push"), [saved])))
             if isinstance(stmt, ir.If):
-                body = self.forward(stmt.body, in_loop) or [gast.Pass()]
-                node = gast.If(test=name_node(stmt.test), body=body,
-                               orelse=self.forward(stmt.orelse, in_loop))
-                out.append(node)
+                body = self.forward(stmt.body, in_loop)
+                orelse = self.forward(stmt.orelse, in_loop)
+                if body or orelse:   # else nothing in either branch is needed
+                    out.append(gast.If(test=name_node(stmt.test), body=body or [gast.Pass()],
+                                       orelse=orelse))
                 last = None
             elif isinstance(stmt, (ir.For, ir.While)):
                 out.extend(self.forward_loop(stmt))

@@ -1,0 +1,102 @@
+"""The shape analysis (analysis/shapes.py): where it lets unbroadcast go, where it must not,
+and which functions get a variant of df for numbers. Gradients are checked against finite
+differences; the source checks pin the optimizations down so they cannot silently regress."""
+import numpy as np
+import pytest
+
+import tangent_lite
+from tangent_lite import compiler
+from tangent_lite.analysis.shapes import SCALAR, ShapeFacts
+from tangent_lite.frontend.normalize import normalize
+from tangent_lite.frontend.parse import parse_function
+from tangent_lite.naming import Namer
+
+from helpers import check_grad
+
+
+def facts(f, numbers=False):
+    parsed = parse_function(f)
+    namer = Namer()
+    fn = normalize(parsed, namer, compiler.Bindings(namer, parsed))
+    return ShapeFacts(fn, numbers=numbers)
+
+
+def scaled_sines(a):
+    s = 0.0
+    for i in range(20):
+        s = s + np.sin(a * i) * a
+    return s
+
+
+def row_sum(x, b):
+    return np.sum(np.tanh(x @ b) + b)
+
+
+def branchy(x, p):
+    if p > 0:
+        z = x * 2.0
+    else:
+        z = 2.0
+    return np.sum(z * x)
+
+
+def reduced(x):
+    return np.sum(x * x) * x[0]
+
+
+def test_result_shapes():
+    assert facts(scaled_sines).result is None            # () on entry, a's shape after a step
+    assert facts(scaled_sines, numbers=True).result == SCALAR
+    assert facts(scaled_sines, numbers=True).elementwise
+    assert not facts(row_sum, numbers=True).elementwise  # a matrix product
+    assert facts(row_sum).result == SCALAR               # a full reduction is 0-d anyway
+    assert not facts(reduced, numbers=True).elementwise  # indexing
+
+
+def test_unbroadcast_goes_where_operands_share_a_shape():
+    source = tangent_lite.source(scaled_sines)
+    body = source.split("return grad_scaled_sines_numbers(a)")[1]
+    # a * i, np.sin(.) * a: both operands have a's shape; only `s` may be () or a's shape.
+    assert body.count("unbroadcast(") == 2, body
+    check_grad(scaled_sines, np.linspace(-1.0, 1.0, 4))
+    check_grad(scaled_sines, 0.3)
+
+
+def test_unbroadcast_stays_where_branches_disagree():
+    source = tangent_lite.source(branchy)
+    assert "unbroadcast(dt_mul, z)" in source or "unbroadcast(" in source.split("Backward")[1]
+    x = np.linspace(0.5, 1.5, 3)
+    check_grad(branchy, x, 1.0)
+    check_grad(branchy, x, -1.0)
+
+
+def test_numbers_variant_only_for_elementwise_functions():
+    assert compiler.reverse(scaled_sines, ("a",)).numbers is not None
+    assert compiler.reverse(row_sum, ("x", "b")).numbers is None
+    assert compiler.reverse(reduced, ("x",)).numbers is None
+
+
+def test_numbers_variant_is_lean():
+    variant = tangent_lite.source(scaled_sines, numbers=True)
+    for gone in ("unbroadcast", "shaped(", "ones_like", "unit_like"):
+        assert gone not in variant, gone
+    assert "ds = 1.0" in variant
+    forward = [line.strip() for line in variant.split("Backward")[0].splitlines()]
+    assert not [line for line in forward if line.startswith("s = ")]   # value not needed
+
+
+@pytest.mark.parametrize("a", [0.3, -1.2, np.float64(0.7), 2])
+def test_numbers_variant_is_taken_and_right(a):
+    g = tangent_lite.grad(scaled_sines)(a) if not isinstance(a, int) else None
+    if g is None:
+        with pytest.raises(tangent_lite.TangentLiteError, match="integer"):
+            tangent_lite.grad(scaled_sines)(a)
+        return
+    assert type(g) is type(a)
+    expected = sum(np.sin(a * i) + a * i * np.cos(a * i) for i in range(20))
+    np.testing.assert_allclose(g, expected, rtol=1e-13)
+
+
+def test_no_variant_source_is_an_error():
+    with pytest.raises(tangent_lite.TangentLiteError, match="no variant for numbers"):
+        tangent_lite.source(row_sum, numbers=True)
