@@ -520,8 +520,11 @@ def grads_like(grads, args, names):
     out = []
     for g, x, name in zip(grads, args, names):
         g = grad_like(g, x, name)
-        if type(g) is np.ndarray and any(g is o for o in out):
-            g = g.copy()
+        if type(g) is np.ndarray:
+            for other in out:
+                if other is g:
+                    g = g.copy()
+                    break
         out.append(g)
     return tuple(out)
 

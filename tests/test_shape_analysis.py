@@ -100,3 +100,19 @@ def test_numbers_variant_is_taken_and_right(a):
 def test_no_variant_source_is_an_error():
     with pytest.raises(tangent_lite.TangentLiteError, match="no variant for numbers"):
         tangent_lite.source(row_sum, numbers=True)
+
+
+def mean_square(x):
+    return np.mean(x * x) + np.sum(np.max(x, axis=0))
+
+
+@pytest.mark.parametrize("shape", [(3, 4), (300, 250)])   # reductions unreduced into small
+def test_reductions_of_small_and_large_arrays(shape):     # (filled) and large (views) arrays
+    x = np.random.default_rng(1).normal(size=shape)
+    g = tangent_lite.grad(mean_square)(x)
+    expected = 2 * x / x.size + (x == x.max(axis=0))
+    np.testing.assert_allclose(g, expected, rtol=1e-13, atol=1e-15)
+    assert g.flags.writeable and g.dtype == np.float64
+    g32 = tangent_lite.grad(mean_square)(x.astype(np.float32))
+    assert g32.dtype == np.float32
+    np.testing.assert_allclose(g32, expected, rtol=1e-5, atol=1e-6)
