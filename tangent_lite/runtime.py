@@ -7,7 +7,7 @@ copy of this file and import nothing else. Each helper has a fast path for the c
 import numpy as np
 
 __all__ = [
-    "Stack", "GradList", "unbroadcast", "unit_like", "all_numbers", "add_at", "shaped", "ties", "sign_grad", "tangent_like", "unreduce", "unindex", "matmul_lhs", "matmul_rhs", "dot_lhs",
+    "Stack", "GradList", "unbroadcast", "unit_like", "unit_of", "reduced_count", "all_numbers", "add_at", "shaped", "ties", "sign_grad", "tangent_like", "unreduce", "unindex", "matmul_lhs", "matmul_rhs", "dot_lhs",
     "dot_rhs", "extremum_mask", "unconcatenate", "unstack", "norm_adjoint", "grad_like",
     "grads_like", "broadcast_like", "as_tangent", "select_tangent", "with_item", "zeros_grad", "add_grads", "append", "unset", "saved", "owned", "unshared", "unarray", "unsum", "select_arg", "astype", "unastype", "safe_log", "prod_adjoint", "untranspose", "clip_mask",
 ]
@@ -68,6 +68,25 @@ def unreduce(g, x, axis=None, keepdims=False):
 
 
 _SMALL = 1 << 16   # elements: below this, a gradient array is cheaper made than viewed
+
+
+def unit_of(v):
+    """The adjoint df's result starts with when f returns the sum or mean of `v`: a one of
+    v's dtype (1.0 for float64), made without computing the sum."""
+    dtype = getattr(v, "dtype", None)
+    if dtype is None or dtype == np.float64:
+        return 1.0
+    return np.ones((), dtype=dtype)[()]
+
+
+def reduced_count(a, axis=None):
+    """How many elements of `a` each result of a reduction over `axis` combines."""
+    shape = _shape(a)
+    axes = range(len(shape)) if axis is None else axis if isinstance(axis, tuple) else (axis,)
+    n = 1
+    for ax in axes:
+        n *= shape[ax]
+    return n
 
 
 _NUMBERS = (float, int, np.float64)

@@ -13,8 +13,8 @@ import numpy as np
 from .registry import adjoint, nondifferentiable
 from ..template import Shape
 from ..runtime import (sign_grad, ties, clip_mask, dot_lhs, dot_rhs, extremum_mask, matmul_lhs, matmul_rhs,
-                       norm_adjoint, prod_adjoint, safe_log, unbroadcast, unconcatenate, unindex,
-                       unreduce, unstack, untranspose)
+                       norm_adjoint, prod_adjoint, reduced_count, safe_log, unbroadcast,
+                       unconcatenate, unindex, unreduce, unstack, untranspose)
 
 d = None  # the adjoint notation `d[x]`; templates are parsed, never run
 
@@ -150,7 +150,7 @@ def _(y, a, axis=None, dtype=None, *, keepdims=False):
 
 @adjoint(np.mean)
 def _(y, a, axis=None, dtype=None, *, keepdims=False):
-    d[a] = unreduce(d[y] * (np.size(y) / np.size(a)), a, axis, keepdims)
+    d[a] = unreduce(d[y] / reduced_count(a, axis=axis), a, axis, keepdims)
 
 @adjoint(np.prod)
 def _(y, a, axis=None, dtype=None, *, keepdims=False):

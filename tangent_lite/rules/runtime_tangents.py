@@ -105,4 +105,5 @@ def _(y, v): d[y] = saved(d[v])
 def _(y, x): d[y] = owned(d[x])
 
 nondifferentiable(runtime.Stack, runtime.zeros_grad, runtime.extremum_mask, runtime.clip_mask,
-                  runtime.shaped)
+                  runtime.shaped, runtime.unit_like, runtime.unit_of, runtime.reduced_count,
+                  runtime.all_numbers)

@@ -16,6 +16,7 @@ import operator
 import os
 
 import gast
+import numpy as np
 
 from .. import ir
 from ..analysis.activity import (check_refusals, differentiable_inputs, is_varied,
@@ -36,6 +37,9 @@ class Derivative:
     params: list
     docstring: str
     body: list            # gast statements and Comments
+
+
+_FULL_SUMS = (np.sum, np.mean)
 
 
 class ReverseTransform(SweepWriter):
@@ -98,7 +102,14 @@ class ReverseTransform(SweepWriter):
         final = set(self.defined)
         # The forward sweep computes f's value when df returns it or reads it for the seed.
         self.seed_one = self.numbers and self.shapes.result == SCALAR
-        self.result_read = self.with_value or self.split or not (self.seeded or self.seed_one)
+        reduced = None if self.with_value else self.reduced_result()
+        # What the seed (or df's return) reads of the forward sweep's results.
+        if self.with_value or self.split:
+            self.seed_reads = {fn.result}
+        elif self.seeded or self.seed_one:
+            self.seed_reads = set()
+        else:
+            self.seed_reads = {reduced or fn.result}
         self.plan(backward)
         self.stack = self.namer.fresh("stack") if self.uses_stack else None
         prologue = []
@@ -121,6 +132,11 @@ class ReverseTransform(SweepWriter):
             # f computes a number from numbers: its adjoint starts as the number 1.0, and the
             # forward sweep need not compute f's value unless it is returned.
             backward_code.append(s.assign(seed, s.const(1.0)))
+        elif reduced:
+            # f returns the sum or mean of `reduced`: the seed needs only its dtype, so the
+            # forward sweep need not compute the reduction.
+            backward_code.append(
+                s.assign(seed, s.call(self.name("unit_of"), [name_node(reduced)])))
         else:
             backward_code.append(
                 s.assign(seed, s.call(self.name("unit_like"), [name_node(fn.result)])))
@@ -137,6 +153,21 @@ class ReverseTransform(SweepWriter):
             ret = deriv.body[-1]
             ret.value = s.tuple_([name_node(fn.result), ret.value])
         return deriv
+
+    def reduced_result(self):
+        """The array `v` when f ends with `return np.sum(v)` or `np.mean(v)` (the last
+        statement, the only one assigning the result): a loss, whose value df needn't compute."""
+        body, result = self.fn.body, self.fn.result
+        last = body[-1] if body else None
+        if not (isinstance(last, ir.Assign) and last.targets == [result] and last.op
+                and last.op.func in _FULL_SUMS and len(last.op.args) == 1
+                and not last.op.keywords and isinstance(last.op.args[0], gast.Name)):
+            return None
+        if sum(isinstance(st, ir.Assign) and result in st.targets
+               for st in ir.walk(body)) != 1:
+            return None
+        v = last.op.args[0].id
+        return None if v in self.seqs else v
 
     def split_sweeps(self, forward, backward, seed):
         """The forward sweep and the backward sweep as two functions, for a pullback that runs

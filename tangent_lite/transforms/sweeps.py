@@ -165,7 +165,7 @@ class SweepWriter:
     def dead_assignments(self, reads):
         """Forward assignments whose values neither the result nor the backward sweep need,
         directly or through other values (pure operations only: calls into user code stay)."""
-        live = set(reads) | ({self.fn.result} if self.result_read else set())
+        live = set(reads) | self.seed_reads
         assigns = []
         for stmt in ir.walk(self.fn.body):
             if isinstance(stmt, ir.Assign):
