@@ -27,7 +27,7 @@ _BROADCASTING = {operator.add, operator.sub, operator.mul, operator.truediv,
                  builtins.abs, np.where, np.clip}
 # Reductions that give a 0-d value when called on one array with no axis.
 _FULL_REDUCTIONS = {np.sum, np.mean, np.prod, np.max, np.min, np.amax, np.amin, np.std, np.var,
-                    np.nansum, np.nanmean, np.nanmax, np.nanmin, np.linalg.norm, np.trace,
+                    np.nansum, np.nanmean, np.nanmax, np.nanmin, np.linalg.norm,
                     builtins.float}
 
 
@@ -114,12 +114,20 @@ class ShapeFacts:
         names = [a for a in list(op.args) + list(op.keywords.values())]
         self.before[id(stmt)] = {a.id: env.get(a.id) for a in names
                                  if hasattr(a, "id") and env.get(a.id) is not None}
-        if broadcasting(op.func) and not op.keywords:
+        if broadcasting(op.func) and not op.keywords and _arity(op.func) in (None, len(op.args)):
             return _union([_atom(a, env) for a in op.args])
         if _hashable_in(op.func, _FULL_REDUCTIONS) and len(op.args) == 1 and not op.keywords:
             return SCALAR
         self.opaque += 1
         return None
+
+
+def _arity(func):
+    """How many operands a broadcasting function must be given to broadcast them (np.where
+    with one argument finds indices instead); None where any number will do."""
+    if isinstance(func, np.ufunc):
+        return func.nin
+    return 3 if func is np.where or func is np.clip else None
 
 
 def _atom(node, env):
