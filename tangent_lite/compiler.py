@@ -8,7 +8,7 @@ import numpy as np
 
 from . import cache, runtime
 from .analysis.aliasing import check_aliasing
-from .analysis.shapes import ShapeFacts
+from .analysis.shapes import ShapeFacts, resolver
 from .emit import compile_function, to_source
 from .errors import TangentLiteError, UnsupportedSyntaxError
 from .frontend.normalize import normalize
@@ -229,7 +229,7 @@ def _compile_reverse(func, wrt, as_tuple, seeded, with_value, split):
     mode = "vjp" if seeded else "grad"
     callees = list(transform.callees)
     variant = None
-    if not seeded and ShapeFacts(fn, numbers=True).elementwise:
+    if not seeded and ShapeFacts(fn, True, resolver(parsed)).elementwise:
         variant = _numbers_variant(func, wrt, as_tuple, with_value, deriv, signature)
         if variant is not None:
             deriv.body[:0] = _dispatch(fn, parsed, bindings, variant)

@@ -83,7 +83,7 @@ class Template:
         dresult: name of the result's adjoint; names: how the template's free names (np,
         runtime helpers) are spelled in the generated code; fresh: makes a temporary's name;
         shapes: for an operation whose result has its operands' broadcast shape, what is known
-        of the operands' shapes ({name: set of parameters}, see analysis.shapes), which lets
+        of the operands' shapes (operand node -> set of parameters, see analysis.shapes): lets
         `unbroadcast` go where it cannot change anything; None for any other operation.
 
         Returns a list of ("stmt", node) and ("grad", parameter name, expression node).
@@ -262,7 +262,7 @@ class _Binding(dict):
 
 class _Substitute(gast.NodeTransformer):
     def __init__(self, subst, dresult, names, binding, template, shapes=None):
-        self.shapes = shapes        # operand name -> shape set, for broadcasting operations
+        self.shapes = shapes        # operand node -> shape set, for broadcasting operations
         self.subst = subst
         self.dresult = dresult
         self.names = names
@@ -308,13 +308,8 @@ class _Substitute(gast.NodeTransformer):
         """Whether `other`'s shape broadcast with `mine`'s is certainly `mine`'s."""
         if is_number(other) or _same_name(other, mine):
             return True
-        theirs, ours = self._shape_set(other), self._shape_set(mine)
+        theirs, ours = self.shapes(other), self.shapes(mine)
         return theirs is not None and ours is not None and theirs <= ours
-
-    def _shape_set(self, node):
-        if isinstance(node, gast.Name):
-            return self.shapes.get(node.id)
-        return frozenset() if is_number(node) else None
 
 
 def _same_name(a, b):

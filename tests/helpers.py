@@ -1,4 +1,6 @@
-"""Shared test helpers: central finite differences in float64."""
+"""Shared test helpers: central finite differences in float64, loading generated programs."""
+import importlib.util
+
 import numpy as np
 
 import tangent_lite
@@ -39,3 +41,12 @@ def check_grad(f, *args, wrt=0, rtol=1e-5, atol=1e-7):
         np.testing.assert_allclose(np.asarray(g, dtype=np.float64), expected, rtol=rtol,
                                    atol=atol, err_msg=f"gradient wrt {item}")
     return got
+
+
+def load_program(path, text):
+    """Write `text` to `path` and import it: tangent_lite reads functions' source files."""
+    path.write_text(text)
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

@@ -5,7 +5,6 @@ tuples it is checked at, away from branch flips: each case first checks that fin
 at two step sizes agree. The last part generates random programs from the same constructs,
 writes each to a file, imports it and checks it the same way.
 """
-import importlib.util
 import inspect
 import os
 import random
@@ -16,7 +15,7 @@ import numpy as np
 import pytest
 
 import tangent_lite
-from helpers import check_grad, numeric_grad
+from helpers import check_grad, load_program, numeric_grad
 
 rng = np.random.default_rng(20240611)
 
@@ -580,14 +579,6 @@ class ProgramGenerator:
                 code = re.sub(r"@(\d+)@", lambda m: spelling.format(*self.conds[int(m[1])]), code)
             out += f"\n\ndef {name}(x):\n{code}\n"
         return out
-
-
-def load_program(path, text):
-    path.write_text(text)
-    spec = importlib.util.spec_from_file_location(path.stem, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def smooth_at(module, x):

@@ -13,8 +13,10 @@ parameter is taken to be a number (the empty set): the facts of the variant of d
 when the arguments are Python or NumPy scalars, which the generic df dispatches to.
 """
 import builtins
+import inspect
 import operator
 
+import gast
 import numpy as np
 
 from .. import ir
@@ -34,7 +36,9 @@ _FULL_REDUCTIONS = {np.sum, np.mean, np.prod, np.max, np.min, np.amax, np.amin, 
 def broadcasting(func):
     """Whether `func`'s result has the broadcast shape of its operands: what templates assume
     when they write `unbroadcast(d[y], a)` and the compiler may drop it."""
-    return isinstance(func, np.ufunc) or _hashable_in(func, _BROADCASTING)
+    if isinstance(func, np.ufunc):   # but not generalized ufuncs: np.matmul contracts axes
+        return func.signature is None
+    return _hashable_in(func, _BROADCASTING)
 
 
 def _hashable_in(func, table):
@@ -47,14 +51,25 @@ def _hashable_in(func, table):
 class ShapeFacts:
     """The shape sets of the operands of every statement, as they are when it runs."""
 
-    def __init__(self, fn, numbers=False):
-        self.before = {}      # id(ir.Assign) -> {operand name: frozenset or None}
+    def __init__(self, fn, numbers=False, resolve=lambda node: None):
+        self.resolve = resolve    # what a global name or attribute denotes (see resolver)
+        self.before = {}      # id(ir.Assign) -> {name: shape set} as the statement starts
         self.opaque = 0       # operations whose result's shape is unknown
+        self.bound = {}       # id(ir.Assign) -> (targets, shape set of the value)
         env = {p: SCALAR if numbers else frozenset([p]) for p in fn.params}
         self.result = None
         self.breaks = []
-        env = self._block(fn.body, env)
-        self.result = env.get(fn.result)
+        self.loop_indices = {st.target for st in ir.walk(fn.body) if isinstance(st, ir.For)}
+        end = self._block(fn.body, env)
+        self.result = end.get(fn.result)
+        # Names that hold a number wherever they are bound.
+        shapes = {p: [env[p]] for p in fn.params}
+        for name in self.loop_indices:
+            shapes.setdefault(name, []).append(SCALAR)
+        for targets, value in self.bound.values():
+            for name in targets:
+                shapes.setdefault(name, []).append(value if len(targets) == 1 else None)
+        self.numbers = {n for n, values in shapes.items() if all(v == SCALAR for v in values)}
 
     @property
     def elementwise(self):
@@ -63,8 +78,10 @@ class ShapeFacts:
         return self.opaque == 0 and self.result is not None
 
     def at(self, stmt):
-        """{name: shape set} for the operands of `stmt` (names with unknown shapes left out)."""
-        return self.before.get(id(stmt), {})
+        """The shape set of an operand expression of `stmt`, as it is when `stmt` runs: a
+        function of the gast node, None where unknown."""
+        env = self.before.get(id(stmt), {})
+        return lambda node: self._expr(node, env)
 
     # -- the dataflow ----------------------------------------------------------------------------
 
@@ -108,17 +125,46 @@ class ShapeFacts:
         return out
 
     def _assign(self, stmt, env):
+        value = self._value(stmt, env)
+        self.bound[id(stmt)] = (list(stmt.targets), value)
+        return value
+
+    def _value(self, stmt, env):
         if stmt.op is None:
-            return _atom(stmt.value, env)
+            return self._expr(stmt.value, env)
         op = stmt.op
-        names = [a for a in list(op.args) + list(op.keywords.values())]
-        self.before[id(stmt)] = {a.id: env.get(a.id) for a in names
-                                 if hasattr(a, "id") and env.get(a.id) is not None}
-        if broadcasting(op.func) and not op.keywords and _arity(op.func) in (None, len(op.args)):
-            return _union([_atom(a, env) for a in op.args])
-        if _hashable_in(op.func, _FULL_REDUCTIONS) and len(op.args) == 1 and not op.keywords:
+        self.before[id(stmt)] = env   # never changed in place: each statement copies it
+        value = None if op.keywords else self._call(op.func, op.args, env)
+        if value is None:
+            self.opaque += 1
+        return value
+
+    def _call(self, func, args, env):
+        if func is None:
+            return None
+        if broadcasting(func) and _arity(func) in (None, len(args)):
+            return _union([self._expr(a, env) for a in args])
+        if _hashable_in(func, _FULL_REDUCTIONS) and len(args) == 1:
             return SCALAR
-        self.opaque += 1
+        return None
+
+    def _expr(self, node, env):
+        """The shape set of an expression the core language leaves as written (an atom, or an
+        inactive arithmetic or comparison of atoms)."""
+        if isinstance(node, gast.Name) and node.id in env:
+            return env[node.id]
+        if isinstance(node, (gast.Name, gast.Attribute)):
+            return SCALAR if _is_number(self.resolve(node)) else None
+        if isinstance(node, gast.Constant):
+            return SCALAR if _is_number(node.value) else None
+        if isinstance(node, gast.Call) and not node.keywords:
+            return self._call(self.resolve(node.func), node.args, env)
+        if isinstance(node, gast.UnaryOp) and not isinstance(node.op, gast.Not):
+            return self._expr(node.operand, env)
+        if isinstance(node, gast.BinOp) and not isinstance(node.op, gast.MatMult):
+            return _union([self._expr(node.left, env), self._expr(node.right, env)])
+        if isinstance(node, gast.Compare) and all(isinstance(o, _ORDER) for o in node.ops):
+            return _union([self._expr(n, env) for n in [node.left] + node.comparators])
         return None
 
 
@@ -130,13 +176,31 @@ def _arity(func):
     return 3 if func is np.where or func is np.clip else None
 
 
-def _atom(node, env):
-    if type(node).__name__ == "Name":
-        return env.get(node.id)
-    value = getattr(node, "value", None)
-    if type(node).__name__ == "Constant" and isinstance(value, (int, float, complex)):
-        return SCALAR
-    return None
+_ORDER = (gast.Eq, gast.NotEq, gast.Lt, gast.LtE, gast.Gt, gast.GtE)
+
+
+def resolver(parsed):
+    """For ShapeFacts: what a global name or a module's attribute in `parsed`'s function
+    denotes, or None. Numbers count only where they stay numbers: module globals (the cache
+    recompiles when one is rebound) and NumPy's constants such as np.pi; closure cells and
+    other modules' attributes can change unseen."""
+    def resolve(node):
+        if isinstance(node, gast.Name):
+            if node.id in parsed.local_names or node.id not in parsed.globals:
+                return None
+            return parsed.resolve(node)
+        if isinstance(node, gast.Attribute):
+            base = parsed.resolve(node.value)
+            value = getattr(base, node.attr, None) if inspect.ismodule(base) else None
+            if _is_number(value) and base is not np:
+                return None
+            return value
+        return None
+    return resolve
+
+
+def _is_number(value):
+    return isinstance(value, (int, float, complex))
 
 
 def _union(sets):

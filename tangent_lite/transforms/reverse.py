@@ -22,7 +22,7 @@ from .. import ir
 from ..analysis.activity import (check_refusals, differentiable_inputs, is_varied,
                                  misused_sequence, names_read, operand_names, sequence_names,
                                  varied_names)
-from ..analysis.shapes import SCALAR, ShapeFacts, broadcasting
+from ..analysis.shapes import SCALAR, ShapeFacts, broadcasting, resolver
 from ..errors import MissingRuleError, UnsupportedSyntaxError
 from ..template import TemplateError, name_node
 from . import syntax as s
@@ -95,7 +95,7 @@ class ReverseTransform(SweepWriter):
         for hook in ir.walk(fn.body):
             if isinstance(hook, ir.Hook):
                 self.namer.claim_adjoint(hook.var, hook.alias)
-        self.shapes = ShapeFacts(fn, numbers=self.numbers)
+        self.shapes = ShapeFacts(fn, self.numbers, resolver(self.parsed))
         self.defined = {fn.result}
         self.owned = set()         # adjoints whose array no other variable refers to
         backward = self.block(fn.body)
@@ -124,6 +124,11 @@ class ReverseTransform(SweepWriter):
             prologue.append(Comment("saved before their first assignment"))
             prologue.extend(s.assign(v, s.const(None)) for v in sorted(self.unbound))
         forward = self.forward(fn.body, in_loop=False)
+        value = fn.result
+        if self.with_value and any(value in names for names in self.pushes.values()):
+            # The backward sweep pops earlier values of the result back: keep the final one.
+            value = self.namer.fresh("value")
+            forward.append(s.assign(value, name_node(fn.result)))
         seed = self.namer.adjoint(fn.result)
         backward_code = [Comment(""), Comment("Backward sweep")]
         if self.seeded or self.split:
@@ -151,7 +156,7 @@ class ReverseTransform(SweepWriter):
         deriv.seed = seed
         if self.with_value:
             ret = deriv.body[-1]
-            ret.value = s.tuple_([name_node(fn.result), ret.value])
+            ret.value = s.tuple_([name_node(value), ret.value])
         return deriv
 
     def reduced_result(self):

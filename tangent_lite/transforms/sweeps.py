@@ -119,14 +119,14 @@ class SweepWriter:
             elif isinstance(node, _BIf):
                 reads.add(node.stmt.test)
                 self.values_read.add(node.stmt.test)
-                reads.update(node.zero_body + node.zero_orelse)
+                reads.update(self.shape_of_zeros(node.zero_body + node.zero_orelse))
                 self.collect_reads(node.body, reads)
                 self.collect_reads(node.orelse, reads)
             elif self.replays(node):
                 if isinstance(node.stmt, ir.For):
                     reads.add(node.stmt.iter)
                     self.values_read.add(node.stmt.iter)
-                reads.update(node.zero_before + node.zero_end)
+                reads.update(self.shape_of_zeros(node.zero_before + node.zero_end))
                 self.collect_reads(node.body, reads)
 
     # Helper arguments read only for their shape, dtype and type (runtime.py's `x: Shape`).
@@ -320,10 +320,15 @@ class SweepWriter:
         return [s.assign(name, s.call(s.attr(self.stack, "pop"), []))
                 for name in self.pushes.get(id(stmt), ())]
 
+    def shape_of_zeros(self, names):
+        """The values whose shapes zeroing the adjoints of `names` reads (see zeros)."""
+        return [v for v in names if v not in self.shapes.numbers]
+
     def zeros(self, names):
-        """Zero adjoints: float arrays of the values' shapes (owned, so updated in place)."""
-        return [s.assign(self.namer.adjoint(v), s.call(self.name("zeros_grad"),
-                                                       [name_node(v)])) for v in names]
+        """Zero adjoints: float arrays of the values' shapes (owned, so updated in place);
+        0.0 for a value that is a number wherever it is bound."""
+        return [s.assign(self.namer.adjoint(v), s.const(0.0) if v in self.shapes.numbers
+                         else s.call(self.name("zeros_grad"), [name_node(v)])) for v in names]
 
     def with_pop(self, stmt, items):
         names = self.pushes.get(id(stmt), ())
