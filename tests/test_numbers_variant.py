@@ -605,10 +605,9 @@ def test_value_and_grad_of_a_numbers_program():
                          ids=["returns-in-3rd-step", "returns-in-1st-step", "no-early-return",
                               "0d-array"])
 def test_value_and_grad_with_a_return_inside_a_loop(a, b):
-    """The value is the one returned, not what `result` held before the forward sweep. (The
+    """The value is the one returned, not what `result` held before the forward sweep. The
     forward sweep pushes `result` before each assignment inside the loop and the backward
-    sweep pops it back, so df returns the value `result` had before: None. Older than the
-    variant for numbers: the generic df does the same.)"""
+    sweep pops it back; df used to return what was left, None (the generic df too)."""
     (value, got), _ = _variant_ran(tangent_lite.value_and_grad(with_return_in_loop, wrt=(0, 1)),
                                    a, b)
     assert value is not None, "value_and_grad returned None for f's value"
