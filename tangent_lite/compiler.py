@@ -219,7 +219,7 @@ def _compile_reverse(func, wrt, as_tuple, seeded, with_value, split):
         compiled = Compiled(func=func, wrt=tuple(wrt), mode="split", source=source,
                             df=funcs[fwd.name], code=real.__code__,
                             registry_version=registry_version(),
-                            globals_used=parsed.globals_used, deps=list(transform.callees),
+                            globals_used=parsed.globals_used, deps=_unique(transform.callees),
                             bindings=dict(bindings.objects))
         compiled.backward = funcs[bwd.name]
         return compiled
@@ -287,10 +287,20 @@ def _finish(func, wrt, mode, parsed, fn, deriv, signature, bindings, callees):
     df.__doc__ = deriv.docstring
     compiled = Compiled(func=func, wrt=tuple(wrt), mode=mode, source=source, df=df,
                         code=real.__code__, registry_version=registry_version(),
-                        globals_used=parsed.globals_used, deps=list(callees),
+                        globals_used=parsed.globals_used, deps=_unique(callees),
                         bindings=dict(bindings.objects))
     df.__tangent_lite__ = compiled
     return compiled
+
+
+def _unique(callees):
+    """Each callee once (a helper called on several lines shares one vjp), so that checking
+    a cached gradient is still current checks each only once."""
+    out = []
+    for c in callees:
+        if not any(c is o for o in out):
+            out.append(c)
+    return out
 
 
 def signature_of(func):
