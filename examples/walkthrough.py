@@ -53,6 +53,15 @@ def cube(x):
     return x ** 3
 
 
+# Scalar code: plain arithmetic on floats in a loop. The function computes elementwise, so its
+# gradient has a variant for numbers, which runs when a is a float: d/da sum sin(a i) a.
+def sine_sum(a):
+    s = 0.0
+    for i in range(1000):
+        s = s + np.sin(a * i) * a
+    return s
+
+
 # A loop that needs the stack: the backward sweep walks the time steps in reverse and pops the
 # hidden state each step overwrote.
 def rnn_loss(W, x, h):
@@ -137,6 +146,11 @@ def main():
     print(f"== Forward mode: jvp(doubling, (a,), (da,)) tangent = {tangent}   expected: "
           f"{expected}\n")
     results.append(np.allclose(tangent, expected))
+    i = np.arange(1000)
+    results.append(_step("Scalar code: the variant for numbers runs for a float", sine_sum,
+                         (0.3,), np.sum(np.sin(0.3 * i) + 0.3 * i * np.cos(0.3 * i)),
+                         show_code=False))
+    print(tangent_lite.source(sine_sum, numbers=True))
     rng = np.random.default_rng(0)
     W, xs, h0 = 0.5 * rng.normal(size=(3, 3)), rng.normal(size=(4, 3)), rng.normal(size=3)
     results.append(_step("An RNN over 4 steps: the gradient with respect to W",

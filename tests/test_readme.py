@@ -8,15 +8,16 @@ import pytest
 import tangent_lite
 
 README = pathlib.Path(__file__).resolve().parent.parent / "README.md"
-EXCERPT = re.compile(r"<!-- generated: ([\w.]+):(\w+)((?: wrt=[\w,]+)?) -->\n```python\n(.*?)```",
-                     re.S)
+EXCERPT = re.compile(r"<!-- generated: ([\w.]+):(\w+)((?: wrt=[\w,]+)?)((?: numbers)?) -->\n"
+                     r"```python\n(.*?)```", re.S)
 
 
-def generated(module, name, wrt):
-    """What tangent_lite prints for module:name (wrt=a,b differentiates several arguments)."""
+def generated(module, name, wrt, numbers=""):
+    """What tangent_lite prints for module:name (wrt=a,b differentiates several arguments;
+    `numbers` asks for the gradient's variant for numbers)."""
     func = getattr(importlib.import_module(module), name)
     names = wrt.strip()[len("wrt="):].split(",") if wrt.strip() else None
-    return tangent_lite.source(func, wrt=tuple(names) if names else 0)
+    return tangent_lite.source(func, wrt=tuple(names) if names else 0, numbers=bool(numbers))
 
 
 def excerpts():
@@ -27,9 +28,10 @@ def test_readme_has_generated_excerpts():
     assert len(excerpts()) >= 2
 
 
-@pytest.mark.parametrize("module, name, wrt, text", excerpts(), ids=lambda v: str(v)[:30])
-def test_readme_excerpt_is_what_tangent_lite_generates(module, name, wrt, text):
-    assert generated(module, name, wrt) == text
+@pytest.mark.parametrize("module, name, wrt, numbers, text", excerpts(),
+                         ids=lambda v: str(v)[:30])
+def test_readme_excerpt_is_what_tangent_lite_generates(module, name, wrt, numbers, text):
+    assert generated(module, name, wrt, numbers) == text
 
 
 def update_readme():
@@ -38,9 +40,9 @@ def update_readme():
     text = README.read_text()
 
     def fresh(match):
-        module, name, wrt, _ = match.groups()
-        return (f"<!-- generated: {module}:{name}{wrt} -->\n```python\n"
-                f"{generated(module, name, wrt)}```")
+        module, name, wrt, numbers, _ = match.groups()
+        return (f"<!-- generated: {module}:{name}{wrt}{numbers} -->\n```python\n"
+                f"{generated(module, name, wrt, numbers)}```")
     README.write_text(EXCERPT.sub(fresh, text))
 
 
