@@ -20,6 +20,7 @@ import gast
 import numpy as np
 
 from .. import ir
+from ..frontend.parse import _UNRESOLVED
 
 SCALAR = frozenset()
 
@@ -159,8 +160,8 @@ class ShapeFacts:
             return SCALAR if _is_number(node.value) else None
         if isinstance(node, gast.Call) and not node.keywords:
             return self._call(self.resolve(node.func), node.args, env)
-        if isinstance(node, gast.UnaryOp) and not isinstance(node.op, gast.Not):
-            return self._expr(node.operand, env)
+        if isinstance(node, gast.UnaryOp):   # `not v` is a bool (or raises)
+            return SCALAR if isinstance(node.op, gast.Not) else self._expr(node.operand, env)
         if isinstance(node, gast.BinOp) and not isinstance(node.op, gast.MatMult):
             return _union([self._expr(node.left, env), self._expr(node.right, env)])
         if isinstance(node, gast.Compare) and all(isinstance(o, _ORDER) for o in node.ops):
@@ -186,9 +187,12 @@ def resolver(parsed):
     other modules' attributes can change unseen."""
     def resolve(node):
         if isinstance(node, gast.Name):
-            if node.id in parsed.local_names or node.id not in parsed.globals:
+            if node.id in parsed.local_names:
                 return None
-            return parsed.resolve(node)
+            value = parsed.resolve(node)     # a global, a closure cell or a builtin
+            if _is_number(value) and node.id not in parsed.globals:
+                return None
+            return None if value is _UNRESOLVED else value
         if isinstance(node, gast.Attribute):
             base = parsed.resolve(node.value)
             value = getattr(base, node.attr, None) if inspect.ismodule(base) else None
