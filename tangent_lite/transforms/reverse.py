@@ -26,6 +26,7 @@ from ..analysis.shapes import SCALAR, ShapeFacts, broadcasting, resolver
 from ..errors import MissingRuleError, UnsupportedSyntaxError
 from ..template import TemplateError, name_node
 from . import syntax as s
+from .copies import propagate_copies
 from .sweeps import RESULT, Comment, SweepWriter, _BIf, _BLoop, _BStmt, rename
 
 
@@ -147,6 +148,7 @@ class ReverseTransform(SweepWriter):
                 s.assign(seed, s.call(self.name("unit_like"), [name_node(fn.result)])))
         backward_code += self.emit_backward(backward)
         backward_code += self.returns(final)
+        propagate_copies(backward_code, prologue + forward + backward_code)
         if self.split:
             return self.split_sweeps(prologue + forward, backward_code[2:], seed)
         prefix = "vjp" if self.seeded else "grad"
