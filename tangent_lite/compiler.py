@@ -8,7 +8,7 @@ import numpy as np
 
 from . import cache, runtime
 from .analysis.aliasing import check_aliasing
-from .analysis.shapes import ShapeFacts, resolver
+from .analysis.shapes import ShapeFacts, resolver, summaries
 from .emit import compile_function, to_source
 from .errors import TangentLiteError, UnsupportedSyntaxError
 from .frontend.normalize import normalize
@@ -203,9 +203,10 @@ def _compile_reverse(func, wrt, as_tuple, seeded, with_value, split):
             raise UnsupportedSyntaxError(f"cannot differentiate with respect to {p!r}",
                                          filename=parsed.filename, lineno=fn.lineno)
     copied, guards = check_aliasing(fn, parsed)
+    summary = summaries(_shape_facts)
     transform = ReverseTransform(fn, parsed, wrt, namer, bindings, as_tuple, copied,
                                  seeded=seeded, callee=vjp, guards=guards, split=split,
-                                 with_value=with_value)
+                                 with_value=with_value, summary=summary)
     deriv = transform.run()
     if split:
         fwd, bwd = deriv
@@ -229,8 +230,8 @@ def _compile_reverse(func, wrt, as_tuple, seeded, with_value, split):
     mode = "vjp" if seeded else "grad"
     callees = list(transform.callees)
     variant = None
-    if not seeded and ShapeFacts(fn, True, resolver(parsed)).elementwise:
-        variant = _numbers_variant(func, wrt, as_tuple, with_value, deriv, signature)
+    if not seeded and ShapeFacts(fn, True, resolver(parsed), summary).elementwise:
+        variant = _numbers_variant(func, wrt, as_tuple, with_value, deriv, signature, summary)
         if variant is not None:
             deriv.body[:0] = _dispatch(fn, parsed, bindings, variant)
             callees.append(variant)
@@ -239,7 +240,15 @@ def _compile_reverse(func, wrt, as_tuple, seeded, with_value, split):
     return compiled
 
 
-def _numbers_variant(func, wrt, as_tuple, with_value, generic, signature):
+def _shape_facts(func, summary):
+    """The shape analysis of a function called from differentiated code (for its summary)."""
+    parsed = parse_function(func)
+    namer = Namer()
+    fn = normalize(parsed, namer, Bindings(namer, parsed))
+    return ShapeFacts(fn, False, resolver(parsed), summary)
+
+
+def _numbers_variant(func, wrt, as_tuple, with_value, generic, signature, summary):
     """The Compiled gradient of `func` for arguments that are all numbers, where knowing that
     drops shape bookkeeping (`unbroadcast`, shapes pushed on the stack) from the sweeps; None
     where the generic gradient is already as lean.
@@ -254,7 +263,7 @@ def _numbers_variant(func, wrt, as_tuple, with_value, generic, signature):
     copied, guards = check_aliasing(fn, parsed)
     transform = ReverseTransform(fn, parsed, wrt, namer, bindings, as_tuple, copied,
                                  callee=vjp, guards=guards, with_value=with_value,
-                                 numbers=True)
+                                 numbers=True, summary=summary)
     deriv = transform.run()
     same = dataclasses.replace(deriv, name=generic.name, docstring=generic.docstring)
     if to_source(same, signature) == to_source(generic, signature):

@@ -116,3 +116,38 @@ def test_reductions_of_small_and_large_arrays(shape):     # (filled) and large (
     g32 = tangent_lite.grad(mean_square)(x.astype(np.float32))
     assert g32.dtype == np.float32
     np.testing.assert_allclose(g32, expected, rtol=1e-5, atol=1e-6)
+
+
+# -- calls of the user's own functions: their results' shapes come from their summaries --------
+
+def sigmoid(z, scale=1.0):
+    return scale / (1.0 + np.exp(-z))
+
+
+def first_row(m):
+    return m[0] * 2.0
+
+
+def logistic_sum(a, b):
+    s = 0.0
+    for i in range(30):
+        s = s + sigmoid(a * i - b) * a + sigmoid(b, scale=0.5)
+    return s
+
+
+def through_indexing(a):
+    return np.sum(first_row(a * a) * a)
+
+
+def test_a_helper_computing_elementwise_keeps_the_caller_elementwise():
+    compiled = compiler.reverse(logistic_sum, ("a", "b"))
+    assert compiled.numbers is not None
+    assert "unbroadcast" not in compiled.numbers.source
+    for args in [(0.3, 0.2), (np.float64(-0.4), 0.7), (np.array([0.3, -0.1]), 0.2),
+                 (0.3, np.array([[0.2], [-0.5]]))]:
+        check_grad(logistic_sum, *args, wrt=(0, 1))
+
+
+def test_a_helper_that_indexes_is_not_elementwise():
+    assert compiler.reverse(through_indexing, ("a",)).numbers is None
+    check_grad(through_indexing, np.array([[0.3, -0.1], [0.5, 0.2]]))

@@ -20,6 +20,7 @@ import gast
 import numpy as np
 
 from .. import ir
+from ..errors import TangentLiteError
 from ..frontend.parse import _UNRESOLVED
 
 SCALAR = frozenset()
@@ -52,8 +53,9 @@ def _hashable_in(func, table):
 class ShapeFacts:
     """The shape sets of the operands of every statement, as they are when it runs."""
 
-    def __init__(self, fn, numbers=False, resolve=lambda node: None):
+    def __init__(self, fn, numbers=False, resolve=lambda node: None, summary=lambda f: None):
         self.resolve = resolve    # what a global name or attribute denotes (see resolver)
+        self.summary = summary    # a user function -> its result's shape set (see summaries)
         self.before = {}      # id(ir.Assign) -> {name: shape set} as the statement starts
         self.opaque = 0       # operations whose result's shape is unknown
         self.bound = {}       # id(ir.Assign) -> (targets, shape set of the value)
@@ -135,10 +137,32 @@ class ShapeFacts:
             return self._expr(stmt.value, env)
         op = stmt.op
         self.before[id(stmt)] = env   # never changed in place: each statement copies it
-        value = None if op.keywords else self._call(op.func, op.args, env)
+        if op.prim is None and inspect.isfunction(op.func):
+            value = self._user_call(op, env)
+        else:
+            value = None if op.keywords else self._call(op.func, op.args, env)
         if value is None:
             self.opaque += 1
         return value
+
+    def _user_call(self, op, env):
+        """A call of the user's own function, through its summary: the parameters whose
+        shapes broadcast to its result (see summaries), replaced by the arguments'."""
+        summary = self.summary(op.func)
+        if summary is None:
+            return None
+        try:
+            bound = inspect.signature(op.func).bind(*op.args, **op.keywords)
+        except TypeError:
+            return None
+        sets = []
+        for name in summary:
+            if name in bound.arguments:
+                sets.append(self._expr(bound.arguments[name], env))
+            else:   # left at its default
+                default = inspect.signature(op.func).parameters[name].default
+                sets.append(SCALAR if _is_number(default) else None)
+        return _union(sets)
 
     def _call(self, func, args, env):
         if func is None:
@@ -201,6 +225,29 @@ def resolver(parsed):
             return value
         return None
     return resolve
+
+
+def summaries(analyze):
+    """For ShapeFacts: a user function -> the set of its parameters whose shapes broadcast
+    to its result, or None; `analyze(func)` gives the ShapeFacts of func's body (with these
+    summaries for the functions it calls). Remembered for one compile; recursion is None."""
+    memo, active = {}, set()
+
+    def summary(func):
+        func = inspect.unwrap(func)
+        if func in memo:
+            return memo[func]
+        if func in active:
+            return None
+        active.add(func)
+        try:
+            memo[func] = analyze(func, summary).result
+        except TangentLiteError:
+            memo[func] = None
+        finally:
+            active.discard(func)
+        return memo[func]
+    return summary
 
 
 def _is_number(value):

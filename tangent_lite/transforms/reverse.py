@@ -49,8 +49,9 @@ class ReverseTransform(SweepWriter):
 
     def __init__(self, fn, parsed, wrt, namer, bindings, as_tuple=False, copied=(),
                  seeded=False, callee=None, guards=None, split=False, with_value=False,
-                 numbers=False):
+                 numbers=False, summary=lambda func: None):
         self.fn = fn
+        self.summary = summary         # a user function -> its result's shape set, or None
         self.numbers = numbers         # the variant of df for arguments that are all numbers
         self.split = split             # two functions: forward sweep, then a re-runnable backward
         self.with_value = with_value   # df returns (value, gradient)
@@ -96,7 +97,7 @@ class ReverseTransform(SweepWriter):
         for hook in ir.walk(fn.body):
             if isinstance(hook, ir.Hook):
                 self.namer.claim_adjoint(hook.var, hook.alias)
-        self.shapes = ShapeFacts(fn, self.numbers, resolver(self.parsed))
+        self.shapes = ShapeFacts(fn, self.numbers, resolver(self.parsed), self.summary)
         self.defined = {fn.result}
         self.owned = set()         # adjoints whose array no other variable refers to
         backward = self.block(fn.body)
