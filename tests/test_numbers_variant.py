@@ -91,6 +91,19 @@ def _mk(u, v):
     """u unchanged; records how far u is from v (a branch flip or a kink of abs/maximum)."""
     MARGINS.append(float(np.min(np.abs(np.asarray(u, dtype=np.float64) - v))))
     return u
+
+
+def soft(u, scale=1.0):
+    # a helper computing elementwise (its gradient is a vjp the variant calls)
+    return scale * u / np.sqrt(1.0 + u * u)
+
+
+def wave(u, v):
+    # a helper with a loop
+    w = np.sin(u) * v
+    for k in range(2):
+        w = w * 0.5 + np.cos(w + k)
+    return w
 '''
 
 
@@ -175,7 +188,10 @@ class ScalarProgramGenerator:
         if k < 0.83:
             fn = r.choice(["maximum", "minimum"])
             return _form(f"np.{fn}({{0}}, {{1}})", f"np.{fn}(_mk({{0}}, {{1}}), {{1}})", e, sub())
-        if k < 0.89:
+        if k < 0.86:
+            form = r.choice(["soft({0})", "soft({0}, scale=0.5)", "wave({0}, {1})"])
+            return _form(form, form, e, sub())
+        if k < 0.90:
             return _form("np.where({0} > {1}, {2}, {3})",
                          "np.where(_mk({0}, {1}) > {1}, {2}, {3})", e, sub(), sub(), sub())
         form, other = r.choice(["{0} / (1.5 + np.sin({1}))", "{0} / (1.0 + {1} * {1})"]), sub()
