@@ -24,6 +24,11 @@ def _valid(entry, func):
         for name, obj in entry.globals_used.items():
             if g.get(name, obj) is not obj:
                 return False
+    # The shape analysis read these callees' globals (see analysis.shapes.summaries).
+    for g, used in getattr(entry, "watched", ()):
+        for name, obj in used.items():
+            if g.get(name, obj) is not obj:
+                return False
     # A callee's derivative is compiled into this one: it must still be current too.
     return all(_valid(dep, dep.func) for dep in entry.deps)
 

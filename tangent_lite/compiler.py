@@ -78,6 +78,8 @@ class Compiled:
     bindings: dict = dataclasses.field(default_factory=dict)  # free name in source -> object
     tangent_params: dict = dataclasses.field(default_factory=dict)  # jvp: param -> its tangent
     numbers: object = None    # the Compiled variant df dispatches to for numbers, if any
+    # (globals, {name: object}) of the functions whose shapes the compile relied on
+    watched: list = dataclasses.field(default_factory=list)
 
 
 def wrt_names(func, wrt):
@@ -223,6 +225,7 @@ def _compile_reverse(func, wrt, as_tuple, seeded, with_value, split):
                             globals_used=parsed.globals_used, deps=_unique(transform.callees),
                             bindings=dict(bindings.objects))
         compiled.backward = funcs[bwd.name]
+        compiled.watched = summary.watched
         return compiled
     signature = fn.signature
     if seeded:
@@ -237,6 +240,7 @@ def _compile_reverse(func, wrt, as_tuple, seeded, with_value, split):
             callees.append(variant)
     compiled = _finish(func, wrt, mode, parsed, fn, deriv, signature, bindings, callees)
     compiled.numbers = variant
+    compiled.watched = summary.watched
     return compiled
 
 
@@ -245,7 +249,8 @@ def _shape_facts(func, summary):
     parsed = parse_function(func)
     namer = Namer()
     fn = normalize(parsed, namer, Bindings(namer, parsed))
-    return ShapeFacts(fn, False, resolver(parsed), summary)
+    facts = ShapeFacts(fn, False, resolver(parsed), summary)
+    return facts, (parsed.func.__globals__, parsed.globals_used)
 
 
 def _numbers_variant(func, wrt, as_tuple, with_value, generic, signature, summary):
@@ -268,8 +273,10 @@ def _numbers_variant(func, wrt, as_tuple, with_value, generic, signature, summar
     same = dataclasses.replace(deriv, name=generic.name, docstring=generic.docstring)
     if to_source(same, signature) == to_source(generic, signature):
         return None
-    return _finish(func, wrt, "grad", parsed, fn, deriv, signature, bindings,
-                   transform.callees)
+    compiled = _finish(func, wrt, "grad", parsed, fn, deriv, signature, bindings,
+                       transform.callees)
+    compiled.watched = summary.watched
+    return compiled
 
 
 def _dispatch(fn, parsed, bindings, variant):

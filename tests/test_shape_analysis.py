@@ -151,3 +151,17 @@ def test_a_helper_computing_elementwise_keeps_the_caller_elementwise():
 def test_a_helper_that_indexes_is_not_elementwise():
     assert compiler.reverse(through_indexing, ("a",)).numbers is None
     check_grad(through_indexing, np.array([[0.3, -0.1], [0.5, 0.2]]))
+
+
+def test_rebinding_what_a_helper_relied_on_recompiles(tmp_path, monkeypatch):
+    """The caller's gradient relied on the helper's shape summary (its global STEP is a
+    number, so `inner(b) * a` has a's shape): rebinding the helper's global recompiles it."""
+    from helpers import load_program
+    module = load_program(tmp_path / "shapes_helper.py", (
+        "import numpy as np\nSTEP = 0.5\n\n\ndef inner(u):\n    return STEP * 2.0\n\n\n"
+        "def outer(a, b):\n    return np.sum(inner(b) * a)\n"))
+    a, b = np.array([0.3, -0.2, 0.5]), 0.7
+    check_grad(module.outer, a, b)
+    assert "unbroadcast" not in tangent_lite.source(module.outer)
+    monkeypatch.setattr(module, "STEP", np.array([[1.0], [2.0]]))   # now inner(b) is (2, 1)
+    check_grad(module.outer, a, b)

@@ -229,8 +229,10 @@ def resolver(parsed):
 
 def summaries(analyze):
     """For ShapeFacts: a user function -> the set of its parameters whose shapes broadcast
-    to its result, or None; `analyze(func)` gives the ShapeFacts of func's body (with these
-    summaries for the functions it calls). Remembered for one compile; recursion is None."""
+    to its result, or None; `analyze(func, summary)` gives the ShapeFacts of func's body (with
+    these summaries for the functions it calls) and what it looked up: (globals dict, {name:
+    object}), kept in `summary.watched` so that the cache can tell when a summary goes stale.
+    Remembered for one compile; recursion is None."""
     memo, active = {}, set()
 
     def summary(func):
@@ -241,12 +243,15 @@ def summaries(analyze):
             return None
         active.add(func)
         try:
-            memo[func] = analyze(func, summary).result
+            facts, looked_up = analyze(func, summary)
+            summary.watched.append(looked_up)
+            memo[func] = facts.result
         except TangentLiteError:
             memo[func] = None
         finally:
             active.discard(func)
         return memo[func]
+    summary.watched = []
     return summary
 
 
