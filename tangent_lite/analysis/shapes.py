@@ -22,6 +22,7 @@ import numpy as np
 from .. import ir
 from ..errors import TangentLiteError
 from ..frontend.parse import _UNRESOLVED
+from ..rules.registry import lookup
 
 SCALAR = frozenset()
 
@@ -138,21 +139,21 @@ class ShapeFacts:
         op = stmt.op
         self.before[id(stmt)] = env   # never changed in place: each statement copies it
         if op.prim is None and inspect.isfunction(op.func):
-            value = self._user_call(op, env)
+            value = self._user_call(op.func, op.args, op.keywords, env)
         else:
             value = None if op.keywords else self._call(op.func, op.args, env)
         if value is None:
             self.opaque += 1
         return value
 
-    def _user_call(self, op, env):
+    def _user_call(self, func, args, keywords, env):
         """A call of the user's own function, through its summary: the parameters whose
         shapes broadcast to its result (see summaries), replaced by the arguments'."""
-        summary = self.summary(op.func)
+        summary = self.summary(func)
         if summary is None:
             return None
         try:
-            bound = inspect.signature(op.func).bind(*op.args, **op.keywords)
+            bound = inspect.signature(func).bind(*args, **keywords)
         except TypeError:
             return None
         sets = []
@@ -160,7 +161,7 @@ class ShapeFacts:
             if name in bound.arguments:
                 sets.append(self._expr(bound.arguments[name], env))
             else:   # left at its default
-                default = inspect.signature(op.func).parameters[name].default
+                default = inspect.signature(func).parameters[name].default
                 sets.append(SCALAR if _is_number(default) else None)
         return _union(sets)
 
@@ -182,8 +183,13 @@ class ShapeFacts:
             return SCALAR if _is_number(self.resolve(node)) else None
         if isinstance(node, gast.Constant):
             return SCALAR if _is_number(node.value) else None
-        if isinstance(node, gast.Call) and not node.keywords:
-            return self._call(self.resolve(node.func), node.args, env)
+        if isinstance(node, gast.Call):
+            func = self.resolve(node.func)
+            if inspect.isfunction(func) and lookup(func) is None:   # the user's own
+                keywords = {k.arg: k.value for k in node.keywords}
+                return None if None in keywords else self._user_call(func, node.args,
+                                                                      keywords, env)
+            return None if node.keywords else self._call(func, node.args, env)
         if isinstance(node, gast.UnaryOp):   # `not v` is a bool (or raises)
             return SCALAR if isinstance(node.op, gast.Not) else self._expr(node.operand, env)
         if isinstance(node, gast.BinOp) and not isinstance(node.op, gast.MatMult):
