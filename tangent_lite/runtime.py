@@ -57,13 +57,14 @@ def unreduce(g, x, axis=None, keepdims=False):
     if axis is not None and not keepdims:
         axes = axis if isinstance(axis, tuple) else (axis,)
         g = np.expand_dims(g, tuple(a % len(shape) for a in axes))
-    size = 1
-    for n in shape:
-        size *= n
+    size = x.size if type(x) is np.ndarray else np.size(x)
     if size > _SMALL:
         return np.broadcast_to(g, shape)
     out = np.empty(shape, dtype=g.dtype if hasattr(g, "dtype") else np.result_type(g))
-    out[...] = g
+    if getattr(g, "ndim", 0) == 0:
+        out.fill(g)          # g is one number
+    else:
+        out[...] = g
     return out
 
 
@@ -81,8 +82,10 @@ def unit_of(v):
 
 def reduced_count(a, axis=None):
     """How many elements of `a` each result of a reduction over `axis` combines."""
+    if axis is None:
+        return a.size if type(a) is np.ndarray else np.size(a)
     shape = _shape(a)
-    axes = range(len(shape)) if axis is None else axis if isinstance(axis, tuple) else (axis,)
+    axes = axis if isinstance(axis, tuple) else (axis,)
     n = 1
     for ax in axes:
         n *= shape[ax]
