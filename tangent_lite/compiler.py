@@ -145,10 +145,7 @@ def jvp(func, wrt):
 def compile_forward(func, wrt):
     """Differentiate `func` in forward mode with respect to the parameters named `wrt`."""
     with _building_guard(func):
-        parsed = parse_function(func)
-        namer = Namer()
-        bindings = Bindings(namer, parsed)
-        fn = normalize(parsed, namer, bindings)
+        parsed, namer, bindings, fn = _front(func)
         transform = ForwardTransform(fn, parsed, wrt, namer, bindings, callee=jvp)
         deriv = transform.run()
         tangents = ", ".join(transform.tangent_params[p] for p in wrt)
@@ -195,20 +192,31 @@ def compile_reverse(func, wrt, as_tuple=False, seeded=False, with_value=False, s
         return _compile_reverse(func, wrt, as_tuple, seeded, with_value, split)
 
 
-def _compile_reverse(func, wrt, as_tuple, seeded, with_value, split):
+def _front(func):
+    """Parse and normalize `func`: (parsed, namer, bindings, core-language function)."""
     parsed = parse_function(func)
     namer = Namer()
     bindings = Bindings(namer, parsed)
-    fn = normalize(parsed, namer, bindings)
+    return parsed, namer, bindings, normalize(parsed, namer, bindings)
+
+
+def _reverse_transform(func, wrt, as_tuple, summary, **options):
+    """The ReverseTransform of `func`, from its source, ready to run."""
+    parsed, namer, bindings, fn = _front(func)
     for p in wrt:
         if p not in fn.params:
             raise UnsupportedSyntaxError(f"cannot differentiate with respect to {p!r}",
                                          filename=parsed.filename, lineno=fn.lineno)
     copied, guards = check_aliasing(fn, parsed)
+    return ReverseTransform(fn, parsed, wrt, namer, bindings, as_tuple, copied, callee=vjp,
+                            guards=guards, summary=summary, **options)
+
+
+def _compile_reverse(func, wrt, as_tuple, seeded, with_value, split):
     summary = summaries(_shape_facts)
-    transform = ReverseTransform(fn, parsed, wrt, namer, bindings, as_tuple, copied,
-                                 seeded=seeded, callee=vjp, guards=guards, split=split,
-                                 with_value=with_value, summary=summary)
+    transform = _reverse_transform(func, wrt, as_tuple, summary, seeded=seeded, split=split,
+                                   with_value=with_value)
+    parsed, fn, bindings = transform.parsed, transform.fn, transform.bindings
     deriv = transform.run()
     if split:
         fwd, bwd = deriv
@@ -246,9 +254,7 @@ def _compile_reverse(func, wrt, as_tuple, seeded, with_value, split):
 
 def _shape_facts(func, summary):
     """The shape analysis of a function called from differentiated code (for its summary)."""
-    parsed = parse_function(func)
-    namer = Namer()
-    fn = normalize(parsed, namer, Bindings(namer, parsed))
+    parsed, _, _, fn = _front(func)
     facts = ShapeFacts(fn, False, resolver(parsed), summary)
     return facts, (parsed.func.__globals__, parsed.globals_used)
 
@@ -259,22 +265,16 @@ def _numbers_variant(func, wrt, as_tuple, with_value, generic, signature, summar
     where the generic gradient is already as lean.
 
     Only for functions that compute a number from numbers by elementwise operations: code that
-    indexes, multiplies matrices or calls helpers expects arrays, and a variant that no call
-    would reach is not worth its compile time."""
-    parsed = parse_function(func)
-    namer = Namer()
-    bindings = Bindings(namer, parsed)
-    fn = normalize(parsed, namer, bindings)
-    copied, guards = check_aliasing(fn, parsed)
-    transform = ReverseTransform(fn, parsed, wrt, namer, bindings, as_tuple, copied,
-                                 callee=vjp, guards=guards, with_value=with_value,
-                                 numbers=True, summary=summary)
+    indexes or multiplies matrices (itself or in a helper it calls) expects arrays, and a
+    variant that no call would reach is not worth its compile time."""
+    transform = _reverse_transform(func, wrt, as_tuple, summary, with_value=with_value,
+                                   numbers=True)
     deriv = transform.run()
     same = dataclasses.replace(deriv, name=generic.name, docstring=generic.docstring)
     if to_source(same, signature) == to_source(generic, signature):
         return None
-    compiled = _finish(func, wrt, "grad", parsed, fn, deriv, signature, bindings,
-                       transform.callees)
+    compiled = _finish(func, wrt, "grad", transform.parsed, transform.fn, deriv, signature,
+                       transform.bindings, transform.callees)
     compiled.watched = summary.watched
     return compiled
 
