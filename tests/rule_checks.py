@@ -22,7 +22,17 @@ import pytest
 import tangent_lite
 from helpers import check_grad, numeric_grad
 from tangent_lite.rules.registry import all_primitives
-from test_rules import _OPS, _METHODS
+
+# How the cases' source spells the primitives that are not calls: operators and array methods.
+OPS = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul,
+       ast.Div: operator.truediv, ast.FloorDiv: operator.floordiv, ast.Mod: operator.mod,
+       ast.Pow: operator.pow, ast.MatMult: operator.matmul, ast.USub: operator.neg,
+       ast.UAdd: operator.pos, ast.Not: operator.not_, ast.Lt: operator.lt,
+       ast.LtE: operator.le, ast.Gt: operator.gt, ast.GtE: operator.ge, ast.Eq: operator.eq,
+       ast.NotEq: operator.ne}
+METHODS = {"T": np.transpose, "real": np.real, "swapaxes": np.swapaxes, "trace": np.trace,
+           "append": tangent_lite.runtime.append, "astype": tangent_lite.runtime.astype,
+           "copy": np.copy, "cumsum": np.cumsum, "var": np.var, "std": np.std}
 
 
 def check_reverse(c):
@@ -121,11 +131,17 @@ def primitives_called(f, namespace):
     out = set()
     for node in ast.walk(ast.parse(textwrap.dedent(inspect.getsource(f)))):
         if isinstance(node, (ast.BinOp, ast.UnaryOp)):
-            out.add(_OPS.get(type(node.op)))
+            out.add(OPS.get(type(node.op)))
+        elif isinstance(node, ast.Compare):
+            out.update(OPS.get(type(o)) for o in node.ops)
         elif isinstance(node, ast.Subscript):
             out.add(operator.getitem)
-        elif isinstance(node, ast.Attribute) and node.attr in _METHODS:
-            out.add(_METHODS[node.attr])
+        elif isinstance(node, ast.Attribute) and node.attr in METHODS:
+            out.add(METHODS[node.attr])
+        elif isinstance(node, ast.List):
+            out.add(list)
+        elif isinstance(node, ast.Tuple) and isinstance(node.ctx, ast.Load):
+            out.add(tuple)
         elif isinstance(node, ast.Call):
             try:
                 out.add(eval(ast.unparse(node.func), namespace))

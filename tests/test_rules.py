@@ -5,19 +5,16 @@ walks the registry, so a rule added to numpy_adjoints.py without a case here fai
 Case functions are plain module-level `def`s (tangent_lite reads their source); inputs are
 drawn inside each function's domain and away from kinks and ties.
 """
-import ast
 import importlib
 import pathlib
-import inspect
 import operator
-import sys
 from typing import NamedTuple
 
 import numpy as np
 import pytest
 
+import rule_checks
 import tangent_lite
-from helpers import check_grad, numeric_grad
 from tangent_lite.rules.registry import all_primitives
 
 rng = np.random.default_rng(20240601)
@@ -357,13 +354,6 @@ def _id(c):
 
 # ---- the walker ---------------------------------------------------------------------------------
 
-_OPS = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul,
-        ast.Div: operator.truediv, ast.Pow: operator.pow, ast.MatMult: operator.matmul,
-        ast.USub: operator.neg, ast.UAdd: operator.pos, ast.Not: operator.not_,
-        ast.Lt: operator.lt, ast.LtE: operator.le, ast.Gt: operator.gt, ast.GtE: operator.ge,
-        ast.Eq: operator.eq, ast.NotEq: operator.ne}
-
-
 # ---- builtins, conversions and Python lists ---------------------------------------------------
 
 def np_copy(x): return np.copy(x) * x
@@ -416,32 +406,9 @@ case(tuple, tuple_of_list, u((3,)), u((3,)))
 case(tangent_lite.runtime.append, appended, u((3,)))
 
 
-_METHODS = {"T": np.transpose, "real": np.real, "swapaxes": np.swapaxes, "trace": np.trace, "append": tangent_lite.runtime.append,
-            "astype": tangent_lite.runtime.astype, "copy": np.copy}
-
-
 def primitives_called(f):
     """The callables and operators f's source uses, resolved in this module's namespace."""
-    out = set()
-    for node in ast.walk(ast.parse(inspect.getsource(f))):
-        if isinstance(node, (ast.BinOp, ast.UnaryOp)):
-            out.add(_OPS.get(type(node.op)))
-        elif isinstance(node, ast.Compare):
-            out.update(_OPS.get(type(o)) for o in node.ops)
-        elif isinstance(node, ast.Subscript):
-            out.add(operator.getitem)
-        elif isinstance(node, ast.Attribute) and node.attr in _METHODS:
-            out.add(_METHODS[node.attr])
-        elif isinstance(node, ast.List):
-            out.add(list)
-        elif isinstance(node, ast.Tuple) and isinstance(node.ctx, ast.Load):
-            out.add(tuple)
-        elif isinstance(node, ast.Call):
-            try:
-                out.add(eval(ast.unparse(node.func), vars(sys.modules[__name__])))
-            except Exception:
-                pass
-    return out
+    return rule_checks.primitives_called(f, globals())
 
 
 def _rule_test_modules():
@@ -471,7 +438,6 @@ def test_every_rule_has_a_case_and_both_modes():
 def test_forward_rule(c):
     """The forward-mode template of every case's function: jvp against a finite difference
     along a random direction, in float64 and (for arrays) float32."""
-    import rule_checks
     rule_checks.check_jvp(c)
     if rule_checks.has_array_wrt(c):
         rule_checks.check_jvp_float32(c)
@@ -479,33 +445,14 @@ def test_forward_rule(c):
 
 @pytest.mark.parametrize("c", CASES, ids=_id)
 def test_rule(c):
-    grads = c.grads(check_grad(c.f, *c.args, wrt=c.wrt_arg))
-    for i, g in zip(c.wrt, grads):
-        x = c.args[i]
-        if isinstance(x, float):
-            assert type(g) is float, type(g)
-        else:
-            assert type(g) is np.ndarray and g.dtype == np.float64 and g.shape == x.shape
+    rule_checks.check_reverse(c)
 
 
 # ---- dtypes --------------------------------------------------------------------------------------
 
-def _f32(a):
-    return a.astype(np.float32) if isinstance(a, np.ndarray) and a.dtype == np.float64 else a
-
-
-@pytest.mark.parametrize("c", [c for c in CASES if any(isinstance(c.args[i], np.ndarray)
-                                                       for i in c.wrt)], ids=_id)
+@pytest.mark.parametrize("c", [c for c in CASES if rule_checks.has_array_wrt(c)], ids=_id)
 def test_float32_in_float32_out(c):
-    args32 = tuple(_f32(a) for a in c.args)
-    grads = c.grads(tangent_lite.grad(c.f, wrt=c.wrt_arg)(*args32))
-    for i, g in zip(c.wrt, grads):
-        if isinstance(c.args[i], np.ndarray):
-            assert isinstance(g, np.ndarray) and g.dtype == np.float32 and g.shape == np.shape(
-                c.args[i]), (type(g), getattr(g, "dtype", None))
-        expected = numeric_grad(c.f, c.args, i)   # float64 finite differences
-        np.testing.assert_allclose(np.asarray(g, dtype=np.float64), expected, rtol=1e-3,
-                                   atol=1e-4, err_msg=f"gradient wrt {i}")
+    rule_checks.check_float32(c)
 
 
 def test_python_floats_give_python_floats():

@@ -9,11 +9,8 @@ generated gradient code) against finite differences of gradients. Inputs lie ins
 function's domain and away from kinks and ties; the conventions at kinks, ties, zeros and NaN
 have exact tests of their own below.
 """
-import ast
-import inspect
 import math
 import operator
-import sys
 import warnings
 
 import numpy as np
@@ -22,7 +19,6 @@ import pytest
 import tangent_lite
 from helpers import check_grad
 from tangent_lite.rules import numpy_elementwise, numpy_reductions
-from tangent_lite.rules.registry import all_primitives
 import rule_checks
 from test_rules import Case, F, _label
 
@@ -333,48 +329,15 @@ def _id(c):
 
 # ---- the tables are covered: every rule of the two modules has cases and both modes ------------
 
-_RULE_MODULES = {numpy_elementwise.__name__, numpy_reductions.__name__}
-_OPS = {ast.Mod: operator.mod, ast.FloorDiv: operator.floordiv, ast.Mult: operator.mul,
-        ast.Pow: operator.pow, ast.Add: operator.add, ast.Sub: operator.sub,
-        ast.Div: operator.truediv, ast.USub: operator.neg, ast.Gt: operator.gt,
-        ast.Lt: operator.lt}
-_METHODS = {"cumsum": np.cumsum, "var": np.var, "std": np.std}
-
-
 def primitives_called(f):
     """The callables and operators f's source uses, resolved in this module's namespace."""
-    out = set()
-    for node in ast.walk(ast.parse(inspect.getsource(f))):
-        if isinstance(node, (ast.BinOp, ast.UnaryOp)):
-            out.add(_OPS.get(type(node.op)))
-        elif isinstance(node, ast.Compare):
-            out.update(_OPS.get(type(o)) for o in node.ops)
-        elif isinstance(node, ast.Attribute) and node.attr in _METHODS:
-            out.add(_METHODS[node.attr])
-        elif isinstance(node, ast.Call):
-            try:
-                out.add(eval(ast.unparse(node.func), vars(sys.modules[__name__])))
-            except Exception:
-                pass
-    return out
-
-
-def _mine(prim):
-    return any(t is not None and t.func.__module__ in _RULE_MODULES
-               for t in (prim.adjoint, prim.tangent))
+    return rule_checks.primitives_called(f, globals())
 
 
 def test_every_rule_of_these_modules_has_a_case_and_both_modes():
-    mine = [p for p in all_primitives() if _mine(p)]
+    mine = rule_checks.check_walker([numpy_elementwise, numpy_reductions], CASES, globals(),
+                                    __file__)
     assert len(mine) >= 46, [p.name for p in mine]
-    public = [p for p in mine if getattr(p.func, "__module__", "") != "tangent_lite.runtime"]
-    covered = {c.prim for c in CASES}
-    missing = [p.name for p in public if p.func not in covered]
-    assert not missing, f"rules without a case in {__file__}: {missing}"
-    one_mode = [p.name for p in public if p.adjoint is None or p.tangent is None]
-    assert not one_mode, f"rules without both an adjoint and a tangent template: {one_mode}"
-    mislabelled = {c.f.__name__ for c in CASES if c.prim not in primitives_called(c.f)}
-    assert not mislabelled, f"cases not calling the primitive they are keyed by: {mislabelled}"
 
 
 # ---- reverse mode: finite differences in float64 ------------------------------------------------
