@@ -262,11 +262,7 @@ class ForwardTransform:
         return None
 
     def index_value(self, index):
-        index = s.copy(index)
-        if any(isinstance(n, gast.Slice) for n in gast.walk(index)):
-            return gast.Subscript(value=s.attr(self.name("np"), "s_"), slice=index,
-                                  ctx=gast.Load())
-        return index
+        return s.index_value(index, self.name("np"))
 
     def user_call(self, stmt):
         """`y = helper(a, b)` -> `y, dy = jvp_helper(a, b, da=da)`: helper's own forward

@@ -462,11 +462,7 @@ class ReverseTransform(SweepWriter):
         return out
 
     def index_value(self, index):
-        """The index of `x[...]` as a value: slices need `np.s_[...]` outside brackets."""
-        index = s.copy(index)
-        if any(isinstance(n, gast.Slice) for n in gast.walk(index)):
-            return gast.Subscript(value=self.np("s_"), slice=index, ctx=gast.Load())
-        return index
+        return s.index_value(index, self.name("np"))
 
     def expand(self, target, value):
         """(statements, [(name, contribution)]) for a template's `d[param] = value`."""

@@ -40,3 +40,12 @@ def tuple_(elts):
 
 def copy(node):
     return clone(node)
+
+
+def index_value(index, np_name):
+    """The index of `x[...]` as a value: slices need `np.s_[...]` outside brackets (`np_name`
+    is how the generated code spells numpy)."""
+    index = copy(index)
+    if any(isinstance(n, gast.Slice) for n in gast.walk(index)):
+        return gast.Subscript(value=attr(np_name, "s_"), slice=index, ctx=gast.Load())
+    return index
