@@ -19,20 +19,20 @@ def _valid(entry, func):
         return False
     if entry.registry_version != registry_version():
         return False
+    # Every lookup runs this: plain loops, no helper calls or generators.
     g = getattr(func, "__globals__", None)
-    if g is not None and not _unchanged(g, entry.globals_used):
-        return False
-    # The shape analysis read these in the functions f calls (see analysis.shapes.summaries).
-    if not all(_unchanged(g, used) for g, used in getattr(entry, "watched", ())):
-        return False
+    if g is not None:
+        for name, obj in entry.globals_used.items():
+            if g.get(name, obj) is not obj:
+                return False
+    # What the shape analysis read in the functions f calls (see analysis.shapes.summaries).
+    for g, used in entry.watched:
+        for name, obj in used.items():
+            if g.get(name, obj) is not obj:
+                return False
     # A callee's derivative is compiled into this one: it must still be current too.
-    return all(_valid(dep, dep.func) for dep in entry.deps)
-
-
-def _unchanged(namespace, used):
-    """Whether every name in `used` still denotes the object it did in `namespace`."""
-    for name, obj in used.items():
-        if namespace.get(name, obj) is not obj:
+    for dep in entry.deps:
+        if not _valid(dep, dep.func):
             return False
     return True
 
