@@ -16,9 +16,9 @@ from .frontend.parse import parse_function
 from .naming import Namer
 from .rules import registry_version
 from .transforms.forward import ForwardTransform
-from .transforms import syntax as s
+from .ir import syntax as s
 from .transforms.reverse import ReverseTransform
-from .transforms.sweeps import Comment
+from .ir import Comment
 
 # What generated code may name without the user's module providing it.
 BUILTIN_BINDINGS = {"np": np}

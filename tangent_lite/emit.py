@@ -13,7 +13,7 @@ import types
 import gast
 
 from .lineinfo import annotated_lines
-from .transforms.sweeps import Comment
+from .ir import Comment
 
 INDENT = "    "
 _counter = itertools.count(1)

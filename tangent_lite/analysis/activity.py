@@ -62,11 +62,10 @@ def value_varied(stmt, varied):
     if isinstance(stmt, ir.SetItem):
         return is_varied(stmt.value, varied)
     if stmt.op is None:
+        # (an ir.Pop too: generated code pops a value back into the variable it was pushed
+        # from, so a pop is varied when that variable is, see varied_names, never because of
+        # the stack)
         return isinstance(stmt.value, gast.Name) and stmt.value.id in varied
-    if stmt.op.label == "pop":
-        # Generated code pops a value back into the variable it was pushed from, so a pop
-        # is varied when that variable is (see varied_names), never because of the stack.
-        return False
     if stmt.op.prim is not None and stmt.op.prim.nondiff:
         return False
     return any(is_varied(a, varied) for a in differentiable_inputs(stmt.op))
@@ -75,8 +74,7 @@ def value_varied(stmt, varied):
 def varied_names(fn, wrt):
     """The set of names that may depend on the parameters `wrt`."""
     varied = set(wrt)
-    popped = {st.target for st in ir.walk(fn.body) if isinstance(st, ir.Assign)
-              and st.op is not None and st.op.label == "pop"}
+    popped = {st.target for st in ir.walk(fn.body) if isinstance(st, ir.Pop)}
     changed = True
     while changed:
         changed = False

@@ -128,11 +128,8 @@ class ExpressionNormalizer:
         if isinstance(value, gast.Call) and self.parsed.resolve(value.func) is runtime.Stack:
             self.stacks.add(target)
         if _is_pop(value, self.stacks):
-            stack = value.func.value.id
-            op = ir.Op(func=runtime.Stack.pop, prim=None, label="pop", args=[load(stack)],
-                       keywords={})
-            op.hint, op.refuse, op.user = "pop", None, False
-            self.emit(ir.Assign(targets=[target], value=value, op=op, lineno=self.lineno))
+            self.emit(ir.Pop(targets=[target], value=value, op=None, lineno=self.lineno,
+                             stack=value.func.value.id))
             return
         if isinstance(value, gast.IfExp):
             return self.conditional(target, value)
@@ -359,10 +356,8 @@ class ExpressionNormalizer:
         prim = lookup(func) if func is not None else None
         if prim is None and func is not None and inspect.isfunction(inspect.unwrap(func)):
             func = inspect.unwrap(func)   # a user function: differentiated from its source
-        op = ir.Op(func=func, prim=prim, label=label, args=args, keywords=keywords)
-        op.hint = hint
-        op.refuse = None
-        op.user = prim is None and inspect.isfunction(func)
+        op = ir.Op(func=func, prim=prim, label=label, args=args, keywords=keywords, hint=hint,
+                   user=prim is None and inspect.isfunction(func))
         if "out" in keywords:
             op.refuse = lambda: self.unsupported(node, "`out=` (an in-place result): assign "
                                                        "the result instead")

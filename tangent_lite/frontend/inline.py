@@ -8,7 +8,7 @@ and early returns normalized like any other code.
 
 import gast
 
-from ..template import clone
+from ..ir.syntax import clone
 from .expressions import load
 
 

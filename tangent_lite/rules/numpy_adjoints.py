@@ -11,7 +11,7 @@ import operator
 import numpy as np
 
 from .registry import adjoint, nondifferentiable
-from ..template import Shape
+from .template import Shape
 from ..runtime import (sign_grad, ties, clip_mask, dot_lhs, dot_rhs, extremum_mask, matmul_lhs, matmul_rhs,
                        norm_adjoint, prod_adjoint, reduced_count, safe_log, unbroadcast,
                        unconcatenate, unindex, unreduce, unstack, untranspose)

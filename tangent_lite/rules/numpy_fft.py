@@ -22,7 +22,7 @@ g * conj(x) / |x| and the tangent Re(conj(x) dx) / |x|.
 import numpy as np
 
 from .registry import adjoint, nondifferentiable, tangent_rule
-from ..template import Shape
+from .template import Shape
 from .. import runtime
 from ..runtime import (abs_adjoint, abs_adjoint_tangent, abs_tangent, angle_adjoint,
                        angle_tangent, broadcast_like, fft_adjoint, real_like)

@@ -29,7 +29,7 @@ import numpy as np
 
 from .registry import adjoint, nondifferentiable, tangent_rule
 from .. import runtime
-from ..template import Shape
+from .template import Shape
 from ..runtime import (cholesky_adjoint, cholesky_tangent, cross_adjoint, eigh_adjoint,
                        eigh_tangent, eigvalsh_adjoint, eigvalsh_tangent, einsum_adjoint,
                        einsum_adjoint_tangent, einsum_tangent, inner_adjoint, kron_adjoint,

@@ -24,7 +24,7 @@ at the end of runtime.py, NumPy only.
 import numpy as np
 
 from .registry import adjoint, nondifferentiable, tangent_rule
-from ..template import Shape
+from .template import Shape
 from .. import runtime
 from ..runtime import (as_tangent, average_adjoint, average_weights_adjoint,
                        average_weights_tangent, cumprod_adjoint, cumprod_tangent, div_or_zero,

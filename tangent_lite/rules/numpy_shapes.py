@@ -15,7 +15,7 @@ forward rules (at the end) make second derivatives through these functions work.
 import numpy as np
 
 from .registry import adjoint, tangent_rule
-from ..template import Shape
+from .template import Shape
 from ..runtime import (unappend, unatleast, unbroadcast_to, undelete, undiag, undiagonal,
                        uninsert, unjoin, unpad, unpad_fill, unrepeat, unresize, untake,
                        untake_along_axis, untile, untrace, zeros_grad)

@@ -10,7 +10,7 @@ import operator
 import numpy as np
 
 from .registry import tangent_rule
-from ..template import Shape
+from .template import Shape
 from ..runtime import (sign_grad, tangent_like, ties, as_tangent, broadcast_like, clip_mask, extremum_mask, norm_adjoint,
                        prod_adjoint, safe_log, zeros_grad)  # noqa: F401 (zeros_grad: filler)
 

@@ -6,7 +6,7 @@ composes out of these.
 """
 import threading
 
-from ..template import Template
+from .template import Template
 
 class _Notation:
     """`d[x]` in a rule template: the adjoint (reverse mode) or tangent (forward mode) of `x`.

@@ -6,7 +6,7 @@ gradient they carry.
 """
 # flake8: noqa: E704 (one-line definitions are the point of the table)
 from .registry import nondifferentiable, tangent_rule
-from ..template import Shape
+from .template import Shape
 from .. import runtime
 from ..runtime import (add_at, add_grads, append, as_tangent, broadcast_like, dot_lhs, dot_rhs,
                        grad_like, grads_like, matmul_lhs, matmul_rhs, owned, saved, select_arg,

@@ -7,7 +7,7 @@ that rebinds or updates the copied name (an in-place `ds += ...` would show thro
 """
 import gast
 
-from .sweeps import Comment
+from ..ir import Comment
 
 
 def propagate_copies(backward, everything):

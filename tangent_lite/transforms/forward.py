@@ -14,10 +14,11 @@ from .. import ir
 from ..analysis.activity import (check_refusals, differentiable_inputs, is_varied,
                                  names_read, operand_names, varied_names)
 from ..errors import MissingRuleError
-from ..template import TemplateError, name_node
-from . import syntax as s
+from ..rules.template import TemplateError
+from ..ir.syntax import name_node
+from ..ir import syntax as s
 from .reverse import Derivative, _Spelling
-from .sweeps import Comment
+from ..ir import Comment
 
 
 class ForwardTransform:
@@ -177,16 +178,16 @@ class ForwardTransform:
         v = stmt.target
         dv = self.namer.adjoint(v)
         op = stmt.op
-        if op is None:
-            tangent = self.tangent_of(stmt.value) if isinstance(stmt.value, gast.Name) else None
-            return self.finish(v, [primal], [], tangent)
-        if op.label == "pop":
+        if isinstance(stmt, ir.Pop):
             # v = stack.pop(): the tangent was pushed after the value.
-            pop = s.call(s.attr(stmt.value.func.value.id, "pop"), [])
+            pop = s.call(s.attr(stmt.stack, "pop"), [])
             if v not in self.varied:
                 return [s.expr(pop), primal]
             self.defined.add(v)
             return [s.assign(dv, pop), primal]
+        if op is None:
+            tangent = self.tangent_of(stmt.value) if isinstance(stmt.value, gast.Name) else None
+            return self.finish(v, [primal], [], tangent)
         if (op.prim is not None and op.prim.nondiff) or not any(
                 self.tangent_of(a) is not None for a in differentiable_inputs(op)):
             return self.finish(v, [primal], [], None)

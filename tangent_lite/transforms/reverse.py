@@ -24,10 +24,12 @@ from ..analysis.activity import (check_refusals, differentiable_inputs, is_varie
                                  varied_names)
 from ..analysis.shapes import SCALAR, ShapeFacts, broadcasting, resolver
 from ..errors import MissingRuleError, UnsupportedSyntaxError
-from ..template import TemplateError, name_node
-from . import syntax as s
+from ..rules.template import TemplateError
+from ..ir.syntax import name_node
+from ..ir import syntax as s
 from .copies import propagate_copies
-from .sweeps import RESULT, Comment, SweepWriter, _BIf, _BLoop, _BStmt, rename
+from ..ir import Comment
+from .sweeps import RESULT, SweepWriter, _BIf, _BLoop, _BStmt, rename
 
 
 @dataclasses.dataclass

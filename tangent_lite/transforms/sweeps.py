@@ -12,17 +12,12 @@ import gast
 
 from .. import ir
 from ..analysis.activity import names_read, operand_names
-from ..template import name_node
-from . import syntax as s
+from ..ir.syntax import name_node
+from ..ir import syntax as s
 
 RESULT = "__tl_result__"     # stands for an operation's result where it also is an operand
 
 
-@dataclasses.dataclass
-class Comment:
-    """A comment line in generated code."""
-
-    text: str
 
 
 # The backward sweep before pushes are planned: one node per forward statement.
@@ -358,9 +353,10 @@ _getitem = __import__("operator").getitem
 
 
 def _impure(stmt):
-    """Whether an assignment may do more than compute its value (calls into user code)."""
+    """Whether an assignment may do more than compute its value (calls into user code, or a
+    pop, which moves the stack)."""
     op = stmt.op
-    return op is not None and op.prim is None and op.label != "pop"
+    return isinstance(stmt, ir.Pop) or (op is not None and op.prim is None)
 
 
 def rename(nodes, old, new):

@@ -8,8 +8,11 @@ from typing import Any, Callable, Optional
 
 import gast
 
+# Every node declares all its fields: nothing is attached after construction.
+_SLOTS = {"slots": True}
 
-@dataclasses.dataclass
+
+@dataclasses.dataclass(**_SLOTS)
 class Op:
     """One call of a primitive (or of something without a rule), on atoms."""
 
@@ -18,9 +21,12 @@ class Op:
     label: str                # how messages and comments name it ("np.tanh", "+", "x[...]")
     args: list                # positional argument nodes
     keywords: dict            # keyword name -> argument node
+    hint: str = ""            # the readable stem of a temporary holding its result ("dot")
+    refuse: Optional[Callable[[], Exception]] = None   # the error if it must be differentiated
+    user: bool = False        # a function written in Python, differentiated from its source
 
 
-@dataclasses.dataclass
+@dataclasses.dataclass(**_SLOTS)
 class Assign:
     """`target = value`: value is the forward expression exactly as the generated code runs it.
 
@@ -41,7 +47,16 @@ class Assign:
         return self.targets[0]
 
 
-@dataclasses.dataclass
+@dataclasses.dataclass(**_SLOTS)
+class Pop(Assign):
+    """`target = stack.pop()` in generated gradient code being differentiated again: restores
+    a value pushed earlier. Never dead (it moves the stack), never varied by itself (see
+    analysis.activity)."""
+
+    stack: str = ""
+
+
+@dataclasses.dataclass(**_SLOTS)
 class Effect:
     """A statement run only for its effect (a print, an assert); never differentiated."""
 
@@ -49,7 +64,7 @@ class Effect:
     lineno: int
 
 
-@dataclasses.dataclass
+@dataclasses.dataclass(**_SLOTS)
 class Function:
     """A normalized function: parameters, body, and the name holding its result."""
 
@@ -59,9 +74,10 @@ class Function:
     result: str
     lineno: int
     signature: str            # the parameter list as source: "x, /, y=1.0, *, k=2"
+    returns_several: Optional[gast.stmt] = None   # a `return a, b` (forward mode only)
 
 
-@dataclasses.dataclass
+@dataclasses.dataclass(**_SLOTS)
 class SetItem:
     """`target[index] = value`: an in-place write into an array the function owns."""
 
@@ -71,7 +87,7 @@ class SetItem:
     lineno: int
 
 
-@dataclasses.dataclass
+@dataclasses.dataclass(**_SLOTS)
 class Push:
     """`stack.push(value)` in generated gradient code (differentiated in forward mode only)."""
 
@@ -80,7 +96,7 @@ class Push:
     lineno: int
 
 
-@dataclasses.dataclass
+@dataclasses.dataclass(**_SLOTS)
 class Hook:
     """`with grad_of(var) as alias: body`: body runs in the backward sweep on var's adjoint."""
 
@@ -90,7 +106,7 @@ class Hook:
     lineno: int
 
 
-@dataclasses.dataclass
+@dataclasses.dataclass(**_SLOTS)
 class If:
     """`if test: body else: orelse`; `test` names a boolean assigned just before."""
 
@@ -100,7 +116,7 @@ class If:
     lineno: int
 
 
-@dataclasses.dataclass
+@dataclasses.dataclass(**_SLOTS)
 class For:
     """`for target in iter: body` over a range object named `iter` (assigned just before).
 
@@ -115,7 +131,7 @@ class For:
     counter: Optional[str] = None
 
 
-@dataclasses.dataclass
+@dataclasses.dataclass(**_SLOTS)
 class While:
     """`while test: body`; counter counts iterations for the backward sweep."""
 
@@ -125,11 +141,18 @@ class While:
     counter: str = ""
 
 
-@dataclasses.dataclass
+@dataclasses.dataclass(**_SLOTS)
 class Break:
     """`break` (forward sweep only: the backward sweep replays the recorded trip count)."""
 
     lineno: int
+
+
+@dataclasses.dataclass(**_SLOTS)
+class Comment:
+    """A comment line in generated code."""
+
+    text: str
 
 
 def walk(body):

@@ -16,6 +16,8 @@ import textwrap
 
 import gast
 
+from ..ir.syntax import clone, name_node
+
 _NUMERIC = (int, float)
 
 
@@ -214,25 +216,8 @@ def _is_d_target(stmt):
             and t.value.id == "d")
 
 
-def clone(node):
-    """A copy of a gast tree (much faster than copy.deepcopy, which templates do often)."""
-    if isinstance(node, gast.AST):
-        cls = type(node)
-        new = cls.__new__(cls)
-        for field in node._fields:
-            setattr(new, field, clone(getattr(node, field, None)))
-        for attr in node._attributes:
-            if hasattr(node, attr):
-                setattr(new, attr, getattr(node, attr))
-        return new
-    if isinstance(node, list):
-        return [clone(item) for item in node]
-    return node
 
 
-def name_node(name, store=False):
-    return gast.Name(id=name, ctx=gast.Store() if store else gast.Load(), annotation=None,
-                     type_comment=None)
 
 
 def constant(value):
