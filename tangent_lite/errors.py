@@ -47,3 +47,8 @@ class SourceUnavailableError(TangentLiteError):
 
 class InputError(TangentLiteError):
     """The arguments given to a gradient function cannot be differentiated with respect to."""
+
+
+class InternalError(TangentLiteError):
+    """tangent_lite broke one of its own invariants (an analysis that did not converge): a bug
+    in tangent_lite, not in the code it was given. Raised rather than guessing a gradient."""

@@ -14,6 +14,8 @@ import gast
 import numpy as np
 
 from .. import ir, runtime
+from ..ir.uses import all_names, names_read
+from .fixpoint import closure
 
 # Operations that build Python lists, and those whose rules accept a list operand (the
 # others would treat it as an array: `lst + lst` concatenates).
@@ -22,12 +24,6 @@ SEQUENCE_CONSUMERS = {operator.getitem, np.stack, np.concatenate, np.array, np.a
                       np.sum, np.mean, sum, len, max, min, list, tuple, runtime.append,
                       np.vstack, np.hstack, np.dstack, np.column_stack, np.atleast_1d,
                       np.atleast_2d, np.atleast_3d}
-
-
-def names_read(node):
-    """The variable names an expression (or statement) reads."""
-    return {n.id for n in gast.walk(node) if isinstance(n, gast.Name)
-            and isinstance(n.ctx, gast.Load)}
 
 
 def is_varied(node, varied):
@@ -75,28 +71,21 @@ def varied_names(fn, wrt):
     """The set of names that may depend on the parameters `wrt`."""
     varied = set(wrt)
     popped = {st.target for st in ir.walk(fn.body) if isinstance(st, ir.Pop)}
-    changed = True
-    while changed:
-        changed = False
-        for stmt in ir.walk(fn.body):
-            if isinstance(stmt, ir.Assign):
-                targets = stmt.targets
-            elif isinstance(stmt, ir.SetItem):
-                targets = [stmt.target]
-            elif isinstance(stmt, ir.Push):
-                continue
-            else:
-                continue
+    stores = [st for st in ir.walk(fn.body) if isinstance(st, (ir.Assign, ir.SetItem))]
+
+    def grow():
+        size = len(varied)
+        for stmt in stores:
+            targets = stmt.targets if isinstance(stmt, ir.Assign) else [stmt.target]
             if not varied.issuperset(targets) and value_varied(stmt, varied):
                 varied.update(targets)
-                changed = True
-        # `t = stack.pop(); y[i] = t` restores part of y: t is varied when y is.
-        for stmt in ir.walk(fn.body):
+            # `t = stack.pop(); y[i] = t` restores part of y: t is varied when y is.
             if isinstance(stmt, ir.SetItem) and stmt.target in varied and isinstance(
-                    stmt.value, gast.Name) and stmt.value.id in popped and \
-                    stmt.value.id not in varied:
+                    stmt.value, gast.Name) and stmt.value.id in popped:
                 varied.add(stmt.value.id)
-                changed = True
+        return len(varied) > size
+
+    closure(grow, len(all_names(fn)), "activity analysis")
     return varied
 
 
@@ -116,12 +105,13 @@ def check_refusals(fn, varied):
 def sequence_names(fn):
     """Names that hold Python lists or tuples (their adjoints are lists too)."""
     seqs = set()
-    changed = True
-    while changed:
-        changed = False
-        for stmt in ir.walk(fn.body):
-            if not isinstance(stmt, ir.Assign) or len(stmt.targets) != 1 or \
-                    stmt.target in seqs:
+    assigns = [st for st in ir.walk(fn.body) if isinstance(st, ir.Assign)
+               and len(st.targets) == 1]
+
+    def grow():
+        size = len(seqs)
+        for stmt in assigns:
+            if stmt.target in seqs:
                 continue
             op, value = stmt.op, stmt.value
             if op is None:
@@ -135,7 +125,9 @@ def sequence_names(fn):
                        and any(isinstance(n, gast.Slice) for n in gast.walk(op.args[1])))
             if hit:
                 seqs.add(stmt.target)
-                changed = True
+        return len(seqs) > size
+
+    closure(grow, len(all_names(fn)), "list analysis")
     return seqs
 
 

@@ -18,7 +18,8 @@ import numpy as np
 
 from .. import ir
 from ..errors import UnsupportedSyntaxError
-from .activity import names_read
+from ..ir.uses import all_names, reads as reads_of, writes_in_place
+from .fixpoint import closure
 
 # Functions whose result may share memory with their first argument.
 VIEW_FUNCS = {operator.getitem, np.reshape, np.ravel, np.transpose, np.squeeze,
@@ -68,17 +69,6 @@ def _risky(d, w, r):
     return False
 
 
-def written_names(fn):
-    """Names written in place (subscript writes, `x += e`)."""
-    out = set()
-    for stmt in ir.walk(fn.body):
-        if isinstance(stmt, ir.SetItem):
-            out.add(stmt.target)
-        elif isinstance(stmt, ir.Assign) and stmt.inplace:
-            out.add(stmt.target)
-    return out
-
-
 def check_aliasing(fn, parsed):
     """Raise for an in-place write another name could observe.
 
@@ -104,8 +94,7 @@ def check_aliasing(fn, parsed):
                     points.setdefault(t, set()).add(("new", id(stmt)))
         elif isinstance(stmt, ir.For):
             points.setdefault(stmt.target, set()).add(("new", id(stmt)))
-    changed = True
-    while changed:
+    def spread():
         changed = False
         for target, src in sources:
             mine = points.setdefault(target, set())
@@ -113,19 +102,17 @@ def check_aliasing(fn, parsed):
             if not theirs <= mine:
                 mine |= theirs
                 changed = True
+        return changed
+
+    # Each pass adds at least one (name, array) pair; there are at most names x arrays.
+    closure(spread, len(all_names(fn)) * (len(events) + len(fn.params) + len(sources)),
+            "alias analysis")
     reads = {}
     for e in events:
         stmt = e.stmt
-        if isinstance(stmt, ir.Assign):
-            found = names_read(stmt.value)
-        elif isinstance(stmt, ir.SetItem):
-            found = names_read(stmt.value) | names_read(stmt.index)
-        elif isinstance(stmt, ir.Effect):
-            found = names_read(stmt.node)
-        elif isinstance(stmt, ir.While):
-            found = names_read(stmt.test)
-        else:
-            found = set()
+        found = reads_of(stmt)
+        if isinstance(stmt, ir.SetItem):
+            found.discard(stmt.target)   # writing into it is not reading what it holds
         for n in found:
             reads.setdefault(n, []).append(e)
     reads.setdefault(fn.result, []).append(_Event(len(events), (), None))
@@ -133,11 +120,8 @@ def check_aliasing(fn, parsed):
     copied, guards = set(), {}
     for w in events:
         stmt = w.stmt
-        if isinstance(stmt, ir.SetItem):
-            x = stmt.target
-        elif isinstance(stmt, ir.Assign) and stmt.inplace:
-            x = stmt.target
-        else:
+        x = writes_in_place(stmt)
+        if x is None:
             continue
         group = {n for n, objs in points.items() if objs & points.get(x, set())} | {x}
         if isinstance(stmt, ir.SetItem):

@@ -20,6 +20,8 @@ import gast
 import numpy as np
 
 from .. import ir
+from ..ir.uses import all_names
+from .fixpoint import fixpoint
 from ..errors import TangentLiteError
 from ..frontend.parse import _UNRESOLVED
 from ..rules.registry import lookup
@@ -64,6 +66,7 @@ class ShapeFacts:
         self.result = None
         self.breaks = []
         self.loop_indices = {st.target for st in ir.walk(fn.body) if isinstance(st, ir.For)}
+        self.height = len(all_names(fn)) * (len(fn.params) + 2)   # of the lattice of envs
         end = self._block(fn.body, env)
         self.result = end.get(fn.result)
         # Names that hold a number wherever they are bound.
@@ -111,17 +114,16 @@ class ShapeFacts:
 
     def _loop(self, stmt, env):
         outer_breaks, self.breaks = self.breaks, []
-        head = dict(env)
-        while True:   # terminates: a name's set only moves from unbound to a set to None
+
+        def step(head):
             self.breaks = []
             inner = dict(head)
             if isinstance(stmt, ir.For):
                 inner[stmt.target] = SCALAR     # the core language loops over ranges only
-            end = self._block(stmt.body, inner)
-            joined = _join(head, end)
-            if joined == head:
-                break
-            head = joined
+            return _join(head, self._block(stmt.body, inner))
+
+        # A name's set only grows, from unbound through subsets of the parameters to None.
+        head = fixpoint(step, dict(env), self.height, "shape analysis")
         out = head
         for broken in self.breaks:
             out = _join(out, broken)

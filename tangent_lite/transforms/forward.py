@@ -11,6 +11,7 @@ missing tangent is set to zeros; loops take the fixpoint of what their body leav
 import gast
 
 from .. import ir
+from ..analysis.fixpoint import fixpoint
 from ..analysis.activity import (check_refusals, differentiable_inputs, is_varied,
                                  names_read, operand_names, varied_names)
 from ..errors import MissingRuleError
@@ -106,16 +107,16 @@ class ForwardTransform:
         """Tangents live at the loop head: those live before it, plus those the body leaves
         live (a loop-carried value's tangent from the previous iteration)."""
         before, exists = set(self.defined), set(self.exists)
-        head = set(before)
-        for _ in range(8):
+
+        def grow(head):
             saved = self.namer.snapshot()
             self.defined, self.exists = set(head), set(exists)
             self.block(stmt.body)
             self.namer.restore(saved)
-            grown = head | (self.defined & exists)
-            if grown == head:
-                break
-            head = grown
+            return head | (self.defined & exists)
+
+        head = fixpoint(grow, frozenset(before), len(self.varied | before),
+                        "tangents live at a loop's head")
         self.defined, self.exists = set(head), set(exists)
         body = self.block(stmt.body)
         after = set(self.defined)
@@ -129,7 +130,7 @@ class ForwardTransform:
             out.append(gast.While(test=stmt.test, body=body, orelse=[]))
         # Values first bound in the body exist after the loop only if it ran: then so do
         # their tangents.
-        self.defined, self.exists = head | after, exists
+        self.defined, self.exists = set(head | after), exists
         return out
 
     def zeros(self, names, exists):

@@ -22,6 +22,7 @@ from .. import ir
 from ..analysis.activity import (check_refusals, differentiable_inputs, is_varied,
                                  misused_sequence, names_read, operand_names, sequence_names,
                                  varied_names)
+from ..analysis.fixpoint import fixpoint
 from ..analysis.shapes import SCALAR, ShapeFacts, broadcasting, resolver
 from ..errors import MissingRuleError, UnsupportedSyntaxError
 from ..rules.template import TemplateError
@@ -297,33 +298,38 @@ class ReverseTransform(SweepWriter):
         """The loop body's adjoint runs once per iteration, so the adjoints live at its start
         must be a fixpoint: those live after the loop plus those the body leaves live."""
         before, owned = set(self.defined), set(self.owned)
-        head = set(before)
-        for _ in range(8):
-            saved = self.namer.snapshot()
-            self.defined, self.owned = set(head), set()
-            self.block(stmt.body)
-            self.namer.restore(saved)
-            if self.defined <= head:
-                break
-            head |= self.defined
+        height = len(self.varied | before)
+
+        def grow(head):
+            defined, _ = self.trial(stmt.body, head, set())
+            return head | defined
+
+        head = fixpoint(grow, frozenset(before), height, "adjoints live at a loop's head")
+
         # Owned at the head: owned (or zeroed) before the loop and again at the body's end.
-        owned_head = {n for n in (owned & head) | (head - before) if n not in self.seqs}
-        for _ in range(8):
-            saved = self.namer.snapshot()
-            self.defined, self.owned = set(head), set(owned_head)
-            self.block(stmt.body)
-            self.namer.restore(saved)
-            narrower = owned_head & (self.owned | (head - self.defined))
-            if narrower == owned_head:
-                break
-            owned_head = narrower
+        def narrow(owned_head):
+            defined, owned_end = self.trial(stmt.body, head, owned_head)
+            return owned_head & (owned_end | (head - defined))
+
+        owned_head = fixpoint(narrow, frozenset(n for n in (owned & head) | (head - before)
+                                                if n not in self.seqs),
+                              height, "adjoints owned at a loop's head")
         self.defined, self.owned = set(head), set(owned_head)
         body = self.block(stmt.body)
         zero_end = sorted(head - self.defined)
-        self.defined, self.owned = head, owned_head
+        self.defined, self.owned = set(head), set(owned_head)
         node = _BLoop(stmt, body, sorted(head - before), zero_end)
         self.loop_nodes[id(stmt)] = node
         return node
+
+    def trial(self, body, defined, owned):
+        """Run the adjoint tracking over `body` from the given state without keeping anything
+        (names it makes are handed out again): the (defined, owned) sets it ends with."""
+        saved = self.namer.snapshot()
+        self.defined, self.owned = set(defined), set(owned)
+        self.block(body)
+        self.namer.restore(saved)
+        return self.defined, self.owned
 
     def assign(self, stmt):
         v = stmt.target
