@@ -1,12 +1,13 @@
 """The compiled-derivative cache.
 
 Kept on the function object (keyed by the options); an entry stays valid while the function's code,
-the globals it resolved (numpy functions, helpers) and the rule table are what they were when
-it was compiled. A lookup is a dict access and a few identity checks.
+the globals it resolved (numpy functions, helpers), the rule table and the optimisation passes
+switched on are what they were when it was compiled. A lookup is a dict access and a few identity checks.
 """
 import threading
 import weakref
 
+from . import optimize
 from .rules import registry_version
 
 _ATTR = "__tangent_lite_cache__"   # on the function itself: a lookup is one attribute read
@@ -17,7 +18,7 @@ _lock = threading.RLock()
 def _valid(entry, func):
     if entry.code is not getattr(func, "__code__", entry.code):
         return False
-    if entry.registry_version != registry_version():
+    if entry.registry_version != registry_version() or entry.passes != optimize.version():
         return False
     # Every lookup runs this: plain loops, no helper calls or generators.
     g = getattr(func, "__globals__", None)

@@ -3,10 +3,9 @@ import dataclasses
 import inspect
 import threading
 
-import gast
 import numpy as np
 
-from . import cache, runtime
+from . import cache, optimize, runtime
 from .analysis.aliasing import check_aliasing
 from .analysis.shapes import ShapeFacts, resolver, summaries
 from .emit import compile_function, to_source
@@ -15,10 +14,10 @@ from .frontend.normalize import normalize
 from .frontend.parse import parse_function
 from .naming import Namer
 from .rules import registry_version
+from .optimize import numbers
+from .transforms.common import Context
 from .transforms.forward import ForwardTransform
-from .ir import syntax as s
-from .transforms.reverse import ReverseTransform
-from .ir import Comment
+from .transforms.reverse import ReverseOptions, reverse_mode
 
 # What generated code may name without the user's module providing it.
 BUILTIN_BINDINGS = {"np": np}
@@ -80,6 +79,8 @@ class Compiled:
     numbers: object = None    # the Compiled variant df dispatches to for numbers, if any
     # (globals, {name: object}) of the functions whose shapes the compile relied on
     watched: list = dataclasses.field(default_factory=list)
+    backward: object = None   # split mode: the compiled backward sweep (df is the forward)
+    passes: int = dataclasses.field(default_factory=optimize.version)   # see cache._valid
 
 
 def wrt_names(func, wrt):
@@ -146,7 +147,7 @@ def compile_forward(func, wrt):
     """Differentiate `func` in forward mode with respect to the parameters named `wrt`."""
     with _building_guard(func):
         parsed, namer, bindings, fn = _front(func)
-        transform = ForwardTransform(fn, parsed, wrt, namer, bindings, callee=jvp)
+        transform = ForwardTransform(Context(fn, parsed, namer, bindings), wrt, callee=jvp)
         deriv = transform.run()
         tangents = ", ".join(transform.tangent_params[p] for p in wrt)
         signature = fn.signature
@@ -200,26 +201,27 @@ def _front(func):
     return parsed, namer, bindings, normalize(parsed, namer, bindings)
 
 
-def _reverse_transform(func, wrt, as_tuple, summary, **options):
-    """The ReverseTransform of `func`, from its source, ready to run."""
+def _reverse(func, options, summary):
+    """Run reverse mode on `func`'s source: (context, transforms.reverse.Reversed)."""
     parsed, namer, bindings, fn = _front(func)
-    for p in wrt:
+    for p in options.wrt:
         if p not in fn.params:
             raise UnsupportedSyntaxError(f"cannot differentiate with respect to {p!r}",
                                          filename=parsed.filename, lineno=fn.lineno)
     copied, guards = check_aliasing(fn, parsed)
-    return ReverseTransform(fn, parsed, wrt, namer, bindings, as_tuple, copied, callee=vjp,
-                            guards=guards, summary=summary, **options)
+    ctx = Context(fn, parsed, namer, bindings)
+    return ctx, reverse_mode(ctx, options, copied=copied, guards=guards, callee=vjp,
+                             summary=summary)
 
 
 def _compile_reverse(func, wrt, as_tuple, seeded, with_value, split):
     summary = summaries(_shape_facts)
-    transform = _reverse_transform(func, wrt, as_tuple, summary, seeded=seeded, split=split,
-                                   with_value=with_value)
-    parsed, fn, bindings = transform.parsed, transform.fn, transform.bindings
-    deriv = transform.run()
+    options = ReverseOptions(tuple(wrt), as_tuple=as_tuple, seeded=seeded, split=split,
+                             with_value=with_value)
+    ctx, out = _reverse(func, options, summary)
+    parsed, fn, bindings, deriv = ctx.parsed, ctx.fn, ctx.bindings, out.derivative
     if split:
-        fwd, bwd = deriv
+        fwd, bwd = deriv, out.backward
         source = to_source(fwd, fn.signature) + "\n\n" + to_source(bwd, bwd.signature)
         real = parsed.func
         funcs = compile_function(source, [fwd.name, bwd.name], real.__globals__,
@@ -227,26 +229,24 @@ def _compile_reverse(func, wrt, as_tuple, seeded, with_value, split):
                                  real.__kwdefaults__,
                                  label=f"{fwd.name} from {parsed.filename}:{fn.lineno}")
         funcs[bwd.name].__defaults__ = funcs[bwd.name].__kwdefaults__ = None
-        compiled = Compiled(func=func, wrt=tuple(wrt), mode="split", source=source,
-                            df=funcs[fwd.name], code=real.__code__,
-                            registry_version=registry_version(),
-                            globals_used=parsed.globals_used, deps=_unique(transform.callees),
-                            bindings=dict(bindings.objects))
-        compiled.backward = funcs[bwd.name]
-        compiled.watched = summary.watched
-        return compiled
+        return Compiled(func=func, wrt=tuple(wrt), mode="split", source=source,
+                        df=funcs[fwd.name], code=real.__code__,
+                        registry_version=registry_version(),
+                        globals_used=parsed.globals_used, deps=_unique(out.callees),
+                        bindings=dict(bindings.objects), backward=funcs[bwd.name],
+                        watched=summary.watched)
     signature = fn.signature
     if seeded:
         signature = f"{deriv.seed}, {signature}" if signature else deriv.seed
-    mode = "vjp" if seeded else "grad"
-    callees = list(transform.callees)
+    callees = list(out.callees)
     variant = None
-    if not seeded and ShapeFacts(fn, True, resolver(parsed), summary).elementwise:
-        variant = _numbers_variant(func, wrt, as_tuple, with_value, deriv, signature, summary)
+    if not seeded and numbers.wanted(fn, parsed, summary):
+        variant = _numbers_variant(func, options, deriv, signature, summary)
         if variant is not None:
-            deriv.body[:0] = _dispatch(fn, parsed, bindings, variant)
+            deriv.body[:0] = numbers.dispatch(fn, parsed, bindings, variant.df)
             callees.append(variant)
-    compiled = _finish(func, wrt, mode, parsed, fn, deriv, signature, bindings, callees)
+    compiled = _finish(func, wrt, "vjp" if seeded else "grad", parsed, fn, deriv, signature,
+                       bindings, callees)
     compiled.numbers = variant
     compiled.watched = summary.watched
     return compiled
@@ -259,38 +259,18 @@ def _shape_facts(func, summary):
     return facts, (parsed.func.__globals__, parsed.globals_used)
 
 
-def _numbers_variant(func, wrt, as_tuple, with_value, generic, signature, summary):
-    """The Compiled gradient of `func` for arguments that are all numbers, where knowing that
-    drops shape bookkeeping (`unbroadcast`, shapes pushed on the stack) from the sweeps; None
-    where the generic gradient is already as lean.
-
-    Only for functions that compute a number from numbers by elementwise operations: code that
-    indexes or multiplies matrices (itself or in a helper it calls) expects arrays, and a
-    variant that no call would reach is not worth its compile time."""
-    transform = _reverse_transform(func, wrt, as_tuple, summary, with_value=with_value,
-                                   numbers=True)
-    deriv = transform.run()
+def _numbers_variant(func, options, generic, signature, summary):
+    """The Compiled gradient of `func` for arguments that are all numbers (optimize/numbers.py);
+    None where the generic gradient is already as lean."""
+    ctx, out = _reverse(func, dataclasses.replace(options, numbers=True), summary)
+    deriv = out.derivative
     same = dataclasses.replace(deriv, name=generic.name, docstring=generic.docstring)
     if to_source(same, signature) == to_source(generic, signature):
         return None
-    compiled = _finish(func, wrt, "grad", transform.parsed, transform.fn, deriv, signature,
-                       transform.bindings, transform.callees)
+    compiled = _finish(func, options.wrt, "grad", ctx.parsed, ctx.fn, deriv, signature,
+                       ctx.bindings, out.callees)
     compiled.watched = summary.watched
     return compiled
-
-
-def _dispatch(fn, parsed, bindings, variant):
-    """`if all_numbers(...)`: `return grad_f_numbers(...)`."""
-    args, keywords = [], []
-    for p in inspect.signature(parsed.func).parameters.values():
-        if p.kind is p.KEYWORD_ONLY:
-            keywords.append(gast.keyword(arg=p.name, value=s.name(p.name)))
-        else:
-            args.append(s.name(p.name))
-    test = s.call(bindings.name("all_numbers"), [s.name(p) for p in fn.params])
-    call = s.call(bindings.name(variant.df.__name__, variant.df), args, keywords)
-    return [Comment("for numbers, the same gradient without the shape bookkeeping of arrays"),
-            gast.If(test=test, body=[gast.Return(value=call)], orelse=[])]
 
 
 def _finish(func, wrt, mode, parsed, fn, deriv, signature, bindings, callees):

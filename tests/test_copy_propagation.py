@@ -5,7 +5,7 @@ import ast
 import gast
 import pytest
 
-from tangent_lite.transforms.copies import propagate_copies
+from tangent_lite.optimize.copies import propagate_copies
 
 
 def propagated(code):

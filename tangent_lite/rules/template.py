@@ -78,15 +78,14 @@ class Template:
                 out.defaulted.add(name)
         return out
 
-    def fill(self, binding, result, dresult, names, fresh, shapes=None):
+    def fill(self, binding, result, dresult, names, fresh, elide=None):
         """Instantiate the template.
 
         binding: parameter name -> argument node; result: node of the primal result;
         dresult: name of the result's adjoint; names: how the template's free names (np,
         runtime helpers) are spelled in the generated code; fresh: makes a temporary's name;
-        shapes: for an operation whose result has its operands' broadcast shape, what is known
-        of the operands' shapes (operand node -> set of parameters, see analysis.shapes): lets
-        `unbroadcast` go where it cannot change anything; None for any other operation.
+        elide: (binding, parameter) -> whether `unbroadcast(g, parameter)` is certainly the
+        identity here, so it can go (optimize/unbroadcast.py); None keeps every unbroadcast.
 
         Returns a list of ("stmt", node) and ("grad", parameter name, expression node).
         """
@@ -96,7 +95,7 @@ class Template:
         out = []
         for stmt in self.body:
             stmt = clone(stmt)
-            value = _Substitute(subst, dresult, names, binding, self, shapes).visit(stmt.value)
+            value = _Substitute(subst, dresult, names, binding, self, elide).visit(stmt.value)
             value = fold(value)
             if _is_d_target(stmt):
                 out.append(("grad", stmt.targets[0].slice.id, value))
@@ -246,8 +245,8 @@ class _Binding(dict):
 
 
 class _Substitute(gast.NodeTransformer):
-    def __init__(self, subst, dresult, names, binding, template, shapes=None):
-        self.shapes = shapes        # operand node -> shape set, for broadcasting operations
+    def __init__(self, subst, dresult, names, binding, template, elide=None):
+        self.elide = elide          # see Template.fill
         self.subst = subst
         self.dresult = dresult
         self.names = names
@@ -277,28 +276,12 @@ class _Substitute(gast.NodeTransformer):
         node.keywords = [k for k in node.keywords if not (
             isinstance(k.value, gast.Name) and k.value.id in defaulted
             and k.value.id not in self.names)]
-        # unbroadcast(g, p) is the identity when no other operand can widen the result
-        # beyond p's shape: each is a number, p itself, or shaped by a subset of p's set.
-        if (self.shapes is not None and isinstance(node.func, gast.Name)
+        if (self.elide is not None and isinstance(node.func, gast.Name)
                 and node.func.id == "unbroadcast" and isinstance(node.args[1], gast.Name)
-                and node.args[1].id in self.binding):
-            mine = self.binding[node.args[1].id]
-            others = [v for k, v in self.binding.items() if k != node.args[1].id]
-            if all(self._within(o, mine) for o in others):
-                return self.visit(node.args[0])
+                and node.args[1].id in self.binding and self.elide(self.binding,
+                                                                   node.args[1].id)):
+            return self.visit(node.args[0])
         return self.generic_visit(node)
-
-
-    def _within(self, other, mine):
-        """Whether `other`'s shape broadcast with `mine`'s is certainly `mine`'s."""
-        if is_number(other) or _same_name(other, mine):
-            return True
-        theirs, ours = self.shapes(other), self.shapes(mine)
-        return theirs is not None and ours is not None and theirs <= ours
-
-
-def _same_name(a, b):
-    return isinstance(a, gast.Name) and isinstance(b, gast.Name) and a.id == b.id
 
 
 def fold(node):

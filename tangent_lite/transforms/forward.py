@@ -11,31 +11,29 @@ missing tangent is set to zeros; loops take the fixpoint of what their body leav
 import gast
 
 from .. import ir
+from ..analysis.activity import (check_refusals, differentiable_inputs, operand_names,
+                                 varied_names)
 from ..analysis.fixpoint import fixpoint
-from ..analysis.activity import (check_refusals, differentiable_inputs, is_varied,
-                                 names_read, operand_names, varied_names)
-from ..errors import MissingRuleError
-from ..rules.template import TemplateError
-from ..ir.syntax import name_node
-from ..ir import syntax as s
-from .reverse import Derivative, _Spelling
 from ..ir import Comment
+from ..ir import syntax as s
+from ..ir.syntax import name_node
+from ..ir.uses import names_read
+from .common import Derivative, bind_rule, bind_user_call, call_of, spelling
 
 
 class ForwardTransform:
     """Builds the forward-mode derivative (jvp) of one ir.Function."""
 
-    def __init__(self, fn, parsed, wrt, namer, bindings, callee=None):
-        self.fn = fn
-        self.parsed = parsed
+    def __init__(self, ctx, wrt, callee=None):
+        self.ctx = ctx
+        self.fn = ctx.fn
         self.wrt = list(wrt)
-        self.namer = namer
-        self.bindings = bindings
+        self.namer = ctx.namer
         self.callee = callee           # (func, wrt) -> Compiled jvp of a called user function
         self.callees = []
 
     def name(self, free):
-        return self.bindings.name(free)
+        return self.ctx.name(free)
 
     def run(self):
         fn = self.fn
@@ -69,8 +67,7 @@ class ForwardTransform:
             if isinstance(stmt, ir.Hook):
                 continue   # gradient hooks belong to reverse mode
             if not isinstance(stmt, ir.Break) and stmt.lineno != last:
-                out.append(Comment(f"line {stmt.lineno}: "
-                                   f"{self.parsed.line(stmt.lineno).strip()}"))
+                out.append(self.ctx.line_comment(stmt.lineno))
                 last = stmt.lineno
             if isinstance(stmt, ir.If):
                 out.append(self.if_(stmt))
@@ -164,7 +161,7 @@ class ForwardTransform:
         dy = self.namer.adjoint(y)
         current = name_node(dy) if y in self.defined else s.const(0.0)
         out.append(s.assign(dy, s.call(self.name("with_item"), [
-            current, name_node(y), self.index_value(stmt.index),
+            current, name_node(y), self.ctx.index_value(stmt.index),
             tv if tv is not None else s.const(0.0)])))
         self.defined.add(y)
         return out
@@ -220,33 +217,13 @@ class ForwardTransform:
         return list(primal) + stmts + [s.assign(self.namer.adjoint(v), tangent)] + list(then)
 
     def fill(self, stmt, result):
-        op = stmt.op
-        template = op.prim.tangent
-        if template is None:
-            raise self.parsed.error(
-                MissingRuleError, stmt, f"{op.prim.name} has no forward-mode rule",
-                hint=f"register one with @tangent_lite.tangent_rule({op.prim.name})")
-        args = list(op.args)
-        if op.label == "indexing x[...]":
-            args[1] = self.index_value(args[1])
-        try:
-            binding = template.bind(args, op.keywords)
-        except TemplateError as exc:
-            raise self.parsed.error(
-                MissingRuleError, stmt, f"the forward-mode rule of {op.prim.name} does not "
-                f"accept these arguments ({exc})") from None
-        needed = template.tangent_params()
-        for pname, node in binding.items():
-            if pname not in needed and is_varied(node, self.varied) and \
-                    self.tangent_of(node) is not None:
-                raise self.parsed.error(
-                    MissingRuleError, stmt,
-                    f"{op.prim.name} has no forward-mode derivative with respect to its "
-                    f"argument `{pname}`, which depends on what is differentiated here")
-        names = _Spelling(self.bindings, template.func.__globals__)
+        template, binding = bind_rule(self.ctx, stmt, "tangent", self.carries)
         return template.fill_tangent(binding, result, lambda p: self.tangent_of(binding[p]),
-                                     names, fresh=lambda base: self.namer.fresh(
-                                         f"{base}_{result.id}"))
+                                     spelling(self.ctx, template), fresh=lambda base:
+                                     self.namer.fresh(f"{base}_{result.id}"))
+
+    def carries(self, node):
+        return self.tangent_of(node) is not None
 
     def tangent_of(self, node):
         """The tangent of an argument node: a name, a list of tangents, or None (zero)."""
@@ -263,44 +240,22 @@ class ForwardTransform:
                 ctx=gast.Load())
         return None
 
-    def index_value(self, index):
-        return s.index_value(index, self.name("np"))
 
     def user_call(self, stmt):
         """`y = helper(a, b)` -> `y, dy = jvp_helper(a, b, da=da)`: helper's own forward
         derivative, compiled and cached from its source."""
-        import inspect
-        op = stmt.op
         v = stmt.target
-        try:
-            bound = inspect.signature(op.func).bind(*op.args, **op.keywords)
-        except TypeError as exc:
-            raise self.parsed.error(MissingRuleError, stmt, f"cannot call {op.label} with "
-                                    f"these arguments ({exc})") from None
-        wrt, tangents = [], []
-        for pname, node in bound.arguments.items():
-            t = self.tangent_of(node)
-            if t is not None:
-                if not isinstance(node, gast.Name):
-                    raise self.parsed.error(
-                        MissingRuleError, stmt, f"passing a list or tuple of differentiated "
-                        f"values as `{pname}` to {op.label}",
-                        hint="instead: pass the arrays as separate arguments")
-                wrt.append(pname)
-                tangents.append(t)
-        compiled = self.callee(op.func, tuple(wrt))
+        pairs = bind_user_call(self.ctx, stmt, self.carries)
+        compiled = self.callee(stmt.op.func, tuple(p for p, _ in pairs))
         self.callees.append(compiled)
-        fname = self.bindings.name(f"jvp_{op.func.__name__}", compiled.df)
-        keywords = [gast.keyword(arg=k, value=s.copy(a)) for k, a in op.keywords.items()]
-        keywords += [gast.keyword(arg=compiled.tangent_params[p], value=t)
-                     for p, t in zip(wrt, tangents)]
-        call = s.call(fname, [s.copy(a) for a in op.args], keywords)
+        call = call_of(self.ctx, f"jvp_{stmt.op.func.__name__}", compiled, stmt, keywords=[
+            gast.keyword(arg=compiled.tangent_params[p], value=self.tangent_of(node))
+            for p, node in pairs])
         target = gast.Tuple(elts=[name_node(v, store=True),
                                   name_node(self.namer.adjoint(v), store=True)],
                             ctx=gast.Store())
         self.defined.add(v)
         return [gast.Assign(targets=[target], value=call, type_comment=None)]
-
 
 def _primal(stmt):
     if len(stmt.targets) == 1:

@@ -1,0 +1,67 @@
+"""The optimisation passes, listed in one place, each in its own module saying what it proves.
+
+Every pass only removes work a gradient does not need; none may change a gradient. So each can be
+switched off (the environment variable TANGENT_LITE_DISABLE="dead_code,copies" or the
+`disabled(...)` context manager), and a test differentiates the rule table and a sample of the
+control-flow programs with each pass off and checks the gradients are the same.
+"""
+import contextlib
+import os
+import threading
+
+PASSES = {
+    "dead_code": "forward assignments that neither the result nor the backward sweep reads "
+                 "are not written (dead_code.py)",
+    "copies": "`dt = ds` in the backward sweep is replaced by ds where that is certainly "
+              "the same object (copies.py)",
+    "unbroadcast": "`unbroadcast(g, x)` is dropped where no other operand can widen the "
+                   "result beyond x's shape (unbroadcast.py)",
+    "inplace": "adjoints no other variable refers to are accumulated in place, `dx += e` "
+               "(inplace.py)",
+    "loss_seed": "a loss `return np.sum(v)` or `np.mean(v)` is seeded from v's dtype and "
+                 "not computed for its gradient (seed.py)",
+    "numbers": "a variant of df for arguments that are all numbers, without shape "
+               "bookkeeping (numbers.py)",
+}
+
+_state = threading.local()
+_version = [0]
+
+
+def _from_environment():
+    names = {n.strip() for n in os.environ.get("TANGENT_LITE_DISABLE", "").split(",")}
+    unknown = names - set(PASSES) - {""}
+    if unknown:
+        raise ValueError(f"TANGENT_LITE_DISABLE names unknown passes {sorted(unknown)}; the "
+                         f"passes are {sorted(PASSES)}")
+    return frozenset(names - {""})
+
+
+_DISABLED_BY_ENV = _from_environment()
+
+
+def enabled(name):
+    """Whether the pass `name` runs in the compile under way."""
+    return name not in _DISABLED_BY_ENV and name not in getattr(_state, "off", ())
+
+
+def version():
+    """A number that changes whenever passes are switched (cached derivatives are stale)."""
+    return _version[0]
+
+
+@contextlib.contextmanager
+def disabled(*names):
+    """Compile with the passes `names` switched off (in this thread), e.g. to check that a
+    pass leaves a gradient unchanged."""
+    unknown = set(names) - set(PASSES)
+    if unknown:
+        raise ValueError(f"unknown passes {sorted(unknown)}; the passes are {sorted(PASSES)}")
+    before = getattr(_state, "off", frozenset())
+    _state.off = before | frozenset(names)
+    _version[0] += 1
+    try:
+        yield
+    finally:
+        _state.off = before
+        _version[0] += 1

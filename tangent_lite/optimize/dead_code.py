@@ -1,0 +1,44 @@
+"""Dead forward code: assignments of the forward sweep whose values neither the result nor the
+backward sweep reads, directly or through other values, are not written.
+
+What it proves: a pure operation (a primitive, or an inactive expression) whose targets no live
+statement reads cannot change what df returns. Calls into the user's own code, pops from a
+stack, and every non-assignment statement (in-place writes, effects, loop and branch tests) are
+kept, and what they read is live.
+"""
+from .. import ir
+from ..analysis.fixpoint import closure
+from ..ir.uses import all_names, names_read, reads
+
+
+def impure(stmt):
+    """Whether an assignment may do more than compute its value (calls into user code, or a
+    pop, which moves the stack)."""
+    op = stmt.op
+    return isinstance(stmt, ir.Pop) or (op is not None and op.prim is None)
+
+
+def dead_assignments(fn, needed, guards):
+    """The ids of fn's dead assignments. needed: the names the backward sweep and df's return
+    read of the forward sweep; guards: statement id -> [(other name, where)] run-time alias
+    checks, whose names are read."""
+    live = set(needed)
+    assigns = []
+    for stmt in ir.walk(fn.body):
+        if isinstance(stmt, ir.Assign):
+            assigns.append(stmt)
+        else:
+            live |= reads(stmt)
+    for checks in guards.values():
+        live |= {other for other, _ in checks}
+
+    def spread():
+        size = len(live)
+        for stmt in assigns:
+            if live.isdisjoint(stmt.targets) and not impure(stmt):
+                continue
+            live.update(names_read(stmt.value))
+        return len(live) > size
+
+    closure(spread, len(all_names(fn)), "dead-code analysis")
+    return {id(st) for st in assigns if live.isdisjoint(st.targets) and not impure(st)}

@@ -1,0 +1,145 @@
+"""What reverse and forward mode share: the derivative they produce, the context they write in,
+and how a call is bound, to a rule template or to the user's own function.
+
+Both modes once had their own copy of the binding code and the copies drifted (only forward
+mode checked that a rule for its mode exists); here there is one.
+"""
+import dataclasses
+import inspect
+import operator
+from typing import Optional
+
+import gast
+
+from ..errors import MissingRuleError
+from ..ir import Comment
+from ..ir import syntax as s
+from ..rules.template import TemplateError
+
+# How each mode names a rule, and how a user registers one.
+_RULES = {"adjoint": ("reverse-mode", "@tangent_lite.adjoint"),
+          "tangent": ("forward-mode", "@tangent_lite.tangent_rule")}
+
+
+@dataclasses.dataclass
+class Derivative:
+    """A transform's output: what emit needs to write and compile df."""
+
+    name: str
+    params: list
+    docstring: str
+    body: list                        # gast statements and Comments
+    seed: Optional[str] = None        # reverse mode: the adjoint of the result (a vjp's first
+    #                                   parameter, or the backward sweep's second)
+    signature: Optional[str] = None   # the parameter list, where it is not the function's own
+
+
+@dataclasses.dataclass
+class Context:
+    """The function being differentiated and the means to write code about it."""
+
+    fn: object            # the ir.Function
+    parsed: object        # frontend.parse.Parsed: source lines, errors naming the user's line
+    namer: object         # fresh, readable names (emit.naming.Namer)
+    bindings: object      # spells numpy and runtime helpers in generated code
+
+    def name(self, free):
+        return self.bindings.name(free)
+
+    def np(self, attr):
+        return s.attr(self.name("np"), attr)
+
+    def call(self, helper, args):
+        """`helper(*args)` for a runtime helper, spelled as the generated code spells it."""
+        return s.call(self.name(helper), args)
+
+    def index_value(self, index):
+        return s.index_value(index, self.name("np"))
+
+    def line_comment(self, lineno):
+        return Comment(f"line {lineno}: {self.parsed.line(lineno).strip()}")
+
+    def error(self, cls, stmt, message, hint=None):
+        return self.parsed.error(cls, stmt, message, hint=hint)
+
+
+class Spelling:
+    """A template's free names (np, runtime helpers) -> their names in generated code."""
+
+    def __init__(self, bindings, namespace):
+        self.bindings = bindings
+        self.namespace = namespace
+
+    def __contains__(self, key):
+        return key in self.namespace
+
+    def __getitem__(self, key):
+        return self.bindings.name(key, self.namespace[key])
+
+
+def bind_rule(ctx, stmt, mode, carries):
+    """(template, binding) of the rule of `mode` ("adjoint" or "tangent") for the primitive
+    `stmt` calls, bound to the call's argument nodes.
+
+    carries(node): whether an argument carries a derivative; one passed where the rule has no
+    derivative is refused (a rule may leave out arguments that are constants in practice)."""
+    op = stmt.op
+    kind, register = _RULES[mode]
+    template = getattr(op.prim, mode)
+    if template is None:
+        raise ctx.error(MissingRuleError, stmt, f"{op.prim.name} has no {kind} rule",
+                        hint=f"register one with {register}({op.prim.name})")
+    args = list(op.args)
+    if op.func is operator.getitem:
+        args[1] = ctx.index_value(args[1])
+    try:
+        binding = template.bind(args, op.keywords)
+    except TemplateError as exc:
+        raise ctx.error(MissingRuleError, stmt, f"the {kind} rule of {op.prim.name} does not "
+                        f"accept these arguments ({exc})",
+                        hint="call it with the arguments its rule supports, or register a "
+                             f"rule with {register}") from None
+    covered = template.differentiable_params() if mode == "adjoint" else \
+        template.tangent_params()
+    for pname, node in binding.items():
+        if pname not in covered and carries(node):
+            raise ctx.error(MissingRuleError, stmt,
+                            f"{op.prim.name} has no {kind} derivative with respect to its "
+                            f"argument `{pname}`, which depends on what is differentiated here",
+                            hint=f"pass a constant there, or register a fuller rule with "
+                                 f"{register}")
+    return template, binding
+
+
+def spelling(ctx, template):
+    """How the free names of `template` are spelled in the code being written."""
+    return Spelling(ctx.bindings, template.func.__globals__)
+
+
+def bind_user_call(ctx, stmt, carries):
+    """[(parameter, argument node)] of a call of the user's own function whose arguments carry
+    a derivative (the callee is differentiated with respect to those parameters)."""
+    op = stmt.op
+    try:
+        bound = inspect.signature(op.func).bind(*op.args, **op.keywords)
+    except TypeError as exc:
+        raise ctx.error(MissingRuleError, stmt, f"cannot call {op.label} with these "
+                        f"arguments ({exc})") from None
+    out = []
+    for pname, node in bound.arguments.items():
+        if carries(node):
+            if not isinstance(node, gast.Name):
+                raise ctx.error(MissingRuleError, stmt, "passing a list or tuple of "
+                                f"differentiated values as `{pname}` to {op.label}",
+                                hint="instead: pass the arrays as separate arguments")
+            out.append((pname, node))
+    return out
+
+
+def call_of(ctx, name, compiled, stmt, first=(), keywords=()):
+    """`name(*first, *args, **keywords)`: the call of a callee's derivative, binding `name` to
+    its compiled df, with the original call's arguments."""
+    op = stmt.op
+    fname = ctx.bindings.name(name, compiled.df)
+    kws = [gast.keyword(arg=k, value=s.copy(v)) for k, v in op.keywords.items()]
+    return s.call(fname, list(first) + [s.copy(a) for a in op.args], kws + list(keywords))

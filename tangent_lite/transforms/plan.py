@@ -1,0 +1,155 @@
+"""Reverse mode, phase 2: the stack plan — what the forward sweep saves for the backward sweep.
+
+A value is pushed before an assignment that overwrites it when the backward sweep reads it (a
+rule needs the old value, or only its shape: then a placeholder with that shape is pushed); a
+loop's trip count is pushed when the loop sits inside another loop or can break early. Saving
+makes more backward code live (a branch holding a pop must test its condition, so the condition
+is read), so the plan is a fixpoint over the names the backward sweep reads.
+"""
+import dataclasses
+
+import gast
+
+from .. import ir
+from ..analysis.fixpoint import fixpoint
+from ..ir.uses import all_names, names_read
+from .adjoints import RESULT, BranchAdjoint, StmtAdjoint
+
+# Helper arguments read only for their shape, dtype and type.
+SHAPE_ARGS = {"unbroadcast": (1,), "unreduce": (1,), "unindex": (1,), "zeros_grad": (0,),
+              "matmul_lhs": (1,), "matmul_rhs": (2,), "dot_lhs": (1,), "dot_rhs": (2,),
+              "grad_like": (1,)}
+
+
+@dataclasses.dataclass
+class StackPlan:
+    """Phase 2's result."""
+
+    pushes: dict          # id(statement) -> the names pushed just before it runs
+    unbound: set          # pushed names that may not be bound yet when pushed (None first)
+    counted: set          # ids of the loops whose trip counts are pushed
+    reads: set = dataclasses.field(default_factory=set)        # names the backward sweep reads
+    values_read: set = dataclasses.field(default_factory=set)  # ... for more than their shape
+
+    @property
+    def uses_stack(self):
+        return bool(self.pushes or self.counted)
+
+    def live(self, node):
+        """Whether a backward node emits anything (adjoint code or a pop)."""
+        if isinstance(node, StmtAdjoint):
+            return bool(node.items) or id(node.stmt) in self.pushes
+        if isinstance(node, BranchAdjoint):
+            return bool(node.zero_body or node.zero_orelse) or any(
+                self.live(n) for n in node.body + node.orelse)
+        return self.replays(node) or id(node.stmt) in self.pushes
+
+    def replays(self, node):
+        """Whether a loop's backward sweep runs anything (else only its own pops remain)."""
+        return bool(node.zero_before or node.zero_end) or any(self.live(n) for n in node.body)
+
+
+def plan_stack(fn, adjoints, wrt, numbers, spelled):
+    """The StackPlan of fn given its Adjoints. numbers: names that hold a number wherever they
+    are bound (zeroing their adjoints reads nothing); spelled(helper): how the generated code
+    spells a runtime helper (None if it does not use it)."""
+    def step(reads):
+        plan = _pushes(fn, reads)
+        more, _ = _backward_reads(plan, adjoints.nodes, numbers, spelled)
+        return reads | more
+
+    reads = fixpoint(step, frozenset(wrt), len(all_names(fn)), "stack plan")
+    plan = _pushes(fn, reads)
+    _, plan.values_read = _backward_reads(plan, adjoints.nodes, numbers, spelled)
+    plan.reads = set(reads)
+    # A loop whose backward sweep is empty replays nothing: its trip count needn't be saved.
+    plan.counted = {i for i in plan.counted if plan.replays(adjoints.loops[i])}
+    return plan
+
+
+def _pushes(fn, reads):
+    plan = StackPlan(pushes={}, unbound=set(), counted=set())
+    _block(plan, fn.body, set(fn.params), set(fn.params), False, reads)
+    return plan
+
+
+def _block(plan, stmts, maybe, must, in_loop, reads):
+    """maybe / must: the names possibly / certainly bound before each statement."""
+    for stmt in stmts:
+        if isinstance(stmt, ir.Assign):
+            names = [t for t in stmt.targets if t in reads and (t in maybe or in_loop)]
+            if names:
+                plan.pushes[id(stmt)] = names
+                plan.unbound.update(t for t in names if t not in must)
+            maybe.update(stmt.targets)
+            must.update(stmt.targets)
+        elif isinstance(stmt, ir.SetItem):
+            if stmt.target in reads:
+                plan.pushes[id(stmt)] = [stmt.target]
+        elif isinstance(stmt, ir.If):
+            m1, m2 = set(must), set(must)
+            _block(plan, stmt.body, maybe, m1, in_loop, reads)
+            _block(plan, stmt.orelse, maybe, m2, in_loop, reads)
+            must.update(m1 & m2)
+        elif isinstance(stmt, (ir.For, ir.While)):
+            if isinstance(stmt, ir.For) and stmt.target in reads and stmt.target in maybe:
+                plan.pushes[id(stmt)] = [stmt.target]
+                plan.unbound.update([stmt.target] if stmt.target not in must else [])
+            if in_loop and (isinstance(stmt, ir.While) or stmt.counter):
+                plan.counted.add(id(stmt))
+            _block(plan, stmt.body, maybe, set(must), True, reads)
+            if isinstance(stmt, ir.For):
+                maybe.add(stmt.target)
+
+
+def _backward_reads(plan, nodes, numbers, spelled):
+    """(names read, names read for their values) by the live parts of a backward block."""
+    reads, values = set(), set()
+
+    def visit(nodes):
+        for node in nodes:
+            if not plan.live(node):
+                continue
+            if isinstance(node, StmtAdjoint):
+                for item in node.items:
+                    found = names_read(item)
+                    found_values = _value_reads(item, spelled)
+                    if RESULT in found:
+                        found.discard(RESULT)
+                        found.add(node.stmt.target)
+                        found_values.add(node.stmt.target)
+                    reads.update(found)
+                    values.update(found_values)
+            elif isinstance(node, BranchAdjoint):
+                reads.add(node.stmt.test)
+                values.add(node.stmt.test)
+                reads.update(zeroed_shapes(node.zero_body + node.zero_orelse, numbers))
+                visit(node.body)
+                visit(node.orelse)
+            elif plan.replays(node):
+                if isinstance(node.stmt, ir.For):
+                    reads.add(node.stmt.iter)
+                    values.add(node.stmt.iter)
+                reads.update(zeroed_shapes(node.zero_before + node.zero_end, numbers))
+                visit(node.body)
+
+    visit(nodes)
+    return reads, values
+
+
+def zeroed_shapes(names, numbers):
+    """The values whose shapes zeroing the adjoints of `names` reads (see sweeps.zeros)."""
+    return [v for v in names if v not in numbers]
+
+
+def _value_reads(node, spelled):
+    """Names `node` reads for their values, not only for their shapes."""
+    skip = set()
+    for call in gast.walk(node):
+        if isinstance(call, gast.Call) and isinstance(call.func, gast.Name):
+            for helper, positions in SHAPE_ARGS.items():
+                if call.func.id == spelled(helper):
+                    skip.update(id(call.args[k]) for k in positions
+                                if k < len(call.args) and isinstance(call.args[k], gast.Name))
+    return {n.id for n in gast.walk(node) if isinstance(n, gast.Name)
+            and isinstance(n.ctx, gast.Load) and id(n) not in skip}
