@@ -11,12 +11,13 @@ import gast
 
 from ..analysis.shapes import broadcasting
 from ..rules.template import is_number
+from . import enabled
 
 
 def identity_test(shapes, stmt):
     """For the template filled in for `stmt`: a function (binding, parameter) -> whether
     `unbroadcast(g, parameter)` is certainly the identity there; None where nothing is known."""
-    if not broadcasting(stmt.op.func):
+    if not enabled("unbroadcast") or not broadcasting(stmt.op.func):
         return None
     shape_of = shapes.at(stmt)
 

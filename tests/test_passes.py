@@ -1,0 +1,83 @@
+"""Every optimisation pass leaves every gradient unchanged (tangent_lite/optimize/).
+
+The rule tables' cases and the control-flow programs (each checked against finite differences
+by their own test modules) are differentiated with all passes on, then with each pass switched
+off in turn: the gradients must agree to rounding. Each pass must also change the generated code
+of some case, so a switch that did nothing would be noticed.
+"""
+import numpy as np
+import pytest
+
+import tangent_lite
+from tangent_lite import optimize
+
+import test_control_flow
+import test_rules
+import test_rules_elementwise
+import test_rules_fft
+import test_rules_linalg
+import test_rules_shapes
+from helpers import load_program
+
+# A sample of every rule table (the passes act on a rule's code the same way for each of its
+# cases), every control-flow program, a few random ones.
+RULE_CASES = (test_rules.CASES[::2] + test_rules_elementwise.CASES[::6]
+              + test_rules_shapes.CASES[::4] + test_rules_linalg.CASES[::4]
+              + test_rules_fft.CASES[::4])
+
+
+def _programs(tmp_path_factory):
+    out = [(c.f, c.wrt if len(c.wrt) != 1 else c.wrt[0], c.args) for c in RULE_CASES]
+    for f, wrt, table in test_control_flow.CASES:
+        out.extend((f, wrt, args) for args in table)
+    folder = tmp_path_factory.mktemp("passes")
+    for seed in range(12):
+        text = test_control_flow.ProgramGenerator(1000 * seed).source()
+        module = load_program(folder / f"prog_{seed}.py", text)
+        x = np.random.default_rng(seed).uniform(-1.5, 1.5, size=test_control_flow.N)
+        out.append((module.f, 0, (x,)))
+    return out
+
+
+def _gradient(f, wrt, args):
+    """(gradient, generated source), or None where the case is refused."""
+    try:
+        return tangent_lite.grad(f, wrt=wrt)(*args), tangent_lite.source(f, wrt=wrt)
+    except tangent_lite.TangentLiteError:
+        return None
+
+
+@pytest.fixture(scope="module")
+def baseline(tmp_path_factory):
+    programs = _programs(tmp_path_factory)
+    return [(p, _gradient(*p)) for p in programs]
+
+
+@pytest.mark.parametrize("name", sorted(optimize.PASSES))
+def test_pass_leaves_every_gradient_unchanged(name, baseline):
+    changed, wrong = 0, []
+    with optimize.disabled(name):
+        for (f, wrt, args), expected in baseline:
+            if expected is None:
+                continue
+            got = _gradient(f, wrt, args)
+            assert got is not None, f"{f.__name__} is refused with {name} off"
+            grads, source = got
+            for g, e in zip(grads if isinstance(wrt, tuple) else (grads,),
+                            expected[0] if isinstance(wrt, tuple) else (expected[0],)):
+                assert type(g) is type(e)
+                if not np.allclose(np.asarray(g), np.asarray(e), rtol=1e-9, atol=1e-12,
+                                   equal_nan=True):
+                    wrong.append(f.__name__)
+            changed += source != expected[1]
+    assert not wrong, f"with {name} off these gradients change: {sorted(set(wrong))}"
+    assert changed, f"switching {name} off changed no generated code"
+
+
+def test_passes_are_switched_on_again_and_names_are_checked():
+    with optimize.disabled("dead_code"):
+        assert not optimize.enabled("dead_code")
+    assert optimize.enabled("dead_code")
+    with pytest.raises(ValueError, match="unknown passes"):
+        with optimize.disabled("no_such_pass"):
+            pass
