@@ -12,8 +12,8 @@ import types
 
 import gast
 
+from ..ir import Comment
 from .lineinfo import annotated_lines
-from .ir import Comment
 
 INDENT = "    "
 _counter = itertools.count(1)
