@@ -1,10 +1,11 @@
 """tangent_lite: source-to-source automatic differentiation for Python and NumPy."""
 from . import errors as _errors
 from . import runtime as _runtime
+from ._version import __version__
 from .api import (Differentiable, Pullback, differentiate, grad, hessian, hvp, jacobian, jvp,
                   show, source, value_and_grad, vjp)
 from .checking import check_grad
-from .codegen import generate_module
+from .aot import generate_module
 from .hooks import grad_of, stop_gradient
 from .errors import (InputError, MissingRuleError, SourceUnavailableError, TangentLiteError,
                      UnsupportedSyntaxError)
@@ -12,8 +13,6 @@ from .rules import adjoint, tangent_rule
 from .rules.registry import d
 
 _runtime.InputError = _errors.InputError
-
-__version__ = "0.1.0"
 
 __all__ = [
     "grad", "value_and_grad", "vjp", "jvp", "hvp", "hessian", "jacobian", "differentiate",

@@ -1,6 +1,6 @@
 """`python -m tangent_lite` is the `tangent-lite` command."""
 import sys
 
-from .cli import main
+from .aot.cli import main
 
 sys.exit(main())

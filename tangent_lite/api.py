@@ -13,7 +13,9 @@ from .compiler import wrt_names
 from .errors import InputError, TangentLiteError
 
 
-def _unwrap(f):
+def unwrap(f):
+    """The user's function behind `f`: a @differentiate function's own, or the innermost one
+    under functools.wraps wrappers."""
     if type(f) is Differentiable:
         return f.func
     return f if getattr(f, "__wrapped__", None) is None else inspect.unwrap(f)
@@ -30,7 +32,7 @@ def _wrt_key(wrt):
 
 def _compiled(f, wrt, mode="reverse"):
     """The Compiled derivative of f for a user's `wrt` (validated on first use only)."""
-    f = _unwrap(f)
+    f = unwrap(f)
     return cache.get(f, (_wrt_key(wrt), mode), lambda: _build(f, wrt, mode))
 
 
@@ -94,7 +96,7 @@ def jvp(f, primals, tangents):
     """`y, dy = jvp(f, primals, tangents)`: f's value and its directional derivative along
     `tangents`, by forward mode (JAX's convention: tuples of positional arguments; a tangent
     of None means that argument is held constant)."""
-    f = _unwrap(f)
+    f = unwrap(f)
     primals, tangents = tuple(primals), tuple(tangents)
     if len(primals) != len(tangents):
         raise InputError(f"jvp: {len(primals)} primals but {len(tangents)} tangents")
@@ -169,8 +171,8 @@ def jacobian(f, wrt=0, mode="reverse"):
 
 
 def _index_of(f, wrt):
-    (name,) = wrt_names(_unwrap(f), wrt)
-    return list(inspect.signature(_unwrap(f)).parameters).index(name)
+    (name,) = wrt_names(unwrap(f), wrt)
+    return list(inspect.signature(unwrap(f)).parameters).index(name)
 
 
 def source(f, wrt=0, numbers=False):

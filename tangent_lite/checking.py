@@ -3,7 +3,7 @@ import inspect
 
 import numpy as np
 
-from .api import _unwrap, grad
+from .api import grad, unwrap
 from .compiler import wrt_names
 
 
@@ -14,7 +14,7 @@ def check_grad(f, *args, wrt=0, rtol=1e-5, atol=1e-8, eps=1e-6):
     raises AssertionError with a report of the elements that disagree. Finite differences run
     in float64 on sum(f(...)), the function grad differentiates.
     """
-    func = _unwrap(f)
+    func = unwrap(f)
     names = wrt_names(func, wrt)
     params = list(inspect.signature(func).parameters)
     got = grad(f, wrt=wrt)(*args)

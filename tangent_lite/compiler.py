@@ -8,11 +8,10 @@ import numpy as np
 from . import cache, optimize, runtime
 from .analysis.aliasing import check_aliasing
 from .analysis.shapes import ShapeFacts, resolver, summaries
-from .emit import compile_function, to_source
+from .emit import Namer, compile_function, to_source
 from .errors import TangentLiteError, UnsupportedSyntaxError
 from .frontend.normalize import normalize
 from .frontend.parse import parse_function
-from .naming import Namer
 from .rules import registry_version
 from .optimize import numbers
 from .transforms.common import Context

@@ -9,7 +9,7 @@ from codegen_support import (MODULE, forget_fixture, run_cli, run_without_tangen
 from helpers import numeric_grad
 
 import tangent_lite
-from tangent_lite import cli
+from tangent_lite.aot import cli
 from tangent_lite.examples import walkthrough
 
 REPO = pathlib.Path(__file__).resolve().parent.parent

@@ -13,8 +13,8 @@ from codegen_support import (MODULE, forget_fixture, line_of, run_without_tangen
 from helpers import numeric_grad
 
 import tangent_lite
-from tangent_lite import cli, codegen, linker, runtime, runtime_source, targets
-from tangent_lite.linker import CodegenError
+from tangent_lite import aot, runtime, runtime_source
+from tangent_lite.aot import CodegenError, cli, linker, targets
 
 X = np.array([0.3, -0.7, 0.4])
 SCALE = 1.3
@@ -111,7 +111,7 @@ def test_one_copy_of_each_runtime_helper_and_helper_vjp(fixture, tmp_path):
 def test_header_and_public_names(fixture, tmp_path):
     path, text = _generate(fixture, tmp_path)
     lines = text.splitlines()
-    assert lines[0].startswith(f"{codegen.HEADER} {tangent_lite.__version__} from {MODULE}")
+    assert lines[0].startswith(f"{aot.HEADER} {tangent_lite.__version__} from {MODULE}")
     assert "Do not edit" in text.split('"""')[0]
     assert f"tangent-lite gen {MODULE}:model {MODULE}:other --wrt x,scale -o {path}" in text
     module_doc = ast.get_docstring(ast.parse(text))
@@ -172,14 +172,14 @@ def test_closure_variables_cannot_be_shipped(tmp_path):
             return np.sum(x * k)
         return scaled
     with pytest.raises(CodegenError, match="closure variable 'k'"):
-        codegen.module_source(make(2.0))
+        aot.module_source(make(2.0))
 
 
 def test_globals_of_a_script_cannot_be_imported(fixture):
     as_script = type(fixture.model)(fixture.model.__code__, fixture.model.__globals__, "model")
     as_script.__module__ = "__main__"
     with pytest.raises(CodegenError, match="__main__"):
-        codegen.module_source(as_script)
+        aot.module_source(as_script)
 
 
 # --- Writing the file -----------------------------------------------------------------------
@@ -191,7 +191,7 @@ def test_overwrite_protection(fixture, tmp_path):
         _generate(fixture, tmp_path)
     assert target.read_text() == "handwritten = True\n"
     _generate(fixture, tmp_path, force=True)
-    assert codegen.is_generated(target)
+    assert aot.is_generated(target)
     _generate(fixture, tmp_path, name=["m2", "o2"])      # ours: replaced without force
     assert "def m2(" in target.read_text()
     with pytest.raises(CodegenError, match="source of a function"):
@@ -206,7 +206,7 @@ def test_write_is_atomic(fixture, tmp_path, monkeypatch):
 
     def fail(*args):
         raise OSError("disk full")
-    monkeypatch.setattr(codegen.os, "replace", fail)
+    monkeypatch.setattr(aot.module.os, "replace", fail)
     with pytest.raises(OSError, match="disk full"):
         _generate(fixture, tmp_path, name=["m2", "o2"])
     assert target.read_text() == before
@@ -271,7 +271,7 @@ def test_readme_module_excerpt_is_what_gen_writes():
     for args, text in excerpts:
         argv = shlex.split(args)
         functions = [targets.load(a) for a in argv if ":" in a]
-        generated = codegen.module_source(functions, command=f"tangent-lite gen {args}")
+        generated = aot.module_source(functions, command=f"tangent-lite gen {args}")
         assert generated.startswith(text)
 
 

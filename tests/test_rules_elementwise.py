@@ -619,8 +619,8 @@ def shipped(x, w):
 
 
 def test_generated_module_runs_without_tangent_lite():
-    from tangent_lite import codegen
-    text = codegen.module_source([shipped], wrt=(0, 1))
+    from tangent_lite import aot
+    text = aot.module_source([shipped], wrt=(0, 1))
     imports = [line for line in text.splitlines() if line.startswith(("import ", "from "))]
     assert imports == ["import numpy as np"], imports
     namespace = {}

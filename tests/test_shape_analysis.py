@@ -9,7 +9,7 @@ from tangent_lite import compiler
 from tangent_lite.analysis.shapes import SCALAR, ShapeFacts
 from tangent_lite.frontend.normalize import normalize
 from tangent_lite.frontend.parse import parse_function
-from tangent_lite.naming import Namer
+from tangent_lite.emit import Namer
 
 from helpers import check_grad
 

@@ -17,9 +17,9 @@ import symtable
 import sys
 import tokenize
 
-from . import runtime, runtime_source
-from .errors import TangentLiteError
-from .naming import Namer
+from .. import runtime, runtime_source
+from ..errors import TangentLiteError
+from ..emit import Namer
 
 
 class CodegenError(TangentLiteError):

@@ -1,6 +1,6 @@
 """The `tangent-lite` command line: show, gen, demo.
 
-Thin on purpose: finding the function is targets.py's job, writing modules codegen.py's. What
+Thin on purpose: finding the function is targets.py's job, writing modules module.py's. What
 lives here is the user-facing contract: every failure the user can fix (a wrong path, a missing
 function, code tangent_lite cannot differentiate, a file it will not overwrite) is one line on
 stderr and exit status 1, never a traceback; usage errors exit with 2, as argparse does.
@@ -11,8 +11,9 @@ import os
 import shlex
 import sys
 
-from . import codegen, targets
-from .errors import TangentLiteError
+from ..errors import TangentLiteError
+from . import targets
+from .module import derivative, generate_module, module_source
 
 EXAMPLES = """examples:
   tangent-lite show examples/walkthrough.py:doubling
@@ -24,7 +25,7 @@ MODES = ("reverse", "forward")
 
 def _show(args):
     func = targets.load(args.target)
-    text = codegen.derivative(func, targets.parse_wrt(args.wrt), args.mode).source
+    text = derivative(func, targets.parse_wrt(args.wrt), args.mode).source
     sys.stdout.write(_highlight(text) if _use_color(args.color) else text)
     return 0
 
@@ -35,17 +36,17 @@ def _gen(args):
     names = [n.strip() for n in args.name.split(",")] if args.name else None
     command = args.command_line   # recorded in the header: it regenerates the file
     if args.output is None:
-        sys.stdout.write(codegen.module_source(functions, wrt=wrt, name=names,
-                                               command=command, mode=args.mode))
+        sys.stdout.write(module_source(functions, wrt=wrt, name=names, command=command,
+                                       mode=args.mode))
         return 0
-    path = codegen.generate_module(functions, args.output, wrt=wrt, name=names,
-                                   force=args.force, command=command, mode=args.mode)
+    path = generate_module(functions, args.output, wrt=wrt, name=names, force=args.force,
+                           command=command, mode=args.mode)
     print(f"wrote {path}", file=sys.stderr)
     return 0
 
 
 def _demo(args):
-    from .examples import walkthrough
+    from ..examples import walkthrough   # only the demo needs the examples
     return 0 if walkthrough.main() else 1
 
 
