@@ -12,7 +12,10 @@ from .errors import (InputError, MissingRuleError, SourceUnavailableError, Tange
 from .rules import adjoint, tangent_rule
 from .rules.registry import d
 
-_runtime.InputError = _errors.InputError
+for _module in (_runtime, *_runtime.MODULES):   # where grad_like, svd_adjoint ... look it up
+    if hasattr(_module, "InputError"):
+        _module.InputError = _errors.InputError
+del _module
 
 __all__ = [
     "grad", "value_and_grad", "vjp", "jvp", "hvp", "hessian", "jacobian", "differentiate",

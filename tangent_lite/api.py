@@ -8,8 +8,8 @@ import inspect
 
 import numpy as np
 
-from . import cache, compiler, higher
-from .compiler import wrt_names
+from . import cache, higher, pipeline
+from .pipeline import wrt_names
 from .errors import InputError, TangentLiteError
 
 
@@ -41,8 +41,9 @@ def _build(f, wrt, mode):
     as_tuple = isinstance(wrt, (tuple, list))
     generated = getattr(f, "__tangent_lite__", None)
     if generated is not None and mode == "reverse":
-        return higher.grad_of_derivative(generated, names, as_tuple)
-    return compiler.compile_reverse(f, names, as_tuple, with_value=(mode == "value_and_grad"),
+        return higher.grad_of_derivative(generated, names, as_tuple, pipeline.reverse,
+                                         pipeline.jvp)
+    return pipeline.compile_reverse(f, names, as_tuple, with_value=(mode == "value_and_grad"),
                                     split=(mode == "split"))
 
 
@@ -102,7 +103,7 @@ def jvp(f, primals, tangents):
         raise InputError(f"jvp: {len(primals)} primals but {len(tangents)} tangents")
     params = list(inspect.signature(f).parameters)
     wrt = tuple(p for p, t in zip(params, tangents) if t is not None)
-    compiled = cache.get(f, (wrt, "jvp"), lambda: compiler.compile_forward(f, wrt))
+    compiled = cache.get(f, (wrt, "jvp"), lambda: pipeline.compile_forward(f, wrt))
     named = {compiled.tangent_params[p]: t for p, t in zip(params, tangents) if t is not None}
     return compiled.df(*primals, **named)
 
@@ -113,11 +114,11 @@ def hvp(f, wrt=0):
     compiled = _compiled(f, wrt)
     df = compiled.df
     (name,) = compiled.wrt
-    tangent_name = compiler.jvp(df, (name,)).tangent_params[name]
+    tangent_name = pipeline.jvp(df, (name,)).tangent_params[name]
 
     def hessian_vector_product(*args):
         *args, v = args
-        jvp_df = compiler.jvp(df, (name,)).df
+        jvp_df = pipeline.jvp(df, (name,)).df
         return jvp_df(*args, **{tangent_name: v})[1]
     return hessian_vector_product
 

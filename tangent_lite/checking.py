@@ -4,7 +4,7 @@ import inspect
 import numpy as np
 
 from .api import grad, unwrap
-from .compiler import wrt_names
+from .pipeline import wrt_names
 
 
 def check_grad(f, *args, wrt=0, rtol=1e-5, atol=1e-8, eps=1e-6):

@@ -150,6 +150,11 @@ def primitives_called(f, namespace):
     return out
 
 
+def runtime_helper(func):
+    """Whether `func` is a helper of tangent_lite/runtime/ (which generated code calls)."""
+    return (getattr(func, "__module__", None) or "").startswith("tangent_lite.runtime.")
+
+
 def registered_by(modules):
     """The primitives with a template defined in one of `modules` (module objects)."""
     names = {m.__name__ for m in modules}
@@ -159,7 +164,7 @@ def registered_by(modules):
 
 def check_walker(modules, cases, namespace, file):
     mine = registered_by(modules)
-    public = [p for p in mine if getattr(p.func, "__module__", "") != "tangent_lite.runtime"]
+    public = [p for p in mine if not runtime_helper(p.func)]
     covered = {c.prim for c in cases}
     missing = [p.name for p in public if p.func not in covered]
     assert not missing, f"rules without a case in {file}: {missing}"
@@ -174,7 +179,7 @@ def check_helpers_reached(modules, cases, refused):
     """Every runtime helper given a forward rule in `modules` appears in the gradient code of
     a case whose Hessian-vector product is checked."""
     helpers = {p.func.__name__ for p in registered_by(modules)
-               if getattr(p.func, "__module__", "") == "tangent_lite.runtime"}
+               if runtime_helper(p.func)}
     seen = set()
     for c in cases:
         if c.f.__name__ in refused:

@@ -13,7 +13,8 @@ from codegen_support import (MODULE, forget_fixture, line_of, run_without_tangen
 from helpers import numeric_grad
 
 import tangent_lite
-from tangent_lite import aot, runtime, runtime_source
+from tangent_lite import aot, runtime
+from tangent_lite.aot import runtime_source
 from tangent_lite.aot import CodegenError, cli, linker, targets
 
 X = np.array([0.3, -0.7, 0.4])
@@ -296,7 +297,7 @@ def test_free_names_are_globals_and_builtins():
 
 def test_runtime_copy_closes_over_what_helpers_call():
     needed = runtime_source.closure(["grad_like", "unindex"])
-    assert {"grad_like", "InputError", "unindex", "zeros_grad", "_float_dtype",
+    assert {"grad_like", "InputError", "unindex", "zeros_grad", "float_dtype",
             "_is_float"} <= set(needed)
     assert "prod_adjoint" not in needed
     assert needed == [n for n in runtime_source.names() if n in needed]   # file order

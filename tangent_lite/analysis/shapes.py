@@ -23,7 +23,7 @@ from .. import ir
 from ..ir.uses import all_names
 from .fixpoint import fixpoint
 from ..errors import TangentLiteError
-from ..frontend.parse import _UNRESOLVED
+from ..frontend.parse import UNRESOLVED
 from ..rules.registry import lookup
 
 SCALAR = frozenset()
@@ -224,7 +224,7 @@ def resolver(parsed):
             value = parsed.resolve(node)     # a global, a closure cell or a builtin
             if _is_number(value) and node.id not in parsed.globals:
                 return None
-            return None if value is _UNRESOLVED else value
+            return None if value is UNRESOLVED else value
         if isinstance(node, gast.Attribute):
             base = parsed.resolve(node.value)
             value = getattr(base, node.attr, None) if inspect.ismodule(base) else None

@@ -17,9 +17,9 @@ import symtable
 import sys
 import tokenize
 
-from .. import runtime, runtime_source
-from ..errors import TangentLiteError
+from . import runtime_source
 from ..emit import Namer
+from ..errors import TangentLiteError
 
 
 class CodegenError(TangentLiteError):
@@ -46,7 +46,7 @@ class Linked:
     units: list
     imports: list        # (module, bound name) for `import module as name`
     from_imports: list   # (module, attribute, bound name) for `from module import attr as name`
-    runtime: list        # runtime definitions to copy, in runtime.py's order
+    runtime: list        # runtime definitions to copy, in the runtime package's order
 
 
 def link(roots):
@@ -59,8 +59,7 @@ class _Linker:
         self.units = [Unit(c, True, wanted) for c, wanted in roots]
         self.by_df = {id(u.compiled.df): u for u in self.units}
         self._collect_deps()
-        self.runtime_ids = {id(getattr(runtime, n)): n for n in runtime_source.names()
-                            if hasattr(runtime, n)}
+        self.runtime_ids = {id(obj): n for n, obj in runtime_source.objects().items()}
         self.namer = Namer({"__all__", "__doc__", "__name__", "__file__"})
         self.names = {}    # key -> module-level name
 

@@ -14,7 +14,8 @@ import shlex
 import tempfile
 import textwrap
 
-from .. import compiler, runtime_source
+from .. import pipeline
+from . import runtime_source
 from .._version import __version__
 from ..api import Differentiable, grad
 from . import linker
@@ -84,7 +85,7 @@ def derivative(func, wrt=None, mode="reverse"):
     if mode != "forward":
         raise CodegenError(f"mode={mode!r}: use 'reverse' or 'forward'")
     real = inspect.unwrap(func)
-    return compiler.jvp(real, compiler.wrt_names(real, wrt))
+    return pipeline.jvp(real, pipeline.wrt_names(real, wrt))
 
 
 def wrt_for(func, wrt):

@@ -15,7 +15,7 @@ import numpy as np
 from .. import ir, runtime
 from ..errors import MissingRuleError, UnsupportedSyntaxError
 from ..rules import lookup
-from .parse import _UNRESOLVED
+from .parse import UNRESOLVED
 
 BINOPS = {
     gast.Add: (operator.add, "+", "add"), gast.Sub: (operator.sub, "-", "sub"),
@@ -72,7 +72,7 @@ class _Methods(gast.NodeTransformer):
         self.generic_visit(node)
         func = node.func
         if (isinstance(func, gast.Attribute) and func.attr in METHODS
-                and self.normalizer.parsed.resolve(func) is _UNRESOLVED):
+                and self.normalizer.parsed.resolve(func) is UNRESOLVED):
             args = list(node.args)
             if func.attr in PACKED_METHODS and len(args) > 1:
                 args = [gast.Tuple(elts=args, ctx=gast.Load())]
@@ -210,7 +210,7 @@ class ExpressionNormalizer:
             if node.attr in INACTIVE_ATTRS:
                 return True
             obj = self.parsed.resolve(node)
-            return obj is not _UNRESOLVED and (not callable(obj) or isinstance(obj, type))
+            return obj is not UNRESOLVED and (not callable(obj) or isinstance(obj, type))
         if isinstance(node, gast.Subscript):
             return self.inactive(node.value)
         if isinstance(node, (gast.Tuple, gast.List)):
@@ -247,11 +247,11 @@ class ExpressionNormalizer:
             return expr, self.op(operator.getitem, "indexing x[...]", [value, node.slice], {},
                                  node, hint="item")
         if isinstance(node, gast.Attribute):
-            if node.attr == "T" and self.parsed.resolve(node.value) is _UNRESOLVED:
+            if node.attr == "T" and self.parsed.resolve(node.value) is UNRESOLVED:
                 return self.numpy_call(np.transpose, "transpose", [self.atom(node.value)], {},
                                        node)
             if node.attr in ATTRIBUTE_FUNCTIONS and self.parsed.resolve(node.value) is \
-                    _UNRESOLVED:
+                    UNRESOLVED:
                 return self.numpy_call(ATTRIBUTE_FUNCTIONS[node.attr], node.attr,
                                        [self.atom(node.value)], {}, node)
             raise self.unsupported(node, f"the attribute `.{node.attr}`: use a NumPy function "
@@ -275,9 +275,9 @@ class ExpressionNormalizer:
         if any(k.arg is None for k in node.keywords):
             raise self.unsupported(node, "`**kwargs` in a call: pass the keywords one by one")
         func = self.parsed.resolve(node.func)
-        if func is _UNRESOLVED and isinstance(node.func, gast.Call):
+        if func is UNRESOLVED and isinstance(node.func, gast.Call):
             func = self.static_gradient(node.func)
-        if func is _UNRESOLVED and isinstance(node.func, gast.Attribute):
+        if func is UNRESOLVED and isinstance(node.func, gast.Attribute):
             return self.method_call(node)
         args = [self.call_arg(a) for a in node.args]
         keywords = {k.arg: self.call_arg(k.value) for k in node.keywords}
@@ -288,7 +288,7 @@ class ExpressionNormalizer:
             node.func.id if isinstance(node.func, gast.Name) else "call")
         if func is builtins.range:
             hint = "range"
-        return expr, self.op(None if func is _UNRESOLVED else func, label, args, keywords, node,
+        return expr, self.op(None if func is UNRESOLVED else func, label, args, keywords, node,
                              hint=hint)
 
     def static_gradient(self, node):
@@ -297,18 +297,18 @@ class ExpressionNormalizer:
         func = self.parsed.resolve(node.func)
         if getattr(func, "__module__", None) != "tangent_lite.api" or \
                 getattr(func, "__name__", None) != "grad":
-            return _UNRESOLVED
+            return UNRESOLVED
         try:
             args = [self.static_value(a) for a in node.args]
             keywords = {k.arg: self.static_value(k.value) for k in node.keywords}
         except ValueError:
-            return _UNRESOLVED
+            return UNRESOLVED
         return func(*args, **keywords)
 
     def static_value(self, node):
         if isinstance(node, (gast.Name, gast.Attribute)):
             value = self.parsed.resolve(node)
-            if value is _UNRESOLVED:
+            if value is UNRESOLVED:
                 raise ValueError(node)
             return value
         import ast

@@ -20,7 +20,7 @@ from .. import ir, runtime
 from ..hooks import grad_of
 from .expressions import BINOPS, ExpressionNormalizer, load
 from .inline import Inliner, always_returns
-from .parse import _UNRESOLVED
+from .parse import UNRESOLVED
 
 _STMT_HINTS = {
     gast.With: "a `with` block: only `with tangent_lite.grad_of(...)` is planned; move the "
@@ -194,7 +194,7 @@ class Normalizer(Inliner, ExpressionNormalizer):
                 self.emit(ir.Assign(targets=[items], value=expr, op=op, lineno=self.lineno,
                                     refuse=op.refuse, inplace=True))
             elif isinstance(value, gast.Call) and isinstance(value.func, gast.Attribute) and \
-                    self.parsed.resolve(value.func.value) is _UNRESOLVED:
+                    self.parsed.resolve(value.func.value) is UNRESOLVED:
                 raise self.unsupported(stmt, "a method called for its effect (it may change "
                                              "its object in place): assign the result instead, "
                                              "e.g. `x = np.sort(x)`")

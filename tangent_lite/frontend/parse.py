@@ -16,7 +16,7 @@ import gast
 
 from ..errors import SourceUnavailableError, UnsupportedSyntaxError
 
-_UNRESOLVED = object()
+UNRESOLVED = object()
 
 
 @dataclasses.dataclass
@@ -47,32 +47,32 @@ class ParsedFunction:
                    hint=hint)
 
     def resolve(self, node):
-        """The object a Name or attribute chain (`np.linalg.norm`) denotes, or _UNRESOLVED.
+        """The object a Name or attribute chain (`np.linalg.norm`) denotes, or UNRESOLVED.
 
         Local variables are data, not functions we can look up, so they never resolve.
         """
         if isinstance(node, gast.Name):
             if node.id in self.local_names:
-                return _UNRESOLVED
+                return UNRESOLVED
             if node.id in self.closure:
                 try:
                     return self.closure[node.id].cell_contents
                 except ValueError:
-                    return _UNRESOLVED
+                    return UNRESOLVED
             if node.id in self.globals:
                 value = self.globals[node.id]
                 self.globals_used[node.id] = value
                 return value
-            return getattr(builtins, node.id, _UNRESOLVED)
+            return getattr(builtins, node.id, UNRESOLVED)
         if isinstance(node, gast.Attribute):
             base = self.resolve(node.value)
-            if base is _UNRESOLVED:
-                return _UNRESOLVED
-            return getattr(base, node.attr, _UNRESOLVED)
-        return _UNRESOLVED
+            if base is UNRESOLVED:
+                return UNRESOLVED
+            return getattr(base, node.attr, UNRESOLVED)
+        return UNRESOLVED
 
     def resolve_name(self, name):
-        """What the bare name `name` denotes inside the function, or _UNRESOLVED."""
+        """What the bare name `name` denotes inside the function, or UNRESOLVED."""
         return self.resolve(gast.Name(id=name, ctx=gast.Load(), annotation=None,
                                       type_comment=None))
 

@@ -1,85 +1,28 @@
-"""Run the pipeline for one function and one set of options; return source and function."""
+"""The order of the stages, for one function and one set of options:
+
+    frontend (parse, normalize) -> analysis (aliasing; activity and shapes run inside the
+    transforms) -> transforms (reverse: adjoints -> stack plan -> sweeps; or forward), with the
+    optimize passes they call -> emit (source, compile) -> cache
+
+Each entry point (reverse, vjp, jvp) returns a cached compiled.Compiled.
+"""
 import dataclasses
 import inspect
 import threading
 
-import numpy as np
-
-from . import cache, optimize, runtime
+from . import cache, higher
 from .analysis.aliasing import check_aliasing
 from .analysis.shapes import ShapeFacts, resolver, summaries
+from .compiled import Bindings, Compiled, finish, unique
 from .emit import Namer, compile_function, to_source
 from .errors import TangentLiteError, UnsupportedSyntaxError
 from .frontend.normalize import normalize
 from .frontend.parse import parse_function
-from .rules import registry_version
 from .optimize import numbers
+from .rules import registry_version
 from .transforms.common import Context
 from .transforms.forward import ForwardTransform
 from .transforms.reverse import ReverseOptions, reverse_mode
-
-# What generated code may name without the user's module providing it.
-BUILTIN_BINDINGS = {"np": np}
-BUILTIN_BINDINGS.update({n: getattr(runtime, n) for n in runtime.__all__})
-
-
-class Bindings:
-    """Free names of generated code (numpy, runtime helpers) and the objects they denote.
-
-    A name keeps its natural spelling (`np`, `unbroadcast`) unless the user's function uses that
-    name for something else; then it gets a fresh one, so nothing the user wrote is shadowed.
-    """
-
-    def __init__(self, namer, parsed):
-        self.namer = namer
-        self.parsed = parsed
-        self.objects = {}     # generated name -> object
-        self._spelled = {}    # (free name, id(object)) -> generated name
-
-    def spelled(self, free):
-        """How `free` is spelled if generated code already uses it, else None."""
-        obj = BUILTIN_BINDINGS.get(free)
-        return self._spelled.get((free, id(obj))) if obj is not None else None
-
-    def name(self, free, obj=None):
-        if obj is None:
-            obj = BUILTIN_BINDINGS[free]
-        key = (free, id(obj))
-        spelled = self._spelled.get(key)
-        if spelled is None:
-            mine = self.parsed.resolve_name(free)
-            if (free not in self.namer.taken or mine is obj) and free not in self.objects:
-                spelled = free
-            else:
-                spelled = self.namer.fresh(free)
-            # A name, once bound to an object, is never handed out again (trial runs of loop
-            # bodies restore the namer; these names survive that).
-            self.namer.reserve(spelled, permanent=True)
-            self._spelled[key] = spelled
-            self.objects[spelled] = obj
-        return spelled
-
-
-@dataclasses.dataclass
-class Compiled:
-    """A compiled derivative and what it was made from."""
-
-    func: object
-    wrt: tuple
-    mode: str                 # "grad", "vjp" (seeded backward sweep) or "jvp"
-    source: str
-    df: object
-    code: object
-    registry_version: int
-    globals_used: dict
-    deps: list = dataclasses.field(default_factory=list)   # Compiled callees it calls
-    bindings: dict = dataclasses.field(default_factory=dict)  # free name in source -> object
-    tangent_params: dict = dataclasses.field(default_factory=dict)  # jvp: param -> its tangent
-    numbers: object = None    # the Compiled variant df dispatches to for numbers, if any
-    # (globals, {name: object}) of the functions whose shapes the compile relied on
-    watched: list = dataclasses.field(default_factory=list)
-    backward: object = None   # split mode: the compiled backward sweep (df is the forward)
-    passes: int = dataclasses.field(default_factory=optimize.version)   # see cache._valid
 
 
 def wrt_names(func, wrt):
@@ -129,10 +72,9 @@ def vjp(func, wrt):
     """The cached Compiled vector-Jacobian product of a function called from differentiated
     code: vjp(d_result, *args) returns the gradients of the parameters `wrt`."""
     generated = getattr(func, "__tangent_lite__", None)
-    if generated is not None:
-        from . import higher   # composes derivatives of this module's making
+    if generated is not None:   # a gradient called from differentiated code: compose
         return cache.get(func, (tuple(wrt), "vjp"),
-                         lambda: higher.vjp_of_derivative(generated, wrt))
+                         lambda: higher.vjp_of_derivative(generated, wrt, reverse, jvp))
     return cache.get(func, (tuple(wrt), "vjp"), lambda: compile_reverse(func, wrt, seeded=True))
 
 
@@ -156,7 +98,7 @@ def compile_forward(func, wrt):
             signature = f"{signature}, {tangents}"
         else:
             signature = f"{signature}, *, {tangents}" if signature else f"*, {tangents}"
-        compiled = _finish(func, wrt, "jvp", parsed, fn, deriv, signature, bindings,
+        compiled = finish(func, wrt, "jvp", parsed, fn, deriv, signature, bindings,
                            transform.callees)
         compiled.tangent_params = dict(transform.tangent_params)
         return compiled
@@ -231,7 +173,7 @@ def _compile_reverse(func, wrt, as_tuple, seeded, with_value, split):
         return Compiled(func=func, wrt=tuple(wrt), mode="split", source=source,
                         df=funcs[fwd.name], code=real.__code__,
                         registry_version=registry_version(),
-                        globals_used=parsed.globals_used, deps=_unique(out.callees),
+                        globals_used=parsed.globals_used, deps=unique(out.callees),
                         bindings=dict(bindings.objects), backward=funcs[bwd.name],
                         watched=summary.watched)
     signature = fn.signature
@@ -244,7 +186,7 @@ def _compile_reverse(func, wrt, as_tuple, seeded, with_value, split):
         if variant is not None:
             deriv.body[:0] = numbers.dispatch(fn, parsed, bindings, variant.df)
             callees.append(variant)
-    compiled = _finish(func, wrt, "vjp" if seeded else "grad", parsed, fn, deriv, signature,
+    compiled = finish(func, wrt, "vjp" if seeded else "grad", parsed, fn, deriv, signature,
                        bindings, callees)
     compiled.numbers = variant
     compiled.watched = summary.watched
@@ -266,67 +208,9 @@ def _numbers_variant(func, options, generic, signature, summary):
     same = dataclasses.replace(deriv, name=generic.name, docstring=generic.docstring)
     if to_source(same, signature) == to_source(generic, signature):
         return None
-    compiled = _finish(func, options.wrt, "grad", ctx.parsed, ctx.fn, deriv, signature,
+    compiled = finish(func, options.wrt, "grad", ctx.parsed, ctx.fn, deriv, signature,
                        ctx.bindings, out.callees)
     compiled.watched = summary.watched
     return compiled
 
 
-def _finish(func, wrt, mode, parsed, fn, deriv, signature, bindings, callees):
-    """Write, compile and record a derivative."""
-    source = to_source(deriv, signature)
-    real = parsed.func
-    df = compile_function(source, deriv.name, real.__globals__, bindings.objects,
-                          parsed.closure, real.__defaults__, real.__kwdefaults__,
-                          label=f"{deriv.name} from {parsed.filename}:{fn.lineno}")
-    df.__doc__ = deriv.docstring
-    compiled = Compiled(func=func, wrt=tuple(wrt), mode=mode, source=source, df=df,
-                        code=real.__code__, registry_version=registry_version(),
-                        globals_used=parsed.globals_used, deps=_unique(callees),
-                        bindings=dict(bindings.objects))
-    df.__tangent_lite__ = compiled
-    return compiled
-
-
-def _unique(callees):
-    """Each callee once (a helper called on several lines shares one vjp), so that checking
-    a cached gradient is still current checks each only once."""
-    out = []
-    for c in callees:
-        if not any(c is o for o in out):
-            out.append(c)
-    return out
-
-
-def signature_of(func):
-    """func's parameter list as source, without defaults (they are attached as objects)."""
-    out, kinds = [], inspect.Parameter
-    seen_kwonly = False
-    params = list(inspect.signature(func).parameters.values())
-    for i, p in enumerate(params):
-        if p.kind is kinds.KEYWORD_ONLY and not seen_kwonly:
-            out.append("*")
-            seen_kwonly = True
-        if p.kind is kinds.VAR_POSITIONAL or p.kind is kinds.VAR_KEYWORD:
-            raise UnsupportedSyntaxError(f"{func.__name__} has *args or **kwargs")
-        out.append(p.name)
-        if p.kind is kinds.POSITIONAL_ONLY and (
-                i + 1 == len(params) or params[i + 1].kind is not kinds.POSITIONAL_ONLY):
-            out.append("/")
-    return ", ".join(out)
-
-
-def compile_helper(func, target, name, source, bindings, deps, mode):
-    """Compile a small generated function that composes other derivatives of `func` (e.g. a
-    second derivative); `target` is the function it is the derivative of."""
-    objects = dict(BUILTIN_BINDINGS)
-    objects.update(bindings)
-    real = inspect.unwrap(func)
-    df = compile_function(source, name, real.__globals__, objects, {}, real.__defaults__,
-                          real.__kwdefaults__, label=f"{name}")
-    compiled = Compiled(func=target, wrt=(), mode=mode, source=source, df=df,
-                        code=getattr(target, "__code__", None),
-                        registry_version=registry_version(), globals_used={}, deps=list(deps),
-                        bindings=objects)
-    df.__tangent_lite__ = compiled
-    return compiled

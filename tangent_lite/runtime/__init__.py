@@ -1,0 +1,74 @@
+"""What generated gradient code calls at run time: NumPy-only helpers, one module per topic.
+
+Generated code names the helpers by their plain names (`unbroadcast`, `grad_like`, ...), and an
+ahead-of-time generated module carries a verbatim copy of the ones it calls and imports only
+NumPy (aot/runtime_source.py copies them from MODULES, in that order). The modules import from each
+other in one direction, core at the bottom:
+
+    core         the stack, unbroadcast/unreduce, gradients of lists, grad_like, tangents,
+                 builtins and conversions
+    elementwise  powers, extrema, clip, sinc, fmax/fmin, sort (rules/numpy_elementwise.py)
+    reductions   prod, max/min, cumsum/cumprod, average, median (rules/numpy_reductions.py)
+    shapes       indexing, transpose, concatenate/stack, tile, pad, take ... (numpy_shapes.py)
+    products     @, np.dot, einsum, tensordot, kron, inner, cross
+    linalg       np.linalg: solve, slogdet, cholesky, eigh, svd, pinv, lstsq, norm ...
+    fft          np.fft, and np.abs / np.angle of complex values (rules/numpy_fft.py)
+
+Each helper declares what the compiler may assume about it next to its signature, as string
+annotations (`x: "shape"`, `-> "fresh"`); meta.py reads them (shape_args, is_fresh).
+
+__all__ is every name generated code may use; this module re-exports those and InputError,
+which tangent_lite replaces with its own error class in every module that raises it.
+"""
+from .meta import MODULES, is_fresh, shape_args  # noqa: F401
+from .core import (add_grads, all_numbers, append, as_tangent, astype, broadcast_like, grad_like,
+                   GradList, grads_like, InputError, owned, real_like, reduced_count, saved,
+                   select_arg, select_tangent, shaped, Stack, tangent_like, unarray, unastype,
+                   unbroadcast, unit_like, unit_of, unreduce, unset, unshared, unsum, with_item,
+                   zeros_grad)
+from .elementwise import (clip_mask, div_or_zero, pick_weight, safe_log, sign_grad, sinc_slope,
+                          ties, unsort)
+from .reductions import (average_adjoint, average_weights_adjoint, average_weights_tangent,
+                         cumprod_adjoint, cumprod_tangent, extremum_mask, median_weights,
+                         nan_count, prod_adjoint, uncumsum)
+from .shapes import (add_at, unappend, unatleast, unbroadcast_to, unconcatenate, undelete, undiag,
+                     undiagonal, unindex, uninsert, unjoin, unpad, unpad_fill, unrepeat, unresize,
+                     unstack, untake, untake_along_axis, untile, untrace, untranspose)
+from .products import (cross_adjoint, dot_lhs, dot_rhs, einsum_adjoint, einsum_adjoint_tangent,
+                       einsum_tangent, inner_adjoint, kron_adjoint, matmul_lhs, matmul_rhs,
+                       tensordot_adjoint)
+from .linalg import (cholesky_adjoint, cholesky_tangent, eigh_adjoint, eigh_tangent,
+                     eigvalsh_adjoint, eigvalsh_tangent, lstsq_adjoint, lstsq_tangent,
+                     matrix_power_adjoint, matrix_power_tangent, norm_adjoint, norm_grad,
+                     norm_tangent, pinv_adjoint, pinv_tangent, slogdet_adjoint,
+                     slogdet_adjoint_tangent, solve_adjoint, solve_adjoint_tangent, solve_tangent,
+                     svd_adjoint, svd_tangent)
+from .fft import (abs_adjoint, abs_adjoint_tangent, abs_tangent, angle_adjoint, angle_tangent,
+                  fft_adjoint)
+
+
+__all__ = [
+    "Stack", "GradList", "unbroadcast", "unit_like", "unit_of", "reduced_count", "all_numbers",
+    "shaped", "tangent_like", "unreduce", "grad_like", "grads_like", "broadcast_like",
+    "as_tangent", "select_tangent", "with_item", "zeros_grad", "add_grads", "append", "unset",
+    "saved", "owned", "unshared", "unarray", "unsum", "select_arg", "astype", "unastype",
+    "real_like",
+    "ties", "sign_grad", "safe_log", "clip_mask", "sinc_slope", "pick_weight", "div_or_zero",
+    "unsort",
+    "extremum_mask", "prod_adjoint", "nan_count", "uncumsum", "cumprod_adjoint",
+    "cumprod_tangent", "average_adjoint", "average_weights_adjoint", "average_weights_tangent",
+    "median_weights",
+    "add_at", "unindex", "unconcatenate", "unstack", "untranspose", "unbroadcast_to", "untile",
+    "unrepeat", "unpad", "unpad_fill", "undiag", "undiagonal", "untrace", "untake",
+    "untake_along_axis", "unatleast", "unjoin", "unappend", "undelete", "uninsert", "unresize",
+    "matmul_lhs", "matmul_rhs", "dot_lhs", "dot_rhs", "einsum_adjoint", "einsum_tangent",
+    "einsum_adjoint_tangent", "tensordot_adjoint", "kron_adjoint", "inner_adjoint",
+    "cross_adjoint",
+    "norm_adjoint", "solve_adjoint", "solve_tangent", "solve_adjoint_tangent",
+    "slogdet_adjoint", "slogdet_adjoint_tangent", "cholesky_adjoint", "cholesky_tangent",
+    "eigh_adjoint", "eigh_tangent", "eigvalsh_adjoint", "eigvalsh_tangent", "svd_adjoint",
+    "svd_tangent", "pinv_adjoint", "pinv_tangent", "lstsq_adjoint", "lstsq_tangent",
+    "matrix_power_adjoint", "matrix_power_tangent", "norm_grad", "norm_tangent",
+    "fft_adjoint", "abs_adjoint", "abs_tangent", "abs_adjoint_tangent", "angle_adjoint",
+    "angle_tangent",
+]

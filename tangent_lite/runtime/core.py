@@ -1,0 +1,371 @@
+"""The helpers every gradient uses, and the ones the other runtime modules build on.
+
+What generated code calls at run time lives in this package, NumPy only, so that an
+ahead-of-time generated module can carry a verbatim copy of the helpers it calls and import
+nothing else (runtime_source.py does the copying). This module is the bottom of the package: the
+stack of the forward sweep, summing a gradient back to its operand's shape (unbroadcast,
+unreduce), gradients of Python lists (GradList, zeros_grad, add_grads, append, unset), giving a
+gradient its argument's type (grad_like), the tangent helpers of forward mode, and the helpers
+of the builtin and conversion rules (rules/runtime_tangents.py, builtin_adjoints.py,
+numpy_adjoints.py and numpy_tangents.py use them).
+
+Complex values follow JAX's convention: the gradient of a complex z = a + ib is dL/da - i dL/db,
+so a holomorphic rule reads as in the real case (transposes, no conjugates) and a real input
+receives the real part (`real_like`).
+
+Annotations are metadata the compiler reads (runtime/meta.py): a parameter annotated "shape" is
+read only for its shape, dtype and type; a return annotated "fresh" is always a new array that
+nothing else refers to. Each helper has a fast path for the common case (same shapes, 2-D
+matrices) because these calls sit inside the user's hot loops.
+"""
+import numpy as np
+
+
+class Stack(list):
+    """The tape of the forward sweep: branch decisions, trip counts and overwritten values.
+
+    A list whose push is list.append, so a push or pop costs one C call.
+    """
+
+    __slots__ = ()
+    push = list.append
+
+
+def _shape(v):
+    tv = type(v)
+    if tv is float or tv is int:
+        return ()
+    shape = getattr(v, "shape", None)   # arrays and NumPy scalars: no call into NumPy
+    return np.shape(v) if shape is None else shape
+
+
+def unbroadcast(g, x: "shape"):
+    """Sum the gradient `g` down to the shape of the operand `x` it flows back into."""
+    shape = _shape(x)
+    gshape = _shape(g)
+    if gshape == shape:
+        return g
+    lead = len(gshape) - len(shape)
+    if lead == 1 and gshape[1:] == shape and type(g) is np.ndarray:
+        return g.sum(axis=0)     # a bias added to every row: the common case, made cheap
+    kept = tuple(lead + i for i, n in enumerate(shape) if n == 1 and gshape[lead + i] != 1)
+    if lead:
+        g = np.sum(g, axis=tuple(range(lead)))
+    if kept:
+        g = np.sum(g, axis=tuple(k - lead for k in kept), keepdims=True)
+    return g if _shape(g) == shape else np.reshape(g, shape)
+
+
+def unreduce(g, x: "shape", axis=None, keepdims=False):
+    """Spread the gradient of a reduction over `axis` back over the shape of `x`.
+
+    Small results are filled in (np.broadcast_to costs microseconds); large ones are
+    read-only broadcast views, which cost no memory."""
+    shape = _shape(x)
+    if axis is not None and not keepdims:
+        axes = axis if isinstance(axis, tuple) else (axis,)
+        g = np.expand_dims(g, tuple(a % len(shape) for a in axes))
+    size = x.size if type(x) is np.ndarray else np.size(x)
+    if size > _SMALL:
+        return np.broadcast_to(g, shape)
+    out = np.empty(shape, dtype=g.dtype if hasattr(g, "dtype") else np.result_type(g))
+    if getattr(g, "ndim", 0) == 0:
+        out.fill(g)          # g is one number
+    else:
+        out[...] = g
+    return out
+
+
+_SMALL = 1 << 16   # elements: below this, a gradient array is cheaper made than viewed
+
+
+def unit_of(v):
+    """The adjoint df's result starts with when f returns the sum or mean of `v`: a one of
+    v's dtype (1.0 for float64), made without computing the sum."""
+    dtype = getattr(v, "dtype", None)
+    if dtype is None or dtype == np.float64:
+        return 1.0
+    return np.ones((), dtype=dtype)[()]
+
+
+def reduced_count(a, axis=None):
+    """How many elements of `a` each result of a reduction over `axis` combines."""
+    if axis is None:
+        return a.size if type(a) is np.ndarray else np.size(a)
+    shape = _shape(a)
+    axes = axis if isinstance(axis, tuple) else (axis,)
+    n = 1
+    for ax in axes:
+        n *= shape[ax]
+    return n
+
+
+_NUMBERS = (float, int, np.float64)
+
+
+def all_numbers(*args):
+    """Whether every argument is a Python float or int or a NumPy float64: then df may run
+    its variant for numbers."""
+    for v in args:
+        if type(v) not in _NUMBERS:
+            return False
+    return True
+
+
+def unit_like(v):
+    """The adjoint df's result starts with: ones shaped like it; for a float64 number, 1.0
+    (a Python float computes the same and costs nothing to make)."""
+    if type(v) is float or type(v) is np.float64:
+        return 1.0
+    return np.ones_like(v)
+
+
+_placeholders = {}
+
+
+def shaped(v):
+    """A stand-in for `v` with its type, shape and dtype and no data: what the stack keeps of
+    a value the backward sweep reads only for its shape."""
+    if type(v) is not np.ndarray:
+        return v
+    key = (v.shape, v.dtype)
+    placeholder = _placeholders.get(key)
+    if placeholder is None:
+        placeholder = _placeholders[key] = np.broadcast_to(np.zeros((), v.dtype), v.shape)
+    return placeholder
+
+
+def float_dtype(*values):
+    """The floating dtype gradients of `values` have (float64 for Python numbers, ints)."""
+    dtype = np.result_type(*[np.asarray(v).dtype for v in values])
+    return dtype if dtype.kind in "fc" else np.dtype(np.float64)
+
+
+def broadcast_like(t, y):
+    """The tangent `t` given the shape of the result `y` it belongs to (forward mode)."""
+    shape = np.shape(y)
+    return t if np.shape(t) == shape else np.broadcast_to(t, shape)
+
+
+def tangent_like(t, y):
+    """The tangent `t` with the shape and float dtype of the result `y` it belongs to."""
+    t = broadcast_like(t, y)
+    dtype = getattr(y, "dtype", None)
+    if dtype is not None and dtype.kind == "f" and getattr(t, "dtype", dtype) != dtype:
+        t = np.asarray(t, dtype=dtype)
+    return t
+
+
+def as_tangent(t, y):
+    """The tangent of a conversion to `y`'s dtype: zero when `y` holds integers."""
+    y = np.asarray(y)
+    if y.dtype.kind not in "fc":
+        return np.zeros(y.shape)
+    return np.asarray(t, dtype=y.dtype).reshape(y.shape)
+
+
+def select_tangent(tangents, y, args):
+    """The tangent of builtin `max(*args)` / `min(*args)`: that of the chosen argument."""
+    if len(args) == 1:
+        (items,) = args
+        (t,) = tangents
+        flat = np.reshape(np.asarray(items), (len(items), -1))
+        first = np.argmax(np.all(flat == np.reshape(np.asarray(y), (1, -1)), axis=1))
+        return t[first]
+    for t, a in zip(tangents, args):
+        if np.all(a == y):
+            return t
+    return tangents[0]
+
+
+def with_item(t, y, index, value):
+    """A copy of the tangent `t` of array `y` with `t[index] = value` (forward mode of a
+    subscript write): tangents are never changed in place, they may be shared."""
+    out = np.array(np.broadcast_to(t, np.shape(y)), dtype=float_dtype(y, t))
+    out[index] = value
+    return out
+
+
+class GradList(list):
+    """The gradient of a Python list or tuple: one entry per element, added elementwise
+    (`+` on plain lists would concatenate them)."""
+
+    __slots__ = ()
+
+    def __add__(self, other):
+        return GradList(add_grads(u, v) for u, v in zip(self, other))
+
+    __radd__ = __add__
+
+
+def zeros_grad(x: "shape"):
+    """A zero gradient for `x`: zeros of its shape, or a GradList of those for a list."""
+    if isinstance(x, (list, tuple)):
+        return GradList(zeros_grad(e) for e in x)
+    if type(x) is float or type(x) is int or type(x) is bool:
+        return 0.0
+    return np.zeros(np.shape(x), dtype=float_dtype(x))
+
+
+def add_grads(a, b):
+    """a + b for gradients of lists (one entry per element) as well as of arrays."""
+    if isinstance(a, list) or isinstance(b, list):
+        return GradList(add_grads(u, v) for u, v in zip(a, b))
+    return a + b
+
+
+def append(items, value):
+    """`items.append(value)` as a value: a new list (the compiler's form of append)."""
+    out = type(items)(items) if isinstance(items, GradList) else list(items)
+    list.append(out, value)
+    return out
+
+
+def unset(g, index) -> "fresh":
+    """A copy of the gradient `g` with `g[index]` zeroed: what reaches an overwritten part."""
+    if isinstance(g, list):
+        g = GradList(g)
+        g[index] = zeros_grad(g[index])
+        return g
+    g = np.array(g, dtype=float_dtype(g))
+    g[index] = 0
+    return g
+
+
+def saved(v):
+    """A copy of `v` that later in-place writes cannot change (for the stack)."""
+    return v.copy() if type(v) is np.ndarray else v
+
+
+def owned(x):
+    """A private copy of an argument the function writes into: df never changes the caller's
+    arrays."""
+    if type(x) is np.ndarray:
+        return x.copy()
+    if type(x) is list:
+        return list(x)
+    return x
+
+
+def unshared(x, other, names, where):
+    """Refuse an in-place update of `x` that NumPy would also apply to `other`."""
+    if x is other and type(x) is list or (
+            type(x) is np.ndarray and isinstance(other, np.ndarray) and
+            np.may_share_memory(x, other)):
+        mine, theirs = names.split()
+        raise InputError(
+            f"{where}: this in-place update of `{mine}` changes `{theirs}` too (they share "
+            f"memory), and `{theirs}` is read afterwards; NumPy would change both. Instead: "
+            f"make `{mine}` its own array first (`{mine} = {mine}.copy()`), or write "
+            f"`{mine} = {mine} + ...`")
+
+
+def astype(x, dtype):
+    """`x.astype(dtype)` as a function, so the rule table can name it."""
+    return np.asarray(x).astype(dtype)
+
+
+def unastype(g, y, x):
+    """The gradient of `astype`: cast back; nothing flows through a cast to integers."""
+    if np.asarray(y).dtype.kind not in "fc":
+        return np.zeros(np.shape(x))
+    return np.asarray(g).astype(float_dtype(x))
+
+
+def unarray(g, y, a):
+    """The gradient of `np.array(a)` / `np.asarray(a)`: one piece per element of a list."""
+    if isinstance(a, (list, tuple)):
+        return GradList(unarray(g[k], y[k], e) for k, e in enumerate(a))
+    return np.reshape(unastype(g, y, a), np.shape(a))
+
+
+def unsum(g, iterable):
+    """The gradient of the builtin `sum(iterable)`: every element receives `g`."""
+    if isinstance(iterable, (list, tuple)):
+        return GradList(unbroadcast(g, e) for e in iterable)
+    return np.broadcast_to(g, np.shape(iterable))
+
+
+def select_arg(g, y, args):
+    """The gradient of builtin `max(*args)` / `min(*args)`: the first argument equal to the
+    result receives `g` (Python returns the first extremal argument)."""
+    if len(args) == 1:
+        (items,) = args
+        flat = np.reshape(np.asarray(items), (len(items), -1))
+        first = np.argmax(np.all(flat == np.reshape(np.asarray(y), (1, -1)), axis=1))
+        out = np.zeros(np.shape(items), dtype=float_dtype(g))
+        out[first] = g
+        return [out]
+    out = []
+    found = False
+    for a in args:
+        hit = not found and bool(np.all(a == y))
+        found = found or hit
+        out.append(unbroadcast(g, a) if hit else np.zeros(np.shape(a), float_dtype(g)))
+    return out
+
+
+def real_like(g, x):
+    """The gradient `g` of a value computed from `x`, as `x` can hold it: its real part when
+    `x` is real (a real input moves only along the real axis)."""
+    if np.iscomplexobj(g) and not np.iscomplexobj(x):
+        return np.real(g)
+    return g
+
+
+def unit_phase(x):
+    """x / |x| (0 at 0) for complex x: np.sign before NumPy 2 gives the sign of the real part."""
+    r = np.abs(x)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(r == 0, 0.0, x / r)
+
+
+# Raised for arguments that cannot be differentiated. The package replaces it with its own
+# TangentLiteError subclass; a generated standalone module keeps the built-in TypeError.
+InputError = TypeError
+
+
+def grad_like(g, x: "shape", name="x"):
+    """Give the gradient `g` the type, dtype and shape of the argument `x` it belongs to.
+
+    Python floats get floats, 0-d arrays stay 0-d arrays, float32 stays float32, and the array
+    returned is always a fresh, writable one that aliases nothing the caller holds.
+    """
+    tx = type(x)
+    if (tx is np.ndarray and type(g) is np.ndarray and g.dtype == x.dtype
+            and x.dtype.kind == "f" and g.shape == x.shape and g.base is None
+            and g.flags.writeable and g is not x):
+        return g            # the common case, first: a fresh array of x's kind
+    if np.iscomplexobj(g):   # a real value's gradient is real: complex intermediates leave
+        g = np.real(g)       # an imaginary part that belongs to no real direction
+    if tx is float:
+        return float(g)
+    if tx is np.ndarray and x.dtype.kind == "f":
+        if (type(g) is np.ndarray and g.dtype == x.dtype and g.shape == x.shape
+                and g.flags.writeable and g.base is None and g is not x):
+            return g
+        out = np.empty(x.shape, dtype=x.dtype)
+        out[...] = g
+        return out
+    if isinstance(x, np.floating):
+        return tx(g)
+    kind = np.asarray(x).dtype.kind
+    what = {"i": "an integer", "u": "an unsigned integer", "b": "a boolean",
+            "c": "a complex"}.get(kind, f"a {tx.__name__}")
+    raise InputError(
+        f"cannot differentiate with respect to argument {name!r}: it is {what} value; "
+        f"pass a float (e.g. {name}=float(...) or an array with dtype float64)")
+
+
+def grads_like(grads, args, names):
+    """`grad_like` for several arguments; gradients that are one object are given apart."""
+    out = []
+    for g, x, name in zip(grads, args, names):
+        g = grad_like(g, x, name)
+        if type(g) is np.ndarray:
+            for other in out:
+                if other is g:
+                    g = g.copy()
+                    break
+        out.append(g)
+    return tuple(out)

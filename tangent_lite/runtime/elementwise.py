@@ -1,0 +1,86 @@
+"""Helpers of the elementwise rules (rules/numpy_elementwise.py, and the powers, extrema and
+clip of numpy_adjoints.py / numpy_tangents.py).
+
+Each is linear in the gradient or tangent it carries, or a weight that multiplies it; the rule
+modules give them forward rules so Hessian-vector products pass through them, or refuse them
+where a second derivative is not implemented.
+"""
+import numpy as np
+
+from .core import float_dtype
+
+
+def safe_log(a):
+    """log(a) where a > 0 and 0 elsewhere: d(a**b)/db is 0 at a == 0, and NaN is left to y."""
+    if type(a) is float or type(a) is int:   # stays a Python number: keeps float32 float32
+        return float(np.log(a)) if a > 0 else 0.0
+    a = np.asarray(a)
+    positive = a > 0
+    return np.where(positive, np.log(np.where(positive, a, 1)), 0.0)
+
+
+def sign_grad(g, x):
+    """np.sign is flat for real numbers; for complex ones (z / |z|) it is not, and that
+    gradient is not implemented: refuse rather than return zero."""
+    if np.iscomplexobj(x):
+        raise NotImplementedError("tangent_lite: the gradient of np.sign of complex values is "
+                                  "not implemented; write z / np.abs(z)")
+    return np.zeros(np.shape(x), dtype=float_dtype(x, g))
+
+
+def ties(a, b):
+    """The share of the gradient of np.maximum(a, b) that `a` receives: 1 where it is larger,
+    1/2 where they tie (in the arguments' float dtype)."""
+    share = (a > b) + 0.5 * (a == b)
+    if not isinstance(share, np.ndarray):
+        return float(share)
+    dtype = np.result_type(a, b)
+    return share.astype(dtype if dtype.kind == "f" else np.float64, copy=False)
+
+
+def clip_mask(a, a_min, a_max):
+    """1 where `np.clip(a, a_min, a_max)` passes `a` through, 0 where it clips."""
+    inside = np.ones(np.shape(a), dtype=bool)
+    if a_min is not None:
+        inside &= a >= a_min
+    if a_max is not None:
+        inside &= a <= a_max
+    return inside
+
+
+def sinc_slope(x):
+    """The derivative of np.sinc: (cos(pi x) - sinc(x)) / x, by its Taylor series near 0."""
+    t = np.pi * np.asarray(x)
+    small = np.abs(t) < 0.5
+    safe = np.where(small, 1.0, t)
+    tt = t * t
+    # d/dt sin(t)/t = sum over k >= 1 of (-1)^k 2k t^(2k-1) / (2k+1)!, to k = 8
+    series = t * (-1 / 3 + tt * (1 / 30 + tt * (-1 / 840 + tt * (1 / 45360 + tt * (
+        -1 / 3991680 + tt * (1 / 518918400 + tt * (-1 / 93405312000 + tt / 22230464256000)))))))
+    return np.pi * np.where(small, series, (np.cos(safe) - np.sin(safe) / safe) / safe)
+
+
+def pick_weight(a, b, larger=True):
+    """The share of `a` in np.fmax(a, b) (or np.fmin with larger=False): 1 where `a` is the
+    result, also where `b` is NaN and `a` is not; 0.5 at ties; 0 elsewhere."""
+    wins = (a > b) if larger else (a < b)
+    dtype = np.result_type(a, b)    # Python floats are weak: float32 arrays stay float32
+    dtype = dtype if dtype.kind == "f" else np.dtype(np.float64)
+    out = np.asarray(wins | (np.isnan(b) & np.logical_not(np.isnan(a))), dtype)
+    return np.where(a == b, 0.5, out)
+
+
+def div_or_zero(g, y):
+    """g / y where y != 0, and 0 where y == 0: the convention of np.std (like np.linalg.norm)
+    at its kink, a constant input, instead of inf or nan."""
+    zero = np.asarray(y) == 0
+    return np.where(zero, 0.0, g / np.where(zero, 1.0, y))
+
+
+def unsort(g, order, axis, shape):
+    """The gradient of np.sort: each entry of `g` goes back to the position `order` (the
+    stable np.argsort of the sorted array, flattened for axis=None) says it came from."""
+    g = np.asarray(g)
+    out = np.empty(np.shape(order), dtype=float_dtype(g))
+    np.put_along_axis(out, order, g, 0 if axis is None else axis)
+    return np.reshape(out, shape)

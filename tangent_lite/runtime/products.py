@@ -1,0 +1,223 @@
+"""Helpers of the product rules: `@` and np.dot (rules/numpy_adjoints.py), np.einsum,
+np.tensordot, np.kron, np.inner and np.cross (rules/numpy_linalg.py).
+
+np.einsum's gradient handles any subscripts, implicit outputs, '...', repeated letters and
+broadcasting; tensordot goes through it.
+"""
+import numpy as np
+
+from .core import GradList, real_like, unbroadcast, zeros_grad
+
+
+def matmul_lhs(g, a: "shape", b) -> "fresh":
+    """The gradient of `a @ b` with respect to `a`, for any ranks NumPy's matmul accepts."""
+    if type(a) is np.ndarray and type(b) is np.ndarray and a.ndim == 2 and b.ndim == 2:
+        return g @ b.T
+    a_nd, b_nd = np.ndim(a), np.ndim(b)
+    if b_nd == 1:
+        ga = np.multiply.outer(g, b) if a_nd > 1 else g * b
+    elif a_nd == 1:
+        ga = np.swapaxes(b @ g[..., None], -1, -2)[..., 0, :] if np.ndim(g) > 1 else b @ g
+    else:
+        ga = g @ np.swapaxes(b, -1, -2)
+    return unbroadcast(ga, a)
+
+
+def matmul_rhs(g, a, b: "shape") -> "fresh":
+    """The gradient of `a @ b` with respect to `b`."""
+    if type(a) is np.ndarray and type(b) is np.ndarray and a.ndim == 2 and b.ndim == 2:
+        return a.T @ g
+    a_nd, b_nd = np.ndim(a), np.ndim(b)
+    if a_nd == 1:
+        gb = np.multiply.outer(a, g) if b_nd > 1 else g * a
+        if b_nd > 2:
+            gb = np.moveaxis(gb, 0, -2)
+    elif b_nd == 1:
+        gb = np.swapaxes(a, -1, -2) @ g[..., None]
+        gb = gb[..., 0]
+    else:
+        gb = np.swapaxes(a, -1, -2) @ g
+    return unbroadcast(gb, b)
+
+
+def dot_lhs(g, a: "shape", b) -> "fresh":
+    """The gradient of `np.dot(a, b)` with respect to `a`."""
+    a_nd, b_nd = np.ndim(a), np.ndim(b)
+    if a_nd == 0 or b_nd == 0:
+        return unbroadcast(g * b, a)
+    if b_nd == 1:
+        return np.multiply.outer(g, b)
+    # dot contracts the last axis of a with the second-to-last axis of b.
+    g_b = np.tensordot(g, b, axes=(tuple(range(a_nd - 1, np.ndim(g))),
+                                   tuple(i for i in range(b_nd) if i != b_nd - 2)))
+    return np.reshape(g_b, np.shape(a))
+
+
+def dot_rhs(g, a, b: "shape") -> "fresh":
+    """The gradient of `np.dot(a, b)` with respect to `b`."""
+    a_nd, b_nd = np.ndim(a), np.ndim(b)
+    if a_nd == 0 or b_nd == 0:
+        return unbroadcast(g * a, b)
+    if a_nd == 1 and b_nd <= 2:
+        return np.multiply.outer(a, g)
+    if b_nd == 1:
+        return np.tensordot(a, g, axes=(tuple(range(a_nd - 1)), tuple(range(a_nd - 1))))
+    g_a = np.tensordot(a, g, axes=(tuple(range(a_nd - 1)), tuple(range(a_nd - 1))))
+    return np.moveaxis(g_a, 0, -2)
+
+
+_EINSUM_LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
+def _einsum_parse(subscripts, ndims):
+    """([subscripts of each operand], output subscripts) with '...' spelled out in letters and
+    the implicit output (letters used once, in order) made explicit."""
+    if not isinstance(subscripts, str):
+        raise NotImplementedError("tangent_lite differentiates np.einsum called with a "
+                                  "subscripts string ('ij,jk->ik'), not with index lists")
+    subscripts = subscripts.replace(" ", "")
+    ins, arrow, out = subscripts.partition("->")
+    ins = ins.split(",")
+    free = [c for c in _EINSUM_LETTERS if c not in subscripts]
+    width = max([nd - len(s) + 3 for s, nd in zip(ins, ndims) if "..." in s], default=0)
+    ell = "".join(free[:width])
+    spelled = []
+    for s, nd in zip(ins, ndims):
+        k = nd - len(s) + 3
+        spelled.append(s.replace("...", ell[width - k:] if k > 0 else ""))
+    if arrow:
+        out = out.replace("...", ell)
+    else:
+        named = "".join(ins).replace(".", "")
+        out = ell + "".join(sorted(c for c in set(named) if named.count(c) == 1))
+    return spelled, out
+
+
+def _einsum_grad(g, ins, out, arrays, k, optimize=False):
+    """The gradient of an einsum with respect to its operand k: the einsum of `g` with the
+    other operands, broadcast over letters only operand k has, put on the diagonal for a
+    letter it repeats, summed over its broadcast dimensions."""
+    sub, x = ins[k], arrays[k]
+    sizes = {}
+    for s, a in zip(ins, arrays):
+        for c, n in zip(s, np.shape(a)):
+            sizes[c] = n if sizes.get(c, 1) == 1 else sizes[c]
+    letters = "".join(dict.fromkeys(sub))
+    others = [j for j in range(len(arrays)) if j != k]
+    known = set(out).union(*[ins[j] for j in others])
+    kept = "".join(c for c in letters if c in known)
+    spec = ",".join([out] + [ins[j] for j in others]) + "->" + kept
+    grad = np.einsum(spec, g, *[arrays[j] for j in others], optimize=optimize)
+    dims = iter(np.shape(grad))
+    grad = np.reshape(grad, [next(dims) if c in kept else 1 for c in letters])
+    grad = np.broadcast_to(grad, [sizes[c] for c in letters])
+    if len(letters) < len(sub):
+        full = np.zeros([sizes[c] for c in sub], dtype=grad.dtype)
+        grid = np.ix_(*[np.arange(sizes[c]) for c in letters])
+        full[tuple(grid[letters.index(c)] for c in sub)] = grad
+        grad = full
+    return real_like(unbroadcast(grad, x), x)
+
+
+def einsum_adjoint(g, operands, optimize=False):
+    """The gradients of `np.einsum(subscripts, *arrays)`: [None for the subscripts, then one
+    per array]."""
+    arrays = operands[1:]
+    ins, out = _einsum_parse(operands[0], [np.ndim(a) for a in arrays])
+    return GradList([None] + [_einsum_grad(g, ins, out, arrays, k, optimize)
+                              for k in range(len(arrays))])
+
+
+def einsum_tangent(tangents, operands, optimize=False):
+    """The tangent of `np.einsum(subscripts, *arrays)`: the sum over the arrays of the einsum
+    with that array replaced by its tangent (zero tangents skipped)."""
+    arrays = list(operands[1:])
+    total = None
+    for k, t in enumerate(tangents[1:]):
+        if not np.any(t):
+            continue
+        term = np.einsum(operands[0], *(arrays[:k] + [t] + arrays[k + 1:]), optimize=optimize)
+        total = term if total is None else total + term
+    if total is None:
+        return zeros_grad(np.einsum(operands[0], *arrays, optimize=optimize))
+    return total
+
+
+def einsum_adjoint_tangent(g, dg, operands, doperands, optimize=False):
+    """The tangent of `einsum_adjoint(g, operands)`: linear in g and in each other operand."""
+    arrays, tangents = list(operands[1:]), list(doperands[1:])
+    ins, out = _einsum_parse(operands[0], [np.ndim(a) for a in arrays])
+    result = [None]
+    for k in range(len(arrays)):
+        total = _einsum_grad(dg, ins, out, arrays, k, optimize)
+        for j, t in enumerate(tangents):
+            if j != k and np.any(t):
+                varied = arrays[:j] + [t] + arrays[j + 1:]
+                total = total + _einsum_grad(g, ins, out, varied, k, optimize)
+        result.append(total)
+    return GradList(result)
+
+
+def _tensordot_subscripts(nda, ndb, axes):
+    if isinstance(axes, (int, np.integer)):
+        a_axes, b_axes = list(range(nda - axes, nda)), list(range(axes))
+    else:
+        a_axes, b_axes = (list(np.atleast_1d(v)) for v in axes)
+    a_axes, b_axes = [ax % nda for ax in a_axes], [ax % ndb for ax in b_axes]
+    a = _EINSUM_LETTERS[:nda]
+    b = list(_EINSUM_LETTERS[nda:nda + ndb])
+    for i, j in zip(a_axes, b_axes):
+        b[j] = a[i]
+    out = [a[i] for i in range(nda) if i not in a_axes]
+    out += [b[j] for j in range(ndb) if j not in b_axes]
+    return [a, "".join(b)], "".join(out)
+
+
+def tensordot_adjoint(g, a, b, axes=2, which=0):
+    """The gradient of `np.tensordot(a, b, axes)` with respect to a (which=0) or b (which=1)."""
+    ins, out = _tensordot_subscripts(np.ndim(a), np.ndim(b), axes)
+    return _einsum_grad(g, ins, out, [a, b], which)
+
+
+def kron_adjoint(g, a, b, which=0):
+    """The gradient of `np.kron(a, b)` with respect to a (which=0) or b (which=1)."""
+    sa, sb = np.shape(a), np.shape(b)
+    nd = max(len(sa), len(sb))
+    sa, sb = (1,) * (nd - len(sa)) + sa, (1,) * (nd - len(sb)) + sb
+    blocks = np.reshape(g, [n for pair in zip(sa, sb) for n in pair])
+    even, odd = list(range(0, 2 * nd, 2)), list(range(1, 2 * nd, 2))
+    every = list(range(2 * nd))
+    if which == 0:
+        grad = np.einsum(blocks, every, np.reshape(b, sb), odd, even)
+        return real_like(np.reshape(grad, np.shape(a)), a)
+    grad = np.einsum(blocks, every, np.reshape(a, sa), even, odd)
+    return real_like(np.reshape(grad, np.shape(b)), b)
+
+
+def inner_adjoint(g, a, b, which=0):
+    """The gradient of `np.inner(a, b)` with respect to a (which=0) or b (which=1)."""
+    if np.ndim(a) == 0 or np.ndim(b) == 0:
+        x, other = (a, b) if which == 0 else (b, a)
+        return real_like(unbroadcast(g * other, x), x)
+    return tensordot_adjoint(g, a, b, ([-1], [-1]), which)
+
+
+def cross_adjoint(g, a, b, axisa=-1, axisb=-1, axisc=-1, axis=None, which=0):
+    """The gradient of `np.cross(a, b, ...)` with respect to a (which=0: b x g) or b (which=1:
+    g x a); 2-vectors count as 3-vectors with a zero z."""
+    if axis is not None:
+        axisa = axisb = axisc = axis
+    va, vb = np.moveaxis(np.asarray(a), axisa, -1), np.moveaxis(np.asarray(b), axisb, -1)
+    if va.shape[-1] == 2 and vb.shape[-1] == 2:
+        zero = np.zeros_like(g)
+        g = np.stack([zero, zero, g], axis=-1)
+    else:
+        g = np.moveaxis(g, axisc, -1)
+
+    def three(v):
+        return v if v.shape[-1] == 3 else np.concatenate([v, np.zeros_like(v[..., :1])], -1)
+    if which == 0:
+        grad = np.cross(three(vb), g)[..., :va.shape[-1]]
+        return real_like(np.moveaxis(unbroadcast(grad, va), -1, axisa), a)
+    grad = np.cross(g, three(va))[..., :vb.shape[-1]]
+    return real_like(np.moveaxis(unbroadcast(grad, vb), -1, axisb), b)
