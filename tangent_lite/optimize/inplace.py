@@ -10,10 +10,10 @@ says which values are fresh.
 """
 import gast
 
+from .. import runtime
 
-# Runtime helpers whose result is a new array no other variable refers to.
-FRESH = {"unindex", "matmul_lhs", "matmul_rhs", "dot_lhs", "dot_rhs", "prod_adjoint",
-         "norm_adjoint", "unset"}
+# Runtime helpers whose result is a new array no other variable refers to (`-> "fresh"`).
+FRESH = [name for name in runtime.__all__ if runtime.is_fresh(name)]
 
 
 def fresh_value(expr, calls):

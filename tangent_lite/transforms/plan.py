@@ -10,15 +10,11 @@ import dataclasses
 
 import gast
 
-from .. import ir
+from .. import ir, runtime
 from ..analysis.fixpoint import fixpoint
 from ..ir.uses import all_names, names_read
 from .adjoints import RESULT, BranchAdjoint, StmtAdjoint
 
-# Helper arguments read only for their shape, dtype and type.
-SHAPE_ARGS = {"unbroadcast": (1,), "unreduce": (1,), "unindex": (1,), "zeros_grad": (0,),
-              "matmul_lhs": (1,), "matmul_rhs": (2,), "dot_lhs": (1,), "dot_rhs": (2,),
-              "grad_like": (1,)}
 
 
 @dataclasses.dataclass
@@ -137,19 +133,24 @@ def _backward_reads(plan, nodes, numbers, spelled):
     return reads, values
 
 
+# The helpers that read some argument for its shape alone.
+_SHAPE_READERS = [name for name in runtime.__all__ if runtime.shape_args(name)]
+
+
 def zeroed_shapes(names, numbers):
     """The values whose shapes zeroing the adjoints of `names` reads (see sweeps.zeros)."""
     return [v for v in names if v not in numbers]
 
 
 def _value_reads(node, spelled):
-    """Names `node` reads for their values, not only for their shapes."""
+    """Names `node` reads for their values, not only for their shapes (the runtime helpers
+    declare the arguments they read for their shapes: runtime.shape_args)."""
     skip = set()
     for call in gast.walk(node):
         if isinstance(call, gast.Call) and isinstance(call.func, gast.Name):
-            for helper, positions in SHAPE_ARGS.items():
+            for helper in _SHAPE_READERS:
                 if call.func.id == spelled(helper):
-                    skip.update(id(call.args[k]) for k in positions
+                    skip.update(id(call.args[k]) for k in runtime.shape_args(helper)
                                 if k < len(call.args) and isinstance(call.args[k], gast.Name))
     return {n.id for n in gast.walk(node) if isinstance(n, gast.Name)
             and isinstance(n.ctx, gast.Load) and id(n) not in skip}
