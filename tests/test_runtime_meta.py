@@ -8,8 +8,8 @@ from tangent_lite import runtime
 from tangent_lite.aot import runtime_source
 from tangent_lite.runtime import meta
 
-# The tables the compiler kept by hand before the helpers declared them (transforms/sweeps.py
-# SHAPE_ARGS, transforms/reverse.py FRESH): the annotations must say exactly this.
+# The tables the compiler kept by hand before the helpers declared them (the stack plan's
+# SHAPE_ARGS, in-place accumulation's FRESH): the annotations must say exactly this.
 SHAPE_ARGS = {"unbroadcast": (1,), "unreduce": (1,), "unindex": (1,), "zeros_grad": (0,),
               "matmul_lhs": (1,), "matmul_rhs": (2,), "dot_lhs": (1,), "dot_rhs": (2,),
               "grad_like": (1,)}
