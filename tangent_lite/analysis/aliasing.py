@@ -78,45 +78,8 @@ def check_aliasing(fn, parsed):
     [(other name, "file:line")].
     """
     events = _linearize(fn.body)
-    # Points-to sets: which arrays (a parameter, or the result of one non-view statement) each
-    # name may refer to. Two names may share memory when their sets meet.
-    points = {p: {("param", p)} for p in fn.params}
-    alias_defs, sources = [], []
-    for e in events:
-        stmt = e.stmt
-        if isinstance(stmt, ir.Assign):
-            src = _alias_source(stmt)
-            if src is not None:
-                alias_defs.append(e)
-                sources.append((stmt.target, src))
-            else:
-                for t in stmt.targets:
-                    points.setdefault(t, set()).add(("new", id(stmt)))
-        elif isinstance(stmt, ir.For):
-            points.setdefault(stmt.target, set()).add(("new", id(stmt)))
-    def spread():
-        changed = False
-        for target, src in sources:
-            mine = points.setdefault(target, set())
-            theirs = points.setdefault(src, {("global", src)})
-            if not theirs <= mine:
-                mine |= theirs
-                changed = True
-        return changed
-
-    # Each pass adds at least one (name, array) pair; there are at most names x arrays.
-    closure(spread, len(all_names(fn)) * (len(events) + len(fn.params) + len(sources)),
-            "alias analysis")
-    reads = {}
-    for e in events:
-        stmt = e.stmt
-        found = reads_of(stmt)
-        if isinstance(stmt, ir.SetItem):
-            found.discard(stmt.target)   # writing into it is not reading what it holds
-        for n in found:
-            reads.setdefault(n, []).append(e)
-    reads.setdefault(fn.result, []).append(_Event(len(events), (), None))
-
+    points, alias_defs = _points_to(fn, events)
+    reads = _reads_by_name(fn, events)
     copied, guards = set(), {}
     for w in events:
         stmt = w.stmt
@@ -146,6 +109,54 @@ def check_aliasing(fn, parsed):
                 guards.setdefault(id(stmt), []).append((m, where))
                 break
     return copied, guards
+
+
+def _points_to(fn, events):
+    """Points-to sets: which arrays (a parameter, or the result of one non-view statement) each
+    name may refer to; two names may share memory when their sets meet. Returns (sets, the
+    events that make views)."""
+    points = {p: {("param", p)} for p in fn.params}
+    alias_defs, sources = [], []
+    for e in events:
+        stmt = e.stmt
+        if isinstance(stmt, ir.Assign):
+            src = _alias_source(stmt)
+            if src is not None:
+                alias_defs.append(e)
+                sources.append((stmt.target, src))
+            else:
+                for t in stmt.targets:
+                    points.setdefault(t, set()).add(("new", id(stmt)))
+        elif isinstance(stmt, ir.For):
+            points.setdefault(stmt.target, set()).add(("new", id(stmt)))
+    def spread():
+        changed = False
+        for target, src in sources:
+            mine = points.setdefault(target, set())
+            theirs = points.setdefault(src, {("global", src)})
+            if not theirs <= mine:
+                mine |= theirs
+                changed = True
+        return changed
+
+    # Each pass adds at least one (name, array) pair; there are at most names x arrays.
+    closure(spread, len(all_names(fn)) * (len(events) + len(fn.params) + len(sources)),
+            "alias analysis")
+    return points, alias_defs
+
+
+def _reads_by_name(fn, events):
+    """name -> the events that read it (the result counts as read at the end)."""
+    reads = {}
+    for e in events:
+        stmt = e.stmt
+        found = reads_of(stmt)
+        if isinstance(stmt, ir.SetItem):
+            found.discard(stmt.target)   # writing into it is not reading what it holds
+        for n in found:
+            reads.setdefault(n, []).append(e)
+    reads.setdefault(fn.result, []).append(_Event(len(events), (), None))
+    return reads
 
 
 def _line(event):

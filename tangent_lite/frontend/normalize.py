@@ -158,14 +158,7 @@ class Normalizer(Inliner, ExpressionNormalizer):
         if isinstance(stmt, gast.Continue):
             return self.continue_(stmt, loop_tail)
         if isinstance(stmt, gast.With) and self.is_grad_of(stmt):
-            item = stmt.items[0]
-            var = item.context_expr.args[0]
-            alias = item.optional_vars
-            if not isinstance(var, gast.Name) or not isinstance(alias, gast.Name):
-                raise self.unsupported(stmt, "this grad_of block: write `with grad_of(name) as "
-                                             "dname:` with plain names")
-            self.emit(ir.Hook(var=var.id, alias=alias.id, body=stmt.body, lineno=stmt.lineno))
-            return set()
+            return self.hook(stmt)
         if isinstance(stmt, gast.FunctionDef):
             if stmt.decorator_list:
                 raise self.unsupported(stmt, "a decorated nested function: define it at module "
@@ -182,30 +175,46 @@ class Normalizer(Inliner, ExpressionNormalizer):
         elif isinstance(stmt, gast.AugAssign):
             self.augmented(stmt)
         elif isinstance(stmt, gast.Expr):
-            value = stmt.value
-            if _is_push(value, self.stacks):
-                self.emit(ir.Push(stack=value.func.value.id, value=self.atom(value.args[0]),
-                                  lineno=self.lineno))
-            elif _is_append(value):
-                # items.append(v) -> items = append(items, v): lists stay values.
-                items = value.func.value.id
-                expr, op = self.numpy_call(runtime.append, "append", [
-                    load(items), self.atom(value.args[0])], {}, value)
-                self.emit(ir.Assign(targets=[items], value=expr, op=op, lineno=self.lineno,
-                                    refuse=op.refuse, inplace=True))
-            elif isinstance(value, gast.Call) and isinstance(value.func, gast.Attribute) and \
-                    self.parsed.resolve(value.func.value) is UNRESOLVED:
-                raise self.unsupported(stmt, "a method called for its effect (it may change "
-                                             "its object in place): assign the result instead, "
-                                             "e.g. `x = np.sort(x)`")
-            elif not isinstance(value, gast.Constant):
-                self.emit(ir.Effect(node=stmt, lineno=stmt.lineno))
+            self.expression_statement(stmt)
         elif isinstance(stmt, gast.Assert):
             self.emit(ir.Effect(node=stmt, lineno=stmt.lineno))
         elif not isinstance(stmt, gast.Pass):
             hint = _STMT_HINTS.get(type(stmt), f"the statement `{type(stmt).__name__}`")
             raise self.unsupported(stmt, hint)
         return set()
+
+    def hook(self, stmt):
+        """`with grad_of(var) as alias:` -> an ir.Hook run in the backward sweep."""
+        item = stmt.items[0]
+        var = item.context_expr.args[0]
+        alias = item.optional_vars
+        if not isinstance(var, gast.Name) or not isinstance(alias, gast.Name):
+            raise self.unsupported(stmt, "this grad_of block: write `with grad_of(name) as "
+                                         "dname:` with plain names")
+        self.emit(ir.Hook(var=var.id, alias=alias.id, body=stmt.body, lineno=stmt.lineno))
+        return set()
+
+    def expression_statement(self, stmt):
+        """An expression run for its effect: a push (generated code), `items.append(v)`, a
+        print or other call; a method that may change its object in place is refused."""
+        value = stmt.value
+        if _is_push(value, self.stacks):
+            self.emit(ir.Push(stack=value.func.value.id, value=self.atom(value.args[0]),
+                              lineno=self.lineno))
+        elif _is_append(value):
+            # items.append(v) -> items = append(items, v): lists stay values.
+            items = value.func.value.id
+            expr, op = self.numpy_call(runtime.append, "append", [
+                load(items), self.atom(value.args[0])], {}, value)
+            self.emit(ir.Assign(targets=[items], value=expr, op=op, lineno=self.lineno,
+                                refuse=op.refuse, inplace=True))
+        elif isinstance(value, gast.Call) and isinstance(value.func, gast.Attribute) and \
+                self.parsed.resolve(value.func.value) is UNRESOLVED:
+            raise self.unsupported(stmt, "a method called for its effect (it may change "
+                                         "its object in place): assign the result instead, "
+                                         "e.g. `x = np.sort(x)`")
+        elif not isinstance(value, gast.Constant):
+            self.emit(ir.Effect(node=stmt, lineno=stmt.lineno))
 
     def return_(self, stmt, tail, loop_tail):
         if stmt.value is None:

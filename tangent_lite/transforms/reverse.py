@@ -64,19 +64,7 @@ def reverse_mode(ctx, options, copied=(), guards=None, callee=None,
     [(other name, where)] run-time alias checks; callee(func, wrt): the Compiled vjp of a user
     function; summary: a user function -> its result's shape set (analysis.shapes)."""
     fn, wrt, guards = ctx.fn, list(options.wrt), guards or {}
-    if fn.returns_several is not None:
-        raise ctx.error(UnsupportedSyntaxError, fn.returns_several, "tangent_lite cannot "
-                        "differentiate returning several values in reverse mode: grad needs "
-                        "one output",
-                        hint="instead: return one value, or their sum (jvp accepts several)")
-    varied = varied_names(fn, wrt)
-    check_refusals(fn, varied)
-    seqs = sequence_names(fn)
-    _check_sequences(ctx, varied, seqs)
-    for hook in ir.walk(fn.body):
-        if isinstance(hook, ir.Hook):
-            ctx.namer.claim_adjoint(hook.var, hook.alias)
-    shapes = ShapeFacts(fn, options.numbers, resolver(ctx.parsed), summary)
+    varied, seqs, shapes = _analyse(ctx, options, summary)
 
     # Phase 1: the adjoint statements.
     adjoints = build_adjoints(ctx, varied, seqs, shapes, callee)
@@ -87,10 +75,8 @@ def reverse_mode(ctx, options, copied=(), guards=None, callee=None,
         reduced_result(fn, seqs)
     if options.with_value or options.split:
         seed_reads = {fn.result}
-    elif options.seeded or seed_one:
-        seed_reads = set()
     else:
-        seed_reads = {reduced or fn.result}
+        seed_reads = set() if options.seeded or seed_one else {reduced or fn.result}
 
     # Phase 2: the stack plan; then what the forward sweep need not compute.
     plan = plan_stack(fn, adjoints, wrt, shapes.numbers, ctx.bindings.spelled)
@@ -128,14 +114,29 @@ def reverse_mode(ctx, options, copied=(), guards=None, callee=None,
     return Reversed(deriv, None, adjoints.callees)
 
 
-def _check_sequences(ctx, varied, seqs):
-    misused = misused_sequence(ctx.fn, varied, seqs)
+def _analyse(ctx, options, summary):
+    """What the phases need to know of fn: (varied names, names holding Python lists, the shape
+    analysis); raises for what reverse mode cannot differentiate."""
+    fn = ctx.fn
+    if fn.returns_several is not None:
+        raise ctx.error(UnsupportedSyntaxError, fn.returns_several, "tangent_lite cannot "
+                        "differentiate returning several values in reverse mode: grad needs "
+                        "one output",
+                        hint="instead: return one value, or their sum (jvp accepts several)")
+    varied = varied_names(fn, list(options.wrt))
+    check_refusals(fn, varied)
+    seqs = sequence_names(fn)
+    misused = misused_sequence(fn, varied, seqs)
     if misused:
         stmt, name = misused
         raise ctx.error(UnsupportedSyntaxError, stmt,
                         f"`{name}` is a Python list of differentiated values, and "
                         f"{stmt.op.label} would treat it as an array",
                         hint=f"instead: make it an array first, e.g. `np.stack({name})`")
+    for hook in ir.walk(fn.body):
+        if isinstance(hook, ir.Hook):
+            ctx.namer.claim_adjoint(hook.var, hook.alias)
+    return varied, seqs, ShapeFacts(fn, options.numbers, resolver(ctx.parsed), summary)
 
 
 def _prologue(ctx, copied, stack, unbound):
