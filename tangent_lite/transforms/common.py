@@ -11,6 +11,7 @@ from typing import Optional
 
 import gast
 
+from .. import ir
 from ..errors import MissingRuleError
 from ..ir import Comment
 from ..ir import syntax as s
@@ -143,3 +144,11 @@ def call_of(ctx, name, compiled, stmt, first=(), keywords=()):
     fname = ctx.bindings.name(name, compiled.df)
     kws = [gast.keyword(arg=k, value=s.copy(v)) for k, v in op.keywords.items()]
     return s.call(fname, list(first) + [s.copy(a) for a in op.args], kws + list(keywords))
+
+
+def loop_statement(stmt, body):
+    """The ir.For or ir.While `stmt` as Python, with `body` as its body."""
+    if isinstance(stmt, ir.For):
+        return gast.For(target=s.name(stmt.target, store=True), iter=s.name(stmt.iter),
+                        body=body, orelse=[], type_comment=None)
+    return gast.While(test=stmt.test, body=body, orelse=[])

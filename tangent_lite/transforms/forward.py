@@ -18,7 +18,8 @@ from ..ir import Comment
 from ..ir import syntax as s
 from ..ir.syntax import name_node
 from ..ir.uses import names_read
-from .common import Derivative, bind_rule, bind_user_call, call_of, spelling
+from .common import (Derivative, bind_rule, bind_user_call, call_of, loop_statement,
+                     spelling)
 
 
 class ForwardTransform:
@@ -119,12 +120,7 @@ class ForwardTransform:
         after = set(self.defined)
         body += self.zeros(head - self.defined, self.exists)
         out = self.zeros(head - before, exists)
-        if isinstance(stmt, ir.For):
-            out.append(gast.For(target=name_node(stmt.target, store=True),
-                                iter=name_node(stmt.iter), body=body, orelse=[],
-                                type_comment=None))
-        else:
-            out.append(gast.While(test=stmt.test, body=body, orelse=[]))
+        out.append(loop_statement(stmt, body))
         # Values first bound in the body exist after the loop only if it ran: then so do
         # their tangents.
         self.defined, self.exists = set(head | after), exists

@@ -14,6 +14,7 @@ from ..ir import syntax as s
 from ..ir.syntax import name_node
 from ..ir.uses import names_read
 from .adjoints import RESULT, BranchAdjoint, LoopAdjoint, StmtAdjoint, rename
+from .common import loop_statement
 
 
 class SweepWriter:
@@ -103,12 +104,7 @@ class SweepWriter:
             out.append(s.assign(counter, s.const(0)))
             body.insert(0, gast.AugAssign(target=name_node(counter, store=True), op=gast.Add(),
                                           value=s.const(1)))
-        if isinstance(stmt, ir.For):
-            out.append(gast.For(target=name_node(stmt.target, store=True),
-                                iter=name_node(stmt.iter), body=body, orelse=[],
-                                type_comment=None))
-        else:
-            out.append(gast.While(test=stmt.test, body=body, orelse=[]))
+        out.append(loop_statement(stmt, body))
         if id(stmt) in self.plan.counted:
             out.append(self.push(name_node(counter)))
         return out
