@@ -92,9 +92,11 @@ def varied_names(fn, wrt):
 def check_refusals(fn, varied):
     """Raise the error of any construct that cannot be differentiated but would have to be."""
     for stmt in ir.walk(fn.body):
-        if not isinstance(stmt, ir.Assign) or stmt.refuse is None:
+        if not isinstance(stmt, (ir.Assign, ir.Effect)) or stmt.refuse is None:
             continue
-        if stmt.op is not None:
+        if isinstance(stmt, ir.Effect):
+            hit = bool(names_read(stmt.node) & varied)
+        elif stmt.op is not None:
             hit = any(is_varied(a, varied) for a in differentiable_inputs(stmt.op))
         else:
             hit = bool(names_read(stmt.value) & varied)

@@ -214,7 +214,25 @@ class Normalizer(Inliner, ExpressionNormalizer):
                                          "its object in place): assign the result instead, "
                                          "e.g. `x = np.sort(x)`")
         elif not isinstance(value, gast.Constant):
-            self.emit(ir.Effect(node=stmt, lineno=stmt.lineno))
+            self.emit(ir.Effect(node=stmt, lineno=stmt.lineno, refuse=self.effect_refusal(stmt)))
+
+    def effect_refusal(self, stmt):
+        """The error for a call run for its effect on differentiated values, unless it only
+        prints or checks (print, tangent_lite's run-time checks in generated code): NumPy's
+        `out=`, np.copyto, ufunc.at or a helper of yours may write into them."""
+        value = stmt.value
+        if not isinstance(value, gast.Call):
+            return None
+        callee = self.parsed.resolve(value.func)
+        if callee is print or callee is runtime.unshared:
+            return None
+        spelled = gast.unparse(value.func) if hasattr(gast, "unparse") else "this function"
+        return lambda: self.unsupported(stmt, (
+            f"a call of {spelled} run for its effect on a value that depends on what is "
+            "differentiated: it may write into its arguments (out=, np.copyto, ufunc.at, a "
+            "helper that fills an array), which the derivative would not see: assign its "
+            "result (`y = np.multiply(a, b)` for `np.multiply(a, b, out=y)`), or pass "
+            "tl.stop_gradient(v) if the call only reads v"))
 
     def return_(self, stmt, tail, loop_tail):
         if stmt.value is None:
@@ -409,8 +427,19 @@ class Normalizer(Inliner, ExpressionNormalizer):
             raise self.unsupported(stmt, "assignment into a nested subscript `A[i][j] = ...`: "
                                          "write `A[i, j] = ...`")
         name = target.value.id
+        index = self.own_index(name, target.slice)
         atom = self.atom(value)
-        self.emit(ir.SetItem(target=name, index=target.slice, value=atom, lineno=self.lineno))
+        self.emit(ir.SetItem(target=name, index=index, value=atom, lineno=self.lineno))
+
+    def own_index(self, name, index):
+        """An index that reads the array it writes (`h[h < 0] = 0.0`) is computed into a
+        variable first: the backward sweep must see the mask NumPy used, not one recomputed
+        from the array the write changed."""
+        if name not in {n.id for n in gast.walk(index) if isinstance(n, gast.Name)}:
+            return index
+        temp = self.namer.temp("index")
+        self.emit(ir.Assign(targets=[temp], value=index, op=None, lineno=self.lineno))
+        return load(temp)
 
     def augmented(self, stmt):
         if type(stmt.op) not in BINOPS:
@@ -421,8 +450,9 @@ class Normalizer(Inliner, ExpressionNormalizer):
                                               right=stmt.value))
             self.out[-1].inplace = True
         elif isinstance(target, gast.Subscript) and isinstance(target.value, gast.Name):
-            read = gast.Subscript(value=load(target.value.id), slice=target.slice,
-                                  ctx=gast.Load())
+            index = self.own_index(target.value.id, target.slice)
+            read = gast.Subscript(value=load(target.value.id), slice=index, ctx=gast.Load())
+            target = gast.Subscript(value=target.value, slice=index, ctx=gast.Store())
             self.setitem(target, gast.BinOp(left=read, op=stmt.op, right=stmt.value), stmt)
         else:
             raise self.unsupported(stmt, "augmented assignment to this target: write "

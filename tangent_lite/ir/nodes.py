@@ -58,10 +58,15 @@ class Pop(Assign):
 
 @dataclasses.dataclass(**_SLOTS)
 class Effect:
-    """A statement run only for its effect (a print, an assert); never differentiated."""
+    """A statement run only for its effect (a print, an assert); never differentiated.
+
+    `refuse` builds the error to raise if it reads a value that depends on what is
+    differentiated: a call that may write into its arguments (`out=`, np.copyto, a helper that
+    fills an array) would change them behind the derivative's back."""
 
     node: gast.stmt
     lineno: int
+    refuse: Optional[Callable[[], Exception]] = None
 
 
 @dataclasses.dataclass(**_SLOTS)

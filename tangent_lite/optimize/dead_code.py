@@ -3,8 +3,9 @@ backward sweep reads, directly or through other values, are not written.
 
 What it proves: a pure operation (a primitive, or an inactive expression) whose targets no live
 statement reads cannot change what df returns. Calls into the user's own code, pops from a
-stack, and every non-assignment statement (in-place writes, effects, loop and branch tests) are
-kept, and what they read is live.
+stack, in-place updates (they may write into another name's array) and every non-assignment
+statement (subscript writes, effects, loop and branch tests) are kept, and what they read is
+live.
 """
 from .. import ir
 from ..analysis.fixpoint import closure
@@ -12,10 +13,11 @@ from ..ir.uses import all_names, names_read, reads
 
 
 def impure(stmt):
-    """Whether an assignment may do more than compute its value (calls into user code, or a
-    pop, which moves the stack)."""
+    """Whether an assignment may do more than compute its value: calls into user code, a pop
+    (it moves the stack), an in-place update (`x += e` changes every array sharing x's memory,
+    and may carry a run-time check that it shares none)."""
     op = stmt.op
-    return isinstance(stmt, ir.Pop) or (op is not None and op.prim is None)
+    return isinstance(stmt, ir.Pop) or stmt.inplace or (op is not None and op.prim is None)
 
 
 def dead_assignments(fn, needed, guards):
