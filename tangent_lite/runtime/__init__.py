@@ -31,7 +31,7 @@ from .elementwise import (clip_mask, div_or_zero, pick_weight, safe_log, sign_gr
 from .reductions import (average_adjoint, average_weights_adjoint, average_weights_tangent,
                          cumprod_adjoint, cumprod_tangent, extremum_mask, median_weights,
                          nan_count, prod_adjoint, uncumsum)
-from .shapes import (add_at, unappend, unatleast, unbroadcast_to, unconcatenate, undelete, undiag,
+from .shapes import (add_at, written, unappend, unatleast, unbroadcast_to, unconcatenate, undelete, undiag,
                      undiagonal, unindex, uninsert, unjoin, unpad, unpad_fill, unrepeat, unresize,
                      unstack, untake, untake_along_axis, untile, untrace, untranspose)
 from .products import (cross_adjoint, dot_lhs, dot_rhs, einsum_adjoint, einsum_adjoint_tangent,
@@ -58,7 +58,7 @@ __all__ = [
     "extremum_mask", "prod_adjoint", "nan_count", "uncumsum", "cumprod_adjoint",
     "cumprod_tangent", "average_adjoint", "average_weights_adjoint", "average_weights_tangent",
     "median_weights",
-    "add_at", "unindex", "unconcatenate", "unstack", "untranspose", "unbroadcast_to", "untile",
+    "add_at", "written", "unindex", "unconcatenate", "unstack", "untranspose", "unbroadcast_to", "untile",
     "unrepeat", "unpad", "unpad_fill", "undiag", "undiagonal", "untrace", "untake",
     "untake_along_axis", "unatleast", "unjoin", "unappend", "undelete", "uninsert", "unresize",
     "matmul_lhs", "matmul_rhs", "dot_lhs", "dot_rhs", "einsum_adjoint", "einsum_tangent",

@@ -31,6 +31,32 @@ def unindex(g, x: "shape", index) -> "fresh":
     return out
 
 
+def _selects_once(index):
+    """Whether `index` selects each element at most once: ints, slices, `...`, None, and
+    boolean masks do; integer arrays may repeat an element."""
+    items = index if isinstance(index, tuple) else (index,)
+    return all(isinstance(i, (int, np.integer, slice)) or i is None or i is Ellipsis
+               or (isinstance(i, np.ndarray) and i.dtype == bool) for i in items)
+
+
+def written(g, index):
+    """The gradient of the values that `y[index] = v` wrote, from the gradient `g` of y.
+
+    That is g[index], except where an integer-array index repeats an element: NumPy keeps the
+    last write there (`y[[0, 0]] = v` leaves v[1] in y[0]), so the earlier duplicates receive
+    nothing."""
+    part = g[index]
+    if _selects_once(index):
+        return part
+    where = np.arange(np.size(g)).reshape(np.shape(g))[index].ravel()
+    _, from_end = np.unique(where[::-1], return_index=True)
+    if from_end.size == where.size:
+        return part
+    last = np.zeros(where.size, dtype=bool)
+    last[where.size - 1 - from_end] = True
+    return np.where(last.reshape(np.shape(part)), part, 0.0)
+
+
 def add_at(g, index, value):
     """`g[index] += value` in place, for a gradient `g` no one else holds (np.add.at where an
     index array may repeat an element). Returns g."""

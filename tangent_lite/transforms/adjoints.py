@@ -92,6 +92,10 @@ class _Builder:
         self.defined = {ctx.fn.result}
         self.owned = set()
         self.inplace = enabled("inplace")
+        # names that only ever hold loop counters (ints): `y[i] = v` writes one element
+        stmts = list(ir.walk(ctx.fn.body))
+        self.counters = {st.target for st in stmts if isinstance(st, ir.For)} - {
+            t for st in stmts if isinstance(st, ir.Assign) for t in st.targets}
 
     def block(self, stmts):
         out = []
@@ -241,7 +245,10 @@ class _Builder:
         out = []
         in_place = y in self.owned
         if self.carries(stmt.value):
-            part = gast.Subscript(value=name_node(dy), slice=s.copy(index), ctx=gast.Load())
+            if self.selects_once(index):
+                part = gast.Subscript(value=name_node(dy), slice=s.copy(index), ctx=gast.Load())
+            else:   # an index array may repeat an element: only NumPy's last write counts
+                part = self.ctx.call("written", [name_node(dy), self.ctx.index_value(index)])
             if in_place:   # dy[i] is about to be zeroed in place: take a copy, not a view
                 part = self.ctx.call("saved", [part])
             out += self.contribute(stmt.value.id, self.ctx.call(
@@ -255,6 +262,22 @@ class _Builder:
                                                             self.ctx.index_value(index)])))
             self.set_owned(y, True)
         return out
+
+    def selects_once(self, index):
+        """Whether an index certainly selects each element at most once, whatever values its
+        names hold: ints, slices and `...` written out, and loop counters."""
+        items = index.elts if isinstance(index, gast.Tuple) else [index]
+        return all(self._basic(i) for i in items)
+
+    def _basic(self, node):
+        if isinstance(node, gast.Slice):
+            return True
+        if isinstance(node, gast.Constant):
+            return node.value is None or node.value is Ellipsis or (
+                isinstance(node.value, int) and not isinstance(node.value, bool))
+        if isinstance(node, gast.UnaryOp) and isinstance(node.op, gast.USub):
+            return self._basic(node.operand)
+        return isinstance(node, gast.Name) and node.id in self.counters
 
     def fill(self, stmt, result, dv):
         """The rule template of stmt's primitive, filled in: [("stmt", node)] temporaries and
