@@ -20,6 +20,7 @@ from .. import ir, runtime
 from ..hooks import grad_of
 from .expressions import BINOPS, ExpressionNormalizer, load
 from .inline import Inliner, always_returns
+from .inplace import InplaceLowering
 from .parse import UNRESOLVED
 
 _STMT_HINTS = {
@@ -45,7 +46,7 @@ class _Loop:
     returns: bool = False    # a flagged `return` inside this loop
 
 
-class Normalizer(Inliner, ExpressionNormalizer):
+class Normalizer(Inliner, InplaceLowering, ExpressionNormalizer):
     """Turns one ParsedFunction into an ir.Function."""
 
     def __init__(self, parsed, namer, bindings):
@@ -198,7 +199,10 @@ class Normalizer(Inliner, ExpressionNormalizer):
         """An expression run for its effect: a push (generated code), `items.append(v)`, a
         print or other call; a method that may change its object in place is refused."""
         value = stmt.value
-        if _is_push(value, self.stacks):
+        lowered = self.writes(value, stmt)
+        if lowered is not None:
+            self.emit_writes(lowered[0], stmt)
+        elif _is_push(value, self.stacks):
             self.emit(ir.Push(stack=value.func.value.id, value=self.atom(value.args[0]),
                               lineno=self.lineno))
         elif _is_append(value):
@@ -393,8 +397,20 @@ class Normalizer(Inliner, ExpressionNormalizer):
 
     # -- assignments -----------------------------------------------------------------------------
 
+    def emit_writes(self, writes, stmt):
+        """The subscript writes of a NumPy call that writes into arrays (inplace.py)."""
+        for name, index, value in writes:
+            self.setitem(gast.Subscript(value=load(name), slice=index, ctx=gast.Store()),
+                         value, stmt)
+
     def assign_to(self, target, value, stmt):
-        if isinstance(target, gast.Name):
+        lowered = self.writes(value, stmt) if isinstance(target, gast.Name) else None
+        if lowered is not None:   # `r = np.tanh(x, out=y)`: write y, then r is y
+            writes, result = lowered
+            self.emit_writes(writes, stmt)
+            self.assign(target.id, result if result is not None else
+                        gast.Constant(value=None, kind=None))
+        elif isinstance(target, gast.Name):
             self.assign(target.id, value)
         elif isinstance(target, (gast.Tuple, gast.List)) and all(
                 isinstance(e, gast.Name) for e in target.elts):

@@ -1,0 +1,189 @@
+"""NumPy calls that write into an array, written as subscript writes of the core language.
+
+    np.multiply(a, b, out=y)        y[...] = np.multiply(a, b)
+    np.exp(x, out=y, where=m)       y[...] = np.where(m, np.exp(x), y)
+    r = np.tanh(x, out=y)           y[...] = np.tanh(x); r = y
+    np.copyto(y, x, where=m)        y[...] = np.where(m, x, y)
+    np.add.at(y, i, x)              y[...] = scatter_add(y, i, x)      (subtract, multiply,
+                                                                        maximum, minimum too)
+    np.put(y, i, v)  y.put(i, v)    y[np.unravel_index(i % y.size, y.shape)] = np.resize(v, ...)
+    np.place(y, m, v)               y[m] = np.resize(v, np.count_nonzero(m))
+    np.fill_diagonal(y, v)          y[np.diag_indices(min(y.shape), y.ndim)] = np.resize(v, ...)
+    y.fill(v)                       y[...] = v
+    y.sort(axis)                    y[...] = np.sort(y, axis)
+
+Once written so, they are subscript writes like any other: the aliasing analysis sees them,
+the backward sweep restores what they overwrote, and gradients flow through the values they
+write, with NumPy's semantics (a repeated index of np.put keeps the last write; ufunc.at
+applies every repeat). A call this module does not know that writes into a differentiated
+array is refused where it is run for its effect (see Normalizer.effect_refusal).
+"""
+import gast
+import numpy as np
+
+from .. import runtime
+from .expressions import load
+from .parse import UNRESOLVED
+
+SCATTERS = {np.add: "scatter_add", np.subtract: "scatter_subtract",
+            np.multiply: "scatter_multiply", np.maximum: "scatter_maximum",
+            np.minimum: "scatter_minimum"}
+_ELLIPSIS = gast.Constant(value=Ellipsis, kind=None)
+
+
+def _call(func, args, keywords=()):
+    return gast.Call(func=func, args=list(args), keywords=list(keywords))
+
+
+class InplaceLowering:
+    """Mixin of the Normalizer: `writes(call, stmt)` is the subscript writes a call makes."""
+
+    def np_attr(self, name):
+        return gast.Attribute(value=load(self.bindings.name("np")), attr=name, ctx=gast.Load())
+
+    def helper(self, name):
+        return load(self.bindings.name(name))
+
+    def writes(self, call, stmt):
+        """(writes, result) for a call that writes into an array: writes is a list of
+        (array name, index node, value node), result the node the call evaluates to (the
+        array written). None for any other call."""
+        if not isinstance(call, gast.Call):
+            return None
+        callee = self.parsed.resolve(call.func)
+        out = self.out_argument(call, callee)
+        if out is not None:
+            return self.out_writes(call, callee, out, stmt)
+        if getattr(callee, "__name__", None) == "at" and \
+                isinstance(getattr(callee, "__self__", None), np.ufunc):
+            return self.ufunc_at(call, callee.__self__, stmt)
+        method = self.array_method(call)
+        if method is not None:
+            return self.method_writes(call, method, stmt)
+        lowering = {np.copyto: self.copyto, np.put: self.put, np.place: self.place,
+                    np.fill_diagonal: self.fill_diagonal}.get(_hashable(callee))
+        return lowering(call, stmt) if lowering else None
+
+    # -- out= -----------------------------------------------------------------------------
+
+    def out_argument(self, call, callee):
+        """The node of `out` (keyword, or a ufunc's extra positional argument), or None."""
+        for k in call.keywords:
+            if k.arg == "out":
+                return k.value
+        if isinstance(callee, np.ufunc) and len(call.args) > callee.nin:
+            return call.args[callee.nin]
+        return None
+
+    def out_writes(self, call, callee, out, stmt):
+        if isinstance(out, gast.Tuple) and len(out.elts) == 1:
+            out = out.elts[0]
+        if not isinstance(out, gast.Name):
+            raise self.unsupported(stmt, "`out=` naming something other than a variable: "
+                                         "write `y = f(...)` (or `out=y` with a plain name)")
+        where = [k.value for k in call.keywords if k.arg == "where"]
+        args = call.args[:callee.nin] if isinstance(callee, np.ufunc) else call.args
+        value = _call(call.func, args, [k for k in call.keywords
+                                        if k.arg not in ("out", "where")])
+        if where:
+            value = _call(self.np_attr("where"), [where[0], value, load(out.id)])
+        return [(out.id, _ELLIPSIS, value)], load(out.id)
+
+    # -- NumPy functions that write their first argument --------------------------------------
+
+    def target(self, node, stmt, what):
+        if not isinstance(node, gast.Name):
+            raise self.unsupported(stmt, f"{what} into something other than a variable: "
+                                         "write into a plain name")
+        return node.id
+
+    def copyto(self, call, stmt):
+        dst, src = call.args[0], call.args[1]
+        name = self.target(dst, stmt, "np.copyto")
+        where = [k.value for k in call.keywords if k.arg == "where"] + call.args[3:4]
+        value = _call(self.np_attr("where"), [where[0], src, load(name)]) if where else src
+        return [(name, _ELLIPSIS, value)], None
+
+    def ufunc_at(self, call, ufunc, stmt):
+        helper = SCATTERS.get(ufunc)
+        if helper is None or not hasattr(runtime, helper) or len(call.args) != 3 or \
+                call.keywords:
+            raise self.unsupported(stmt, f"np.{ufunc.__name__}.at: add, subtract, multiply, "
+                                         "maximum and minimum .at(a, index, b) are supported")
+        name = self.target(call.args[0], stmt, f"np.{ufunc.__name__}.at")
+        value = _call(self.helper(helper), [load(name), call.args[1], call.args[2]])
+        return [(name, _ELLIPSIS, value)], None
+
+    def put(self, call, stmt, receiver=None):
+        args = ([receiver] if receiver is not None else []) + list(call.args)
+        if len(args) != 3 or any(k.arg != "mode" or not _is_raise(k.value)
+                                 for k in call.keywords):
+            raise self.unsupported(stmt, "np.put with these arguments: write "
+                                         "`np.put(a, indices, values)` (mode='raise')")
+        name = self.target(args[0], stmt, "np.put")
+        size = _call(self.np_attr("size"), [load(name)])
+        flat = gast.BinOp(left=_call(self.np_attr("asarray"), [args[1]]), op=gast.Mod(),
+                          right=size)
+        index = _call(self.np_attr("unravel_index"),
+                      [flat, _call(self.np_attr("shape"), [load(name)])])
+        value = _call(self.np_attr("resize"), [args[2], _call(self.np_attr("shape"),
+                                                                 [args[1]])])
+        return [(name, index, value)], None
+
+    def place(self, call, stmt):
+        if len(call.args) != 3 or call.keywords:
+            raise self.unsupported(stmt, "np.place with these arguments: write "
+                                         "`np.place(a, mask, values)`")
+        name = self.target(call.args[0], stmt, "np.place")
+        count = _call(self.np_attr("count_nonzero"), [call.args[1]])
+        return [(name, call.args[1], _call(self.np_attr("resize"), [call.args[2], count]))], None
+
+    def fill_diagonal(self, call, stmt):
+        if len(call.args) != 2 or call.keywords:
+            raise self.unsupported(stmt, "np.fill_diagonal with wrap=True: fill the "
+                                         "diagonal by indexing, `a[i, i] = v`")
+        name = self.target(call.args[0], stmt, "np.fill_diagonal")
+        n = _call(load("min"), [_call(self.np_attr("shape"), [load(name)])])
+        index = _call(self.np_attr("diag_indices"), [n, _call(self.np_attr("ndim"),
+                                                               [load(name)])])
+        return [(name, index, _call(self.np_attr("resize"), [call.args[1], n]))], None
+
+    # -- array methods that write their array ---------------------------------------------
+
+    def array_method(self, call):
+        """`fill`, `sort` or `put` called on a local variable, else None."""
+        func = call.func
+        if isinstance(func, gast.Attribute) and isinstance(func.value, gast.Name) and \
+                func.attr in ("fill", "sort", "put") and \
+                self.parsed.resolve(func.value) is UNRESOLVED:
+            return func.attr
+        return None
+
+    def method_writes(self, call, method, stmt):
+        name = call.func.value.id
+        if method == "fill":
+            if len(call.args) != 1 or call.keywords:
+                raise self.unsupported(stmt, "`.fill` with these arguments: write "
+                                             "`a.fill(value)`")
+            return [(name, _ELLIPSIS, call.args[0])], None
+        if method == "put":
+            return self.put(call, stmt, receiver=call.func.value)
+        if any(k.arg not in ("axis",) for k in call.keywords) or len(call.args) > 1:
+            raise self.unsupported(stmt, "`.sort` with these arguments: write "
+                                         "`a = np.sort(a, axis)`")
+        return [(name, _ELLIPSIS, _call(self.np_attr("sort"), [load(name)] + call.args,
+                                        call.keywords))], None
+
+
+def _hashable(obj):
+    try:
+        hash(obj)
+        return obj
+    except TypeError:
+        return None
+
+
+def _is_raise(node):
+    return isinstance(node, gast.Constant) and node.value == "raise"
+
+
