@@ -1,7 +1,7 @@
 """Every rule of the NumPy table against central finite differences in float64.
 
 CASES is a table of (primitive, case function, arguments, wrt). `test_every_rule_has_a_case`
-walks the registry, so a rule added to numpy_adjoints.py without a case here fails the suite.
+walks the registry, so a rule added to tangent_lite/rules without a case here fails the suite.
 Case functions are plain module-level `def`s (tangent_lite reads their source); inputs are
 drawn inside each function's domain and away from kinks and ties.
 """

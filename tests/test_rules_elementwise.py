@@ -1,4 +1,4 @@
-"""The elementwise and reduction rules (rules/numpy_elementwise.py, rules/numpy_reductions.py)
+"""The elementwise and reduction rules (rules/elementwise.py, rules/reductions.py)
 against central finite differences in float64, in both modes.
 
 CASES follows tests/test_rules.py: (primitive, case function, arguments, wrt), keyed by the exact
@@ -18,7 +18,7 @@ import pytest
 
 import tangent_lite
 from helpers import check_grad
-from tangent_lite.rules import numpy_elementwise, numpy_reductions
+from tangent_lite.rules import elementwise, reductions
 import rule_checks
 from test_rules import Case, F, _label
 
@@ -335,7 +335,7 @@ def primitives_called(f):
 
 
 def test_every_rule_of_these_modules_has_a_case_and_both_modes():
-    mine = rule_checks.check_walker([numpy_elementwise, numpy_reductions], CASES, globals(),
+    mine = rule_checks.check_walker([elementwise, reductions], CASES, globals(),
                                     __file__)
     assert len(mine) >= 46, [p.name for p in mine]
 
@@ -474,9 +474,9 @@ NONDIFF = [
 
 def test_every_zero_gradient_function_of_these_modules_has_a_case():
     covered = {prim for prim, _, _ in NONDIFF}
-    missing = [p for p in numpy_elementwise.NONDIFFERENTIABLE if p not in covered]
+    missing = [p for p in elementwise.NONDIFFERENTIABLE if p not in covered]
     assert not missing, missing
-    for p in numpy_elementwise.NONDIFFERENTIABLE:
+    for p in elementwise.NONDIFFERENTIABLE:
         assert tangent_lite.rules.lookup(p).nondiff == "zero", p
 
 

@@ -1,9 +1,9 @@
-"""The FFT and complex-value rules (rules/numpy_fft.py) against central finite differences in
+"""The FFT and complex-value rules (rules/fft.py) against central finite differences in
 float64, in both modes (the checks are in rule_checks.py).
 
 Inputs are real, as tangent_lite's are; every case takes a real result of complex
 intermediates (abs, real, imag, angle, irfft), so finite differences of the real inputs check
-the whole chain. The complex convention is JAX's (see rules/numpy_fft.py).
+the whole chain. The complex convention is JAX's (see rules/fft.py).
 """
 import warnings
 
@@ -12,7 +12,7 @@ import pytest
 
 import rule_checks
 import tangent_lite
-from tangent_lite.rules import numpy_fft
+from tangent_lite.rules import fft as fft_rules
 from test_rules import Case, F, _label
 
 rng = np.random.default_rng(20240807)
@@ -169,13 +169,13 @@ def _complex_parts_never_dropped():
         yield
 
 
-def test_every_rule_of_numpy_fft_has_a_case_and_both_modes():
-    mine = rule_checks.check_walker([numpy_fft], CASES, globals(), __file__)
+def test_every_rule_of_fft_has_a_case_and_both_modes():
+    mine = rule_checks.check_walker([fft_rules], CASES, globals(), __file__)
     assert len([p for p in mine if p.adjoint is not None]) >= 20
 
 
 def test_every_helper_forward_rule_is_reached_by_a_second_derivative():
-    rule_checks.check_helpers_reached([numpy_fft], CASES, HVP_REFUSED)
+    rule_checks.check_helpers_reached([fft_rules], CASES, HVP_REFUSED)
 
 
 @pytest.mark.parametrize("c", CASES, ids=_id)

@@ -1,4 +1,4 @@
-"""The product and linear-algebra rules (rules/numpy_linalg.py) against central finite
+"""The product and linear-algebra rules (rules/linalg.py) against central finite
 differences in float64, in both modes (the checks are in rule_checks.py).
 
 CASES follows tests/test_rules.py: (function, case function, arguments, wrt), keyed by the
@@ -17,7 +17,7 @@ import pytest
 
 import rule_checks
 import tangent_lite
-from tangent_lite.rules import numpy_linalg
+from tangent_lite.rules import linalg
 from test_rules import Case, F, _label
 
 rng = np.random.default_rng(20240806)
@@ -266,13 +266,13 @@ def _quiet():
         yield
 
 
-def test_every_rule_of_numpy_linalg_has_a_case_and_both_modes():
-    mine = rule_checks.check_walker([numpy_linalg], CASES, globals(), __file__)
+def test_every_rule_of_linalg_has_a_case_and_both_modes():
+    mine = rule_checks.check_walker([linalg], CASES, globals(), __file__)
     assert len([p for p in mine if p.adjoint is not None]) >= 18 + hasattr(np.linalg, "svdvals")
 
 
 def test_every_helper_forward_rule_is_reached_by_a_second_derivative():
-    rule_checks.check_helpers_reached([numpy_linalg], CASES, HVP_REFUSED)
+    rule_checks.check_helpers_reached([linalg], CASES, HVP_REFUSED)
 
 
 @pytest.mark.parametrize("c", CASES, ids=_id)

@@ -1,4 +1,4 @@
-"""The shape and indexing rules (rules/numpy_shapes.py) against central finite differences in
+"""The shape and indexing rules (rules/shapes.py) against central finite differences in
 float64, in both modes (the checks are in rule_checks.py).
 
 CASES follows tests/test_rules.py: (function, case function, arguments, wrt), keyed by the
@@ -10,7 +10,7 @@ import pytest
 
 import rule_checks
 import tangent_lite
-from tangent_lite.rules import numpy_shapes
+from tangent_lite.rules import shapes
 from test_rules import Case, F, _label
 
 rng = np.random.default_rng(20240805)
@@ -264,13 +264,13 @@ HVP_REFUSED = set()     # case functions whose second derivatives are refused (n
 ARRAY_CASES = [c for c in CASES if rule_checks.has_array_wrt(c)]
 
 
-def test_every_rule_of_numpy_shapes_has_a_case_and_both_modes():
-    mine = rule_checks.check_walker([numpy_shapes], CASES, globals(), __file__)
+def test_every_rule_of_shapes_has_a_case_and_both_modes():
+    mine = rule_checks.check_walker([shapes], CASES, globals(), __file__)
     assert len([p for p in mine if p.adjoint is not None]) >= 34
 
 
 def test_every_helper_forward_rule_is_reached_by_a_second_derivative():
-    rule_checks.check_helpers_reached([numpy_shapes], CASES, HVP_REFUSED)
+    rule_checks.check_helpers_reached([shapes], CASES, HVP_REFUSED)
 
 
 @pytest.mark.parametrize("c", CASES, ids=_id)

@@ -10,6 +10,7 @@ is parsed once. Filling it in for `h = np.tanh(t_add)` substitutes `h` for `y`, 
 the adjoint names for `d[...]`, so the generated line reads `dt_add = dh * (1.0 - h * h)`.
 """
 import builtins
+import __future__
 import inspect
 import numbers
 import textwrap
@@ -31,15 +32,81 @@ class TemplateError(Exception):
 
 
 class Template:
-    """A parsed rule template."""
+    """A parsed rule template.
 
-    def __init__(self, func):
-        self.func = func
+    Made from the decorated function (`Template(func)`, its source read from its file) or from
+    text (`Template.from_text`, for templates written by a program, such as `linear(...)`'s). Both
+    are parsed lazily, on first use: importing the table reads no source.
+    """
+
+    def __init__(self, func, source=None):
+        self._func = func
+        self._source = source   # the template's text when it is not read from func's file
+        self._namespace = None  # for a template made from text: its module's globals
         self._node = None
+
+    @classmethod
+    def from_text(cls, text, namespace, filename="<template>", lineno=1, signature=None):
+        """The template `text` (a `def _(result, params...): ...`), whose free names are those of
+        `namespace` (a module's globals), as if written at `filename`:`lineno`.
+
+        Annotations are not evaluated: `x: Shape` marks a shape-only parameter as in a
+        hand-written template. With `signature` (an inspect.Signature) the parameters are taken
+        from there instead. `text` may also be a function giving (text, signature), called on
+        first use. Compiled on first use.
+        """
+        self = cls(None)
+        self._make = text if callable(text) else lambda: (text, signature)
+        self._namespace = namespace
+        self._where = (filename, lineno)
+        return self
+
+    @property
+    def source(self):
+        """The template's text, or None where it is read from its function's file."""
+        if self._source is None and self._namespace is not None:
+            self._source, self._signature = self._make()
+        return self._source
+
+    @property
+    def func(self):
+        """The template as a Python function; its globals are where its free names live."""
+        if self._func is None:
+            filename, lineno = self._where
+            code = compile("\n" * (lineno - 1) + self.source, filename, "exec",
+                           __future__.annotations.compiler_flag, dont_inherit=True)
+            scope = {}
+            exec(code, self._namespace, scope)
+            (func,) = scope.values()
+            signature = self._signature
+            if signature is None:
+                signature = inspect.signature(func)
+                signature = signature.replace(parameters=[
+                    p.replace(annotation=Shape) if p.annotation == "Shape" else p
+                    for p in signature.parameters.values()])
+            func.__signature__ = signature
+            self._func = func
+        return self._func
+
+    @property
+    def module(self):
+        """The name of the module the template was written in (or for)."""
+        if self._namespace is not None:
+            return self._namespace.get("__name__")
+        return self._func.__module__
+
+    def location(self):
+        """(filename, line) of the template's first line (its decorator's, or linear()'s)."""
+        if self._namespace is not None:
+            return self._where
+        code = self._func.__code__
+        return code.co_filename, code.co_firstlineno
 
     def _parse(self):
         if self._node is None:
-            source = textwrap.dedent(inspect.getsource(self.func))
+            source = self.source
+            if source is None:
+                source = textwrap.dedent(inspect.getsource(self.func))
             node = gast.parse(source).body[0]
             sig = inspect.signature(self.func)
             params = list(sig.parameters)
@@ -53,6 +120,32 @@ class Template:
             self.body = node.body
             self._node = node
         return self
+
+    def unknown_names(self, forward=False):
+        """The free names of the body that resolve neither in the template's module nor among the
+        builtins, as (name, line in the template's file): what filling it in would fail on.
+        `d`, the parameters and the temporaries the body assigns are not free. A forward template
+        with a term that reads several tangents also needs `zeros_grad`, for the missing ones."""
+        self._parse()
+        known = {"d", self.result, *self.params}
+        known |= {s.targets[0].id for s in self.body
+                  if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name)}
+        namespace = self.func.__globals__
+        first = self.location()[1]
+        out = []
+        for stmt in self.body:
+            for node in gast.walk(stmt):
+                if (isinstance(node, gast.Name) and isinstance(node.ctx, gast.Load)
+                        and node.id not in known and node.id not in namespace
+                        and not hasattr(builtins, node.id)):
+                    out.append((node.id, first + node.lineno - 1))
+        if forward and "zeros_grad" not in namespace:
+            last = self.body[-1]
+            for _, term in _terms(clone(last.value)):
+                if len({n.slice.id for n in gast.walk(term) if _is_d(n)}) > 1:
+                    out.append(("zeros_grad", first + last.lineno - 1))
+                    break
+        return out
 
     def differentiable_params(self):
         """Parameters a varied value may be passed to: those with a rule, or shape-only."""
@@ -108,7 +201,6 @@ class Template:
                                                 value=value, type_comment=None)))
         return out
 
-
     def tangent_params(self):
         """Parameters whose tangents a forward template reads (`d[p]` on a right-hand side)."""
         self._parse()
@@ -158,6 +250,43 @@ class Template:
         for sign, term in terms[1:]:
             total = gast.BinOp(left=total, op=gast.Add() if sign > 0 else gast.Sub(), right=term)
         return stmts, total
+
+
+def linear_source(params, spelled, wrt=None):
+    """The text of the forward template of a function linear in the arguments `wrt`: the
+    function itself, spelled `spelled`, applied to their tangents and to its other arguments.
+
+    params: the template's parameters as written in a `def` (the result first). wrt: names of
+    parameters, by default the first after the result. Parameters without a default are passed
+    by position, the others by keyword (so those a call leaves out stay out).
+
+    >>> linear_source("y, a, axes=None", "np.transpose")
+    'def _(y, a, axes=None): d[y] = np.transpose(d[a], axes=axes)'
+    """
+    args = gast.parse(f"def _({params}): pass").body[0].args
+    positional = args.posonlyargs + args.args
+    result, positional = positional[0].id, positional[1:]
+    names = [a.id for a in positional] + ([args.vararg.id] if args.vararg else []) + [
+        a.id for a in args.kwonlyargs]
+    wrt = [names[0]] if wrt is None else [wrt] if isinstance(wrt, str) else list(wrt)
+    if not set(wrt) <= set(names):
+        raise TemplateError(f"linear({spelled}): {sorted(set(wrt) - set(names))} are not among "
+                            f"its parameters {names}")
+
+    def value(name):
+        return f"d[{name}]" if name in wrt else name
+
+    call = []
+    first_default = len(args.posonlyargs) + len(args.args) - len(args.defaults) - 1
+    for i, a in enumerate(positional):
+        by_keyword = i >= first_default and not args.vararg and a not in args.posonlyargs
+        call.append(f"{a.id}={value(a.id)}" if by_keyword else value(a.id))
+    if args.vararg:
+        call.append(f"*{value(args.vararg.id)}")
+    call += [f"{a.id}={value(a.id)}" for a in args.kwonlyargs]
+    if args.kwarg:
+        call.append(f"**{args.kwarg.id}")
+    return f"def _({params}): d[{result}] = {spelled}({', '.join(call)})"
 
 
 def _is_d(node):
@@ -213,10 +342,6 @@ def _is_d_target(stmt):
     t = stmt.targets[0] if isinstance(stmt, gast.Assign) else None
     return (isinstance(t, gast.Subscript) and isinstance(t.value, gast.Name)
             and t.value.id == "d")
-
-
-
-
 
 
 def constant(value):

@@ -1,35 +1,54 @@
-"""Elementwise NumPy functions beyond the basics: both modes side by side, one template each.
-
-Conventions (those of numpy_adjoints.py and numpy_tangents.py):
-
-- the first parameter is the function's result; `d[v]` is the adjoint of `v` in an @adjoint
-  template and the tangent of `v` in a @tangent_rule template;
-- `unbroadcast(g, x)` sums a gradient back to the operand `x`'s shape; `broadcast_like(t, y)`
-  gives a tangent term the result's shape where the other operand's term may be dropped;
-- constants are written as Python floats (`0.6931471805599453`, `np.pi / 180.0`), which NumPy
-  treats as weakly typed, so float32 stays float32 in both modes;
-- at a kink the rule takes the convention of numpy_adjoints.py: 0 for the slope of |x| at 0,
-  ties share the gradient equally; functions that are locally constant (floor_divide, fix,
-  comparisons ...) are registered as non-differentiable, which gives exactly zero;
-- a partial derivative that is zero everywhere it exists is written `d[p] = zeros_grad(p)` in
-  reverse mode and `0.0 * d[p]` in forward mode, so a differentiated argument is accepted there.
-
-The helpers (sinc_slope, pick_weight, div_or_zero, unsort) are at the end of runtime.py, NumPy
-only.
+"""Elementwise functions of one array (and a few of two): exponentials and logarithms,
+trigonometric and hyperbolic functions, signs, sorting. Rounding and tests of values have no
+gradient. The helpers (sinc_slope, div_or_zero, sign_grad, unsort) are in tangent_lite/runtime.
 """
-# flake8: noqa: E704 (one-line definitions are the point of the table)
+# flake8: noqa: E704
 import operator
 
 import numpy as np
 
-from .registry import adjoint, nondifferentiable, tangent_rule
-from ..runtime import (broadcast_like, div_or_zero, pick_weight, safe_log, sinc_slope,
-                       unbroadcast, unsort, zeros_grad)
+from .registry import adjoint, d, linear, nondifferentiable, tangent_rule
 from .. import runtime
-
-d = None  # the adjoint / tangent notation `d[x]`; templates are parsed, never run
+from ..runtime import (broadcast_like, div_or_zero, sign_grad, sinc_slope, unbroadcast, unsort,
+                       zeros_grad)
 
 # ---- powers, exponentials and logarithms ------------------------------------------------------
+
+@adjoint(np.exp)
+def _(y, x): d[x] = d[y] * y
+
+@tangent_rule(np.exp)
+def _(y, x): d[y] = d[x] * y
+
+@adjoint(np.log)
+def _(y, x): d[x] = d[y] / x
+
+@tangent_rule(np.log)
+def _(y, x): d[y] = d[x] / x
+
+@adjoint(np.log1p)
+def _(y, x): d[x] = d[y] / (1.0 + x)
+
+@tangent_rule(np.log1p)
+def _(y, x): d[y] = d[x] / (1.0 + x)
+
+@adjoint(np.expm1)
+def _(y, x): d[x] = d[y] * (y + 1.0)
+
+@tangent_rule(np.expm1)
+def _(y, x): d[y] = d[x] * (y + 1.0)
+
+@adjoint(np.sqrt)
+def _(y, x): d[x] = d[y] / (2.0 * y)
+
+@tangent_rule(np.sqrt)
+def _(y, x): d[y] = d[x] / (2.0 * y)
+
+@adjoint(np.square)
+def _(y, x): d[x] = d[y] * (2.0 * x)
+
+@tangent_rule(np.square)
+def _(y, x): d[y] = d[x] * (2.0 * x)
 
 @adjoint(np.reciprocal)
 def _(y, x): d[x] = -d[y] * (y * y)
@@ -61,14 +80,6 @@ def _(y, x): d[x] = d[y] / (x * 2.302585092994046)           # ln 10
 @tangent_rule(np.log10)
 def _(y, x): d[y] = d[x] / (x * 2.302585092994046)
 
-@adjoint(np.float_power)
-def _(y, a, b):
-    d[a] = unbroadcast(d[y] * (b * np.float_power(a, b - 1)), a)
-    d[b] = unbroadcast(d[y] * y * safe_log(a), b)
-
-@tangent_rule(np.float_power)
-def _(y, a, b): d[y] = d[a] * (b * np.float_power(a, b - 1)) + d[b] * y * safe_log(a)
-
 @adjoint(np.logaddexp)
 def _(y, a, b):
     d[a] = unbroadcast(d[y] * np.exp(a - y), a)
@@ -92,6 +103,60 @@ def _(y, a, n): d[a] = unbroadcast(np.ldexp(d[y], n), a)
 def _(y, a, n): d[y] = broadcast_like(np.ldexp(d[a], n), y)
 
 # ---- trigonometric, hyperbolic and angles ------------------------------------------------------
+
+@adjoint(np.sin)
+def _(y, x): d[x] = d[y] * np.cos(x)
+
+@tangent_rule(np.sin)
+def _(y, x): d[y] = d[x] * np.cos(x)
+
+@adjoint(np.cos)
+def _(y, x): d[x] = -d[y] * np.sin(x)
+
+@tangent_rule(np.cos)
+def _(y, x): d[y] = -d[x] * np.sin(x)
+
+@adjoint(np.tan)
+def _(y, x): d[x] = d[y] * (1.0 + y * y)
+
+@tangent_rule(np.tan)
+def _(y, x): d[y] = d[x] * (1.0 + y * y)
+
+@adjoint(np.arcsin)
+def _(y, x): d[x] = d[y] / np.sqrt(1.0 - x * x)
+
+@tangent_rule(np.arcsin)
+def _(y, x): d[y] = d[x] / np.sqrt(1.0 - x * x)
+
+@adjoint(np.arccos)
+def _(y, x): d[x] = -d[y] / np.sqrt(1.0 - x * x)
+
+@tangent_rule(np.arccos)
+def _(y, x): d[y] = -d[x] / np.sqrt(1.0 - x * x)
+
+@adjoint(np.arctan)
+def _(y, x): d[x] = d[y] / (1.0 + x * x)
+
+@tangent_rule(np.arctan)
+def _(y, x): d[y] = d[x] / (1.0 + x * x)
+
+@adjoint(np.sinh)
+def _(y, x): d[x] = d[y] * np.cosh(x)
+
+@tangent_rule(np.sinh)
+def _(y, x): d[y] = d[x] * np.cosh(x)
+
+@adjoint(np.cosh)
+def _(y, x): d[x] = d[y] * np.sinh(x)
+
+@tangent_rule(np.cosh)
+def _(y, x): d[y] = d[x] * np.sinh(x)
+
+@adjoint(np.tanh)
+def _(y, x): d[x] = d[y] * (1.0 - y * y)
+
+@tangent_rule(np.tanh)
+def _(y, x): d[y] = d[x] * (1.0 - y * y)
 
 @adjoint(np.sinc)
 def _(y, x): d[x] = d[y] * sinc_slope(x)
@@ -148,46 +213,19 @@ def _(y, x): d[x] = d[y] * (180.0 / np.pi)
 @tangent_rule(np.rad2deg, np.degrees)
 def _(y, x): d[y] = d[x] * (180.0 / np.pi)
 
-# ---- selections, signs and remainders ---------------------------------------------------------
+# ---- signs (np.abs, which takes complex numbers, is in fft.py) ---------------------------------
+
+@adjoint(np.sign)
+def _(y, x): d[x] = sign_grad(d[y], x)
+
+@tangent_rule(np.sign)
+def _(y, x): d[y] = sign_grad(d[x], x)
 
 @adjoint(np.fabs)
 def _(y, x): d[x] = d[y] * np.sign(x)
 
 @tangent_rule(np.fabs)
 def _(y, x): d[y] = d[x] * np.sign(x)
-
-@adjoint(np.fmax)                       # like np.maximum, but a NaN loses to a number
-def _(y, a, b):
-    d[a] = unbroadcast(d[y] * pick_weight(a, b), a)
-    d[b] = unbroadcast(d[y] * pick_weight(b, a), b)
-
-@tangent_rule(np.fmax)
-def _(y, a, b): d[y] = broadcast_like(d[a] * pick_weight(a, b) + d[b] * pick_weight(b, a), y)
-
-@adjoint(np.fmin)
-def _(y, a, b):
-    d[a] = unbroadcast(d[y] * pick_weight(a, b, False), a)
-    d[b] = unbroadcast(d[y] * pick_weight(b, a, False), b)
-
-@tangent_rule(np.fmin)
-def _(y, a, b):
-    d[y] = broadcast_like(d[a] * pick_weight(a, b, False) + d[b] * pick_weight(b, a, False), y)
-
-@adjoint(np.remainder, operator.mod)    # a - floor(a / b) * b; np.mod is np.remainder
-def _(y, a, b):
-    d[a] = unbroadcast(d[y], a)
-    d[b] = unbroadcast(-d[y] * np.floor_divide(a, b), b)
-
-@tangent_rule(np.remainder, operator.mod)
-def _(y, a, b): d[y] = broadcast_like(d[a] - d[b] * np.floor_divide(a, b), y)
-
-@adjoint(np.fmod)                       # a - trunc(a / b) * b
-def _(y, a, b):
-    d[a] = unbroadcast(d[y], a)
-    d[b] = unbroadcast(-d[y] * np.trunc(a / b), b)
-
-@tangent_rule(np.fmod)
-def _(y, a, b): d[y] = broadcast_like(d[a] - d[b] * np.trunc(a / b), y)
 
 @adjoint(np.copysign)                   # |a| with the sign of b: flat in b
 def _(y, a, b):
@@ -231,6 +269,8 @@ def _(y, a, axis=-1, kind=None):
 # ---- no gradient ---------------------------------------------------------------------------
 
 # Integer, boolean or piecewise-constant results: zero is the gradient wherever one exists.
+nondifferentiable(np.floor, np.ceil, np.round, np.rint, np.trunc, np.isnan, np.isinf,
+                  np.isfinite)
 NONDIFFERENTIABLE = (
     np.fix, np.floor_divide, operator.floordiv, np.signbit, np.spacing,
     np.isclose, np.allclose, np.array_equal, np.isreal, np.iscomplex, np.isposinf, np.isneginf,
@@ -239,10 +279,7 @@ NONDIFFERENTIABLE = (
 ) + ((np.around,) if np.around is not np.round else ())
 nondifferentiable(*NONDIFFERENTIABLE)
 
-# Helpers of the rules above, as they appear in gradient code (for Hessian-vector products):
-# pick_weight is piecewise constant; unsort is linear in the gradient and moves it by the
-# permutation `order`, an integer array.
-nondifferentiable(runtime.pick_weight)
+# ---- the helpers above, as they appear in gradient code (for Hessian-vector products) ----------
 
-@tangent_rule(runtime.unsort)
-def _(out, g, order, axis, shape): d[out] = unsort(d[g], order, axis, shape)
+# unsort is linear in the gradient and moves it by the permutation `order`, an integer array.
+linear(runtime.unsort, params="out, g, order, axis, shape")

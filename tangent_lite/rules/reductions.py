@@ -1,10 +1,6 @@
-"""Reductions and cumulative functions beyond sum/mean/prod/max/min: both modes side by side.
+"""Reductions (sum, mean, prod, max, min, var, std, median, average, their nan* forms) and
+cumulative sums and products. Indices and tests of values (argmax, any, ...) have no gradient.
 
-Conventions (those of numpy_adjoints.py and numpy_tangents.py):
-
-- the first parameter is the function's result; `d[v]` is the adjoint of `v` in an @adjoint
-  template and the tangent of `v` in a @tangent_rule template; a template's other assignments
-  are temporaries;
 - `axis` and `keepdims` are those of the call: `unreduce(g, a, axis, keepdims)` spreads the
   gradient of a reduction back over the shape of `a`; the tangent of a reduction is the same
   reduction of a weighted tangent;
@@ -18,28 +14,57 @@ Conventions (those of numpy_adjoints.py and numpy_tangents.py):
   at 0; cumulative products are exact where the input has zeros.
 
 The helpers (uncumsum, cumprod_adjoint, div_or_zero, nan_count, median_weights, average_*) are
-at the end of runtime.py, NumPy only.
+in tangent_lite/runtime.
 """
-# flake8: noqa: E704 (one-line definitions are the point of the table)
+# flake8: noqa: E704
 import numpy as np
 
-from .registry import adjoint, nondifferentiable, tangent_rule
-from .template import Shape
+from .registry import adjoint, d, linear, nondifferentiable, tangent_rule
 from .. import runtime
 from ..runtime import (as_tangent, average_adjoint, average_weights_adjoint,
                        average_weights_tangent, cumprod_adjoint, cumprod_tangent, div_or_zero,
-                       extremum_mask, median_weights, nan_count, prod_adjoint, uncumsum,
-                       unreduce)
+                       extremum_mask, median_weights, nan_count, prod_adjoint, reduced_count,
+                       uncumsum, unreduce)
 
-d = None  # the adjoint / tangent notation `d[x]`; templates are parsed, never run
+# ---- sums, means, products and extremes -------------------------------------------------------
+
+@adjoint(np.sum)
+def _(y, a, axis=None, dtype=None, *, keepdims=False):
+    d[a] = unreduce(d[y], a, axis, keepdims)
+linear(np.sum)
+
+@adjoint(np.mean)
+def _(y, a, axis=None, dtype=None, *, keepdims=False):
+    d[a] = unreduce(d[y] / reduced_count(a, axis=axis), a, axis, keepdims)
+linear(np.mean)
+
+@adjoint(np.prod)
+def _(y, a, axis=None, dtype=None, *, keepdims=False):
+    d[a] = prod_adjoint(d[y], y, a, axis, keepdims)
+
+@tangent_rule(np.prod)
+def _(y, a, axis=None, dtype=None, *, keepdims=False):
+    d[y] = np.sum(d[a] * prod_adjoint(np.ones_like(y), y, a, axis, keepdims), axis=axis,
+                  keepdims=keepdims)
+
+@adjoint(np.max, np.amax)
+def _(y, a, axis=None, *, keepdims=False):
+    d[a] = unreduce(d[y], a, axis, keepdims) * extremum_mask(y, a, axis, keepdims)
+
+@adjoint(np.min, np.amin)
+def _(y, a, axis=None, *, keepdims=False):
+    d[a] = unreduce(d[y], a, axis, keepdims) * extremum_mask(y, a, axis, keepdims)
+
+@tangent_rule(np.max, np.amax, np.min, np.amin)
+def _(y, a, axis=None, *, keepdims=False):
+    d[y] = np.sum(d[a] * extremum_mask(y, a, axis, keepdims), axis=axis, keepdims=keepdims)
 
 # ---- cumulative sums and products -------------------------------------------------------------
 
 @adjoint(np.cumsum)
 def _(y, a, axis=None, dtype=None): d[a] = uncumsum(d[y], a, axis)
 
-@tangent_rule(np.cumsum)
-def _(y, a, axis=None, dtype=None): d[y] = np.cumsum(d[a], axis=axis, dtype=dtype)
+linear(np.cumsum)
 
 @adjoint(np.cumprod)
 def _(y, a, axis=None, dtype=None): d[a] = cumprod_adjoint(d[y], a, axis)
@@ -69,9 +94,7 @@ if hasattr(np, "cumulative_sum"):   # NumPy 2.1+
     def _(y, x, *, axis=None, dtype=None, include_initial=False):
         d[x] = uncumsum(d[y], x, axis, include_initial)
 
-    @tangent_rule(np.cumulative_sum)
-    def _(y, x, *, axis=None, dtype=None, include_initial=False):
-        d[y] = np.cumulative_sum(d[x], axis=axis, dtype=dtype, include_initial=include_initial)
+    linear(np.cumulative_sum)
 
     @adjoint(np.cumulative_prod)
     def _(y, x, *, axis=None, dtype=None, include_initial=False):
@@ -211,22 +234,24 @@ def _(y, a, axis=None, weights=None, *, keepdims=False):
     d[y] = (np.average(d[a], axis=axis, weights=weights, keepdims=keepdims)
             + average_weights_tangent(d[weights], y, a, axis, weights, keepdims))
 
+# ---- no gradient: indices and tests ------------------------------------------------------------
+
+nondifferentiable(np.argmax, np.argmin, np.argsort, np.nonzero, np.count_nonzero, np.any, np.all)
+
 # ---- the helpers above, as they appear in gradient code (for Hessian-vector products) -----------
 
 # Linear in the gradient they carry, reading the other array only for its shape.
-@tangent_rule(runtime.uncumsum)
-def _(out, g, x: Shape, axis=None, include_initial=False):
-    d[out] = uncumsum(d[g], x, axis, include_initial)
-
-@tangent_rule(runtime.average_adjoint)   # a differentiated `weights` is refused here
-def _(out, g, y: Shape, a: Shape, axis=None, weights=None, keepdims=False):
-    d[out] = average_adjoint(d[g], y, a, axis, weights, keepdims)
+linear(runtime.uncumsum, params="out, g, x: Shape, axis=None, include_initial=False")
+# a differentiated `weights` is refused here
+linear(runtime.average_adjoint,
+       params="out, g, y: Shape, a: Shape, axis=None, weights=None, keepdims=False")
 
 @tangent_rule(runtime.div_or_zero)       # d(g / y) = dg / y - g dy / y**2, 0 where y == 0
 def _(out, g, y): d[out] = div_or_zero(d[g], y) - div_or_zero(g * d[y], y * y)
 
 # Piecewise constant.
-nondifferentiable(runtime.nan_count, runtime.median_weights)
+nondifferentiable(runtime.nan_count, runtime.median_weights, runtime.extremum_mask,
+                  runtime.reduced_count)
 
 # Second derivatives not implemented: a Hessian-vector product through these is refused.
 nondifferentiable(runtime.cumprod_adjoint, runtime.cumprod_tangent,

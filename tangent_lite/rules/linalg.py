@@ -1,14 +1,12 @@
-"""Rules for NumPy's products and np.linalg: reverse (`@adjoint`) and forward (`@tangent_rule`)
-side by side, one short template each.
+"""NumPy's products (`@`, dot, outer, einsum, tensordot, ...) and np.linalg.
 
-Conventions: the first parameter is the function's result; `d[v]` is the gradient (reverse) or
-the tangent (forward) of `v`. Matrix functions work on stacks of matrices (..., M, N) as NumPy
-does; `np.swapaxes(m, -1, -2)` is the transpose of each matrix.
+Matrix functions work on stacks of matrices (..., M, N) as NumPy does; `np.swapaxes(m, -1, -2)`
+is the transpose of each matrix.
 
 - Products are multilinear: the forward rule is one product per varied argument, the reverse
-  rule contracts the gradient with the other arguments (`einsum_adjoint` and its relatives in
-  tangent_lite/runtime.py handle any subscripts, implicit outputs, '...', repeated letters and
-  broadcasting).
+  rule contracts the gradient with the other arguments (`matmul_lhs`, `einsum_adjoint` and
+  their relatives in tangent_lite/runtime handle any subscripts, implicit outputs, '...',
+  repeated letters and broadcasting).
 - Functions that return several values (slogdet, eigh, svd) give a tuple; index it
   (`np.linalg.slogdet(A)[1]`, `np.linalg.eigh(A)[0]`). The gradient of the tuple is a list with
   one entry per value (zeros for values not used), its tangent a tuple.
@@ -20,28 +18,51 @@ does; `np.swapaxes(m, -1, -2)` is the transpose of each matrix.
 - Complex matrices: the rules written with transposes (inv, det, solve, products) are the
   holomorphic ones and hold for them too; the helpers of eigh, svd, cholesky, slogdet, pinv and
   the matrix norms refuse complex matrices rather than give a wrong gradient.
-
-np.linalg.norm is registered again here (it first appears in numpy_adjoints.py) with rules that
-add the matrix norms ord=1, -1, 2, -2, inf, -inf, 'nuc', every vector order and complex inputs.
+- np.linalg.norm covers every vector order, the matrix norms ord=1, -1, 2, -2, inf, -inf, 'fro',
+  'nuc', and complex inputs; its gradient at 0 is 0.
 """
-# flake8: noqa: E704 (one-line definitions are the point of the table)
+# flake8: noqa: E704
+import operator
+
 import numpy as np
 
-from .registry import adjoint, nondifferentiable, tangent_rule
+from .registry import adjoint, d, nondifferentiable, tangent_rule
 from .. import runtime
 from .template import Shape
-from ..runtime import (cholesky_adjoint, cholesky_tangent, cross_adjoint, eigh_adjoint,
-                       eigh_tangent, eigvalsh_adjoint, eigvalsh_tangent, einsum_adjoint,
-                       einsum_adjoint_tangent, einsum_tangent, inner_adjoint, kron_adjoint,
-                       lstsq_adjoint, lstsq_tangent,
+from ..runtime import (cholesky_adjoint, cholesky_tangent, cross_adjoint, dot_lhs, dot_rhs,
+                       eigh_adjoint, eigh_tangent, eigvalsh_adjoint, eigvalsh_tangent,
+                       einsum_adjoint, einsum_adjoint_tangent, einsum_tangent, inner_adjoint,
+                       kron_adjoint, lstsq_adjoint, lstsq_tangent, matmul_lhs, matmul_rhs,
                        matrix_power_adjoint, matrix_power_tangent, norm_grad, norm_tangent,
                        pinv_adjoint, pinv_tangent, slogdet_adjoint, slogdet_adjoint_tangent,
                        solve_adjoint, solve_adjoint_tangent, solve_tangent,
                        svd_adjoint, svd_tangent, tensordot_adjoint, zeros_grad)
 
-d = None  # the derivative notation `d[x]`; templates are parsed, never run
-
 # ---- products --------------------------------------------------------------------------------
+
+@adjoint(np.matmul, operator.matmul)
+def _(y, a, b):
+    d[a] = matmul_lhs(d[y], a, b)
+    d[b] = matmul_rhs(d[y], a, b)
+
+@tangent_rule(np.matmul, operator.matmul)
+def _(y, a, b): d[y] = d[a] @ b + a @ d[b]
+
+@adjoint(np.dot)
+def _(y, a, b):
+    d[a] = dot_lhs(d[y], a, b)
+    d[b] = dot_rhs(d[y], a, b)
+
+@tangent_rule(np.dot)
+def _(y, a, b): d[y] = np.dot(d[a], b) + np.dot(a, d[b])
+
+@adjoint(np.outer)
+def _(y, a, b):
+    d[a] = np.reshape(d[y] @ np.ravel(b), np.shape(a))
+    d[b] = np.reshape(np.ravel(a) @ d[y], np.shape(b))
+
+@tangent_rule(np.outer)
+def _(y, a, b): d[y] = np.outer(d[a], b) + np.outer(a, d[b])
 
 @adjoint(np.einsum)      # np.einsum("ij,jk->ik", a, b): d[operands] is [None, da, db]
 def _(y, *operands, optimize=False): d[operands] = einsum_adjoint(d[y], operands, optimize)

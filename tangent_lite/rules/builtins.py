@@ -1,0 +1,59 @@
+"""Python builtins (float, sum, max, min, list, tuple, ...) and the conversions the normalizer
+introduces: np.asarray and friends, `x.astype(...)` (runtime.astype), `items.append(v)`
+(runtime.append). Integers, truth values and iteration have no gradient.
+"""
+# flake8: noqa: E704
+import numpy as np
+
+from .registry import adjoint, d, linear, nondifferentiable, tangent_rule
+from .. import runtime
+from ..runtime import (append, as_tangent, broadcast_like, select_arg, select_tangent, unarray,
+                       unastype, unbroadcast, unsum, zeros_grad)  # noqa: F401 (zeros_grad: filler)
+
+# ---- conversions -----------------------------------------------------------------------------
+
+@adjoint(np.copy, np.asarray, np.array, np.ascontiguousarray)
+def _(y, a, dtype=None): d[a] = unarray(d[y], y, a)
+
+@tangent_rule(np.copy, np.asarray, np.array, np.ascontiguousarray)
+def _(y, a, dtype=None): d[y] = as_tangent(d[a], y)
+
+@adjoint(runtime.astype)
+def _(y, x, dtype): d[x] = unastype(d[y], y, x)
+
+@tangent_rule(runtime.astype)
+def _(y, x, dtype): d[y] = as_tangent(d[x], y)
+
+@adjoint(float)
+def _(y, x): d[x] = np.reshape(d[y], np.shape(x))
+linear(float)
+
+# ---- sums, extremes, sequences ---------------------------------------------------------------
+
+@adjoint(sum)
+def _(y, iterable, start=0):
+    d[iterable] = unsum(d[y], iterable)
+    d[start] = unbroadcast(d[y], start)
+
+@tangent_rule(sum)
+def _(y, iterable, start=0): d[y] = broadcast_like(sum(d[iterable]) + d[start], y)
+
+@adjoint(max, min)
+def _(y, *args): d[args] = select_arg(d[y], y, args)
+
+@tangent_rule(max, min)
+def _(y, *args): d[y] = select_tangent(d[args], y, args)
+
+@adjoint(list, tuple)
+def _(y, iterable): d[iterable] = list(d[y])
+linear(list, tuple)
+
+@adjoint(append)
+def _(y, items, value):
+    d[items] = d[y][:-1]
+    d[value] = d[y][-1]
+linear(append, wrt=("items", "value"))
+
+# ---- no gradient -----------------------------------------------------------------------------
+
+nondifferentiable(int, bool, round, isinstance, range, enumerate, zip, len)

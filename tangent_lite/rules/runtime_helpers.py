@@ -1,0 +1,60 @@
+"""Forward rules of the runtime helpers that generated gradient code calls, so that gradient
+code is itself differentiable: second derivatives are forward mode over the gradient code.
+
+Most helpers are linear in the gradient they carry (`linear`); the arrays they read only for a
+shape are `Shape` parameters. Helpers of one topic's rules are at the end of that topic's module;
+here are those the compiler emits itself and those of arithmetic.py, builtins.py and the basic
+reductions, shapes and products.
+"""
+# flake8: noqa: E704
+from .registry import d, linear, nondifferentiable, tangent_rule
+from .template import Shape
+from .. import runtime
+from ..runtime import (add_at, add_grads, dot_lhs, dot_rhs, grad_like, grads_like, matmul_lhs,
+                       matmul_rhs, owned, saved, select_arg, unarray, unastype, unbroadcast,
+                       unconcatenate, unindex, unreduce, unset, unstack, unsum, untranspose,
+                       zeros_grad)  # noqa: F401 (zeros_grad: the template filler's)
+
+# ---- what the compiler emits: results, accumulation, saved values -----------------------------
+
+linear(grad_like, params="y, g, x: Shape, name='x'")
+linear(grads_like, params="y, grads, args: Shape, names")
+linear(add_grads, params="y, a, b", wrt=("a", "b"))
+linear(saved, params="y, v")
+linear(owned, params="y, x")
+linear(unset, params="y, g, index: Shape")
+
+@tangent_rule(add_at)   # tangents may share arrays where gradients do not: add on a copy
+def _(y, g, index: Shape, value): d[y] = add_at(owned(d[g]), index, d[value])
+
+# ---- the helpers of the basic rules: linear in the gradient ----------------------------------
+
+linear(unbroadcast, params="y, g, x: Shape")
+linear(unreduce, params="y, g, x: Shape, axis=None, keepdims=False")
+linear(unindex, params="y, g, x: Shape, index: Shape")
+linear(untranspose, params="y, g, axes: Shape = None")
+linear(unconcatenate, params="y, g, arrays: Shape, axis=0")
+linear(unstack, params="y, g, arrays: Shape, axis=0")
+linear(unsum, params="y, g, iterable: Shape")
+linear(unarray, params="y, g, v: Shape, a: Shape")
+linear(unastype, params="y, g, v: Shape, x: Shape")
+linear(select_arg, params="y, g, v: Shape, args: Shape")
+
+# ---- products: bilinear in the gradient and the other factor ----------------------------------
+
+@tangent_rule(matmul_lhs)
+def _(y, g, a: Shape, b): d[y] = matmul_lhs(d[g], a, b) + matmul_lhs(g, a, d[b])
+
+@tangent_rule(matmul_rhs)
+def _(y, g, a, b: Shape): d[y] = matmul_rhs(d[g], a, b) + matmul_rhs(g, d[a], b)
+
+@tangent_rule(dot_lhs)
+def _(y, g, a: Shape, b): d[y] = dot_lhs(d[g], a, b) + dot_lhs(g, a, d[b])
+
+@tangent_rule(dot_rhs)
+def _(y, g, a, b: Shape): d[y] = dot_rhs(d[g], a, b) + dot_rhs(g, d[a], b)
+
+# ---- no gradient -----------------------------------------------------------------------------
+
+nondifferentiable(runtime.Stack, runtime.zeros_grad, runtime.shaped, runtime.unit_like,
+                  runtime.unit_of, runtime.all_numbers)
