@@ -71,7 +71,7 @@ def module_source(functions, wrt=None, name=None, command=None, mode="reverse"):
         parts.extend(u.source.rstrip("\n") for u in helpers)
     if linked.runtime:
         parts.append(f"{RULE}\n# Runtime helpers the code above calls, copied from "
-                     f"tangent_lite/runtime.py (tangent_lite {__version__}).")
+                     f"tangent_lite/runtime/ (tangent_lite {__version__}).")
         parts.append(runtime_source.source(linked.runtime).rstrip("\n"))
     return "\n\n\n".join(p for p in parts if p) + "\n"
 

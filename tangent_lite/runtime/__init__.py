@@ -7,12 +7,12 @@ other in one direction, core at the bottom:
 
     core         the stack, unbroadcast/unreduce, gradients of lists, grad_like, tangents,
                  builtins and conversions
-    elementwise  powers, extrema, clip, sinc, fmax/fmin, sort (rules/numpy_elementwise.py)
-    reductions   prod, max/min, cumsum/cumprod, average, median (rules/numpy_reductions.py)
-    shapes       indexing, transpose, concatenate/stack, tile, pad, take ... (numpy_shapes.py)
+    elementwise  powers, extrema, clip, sinc, fmax/fmin, sort (rules/elementwise.py)
+    reductions   prod, max/min, cumsum/cumprod, average, median (rules/reductions.py)
+    shapes       indexing, transpose, concatenate/stack, tile, pad, take ... (rules/shapes.py)
     products     @, np.dot, einsum, tensordot, kron, inner, cross
     linalg       np.linalg: solve, slogdet, cholesky, eigh, svd, pinv, lstsq, norm ...
-    fft          np.fft, and np.abs / np.angle of complex values (rules/numpy_fft.py)
+    fft          np.fft, and np.abs / np.angle of complex values (rules/fft.py)
 
 Each helper declares what the compiler may assume about it next to its signature, as string
 annotations (`x: "shape"`, `-> "fresh"`); meta.py reads them (shape_args, is_fresh).
@@ -39,7 +39,7 @@ from .products import (cross_adjoint, dot_lhs, dot_rhs, einsum_adjoint, einsum_a
                        tensordot_adjoint)
 from .linalg import (cholesky_adjoint, cholesky_tangent, eigh_adjoint, eigh_tangent,
                      eigvalsh_adjoint, eigvalsh_tangent, lstsq_adjoint, lstsq_tangent,
-                     matrix_power_adjoint, matrix_power_tangent, norm_adjoint, norm_grad,
+                     matrix_power_adjoint, matrix_power_tangent, norm_grad,
                      norm_tangent, pinv_adjoint, pinv_tangent, slogdet_adjoint,
                      slogdet_adjoint_tangent, solve_adjoint, solve_adjoint_tangent, solve_tangent,
                      svd_adjoint, svd_tangent)
@@ -64,7 +64,7 @@ __all__ = [
     "matmul_lhs", "matmul_rhs", "dot_lhs", "dot_rhs", "einsum_adjoint", "einsum_tangent",
     "einsum_adjoint_tangent", "tensordot_adjoint", "kron_adjoint", "inner_adjoint",
     "cross_adjoint",
-    "norm_adjoint", "solve_adjoint", "solve_tangent", "solve_adjoint_tangent",
+    "solve_adjoint", "solve_tangent", "solve_adjoint_tangent",
     "slogdet_adjoint", "slogdet_adjoint_tangent", "cholesky_adjoint", "cholesky_tangent",
     "eigh_adjoint", "eigh_tangent", "eigvalsh_adjoint", "eigvalsh_tangent", "svd_adjoint",
     "svd_tangent", "pinv_adjoint", "pinv_tangent", "lstsq_adjoint", "lstsq_tangent",

@@ -2,12 +2,12 @@
 
 What generated code calls at run time lives in this package, NumPy only, so that an
 ahead-of-time generated module can carry a verbatim copy of the helpers it calls and import
-nothing else (runtime_source.py does the copying). This module is the bottom of the package: the
+nothing else (aot/runtime_source.py does the copying). This module is the bottom of the package: the
 stack of the forward sweep, summing a gradient back to its operand's shape (unbroadcast,
 unreduce), gradients of Python lists (GradList, zeros_grad, add_grads, append, unset), giving a
 gradient its argument's type (grad_like), the tangent helpers of forward mode, and the helpers
-of the builtin and conversion rules (rules/runtime_tangents.py, builtin_adjoints.py,
-numpy_adjoints.py and numpy_tangents.py use them).
+of the builtin and conversion rules (rules/arithmetic.py, builtins.py and runtime_helpers.py
+use them).
 
 Complex values follow JAX's convention: the gradient of a complex z = a + ib is dL/da - i dL/db,
 so a holomorphic rule reads as in the real case (transposes, no conjugates) and a real input

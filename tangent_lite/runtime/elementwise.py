@@ -1,5 +1,5 @@
-"""Helpers of the elementwise rules (rules/numpy_elementwise.py, and the powers, extrema and
-clip of numpy_adjoints.py / numpy_tangents.py).
+"""Helpers of the elementwise rules (rules/elementwise.py, and the powers, extrema and
+clip of rules/arithmetic.py).
 
 Each is linear in the gradient or tangent it carries, or a weight that multiplies it; the rule
 modules give them forward rules so Hessian-vector products pass through them, or refuse them

@@ -1,4 +1,4 @@
-"""Helpers of the FFT and complex-value rules (rules/numpy_fft.py): np.fft transforms,
+"""Helpers of the FFT and complex-value rules (rules/fft.py): np.fft transforms,
 np.abs and np.angle of complex values.
 
 Complex values follow JAX's convention (see core.py): a real input receives the real part of

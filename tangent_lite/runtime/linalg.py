@@ -1,5 +1,4 @@
-"""Helpers of the np.linalg rules (rules/numpy_linalg.py, and np.linalg.norm of
-numpy_adjoints.py): solve, slogdet, cholesky, eigh, svd, pinv, lstsq, matrix_power, norm.
+"""Helpers of the np.linalg rules (rules/linalg.py): solve, slogdet, cholesky, eigh, svd, pinv, lstsq, matrix_power, norm.
 
 Real matrices, stacks of them too (complex where a rule is holomorphic). Adjoints are the
 gradient rules, tangents the forward-mode ones, `*_adjoint_tangent` the forward rules of the
@@ -294,25 +293,6 @@ def matrix_power_tangent(da, a, n):
     p = _powers(base, abs(n))
     return sum(p[k] @ da @ p[abs(n) - 1 - k] for k in range(abs(n)))
 
-
-def norm_adjoint(g, y, x, ord=None, axis=None, keepdims=False) -> "fresh":
-    """The gradient of `np.linalg.norm(x, ord, axis, keepdims)` for the norms it supports."""
-    nd = np.ndim(x)
-    vector = nd == 1 or isinstance(axis, int) or (isinstance(axis, tuple) and len(axis) == 1)
-    if ord in (None, 2, "fro") and (vector or ord != 2):
-        if axis is not None and not keepdims:
-            g = unreduce(g, x, axis, False)
-            y = unreduce(y, x, axis, False)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return np.where(y == 0, 0.0, x * (g / y))
-    if vector and ord == 1:
-        return unreduce(g, x, axis, keepdims) * np.sign(x)
-    if vector and ord in (np.inf, -np.inf):
-        return unreduce(g, x, axis, keepdims) * np.sign(x) * extremum_mask(y, np.abs(x), axis,
-                                                                            keepdims)
-    raise NotImplementedError(
-        f"tangent_lite: the gradient of np.linalg.norm with ord={ord!r} on a {nd}-d array is "
-        "not implemented; use ord=None (2-norm / Frobenius), 1 or inf on vectors")
 
 
 def _norm_axes(x, ord, axis):

@@ -1,5 +1,5 @@
-"""Helpers of the product rules: `@` and np.dot (rules/numpy_adjoints.py), np.einsum,
-np.tensordot, np.kron, np.inner and np.cross (rules/numpy_linalg.py).
+"""Helpers of the product rules (rules/linalg.py): `@` and np.dot, np.einsum, np.tensordot,
+np.kron, np.inner and np.cross.
 
 np.einsum's gradient handles any subscripts, implicit outputs, '...', repeated letters and
 broadcasting; tensordot goes through it.

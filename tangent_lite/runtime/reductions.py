@@ -1,5 +1,4 @@
-"""Helpers of the reduction rules (rules/numpy_reductions.py and the np.prod, np.max, ... of
-numpy_adjoints.py): products, cumulative sums and products, averages, medians, extrema.
+"""Helpers of the reduction rules (rules/reductions.py): products, cumulative sums and products, averages, medians, extrema.
 
 Each is linear in the gradient or tangent it carries; the rule modules give them forward rules
 so Hessian-vector products pass through them, or refuse them where a second derivative is not

@@ -1,5 +1,5 @@
-"""Helpers of the indexing and shape rules (rules/numpy_shapes.py, and the subscripts,
-np.concatenate, np.stack and np.transpose of numpy_adjoints.py).
+"""Helpers of the indexing and shape rules (rules/shapes.py: subscripts,
+np.concatenate, np.stack, np.transpose and the rest).
 
 Each undoes on the gradient what the function did to its argument's elements: scatters a
 gradient back into the shape it was indexed, sliced, tiled, padded or joined from. Functions
