@@ -133,10 +133,10 @@ def attribute_read(x):
     return np.sum(x.flat)  # <-
 
 
-@case(U, r"chained|a = b")
-def chained_assignment(x):
-    a = b = x * 2.0  # <-
-    return np.sum(a * b)
+@case(U, r"attribute")
+def attribute_assignment(x):
+    x.shape = (3,)  # <-
+    return np.sum(x)
 
 
 @case(U, r"unpack")

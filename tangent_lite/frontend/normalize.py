@@ -167,10 +167,7 @@ class Normalizer(Inliner, InplaceLowering, ExpressionNormalizer):
             self.local_funcs[stmt.name] = stmt
             return set()
         if isinstance(stmt, gast.Assign):
-            if len(stmt.targets) != 1:
-                raise self.unsupported(stmt, "chained assignment `a = b = ...`: assign each "
-                                             "name on its own line")
-            self.assign_to(stmt.targets[0], stmt.value, stmt)
+            self.assign_all(stmt.targets, stmt.value, stmt)
         elif isinstance(stmt, gast.AnnAssign) and stmt.value is not None:
             self.assign_to(stmt.target, stmt.value, stmt)
         elif isinstance(stmt, gast.AugAssign):
@@ -396,6 +393,20 @@ class Normalizer(Inliner, InplaceLowering, ExpressionNormalizer):
         return name
 
     # -- assignments -----------------------------------------------------------------------------
+
+    def assign_all(self, targets, value, stmt):
+        """`a = b = e`: e evaluated once, then bound to each target from left to right, as
+        Python does; the names then refer to one object (the aliasing analysis sees `b = a`)."""
+        first = targets[0]
+        if len(targets) == 1 or isinstance(first, gast.Name):
+            self.assign_to(first, value, stmt)
+            source, rest = (load(first.id) if len(targets) > 1 else None), targets[1:]
+        else:
+            temp = self.namer.temp("value")
+            self.assign(temp, value)
+            source, rest = load(temp), targets
+        for target in rest:
+            self.assign_to(target, source, stmt)
 
     def emit_writes(self, writes, stmt):
         """The subscript writes of a NumPy call that writes into arrays (inplace.py)."""
