@@ -22,6 +22,7 @@ from .optimize import numbers
 from .rules import registry_version
 from .transforms.common import Context
 from .transforms.forward import ForwardTransform
+from .transforms.memory import lower_views
 from .transforms.reverse import ReverseOptions, reverse_mode
 
 
@@ -139,7 +140,9 @@ def _front(func):
     parsed = parse_function(func)
     namer = Namer()
     bindings = Bindings(namer, parsed)
-    return parsed, namer, bindings, normalize(parsed, namer, bindings)
+    fn = normalize(parsed, namer, bindings)
+    lower_views(Context(fn, parsed, namer, bindings))
+    return parsed, namer, bindings, fn
 
 
 def _reverse(func, options, summary):

@@ -23,7 +23,7 @@ SEQUENCE_BUILDERS = {list, tuple, runtime.append}
 SEQUENCE_CONSUMERS = {operator.getitem, np.stack, np.concatenate, np.array, np.asarray,
                       np.sum, np.mean, sum, len, max, min, list, tuple, runtime.append,
                       np.vstack, np.hstack, np.dstack, np.column_stack, np.atleast_1d,
-                      np.atleast_2d, np.atleast_3d}
+                      np.atleast_2d, np.atleast_3d, runtime.detached}
 
 
 def is_varied(node, varied):
@@ -121,6 +121,8 @@ def sequence_names(fn):
                     isinstance(value, gast.Name) and value.id in seqs)
             elif op.func in SEQUENCE_BUILDERS:
                 hit = True
+            elif op.func is runtime.detached:    # a copy of a list is a list
+                hit = isinstance(op.args[0], gast.Name) and op.args[0].id in seqs
             else:
                 hit = (op.func is operator.getitem and isinstance(op.args[0], gast.Name)
                        and op.args[0].id in seqs

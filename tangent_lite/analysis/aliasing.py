@@ -111,6 +111,13 @@ def check_aliasing(fn, parsed):
     return copied, guards
 
 
+def alias_groups(fn):
+    """name -> the names that may share its memory (itself included), from the points-to
+    sets below."""
+    points, _ = _points_to(fn, _linearize(fn.body))
+    return {n: {m for m, theirs in points.items() if theirs & mine} for n, mine in points.items()}
+
+
 def _points_to(fn, events):
     """Points-to sets: which arrays (a parameter, or the result of one non-view statement) each
     name may refer to; two names may share memory when their sets meet. Returns (sets, the

@@ -18,6 +18,10 @@ def _(y, a, dtype=None): d[a] = unarray(d[y], y, a)
 @tangent_rule(np.copy, np.asarray, np.array, np.ascontiguousarray)
 def _(y, a, dtype=None): d[y] = as_tangent(d[a], y)
 
+@adjoint(runtime.detached)          # a view the compiler copies and writes back (frontend/views.py)
+def _(y, v): d[v] = d[y]
+linear(runtime.detached)
+
 @adjoint(runtime.astype)
 def _(y, x, dtype): d[x] = unastype(d[y], y, x)
 

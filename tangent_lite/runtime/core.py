@@ -221,6 +221,26 @@ def append(items, value):
     return out
 
 
+def shares_memory(view, base):
+    """Whether writing into `view` writes into `base`, as NumPy would: arrays sharing memory
+    (a basic-indexing view, a reshape that did not copy), or one mutable list. False for a
+    number, a copy, or a fancy-indexed result."""
+    if isinstance(view, list):
+        return view is base
+    return (isinstance(view, np.ndarray) and isinstance(base, np.ndarray)
+            and np.may_share_memory(view, base))
+
+
+def detached(v):
+    """A copy of `v` that shares no memory with anything (arrays and lists; numbers as they
+    are): a view the compiler writes back into its base explicitly."""
+    if type(v) is np.ndarray:
+        return v.copy()
+    if isinstance(v, list):
+        return type(v)(v)
+    return v
+
+
 def unset(g, index) -> "fresh":
     """A copy of the gradient `g` with `g[index]` zeroed: what reaches an overwritten part."""
     if isinstance(g, list):

@@ -1,0 +1,250 @@
+"""Writes through views, made explicit: NumPy's memory semantics as the derivative sees them.
+
+In NumPy, `v = y[:2]; v += x` changes y: v is a view of y's memory. The core language treats
+values, so such a program would be differentiated as if y were untouched. This pass rewrites a
+view that is written through into an explicit copy and explicit writes back into its base:
+
+    v = y[:2]                       t_view = y[:2]
+    v += x                          t_shared = shares_memory(t_view, y)
+    ...                             v = detached(t_view)
+                                    v = v + x
+                                    if t_shared:
+                                        y[:2] = v
+
+Whether NumPy made a view is decided when the program runs (`shares_memory`): a basic index
+or a reshape that did not copy writes back, a fancy index, a reshape that copied, or a number
+does not, exactly as NumPy would behave. When the base is written while the view is still
+used, the view is taken again (`if t_shared: v = detached(y[:2])`), so it sees the change.
+
+Which views: `b[index]`, np.transpose / `.T`, np.swapaxes, np.moveaxis, np.reshape, np.ravel,
+np.squeeze, np.expand_dims, and `v = b` itself, defined by a statement of a block and used only
+by later statements of that same block (a loop body, a branch, the function), with nothing that
+could share the base's memory touched in between, and neither the base nor the names the view
+reads rebound. Anything else is left as it is, and the aliasing analysis (analysis/aliasing.py)
+refuses what could still be observed: never a guess.
+"""
+import operator
+
+import gast
+import numpy as np
+
+from .. import ir, runtime
+from ..analysis.aliasing import alias_groups
+from ..ir import syntax as s
+from ..ir.uses import binds, reads, writes_in_place
+from ..rules.registry import lookup
+
+# view function -> how the written view goes back into its base: "index" (b[index] = v),
+# "self" (the same function with the same arguments is its own inverse: swapaxes),
+# "swap" (moveaxis: source and destination exchanged), "transpose", "reshape" (to b's shape).
+_KINDS = {operator.getitem: "index", np.transpose: "transpose", np.swapaxes: "self",
+          np.moveaxis: "swap", np.reshape: "reshape", np.ravel: "reshape",
+          np.squeeze: "reshape", np.expand_dims: "reshape"}
+
+
+def lower_views(ctx):
+    """Rewrite ctx.fn's body in place (see the module docstring)."""
+    fn = ctx.fn
+    groups = alias_groups(fn)
+    _Lowering(ctx, groups).block(fn.body)
+
+
+class _Lowering:
+    def __init__(self, ctx, groups):
+        self.ctx = ctx
+        self.groups = groups          # name -> the names that may share its memory
+        self.uses = _count_uses(ctx.fn.body)
+
+    def block(self, body):
+        for stmt in body:
+            for child in _children(stmt):
+                self.block(child)
+        while True:
+            found = self.candidate(body)
+            if found is None:
+                return
+            self.rewrite(body, *found)
+            self.uses = _count_uses(self.ctx.fn.body)
+
+    # -- which views ----------------------------------------------------------------------
+
+    def candidate(self, body):
+        """(position, view name, base, kind, last use) of the first view written through that
+        this block can rewrite, or None."""
+        for p, stmt in enumerate(body):
+            view = _view(stmt)
+            if view is None:
+                continue
+            v, b, kind = view
+            later = [q for q in range(p + 1, len(body)) if v in _mentions(body[q])]
+            if not later:
+                continue
+            written_view = any(writes_in_place(body[q]) == v for q in later)
+            written_base = any(writes_in_place(body[q]) == b for q in range(p + 1, later[-1]))
+            if not (written_view or written_base):
+                continue   # neither v nor its base is written while v is in use
+            if self.rewritable(body, p, v, b, later):
+                return p, v, b, kind, later[-1]
+        return None
+
+    def rewritable(self, body, p, v, b, later):
+        last = later[-1]
+        local = sum(1 for q in range(p, last + 1)
+                    if v in _mentions(body[q]) and not _children(body[q]))
+        if self.uses.get(v, 0) != local:
+            return False          # v is used elsewhere: in another block, or earlier here
+        argument_names = reads(body[p]) - {b}
+        others = self.groups.get(b, set()) - {b, v}
+        for q in range(p + 1, last + 1):
+            stmt = body[q]
+            if isinstance(stmt, (ir.If, ir.For, ir.While)) and (
+                    v in _mentions(stmt) or _nested_writes(stmt) & (others | {b})):
+                return False      # used or written under control flow: left to the analysis
+            if others & _mentions(stmt):
+                return False      # another name that may share b's memory is in play
+            rebound = set(binds(stmt)) - ({v} if writes_in_place(stmt) == v else set())
+            if rebound & (argument_names | {b}) and writes_in_place(stmt) != b:
+                return False      # the view's base or index changed
+            if v in binds(stmt) and writes_in_place(stmt) != v:
+                return False      # v rebound to something else
+        return True
+
+    # -- the rewrite ----------------------------------------------------------------------
+
+    def rewrite(self, body, p, v, b, kind, last):
+        define = body[p]
+        raw = self.ctx.namer.fresh("t_view")
+        shared = self.ctx.namer.fresh("t_shared")
+        taken = self.take(define, raw, shared, v, b)
+        out = body[:p] + taken
+        for q in range(p + 1, len(body)):
+            stmt = body[q]
+            out.append(stmt)
+            if q > last:
+                continue
+            written = writes_in_place(stmt)
+            if written == v:
+                out.append(self.write_back(define, kind, shared, v, b))
+            elif written == b and q < last:
+                again = self.take(define, self.ctx.namer.fresh("t_view"), None, v, b)
+                out.append(ir.If(test=shared, body=again, orelse=[], lineno=stmt.lineno))
+        body[:] = out
+
+    def take(self, define, raw, shared, v, b):
+        """`raw = view(b)`, [`shared = shares_memory(raw, b)`], `v = detached(raw)`."""
+        line = define.lineno
+        out = [ir.Assign(targets=[raw], value=s.copy(define.value), op=define.op,
+                         lineno=line, refuse=define.refuse)]
+        if shared is not None:
+            out.append(self.helper(shared, "shares_memory", [s.name(raw), s.name(b)], line))
+        out.append(self.helper(v, "detached", [s.name(raw)], line))
+        return out
+
+    def helper(self, target, name, args, line):
+        func = getattr(runtime, name)
+        spelled = self.ctx.bindings.name(name)
+        return ir.Assign(targets=[target], value=s.call(spelled, args),
+                         op=ir.Op(func=func, prim=lookup(func), label=name, args=args,
+                                  keywords={}, hint=name),
+                         lineno=line)
+
+    def write_back(self, define, kind, shared, v, b):
+        """`if shared:` the written view goes back into its base."""
+        line = define.lineno
+        if define.op is None:                       # v = b
+            back = [ir.Assign(targets=[b], value=s.name(v), op=None, lineno=line)]
+        elif kind == "index":
+            back = [ir.SetItem(target=b, index=s.copy(define.op.args[1]), value=s.name(v),
+                               lineno=line)]
+        else:
+            moved = self.ctx.namer.fresh(f"{b}_back")
+            back = [self.inverse(define, kind, moved, v, b),
+                    ir.SetItem(target=b, index=gast.Constant(value=Ellipsis, kind=None),
+                               value=s.name(moved), lineno=line)]
+        return ir.If(test=shared, body=back, orelse=[], lineno=line)
+
+    def inverse(self, define, kind, target, v, b):
+        """`target = <v put back into b's layout>`."""
+        op = define.op
+        np_name = self.ctx.name("np")
+        rest = [s.copy(a) for a in op.args[1:]]
+        keywords = {k: s.copy(e) for k, e in op.keywords.items()}
+        if kind == "transpose":
+            axes = rest or list(keywords.values())
+            func, args = np.transpose, [s.name(v)] + (
+                [s.call(s.attr(np_name, "argsort"), axes)] if axes else [])
+            keywords = {}
+        elif kind == "self":
+            func, args = op.func, [s.name(v)] + rest
+        elif kind == "swap":
+            func, args = np.moveaxis, [s.name(v)] + rest[::-1]
+        else:
+            func, args = np.reshape, [s.name(v), s.call(s.attr(np_name, "shape"), [s.name(b)])]
+            keywords = {}
+        name = func.__name__
+        value = s.call(s.attr(np_name, name), args,
+                       [gast.keyword(arg=k, value=e) for k, e in keywords.items()])
+        return ir.Assign(targets=[target], value=value,
+                         op=ir.Op(func=func, prim=lookup(func), label=f"np.{name}", args=args,
+                                  keywords=keywords, hint=name),
+                         lineno=define.lineno)
+
+
+def _view(stmt):
+    """(view name, base, kind) when `stmt` defines a view of a name, else None."""
+    if not isinstance(stmt, ir.Assign) or isinstance(stmt, ir.Pop) or len(stmt.targets) != 1:
+        return None
+    if stmt.op is None:
+        if isinstance(stmt.value, gast.Name) and stmt.value.id != stmt.target:
+            return stmt.target, stmt.value.id, "alias"
+        return None
+    kind = _KINDS.get(stmt.op.func)
+    if kind is None or not stmt.op.args or not isinstance(stmt.op.args[0], gast.Name):
+        return None
+    base = stmt.op.args[0].id
+    return (stmt.target, base, kind) if base != stmt.target else None
+
+
+def _children(stmt):
+    if isinstance(stmt, ir.If):
+        return [stmt.body, stmt.orelse]
+    if isinstance(stmt, (ir.For, ir.While)):
+        return [stmt.body]
+    return []
+
+
+def _mentions(stmt):
+    """Every name a statement, with what it contains, reads or writes."""
+    out = set(reads(stmt)) | set(binds(stmt))
+    if isinstance(stmt, ir.SetItem):
+        out.add(stmt.target)
+    if isinstance(stmt, ir.Hook):
+        out.add(stmt.var)
+    for child in _children(stmt):
+        for inner in child:
+            out |= _mentions(inner)
+    return out
+
+
+def _nested_writes(stmt):
+    """Names written in place or rebound anywhere inside a compound statement."""
+    out = set()
+    for child in _children(stmt):
+        for inner in ir.walk(child):
+            out.update(binds(inner))
+            if writes_in_place(inner):
+                out.add(writes_in_place(inner))
+    return out
+
+
+def _count_uses(body):
+    """name -> the number of top-level-or-nested statements that mention it."""
+    counts = {}
+    for stmt in ir.walk(body):
+        if isinstance(stmt, (ir.If, ir.For, ir.While)):
+            names = set(reads(stmt)) | set(binds(stmt))
+        else:
+            names = _mentions(stmt)
+        for n in names:
+            counts[n] = counts.get(n, 0) + 1
+    return counts
