@@ -5,3 +5,4 @@ from . import (builtin_adjoints, numpy_adjoints, numpy_tangents,  # noqa: F401  
                runtime_tangents)
 from . import numpy_elementwise, numpy_reductions  # noqa: F401  (more ufuncs, reductions)
 from . import numpy_fft, numpy_linalg, numpy_shapes  # noqa: F401  (shapes, products, linalg, fft)
+from . import scatter  # noqa: F401  (ufunc.at: np.add.at and its kin)
