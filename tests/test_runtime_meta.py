@@ -14,7 +14,8 @@ SHAPE_ARGS = {"unbroadcast": (1,), "unreduce": (1,), "unindex": (1,), "zeros_gra
               "matmul_lhs": (1,), "matmul_rhs": (2,), "dot_lhs": (1,), "dot_rhs": (2,),
               "grad_like": (1,)}
 FRESH = {"unindex", "matmul_lhs", "matmul_rhs", "dot_lhs", "dot_rhs", "prod_adjoint",
-         "unset"}
+         "unset", "scatter_add", "scatter_subtract", "scatter_multiply", "scatter_maximum",
+         "scatter_minimum"}
 
 
 def _helpers():

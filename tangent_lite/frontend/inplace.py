@@ -21,7 +21,7 @@ array is refused where it is run for its effect (see Normalizer.effect_refusal).
 import gast
 import numpy as np
 
-from .. import runtime
+from .. import ir, runtime
 from .expressions import load
 from .parse import UNRESOLVED
 
@@ -38,11 +38,17 @@ def _call(func, args, keywords=()):
 class InplaceLowering:
     """Mixin of the Normalizer: `writes(call, stmt)` is the subscript writes a call makes."""
 
-    def np_attr(self, name):
-        return gast.Attribute(value=load(self.bindings.name("np")), attr=name, ctx=gast.Load())
-
-    def helper(self, name):
-        return load(self.bindings.name(name))
+    def lowered(self, func, args, keywords=None, node=None):
+        """`t = func(*args)` in the core language (func a NumPy function or runtime helper,
+        spelled as generated code spells it); returns the name t."""
+        atoms = [self.call_arg(a) for a in args]
+        kws = {k: self.call_arg(v) for k, v in (keywords or {}).items()}
+        name = func.__name__
+        expr, op = self.numpy_call(func, name, atoms, kws, node)
+        temp = self.namer.temp(op.hint)
+        self.emit(ir.Assign(targets=[temp], value=expr, op=op, lineno=self.lineno,
+                            refuse=op.refuse))
+        return load(temp)
 
     def writes(self, call, stmt):
         """(writes, result) for a call that writes into an array: writes is a list of
@@ -86,7 +92,7 @@ class InplaceLowering:
         value = _call(call.func, args, [k for k in call.keywords
                                         if k.arg not in ("out", "where")])
         if where:
-            value = _call(self.np_attr("where"), [where[0], value, load(out.id)])
+            value = self.lowered(np.where, [where[0], value, load(out.id)], node=call)
         return [(out.id, _ELLIPSIS, value)], load(out.id)
 
     # -- NumPy functions that write their first argument --------------------------------------
@@ -101,7 +107,7 @@ class InplaceLowering:
         dst, src = call.args[0], call.args[1]
         name = self.target(dst, stmt, "np.copyto")
         where = [k.value for k in call.keywords if k.arg == "where"] + call.args[3:4]
-        value = _call(self.np_attr("where"), [where[0], src, load(name)]) if where else src
+        value = self.lowered(np.where, [where[0], src, load(name)], node=call) if where else src
         return [(name, _ELLIPSIS, value)], None
 
     def ufunc_at(self, call, ufunc, stmt):
@@ -111,7 +117,8 @@ class InplaceLowering:
             raise self.unsupported(stmt, f"np.{ufunc.__name__}.at: add, subtract, multiply, "
                                          "maximum and minimum .at(a, index, b) are supported")
         name = self.target(call.args[0], stmt, f"np.{ufunc.__name__}.at")
-        value = _call(self.helper(helper), [load(name), call.args[1], call.args[2]])
+        value = self.lowered(getattr(runtime, helper), [load(name), call.args[1], call.args[2]],
+                             node=call)
         return [(name, _ELLIPSIS, value)], None
 
     def put(self, call, stmt, receiver=None):
@@ -121,13 +128,12 @@ class InplaceLowering:
             raise self.unsupported(stmt, "np.put with these arguments: write "
                                          "`np.put(a, indices, values)` (mode='raise')")
         name = self.target(args[0], stmt, "np.put")
-        size = _call(self.np_attr("size"), [load(name)])
-        flat = gast.BinOp(left=_call(self.np_attr("asarray"), [args[1]]), op=gast.Mod(),
-                          right=size)
-        index = _call(self.np_attr("unravel_index"),
-                      [flat, _call(self.np_attr("shape"), [load(name)])])
-        value = _call(self.np_attr("resize"), [args[2], _call(self.np_attr("shape"),
-                                                                 [args[1]])])
+        size = self.lowered(np.size, [load(name)], node=call)
+        flat = self.lowered(np.mod, [args[1], size], node=call)
+        shape = self.lowered(np.shape, [load(name)], node=call)
+        index = self.lowered(np.unravel_index, [flat, shape], node=call)
+        value = self.lowered(np.resize, [args[2], self.lowered(np.shape, [args[1]], node=call)],
+                             node=call)
         return [(name, index, value)], None
 
     def place(self, call, stmt):
@@ -135,18 +141,19 @@ class InplaceLowering:
             raise self.unsupported(stmt, "np.place with these arguments: write "
                                          "`np.place(a, mask, values)`")
         name = self.target(call.args[0], stmt, "np.place")
-        count = _call(self.np_attr("count_nonzero"), [call.args[1]])
-        return [(name, call.args[1], _call(self.np_attr("resize"), [call.args[2], count]))], None
+        mask = self.call_arg(call.args[1])
+        count = self.lowered(np.count_nonzero, [mask], node=call)
+        return [(name, mask, self.lowered(np.resize, [call.args[2], count], node=call))], None
 
     def fill_diagonal(self, call, stmt):
         if len(call.args) != 2 or call.keywords:
             raise self.unsupported(stmt, "np.fill_diagonal with wrap=True: fill the "
                                          "diagonal by indexing, `a[i, i] = v`")
         name = self.target(call.args[0], stmt, "np.fill_diagonal")
-        n = _call(load("min"), [_call(self.np_attr("shape"), [load(name)])])
-        index = _call(self.np_attr("diag_indices"), [n, _call(self.np_attr("ndim"),
-                                                               [load(name)])])
-        return [(name, index, _call(self.np_attr("resize"), [call.args[1], n]))], None
+        n = self.lowered(np.min, [self.lowered(np.shape, [load(name)], node=call)], node=call)
+        index = self.lowered(np.diag_indices, [n, self.lowered(np.ndim, [load(name)],
+                                                                node=call)], node=call)
+        return [(name, index, self.lowered(np.resize, [call.args[1], n], node=call))], None
 
     # -- array methods that write their array ---------------------------------------------
 
@@ -171,8 +178,9 @@ class InplaceLowering:
         if any(k.arg not in ("axis",) for k in call.keywords) or len(call.args) > 1:
             raise self.unsupported(stmt, "`.sort` with these arguments: write "
                                          "`a = np.sort(a, axis)`")
-        return [(name, _ELLIPSIS, _call(self.np_attr("sort"), [load(name)] + call.args,
-                                        call.keywords))], None
+        return [(name, _ELLIPSIS, self.lowered(np.sort, [load(name)] + call.args,
+                                               {k.arg: k.value for k in call.keywords},
+                                               node=call))], None
 
 
 def _hashable(obj):

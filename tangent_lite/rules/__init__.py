@@ -8,6 +8,7 @@ and its forward-mode rule (`@tangent_rule`, or `linear(...)`) side by side:
     shapes           reshape, transpose, x[i], take, concatenate, stack, split, pad, diagonals
     linalg           @, dot, outer, einsum, tensordot, ..., np.linalg
     fft              np.fft, and complex values: real, imag, conj, angle, abs
+    scatter          ufunc.at as functions (np.add.at -> scatter_add, ...)
     builtins         float, sum, max, min, list, tuple, len, ...; asarray, astype, append
     runtime_helpers  the helpers of generated gradient code (second derivatives)
 
@@ -50,4 +51,4 @@ Conventions of every module:
 from .registry import (adjoint, d, linear, lookup, nondifferentiable,  # noqa: F401
                        registry_version, tangent_rule)
 from . import arithmetic, elementwise, reductions, shapes  # noqa: F401  (the table)
-from . import linalg, fft, builtins, runtime_helpers  # noqa: F401
+from . import linalg, fft, builtins, scatter, runtime_helpers  # noqa: F401

@@ -10,6 +10,8 @@ other in one direction, core at the bottom:
     elementwise  powers, extrema, clip, sinc, fmax/fmin, sort (rules/elementwise.py)
     reductions   prod, max/min, cumsum/cumprod, average, median (rules/reductions.py)
     shapes       indexing, transpose, concatenate/stack, tile, pad, take ... (rules/shapes.py)
+    scatter      ufunc.at as functions: scatter_add, _subtract, _multiply, _maximum, _minimum
+                 (rules/scatter.py)
     products     @, np.dot, einsum, tensordot, kron, inner, cross
     linalg       np.linalg: solve, slogdet, cholesky, eigh, svd, pinv, lstsq, norm ...
     fft          np.fft, and np.abs / np.angle of complex values (rules/fft.py)
@@ -35,6 +37,9 @@ from .reductions import (average_adjoint, average_weights_adjoint, average_weigh
 from .shapes import (add_at, written, unappend, unatleast, unbroadcast_to, unconcatenate, undelete, undiag,
                      undiagonal, unindex, uninsert, unjoin, unpad, unpad_fill, unrepeat, unresize,
                      unstack, untake, untake_along_axis, untile, untrace, untranspose)
+from .scatter import (scatter_add, scatter_maximum, scatter_minimum, scatter_multiply,
+                      scatter_multiply_others, scatter_multiply_others_tangent, scatter_shares,
+                      scatter_subtract)
 from .products import (cross_adjoint, dot_lhs, dot_rhs, einsum_adjoint, einsum_adjoint_tangent,
                        einsum_tangent, inner_adjoint, kron_adjoint, matmul_lhs, matmul_rhs,
                        tensordot_adjoint)
@@ -62,6 +67,8 @@ __all__ = [
     "add_at", "written", "unindex", "unconcatenate", "unstack", "untranspose", "unbroadcast_to", "untile",
     "unrepeat", "unpad", "unpad_fill", "undiag", "undiagonal", "untrace", "untake",
     "untake_along_axis", "unatleast", "unjoin", "unappend", "undelete", "uninsert", "unresize",
+    "scatter_add", "scatter_subtract", "scatter_multiply", "scatter_maximum", "scatter_minimum",
+    "scatter_multiply_others", "scatter_multiply_others_tangent", "scatter_shares",
     "matmul_lhs", "matmul_rhs", "dot_lhs", "dot_rhs", "einsum_adjoint", "einsum_tangent",
     "einsum_adjoint_tangent", "tensordot_adjoint", "kron_adjoint", "inner_adjoint",
     "cross_adjoint",

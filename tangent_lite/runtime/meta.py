@@ -13,10 +13,10 @@ Being wrong about either is a soundness bug: annotate only what holds for every 
 import functools
 import inspect
 
-from . import core, elementwise, fft, linalg, products, reductions, shapes
+from . import core, elementwise, fft, linalg, products, reductions, scatter, shapes
 
 # The helper modules, in the order ahead-of-time modules copy their definitions (core first).
-MODULES = (core, elementwise, reductions, shapes, products, linalg, fft)
+MODULES = (core, elementwise, reductions, shapes, scatter, products, linalg, fft)
 
 SHAPE = "shape"
 FRESH = "fresh"
