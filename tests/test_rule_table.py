@@ -45,6 +45,8 @@ FORWARD_ONLY = dict.fromkeys([
     "kron_adjoint", "cross_adjoint",
     # fft.py
     "fft_adjoint", "real_like", "abs_adjoint",
+    # scatter.py
+    "scatter_multiply_others",
 ], HELPERS)
 REVERSE_ONLY = {}   # none
 

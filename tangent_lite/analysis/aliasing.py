@@ -18,7 +18,7 @@ import numpy as np
 
 from .. import ir
 from ..errors import UnsupportedSyntaxError
-from ..ir.uses import all_names, reads as reads_of, writes_in_place
+from ..ir.uses import all_names, binds, reads as reads_of, writes_in_place
 from .fixpoint import closure
 
 # Functions whose result may share memory with their first argument.
@@ -81,6 +81,11 @@ def check_aliasing(fn, parsed):
     points, alias_defs = _points_to(fn, events)
     reads = _reads_by_name(fn, events)
     copied, guards = set(), {}
+    counts = {}
+    for e in events:
+        for t in binds(e.stmt):
+            counts[t] = counts.get(t, 0) + 1
+    single = {n for n, c in counts.items() if c == 1}
     for w in events:
         stmt = w.stmt
         x = writes_in_place(stmt)
@@ -90,10 +95,12 @@ def check_aliasing(fn, parsed):
         if isinstance(stmt, ir.SetItem):
             copied.update(p for p in fn.params if p in group)
         for m in sorted(group - {x}):
-            # the aliases that link m to x's memory: m made as a view (of x or of an alias of
-            # it), or x made as a view of m
-            defs = [d for d in alias_defs if d.stmt.target == m or (
-                d.stmt.target == x and _alias_source(d.stmt) == m)]
+            # the aliases that link m to x's memory: x made from m by views (directly, or
+            # through others: `t = B.T; flat = t.reshape(-1)` links flat to B), or m made as
+            # a view (of x, or of an alias of it)
+            up = _made_from(x, alias_defs, single)
+            links = up - {m} if m in up else {m}
+            defs = [d for d in alias_defs if d.stmt.target in links]
             for r in reads.get(m, ()):
                 if r.stmt is stmt or not any(_risky(d, w, r) for d in defs):
                     continue
@@ -109,6 +116,20 @@ def check_aliasing(fn, parsed):
                 guards.setdefault(id(stmt), []).append((m, where))
                 break
     return copied, guards
+
+
+def _made_from(name, alias_defs, single):
+    """`name`, the names its views and plain copies are made from, and further back through
+    names assigned only once (temporaries: `t = B.T; flat = t.reshape(-1)`), so that each
+    link certainly still holds when the chain is used."""
+    out, todo = set(), [name]
+    while todo:
+        n = todo.pop()
+        if n not in out:
+            out.add(n)
+            if n == name or n in single:
+                todo.extend(_alias_source(d.stmt) for d in alias_defs if d.stmt.target == n)
+    return out
 
 
 def alias_groups(fn):

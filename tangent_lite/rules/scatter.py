@@ -18,7 +18,7 @@ derivatives through ufunc.at work; the tangent of a product of several values of
 (scatter_multiply_others_tangent) has none, so a third derivative through it is refused.
 """
 # flake8: noqa: E704 (one-line definitions are the point of the table)
-from .registry import adjoint, nondifferentiable, tangent_rule
+from .registry import adjoint, linear, nondifferentiable, tangent_rule
 from .. import runtime
 from ..runtime import (scatter_add, scatter_maximum, scatter_minimum, scatter_multiply,
                        scatter_multiply_others, scatter_multiply_others_tangent, scatter_shares,
@@ -34,16 +34,14 @@ def _(y, a, index, b):
     d[a] = d[y]
     d[b] = unbroadcast(d[y][index], b)
 
-@tangent_rule(scatter_add)
-def _(y, a, index, b): d[y] = scatter_add(d[a], index, d[b])
+linear(scatter_add, wrt=("a", "b"))
 
 @adjoint(scatter_subtract)
 def _(y, a, index, b):
     d[a] = d[y]
     d[b] = unbroadcast(-d[y][index], b)
 
-@tangent_rule(scatter_subtract)
-def _(y, a, index, b): d[y] = scatter_subtract(d[a], index, d[b])
+linear(scatter_subtract, wrt=("a", "b"))
 
 # ---- products: y[j] = a[j] * the product of the values of b at j -----------------------------
 
