@@ -89,7 +89,11 @@ def compile_forward(func, wrt):
     """Differentiate `func` in forward mode with respect to the parameters named `wrt`."""
     with _building_guard(func):
         parsed, namer, bindings, fn = _front(func)
-        transform = ForwardTransform(Context(fn, parsed, namer, bindings), wrt, callee=jvp)
+        # Gradient code tangent_lite generated (hvp: forward over reverse) writes only into
+        # arrays it owns (owned/saved copies): its memory discipline is the compiler's own.
+        copied, guards = ((), {}) if _generated(func) else check_aliasing(fn, parsed)
+        transform = ForwardTransform(Context(fn, parsed, namer, bindings), wrt, callee=jvp,
+                                     copied=copied, guards=guards)
         deriv = transform.run()
         tangents = ", ".join(transform.tangent_params[p] for p in wrt)
         signature = fn.signature
@@ -141,8 +145,14 @@ def _front(func):
     namer = Namer()
     bindings = Bindings(namer, parsed)
     fn = normalize(parsed, namer, bindings)
-    lower_views(Context(fn, parsed, namer, bindings))
+    if not _generated(func):
+        lower_views(Context(fn, parsed, namer, bindings))
     return parsed, namer, bindings, fn
+
+
+def _generated(func):
+    """Whether `func` is gradient code tangent_lite wrote (differentiated again)."""
+    return getattr(inspect.unwrap(func), "__tangent_lite__", None) is not None
 
 
 def _reverse(func, options, summary):

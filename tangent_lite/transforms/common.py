@@ -146,6 +146,24 @@ def call_of(ctx, name, compiled, stmt, first=(), keywords=()):
     return s.call(fname, list(first) + [s.copy(a) for a in op.args], kws + list(keywords))
 
 
+def alias_checks(ctx, stmt, guards):
+    """The run-time checks before `x += e` that no other name read later shares x's memory
+    (analysis/aliasing.py decides where): `unshared(x, other, "x other", "file:line")`."""
+    return [s.expr(ctx.call("unshared", [
+        s.name(stmt.target), s.name(other), s.const(f"{stmt.target} {other}"), s.const(where)]))
+        for other, where in guards.get(id(stmt), ())]
+
+
+def copied_arguments(ctx, copied):
+    """df works on copies of the arguments the function writes into: the caller's arrays stay
+    as they are."""
+    if not copied:
+        return []
+    return [Comment(f"{ctx.fn.name} writes into these arguments: work on copies, the caller's "
+                    "arrays stay as they are")] + [
+        s.assign(p, ctx.call("owned", [s.name(p)])) for p in sorted(copied)]
+
+
 def loop_statement(stmt, body):
     """The ir.For or ir.While `stmt` as Python, with `body` as its body."""
     if isinstance(stmt, ir.For):

@@ -18,15 +18,18 @@ from ..ir import Comment
 from ..ir import syntax as s
 from ..ir.syntax import name_node
 from ..ir.uses import names_read
-from .common import (Derivative, bind_rule, bind_user_call, call_of, loop_statement,
+from .common import (Derivative, alias_checks, bind_rule, bind_user_call, call_of,
+                     copied_arguments, loop_statement,
                      spelling)
 
 
 class ForwardTransform:
     """Builds the forward-mode derivative (jvp) of one ir.Function."""
 
-    def __init__(self, ctx, wrt, callee=None):
+    def __init__(self, ctx, wrt, callee=None, copied=(), guards=None):
         self.ctx = ctx
+        self.copied = copied           # parameters written in place: work on copies
+        self.guards = guards or {}     # statement id -> run-time alias checks (aliasing.py)
         self.fn = ctx.fn
         self.wrt = list(wrt)
         self.namer = ctx.namer
@@ -43,7 +46,7 @@ class ForwardTransform:
         self.defined = set(self.wrt)          # names whose tangent holds a value here
         self.exists = set(fn.params)          # names certainly bound here
         self.tangent_params = {p: self.namer.adjoint(p) for p in self.wrt}
-        body = self.block(fn.body)
+        body = copied_arguments(self.ctx, self.copied) + self.block(fn.body)
         result = fn.result
         dresult = self.namer.adjoint(result)
         if result not in self.defined:
@@ -70,6 +73,7 @@ class ForwardTransform:
             if not isinstance(stmt, ir.Break) and stmt.lineno != last:
                 out.append(self.ctx.line_comment(stmt.lineno))
                 last = stmt.lineno
+            out.extend(alias_checks(self.ctx, stmt, self.guards))
             if isinstance(stmt, ir.If):
                 out.append(self.if_(stmt))
                 last = None

@@ -29,7 +29,7 @@ from ..optimize import dead_code, enabled
 from ..optimize.copies import propagate_copies
 from ..optimize.seed import reduced_result
 from .adjoints import build_adjoints
-from .common import Derivative
+from .common import Derivative, copied_arguments
 from .plan import plan_stack
 from .sweeps import SweepWriter
 
@@ -140,11 +140,7 @@ def _analyse(ctx, options, summary):
 
 
 def _prologue(ctx, copied, stack, unbound):
-    out = []
-    if copied:
-        out.append(Comment(f"{ctx.fn.name} writes into these arguments: work on copies, the "
-                           "caller's arrays stay as they are"))
-        out.extend(s.assign(p, ctx.call("owned", [name_node(p)])) for p in sorted(copied))
+    out = copied_arguments(ctx, copied)
     if stack:
         out.append(s.assign(stack, ctx.call("Stack", [])))
     if unbound:

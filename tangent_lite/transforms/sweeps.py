@@ -14,7 +14,7 @@ from ..ir import syntax as s
 from ..ir.syntax import name_node
 from ..ir.uses import names_read
 from .adjoints import RESULT, BranchAdjoint, LoopAdjoint, StmtAdjoint, rename
-from .common import loop_statement
+from .common import alias_checks, loop_statement
 
 
 class SweepWriter:
@@ -45,10 +45,7 @@ class SweepWriter:
             if not isinstance(stmt, ir.Break) and stmt.lineno != last:
                 out.append(self.ctx.line_comment(stmt.lineno))
                 last = stmt.lineno
-            for other, where in self.guards.get(id(stmt), ()):
-                out.append(s.expr(self.ctx.call("unshared", [
-                    name_node(stmt.target), name_node(other),
-                    s.const(f"{stmt.target} {other}"), s.const(where)])))
+            out.extend(alias_checks(self.ctx, stmt, self.guards))
             out.extend(self.saves(stmt))
             if isinstance(stmt, ir.If):
                 body = self.forward(stmt.body)
