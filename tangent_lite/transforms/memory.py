@@ -18,9 +18,10 @@ used, the view is taken again (`if t_shared: v = detached(y[:2])`), so it sees t
 
 Which views: `b[index]`, np.transpose / `.T`, np.swapaxes, np.moveaxis, np.reshape, np.ravel,
 np.squeeze, np.expand_dims, and `v = b` itself, defined by a statement of a block and used only
-by later statements of that same block (a loop body, a branch, the function), with nothing that
-could share the base's memory touched in between, and neither the base nor the names the view
-reads rebound. Anything else is left as it is, and the aliasing analysis (analysis/aliasing.py)
+by later statements of that same block (a loop body, a branch, the function), with no other
+name that could share the base's memory written in between, nothing written under control flow
+there, and neither the base nor the names the view reads rebound. The aliasing analysis then
+checks the rewritten program (another view of the base read after a write back, say). Anything else is left as it is, and the aliasing analysis (analysis/aliasing.py)
 refuses what could still be observed: never a guess.
 """
 import operator
@@ -100,8 +101,9 @@ class _Lowering:
             if isinstance(stmt, (ir.If, ir.For, ir.While)) and (
                     v in _mentions(stmt) or _nested_writes(stmt) & (others | {b})):
                 return False      # used or written under control flow: left to the analysis
-            if others & _mentions(stmt):
-                return False      # another name that may share b's memory is in play
+            if writes_in_place(stmt) in others:
+                return False      # another name that may share b's memory is written (reads
+                #                   of them after a write back are the aliasing analysis's)
             rebound = set(binds(stmt)) - ({v} if writes_in_place(stmt) == v else set())
             if rebound & (argument_names | {b}) and writes_in_place(stmt) != b:
                 return False      # the view's base or index changed
