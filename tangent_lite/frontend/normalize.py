@@ -18,8 +18,9 @@ import gast
 
 from .. import ir, runtime
 from ..hooks import grad_of
-from .expressions import BINOPS, ExpressionNormalizer, load
+from .expressions import ExpressionNormalizer, load
 from .inline import Inliner, always_returns
+from .assignments import Assignments
 from .inplace import InplaceLowering
 from .parse import UNRESOLVED
 
@@ -46,7 +47,7 @@ class _Loop:
     returns: bool = False    # a flagged `return` inside this loop
 
 
-class Normalizer(Inliner, InplaceLowering, ExpressionNormalizer):
+class Normalizer(Inliner, Assignments, InplaceLowering, ExpressionNormalizer):
     """Turns one ParsedFunction into an ir.Function."""
 
     def __init__(self, parsed, namer, bindings):
@@ -393,98 +394,6 @@ class Normalizer(Inliner, InplaceLowering, ExpressionNormalizer):
         return name
 
     # -- assignments -----------------------------------------------------------------------------
-
-    def assign_all(self, targets, value, stmt):
-        """`a = b = e`: e evaluated once, then bound to each target from left to right, as
-        Python does; the names then refer to one object (the aliasing analysis sees `b = a`)."""
-        first = targets[0]
-        if len(targets) == 1 or isinstance(first, gast.Name):
-            self.assign_to(first, value, stmt)
-            source, rest = (load(first.id) if len(targets) > 1 else None), targets[1:]
-        else:
-            temp = self.namer.temp("value")
-            self.assign(temp, value)
-            source, rest = load(temp), targets
-        for target in rest:
-            self.assign_to(target, source, stmt)
-
-    def emit_writes(self, writes, stmt):
-        """The subscript writes of a NumPy call that writes into arrays (inplace.py)."""
-        for name, index, value in writes:
-            self.setitem(gast.Subscript(value=load(name), slice=index, ctx=gast.Store()),
-                         value, stmt)
-
-    def assign_to(self, target, value, stmt):
-        lowered = self.writes(value, stmt) if isinstance(target, gast.Name) else None
-        if lowered is not None:   # `r = np.tanh(x, out=y)`: write y, then r is y
-            writes, result = lowered
-            self.emit_writes(writes, stmt)
-            self.assign(target.id, result if result is not None else
-                        gast.Constant(value=None, kind=None))
-        elif isinstance(target, gast.Name):
-            self.assign(target.id, value)
-        elif isinstance(target, (gast.Tuple, gast.List)) and all(
-                isinstance(e, gast.Name) for e in target.elts):
-            names = [e.id for e in target.elts]
-            if isinstance(value, (gast.Tuple, gast.List)) and len(value.elts) == len(names):
-                # a, b = e1, e2: evaluate both before binding either (a, b = b, a swaps).
-                atoms = [self.atom(e) for e in value.elts]
-                for k, a in enumerate(atoms):
-                    if isinstance(a, gast.Name) and a.id in names[:k]:
-                        held = self.namer.fresh(f"{a.id}_old")
-                        self.assign(held, a)
-                        atoms[k] = load(held)
-                for name, a in zip(names, atoms):
-                    self.assign(name, a)
-            else:
-                refuse = None if self.inactive(value) else (lambda: self.unsupported(
-                    stmt, "unpacking a differentiated value into several names: index it "
-                          "instead: `a = v[0]`"))
-                self.emit(ir.Assign(targets=names, value=value, op=None, lineno=self.lineno,
-                                    refuse=refuse))
-        elif isinstance(target, gast.Subscript):
-            self.setitem(target, value, stmt)
-        elif isinstance(target, gast.Attribute):
-            raise self.unsupported(stmt, "assignment to an attribute: return the value instead")
-        else:
-            raise self.unsupported(stmt, "this assignment target: assign to a plain name")
-
-    def setitem(self, target, value, stmt):
-        if not isinstance(target.value, gast.Name):
-            raise self.unsupported(stmt, "assignment into a nested subscript `A[i][j] = ...`: "
-                                         "write `A[i, j] = ...`")
-        name = target.value.id
-        index = self.own_index(name, target.slice)
-        atom = self.atom(value)
-        self.emit(ir.SetItem(target=name, index=index, value=atom, lineno=self.lineno))
-
-    def own_index(self, name, index):
-        """An index that reads the array it writes (`h[h < 0] = 0.0`) is computed into a
-        variable first: the backward sweep must see the mask NumPy used, not one recomputed
-        from the array the write changed."""
-        if name not in {n.id for n in gast.walk(index) if isinstance(n, gast.Name)}:
-            return index
-        temp = self.namer.temp("index")
-        self.emit(ir.Assign(targets=[temp], value=index, op=None, lineno=self.lineno))
-        return load(temp)
-
-    def augmented(self, stmt):
-        if type(stmt.op) not in BINOPS:
-            raise self.unsupported(stmt, "this augmented assignment: write `x = x <op> e`")
-        target = stmt.target
-        if isinstance(target, gast.Name):
-            self.assign(target.id, gast.BinOp(left=load(target.id), op=stmt.op,
-                                              right=stmt.value))
-            self.out[-1].inplace = True
-        elif isinstance(target, gast.Subscript) and isinstance(target.value, gast.Name):
-            index = self.own_index(target.value.id, target.slice)
-            read = gast.Subscript(value=load(target.value.id), slice=index, ctx=gast.Load())
-            target = gast.Subscript(value=target.value, slice=index, ctx=gast.Store())
-            self.setitem(target, gast.BinOp(left=read, op=stmt.op, right=stmt.value), stmt)
-        else:
-            raise self.unsupported(stmt, "augmented assignment to this target: write "
-                                         "`x = x + e` with a plain name")
-
 
 def _is_push(call, stacks):
     return (isinstance(call, gast.Call) and isinstance(call.func, gast.Attribute)
