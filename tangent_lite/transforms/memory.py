@@ -126,15 +126,17 @@ class _Lowering:
                 continue
             written = writes_in_place(stmt)
             if written == v:
-                out.append(self.write_back(define, kind, shared, v, b))
+                out.append(self.write_back(define, kind, shared, v, b, stmt.lineno))
             elif written == b and q < last:
-                again = self.take(define, self.ctx.namer.fresh("t_view"), None, v, b)
+                again = self.take(define, self.ctx.namer.fresh("t_view"), None, v, b,
+                                  stmt.lineno)
                 out.append(ir.If(test=shared, body=again, orelse=[], lineno=stmt.lineno))
         body[:] = out
 
-    def take(self, define, raw, shared, v, b):
-        """`raw = view(b)`, [`shared = shares_memory(raw, b)`], `v = detached(raw)`."""
-        line = define.lineno
+    def take(self, define, raw, shared, v, b, line=None):
+        """`raw = view(b)`, [`shared = shares_memory(raw, b)`], `v = detached(raw)`; under
+        `line` (the write that made the view stale) when it is taken again."""
+        line = line or define.lineno
         out = [ir.Assign(targets=[raw], value=s.copy(define.value), op=define.op,
                          lineno=line, refuse=define.refuse)]
         if shared is not None:
@@ -150,9 +152,9 @@ class _Lowering:
                                   keywords={}, hint=name),
                          lineno=line)
 
-    def write_back(self, define, kind, shared, v, b):
-        """`if shared:` the written view goes back into its base."""
-        line = define.lineno
+    def write_back(self, define, kind, shared, v, b, line):
+        """`if shared:` the written view goes back into its base (as part of the write at
+        `line`)."""
         if define.op is None:                       # v = b
             back = [ir.Assign(targets=[b], value=s.name(v), op=None, lineno=line)]
         elif kind == "index":
@@ -160,12 +162,12 @@ class _Lowering:
                                lineno=line)]
         else:
             moved = self.ctx.namer.fresh(f"{b}_back")
-            back = [self.inverse(define, kind, moved, v, b),
+            back = [self.inverse(define, kind, moved, v, b, line),
                     ir.SetItem(target=b, index=gast.Constant(value=Ellipsis, kind=None),
                                value=s.name(moved), lineno=line)]
         return ir.If(test=shared, body=back, orelse=[], lineno=line)
 
-    def inverse(self, define, kind, target, v, b):
+    def inverse(self, define, kind, target, v, b, line):
         """`target = <v put back into b's layout>`."""
         op = define.op
         np_name = self.ctx.name("np")
@@ -189,7 +191,7 @@ class _Lowering:
         return ir.Assign(targets=[target], value=value,
                          op=ir.Op(func=func, prim=lookup(func), label=f"np.{name}", args=args,
                                   keywords=keywords, hint=name),
-                         lineno=define.lineno)
+                         lineno=line)
 
 
 def _view(stmt):

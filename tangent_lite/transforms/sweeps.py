@@ -36,9 +36,10 @@ class SweepWriter:
 
     # -- the forward sweep ------------------------------------------------------------------
 
-    def forward(self, stmts):
+    def forward(self, stmts, last=None):
+        """The forward sweep of `stmts`; `last`: the line whose comment is already written
+        (a branch added for the same line needs no second one)."""
         out = []
-        last = None
         for stmt in stmts:
             if isinstance(stmt, ir.Hook) or id(stmt) in self.dead:
                 continue   # hooks run in the backward sweep only
@@ -48,8 +49,8 @@ class SweepWriter:
             out.extend(alias_checks(self.ctx, stmt, self.guards))
             out.extend(self.saves(stmt))
             if isinstance(stmt, ir.If):
-                body = self.forward(stmt.body)
-                orelse = self.forward(stmt.orelse)
+                body = self.forward(stmt.body, stmt.lineno)
+                orelse = self.forward(stmt.orelse, stmt.lineno)
                 if body or orelse:   # else nothing in either branch is needed
                     out.append(gast.If(test=name_node(stmt.test), body=body or [gast.Pass()],
                                        orelse=orelse))
@@ -108,9 +109,8 @@ class SweepWriter:
 
     # -- the backward sweep -----------------------------------------------------------------
 
-    def backward(self, nodes):
+    def backward(self, nodes, last=None):
         out = []
-        last = None
         for node in nodes:
             stmt = node.stmt
             if isinstance(node, LoopAdjoint) and not self.plan.replays(node):
@@ -125,11 +125,11 @@ class SweepWriter:
                     last = stmt.lineno
                 out.extend(self.with_pop(stmt, node.items))
                 continue
-            last = None
             if isinstance(node, BranchAdjoint):
-                out.append(self.ctx.line_comment(stmt.lineno))
-                body = self.backward(node.body) + self.zeros(node.zero_body)
-                orelse = self.backward(node.orelse) + self.zeros(node.zero_orelse)
+                if stmt.lineno != last:
+                    out.append(self.ctx.line_comment(stmt.lineno))
+                body = self.backward(node.body, stmt.lineno) + self.zeros(node.zero_body)
+                orelse = self.backward(node.orelse, stmt.lineno) + self.zeros(node.zero_orelse)
                 test = name_node(stmt.test)
                 if not body:
                     body, orelse = orelse, []
@@ -137,6 +137,7 @@ class SweepWriter:
                 out.append(gast.If(test=test, body=body, orelse=orelse))
             else:
                 out.extend(self.backward_loop(node))
+            last = None
         return out
 
     def backward_loop(self, node):
