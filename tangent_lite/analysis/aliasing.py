@@ -16,7 +16,7 @@ import os
 import gast
 import numpy as np
 
-from .. import ir
+from .. import ir, runtime
 from ..errors import UnsupportedSyntaxError
 from ..ir.uses import all_names, binds, reads as reads_of, writes_in_place
 from .fixpoint import closure
@@ -25,6 +25,10 @@ from .fixpoint import closure
 VIEW_FUNCS = {operator.getitem, np.reshape, np.ravel, np.transpose, np.squeeze,
               np.expand_dims, np.swapaxes, np.moveaxis, np.asarray, np.atleast_1d,
               np.atleast_2d, np.atleast_3d, np.broadcast_to, np.diagonal}
+
+
+# Functions whose result holds references to their arguments (lists of arrays).
+_CONTAINERS = {runtime.append, list, tuple}
 
 
 class _Event:
@@ -46,15 +50,22 @@ def _linearize(body, loops=(), out=None):
     return out
 
 
-def _alias_source(stmt):
-    """The name whose memory the assigned value may share, or None."""
+def _alias_sources(stmt):
+    """The names whose memory the assigned value may share: the array a view is of, the name
+    copied, the arrays a Python list holds (`[a, b]`, `items.append(h)`, `list(items)`)."""
     if not isinstance(stmt, ir.Assign) or len(stmt.targets) != 1:
-        return None
-    if stmt.op is None:
-        return stmt.value.id if isinstance(stmt.value, gast.Name) else None
-    if stmt.op.func in VIEW_FUNCS and stmt.op.args and isinstance(stmt.op.args[0], gast.Name):
-        return stmt.op.args[0].id
-    return None
+        return []
+    value, op = stmt.value, stmt.op
+    if op is None:
+        if isinstance(value, gast.Name):
+            return [value.id]
+        if isinstance(value, (gast.List, gast.Tuple)):
+            return [e.id for e in value.elts if isinstance(e, gast.Name)]
+        return []
+    if op.func in VIEW_FUNCS or op.func in _CONTAINERS:
+        return [a.id for a in op.args[:2 if op.func is runtime.append else 1]
+                if isinstance(a, gast.Name)]
+    return []
 
 
 def _risky(d, w, r):
@@ -128,7 +139,8 @@ def _made_from(name, alias_defs, single):
         if n not in out:
             out.add(n)
             if n == name or n in single:
-                todo.extend(_alias_source(d.stmt) for d in alias_defs if d.stmt.target == n)
+                todo.extend(src for d in alias_defs if d.stmt.target == n
+                            for src in _alias_sources(d.stmt))
     return out
 
 
@@ -148,11 +160,11 @@ def _points_to(fn, events):
     for e in events:
         stmt = e.stmt
         if isinstance(stmt, ir.Assign):
-            src = _alias_source(stmt)
-            if src is not None:
+            found = _alias_sources(stmt)
+            if found:
                 alias_defs.append(e)
-                sources.append((stmt.target, src))
-            else:
+                sources.extend((stmt.target, src) for src in found)
+            if not found or stmt.op is not None and stmt.op.func is runtime.append:
                 for t in stmt.targets:
                     points.setdefault(t, set()).add(("new", id(stmt)))
         elif isinstance(stmt, ir.For):

@@ -267,11 +267,21 @@ def owned(x):
     return x
 
 
+def _reaches(other, x):
+    """Whether an in-place update of `x` changes `other`: the same list, an array sharing
+    memory with it, or a list or tuple holding one of those."""
+    if other is x:
+        return type(x) is list or type(x) is np.ndarray
+    if type(x) is np.ndarray and isinstance(other, np.ndarray):
+        return np.may_share_memory(x, other)
+    if isinstance(other, (list, tuple)):
+        return any(_reaches(item, x) for item in other)
+    return False
+
+
 def unshared(x, other, names, where):
     """Refuse an in-place update of `x` that NumPy would also apply to `other`."""
-    if x is other and type(x) is list or (
-            type(x) is np.ndarray and isinstance(other, np.ndarray) and
-            np.may_share_memory(x, other)):
+    if _reaches(other, x):
         mine, theirs = names.split()
         raise InputError(
             f"{where}: this in-place update of `{mine}` changes `{theirs}` too (they share "

@@ -24,6 +24,7 @@ there, and neither the base nor the names the view reads rebound. The aliasing a
 checks the rewritten program (another view of the base read after a write back, say). Anything else is left as it is, and the aliasing analysis (analysis/aliasing.py)
 refuses what could still be observed: never a guess.
 """
+import dataclasses
 import operator
 
 import gast
@@ -77,6 +78,12 @@ class _Lowering:
             if view is None:
                 continue
             v, b, kind = view
+            if kind == "alias":
+                # `lo, hi = y[:3], y[3:]` binds lo to a temporary view: look through it
+                through = self.through_temporary(body, p, b)
+                if through is not None:
+                    stmt = body[p] = dataclasses.replace(through, targets=[v])
+                    v, b, kind = _view(stmt)
             later = [q for q in range(p + 1, len(body)) if v in _mentions(body[q])]
             if not later:
                 continue
@@ -86,6 +93,19 @@ class _Lowering:
                 continue   # neither v nor its base is written while v is in use
             if self.rewritable(body, p, v, b, later):
                 return p, v, b, kind, later[-1]
+        return None
+
+    def through_temporary(self, body, p, temp):
+        """The statement defining `temp` as a view, when temp is used by nothing but that and
+        `v = temp` at p."""
+        for q in range(p - 1, -1, -1):
+            stmt = body[q]
+            if temp in _mentions(stmt):
+                view = _view(stmt)
+                if view is not None and view[0] == temp and view[2] != "alias" and \
+                        self.uses.get(temp, 0) == 2:
+                    return stmt
+                return None
         return None
 
     def rewritable(self, body, p, v, b, later):

@@ -85,7 +85,10 @@ def reverse_mode(ctx, options, copied=(), guards=None, callee=None,
 
     # Phase 3: the sweeps.
     stack = ctx.namer.fresh("stack") if plan.uses_stack else None
-    writer = SweepWriter(ctx, plan, dead, guards, stack, shapes.numbers)
+    restored = {st.target for st in ir.walk(fn.body)
+                if isinstance(st, ir.SetItem) and id(st) in plan.pushes}
+    writer = SweepWriter(ctx, plan, dead, guards, stack, shapes.numbers,
+                         detach=restored if options.split else ())
     prologue = _prologue(ctx, copied, stack, plan.unbound)
     forward = writer.forward(fn.body)
     value = fn.result

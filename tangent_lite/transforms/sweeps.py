@@ -6,6 +6,8 @@ names (dead assignments left out); the backward sweep walks the adjoint nodes wi
 before (or, for `v = f(v)`, around) each statement's adjoint code, loops running their recorded
 trip counts backwards and branches testing their recorded conditions.
 """
+import operator
+
 import gast
 
 from .. import ir
@@ -20,13 +22,17 @@ from .common import alias_checks, loop_statement
 class SweepWriter:
     """Writes both sweeps; everything it reads is given to it here."""
 
-    def __init__(self, ctx, plan, dead, guards, stack, numbers):
+    def __init__(self, ctx, plan, dead, guards, stack, numbers, detach=()):
         self.ctx = ctx
         self.plan = plan          # transforms.plan.StackPlan
         self.dead = dead          # ids of forward assignments not to write
         self.guards = guards      # statement id -> [(other name, "file:line")] alias checks
         self.stack = stack        # the stack's name, None if nothing is saved
         self.numbers = numbers    # names that hold a number wherever they are bound
+        # arrays whose elements the forward sweep overwrites and a separate backward sweep
+        # restores into a copy: what the backward sweep reads of them is saved as a copy,
+        # not kept as a view the forward sweep's later writes would change (split sweeps)
+        self.detach = set(detach)
 
     def push(self, value):
         return s.expr(s.call(s.attr(self.stack, "push"), [value]))
@@ -60,7 +66,16 @@ class SweepWriter:
                 last = None
             else:
                 out.append(self.primal(stmt))
+                if self.detached_read(stmt):
+                    out[-1].value = self.ctx.call("saved", [out[-1].value])
         return out
+
+    def detached_read(self, stmt):
+        """`t = y[i]` of an array in `detach` whose value the backward sweep reads."""
+        op = getattr(stmt, "op", None)
+        return (op is not None and op.func is operator.getitem and len(stmt.targets) == 1
+                and isinstance(op.args[0], gast.Name) and op.args[0].id in self.detach
+                and stmt.target in self.plan.values_read)
 
     def saves(self, stmt):
         """The pushes the plan puts before `stmt`."""
