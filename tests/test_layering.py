@@ -170,3 +170,15 @@ def test_private_allow_list_is_current():
     current = {f[:3] for f in private_imports()}
     stale = sorted(ALLOWED_PRIVATE_IMPORTS - current)
     assert not stale, f"no longer imported; remove from ALLOWED_PRIVATE_IMPORTS: {stale}"
+
+
+def test_every_package_is_installed():
+    """pyproject.toml lists packages by hand: a new folder left out of it installs nowhere."""
+    import pathlib
+    import re
+    root = pathlib.Path(__file__).resolve().parent.parent
+    text = (root / "pyproject.toml").read_text()
+    listed = set(re.findall(r'"(tangent_lite(?:\.\w+)*)"', text))
+    found = {".".join(p.parent.relative_to(root).parts)
+             for p in (root / "tangent_lite").rglob("__init__.py")}
+    assert found <= listed, f"packages missing from pyproject.toml: {sorted(found - listed)}"
