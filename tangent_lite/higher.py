@@ -9,6 +9,8 @@ generated gradient code, so second derivatives work through the same loops and b
 The pipeline's entry points `reverse(f, wrt)` and `jvp(f, wrt)` (cached Compiled derivatives)
 are passed in by the caller: this module composes derivatives, it does not make them.
 """
+import inspect
+
 from .compiled import compile_helper, signature_of
 from .errors import UnsupportedSyntaxError
 
@@ -80,7 +82,6 @@ def _jvps_of_gradients(compiled, wrt, direction, prefix, reverse, jvp):
 
 
 def _call_args(f):
-    import inspect
     params = inspect.signature(f).parameters.values()
     out = []
     for p in params:

@@ -5,6 +5,7 @@ expressions that can never carry a gradient (shapes, comparisons, index expressi
 inline so the forward sweep reads like the original. Array methods become NumPy calls
 (`x.sum(axis=0)` -> `np.sum(x, axis=0)`), so generated code dispatches through NumPy.
 """
+import ast
 import builtins
 import inspect
 import operator
@@ -311,7 +312,6 @@ class ExpressionNormalizer:
             if value is UNRESOLVED:
                 raise ValueError(node)
             return value
-        import ast
         return ast.literal_eval(gast.unparse(node).strip())
 
     def method_call(self, node):

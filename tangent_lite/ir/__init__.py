@@ -4,4 +4,4 @@ nodes.py declares the statements; syntax.py builds the gast expressions they hol
 generated code is made of.
 """
 from .nodes import *  # noqa: F401,F403  (the node classes are the package's interface)
-from .nodes import walk, must_assigned  # noqa: F401
+from .nodes import children, walk, must_assigned  # noqa: F401

@@ -160,15 +160,21 @@ class Comment:
     text: str
 
 
+def children(stmt):
+    """The statement lists a compound statement holds (none for a simple one)."""
+    if isinstance(stmt, If):
+        return [stmt.body, stmt.orelse]
+    if isinstance(stmt, (For, While)):
+        return [stmt.body]
+    return []
+
+
 def walk(body):
     """Every statement of a body, compound statements before their children."""
     for stmt in body:
         yield stmt
-        if isinstance(stmt, If):
-            yield from walk(stmt.body)
-            yield from walk(stmt.orelse)
-        elif isinstance(stmt, (For, While)):
-            yield from walk(stmt.body)
+        for child in children(stmt):
+            yield from walk(child)
 
 
 def must_assigned(body, assigned):

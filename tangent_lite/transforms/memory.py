@@ -59,7 +59,7 @@ class _Lowering:
 
     def block(self, body):
         for stmt in body:
-            for child in _children(stmt):
+            for child in ir.children(stmt):
                 self.block(child)
         while True:
             found = self.candidate(body)
@@ -111,7 +111,7 @@ class _Lowering:
     def rewritable(self, body, p, v, b, later):
         last = later[-1]
         local = sum(1 for q in range(p, last + 1)
-                    if v in _mentions(body[q]) and not _children(body[q]))
+                    if v in _mentions(body[q]) and not ir.children(body[q]))
         if self.uses.get(v, 0) != local:
             return False          # v is used elsewhere: in another block, or earlier here
         argument_names = reads(body[p]) - {b}
@@ -229,13 +229,6 @@ def _view(stmt):
     return (stmt.target, base, kind) if base != stmt.target else None
 
 
-def _children(stmt):
-    if isinstance(stmt, ir.If):
-        return [stmt.body, stmt.orelse]
-    if isinstance(stmt, (ir.For, ir.While)):
-        return [stmt.body]
-    return []
-
 
 def _mentions(stmt):
     """Every name a statement, with what it contains, reads or writes."""
@@ -244,7 +237,7 @@ def _mentions(stmt):
         out.add(stmt.target)
     if isinstance(stmt, ir.Hook):
         out.add(stmt.var)
-    for child in _children(stmt):
+    for child in ir.children(stmt):
         for inner in child:
             out |= _mentions(inner)
     return out
@@ -253,7 +246,7 @@ def _mentions(stmt):
 def _nested_writes(stmt):
     """Names written in place or rebound anywhere inside a compound statement."""
     out = set()
-    for child in _children(stmt):
+    for child in ir.children(stmt):
         for inner in ir.walk(child):
             out.update(binds(inner))
             if writes_in_place(inner):
