@@ -304,7 +304,10 @@ def test_linear_templates_pass_only_arguments_the_function_accepts_with_its_defa
         sig.bind(*call.args, **{k.arg: k.value for k in call.keywords})
         for k in call.keywords:      # a keyword the call left out gets the function's default
             theirs = sig.parameters[k.arg].default
-            if theirs is not np._NoValue:    # NumPy's "not given"
+            # NumPy's "not given", or no default in this NumPy version (np.take_along_axis's
+            # axis before 2.3): a call cannot leave the argument out, so the template's default
+            # never applies
+            if theirs is not np._NoValue and theirs is not inspect.Parameter.empty:
                 assert t.signature.parameters[k.arg].default == theirs, (p.name, k.arg)
         checked += 1
     assert checked >= 80
