@@ -298,9 +298,10 @@ def test_linear_templates_pass_only_arguments_the_function_accepts_with_its_defa
         call = ast.parse(t.source).body[0].body[0].value
         try:
             sig = inspect.signature(p.func)
-        except (TypeError, ValueError):    # ufuncs and builtins: positional arguments only
-            assert not call.keywords, p.name
-            continue
+        except (TypeError, ValueError):    # no signature to check against
+            if isinstance(p.func, np.ufunc):   # a ufunc's inputs are positional only
+                assert not call.keywords, p.name
+            continue                           # (np.concatenate has none before NumPy 2.3)
         sig.bind(*call.args, **{k.arg: k.value for k in call.keywords})
         for k in call.keywords:      # a keyword the call left out gets the function's default
             theirs = sig.parameters[k.arg].default
