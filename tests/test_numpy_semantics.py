@@ -181,6 +181,14 @@ def mutates_argument(x):
     x[0] = x[1] * 2.0
     return np.sum(x ** 2)
 
+def row_read_then_mask_write(x):
+    """A view read by a rule (B[0] in np.dot), then its base written through a mask: the
+    backward sweep must see the row as it was (found by the random memory programs)."""
+    B = np.outer(x, x) * 1.0
+    s = np.sin(np.dot(x, B[0]))
+    B[B < -0.15] -= (0.67 - s)
+    return np.sum(B * B)
+
 # ---- in loops and helpers ----------------------------------------------------------------------
 
 def smooth_rows(X):
@@ -219,7 +227,7 @@ PROGRAMS = [
     (fancy_repeat_add, V), (relu_mask, V), (relu_mask_loop, V), (fill_then_use, V),
     (sort_method, V), (put_repeated, V), (place_mask, V), (fill_diagonal, M),
     (clip_out, V), (list_alias, V), (chained, V), (mutates_argument, V), (smooth_rows, M),
-    (scatter_in_loop, V), (uses_helper, M),
+    (scatter_in_loop, V), (uses_helper, M), (row_read_then_mask_write, V),
 ]
 # Piecewise programs (sort, masks, max, clip) have kinks; the points above are away from them.
 IDS = [f.__name__ for f, _ in PROGRAMS]

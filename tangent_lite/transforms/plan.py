@@ -11,6 +11,7 @@ import dataclasses
 import gast
 
 from .. import ir, runtime
+from ..analysis.aliasing import VIEW_FUNCS
 from ..analysis.fixpoint import fixpoint
 from ..ir.uses import all_names, names_read
 from .adjoints import RESULT, BranchAdjoint, StmtAdjoint
@@ -49,10 +50,14 @@ def plan_stack(fn, adjoints, wrt, numbers, spelled):
     """The StackPlan of fn given its Adjoints. numbers: names that hold a number wherever they
     are bound (zeroing their adjoints reads nothing); spelled(helper): how the generated code
     spells a runtime helper (None if it does not use it)."""
+    bases = view_bases(fn)
+
     def step(reads):
         plan = _pushes(fn, reads)
         more, _ = _backward_reads(plan, adjoints.nodes, numbers, spelled)
-        return reads | more
+        # A view the backward sweep reads shows its base's memory: when the forward sweep
+        # writes into the base later, the base is saved and restored like any value read.
+        return reads | more | {bases[n] for n in reads | more if n in bases}
 
     reads = fixpoint(step, frozenset(wrt), len(all_names(fn)), "stack plan")
     plan = _pushes(fn, reads)
@@ -61,6 +66,16 @@ def plan_stack(fn, adjoints, wrt, numbers, spelled):
     # A loop whose backward sweep is empty replays nothing: its trip count needn't be saved.
     plan.counted = {i for i in plan.counted if plan.replays(adjoints.loops[i])}
     return plan
+
+
+def view_bases(fn):
+    """name -> the array it may be a view of (`t = B[0]`, `t = B.T`, `t = B.reshape(...)`)."""
+    out = {}
+    for stmt in ir.walk(fn.body):
+        if isinstance(stmt, ir.Assign) and stmt.op is not None and len(stmt.targets) == 1 \
+                and stmt.op.func in VIEW_FUNCS and isinstance(stmt.op.args[0], gast.Name):
+            out[stmt.target] = stmt.op.args[0].id
+    return out
 
 
 def _pushes(fn, reads):

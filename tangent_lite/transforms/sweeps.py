@@ -6,12 +6,11 @@ names (dead assignments left out); the backward sweep walks the adjoint nodes wi
 before (or, for `v = f(v)`, around) each statement's adjoint code, loops running their recorded
 trip counts backwards and branches testing their recorded conditions.
 """
-import operator
-
 import gast
 
 from .. import ir
 from ..analysis.activity import operand_names
+from ..analysis.aliasing import VIEW_FUNCS
 from ..ir import syntax as s
 from ..ir.syntax import name_node
 from ..ir.uses import names_read
@@ -71,9 +70,10 @@ class SweepWriter:
         return out
 
     def detached_read(self, stmt):
-        """`t = y[i]` of an array in `detach` whose value the backward sweep reads."""
+        """`t = y[i]` (or another view) of an array in `detach` whose value the backward
+        sweep reads."""
         op = getattr(stmt, "op", None)
-        return (op is not None and op.func is operator.getitem and len(stmt.targets) == 1
+        return (op is not None and op.func in VIEW_FUNCS and len(stmt.targets) == 1
                 and isinstance(op.args[0], gast.Name) and op.args[0].id in self.detach
                 and stmt.target in self.plan.values_read)
 
