@@ -92,6 +92,14 @@ def copyto_where(x):
     np.copyto(y, x * 2.0, where=x > 0)
     return np.sum(y ** 2)
 
+def copyto_itself(x):
+    """np.copyto(y, y): the value written is the array written (found by the random
+    programs: its gradient was cleared with the part it overwrote)."""
+    y = np.tanh(x)
+    np.copyto(y, y)
+    np.subtract.at(y, [2, 2, 1], x * 0.5)
+    return np.sum(y * x)
+
 def add_at(x):
     y = np.zeros(3)
     np.add.at(y, [0, 0, 2], x)
@@ -223,7 +231,7 @@ PROGRAMS = [
     (view_add, V), (row_add, M), (ravel_mul, M), (transpose_add, M), (standardise, M),
     (alias_argument, V), (base_written_view_read, M), (fancy_view_is_a_copy, V),
     (out_multiply, V), (out_assigned, V), (out_where, V), (out_matmul, M[:, :2]),
-    (copyto_where, V), (add_at, V), (multiply_at, V), (maximum_at, V), (fancy_repeat, V),
+    (copyto_where, V), (copyto_itself, V), (add_at, V), (multiply_at, V), (maximum_at, V), (fancy_repeat, V),
     (fancy_repeat_add, V), (relu_mask, V), (relu_mask_loop, V), (fill_then_use, V),
     (sort_method, V), (put_repeated, V), (place_mask, V), (fill_diagonal, M),
     (clip_out, V), (list_alias, V), (chained, V), (mutates_argument, V), (smooth_rows, M),

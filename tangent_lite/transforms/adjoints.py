@@ -251,8 +251,13 @@ class _Builder:
                 part = self.ctx.call("written", [name_node(dy), self.ctx.index_value(index)])
             if in_place:   # dy[i] is about to be zeroed in place: take a copy, not a view
                 part = self.ctx.call("saved", [part])
-            out += self.contribute(stmt.value.id, self.ctx.call(
-                "unbroadcast", [part, name_node(stmt.value.id)]))
+            if stmt.value.id == y:   # `y[...] = y` (np.copyto(y, y)): y's own gradient is
+                kept = self.namer.fresh(f"{dy}_part")   # added after the part is cleared
+                out.append(s.assign(kept, part))
+                part = name_node(kept)
+            else:
+                out += self.contribute(stmt.value.id, self.ctx.call(
+                    "unbroadcast", [part, name_node(stmt.value.id)]))
         if in_place:
             out.append(gast.Assign(targets=[gast.Subscript(
                 value=name_node(dy), slice=s.copy(index), ctx=gast.Store())],
@@ -261,6 +266,8 @@ class _Builder:
             out.append(s.assign(dy, self.ctx.call("unset", [name_node(dy),
                                                             self.ctx.index_value(index)])))
             self.set_owned(y, True)
+        if self.carries(stmt.value) and stmt.value.id == y:
+            out += self.contribute(y, self.ctx.call("unbroadcast", [part, name_node(y)]))
         return out
 
     def selects_once(self, index):
