@@ -22,6 +22,16 @@ def view_add(x):
     v += x[:2]
     return np.sum(y * y) + np.sum(v * x[1:])
 
+def strided_view_written_twice(x):
+    """A strided view written by index, then updated: the backward sweep restores into the
+    view, which must be a real array then (found by the random programs: it was a
+    shape-only placeholder, and the restore raised 'assignment destination is read-only')."""
+    y = np.tanh(x)
+    v = y[::2]
+    v[1] = 0.5
+    v += y[0:2] * -0.43
+    return np.sum(y * x)
+
 def row_add(B):
     B = B * 1.0
     r = B[0]
@@ -228,7 +238,7 @@ def uses_helper(X):
 M = np.array([[0.3, -0.7, 1.2], [0.9, 0.4, -0.2]])
 V = np.array([0.5, -1.0, 2.0])
 PROGRAMS = [
-    (view_add, V), (row_add, M), (ravel_mul, M), (transpose_add, M), (standardise, M),
+    (view_add, V), (strided_view_written_twice, np.linspace(-1.0, 1.0, 4)), (row_add, M), (ravel_mul, M), (transpose_add, M), (standardise, M),
     (alias_argument, V), (base_written_view_read, M), (fancy_view_is_a_copy, V),
     (out_multiply, V), (out_assigned, V), (out_where, V), (out_matmul, M[:, :2]),
     (copyto_where, V), (copyto_itself, V), (add_at, V), (multiply_at, V), (maximum_at, V), (fancy_repeat, V),

@@ -63,6 +63,10 @@ def plan_stack(fn, adjoints, wrt, numbers, spelled):
     plan = _pushes(fn, reads)
     _, plan.values_read = _backward_reads(plan, adjoints.nodes, numbers, spelled)
     plan.reads = set(reads)
+    # An array the backward sweep restores by writing into it (`y[i] = stack.pop()`) must be
+    # a real array then, not a placeholder that only has its shape.
+    plan.values_read |= {st.target for st in ir.walk(fn.body)
+                         if isinstance(st, ir.SetItem) and id(st) in plan.pushes}
     # A loop whose backward sweep is empty replays nothing: its trip count needn't be saved.
     plan.counted = {i for i in plan.counted if plan.replays(adjoints.loops[i])}
     return plan
