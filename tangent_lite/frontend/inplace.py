@@ -28,7 +28,12 @@ from .parse import UNRESOLVED
 SCATTERS = {np.add: "scatter_add", np.subtract: "scatter_subtract",
             np.multiply: "scatter_multiply", np.maximum: "scatter_maximum",
             np.minimum: "scatter_minimum"}
-_ELLIPSIS = gast.Constant(value=Ellipsis, kind=None)
+
+
+def _whole():
+    """`...`: the index that writes a whole array (a new node each time: IR nodes are not
+    shared between statements)."""
+    return gast.Constant(value=Ellipsis, kind=None)
 
 
 def _call(func, args, keywords=()):
@@ -93,7 +98,7 @@ class InplaceLowering:
                                         if k.arg not in ("out", "where")])
         if where:
             value = self.lowered(np.where, [where[0], value, load(out.id)], node=call)
-        return [(out.id, _ELLIPSIS, value)], load(out.id)
+        return [(out.id, _whole(), value)], load(out.id)
 
     # -- NumPy functions that write their first argument --------------------------------------
 
@@ -108,7 +113,7 @@ class InplaceLowering:
         name = self.target(dst, stmt, "np.copyto")
         where = [k.value for k in call.keywords if k.arg == "where"] + call.args[3:4]
         value = self.lowered(np.where, [where[0], src, load(name)], node=call) if where else src
-        return [(name, _ELLIPSIS, value)], None
+        return [(name, _whole(), value)], None
 
     def ufunc_at(self, call, ufunc, stmt):
         helper = SCATTERS.get(ufunc)
@@ -119,7 +124,7 @@ class InplaceLowering:
         name = self.target(call.args[0], stmt, f"np.{ufunc.__name__}.at")
         value = self.lowered(getattr(runtime, helper), [load(name), call.args[1], call.args[2]],
                              node=call)
-        return [(name, _ELLIPSIS, value)], None
+        return [(name, _whole(), value)], None
 
     def put(self, call, stmt, receiver=None):
         args = ([receiver] if receiver is not None else []) + list(call.args)
@@ -172,13 +177,13 @@ class InplaceLowering:
             if len(call.args) != 1 or call.keywords:
                 raise self.unsupported(stmt, "`.fill` with these arguments: write "
                                              "`a.fill(value)`")
-            return [(name, _ELLIPSIS, call.args[0])], None
+            return [(name, _whole(), call.args[0])], None
         if method == "put":
             return self.put(call, stmt, receiver=call.func.value)
         if any(k.arg not in ("axis",) for k in call.keywords) or len(call.args) > 1:
             raise self.unsupported(stmt, "`.sort` with these arguments: write "
                                          "`a = np.sort(a, axis)`")
-        return [(name, _ELLIPSIS, self.lowered(np.sort, [load(name)] + call.args,
+        return [(name, _whole(), self.lowered(np.sort, [load(name)] + call.args,
                                                {k.arg: k.value for k in call.keywords},
                                                node=call))], None
 
