@@ -575,6 +575,8 @@ def main(argv=None):
                    "not only those not correct")
     p.add_argument("--rows", type=int, default=100, metavar="N", help="--fuzz: print at most "
                    "N rows (0: all)")
+    p.add_argument("--problems", action="store_true", help="--fuzz: print only the programs "
+                   "with a wrong, mutated or internal-error answer (refusals are left out)")
     p.add_argument("--keep", action="store_true", help="--fuzz: keep the generated files")
     p.add_argument("--show", type=int, metavar="K", help="print random program K of --seed "
                    "(with its sample point) and exit")
@@ -622,8 +624,9 @@ def main(argv=None):
         rows, directory = run_fuzz(a.tool, apis, a.fuzz, a.seed, max(1, a.jobs), a.keep)
         frows = [("fuzz " + "+".join(fam), f"seed {a.seed} #{k}", results)
                  for k, path, feats, fam, results in rows]
+        hidden = ("correct", "refused", "bad sample") if a.problems else ("correct",)
         shown = frows if a.all_rows else [r for r in frows if any(
-            x is not None and x.verdict != "correct" for x in r[2].values())]
+            x is not None and x.verdict not in hidden for x in r[2].values())]
         limit = len(shown) if a.rows == 0 else a.rows
         print(f"\n== {a.fuzz} random programs, seed {a.seed}, {a.tool} "
               f"({time.time() - start:.0f} s); {len(shown)} not correct, the first "
