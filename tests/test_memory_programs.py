@@ -24,8 +24,6 @@ REFUSED = {
     "view_helper_center": "a helper that writes into the array it is given (return it instead)",
     "view_helper_bump": "a helper that writes into the array it is given",
     "view_swap_columns": "a subscript write whose target is itself a subscript (A[:, [0, 1]] = ...)",
-    "out_into_rows": "`out=` naming a subscript rather than a variable",
-    "copyto_into_view": "np.copyto into a subscript rather than a variable",
     "fancy_helper_scatter": "a helper that writes into the array it is given",
     "list_history": "an in-place update of an array a list still holds, read later",
     "list_helper_push": "a helper that appends to the list it is given",

@@ -89,9 +89,7 @@ class InplaceLowering:
     def out_writes(self, call, callee, out, stmt):
         if isinstance(out, gast.Tuple) and len(out.elts) == 1:
             out = out.elts[0]
-        if not isinstance(out, gast.Name):
-            raise self.unsupported(stmt, "`out=` naming something other than a variable: "
-                                         "write `y = f(...)` (or `out=y` with a plain name)")
+        out = load(self.target(out, stmt, "`out=`"))
         where = [k.value for k in call.keywords if k.arg == "where"]
         args = call.args[:callee.nin] if isinstance(callee, np.ufunc) else call.args
         value = _call(call.func, args, [k for k in call.keywords
@@ -103,9 +101,17 @@ class InplaceLowering:
     # -- NumPy functions that write their first argument --------------------------------------
 
     def target(self, node, stmt, what):
+        """The name written. A subscript of a name (`out=y[1:3]`, `np.copyto(y[0], x)`) is
+        first taken as a view, `t_out = y[1:3]`, and written through: the view lowering
+        (transforms/memory.py) writes it back into y when NumPy made a view, and not when the
+        index copies (a fancy index), exactly as NumPy would."""
+        if isinstance(node, gast.Subscript) and isinstance(node.value, gast.Name):
+            temp = self.namer.temp("out")
+            self.assign(temp, node)
+            return temp
         if not isinstance(node, gast.Name):
-            raise self.unsupported(stmt, f"{what} into something other than a variable: "
-                                         "write into a plain name")
+            raise self.unsupported(stmt, f"{what} into something other than a variable or "
+                                         "a subscript of one: write into a plain name")
         return node.id
 
     def copyto(self, call, stmt):

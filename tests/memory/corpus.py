@@ -239,6 +239,18 @@ def out_subtract_argument(x, y):
     return np.sum(x * y)
 
 
+def out_matmul_into_row(x):
+    B = np.outer(x, x)
+    r = np.matmul(B[:2, :2], x[:2], out=B[2, :2])
+    return np.sum(B ** 2) + np.sum(r)
+
+
+def out_overlapping_slices(x):
+    y = x * 1.0
+    np.multiply(y[:2], 2.0, out=y[1:3])
+    return np.sum(y ** 3)
+
+
 # == 3 np.copyto and ufunc.at =====================================================================
 
 def copyto_basic(x):
@@ -257,6 +269,18 @@ def copyto_into_view(x):
     buf = np.ones(x.shape[0] + 2)
     np.copyto(buf[1:-1], x ** 2)
     return np.sum(np.sin(buf))
+
+
+def copyto_into_fancy_copy(x):
+    y = np.ones(5) * x[0]
+    np.copyto(y[[1, 2]], x[:2])     # a fancy index makes a copy: y is left as it was
+    return np.sum(y ** 2)
+
+
+def add_at_into_slice(x, idx):
+    y = np.ones(5) * x[0]
+    np.add.at(y[1:], idx, x)
+    return np.sum(y ** 2)
 
 
 def add_at_segment_sum(x, idx):
@@ -984,11 +1008,15 @@ CASES = [
     C("2 out=", out_self, dict(x=F(5))),
     C("2 out=", out_into_rows, dict(W=F(4, 4), x=F(4)), wrt=(0, 1)),
     C("2 out=", out_tuple, dict(x=F(5))),
+    C("2 out=", out_matmul_into_row, dict(x=F(4))),
+    C("2 out=", out_overlapping_slices, dict(x=F(4))),
     C("2 out=", out_subtract_argument, dict(x=F(4), y=F(4)), wrt=(0, 1)),
 
     C("3 copyto/at", copyto_basic, dict(x=F(5))),
     C("3 copyto/at", copyto_where, dict(x=F(6), z=F(6)), wrt=(0, 1)),
     C("3 copyto/at", copyto_into_view, dict(x=F(4))),
+    C("3 copyto/at", copyto_into_fancy_copy, dict(x=F(4))),
+    C("3 copyto/at", add_at_into_slice, dict(x=F(6), idx=IDX6)),
     C("3 copyto/at", add_at_segment_sum, dict(x=F(6), idx=IDX6)),
     C("3 copyto/at", add_at_embedding, dict(E=F(4, 3), ids=[1, 3, 1, 0], w=F(4)), wrt=(0, 2)),
     C("3 copyto/at", subtract_at_loop, dict(x=F(6), idx=IDX6)),
