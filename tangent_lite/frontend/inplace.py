@@ -169,23 +169,25 @@ class InplaceLowering:
     # -- array methods that write their array ---------------------------------------------
 
     def array_method(self, call):
-        """`fill`, `sort` or `put` called on a local variable, else None."""
+        """`fill`, `sort` or `put` called on a local variable or a subscript of one
+        (`B[0].fill(v)`), else None."""
         func = call.func
-        if isinstance(func, gast.Attribute) and isinstance(func.value, gast.Name) and \
-                func.attr in ("fill", "sort", "put") and \
-                self.parsed.resolve(func.value) is UNRESOLVED:
+        if not isinstance(func, gast.Attribute) or func.attr not in ("fill", "sort", "put"):
+            return None
+        base = func.value.value if isinstance(func.value, gast.Subscript) else func.value
+        if isinstance(base, gast.Name) and self.parsed.resolve(base) is UNRESOLVED:
             return func.attr
         return None
 
     def method_writes(self, call, method, stmt):
-        name = call.func.value.id
+        name = self.target(call.func.value, stmt, f"`.{method}`")
         if method == "fill":
             if len(call.args) != 1 or call.keywords:
                 raise self.unsupported(stmt, "`.fill` with these arguments: write "
                                              "`a.fill(value)`")
             return [(name, _whole(), call.args[0])], None
         if method == "put":
-            return self.put(call, stmt, receiver=call.func.value)
+            return self.put(call, stmt, receiver=load(name))
         if any(k.arg not in ("axis",) for k in call.keywords) or len(call.args) > 1:
             raise self.unsupported(stmt, "`.sort` with these arguments: write "
                                          "`a = np.sort(a, axis)`")

@@ -422,6 +422,30 @@ def relu_loop(W, x):
 
 # == 6 in-place methods ===========================================================================
 
+def fill_row_of_matrix(x):
+    B = np.outer(x, x)
+    B[0].fill(x[1] * 2.0)
+    return np.sum(B ** 2)
+
+
+def sort_tail_in_place(x):
+    y = np.tanh(x) * 1.0
+    y[1:].sort()
+    return np.sum(y * np.arange(x.shape[0]))
+
+
+def put_into_column(x):
+    B = np.outer(x, x)
+    B[:, 1].put([0, 2, 0], x[:3])
+    return np.sum(np.sin(B))
+
+
+def fill_fancy_copy(x):
+    B = np.outer(x, x)
+    B[[0, 1]].fill(3.0)      # a fancy index makes a copy: B is left as it was
+    return np.sum(B ** 2)
+
+
 def fill_then_add(x):
     y = np.empty_like(x)
     y.fill(x[0])
@@ -1041,6 +1065,10 @@ CASES = [
     C("5 mask", relu_loop, dict(W=F(4, 4), x=F(4)), wrt=(0, 1)),
 
     C("6 methods", fill_then_add, dict(x=F(5))),
+    C("6 methods", fill_row_of_matrix, dict(x=F(4))),
+    C("6 methods", sort_tail_in_place, dict(x=F(5))),
+    C("6 methods", put_into_column, dict(x=F(4))),
+    C("6 methods", fill_fancy_copy, dict(x=F(4))),
     C("6 methods", sort_weighted, dict(x=F(5), w=F(5)), wrt=(0, 1)),
     C("6 methods", sort_rows, dict(A=F(3, 4))),
     C("6 methods", put_method, dict(x=F(4))),
