@@ -25,13 +25,11 @@ REFUSED = {
     "view_helper_bump": "a helper that writes into the array it is given",
     "view_swap_columns": "a subscript write whose target is itself a subscript (A[:, [0, 1]] = ...)",
     "fancy_helper_scatter": "a helper that writes into the array it is given",
-    "list_history": "an in-place update of an array a list still holds, read later",
     "list_helper_push": "a helper that appends to the list it is given",
     "list_iadd_alias": "`b += [x]` on a list: a list of differentiated values used as an array",
     "list_extend_insert": "list.extend / list.insert",
     "list_pop_alias": "list.pop",
     "list_states_mutated": "an array updated in place after a list took a reference to it",
-    "adam_moments": "`m = v = np.zeros(n)` then `m *= b`: NumPy changes v too, and v is read",
     "chained_three": "three names for one array, one updated in place, another read",
     "mut_helper_normalise": "a helper that writes into the array it is given",
 }

@@ -18,9 +18,10 @@ used, the view is taken again (`if t_shared: v = detached(y[:2])`), so it sees t
 
 Which views: `b[index]`, np.transpose / `.T`, np.swapaxes, np.moveaxis, np.reshape, np.ravel,
 np.squeeze, np.expand_dims, and `v = b` itself, defined by a statement of a block and used only
-by later statements of that same block (a loop body, a branch, the function), with no other
-name that could share the base's memory written in between, nothing written under control flow
-there, and neither the base nor the names the view reads rebound. The aliasing analysis then
+by later statements of that same block (a loop body, a branch, the function) or statements
+nested in them, with no other name that could share the base's memory written in between, and
+neither the view, its base nor the names the view reads rebound. Writes under control flow
+get their write back (or retake) right after them, inside the same branch or loop body. The aliasing analysis then
 checks the rewritten program (another view of the base read after a write back, say). Anything else is left as it is, and the aliasing analysis (analysis/aliasing.py)
 refuses what could still be observed: never a guess.
 """
@@ -87,8 +88,10 @@ class _Lowering:
             later = [q for q in range(p + 1, len(body)) if v in _mentions(body[q])]
             if not later:
                 continue
-            written_view = any(writes_in_place(body[q]) == v for q in later)
-            written_base = any(writes_in_place(body[q]) == b for q in range(p + 1, later[-1]))
+            region = list(ir.walk(body[p + 1:later[-1] + 1]))
+            written_view = any(writes_in_place(st) == v for st in region)
+            written_base = any(writes_in_place(st) == b
+                               for st in ir.walk(body[p + 1:later[-1]]))
             if not (written_view or written_base):
                 continue   # neither v nor its base is written while v is in use
             if self.rewritable(body, p, v, b, later):
@@ -110,25 +113,20 @@ class _Lowering:
 
     def rewritable(self, body, p, v, b, later):
         last = later[-1]
-        local = sum(1 for q in range(p, last + 1)
-                    if v in _mentions(body[q]) and not ir.children(body[q]))
+        region = body[p + 1:last + 1]
+        local = _count_uses(region).get(v, 0) + 1
         if self.uses.get(v, 0) != local:
             return False          # v is used elsewhere: in another block, or earlier here
         argument_names = reads(body[p]) - {b}
         others = self.groups.get(b, set()) - {b, v}
-        for q in range(p + 1, last + 1):
-            stmt = body[q]
-            if isinstance(stmt, (ir.If, ir.For, ir.While)) and (
-                    v in _mentions(stmt) or _nested_writes(stmt) & (others | {b})):
-                return False      # used or written under control flow: left to the analysis
-            if writes_in_place(stmt) in others:
+        for stmt in ir.walk(region):
+            written = writes_in_place(stmt)
+            if written in others:
                 return False      # another name that may share b's memory is written (reads
                 #                   of them after a write back are the aliasing analysis's)
-            rebound = set(binds(stmt)) - ({v} if writes_in_place(stmt) == v else set())
-            if rebound & (argument_names | {b}) and writes_in_place(stmt) != b:
-                return False      # the view's base or index changed
-            if v in binds(stmt) and writes_in_place(stmt) != v:
-                return False      # v rebound to something else
+            rebound = set(binds(stmt)) - ({written} if written else set())
+            if rebound & (argument_names | {b, v}):
+                return False      # the view's base or index changed, or v rebound
         return True
 
     # -- the rewrite ----------------------------------------------------------------------
@@ -138,20 +136,25 @@ class _Lowering:
         raw = self.ctx.namer.fresh("t_view")
         shared = self.ctx.namer.fresh("t_shared")
         taken = self.take(define, raw, shared, v, b)
-        out = body[:p] + taken
-        for q in range(p + 1, len(body)):
-            stmt = body[q]
+        region = self.follow(body[p + 1:last + 1], define, kind, shared, v, b, body[last])
+        body[:] = body[:p] + taken + region + body[last + 1:]
+
+    def follow(self, stmts, define, kind, shared, v, b, last):
+        """`stmts` with, after each write through v (at any depth), the write back into b,
+        and after each write into b, v taken again (unless nothing reads v after it)."""
+        out = []
+        for stmt in stmts:
+            for child in ir.children(stmt):
+                child[:] = self.follow(child, define, kind, shared, v, b, None)
             out.append(stmt)
-            if q > last:
-                continue
             written = writes_in_place(stmt)
             if written == v:
                 out.append(self.write_back(define, kind, shared, v, b, stmt.lineno))
-            elif written == b and q < last:
+            elif written == b and stmt is not last:
                 again = self.take(define, self.ctx.namer.fresh("t_view"), None, v, b,
                                   stmt.lineno)
                 out.append(ir.If(test=shared, body=again, orelse=[], lineno=stmt.lineno))
-        body[:] = out
+        return out
 
     def take(self, define, raw, shared, v, b, line=None):
         """`raw = view(b)`, [`shared = shares_memory(raw, b)`], `v = detached(raw)`; under
@@ -175,8 +178,8 @@ class _Lowering:
     def write_back(self, define, kind, shared, v, b, line):
         """`if shared:` the written view goes back into its base (as part of the write at
         `line`)."""
-        if define.op is None:                       # v = b
-            back = [ir.Assign(targets=[b], value=s.name(v), op=None, lineno=line)]
+        if define.op is None:                       # v = b: b = detached(v), its own copy
+            back = [self.helper(b, "detached", [s.name(v)], line)]
         elif kind == "index":
             back = [ir.SetItem(target=b, index=s.copy(define.op.args[1]), value=s.name(v),
                                lineno=line)]
@@ -240,17 +243,6 @@ def _mentions(stmt):
     for child in ir.children(stmt):
         for inner in child:
             out |= _mentions(inner)
-    return out
-
-
-def _nested_writes(stmt):
-    """Names written in place or rebound anywhere inside a compound statement."""
-    out = set()
-    for child in ir.children(stmt):
-        for inner in ir.walk(child):
-            out.update(binds(inner))
-            if writes_in_place(inner):
-                out.add(writes_in_place(inner))
     return out
 
 

@@ -59,6 +59,42 @@ def ctl_scalar_accumulators(x):
 
 # == 1 views: writes through a view ===============================================================
 
+def alias_argument_rows_in_loop(x, W):
+    B = W
+    for i in range(W.shape[0]):
+        B[i] *= x[i]
+    return np.sum(W ** 2) + np.sum(B)
+
+
+def standardise_some_columns(X, w):
+    Z = X * 1.0
+    for j in range(Z.shape[1]):
+        col = Z[:, j]
+        col -= col.mean()
+        if j % 2 == 0:
+            col /= col.std()
+    return np.sum((Z @ w) ** 2)
+
+
+def view_and_base_written_in_loop(x):
+    y = np.tanh(x)
+    v = y[:2]
+    for k in range(2):
+        y[0] += x[k]
+        v *= 1.5
+    return np.sum(v) * np.sum(y ** 2)
+
+
+def alias_written_in_branch(x):
+    y = np.sin(x)
+    z = y
+    if x[0] > 0.0:
+        z[1:] *= 2.0
+    else:
+        z[:1] += 1.0
+    return np.sum(y * x)
+
+
 def view_slice_imul(x):
     y = np.tanh(x)
     y[1:3] *= np.cos(x[:2])
@@ -1020,6 +1056,10 @@ CASES = [
     C("1 views", view_reshape_rows, dict(x=F(6))),
     C("1 views", view_decay_loop, dict(H=F(3, 4), x=F(4)), wrt=(0, 1)),
     C("1 views", view_swap_columns, dict(A=F(4, 3), w=F(3)), wrt=(0, 1)),
+    C("1 views", alias_argument_rows_in_loop, dict(x=F(3), W=F(3, 4)), wrt=(0, 1)),
+    C("1 views", standardise_some_columns, dict(X=F(5, 3), w=F(3)), wrt=(0, 1)),
+    C("1 views", view_and_base_written_in_loop, dict(x=F(4))),
+    C("1 views", alias_written_in_branch, dict(x=F(4))),
     C("1 views", view_overlap_shift, dict(x=F(5))),
     C("1 views", view_split_halves, dict(x=F(6))),
 
