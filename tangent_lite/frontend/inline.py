@@ -1,15 +1,26 @@
-"""Nested functions and lambdas are inlined where they are called.
+"""Nested functions, lambdas, and helpers that write into their arguments are inlined where
+they are called.
 
 A nested `def` or a `lambda` is a closure over the enclosing function's variables, which may
 be the very values being differentiated. Inlining its body at each call (parameters and locals
 renamed apart) makes those dependencies ordinary data flow, with the call's own branches, loops
 and early returns normalized like any other code.
+
+A module-level helper of the same module that may write into an array it is given (`v += d`,
+`M[i] *= s`; see frontend/mutation.py) is inlined too: its writes are then the caller's own
+writes, through the names bound to the caller's arrays, and the memory model follows them as
+NumPy runs them. Differentiated on its own it would work on copies, and the caller would not
+see the write.
 """
+import inspect
 
 import gast
 
 from ..ir.syntax import clone
+from ..rules.registry import lookup
 from .expressions import load
+from .mutation import writes_parameters
+from .parse import parse_function
 
 
 class Inliner:
@@ -20,7 +31,28 @@ class Inliner:
     def is_inline_call(self, node):
         return isinstance(node, gast.Call) and (
             isinstance(node.func, gast.Lambda) or (
-                isinstance(node.func, gast.Name) and node.func.id in self.local_funcs))
+                isinstance(node.func, gast.Name) and node.func.id in self.local_funcs)
+            or self.writing_helper(node) is not None)
+
+    def writing_helper(self, call):
+        """The definition of the module-level helper `call` calls, when it is a plain Python
+        function of the caller's own module (same globals, no closure, no rule) that may write
+        into its arguments; else None."""
+        if not isinstance(call.func, (gast.Name, gast.Attribute)):
+            return None
+        func = self.parsed.resolve(call.func)
+        if not inspect.isfunction(func) or func is self.parsed.func or \
+                func.__globals__ is not self.parsed.globals or func.__closure__ or \
+                lookup(func) is not None or hasattr(func, "__tangent_lite__"):
+            return None
+        cache = self.__dict__.setdefault("_helper_defs", {})
+        if func not in cache:
+            try:
+                fdef = parse_function(func).node
+            except Exception:       # no source: differentiated (or refused) as a call
+                fdef = None
+            cache[func] = fdef if fdef is not None and writes_parameters(fdef) else None
+        return cache[func]
 
     def inline(self, call):
         """Inline a call of a nested function or lambda; return the name of its result.
@@ -28,8 +60,14 @@ class Inliner:
         The body is normalized in place, its parameters and locals renamed apart, so it sees
         the enclosing function's variables as a closure would when called.
         """
-        fdef = call.func if isinstance(call.func, gast.Lambda) else self.local_funcs[
-            call.func.id]
+        if isinstance(call.func, gast.Lambda):
+            fdef = call.func
+        elif isinstance(call.func, gast.Name) and call.func.id in self.local_funcs:
+            fdef = self.local_funcs[call.func.id]
+        else:
+            fdef = self.writing_helper(call)
+        if isinstance(fdef, gast.FunctionDef):
+            fdef = _ending_in_return(fdef)
         label = "lambda" if isinstance(fdef, gast.Lambda) else fdef.name
         if label in self.inlining:
             raise self.unsupported(call, f"recursion in the nested function `{label}`: write "
@@ -89,6 +127,19 @@ class Inliner:
             raise self.unsupported(call, f"the call of `{label}` without `{missing[0]}`: pass "
                                          "every parameter")
         return [values[p] for p in params]
+
+
+def _ending_in_return(fdef):
+    """A copy of a helper's definition whose every path ends in `return` (`return None` where
+    it falls off its end or returns bare), as its caller sees it."""
+    fdef = clone(fdef)
+    for node in gast.walk(fdef):
+        if isinstance(node, gast.Return) and node.value is None:
+            node.value = gast.Constant(value=None, kind=None)
+    if not always_returns(fdef.body):
+        end = gast.Return(value=gast.Constant(value=None, kind=None))
+        fdef.body.append(gast.copy_location(end, fdef.body[-1]))
+    return fdef
 
 
 def always_returns(stmts):

@@ -203,6 +203,10 @@ class Normalizer(Inliner, Assignments, InplaceLowering, ExpressionNormalizer):
         elif _is_push(value, self.stacks):
             self.emit(ir.Push(stack=value.func.value.id, value=self.atom(value.args[0]),
                               lineno=self.lineno))
+        elif self.is_inline_call(value):
+            # a nested function, lambda, or helper that writes into its arguments: its body
+            # runs here (frontend/inline.py), its result is dropped
+            self.inline(value)
         elif _is_append(value):
             # items.append(v) -> items = append(items, v): lists stay values.
             items = value.func.value.id

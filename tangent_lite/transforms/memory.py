@@ -67,7 +67,9 @@ class _Lowering:
             if found is None:
                 return
             self.rewrite(body, *found)
+            # the view is now a copy of its own: recount, and regroup what shares memory
             self.uses = _count_uses(self.ctx.fn.body)
+            self.groups = alias_groups(self.ctx.fn)
 
     # -- which views ----------------------------------------------------------------------
 
@@ -178,8 +180,12 @@ class _Lowering:
     def write_back(self, define, kind, shared, v, b, line):
         """`if shared:` the written view goes back into its base (as part of the write at
         `line`)."""
-        if define.op is None:                       # v = b: b = detached(v), its own copy
-            back = [self.helper(b, "detached", [s.name(v)], line)]
+        if define.op is None:
+            # v = b: b = detached(v), its own copy. It stands for a write into b's memory, so
+            # it counts as one (inplace): the aliasing analysis then checks that no other
+            # name for that memory is read afterwards, and views of b are taken again
+            back = [dataclasses.replace(self.helper(b, "detached", [s.name(v)], line),
+                                        inplace=True)]
         elif kind == "index":
             back = [ir.SetItem(target=b, index=s.copy(define.op.args[1]), value=s.name(v),
                                lineno=line)]
