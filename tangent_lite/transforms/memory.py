@@ -34,7 +34,7 @@ import numpy as np
 from .. import ir, runtime
 from ..analysis.aliasing import alias_groups
 from ..ir import syntax as s
-from ..ir.uses import binds, reads, writes_in_place
+from ..ir.uses import binds, reads, writes, writes_in_place
 from ..rules.registry import lookup
 
 # view function -> how the written view goes back into its base: "index" (b[index] = v),
@@ -108,7 +108,8 @@ class _Lowering:
             if temp in _mentions(stmt):
                 view = _view(stmt)
                 if view is not None and view[0] == temp and view[2] != "alias" and \
-                        self.uses.get(temp, 0) == 2:
+                        self.uses.get(temp, 0) == 2 and not _changed(body[q + 1:p],
+                                                                       reads(stmt)):
                     return stmt
                 return None
         return None
@@ -237,6 +238,11 @@ def _view(stmt):
     base = stmt.op.args[0].id
     return (stmt.target, base, kind) if base != stmt.target else None
 
+
+
+def _changed(stmts, names):
+    """Whether any of `names` is rebound or written in place in `stmts` (at any depth)."""
+    return any(set(writes(st)) & names for st in ir.walk(stmts))
 
 
 def _mentions(stmt):

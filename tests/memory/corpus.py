@@ -85,6 +85,15 @@ def view_and_base_written_in_loop(x):
     return np.sum(v) * np.sum(y ** 2)
 
 
+def view_renamed_after_base_rebound(x):
+    y = np.tanh(x)
+    t = y[:4]
+    y = np.sin(y)
+    v = t
+    v *= 2.0
+    return np.sum(y * x) + np.sum(v)
+
+
 def alias_written_in_branch(x):
     y = np.sin(x)
     z = y
@@ -710,6 +719,44 @@ def mut_helper_normalise(x, w):
     return np.dot(x, w) ** 2
 
 
+def _add_square(v, d):
+    v += d ** 2
+    return np.sum(d)
+
+
+def helper_writes_and_returns(x):
+    y = np.sin(x)
+    t = _add_square(y, x)
+    return np.sum(y * x) + t
+
+
+def _decay_rows(M, rate):
+    for i in range(M.shape[0]):
+        if i % 2 == 0:
+            M[i] *= rate
+        else:
+            M[i] -= rate * M[i - 1]
+    return M
+
+
+def helper_in_loop_writes_rows(W, x):
+    H = np.outer(x, x[:3])
+    for k in range(2):
+        R = _decay_rows(H, np.tanh(W[k]))
+        H = R * 1.0
+    return np.sum(H ** 2)
+
+
+def nested_helper_for_effect(x):
+    def bump(v, d):
+        v[1:3] += d
+
+    y = np.tanh(x)
+    bump(y, x[0] ** 2)
+    bump(y[1:], x[1])
+    return np.sum(y ** 2)
+
+
 def mut_sgd_step(W, X, y):
     for _ in range(2):
         r = X @ W - y
@@ -1060,6 +1107,7 @@ CASES = [
     C("1 views", standardise_some_columns, dict(X=F(5, 3), w=F(3)), wrt=(0, 1)),
     C("1 views", view_and_base_written_in_loop, dict(x=F(4))),
     C("1 views", alias_written_in_branch, dict(x=F(4))),
+    C("1 views", view_renamed_after_base_rebound, dict(x=F(6))),
     C("1 views", view_overlap_shift, dict(x=F(5))),
     C("1 views", view_split_halves, dict(x=F(6))),
 
@@ -1141,6 +1189,9 @@ CASES = [
     C("9 argument", mut_slice_tanh, dict(x=F(5))),
     C("9 argument", mut_center, dict(x=F(5))),
     C("9 argument", mut_helper_normalise, dict(x=F(4), w=F(4)), wrt=(0, 1)),
+    C("9 argument", helper_writes_and_returns, dict(x=F(4))),
+    C("9 argument", helper_in_loop_writes_rows, dict(W=F(2, 3), x=F(4)), wrt=(0, 1)),
+    C("9 argument", nested_helper_for_effect, dict(x=F(5))),
     C("9 argument", mut_sgd_step, dict(W=F(3), X=F(5, 3), y=F(5)), wrt=(0, 1)),
     C("9 argument", mut_sort_argument, dict(x=F(5), w=F(5)), wrt=(0, 1)),
     C("9 argument", mut_other_argument, dict(x=F(4), b=F(4)), wrt=(0, 1)),

@@ -71,6 +71,12 @@ PRELUDE = "import numpy as np\n\nMARGINS = []\n" + textwrap.dedent('''
 
     def _push(stack, v):
         stack.append(v)
+
+
+    def _bump_sum(v, d):
+        # writes through its argument and returns a value that is used
+        v *= 1.0 + 0.1 * d
+        return np.sum(d) * 0.1
     ''')
 
 
@@ -272,9 +278,13 @@ class ProgramGenerator:
     def helper(self, p):
         self.features.add("helper writes its argument")
         r = self.r
-        if r.random() < 0.6:
+        k = r.random()
+        if k < 0.4:
             target, shape = self.view()
             return [f"{p}_bump({target}, {self.arr(shape)})"]
+        if k < 0.6:
+            target, shape = self.view()
+            return [f"{p}s1 += _bump_sum({target}, {self.arr(shape)})"]
         return [f"{p}_scale_rows({r.choice(['B', 'y.reshape(2, 4)', 'B.T'])}, "
                 f"np.cos({self.expr(1)}))"]
 
