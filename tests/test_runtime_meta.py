@@ -15,7 +15,7 @@ SHAPE_ARGS = {"unbroadcast": (1,), "unreduce": (1,), "unindex": (1,), "zeros_gra
               "grad_like": (1,)}
 FRESH = {"unindex", "matmul_lhs", "matmul_rhs", "dot_lhs", "dot_rhs", "prod_adjoint",
          "unset", "scatter_add", "scatter_subtract", "scatter_multiply", "scatter_maximum",
-         "scatter_minimum"}
+         "scatter_minimum", "flatten"}
 
 
 def _helpers():

@@ -10,6 +10,9 @@ and its forward-mode rule (`@tangent_rule`, or `linear(...)`) side by side:
     fft              np.fft, and complex values: real, imag, conj, angle, abs
     scatter          ufunc.at as functions (np.add.at -> scatter_add, ...)
     builtins         float, sum, max, min, list, tuple, len, ...; asarray, astype, append
+    pymath           Python's math module on floats: exp, log, sin, ..., erf, lgamma, pow, fsum
+    special          scipy.special (expit, logsumexp, gammaln, ...): loaded only where SciPy
+                     is installed (it stays an optional dependency)
     runtime_helpers  the helpers of generated gradient code (second derivatives)
 
 Conventions of every module:
@@ -51,4 +54,11 @@ Conventions of every module:
 from .registry import (adjoint, d, linear, lookup, nondifferentiable,  # noqa: F401
                        registry_version, tangent_rule)
 from . import arithmetic, elementwise, reductions, shapes  # noqa: F401  (the table)
-from . import linalg, fft, builtins, scatter, runtime_helpers  # noqa: F401
+from . import linalg, fft, builtins, pymath, scatter, runtime_helpers  # noqa: F401
+
+try:                  # SciPy is optional: scipy.special's rules are there when it is installed
+    import scipy.special  # noqa: F401
+except ImportError:
+    pass
+else:
+    from . import special  # noqa: F401

@@ -15,9 +15,9 @@ import numpy as np
 
 from .registry import adjoint, d, linear, nondifferentiable, tangent_rule
 from .template import Shape
-from ..runtime import (unappend, unatleast, unbroadcast_to, unconcatenate, undelete, undiag,
+from ..runtime import (flatten, unappend, unatleast, unbroadcast_to, unconcatenate, undelete, undiag,
                        undiagonal, unindex, uninsert, unjoin, unpad, unpad_fill, unrepeat,
-                       unresize, unstack, untake, untake_along_axis, untile, untrace,
+                       undiff, unresize, unstack, untake, untake_along_axis, untile, untrace,
                        untranspose, zeros_grad)
 
 # ---- reshaping -------------------------------------------------------------------------------
@@ -29,6 +29,10 @@ linear(np.reshape)
 @adjoint(np.ravel)
 def _(y, a, order="C"): d[a] = np.reshape(d[y], np.shape(a), order=order)
 linear(np.ravel)
+
+@adjoint(flatten)                       # x.flatten(): a copy, never a view (runtime.flatten)
+def _(y, a, order="C"): d[a] = np.reshape(d[y], np.shape(a), order=order)
+linear(flatten)
 
 @adjoint(np.squeeze)
 def _(y, a, axis=None): d[a] = np.reshape(d[y], np.shape(a))
@@ -211,6 +215,12 @@ linear(np.vsplit)
 def _(y, ary, indices_or_sections): d[ary] = np.dstack(d[y])
 linear(np.dsplit)
 
+# ---- differences ---------------------------------------------------------------------------
+
+@adjoint(np.diff)                       # prepend= and append= have no rule (refused)
+def _(y, a, n=1, axis=-1): d[a] = undiff(d[y], n=n, axis=axis)
+linear(np.diff)
+
 # ---- no gradient -----------------------------------------------------------------------------
 
 nondifferentiable(np.zeros_like, np.ones_like, np.empty_like, np.shape, np.size, np.ndim)
@@ -238,3 +248,4 @@ linear(uninsert, params="y, g, x: Shape, obj, values: Shape, axis=None")
 linear(unappend, params="y, g, arr: Shape, values: Shape, axis=None")
 linear(unjoin, params="y, g, arrays: Shape, how")
 linear(unatleast, params="y, g, arys: Shape")
+linear(undiff, params="y, g, n=1, axis=-1")

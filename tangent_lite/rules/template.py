@@ -410,13 +410,31 @@ class _Substitute(gast.NodeTransformer):
 
 
 def fold(node):
-    """Fold what substitution made trivial: `2 - 1` -> `1`, `e ** 1` -> `e`, `e * 1` -> `e`."""
+    """Fold what substitution made trivial: `2 - 1` -> `1`, `e ** 1` -> `e`, `e * 1` -> `e`,
+    and a conditional on a parameter left at its default, `a if None is None else b` -> `a`
+    (so `d[x] = d[y] / x if base is None else ...` reads `dx = dy / x` for math.log(x))."""
     return _Fold().visit(node)
 
 
 class _Fold(gast.NodeTransformer):
     _ops = {gast.Add: lambda a, b: a + b, gast.Sub: lambda a, b: a - b,
             gast.Mult: lambda a, b: a * b}
+
+    def visit_Compare(self, node):
+        self.generic_visit(node)
+        if (len(node.ops) == 1 and isinstance(node.ops[0], (gast.Is, gast.IsNot))
+                and isinstance(node.left, gast.Constant)
+                and isinstance(node.comparators[0], gast.Constant)
+                and None in (node.left.value, node.comparators[0].value)):
+            same = node.left.value is node.comparators[0].value
+            return gast.Constant(value=same == isinstance(node.ops[0], gast.Is), kind=None)
+        return node
+
+    def visit_IfExp(self, node):
+        self.generic_visit(node)
+        if isinstance(node.test, gast.Constant) and isinstance(node.test.value, bool):
+            return node.body if node.test.value else node.orelse
+        return node
 
     def visit_BinOp(self, node):
         self.generic_visit(node)

@@ -300,3 +300,19 @@ def unresize(g, x, new_shape):
     rows = -(-flat.size // size)
     flat = np.concatenate([flat, np.zeros(rows * size - flat.size, dtype=flat.dtype)])
     return np.reshape(np.sum(np.reshape(flat, (rows, size)), axis=0), np.shape(x))
+
+
+def flatten(a, order="C") -> "fresh":
+    """`x.flatten()`: a copy of `x` as one axis, never a view (np.ravel may return one)."""
+    return np.asarray(a).flatten(order)
+
+
+def undiff(g, n=1, axis=-1):
+    """The gradient of np.diff(a, n, axis): each difference a[i + 1] - a[i] sends +g to i + 1
+    and -g to i, which is minus the differences of g padded with a zero at both ends, n times."""
+    g = np.asarray(g)
+    for _ in range(n):
+        pad = [(0, 0)] * g.ndim
+        pad[axis] = (1, 1)
+        g = -np.diff(np.pad(g, pad), axis=axis)
+    return g
