@@ -8,11 +8,9 @@ have no gradient.
 import math
 import sys
 
-import numpy as np
-
 from .registry import adjoint, d, linear, nondifferentiable, tangent_rule
 from .. import runtime
-from ..runtime import digamma, div_or_zero, safe_log, trigamma, unsum, zeros_grad
+from ..runtime import digamma, safe_log, trigamma, unsum, zeros_grad
 
 # ---- powers, exponentials and logarithms ------------------------------------------------------
 
@@ -134,11 +132,11 @@ def _(y, a, b):
 
 @adjoint(math.hypot)                    # two coordinates; like np.hypot, gradient 0 at (0, 0)
 def _(y, a, b):
-    d[a] = d[y] * div_or_zero(a, y)
-    d[b] = d[y] * div_or_zero(b, y)
+    d[a] = d[y] * (a / y if y else 0.0)
+    d[b] = d[y] * (b / y if y else 0.0)
 
 @tangent_rule(math.hypot)
-def _(y, a, b): d[y] = d[a] * div_or_zero(a, y) + d[b] * div_or_zero(b, y)
+def _(y, a, b): d[y] = d[a] * (a / y if y else 0.0) + d[b] * (b / y if y else 0.0)
 
 @adjoint(math.sinh)
 def _(y, x): d[x] = d[y] * math.cosh(x)
@@ -212,19 +210,20 @@ def _(y, x): d[y] = d[x] * (y * digamma(x))
 
 # ---- signs, remainders, sums --------------------------------------------------------------------
 
+# The slope of |x| is the sign of x, 0 at 0 (as for np.abs); math.copysign(1.0, x) is a float.
 @adjoint(math.fabs)
-def _(y, x): d[x] = d[y] * np.sign(x)
+def _(y, x): d[x] = d[y] * (math.copysign(1.0, x) if x else 0.0)
 
 @tangent_rule(math.fabs)
-def _(y, x): d[y] = d[x] * np.sign(x)
+def _(y, x): d[y] = d[x] * (math.copysign(1.0, x) if x else 0.0)
 
 @adjoint(math.copysign)                 # |a| with the sign of b: flat in b
 def _(y, a, b):
-    d[a] = d[y] * (np.sign(a) * np.sign(y))
+    d[a] = d[y] * (math.copysign(1.0, a * y) if a else 0.0)
     d[b] = zeros_grad(b)
 
 @tangent_rule(math.copysign)
-def _(y, a, b): d[y] = d[a] * (np.sign(a) * np.sign(y)) + 0.0 * d[b]
+def _(y, a, b): d[y] = d[a] * (math.copysign(1.0, a * y) if a else 0.0) + 0.0 * d[b]
 
 # fmod: a - trunc(a / b) * b; remainder: a - round(a / b) * b (to even). The integer quotient is
 # (a - y) / b, rounded to undo the rounding of the subtraction.
