@@ -89,11 +89,19 @@ def _(y, x): d[x] = d[y] * (y * scipy.special.digamma(x))
 @tangent_rule(scipy.special.gamma)
 def _(y, x): d[y] = d[x] * (y * scipy.special.digamma(x))
 
+# The slope of digamma is polygamma(1, x), which is the Hurwitz zeta(2, x): a ufunc, so float32
+# stays float32 (polygamma computes in float64).
 @adjoint(scipy.special.digamma)         # scipy.special.psi is the same function
-def _(y, x): d[x] = d[y] * scipy.special.polygamma(1, x)
+def _(y, x): d[x] = d[y] * scipy.special.zeta(2.0, x)
 
 @tangent_rule(scipy.special.digamma)
-def _(y, x): d[y] = d[x] * scipy.special.polygamma(1, x)
+def _(y, x): d[y] = d[x] * scipy.special.zeta(2.0, x)
+
+@adjoint(scipy.special.zeta)            # Hurwitz zeta(x, q): its slope in q (x is a constant)
+def _(y, x, q=None): d[q] = d[y] * (-x * scipy.special.zeta(x + 1.0, q))
+
+@tangent_rule(scipy.special.zeta)
+def _(y, x, q=None): d[y] = d[q] * (-x * scipy.special.zeta(x + 1.0, q))
 
 @adjoint(scipy.special.polygamma)       # the order n is an integer
 def _(y, n, x): d[x] = d[y] * scipy.special.polygamma(n + 1, x)
