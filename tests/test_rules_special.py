@@ -219,3 +219,27 @@ def test_scipy_rules_load_only_with_scipy(tmp_path):
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                             env={"PYTHONPATH": ":".join(env_path), "PATH": "/usr/bin:/bin"})
     assert result.returncode == 0, result.stderr
+
+
+# ---- no gradient: counts of integers ------------------------------------------------------------
+
+def nd_factorial(x): return x * scipy.special.factorial(3)
+def nd_comb(x): return x * sp.comb(5, 2)
+def nd_perm(x): return x * scipy.special.perm(5, 2)
+
+
+NONDIFF = [] if scipy is None else [
+    (sp.factorial, nd_factorial, 6.0), (sp.comb, nd_comb, 10.0), (sp.perm, nd_perm, 20.0)]
+
+
+@needs_scipy
+def test_every_zero_gradient_function_of_special_has_a_case():
+    assert set(special_rules.NONDIFFERENTIABLE) <= {prim for prim, _, _ in NONDIFF}
+
+
+@pytest.mark.parametrize("prim, f, expected", NONDIFF, ids=[f.__name__ for _, f, _ in NONDIFF])
+def test_nondifferentiable_contributes_exactly_zero(prim, f, expected):
+    assert prim in rule_checks.primitives_called(f, globals())
+    x = np.array([0.5, -1.5])
+    np.testing.assert_array_equal(tangent_lite.grad(f)(x), expected)
+    np.testing.assert_array_equal(tangent_lite.jvp(f, (x,), (np.ones(2),))[1], expected)
