@@ -115,6 +115,7 @@ def copysign(a, b): return math.copysign(a, b) * a
 def fmod(a, b): return math.fmod(a, b) * b
 def remainder(a, b): return math.remainder(a, b)
 def fsum(a, b): return math.fsum([a, a * b, 3.0, b * b])
+def builtin_pow(a, b): return pow(a, b) + pow(b, 2)      # Python's pow shares the rule too
 
 
 BINARY = [
@@ -123,6 +124,7 @@ BINARY = [
     (math.copysign, copysign, away, away), (math.fmod, fmod, between(-3, 3), pos),
     (math.fmod, fmod, between(-3, 3), between(-2.0, -0.5)),
     (math.remainder, remainder, between(-3, 3), pos), (math.fsum, fsum, u, u),
+    (pow, builtin_pow, pos, between(-2, 2)),
 ]
 for prim, f, gen_a, gen_b in BINARY:
     for _ in range(3):
@@ -148,6 +150,7 @@ def test_every_function_of_math_with_a_rule_has_a_case_here():
     ruled = [p for p in all_primitives() if getattr(p.func, "__module__", None) == "math"
              and not p.nondiff]
     assert len(ruled) >= 34
+    assert pow in covered and tangent_lite.rules.lookup(pow).adjoint is not None
     missing = [p.name for p in ruled if p.func not in covered]
     assert not missing, missing
 
@@ -251,3 +254,11 @@ def test_nondifferentiable_contributes_exactly_zero(prim, f, expected):
         g = tangent_lite.grad(f)(x)
         assert type(g) is float and g == expected(x), (x, g)
         assert tangent_lite.jvp(f, (x,), (1.0,))[1] == expected(x)
+
+
+
+def pow_modulo(a): return pow(int(a), 3, 5) * a    # pow with a modulus: integers, a constant
+
+
+def test_pow_with_a_modulus_is_a_constant():
+    assert tangent_lite.grad(pow_modulo)(2.0) == 3.0

@@ -47,12 +47,12 @@ def _(y, a, b):
 @tangent_rule(np.divide, operator.truediv)
 def _(y, a, b): d[y] = d[a] / b - d[b] * y / b
 
-@adjoint(np.power, operator.pow, math.pow)
+@adjoint(np.power, operator.pow, math.pow, pow)
 def _(y, a, b):
     d[a] = unbroadcast(d[y] * (b * a ** (b - 1)), a)
     d[b] = unbroadcast(d[y] * y * safe_log(a), b)
 
-@tangent_rule(np.power, operator.pow, math.pow)
+@tangent_rule(np.power, operator.pow, math.pow, pow)
 def _(y, a, b): d[y] = d[a] * b * a ** (b - 1) + d[b] * y * safe_log(a)
 
 @adjoint(np.float_power)
