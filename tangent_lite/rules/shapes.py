@@ -217,9 +217,12 @@ linear(np.dsplit)
 
 # ---- differences ---------------------------------------------------------------------------
 
-@adjoint(np.diff)                       # prepend= and append= have no rule (refused)
-def _(y, a, n=1, axis=-1): d[a] = undiff(d[y], n=n, axis=axis)
-linear(np.diff)
+@adjoint(np.diff)
+def _(y, a, n=1, axis=-1, prepend=None, append=None):
+    d[a] = undiff(d[y], a, n=n, axis=axis, prepend=prepend, append=append)
+    d[prepend] = undiff(d[y], a, n=n, axis=axis, prepend=prepend, append=append, part="prepend")
+    d[append] = undiff(d[y], a, n=n, axis=axis, prepend=prepend, append=append, part="append")
+linear(np.diff, wrt=("a", "prepend", "append"))
 
 # ---- no gradient -----------------------------------------------------------------------------
 
@@ -248,4 +251,5 @@ linear(uninsert, params="y, g, x: Shape, obj, values: Shape, axis=None")
 linear(unappend, params="y, g, arr: Shape, values: Shape, axis=None")
 linear(unjoin, params="y, g, arrays: Shape, how")
 linear(unatleast, params="y, g, arys: Shape")
-linear(undiff, params="y, g, n=1, axis=-1")
+linear(undiff, params="y, g, a: Shape, n=1, axis=-1, prepend: Shape = None, "
+                      "append: Shape = None, part='a'")

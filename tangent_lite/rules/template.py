@@ -396,11 +396,14 @@ class _Substitute(gast.NodeTransformer):
                             f"name {node.id!r}")
 
     def visit_Call(self, node):
-        # `f(..., axis=axis)` where the caller left `axis` at its default: leave it out too.
+        # `f(..., axis=axis)` where the caller left `axis` at its default: leave it out too;
+        # and `f(..., prepend=d[prepend])` in a forward rule (there is no tangent to pass).
         defaulted = getattr(self.binding, "defaulted", ())
         node.keywords = [k for k in node.keywords if not (
             isinstance(k.value, gast.Name) and k.value.id in defaulted
-            and k.value.id not in self.names)]
+            and k.value.id not in self.names) and not (
+            _is_d(k.value) and isinstance(k.value.slice, gast.Name)
+            and k.value.slice.id in defaulted)]
         if (self.elide is not None and isinstance(node.func, gast.Name)
                 and node.func.id == "unbroadcast" and isinstance(node.args[1], gast.Name)
                 and node.args[1].id in self.binding and self.elide(self.binding,
