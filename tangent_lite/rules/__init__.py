@@ -5,12 +5,13 @@ and its forward-mode rule (`@tangent_rule`, or `linear(...)`) side by side:
     arithmetic       + - * / ** %, unary -, maximum, minimum, clip, where; comparisons
     elementwise      exp, log, trigonometric and hyperbolic functions, signs, sort; rounding
     reductions       sum, mean, prod, max, min, var, std, median, average, nan*, cumsum, cumprod
-    shapes           reshape, transpose, x[i], take, concatenate, stack, split, pad, diagonals
+    shapes           reshape, flatten, transpose, x[i], take, concatenate, stack, split, pad, diff
     linalg           @, dot, outer, einsum, tensordot, ..., np.linalg
     fft              np.fft, and complex values: real, imag, conj, angle, abs
     scatter          ufunc.at as functions (np.add.at -> scatter_add, ...)
     builtins         float, sum, max, min, list, tuple, len, ...; asarray, astype, append
-    pymath           Python's math module on floats: exp, log, sin, ..., erf, lgamma, pow, fsum
+    pymath           the rest of Python's math (math.sin & co. share the rules of np.sin & co.):
+                     math.log with a base, erf, erfc, lgamma, gamma, remainder, fsum
     special          scipy.special (expit, logsumexp, gammaln, ...): loaded only where SciPy
                      is installed (it stays an optional dependency)
     runtime_helpers  the helpers of generated gradient code (second derivatives)
