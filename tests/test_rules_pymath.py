@@ -4,7 +4,8 @@ float64, in both modes (the checks are in rule_checks.py), and through a second 
 math's functions take and return Python floats: every case differentiates with respect to
 floats, and a gradient with respect to a float is a float (rule_checks.check_reverse asserts
 it). Most of these functions share the rule of their NumPy namesake (math.sin that of np.sin);
-their cases are here all the same, and the walker of test_rules_elementwise.py counts them. There is no float32 here: math computes in double precision whatever it is given.
+their cases are here all the same, and the walker of test_rules_elementwise.py counts them.
+There is no float32 here: math computes in double precision whatever it is given.
 Inputs lie inside each function's domain and away from kinks.
 """
 import math

@@ -15,9 +15,9 @@ import numpy as np
 
 from .registry import adjoint, d, linear, nondifferentiable, tangent_rule
 from .template import Shape
-from ..runtime import (flatten, unappend, unatleast, unbroadcast_to, unconcatenate, undelete, undiag,
-                       undiagonal, unindex, uninsert, unjoin, unpad, unpad_fill, unrepeat,
-                       undiff, unresize, unstack, untake, untake_along_axis, untile, untrace,
+from ..runtime import (flatten, unappend, unatleast, unbroadcast_to, unconcatenate, undelete,
+                       undiag, undiagonal, undiff, unindex, uninsert, unjoin, unpad, unpad_fill,
+                       unrepeat, unresize, unstack, untake, untake_along_axis, untile, untrace,
                        untranspose, zeros_grad)
 
 # ---- reshaping -------------------------------------------------------------------------------

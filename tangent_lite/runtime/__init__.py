@@ -35,9 +35,10 @@ from .elementwise import (clip_mask, digamma, div_or_zero, pick_weight, safe_log
 from .reductions import (average_adjoint, average_weights_adjoint, average_weights_tangent,
                          cumprod_adjoint, cumprod_tangent, extremum_mask, median_weights,
                          nan_count, prod_adjoint, uncumsum)
-from .shapes import (add_at, flatten, written, undiff, unappend, unatleast, unbroadcast_to, unconcatenate, undelete, undiag,
-                     undiagonal, unindex, uninsert, unjoin, unpad, unpad_fill, unrepeat, unresize,
-                     unstack, untake, untake_along_axis, untile, untrace, untranspose)
+from .shapes import (add_at, flatten, written, unappend, unatleast, unbroadcast_to, unconcatenate,
+                     undelete, undiag, undiagonal, undiff, unindex, uninsert, unjoin, unpad,
+                     unpad_fill, unrepeat, unresize, unstack, untake, untake_along_axis, untile,
+                     untrace, untranspose)
 from .scatter import (scatter_add, scatter_maximum, scatter_minimum, scatter_multiply,
                       scatter_multiply_others, scatter_multiply_others_tangent, scatter_shares,
                       scatter_subtract)
