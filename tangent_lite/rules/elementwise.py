@@ -2,8 +2,9 @@
 trigonometric and hyperbolic functions, signs, sorting. Rounding and tests of values have no
 gradient. The helpers (sinc_slope, div_or_zero, sign_grad, unsort) are in tangent_lite/runtime.
 
-The functions of Python's math module that are these functions of one float (math.sin,
-math.sqrt, ...) share their rules; the rest of math is in pymath.py.
+The functions of Python's math module that are these functions of floats (math.sin,
+math.sqrt, math.atan2, math.hypot of two coordinates, ...) share their rules; the rest of math
+is in pymath.py.
 """
 # flake8: noqa: E704
 import math
