@@ -34,7 +34,8 @@ OPS = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul,
        ast.NotEq: operator.ne}
 METHODS = {"T": np.transpose, "real": np.real, "swapaxes": np.swapaxes, "trace": np.trace,
            "append": tangent_lite.runtime.append, "astype": tangent_lite.runtime.astype,
-           "copy": np.copy, "cumsum": np.cumsum, "var": np.var, "std": np.std}
+           "copy": np.copy, "cumsum": np.cumsum, "var": np.var, "std": np.std,
+           "flatten": tangent_lite.runtime.flatten}
 
 
 def check_reverse(c):

@@ -185,11 +185,11 @@ def test_custom_rule_for_a_function_without_source(isolated_rules):
     with pytest.raises(MissingRuleError):
         tl.grad(gamma_twice)
 
-    @tl.adjoint(math.gamma)
+    @tl.adjoint(gamma_ufunc)
     def _(y, x):
         d[x] = d[y] * y * digamma(x)  # noqa: F821 (names of the rule's module)
 
-    @tl.tangent_rule(math.gamma)
+    @tl.tangent_rule(gamma_ufunc)
     def _(y, x):
         d[y] = d[x] * y * digamma(x)  # noqa: F821
     g = tl.grad(gamma_twice)(2.5)
@@ -209,8 +209,12 @@ def digamma(x):
     return result + math.log(x) - 1 / (2 * x) - 1 / (12 * x ** 2) + 1 / (120 * x ** 4)
 
 
+# math.gamma as a ufunc: a function without Python source and (unlike math.gamma) without a rule
+gamma_ufunc = np.frompyfunc(math.gamma, 1, 1)
+
+
 def gamma_twice(x):
-    return math.gamma(x) * 2.0
+    return gamma_ufunc(x) * 2.0
 
 
 def softsign(x):

@@ -469,7 +469,14 @@ def test_exact_gradient(f, x, expected):
 # -- random programs ---------------------------------------------------------------------------
 
 N = 4
-PRELUDE = "import numpy as np\nMARGINS = []\n\n\ndef _m(v):\n    MARGINS.append(abs(float(v)))\n" \
+try:
+    import scipy.special  # noqa: F401  (the programs may call it: see ProgramGenerator.library)
+    HAS_SCIPY = True
+except ImportError:
+    HAS_SCIPY = False
+
+PRELUDE = "import math\n" + ("import scipy.special as sp\n" if HAS_SCIPY else "") + \
+          "import numpy as np\nMARGINS = []\n\n\ndef _m(v):\n    MARGINS.append(abs(float(v)))\n" \
           "    return v\n" + textwrap.dedent("""
 
 
@@ -496,7 +503,26 @@ class ProgramGenerator:
 
     def __init__(self, seed):
         self.r = random.Random(seed)
+        # Which library spells a function (np.sin, math.sin, ...) is drawn from a stream of its
+        # own, so the programs of a seed keep the shape they had before math was added.
+        self.lib = random.Random(f"library {seed}")
         self.conds, self.leaves, self.loops = [], ["s0", "s1"], []
+
+    def library(self, name, e):
+        """`np.<name>(e)`, or the same function of a number from math or scipy.special (every
+        expression is a number: an element, a scalar or a constant), or a smooth relative."""
+        k = self.lib.random()
+        if k < 0.5:
+            return f"np.{name}({e})"
+        if k < 0.8:
+            return f"math.{name}({e})"
+        if name == "tanh" and HAS_SCIPY and k < 0.9:
+            return self.lib.choice([f"(2.0 * sp.expit(2.0 * {e}) - 1.0)", f"sp.erf({e})"])
+        return self.lib.choice({
+            "sin": [f"math.sin({e}) * math.exp(-0.1 * {e} * {e})", f"math.atan({e})"],
+            "cos": [f"math.cos({e}) + math.log1p({e} * {e})", f"math.hypot({e}, 0.5)"],
+            "tanh": [f"math.erf({e})", f"math.tanh({e}) * math.sqrt(1.0 + {e} * {e})",
+                     f"math.atan2({e}, 1.5)"]}[name])
 
     def leaf(self):
         k = self.r.randrange(N)
@@ -508,9 +534,10 @@ class ProgramGenerator:
             return self.leaf()
         e = self.expr(depth - 1)
         if k < 0.5:
-            return f"np.{r.choice(['sin', 'cos', 'tanh'])}({e})"
+            return self.library(r.choice(['sin', 'cos', 'tanh']), e)
         if k < 0.6:
-            return f"np.exp(np.tanh({e}))"
+            return f"np.exp({self.library('tanh', e)})" if self.lib.random() < 0.6 else \
+                f"math.exp({self.library('tanh', e)})"
         if k < 0.8:
             return f"({e} {r.choice('*+-')} {self.expr(depth - 1)})"
         if k < 0.85:

@@ -82,6 +82,8 @@ def assert_matches_fd(f, args, got, wrt=(0, 1, 2)):
 # -- random scalar programs -----------------------------------------------------------------------
 
 PRELUDE = '''\
+import math
+
 import numpy as np
 
 MARGINS = []
@@ -138,6 +140,9 @@ class ScalarProgramGenerator:
 
     def __init__(self, seed):
         self.r = random.Random(seed)
+        # math or NumPy for a function of a number: a stream of its own, so that each seed
+        # keeps the program it had before math was added
+        self.lib = random.Random(f"library {seed}")
         self.dirty = {"a"} | {v for v in STATE if self.r.random() < 0.6}
         self.indices = []       # loop indices in scope
         self.loops = 0
@@ -167,7 +172,9 @@ class ScalarProgramGenerator:
         def sub():
             return self.expr(depth - 1, dirty_ok)
         if k < 0.34:
-            form = f"np.{r.choice(['sin', 'cos', 'tanh'])}({{0}})"
+            name = r.choice(['sin', 'cos', 'tanh'])
+            lib = "math" if not e.dirty and self.lib.random() < 0.5 else "np"   # numbers only
+            form = f"{lib}.{name}({{0}})"
             return _form(form, form, e)
         if k < 0.40:
             form = r.choice(["np.exp(np.tanh({0}))", "np.exp(0.5 * np.sin({0}))"])

@@ -254,6 +254,47 @@ case(np.vsplit, vsplit, u((4, 3)), 2)
 case(np.dsplit, dsplit, u((2, 2, 4)))
 
 
+# ---- differences, and x.flatten() (a copy: writing into it leaves x alone) -----------------------
+
+def diff(x, n=1, axis=-1): return np.diff(x, n, axis) ** 2
+def diff_keywords(x): return np.diff(x, axis=0, n=2) * np.diff(x, axis=0, n=2)[0]
+def diff_plain(x): return np.diff(x) ** 3
+def diff_prepend(x, p): return np.diff(x, prepend=p) ** 2
+def diff_append(x, q, axis): return np.diff(x, 2, axis, append=q) ** 3
+def diff_both(x, p, q): return np.diff(x, axis=0, prepend=p, append=q) ** 2
+def diff_number(x): return np.diff(x, prepend=0.25, append=x[-1] * 2.0) ** 2
+
+
+def flatten(x): return x.flatten() ** 2 * np.arange(np.size(x))
+def flatten_order(x, order): return x.flatten(order) * np.arange(np.size(x))
+def flatten_written(x):
+    f = x.flatten()
+    f[0] = 2.0 * f[-1]
+    f *= x.ravel()
+    return f + x.reshape(-1)
+
+
+for shape, n, axis in [((5,), 1, -1), ((5,), 2, 0), ((5,), 0, -1), ((3, 4), 1, -1),
+                       ((3, 4), 1, 0), ((4, 3), 2, 0), ((2, 3, 4), 3, -1), ((2, 3, 4), 1, 1)]:
+    case(np.diff, diff, u(shape), n, axis)
+case(np.diff, diff_keywords, u((4, 3)))
+case(np.diff, diff_plain, u((6,)))
+case(np.diff, diff_prepend, u((5,)), u((2,)))
+case(np.diff, diff_prepend, u((5,)), u(F))
+case(np.diff, diff_prepend, u((3, 4)), u((3, 1)))
+case(np.diff, diff_prepend, u((3, 4)), u(()))
+case(np.diff, diff_append, u((4, 3)), u((2, 3)), 0)
+case(np.diff, diff_append, u((3, 4)), u(F), -1)
+case(np.diff, diff_both, u((4, 3)), u((1, 3)), u((2, 3)))
+case(np.diff, diff_both, u((4, 2)), u(F), u(()))
+case(np.diff, diff_number, u((5,)))
+for shape in [(), (5,), (3, 4), (2, 3, 2)]:
+    case(tangent_lite.runtime.flatten, flatten, u(shape))
+case(tangent_lite.runtime.flatten, flatten_order, u((3, 4)), "F")
+case(tangent_lite.runtime.flatten, flatten_order, u((2, 3)), "C")
+case(tangent_lite.runtime.flatten, flatten_written, u((2, 3)))
+
+
 def _id(c):
     return f"{c.f.__name__}[{','.join(_label(a) for a in c.args)}]"
 

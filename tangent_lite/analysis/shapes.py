@@ -174,6 +174,8 @@ class ShapeFacts:
             return _union([self._expr(a, env) for a in args])
         if _hashable_in(func, _FULL_REDUCTIONS) and len(args) == 1:
             return SCALAR
+        if getattr(func, "__module__", None) == "math":    # math.sin & co. give a float
+            return SCALAR
         return None
 
     def _expr(self, node, env):

@@ -32,7 +32,7 @@ INACTIVE_ATTRS = {"shape", "ndim", "size", "dtype", "itemsize", "nbytes"}
 # as separate arguments (x.reshape(2, 3)) get them packed into one tuple.
 METHODS = {
     "sum": np.sum, "mean": np.mean, "prod": np.prod, "max": np.max, "min": np.min,
-    "dot": np.dot, "ravel": np.ravel, "flatten": np.ravel, "squeeze": np.squeeze,
+    "dot": np.dot, "ravel": np.ravel, "flatten": runtime.flatten, "squeeze": np.squeeze,
     "copy": np.copy, "clip": np.clip, "cumsum": np.cumsum, "var": np.var, "std": np.std,
     "reshape": np.reshape, "transpose": np.transpose, "astype": runtime.astype,
     "argmax": np.argmax, "argmin": np.argmin, "any": np.any, "all": np.all,

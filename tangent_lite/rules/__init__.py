@@ -5,11 +5,15 @@ and its forward-mode rule (`@tangent_rule`, or `linear(...)`) side by side:
     arithmetic       + - * / ** %, unary -, maximum, minimum, clip, where; comparisons
     elementwise      exp, log, trigonometric and hyperbolic functions, signs, sort; rounding
     reductions       sum, mean, prod, max, min, var, std, median, average, nan*, cumsum, cumprod
-    shapes           reshape, transpose, x[i], take, concatenate, stack, split, pad, diagonals
+    shapes           reshape, flatten, transpose, x[i], take, concatenate, stack, split, pad, diff
     linalg           @, dot, outer, einsum, tensordot, ..., np.linalg
     fft              np.fft, and complex values: real, imag, conj, angle, abs
     scatter          ufunc.at as functions (np.add.at -> scatter_add, ...)
     builtins         float, sum, max, min, list, tuple, len, ...; asarray, astype, append
+    pymath           the rest of Python's math (math.sin & co. share the rules of np.sin & co.):
+                     math.log with a base, erf, erfc, lgamma, gamma, remainder, fsum
+    special          scipy.special (expit, logsumexp, gammaln, ...): loaded only where SciPy
+                     is installed (it stays an optional dependency)
     runtime_helpers  the helpers of generated gradient code (second derivatives)
 
 Conventions of every module:
@@ -51,4 +55,11 @@ Conventions of every module:
 from .registry import (adjoint, d, linear, lookup, nondifferentiable,  # noqa: F401
                        registry_version, tangent_rule)
 from . import arithmetic, elementwise, reductions, shapes  # noqa: F401  (the table)
-from . import linalg, fft, builtins, scatter, runtime_helpers  # noqa: F401
+from . import linalg, fft, builtins, pymath, scatter, runtime_helpers  # noqa: F401
+
+try:                  # SciPy is optional: scipy.special's rules are there when it is installed
+    import scipy.special  # noqa: F401
+except ImportError:
+    pass
+else:
+    from . import special  # noqa: F401

@@ -3,6 +3,7 @@ between operands: maximum, minimum, fmax, fmin, clip, where. Comparisons and log
 gradient.
 """
 # flake8: noqa: E704
+import math
 import operator
 
 import numpy as np
@@ -46,12 +47,12 @@ def _(y, a, b):
 @tangent_rule(np.divide, operator.truediv)
 def _(y, a, b): d[y] = d[a] / b - d[b] * y / b
 
-@adjoint(np.power, operator.pow)
+@adjoint(np.power, operator.pow, math.pow, pow)
 def _(y, a, b):
     d[a] = unbroadcast(d[y] * (b * a ** (b - 1)), a)
     d[b] = unbroadcast(d[y] * y * safe_log(a), b)
 
-@tangent_rule(np.power, operator.pow)
+@tangent_rule(np.power, operator.pow, math.pow, pow)
 def _(y, a, b): d[y] = d[a] * b * a ** (b - 1) + d[b] * y * safe_log(a)
 
 @adjoint(np.float_power)
@@ -72,12 +73,12 @@ def _(y, a, b):
 @tangent_rule(np.remainder, operator.mod)
 def _(y, a, b): d[y] = broadcast_like(d[a] - d[b] * np.floor_divide(a, b), y)
 
-@adjoint(np.fmod)
+@adjoint(np.fmod, math.fmod)
 def _(y, a, b):
     d[a] = unbroadcast(d[y], a)
     d[b] = unbroadcast(-d[y] * np.trunc(a / b), b)
 
-@tangent_rule(np.fmod)
+@tangent_rule(np.fmod, math.fmod)
 def _(y, a, b): d[y] = broadcast_like(d[a] - d[b] * np.trunc(a / b), y)
 
 # ---- unary - and + ---------------------------------------------------------------------------

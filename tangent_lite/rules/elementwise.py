@@ -1,9 +1,15 @@
 """Elementwise functions of one array (and a few of two): exponentials and logarithms,
 trigonometric and hyperbolic functions, signs, sorting. Rounding and tests of values have no
 gradient. The helpers (sinc_slope, div_or_zero, sign_grad, unsort) are in tangent_lite/runtime.
+
+The functions of Python's math module that are these functions of floats (math.sin,
+math.sqrt, math.atan2, math.hypot of two coordinates, ...) share their rules; the rest of math
+is in pymath.py.
 """
 # flake8: noqa: E704
+import math
 import operator
+import sys
 
 import numpy as np
 
@@ -12,12 +18,15 @@ from .. import runtime
 from ..runtime import (broadcast_like, div_or_zero, sign_grad, sinc_slope, unbroadcast, unsort,
                        zeros_grad)
 
+MATH_EXP2 = (math.exp2,) if sys.version_info >= (3, 11) else ()    # new in Python 3.11
+MATH_CBRT = (math.cbrt,) if sys.version_info >= (3, 11) else ()
+
 # ---- powers, exponentials and logarithms ------------------------------------------------------
 
-@adjoint(np.exp)
+@adjoint(np.exp, math.exp)
 def _(y, x): d[x] = d[y] * y
 
-@tangent_rule(np.exp)
+@tangent_rule(np.exp, math.exp)
 def _(y, x): d[y] = d[x] * y
 
 @adjoint(np.log)
@@ -26,22 +35,22 @@ def _(y, x): d[x] = d[y] / x
 @tangent_rule(np.log)
 def _(y, x): d[y] = d[x] / x
 
-@adjoint(np.log1p)
+@adjoint(np.log1p, math.log1p)
 def _(y, x): d[x] = d[y] / (1.0 + x)
 
-@tangent_rule(np.log1p)
+@tangent_rule(np.log1p, math.log1p)
 def _(y, x): d[y] = d[x] / (1.0 + x)
 
-@adjoint(np.expm1)
+@adjoint(np.expm1, math.expm1)
 def _(y, x): d[x] = d[y] * (y + 1.0)
 
-@tangent_rule(np.expm1)
+@tangent_rule(np.expm1, math.expm1)
 def _(y, x): d[y] = d[x] * (y + 1.0)
 
-@adjoint(np.sqrt)
+@adjoint(np.sqrt, math.sqrt)
 def _(y, x): d[x] = d[y] / (2.0 * y)
 
-@tangent_rule(np.sqrt)
+@tangent_rule(np.sqrt, math.sqrt)
 def _(y, x): d[y] = d[x] / (2.0 * y)
 
 @adjoint(np.square)
@@ -56,28 +65,28 @@ def _(y, x): d[x] = -d[y] * (y * y)
 @tangent_rule(np.reciprocal)
 def _(y, x): d[y] = -d[x] * (y * y)
 
-@adjoint(np.cbrt)
+@adjoint(np.cbrt, *MATH_CBRT)
 def _(y, x): d[x] = d[y] / (3.0 * y * y)
 
-@tangent_rule(np.cbrt)
+@tangent_rule(np.cbrt, *MATH_CBRT)
 def _(y, x): d[y] = d[x] / (3.0 * y * y)
 
-@adjoint(np.exp2)
+@adjoint(np.exp2, *MATH_EXP2)
 def _(y, x): d[x] = d[y] * (y * 0.6931471805599453)          # ln 2
 
-@tangent_rule(np.exp2)
+@tangent_rule(np.exp2, *MATH_EXP2)
 def _(y, x): d[y] = d[x] * (y * 0.6931471805599453)
 
-@adjoint(np.log2)
+@adjoint(np.log2, math.log2)
 def _(y, x): d[x] = d[y] / (x * 0.6931471805599453)          # ln 2
 
-@tangent_rule(np.log2)
+@tangent_rule(np.log2, math.log2)
 def _(y, x): d[y] = d[x] / (x * 0.6931471805599453)
 
-@adjoint(np.log10)
+@adjoint(np.log10, math.log10)
 def _(y, x): d[x] = d[y] / (x * 2.302585092994046)           # ln 10
 
-@tangent_rule(np.log10)
+@tangent_rule(np.log10, math.log10)
 def _(y, x): d[y] = d[x] / (x * 2.302585092994046)
 
 @adjoint(np.logaddexp)
@@ -96,66 +105,66 @@ def _(y, a, b):
 @tangent_rule(np.logaddexp2)
 def _(y, a, b): d[y] = d[a] * np.exp2(a - y) + d[b] * np.exp2(b - y)
 
-@adjoint(np.ldexp)                      # a * 2**n for integer n
+@adjoint(np.ldexp, math.ldexp)         # a * 2**n for integer n
 def _(y, a, n): d[a] = unbroadcast(np.ldexp(d[y], n), a)
 
-@tangent_rule(np.ldexp)
+@tangent_rule(np.ldexp, math.ldexp)
 def _(y, a, n): d[y] = broadcast_like(np.ldexp(d[a], n), y)
 
 # ---- trigonometric, hyperbolic and angles ------------------------------------------------------
 
-@adjoint(np.sin)
+@adjoint(np.sin, math.sin)
 def _(y, x): d[x] = d[y] * np.cos(x)
 
-@tangent_rule(np.sin)
+@tangent_rule(np.sin, math.sin)
 def _(y, x): d[y] = d[x] * np.cos(x)
 
-@adjoint(np.cos)
+@adjoint(np.cos, math.cos)
 def _(y, x): d[x] = -d[y] * np.sin(x)
 
-@tangent_rule(np.cos)
+@tangent_rule(np.cos, math.cos)
 def _(y, x): d[y] = -d[x] * np.sin(x)
 
-@adjoint(np.tan)
+@adjoint(np.tan, math.tan)
 def _(y, x): d[x] = d[y] * (1.0 + y * y)
 
-@tangent_rule(np.tan)
+@tangent_rule(np.tan, math.tan)
 def _(y, x): d[y] = d[x] * (1.0 + y * y)
 
-@adjoint(np.arcsin)
+@adjoint(np.arcsin, math.asin)
 def _(y, x): d[x] = d[y] / np.sqrt(1.0 - x * x)
 
-@tangent_rule(np.arcsin)
+@tangent_rule(np.arcsin, math.asin)
 def _(y, x): d[y] = d[x] / np.sqrt(1.0 - x * x)
 
-@adjoint(np.arccos)
+@adjoint(np.arccos, math.acos)
 def _(y, x): d[x] = -d[y] / np.sqrt(1.0 - x * x)
 
-@tangent_rule(np.arccos)
+@tangent_rule(np.arccos, math.acos)
 def _(y, x): d[y] = -d[x] / np.sqrt(1.0 - x * x)
 
-@adjoint(np.arctan)
+@adjoint(np.arctan, math.atan)
 def _(y, x): d[x] = d[y] / (1.0 + x * x)
 
-@tangent_rule(np.arctan)
+@tangent_rule(np.arctan, math.atan)
 def _(y, x): d[y] = d[x] / (1.0 + x * x)
 
-@adjoint(np.sinh)
+@adjoint(np.sinh, math.sinh)
 def _(y, x): d[x] = d[y] * np.cosh(x)
 
-@tangent_rule(np.sinh)
+@tangent_rule(np.sinh, math.sinh)
 def _(y, x): d[y] = d[x] * np.cosh(x)
 
-@adjoint(np.cosh)
+@adjoint(np.cosh, math.cosh)
 def _(y, x): d[x] = d[y] * np.sinh(x)
 
-@tangent_rule(np.cosh)
+@tangent_rule(np.cosh, math.cosh)
 def _(y, x): d[y] = d[x] * np.sinh(x)
 
-@adjoint(np.tanh)
+@adjoint(np.tanh, math.tanh)
 def _(y, x): d[x] = d[y] * (1.0 - y * y)
 
-@tangent_rule(np.tanh)
+@tangent_rule(np.tanh, math.tanh)
 def _(y, x): d[y] = d[x] * (1.0 - y * y)
 
 @adjoint(np.sinc)
@@ -164,53 +173,53 @@ def _(y, x): d[x] = d[y] * sinc_slope(x)
 @tangent_rule(np.sinc)
 def _(y, x): d[y] = d[x] * sinc_slope(x)
 
-@adjoint(np.arctan2)
+@adjoint(np.arctan2, math.atan2)
 def _(y, a, b):
     r2 = a * a + b * b
     d[a] = unbroadcast(d[y] * (b / r2), a)
     d[b] = unbroadcast(-d[y] * (a / r2), b)
 
-@tangent_rule(np.arctan2)
+@tangent_rule(np.arctan2, math.atan2)
 def _(y, a, b):
     r2 = a * a + b * b
     d[y] = d[a] * (b / r2) - d[b] * (a / r2)
 
-@adjoint(np.hypot)                      # like np.linalg.norm: gradient 0 at (0, 0)
+@adjoint(np.hypot, math.hypot)         # like np.linalg.norm: gradient 0 at (0, 0)
 def _(y, a, b):
     d[a] = unbroadcast(d[y] * div_or_zero(a, y), a)
     d[b] = unbroadcast(d[y] * div_or_zero(b, y), b)
 
-@tangent_rule(np.hypot)
+@tangent_rule(np.hypot, math.hypot)
 def _(y, a, b): d[y] = d[a] * div_or_zero(a, y) + d[b] * div_or_zero(b, y)
 
-@adjoint(np.arcsinh)
+@adjoint(np.arcsinh, math.asinh)
 def _(y, x): d[x] = d[y] / np.sqrt(x * x + 1.0)
 
-@tangent_rule(np.arcsinh)
+@tangent_rule(np.arcsinh, math.asinh)
 def _(y, x): d[y] = d[x] / np.sqrt(x * x + 1.0)
 
-@adjoint(np.arccosh)
+@adjoint(np.arccosh, math.acosh)
 def _(y, x): d[x] = d[y] / np.sqrt(x * x - 1.0)
 
-@tangent_rule(np.arccosh)
+@tangent_rule(np.arccosh, math.acosh)
 def _(y, x): d[y] = d[x] / np.sqrt(x * x - 1.0)
 
-@adjoint(np.arctanh)
+@adjoint(np.arctanh, math.atanh)
 def _(y, x): d[x] = d[y] / (1.0 - x * x)
 
-@tangent_rule(np.arctanh)
+@tangent_rule(np.arctanh, math.atanh)
 def _(y, x): d[y] = d[x] / (1.0 - x * x)
 
-@adjoint(np.deg2rad, np.radians)
+@adjoint(np.deg2rad, np.radians, math.radians)
 def _(y, x): d[x] = d[y] * (np.pi / 180.0)
 
-@tangent_rule(np.deg2rad, np.radians)
+@tangent_rule(np.deg2rad, np.radians, math.radians)
 def _(y, x): d[y] = d[x] * (np.pi / 180.0)
 
-@adjoint(np.rad2deg, np.degrees)
+@adjoint(np.rad2deg, np.degrees, math.degrees)
 def _(y, x): d[x] = d[y] * (180.0 / np.pi)
 
-@tangent_rule(np.rad2deg, np.degrees)
+@tangent_rule(np.rad2deg, np.degrees, math.degrees)
 def _(y, x): d[y] = d[x] * (180.0 / np.pi)
 
 # ---- signs (np.abs, which takes complex numbers, is in fft.py) ---------------------------------
@@ -221,18 +230,18 @@ def _(y, x): d[x] = sign_grad(d[y], x)
 @tangent_rule(np.sign)
 def _(y, x): d[y] = sign_grad(d[x], x)
 
-@adjoint(np.fabs)
+@adjoint(np.fabs, math.fabs)
 def _(y, x): d[x] = d[y] * np.sign(x)
 
-@tangent_rule(np.fabs)
+@tangent_rule(np.fabs, math.fabs)
 def _(y, x): d[y] = d[x] * np.sign(x)
 
-@adjoint(np.copysign)                   # |a| with the sign of b: flat in b
+@adjoint(np.copysign, math.copysign)   # |a| with the sign of b: flat in b
 def _(y, a, b):
     d[a] = unbroadcast(d[y] * (np.sign(a) * np.sign(y)), a)
     d[b] = zeros_grad(b)
 
-@tangent_rule(np.copysign)
+@tangent_rule(np.copysign, math.copysign)
 def _(y, a, b):
     d[y] = broadcast_like(d[a] * (np.sign(a) * np.sign(y)), y) + broadcast_like(0.0 * d[b], y)
 

@@ -56,9 +56,12 @@ class Primitive:
 
 
 def display_name(func):
-    """`np.tanh`, `np.linalg.norm`, `operator.add`: how the table and messages name `func`."""
-    module = getattr(func, "__module__", None) or "numpy"
+    """`np.tanh`, `np.linalg.norm`, `operator.add`, `scipy.special.expit`: how the table and
+    messages name `func`."""
+    module = getattr(func, "__module__", None) or _ufunc_module(func)
     name = getattr(func, "__qualname__", None) or getattr(func, "__name__", repr(func))
+    if module.startswith("scipy."):     # scipy.special._logsumexp.logsumexp: its public name
+        return ".".join([p for p in module.split(".") if not p.startswith("_")] + [name])
     if module.startswith("numpy"):
         sub = module.split(".")[1:]
         sub = [s for s in sub if not s.startswith("_")
@@ -67,6 +70,15 @@ def display_name(func):
     if module == "builtins":
         return name
     return f"{module}.{name}"
+
+
+def _ufunc_module(func):
+    """A ufunc has no __module__: NumPy's, unless it is one of scipy.special's."""
+    special = sys.modules.get("scipy.special")
+    name = getattr(func, "__name__", None)
+    if special is not None and name and getattr(special, name, None) is func:
+        return "scipy.special"
+    return "numpy"
 
 
 def _entry(func):

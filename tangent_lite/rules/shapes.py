@@ -15,9 +15,9 @@ import numpy as np
 
 from .registry import adjoint, d, linear, nondifferentiable, tangent_rule
 from .template import Shape
-from ..runtime import (unappend, unatleast, unbroadcast_to, unconcatenate, undelete, undiag,
-                       undiagonal, unindex, uninsert, unjoin, unpad, unpad_fill, unrepeat,
-                       unresize, unstack, untake, untake_along_axis, untile, untrace,
+from ..runtime import (flatten, unappend, unatleast, unbroadcast_to, unconcatenate, undelete,
+                       undiag, undiagonal, undiff, unindex, uninsert, unjoin, unpad, unpad_fill,
+                       unrepeat, unresize, unstack, untake, untake_along_axis, untile, untrace,
                        untranspose, zeros_grad)
 
 # ---- reshaping -------------------------------------------------------------------------------
@@ -29,6 +29,10 @@ linear(np.reshape)
 @adjoint(np.ravel)
 def _(y, a, order="C"): d[a] = np.reshape(d[y], np.shape(a), order=order)
 linear(np.ravel)
+
+@adjoint(flatten)                       # x.flatten(): a copy, never a view (runtime.flatten)
+def _(y, a, order="C"): d[a] = np.reshape(d[y], np.shape(a), order=order)
+linear(flatten)
 
 @adjoint(np.squeeze)
 def _(y, a, axis=None): d[a] = np.reshape(d[y], np.shape(a))
@@ -211,6 +215,15 @@ linear(np.vsplit)
 def _(y, ary, indices_or_sections): d[ary] = np.dstack(d[y])
 linear(np.dsplit)
 
+# ---- differences ---------------------------------------------------------------------------
+
+@adjoint(np.diff)
+def _(y, a, n=1, axis=-1, prepend=None, append=None):
+    d[a] = undiff(d[y], a, n=n, axis=axis, prepend=prepend, append=append)
+    d[prepend] = undiff(d[y], a, n=n, axis=axis, prepend=prepend, append=append, part="prepend")
+    d[append] = undiff(d[y], a, n=n, axis=axis, prepend=prepend, append=append, part="append")
+linear(np.diff, wrt=("a", "prepend", "append"))
+
 # ---- no gradient -----------------------------------------------------------------------------
 
 nondifferentiable(np.zeros_like, np.ones_like, np.empty_like, np.shape, np.size, np.ndim)
@@ -238,3 +251,5 @@ linear(uninsert, params="y, g, x: Shape, obj, values: Shape, axis=None")
 linear(unappend, params="y, g, arr: Shape, values: Shape, axis=None")
 linear(unjoin, params="y, g, arrays: Shape, how")
 linear(unatleast, params="y, g, arys: Shape")
+linear(undiff, params="y, g, a: Shape, n=1, axis=-1, prepend: Shape = None, "
+                      "append: Shape = None, part='a'")

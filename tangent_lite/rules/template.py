@@ -396,11 +396,14 @@ class _Substitute(gast.NodeTransformer):
                             f"name {node.id!r}")
 
     def visit_Call(self, node):
-        # `f(..., axis=axis)` where the caller left `axis` at its default: leave it out too.
+        # `f(..., axis=axis)` where the caller left `axis` at its default: leave it out too;
+        # and `f(..., prepend=d[prepend])` in a forward rule (there is no tangent to pass).
         defaulted = getattr(self.binding, "defaulted", ())
         node.keywords = [k for k in node.keywords if not (
             isinstance(k.value, gast.Name) and k.value.id in defaulted
-            and k.value.id not in self.names)]
+            and k.value.id not in self.names) and not (
+            _is_d(k.value) and isinstance(k.value.slice, gast.Name)
+            and k.value.slice.id in defaulted)]
         if (self.elide is not None and isinstance(node.func, gast.Name)
                 and node.func.id == "unbroadcast" and isinstance(node.args[1], gast.Name)
                 and node.args[1].id in self.binding and self.elide(self.binding,
@@ -410,13 +413,31 @@ class _Substitute(gast.NodeTransformer):
 
 
 def fold(node):
-    """Fold what substitution made trivial: `2 - 1` -> `1`, `e ** 1` -> `e`, `e * 1` -> `e`."""
+    """Fold what substitution made trivial: `2 - 1` -> `1`, `e ** 1` -> `e`, `e * 1` -> `e`,
+    and a conditional on a parameter left at its default, `a if None is None else b` -> `a`
+    (so `d[x] = d[y] / x if base is None else ...` reads `dx = dy / x` for math.log(x))."""
     return _Fold().visit(node)
 
 
 class _Fold(gast.NodeTransformer):
     _ops = {gast.Add: lambda a, b: a + b, gast.Sub: lambda a, b: a - b,
             gast.Mult: lambda a, b: a * b}
+
+    def visit_Compare(self, node):
+        self.generic_visit(node)
+        if (len(node.ops) == 1 and isinstance(node.ops[0], (gast.Is, gast.IsNot))
+                and isinstance(node.left, gast.Constant)
+                and isinstance(node.comparators[0], gast.Constant)
+                and None in (node.left.value, node.comparators[0].value)):
+            same = node.left.value is node.comparators[0].value
+            return gast.Constant(value=same == isinstance(node.ops[0], gast.Is), kind=None)
+        return node
+
+    def visit_IfExp(self, node):
+        self.generic_visit(node)
+        if isinstance(node.test, gast.Constant) and isinstance(node.test.value, bool):
+            return node.body if node.test.value else node.orelse
+        return node
 
     def visit_BinOp(self, node):
         self.generic_visit(node)

@@ -7,7 +7,8 @@ other in one direction, core at the bottom:
 
     core         the stack, unbroadcast/unreduce, gradients of lists, grad_like, tangents,
                  builtins and conversions
-    elementwise  powers, extrema, clip, sinc, fmax/fmin, sort (rules/elementwise.py)
+    elementwise  powers, extrema, clip, sinc, fmax/fmin, sort (rules/elementwise.py); digamma
+                 and trigamma (math.lgamma, rules/pymath.py: SciPy is optional)
     reductions   prod, max/min, cumsum/cumprod, average, median (rules/reductions.py)
     shapes       indexing, transpose, concatenate/stack, tile, pad, take ... (rules/shapes.py)
     scatter      ufunc.at as functions: scatter_add, _subtract, _multiply, _maximum, _minimum
@@ -29,14 +30,15 @@ from .core import (add_grads, all_numbers, append, as_tangent, astype, broadcast
                    select_arg, select_tangent, shaped, Stack, tangent_like, unarray, unastype,
                    unbroadcast, unit_like, unit_of, unreduce, unset, unshared, unsum, with_item,
                    zeros_grad)
-from .elementwise import (clip_mask, div_or_zero, pick_weight, safe_log, sign_grad, sinc_slope,
-                          ties, unsort)
+from .elementwise import (clip_mask, digamma, div_or_zero, pick_weight, safe_log, sign_grad,
+                          sinc_slope, ties, trigamma, unsort)
 from .reductions import (average_adjoint, average_weights_adjoint, average_weights_tangent,
                          cumprod_adjoint, cumprod_tangent, extremum_mask, median_weights,
                          nan_count, prod_adjoint, uncumsum)
-from .shapes import (add_at, written, unappend, unatleast, unbroadcast_to, unconcatenate, undelete, undiag,
-                     undiagonal, unindex, uninsert, unjoin, unpad, unpad_fill, unrepeat, unresize,
-                     unstack, untake, untake_along_axis, untile, untrace, untranspose)
+from .shapes import (add_at, flatten, written, unappend, unatleast, unbroadcast_to, unconcatenate,
+                     undelete, undiag, undiagonal, undiff, unindex, uninsert, unjoin, unpad,
+                     unpad_fill, unrepeat, unresize, unstack, untake, untake_along_axis, untile,
+                     untrace, untranspose)
 from .scatter import (scatter_add, scatter_maximum, scatter_minimum, scatter_multiply,
                       scatter_multiply_others, scatter_multiply_others_tangent, scatter_shares,
                       scatter_subtract)
@@ -60,13 +62,14 @@ __all__ = [
     "saved", "owned", "unshared", "unarray", "unsum", "select_arg", "astype", "unastype",
     "real_like",
     "ties", "sign_grad", "safe_log", "clip_mask", "sinc_slope", "pick_weight", "div_or_zero",
-    "unsort",
+    "unsort", "digamma", "trigamma",
     "extremum_mask", "prod_adjoint", "nan_count", "uncumsum", "cumprod_adjoint",
     "cumprod_tangent", "average_adjoint", "average_weights_adjoint", "average_weights_tangent",
     "median_weights",
     "add_at", "written", "unindex", "unconcatenate", "unstack", "untranspose", "unbroadcast_to", "untile",
     "unrepeat", "unpad", "unpad_fill", "undiag", "undiagonal", "untrace", "untake",
     "untake_along_axis", "unatleast", "unjoin", "unappend", "undelete", "uninsert", "unresize",
+    "flatten", "undiff",
     "scatter_add", "scatter_subtract", "scatter_multiply", "scatter_maximum", "scatter_minimum",
     "scatter_multiply_others", "scatter_multiply_others_tangent", "scatter_shares",
     "matmul_lhs", "matmul_rhs", "dot_lhs", "dot_rhs", "einsum_adjoint", "einsum_tangent",

@@ -84,3 +84,46 @@ def unsort(g, order, axis, shape):
     out = np.empty(np.shape(order), dtype=float_dtype(g))
     np.put_along_axis(out, order, g, 0 if axis is None else axis)
     return np.reshape(out, shape)
+
+
+
+def _shifted(x, step):
+    """Where digamma and trigamma start: (x as float64, where x < 1/2, z, total), with z = x
+    (or 1 - x where x < 1/2, to be reflected) moved up by ones to z >= 10, and total the sum
+    of step(z) over the values z took on the way."""
+    x = np.asarray(x, dtype=np.float64)
+    reflect = x < 0.5
+    z = np.where(reflect, 1.0 - x, x)
+    total = np.zeros_like(z)
+    while np.any(z < 10.0):
+        low = z < 10.0
+        total = total + np.where(low, step(z), 0.0)
+        z = np.where(low, z + 1.0, z)
+    return x, reflect, z, total
+
+
+def digamma(x):
+    """psi(x) = d/dx log|Gamma(x)|, the slope of math.lgamma, without SciPy: shifted up by
+    psi(z) = psi(z + 1) - 1/z to z >= 10, then its asymptotic series; reflected below 1/2 by
+    psi(x) = psi(1 - x) - pi / tan(pi x). A number for a number, else a float64 array."""
+    x, reflect, z, out = _shifted(x, lambda z: -1.0 / z)
+    w = 1.0 / (z * z)
+    # ln z - 1/(2z) - sum over k >= 1 of B_2k / (2k z^2k), to k = 6
+    out = out + np.log(z) - 0.5 / z - w * (1 / 12 - w * (1 / 120 - w * (1 / 252 - w * (
+        1 / 240 - w * (1 / 132 - w * 691 / 32760)))))
+    out = np.where(reflect, out - np.pi / np.tan(np.pi * np.where(reflect, x, 0.25)), out)
+    return float(out) if out.ndim == 0 else out
+
+
+def trigamma(x):
+    """psi'(x), the slope of digamma: shifted up by psi'(z) = psi'(z + 1) + 1/z^2 to z >= 10,
+    then its asymptotic series; reflected below 1/2 by psi'(x) = pi^2 / sin(pi x)^2 -
+    psi'(1 - x). A number for a number, else a float64 array."""
+    x, reflect, z, out = _shifted(x, lambda z: 1.0 / (z * z))
+    w = 1.0 / (z * z)
+    # 1/z + 1/(2z^2) + sum over k >= 1 of B_2k / z^(2k+1), to k = 6
+    out = out + 1.0 / z + 0.5 * w + w / z * (1 / 6 - w * (1 / 30 - w * (1 / 42 - w * (
+        1 / 30 - w * (5 / 66 - w * 691 / 2730)))))
+    sine = np.sin(np.pi * np.where(reflect, x, 0.25))
+    out = np.where(reflect, np.pi * np.pi / (sine * sine) - out, out)
+    return float(out) if out.ndim == 0 else out

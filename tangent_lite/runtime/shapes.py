@@ -300,3 +300,31 @@ def unresize(g, x, new_shape):
     rows = -(-flat.size // size)
     flat = np.concatenate([flat, np.zeros(rows * size - flat.size, dtype=flat.dtype)])
     return np.reshape(np.sum(np.reshape(flat, (rows, size)), axis=0), np.shape(x))
+
+
+def flatten(a, order="C") -> "fresh":
+    """`x.flatten()`: a copy of `x` as one axis, never a view (np.ravel may return one)."""
+    return np.asarray(a).flatten(order)
+
+
+def undiff(g, a: "shape", n=1, axis=-1, prepend: "shape" = None, append: "shape" = None,
+           part="a"):
+    """The gradient of np.diff(a, n, axis, prepend=, append=) with respect to `part` ("a",
+    "prepend" or "append"). Each difference v[i + 1] - v[i] of the joined array v sends +g to
+    i + 1 and -g to i: minus the differences of g padded with a zero at both ends, n times,
+    gives v's gradient, which is cut into the pieces of prepend, a and append (a number
+    prepended or appended was broadcast along the axis: its piece is summed)."""
+    g = np.asarray(g)
+    for _ in range(n):
+        pad = [(0, 0)] * g.ndim
+        pad[axis] = (1, 1)
+        g = -np.diff(np.pad(g, pad), axis=axis)
+    if prepend is None and append is None:
+        return g
+    axis = axis % g.ndim
+    start = 0 if prepend is None else np.shape(prepend)[axis] if np.ndim(prepend) else 1
+    stop = start + np.shape(a)[axis]
+    lo, hi = {"prepend": (0, start), "a": (start, stop), "append": (stop, g.shape[axis])}[part]
+    piece = g[(slice(None),) * axis + (slice(lo, hi),)]
+    own = {"prepend": prepend, "a": a, "append": append}[part]
+    return piece if np.ndim(own) else piece.sum(dtype=piece.dtype)

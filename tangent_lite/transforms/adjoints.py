@@ -20,7 +20,7 @@ from ..ir import syntax as s
 from ..ir.syntax import name_node
 from ..optimize import enabled, unbroadcast
 from ..optimize.inplace import fresh_value
-from .common import bind_rule, bind_user_call, call_of, spelling
+from .common import bind_rule, bind_user_call, call_of, compile_callee, spelling
 
 RESULT = "__tl_result__"     # stands for an operation's result where it also is an operand
 
@@ -302,7 +302,7 @@ class _Builder:
         cached) from its source: `da, db = vjp_helper(dy, a, b)`."""
         func = stmt.op.func
         pairs = bind_user_call(self.ctx, stmt, self.carries)
-        compiled = self.callee(func, tuple(p for p, _ in pairs))
+        compiled = compile_callee(self.ctx, stmt, self.callee, tuple(p for p, _ in pairs))
         self.callees.append(compiled)
         call = call_of(self.ctx, f"vjp_{func.__name__}", compiled, stmt, first=[name_node(dv)])
         targets = [node.id for _, node in pairs]

@@ -5,14 +5,18 @@ Both modes once had their own copy of the binding code and the copies drifted (o
 mode checked that a rule for its mode exists); here there is one.
 """
 import dataclasses
+import functools
 import inspect
 import operator
+import os
+import site
+import sysconfig
 from typing import Optional
 
 import gast
 
 from .. import ir
-from ..errors import MissingRuleError
+from ..errors import MissingRuleError, TangentLiteError
 from ..ir import Comment
 from ..ir import syntax as s
 from ..rules.template import TemplateError
@@ -135,6 +139,53 @@ def bind_user_call(ctx, stmt, carries):
                                 hint="instead: pass the arrays as separate arguments")
             out.append((pname, node))
     return out
+
+
+def compile_callee(ctx, stmt, callee, wrt):
+    """callee(func, wrt): the Compiled derivative of the function `stmt` calls.
+
+    A function of an installed library (NumPy's np.diff, a package's helper) is differentiated
+    from its source like the user's own when it has no rule. Where that fails, the error would
+    name a line of the library the user never wrote: it is raised again at the user's call,
+    saying which library line failed and what to write instead."""
+    try:
+        return callee(stmt.op.func, wrt)
+    except TangentLiteError as exc:
+        where = library_path(getattr(exc, "filename", None))
+        if where is None or library_path(ctx.parsed.filename) is not None:
+            raise      # the user's own code, or a library calling itself: as it is
+        label = stmt.op.label
+        message = (f"{label} has no derivative rule, and differentiating its source failed "
+                   f"at {where}:{exc.lineno}: {exc.message}")
+        hint = (f"instead: register a rule for it with @tangent_lite.adjoint({label}) and "
+                f"@tangent_lite.tangent_rule({label}), or compute this value with functions "
+                "that have rules")
+        raise type(exc)(message, filename=ctx.parsed.filename, lineno=stmt.lineno,
+                        col=getattr(stmt, "col_offset", None),
+                        source_line=ctx.parsed.line(stmt.lineno), hint=hint) from exc
+
+
+def library_path(filename):
+    """`numpy/lib/_function_base_impl.py` for a file of an installed package or of Python's
+    standard library (site-packages, the stdlib folder), relative to where it is installed;
+    None for any other file (the user's code)."""
+    if not filename:
+        return None
+    path = os.path.realpath(filename)
+    for root in _library_roots():
+        if path.startswith(root + os.sep):
+            return os.path.relpath(path, root)
+    return None
+
+
+@functools.lru_cache(maxsize=1)
+def _library_roots():
+    """The folders of installed packages and of the standard library, most specific first."""
+    paths = sysconfig.get_paths()
+    roots = {paths[k] for k in ("purelib", "platlib", "stdlib", "platstdlib") if k in paths}
+    roots.update(site.getsitepackages() if hasattr(site, "getsitepackages") else ())
+    roots.add(site.getusersitepackages())
+    return sorted({os.path.realpath(r) for r in roots if r}, key=len, reverse=True)
 
 
 def call_of(ctx, name, compiled, stmt, first=(), keywords=()):

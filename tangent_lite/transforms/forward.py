@@ -19,6 +19,7 @@ from ..ir import syntax as s
 from ..ir.syntax import name_node
 from ..ir.uses import names_read
 from .common import (Derivative, alias_checks, bind_rule, bind_user_call, call_of,
+                     compile_callee,
                      copied_arguments, loop_statement,
                      spelling)
 
@@ -246,7 +247,7 @@ class ForwardTransform:
         derivative, compiled and cached from its source."""
         v = stmt.target
         pairs = bind_user_call(self.ctx, stmt, self.carries)
-        compiled = self.callee(stmt.op.func, tuple(p for p, _ in pairs))
+        compiled = compile_callee(self.ctx, stmt, self.callee, tuple(p for p, _ in pairs))
         self.callees.append(compiled)
         call = call_of(self.ctx, f"jvp_{stmt.op.func.__name__}", compiled, stmt, keywords=[
             gast.keyword(arg=compiled.tangent_params[p], value=self.tangent_of(node))
