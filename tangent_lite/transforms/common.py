@@ -16,7 +16,8 @@ from typing import Optional
 import gast
 
 from .. import ir
-from ..errors import MissingRuleError, TangentLiteError
+from ..analysis.activity import misused_sequence, sequence_names
+from ..errors import MissingRuleError, TangentLiteError, UnsupportedSyntaxError
 from ..ir import Comment
 from ..ir import syntax as s
 from ..rules.template import TemplateError
@@ -221,3 +222,17 @@ def loop_statement(stmt, body):
         return gast.For(target=s.name(stmt.target, store=True), iter=s.name(stmt.iter),
                         body=body, orelse=[], type_comment=None)
     return gast.While(test=stmt.test, body=body, orelse=[])
+
+
+def refuse_misused_sequences(ctx, varied):
+    """Raise where a Python list of differentiated values is used as an array (`acc + [v]`,
+    `np.sum(items)`): both modes treat lists as sequences. Returns the list-valued names."""
+    seqs = sequence_names(ctx.fn)
+    misused = misused_sequence(ctx.fn, varied, seqs)
+    if misused:
+        stmt, name = misused
+        raise ctx.error(UnsupportedSyntaxError, stmt,
+                        f"`{name}` is a Python list of differentiated values, and "
+                        f"{stmt.op.label} would treat it as an array",
+                        hint=f"instead: make it an array first, e.g. `np.stack({name})`")
+    return seqs

@@ -19,9 +19,8 @@ from ..ir import syntax as s
 from ..ir.syntax import name_node
 from ..ir.uses import names_read
 from .common import (Derivative, alias_checks, bind_rule, bind_user_call, call_of,
-                     compile_callee,
-                     copied_arguments, loop_statement,
-                     spelling)
+                     compile_callee, copied_arguments, loop_statement,
+                     refuse_misused_sequences, spelling)
 
 
 class ForwardTransform:
@@ -44,6 +43,10 @@ class ForwardTransform:
         fn = self.fn
         self.varied = varied_names(fn, self.wrt)
         check_refusals(fn, self.varied)
+        if not hasattr(self.ctx.parsed.func, "__tangent_lite__"):
+            # the user's lists (generated gradient code, differentiated for hvp, passes
+            # lists of adjoints to runtime helpers that take them as lists)
+            refuse_misused_sequences(self.ctx, self.varied)
         self.defined = set(self.wrt)          # names whose tangent holds a value here
         self.exists = set(fn.params)          # names certainly bound here
         self.tangent_params = {p: self.namer.adjoint(p) for p in self.wrt}

@@ -74,9 +74,12 @@ class _Lowering:
     # -- which views ----------------------------------------------------------------------
 
     def candidate(self, body):
-        """(position, view name, base, kind, last use) of the first view written through that
-        this block can rewrite, or None."""
-        for p, stmt in enumerate(body):
+        """(position, view name, base, kind, last use) of the last view written through that
+        this block can rewrite, or None. Last first: rewriting a view adds writes into its
+        base (the write backs), which may itself be a view made earlier (`acc = lst` before
+        `stack = acc; stack.append(v)`), and that one must see them."""
+        for p in range(len(body) - 1, -1, -1):
+            stmt = body[p]
             view = _view(stmt)
             if view is None:
                 continue

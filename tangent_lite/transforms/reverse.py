@@ -17,8 +17,7 @@ import os
 import gast
 
 from .. import ir
-from ..analysis.activity import (check_refusals, misused_sequence, sequence_names,
-                                 varied_names)
+from ..analysis.activity import check_refusals, varied_names
 from ..analysis.shapes import SCALAR, ShapeFacts, resolver
 from ..errors import UnsupportedSyntaxError
 from ..ir import Comment
@@ -29,7 +28,7 @@ from ..optimize import dead_code, enabled
 from ..optimize.copies import propagate_copies
 from ..optimize.seed import reduced_result
 from .adjoints import build_adjoints
-from .common import Derivative, copied_arguments
+from .common import Derivative, copied_arguments, refuse_misused_sequences
 from .plan import plan_stack
 from .sweeps import SweepWriter
 
@@ -128,14 +127,7 @@ def _analyse(ctx, options, summary):
                         hint="instead: return one value, or their sum (jvp accepts several)")
     varied = varied_names(fn, list(options.wrt))
     check_refusals(fn, varied)
-    seqs = sequence_names(fn)
-    misused = misused_sequence(fn, varied, seqs)
-    if misused:
-        stmt, name = misused
-        raise ctx.error(UnsupportedSyntaxError, stmt,
-                        f"`{name}` is a Python list of differentiated values, and "
-                        f"{stmt.op.label} would treat it as an array",
-                        hint=f"instead: make it an array first, e.g. `np.stack({name})`")
+    seqs = refuse_misused_sequences(ctx, varied)
     for hook in ir.walk(fn.body):
         if isinstance(hook, ir.Hook):
             ctx.namer.claim_adjoint(hook.var, hook.alias)
