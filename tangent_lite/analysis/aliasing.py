@@ -80,6 +80,12 @@ def _risky(d, w, r):
     return False
 
 
+def _maybe_bound(b, w):
+    """Can a binding at event b have happened when w runs (before it, or in an earlier
+    iteration of a loop around both)?"""
+    return b.pos < w.pos or bool(set(b.loops) & set(w.loops))
+
+
 def check_aliasing(fn, parsed):
     """Raise for an in-place write another name could observe.
 
@@ -97,6 +103,10 @@ def check_aliasing(fn, parsed):
         for t in binds(e.stmt):
             counts[t] = counts.get(t, 0) + 1
     single = {n for n, c in counts.items() if c == 1}
+    bound_at = {}
+    for e in events:
+        for t in binds(e.stmt):
+            bound_at.setdefault(t, []).append(e)
     for w in events:
         stmt = w.stmt
         x = writes_in_place(stmt)
@@ -112,6 +122,9 @@ def check_aliasing(fn, parsed):
             up = _made_from(x, alias_defs, single)
             links = up - {m} if m in up else {m}
             defs = [d for d in alias_defs if d.stmt.target in links]
+            if m in bound_at and m not in fn.params and \
+                    not any(_maybe_bound(b, w) for b in bound_at[m]):
+                continue          # a local m holds nothing yet when x is written
             for r in reads.get(m, ()):
                 if r.stmt is stmt or not any(_risky(d, w, r) for d in defs):
                     continue
