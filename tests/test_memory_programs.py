@@ -26,6 +26,8 @@ REFUSED = {
     "list_extend_insert": "list.extend / list.insert",
     "list_pop_alias": "list.pop",
     "list_states_mutated": "an array updated in place after a list took a reference to it",
+    "view_from_branch_read_in_loop": "a view taken in a branch, read in a later loop that "
+                                     "writes its base",
     "chained_three": "three names for one array, one updated in place, another read",
 }
 

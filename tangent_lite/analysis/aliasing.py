@@ -72,6 +72,8 @@ def _risky(d, w, r):
     """Can a read at r see, through an alias made at d, a write at w?"""
     if d.pos < w.pos < r.pos:
         return True
+    if d.pos < w.pos and set(w.loops) & set(r.loops) - set(d.loops):
+        return True     # the alias, made before a loop, is read in a later iteration
     shared = set(d.loops) & set(w.loops) & set(r.loops)
     if shared and r.pos < d.pos:
         # r reads the alias made by d in an earlier iteration; safe only if the write

@@ -95,8 +95,11 @@ class _Lowering:
                 continue
             region = list(ir.walk(body[p + 1:later[-1] + 1]))
             written_view = any(writes_in_place(st) == v for st in region)
-            written_base = any(writes_in_place(st) == b
-                               for st in ir.walk(body[p + 1:later[-1]]))
+            # a write into b by the last statement using v needs no retake, unless that
+            # statement is a loop or branch that uses v again after the write
+            last = body[later[-1]]
+            until = later[-1] + (1 if ir.children(last) else 0)
+            written_base = any(writes_in_place(st) == b for st in ir.walk(body[p + 1:until]))
             if not (written_view or written_base):
                 continue   # neither v nor its base is written while v is in use
             if self.rewritable(body, p, v, b, later):

@@ -94,6 +94,29 @@ def view_renamed_after_base_rebound(x):
     return np.sum(y * x) + np.sum(v)
 
 
+def view_read_in_loop_base_written(x):
+    y = np.tanh(x)
+    head = y[:4]
+    s0 = 0.0
+    for i in range(1, 4):
+        s0 = s0 + np.dot(y[::2], head) * 0.18
+        y[:4] += np.sin(x[:4]) * 0.1
+    return np.sum(y * x) + s0
+
+
+def view_from_branch_read_in_loop(x):
+    y = np.tanh(x)
+    if x[0] > 0:
+        head = y[:4]
+    else:
+        head = y[4:]
+    s0 = 0.0
+    for i in range(3):
+        s0 = s0 + np.sum(head) * 0.18
+        y[:4] += np.sin(x[:4]) * 0.1
+    return np.sum(y * x) + s0
+
+
 def alias_written_in_branch(x):
     y = np.sin(x)
     z = y
@@ -1108,6 +1131,8 @@ CASES = [
     C("1 views", view_and_base_written_in_loop, dict(x=F(4))),
     C("1 views", alias_written_in_branch, dict(x=F(4))),
     C("1 views", view_renamed_after_base_rebound, dict(x=F(6))),
+    C("1 views", view_read_in_loop_base_written, dict(x=F(8))),
+    C("1 views", view_from_branch_read_in_loop, dict(x=F(8))),
     C("1 views", view_overlap_shift, dict(x=F(5))),
     C("1 views", view_split_halves, dict(x=F(6))),
 
