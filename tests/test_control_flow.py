@@ -160,6 +160,17 @@ def break_nested_if(x):
             s = s - v
     return s
 
+def constant_then_break(x):
+    # s1 becomes a constant in the loop, whose body ends early: its tangent is zero after
+    s0 = x[0] * 1.0
+    s1 = np.sin(x[1])
+    for i in range(2):
+        s1 = np.tanh(0.71)
+        if x[2] > 0.0:
+            break
+        s1 = s1 * x[3]
+    return s0 * s1
+
 def jumps_inner(A):
     total = 0.0
     for i in range(A.shape[0]):
@@ -392,6 +403,7 @@ CASES = [  # (function, wrt, [argument tuples])
     (logsumexp, 0, [(u(7, lo=-3, hi=3),)]),
     (upper_triangle, 0, [(u(3, 5),), (u(4, 2),)]),
     (recurrence, 0, [(u(6),)]),
+    (constant_then_break, 0, [(a(0.3, -0.5, 0.7, 1.1),), (a(0.3, -0.5, -0.7, 1.1),)]),
     (enum_zip, (0, 1), [(u(4), u(4)), (u(5), u(5))]),
     (enum_zip, ("x", "y"), [(u(3), u(5))]),
     (after_loop, 0, [(a(0.5, -0.3, 1.5, 0.2),), (a(0.5, -0.3, 0.2),)]),

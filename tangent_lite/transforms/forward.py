@@ -48,6 +48,7 @@ class ForwardTransform:
             # lists of adjoints to runtime helpers that take them as lists)
             refuse_misused_sequences(self.ctx, self.varied)
         self.defined = set(self.wrt)          # names whose tangent holds a value here
+        self.heads = []                       # tangents live at the heads of enclosing loops
         self.exists = set(fn.params)          # names certainly bound here
         self.tangent_params = {p: self.namer.adjoint(p) for p in self.wrt}
         body = copied_arguments(self.ctx, self.copied) + self.block(fn.body)
@@ -85,6 +86,9 @@ class ForwardTransform:
                 out.extend(self.loop(stmt))
                 last = None
             elif isinstance(stmt, ir.Break):
+                # the loop head expects the tangents live there: those the body has made
+                # undefined so far are zeros when leaving early (the body's end is skipped)
+                out.extend(self.zeros(self.heads[-1] - self.defined, self.exists))
                 out.append(gast.Break())
             elif isinstance(stmt, ir.Effect):
                 out.append(stmt.node)
@@ -117,14 +121,18 @@ class ForwardTransform:
         def grow(head):
             saved = self.namer.snapshot()
             self.defined, self.exists = set(head), set(exists)
+            self.heads.append(head)
             self.block(stmt.body)
+            self.heads.pop()
             self.namer.restore(saved)
             return head | (self.defined & exists)
 
         head = fixpoint(grow, frozenset(before), len(self.varied | before),
                         "tangents live at a loop's head")
         self.defined, self.exists = set(head), set(exists)
+        self.heads.append(head)
         body = self.block(stmt.body)
+        self.heads.pop()
         after = set(self.defined)
         body += self.zeros(head - self.defined, self.exists)
         out = self.zeros(head - before, exists)
