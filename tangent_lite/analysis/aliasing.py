@@ -32,22 +32,42 @@ _CONTAINERS = {runtime.append, list, tuple}
 
 
 class _Event:
-    __slots__ = ("pos", "loops", "stmt")
+    """A statement at position `pos` of the program, inside `loops` (ids, outermost first)
+    and the branches `blocks` (the enclosing loop bodies and if-branches, outermost first)."""
+    __slots__ = ("pos", "loops", "blocks", "stmt")
 
-    def __init__(self, pos, loops, stmt):
-        self.pos, self.loops, self.stmt = pos, loops, stmt
+    def __init__(self, pos, loops, blocks, stmt):
+        self.pos, self.loops, self.blocks, self.stmt = pos, loops, blocks, stmt
 
 
-def _linearize(body, loops=(), out=None):
+def _linearize(body, loops=(), blocks=(), out=None):
     out = [] if out is None else out
     for stmt in body:
-        out.append(_Event(len(out), loops, stmt))
+        out.append(_Event(len(out), loops, blocks, stmt))
         if isinstance(stmt, ir.If):
-            _linearize(stmt.body, loops, out)
-            _linearize(stmt.orelse, loops, out)
+            _linearize(stmt.body, loops, blocks + ((id(stmt), 0),), out)
+            _linearize(stmt.orelse, loops, blocks + ((id(stmt), 1),), out)
         elif isinstance(stmt, (ir.For, ir.While)):
-            _linearize(stmt.body, loops + (id(stmt),), out)
+            _linearize(stmt.body, loops + (id(stmt),), blocks + ((id(stmt), 0),), out)
     return out
+
+
+def _dominates(b, e):
+    """Whether b certainly runs before e each time e runs (earlier in a block enclosing e;
+    within the same iteration of every loop around b)."""
+    return b.pos < e.pos and e.blocks[:len(b.blocks)] == b.blocks
+
+
+def _fresh(b, w, r):
+    """Whether the read r certainly sees the name bound at b after the write w, not a value
+    from before it: b runs before r every time, and after w (later in the program, or in the
+    same iteration of a loop around both w and r)."""
+    if not _dominates(b, r):
+        return False
+    if w.pos < b.pos:
+        return True
+    shared = [lp for lp, other in zip(w.loops, r.loops) if lp == other]
+    return bool(shared) and shared[-1] in b.loops
 
 
 def _alias_sources(stmt):
@@ -124,11 +144,12 @@ def check_aliasing(fn, parsed):
             up = _made_from(x, alias_defs, single)
             links = up - {m} if m in up else {m}
             defs = [d for d in alias_defs if d.stmt.target in links]
-            if m in bound_at and m not in fn.params and \
-                    not any(_maybe_bound(b, w) for b in bound_at[m]):
+            local = m in bound_at and m not in fn.params
+            if local and not any(_maybe_bound(b, w) for b in bound_at[m]):
                 continue          # a local m holds nothing yet when x is written
             for r in reads.get(m, ()):
-                if r.stmt is stmt or not any(_risky(d, w, r) for d in defs):
+                if r.stmt is stmt or not any(_risky(d, w, r) for d in defs) or \
+                        any(_fresh(b, w, r) for b in bound_at.get(m, ())):
                     continue
                 message = (f"this in-place write changes `{x}`, which may share memory with "
                            f"`{m}`, and `{m}` is read afterwards (line {_line(r)}): NumPy "
@@ -136,6 +157,10 @@ def check_aliasing(fn, parsed):
                 hint = (f"instead: make `{x}` its own array first, e.g. `{x} = {x}.copy()`, "
                         f"or write `{x} = {x} + ...`")
                 if isinstance(stmt, ir.SetItem):
+                    raise parsed.error(UnsupportedSyntaxError, stmt, message, hint=hint)
+                if local and not any(_dominates(b, w) for b in bound_at[m]):
+                    # m may be unbound when x is written (bound later in a loop): no check
+                    # can read it there
                     raise parsed.error(UnsupportedSyntaxError, stmt, message, hint=hint)
                 # `x += e` is only in place when x is an array: check when it runs.
                 where = f"{os.path.basename(parsed.filename)}:{stmt.lineno}"
@@ -210,7 +235,7 @@ def _reads_by_name(fn, events):
             found.discard(stmt.target)   # writing into it is not reading what it holds
         for n in found:
             reads.setdefault(n, []).append(e)
-    reads.setdefault(fn.result, []).append(_Event(len(events), (), None))
+    reads.setdefault(fn.result, []).append(_Event(len(events), (), (), None))
     return reads
 
 
