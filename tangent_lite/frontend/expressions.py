@@ -115,6 +115,14 @@ class ExpressionNormalizer:
                                  f"tangent_lite cannot differentiate {construct}",
                                  hint=("instead: " + hint) if hint else None)
 
+    def temp_for(self, node, hint):
+        """A fresh temporary for `node`'s value (frontend/unpack.py names field reads)."""
+        return self.namer.temp(hint)
+
+    def field_read(self, node):
+        raise self.unsupported(node, f"the attribute `.{node.attr}`: use a NumPy function "
+                                     "or compute it outside")
+
     def is_inline_call(self, node):
         """Whether `node` calls a nested function or lambda (the statement layer inlines)."""
         return False
@@ -164,7 +172,7 @@ class ExpressionNormalizer:
             self.assign(name, node)
             return load(name)
         value, op = self.operation(node)
-        name = self.namer.temp(op.hint)
+        name = self.temp_for(node, op.hint)
         self.emit(ir.Assign(targets=[name], value=value, op=op, lineno=self.lineno,
                             refuse=op.refuse))
         return load(name)
@@ -255,6 +263,8 @@ class ExpressionNormalizer:
                     UNRESOLVED:
                 return self.numpy_call(ATTRIBUTE_FUNCTIONS[node.attr], node.attr,
                                        [self.atom(node.value)], {}, node)
+            if self.parsed.resolve(node.value) is UNRESOLVED:   # a field (unpack.py)
+                return self.field_read(node)
             raise self.unsupported(node, f"the attribute `.{node.attr}`: use a NumPy function "
                                          "or compute it outside")
         if isinstance(node, (gast.Tuple, gast.List)):

@@ -11,6 +11,7 @@ and its forward-mode rule (`@tangent_rule`, or `linear(...)`) side by side:
     scatter          ufunc.at as functions (np.add.at -> scatter_add, ...)
     builtins         float, sum, max, min, list, tuple, len, ...; asarray, astype, append
     runtime_helpers  the helpers of generated gradient code (second derivatives)
+    pytrees          field reads of namedtuples and dataclasses (getattr), dict loops
 
 Conventions of every module:
 
@@ -51,4 +52,4 @@ Conventions of every module:
 from .registry import (adjoint, d, linear, lookup, nondifferentiable,  # noqa: F401
                        registry_version, tangent_rule)
 from . import arithmetic, elementwise, reductions, shapes  # noqa: F401  (the table)
-from . import linalg, fft, builtins, scatter, runtime_helpers  # noqa: F401
+from . import linalg, fft, builtins, scatter, runtime_helpers, pytrees  # noqa: F401

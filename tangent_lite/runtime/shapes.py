@@ -8,6 +8,7 @@ that return a list have one gradient piece per element (a GradList).
 import numpy as np
 
 from .core import GradList, float_dtype, unbroadcast, zeros_grad
+from .trees import GradDict
 
 
 def _is_float(x):
@@ -17,7 +18,10 @@ def _is_float(x):
 def unindex(g, x: "shape", index) -> "fresh":
     """The gradient of `x[index]`: zeros shaped like `x` with `g` added at `index`.
 
-    For a Python list `x` the gradient is a GradList with one entry per element."""
+    For a Python list `x` the gradient is a GradList with one entry per element; for a dict,
+    a GradDict holding only `index` (the other keys' gradients are zero)."""
+    if isinstance(x, dict):
+        return GradDict({index: g})
     if isinstance(x, (list, tuple)):
         out = zeros_grad(x)
         if isinstance(index, slice):
@@ -60,7 +64,9 @@ def written(g, index):
 def add_at(g, index, value):
     """`g[index] += value` in place, for a gradient `g` no one else holds (np.add.at where an
     index array may repeat an element). Returns g."""
-    if isinstance(index, (int, np.integer, slice)) or (
+    if isinstance(g, dict):   # a GradDict: a missing key is zero; never add into a shared array
+        g[index] = g[index] + value if index in g else value
+    elif isinstance(index, (int, np.integer, slice)) or (
             isinstance(index, tuple) and all(isinstance(i, (int, np.integer, slice))
                                              or i is None or i is Ellipsis for i in index)):
         g[index] += value

@@ -1,0 +1,51 @@
+"""The helpers of structured values (pytrees) that generated code calls: reading a field of a
+namedtuple, dataclass or registered container and its gradient, the keys of a dict a loop
+walks, and Python's check of an unpacking assignment.
+
+The frontend lowers `W, b = params` to index reads (`W = params[0]`), `for name, p in
+params.items()` to a loop over `keys_of(params)`, and `p.log_sigma` stays an attribute read
+whose gradient `unfield` builds; trees.py says what a container is.
+"""
+import numpy as np
+
+from .core import GradList, zeros_grad
+from .trees import GradDict, children, field_key, is_namedtuple
+
+
+def unfield(g, x: "shape", name) -> "fresh":
+    """The gradient of `x.name`, a field of the namedtuple, dataclass or registered container
+    `x`: `g` at that field, zero elsewhere (a GradList for a namedtuple, else a GradDict)."""
+    key = field_key(x, name)
+    if is_namedtuple(x):
+        out = zeros_grad(x)
+        out[key] = out[key] + g
+        return out
+    return GradDict({key: g})
+
+
+def field(t, x: "shape", name):
+    """The tangent of `x.name` from the tangent `t` of `x` (forward mode): the tangent has x's
+    structure (the user's namedtuple or dataclass), or is the compiler's zeros of it."""
+    if isinstance(t, (dict, list)):   # zeros_grad(x): a GradDict or GradList
+        return t[field_key(x, name)]
+    return getattr(t, name)
+
+
+def keys_of(d):
+    """The keys of the dict `d`, as a list a loop indexes (`for k, v in d.items()`)."""
+    if not isinstance(d, dict):
+        raise TypeError(f"`.items()`, `.keys()` and `.values()` are read of dicts here, not of "
+                        f"a {type(d).__name__}")
+    return list(d)
+
+
+def unpacks(value, n):
+    """Python's check of `a, b = value` (lowered to `a = value[0]; b = value[1]`): value must
+    hold exactly n items; a dict would unpack its keys (write `a, b = d.values()`)."""
+    if isinstance(value, dict):
+        raise TypeError("unpacking a dict gives its keys, not its values: write "
+                        "`a, b = d['a'], d['b']`")
+    k = len(value)
+    if k != n:
+        raise ValueError(f"too many values to unpack (expected {n}, got {k})" if k > n else
+                         f"not enough values to unpack (expected {n}, got {k})")
