@@ -289,6 +289,7 @@ class Normalizer(Inliner, Assignments, Unpacking, InplaceLowering, ExpressionNor
         target, it = stmt.target, stmt.iter
         func = self.parsed.resolve(it.func) if isinstance(it, gast.Call) else None
         prefix = []      # (target name, sequence atom) bound from the index each iteration
+        items = None     # or unpacking targets and their sequences (unpack.py)
         if func is builtins.range and isinstance(target, gast.Name):
             index = target.id
             rng = self.range_object(it.args, it)
@@ -328,7 +329,7 @@ class Normalizer(Inliner, Assignments, Unpacking, InplaceLowering, ExpressionNor
                 for name, seq in prefix:
                     self.assign(name, gast.Subscript(value=seq, slice=load(index),
                                                      ctx=gast.Load()))
-                if not prefix:
+                if items:
                     self.bind_loop_items(items, index, stmt)
                 self.loop_body(stmt.body)
             body = self.block(fill)

@@ -21,7 +21,7 @@ import keyword
 
 import gast
 
-from .. import ir
+from .. import ir, runtime
 from .expressions import load
 from .parse import UNRESOLVED
 
@@ -61,6 +61,22 @@ class Unpacking:
         return expr, self.op(builtins.getattr, f"the field `.{node.attr}`",
                              [obj, gast.Constant(value=node.attr, kind=None)], {}, node,
                              hint=node.attr)
+
+    def dict_literal(self, node):
+        """(expression, op) of `{'W': a, 'b': b}`: the literal on atoms, bound to the rule of
+        runtime.dict_of (keys that are computed or `**spread` are refused)."""
+        if any(k is None for k in node.keys):
+            raise self.unsupported(node, "`**` in a dict literal: write each key")
+        for k in node.keys:
+            if not self.inactive(k):
+                raise self.unsupported(k, "a dict key that depends on what is differentiated: "
+                                          "use constant keys")
+        values = [self.atom(v) for v in node.values]
+        expr = gast.Dict(keys=list(node.keys), values=values)
+        return expr, self.op(runtime.dict_of, "a dict literal",
+                             [gast.Tuple(elts=list(node.keys), ctx=gast.Load()),
+                              gast.List(elts=list(values), ctx=gast.Load())], {}, node,
+                             hint="dict")
 
     # -- unpacking assignments -----------------------------------------------------------------
 

@@ -52,7 +52,7 @@ from .linalg import (cholesky_adjoint, cholesky_tangent, eigh_adjoint, eigh_tang
                      slogdet_adjoint_tangent, solve_adjoint, solve_adjoint_tangent, solve_tangent,
                      svd_adjoint, svd_tangent)
 from .trees import GradDict, is_container, register_node  # noqa: F401
-from .pytrees import field, keys_of, unfield, unpacks
+from .pytrees import dict_of, field, keys_of, undict, unfield, unpacks
 from .fft import (abs_adjoint, abs_adjoint_tangent, abs_tangent, angle_adjoint, angle_tangent,
                   fft_adjoint)
 
@@ -83,5 +83,5 @@ __all__ = [
     "matrix_power_adjoint", "matrix_power_tangent", "norm_grad", "norm_tangent",
     "fft_adjoint", "abs_adjoint", "abs_tangent", "abs_adjoint_tangent", "angle_adjoint",
     "angle_tangent",
-    "GradDict", "field", "keys_of", "unfield", "unpacks",
+    "GradDict", "dict_of", "field", "keys_of", "undict", "unfield", "unpacks",
 ]

@@ -6,10 +6,10 @@ The frontend lowers `W, b = params` to index reads (`W = params[0]`), `for name,
 params.items()` to a loop over `keys_of(params)`, and `p.log_sigma` stays an attribute read
 whose gradient `unfield` builds; trees.py says what a container is.
 """
-import numpy as np
+import dataclasses
 
-from .core import GradList, zeros_grad
-from .trees import GradDict, children, field_key, is_namedtuple
+from .core import GradList, InputError, zeros_grad
+from .trees import PYTREE_NODES, GradDict, children, is_namedtuple
 
 
 def unfield(g, x: "shape", name) -> "fresh":
@@ -49,3 +49,35 @@ def unpacks(value, n):
     if k != n:
         raise ValueError(f"too many values to unpack (expected {n}, got {k})" if k > n else
                          f"not enough values to unpack (expected {n}, got {k})")
+
+
+def field_key(x, name):
+    """The key of the child `x.name` in children(x): the field's name for a dataclass, its
+    position for a namedtuple, and for a registered type the position of the child that is
+    the attribute's value itself."""
+    if is_namedtuple(x):
+        return type(x)._fields.index(name)
+    if type(x) in PYTREE_NODES:
+        value = getattr(x, name)
+        for key, child in children(x):
+            if child is value:
+                return key
+        raise InputError(f"`.{name}` of a {type(x).__name__} is not one of the children its "
+                         "registered flatten function returns, so it has no gradient of its "
+                         "own: read the children flatten returns")
+    if dataclasses.is_dataclass(x) and name in {f.name for f in dataclasses.fields(x)}:
+        return name
+    raise InputError(f"`.{name}` of a {type(x).__name__}: only the fields of a namedtuple, a "
+                     "dataclass or a registered pytree carry gradients")
+
+
+def dict_of(keys, values):
+    """`{k1: v1, k2: v2}` as a function of its keys and values (the rule table's name for a
+    dict literal; the generated code writes the literal)."""
+    return dict(zip(keys, values))
+
+
+def undict(g, keys, values: "shape"):
+    """The gradient of the values of a dict literal from the gradient `g` of the dict: one
+    entry per value, zeros for the keys g leaves out."""
+    return GradList(g[k] if k in g else zeros_grad(v) for k, v in zip(keys, values))

@@ -80,26 +80,6 @@ def rebuild(x, values):
     return out
 
 
-def field_key(x, name):
-    """The key of the child `x.name` in children(x): the field's name for a dataclass, its
-    position for a namedtuple, and for a registered type the position of the child that is
-    the attribute's value itself."""
-    if is_namedtuple(x):
-        return type(x)._fields.index(name)
-    if type(x) in PYTREE_NODES:
-        value = getattr(x, name)
-        for key, child in children(x):
-            if child is value:
-                return key
-        raise AttributeError(f"`.{name}` of a {type(x).__name__} is not one of the children "
-                             "its registered flatten function returns, so it has no gradient "
-                             "of its own: read the children flatten returns")
-    if dataclasses.is_dataclass(x) and name in {f.name for f in dataclasses.fields(x)}:
-        return name
-    raise AttributeError(f"`.{name}` of a {type(x).__name__}: only the fields of a namedtuple, "
-                         "a dataclass or a registered pytree carry gradients")
-
-
 class GradDict(dict):
     """The gradient of a dict, a dataclass or a registered container, keyed like its children.
     A missing key is a zero gradient; `+` adds key by key (a union)."""

@@ -121,11 +121,8 @@ def _analyse(ctx, options, summary):
     """What the phases need to know of fn: (varied names, names holding Python lists, the shape
     analysis); raises for what reverse mode cannot differentiate."""
     fn = ctx.fn
-    if fn.returns_several is not None:
-        raise ctx.error(UnsupportedSyntaxError, fn.returns_several, "tangent_lite cannot "
-                        "differentiate returning several values in reverse mode: grad needs "
-                        "one output",
-                        hint="instead: return one value, or their sum (jvp accepts several)")
+    # `return a, b` is a tuple result: grad differentiates the sum of its leaves, a vjp takes
+    # a cotangent of its structure.
     varied = varied_names(fn, list(options.wrt))
     check_refusals(fn, varied)
     seqs = sequence_names(fn)
