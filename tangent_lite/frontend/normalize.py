@@ -227,7 +227,7 @@ class Normalizer(Inliner, Assignments, Unpacking, InplaceLowering, ExpressionNor
         if not isinstance(value, gast.Call):
             return None
         callee = self.parsed.resolve(value.func)
-        if callee is print or callee is runtime.unshared:
+        if callee is print or callee is runtime.unshared or callee is runtime.unpacks:
             return None
         spelled = gast.unparse(value.func) if hasattr(gast, "unparse") else "this function"
         return lambda: self.unsupported(stmt, (

@@ -87,6 +87,10 @@ class Unpacking:
             if isinstance(e, gast.Starred):
                 raise self.unsupported(stmt, "starred unpacking `a, *rest = v`: index it "
                                              "instead (`a = v[0]`, `rest = v[1:]`)")
+            if not isinstance(e, (gast.Name, gast.Tuple, gast.List)):
+                # `B[:, 0], B[:, 1] = B[:, 1], B[:, 0]` writes through views of what it reads
+                raise self.unsupported(stmt, "this assignment target: unpack into plain "
+                                             "names, then write each one on its own line")
         checked = not isinstance(value, gast.Call)   # calls of rules return fixed tuples
         base = self.atom(value)
         if not isinstance(base, gast.Name):   # an inactive expression: read it once

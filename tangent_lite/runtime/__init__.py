@@ -3,7 +3,7 @@
 Generated code names the helpers by their plain names (`unbroadcast`, `grad_like`, ...), and an
 ahead-of-time generated module carries a verbatim copy of the ones it calls and imports only
 NumPy (aot/runtime_source.py copies them from MODULES, in that order). The modules import from each
-other in one direction, core at the bottom:
+other in one direction, trees and core at the bottom:
 
     trees        which values are containers (pytrees), their children, GradDict
     core         the stack, unbroadcast/unreduce, gradients of lists, grad_like, tangents,

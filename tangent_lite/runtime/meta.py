@@ -15,8 +15,9 @@ import inspect
 
 from . import core, elementwise, fft, linalg, products, pytrees, reductions, scatter, shapes, trees
 
-# The helper modules, in the order ahead-of-time modules copy their definitions (core first).
-MODULES = (core, trees, elementwise, reductions, shapes, scatter, products, linalg, fft, pytrees)
+# The helper modules, in the order ahead-of-time modules copy their definitions (the pytree
+# containers, then core, first).
+MODULES = (trees, core, elementwise, reductions, shapes, scatter, products, linalg, fft, pytrees)
 
 SHAPE = "shape"
 FRESH = "fresh"

@@ -6,10 +6,8 @@ The frontend lowers `W, b = params` to index reads (`W = params[0]`), `for name,
 params.items()` to a loop over `keys_of(params)`, and `p.log_sigma` stays an attribute read
 whose gradient `unfield` builds; trees.py says what a container is.
 """
-import dataclasses
-
 from .core import GradList, InputError, zeros_grad
-from .trees import PYTREE_NODES, GradDict, children, is_namedtuple
+from .trees import PYTREE_NODES, GradDict, children, dataclass_fields, is_namedtuple
 
 
 def unfield(g, x: "shape", name) -> "fresh":
@@ -65,7 +63,7 @@ def field_key(x, name):
         raise InputError(f"`.{name}` of a {type(x).__name__} is not one of the children its "
                          "registered flatten function returns, so it has no gradient of its "
                          "own: read the children flatten returns")
-    if dataclasses.is_dataclass(x) and name in {f.name for f in dataclasses.fields(x)}:
+    if hasattr(type(x), "__dataclass_fields__") and name in dataclass_fields(x):
         return name
     raise InputError(f"`.{name}` of a {type(x).__name__}: only the fields of a namedtuple, a "
                      "dataclass or a registered pytree carry gradients")

@@ -14,8 +14,6 @@ final gradient the structure and leaf types of the argument.
 
 This module is the bottom of the runtime package: it imports nothing from it.
 """
-import dataclasses
-
 import numpy as np
 
 # Registered containers: type -> (flatten, unflatten), flatten(x) -> (children, aux) and
@@ -38,7 +36,7 @@ def is_container(x):
     if tx is np.ndarray or tx is float or tx is int:
         return False
     return (x is None or isinstance(x, (list, tuple, dict)) or tx in PYTREE_NODES
-            or (dataclasses.is_dataclass(x) and not isinstance(x, type)))
+            or hasattr(tx, "__dataclass_fields__"))
 
 
 def children(x):
@@ -53,9 +51,17 @@ def children(x):
     node = PYTREE_NODES.get(type(x))
     if node is not None:
         return list(enumerate(node[0](x)[0]))
-    if dataclasses.is_dataclass(x) and not isinstance(x, type):
-        return [(f.name, getattr(x, f.name)) for f in dataclasses.fields(x)]
+    if hasattr(type(x), "__dataclass_fields__"):
+        return [(name, getattr(x, name)) for name in dataclass_fields(x)]
     return None
+
+
+def dataclass_fields(x):
+    """The names of a dataclass instance's fields, in order (dataclasses.fields without
+    importing dataclasses: the runtime imports only NumPy): not its ClassVar or InitVar
+    pseudo-fields."""
+    return [name for name, f in type(x).__dataclass_fields__.items()
+            if repr(getattr(f, "_field_type", "_FIELD")) in ("_FIELD", "'_FIELD'")]
 
 
 def rebuild(x, values):
@@ -75,8 +81,8 @@ def rebuild(x, values):
     # A dataclass: set the fields without running __init__ or __post_init__ (the values are
     # gradients, which a validating __post_init__ need not accept); works for frozen ones too.
     out = object.__new__(type(x))
-    for f, v in zip(dataclasses.fields(x), values):
-        object.__setattr__(out, f.name, v)
+    for name, v in zip(dataclass_fields(x), values):
+        object.__setattr__(out, name, v)
     return out
 
 
