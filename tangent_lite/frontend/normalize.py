@@ -22,7 +22,7 @@ from .expressions import ExpressionNormalizer, load
 from .inline import Inliner, always_returns
 from .assignments import Assignments
 from .inplace import InplaceLowering
-from .unpack import Unpacking
+from .unpack import Unpacking, lower_scratch_dicts
 from .parse import UNRESOLVED
 
 _STMT_HINTS = {
@@ -462,6 +462,7 @@ def normalize(parsed, namer, bindings):
     for n in gast.walk(parsed.node):
         if isinstance(n, gast.Name):
             namer.reserve(n.id)
+    lower_scratch_dicts(parsed.node, namer)   # `cache['h']` -> `cache_h` (unpack.py)
     normalizer = Normalizer(parsed, namer, bindings)
     fn = normalizer.function()
     fn.returns_several = normalizer.returns_several

@@ -202,3 +202,83 @@ class Unpacking:
 def _len(node):
     return gast.Call(func=load("len"), args=[node], keywords=[])
 
+
+# ---- local dicts used as scratch -----------------------------------------------------------
+
+def lower_scratch_dicts(node, namer):
+    """`cache = {}; cache['h'] = h; ... cache['h']` -> `cache_h = h; ... cache_h`, in place.
+
+    A local dict that is made by a literal once, at the top level of the function body, and
+    is otherwise only subscripted with constant string keys (read, written, `+=`) is a set of
+    named variables: each key becomes its own name, so the derivative treats them as the
+    variables they are. Reading a key never written is a NameError where Python raises a
+    KeyError. Any other use of the dict (passed on, returned, iterated, a computed key) leaves
+    it a dict."""
+    for name in _scratch_candidates(node):
+        keys = {}
+
+        def spelled(key):
+            if key not in keys:
+                keys[key] = namer.fresh(f"{name}_{key}")
+            return keys[key]
+
+        body = []
+        for stmt in node.body:
+            if isinstance(stmt, gast.Assign) and _binds(stmt, name):
+                for k, v in zip(stmt.value.keys, stmt.value.values):
+                    body.append(gast.copy_location(gast.Assign(
+                        targets=[gast.Name(id=spelled(k.value), ctx=gast.Store(),
+                                           annotation=None, type_comment=None)],
+                        value=v, type_comment=None), stmt))
+                continue
+            body.append(stmt)
+        node.body = body
+        _Rename(name, spelled).visit(node)
+
+
+def _binds(stmt, name):
+    return (len(stmt.targets) == 1 and isinstance(stmt.targets[0], gast.Name)
+            and stmt.targets[0].id == name)
+
+
+def _str_key(sub):
+    return (isinstance(sub.slice, gast.Constant) and isinstance(sub.slice.value, str)
+            and sub.slice.value.isidentifier())
+
+
+def _scratch_candidates(node):
+    made = {}
+    for stmt in node.body:
+        if isinstance(stmt, gast.Assign) and len(stmt.targets) == 1 and \
+                isinstance(stmt.targets[0], gast.Name) and isinstance(stmt.value, gast.Dict) \
+                and all(isinstance(k, gast.Constant) and isinstance(k.value, str)
+                        and k.value.isidentifier() for k in stmt.value.keys):
+            name = stmt.targets[0].id
+            made[name] = made.get(name, 0) + 1
+    params = {a.id for a in node.args.args + node.args.posonlyargs + node.args.kwonlyargs}
+    out = []
+    for name, count in made.items():
+        if count != 1 or name in params:
+            continue
+        subscripted, uses = set(), 0
+        for n in gast.walk(node):
+            if isinstance(n, gast.Subscript) and isinstance(n.value, gast.Name) and \
+                    n.value.id == name and _str_key(n):
+                subscripted.add(id(n.value))
+            if isinstance(n, gast.Name) and n.id == name:
+                uses += 1
+        if uses - 1 == len(subscripted):   # every use but the literal's target
+            out.append(name)
+    return out
+
+
+class _Rename(gast.NodeTransformer):
+    def __init__(self, name, spelled):
+        self.name, self.spelled = name, spelled
+
+    def visit_Subscript(self, node):
+        if isinstance(node.value, gast.Name) and node.value.id == self.name and _str_key(node):
+            return gast.copy_location(gast.Name(id=self.spelled(node.slice.value),
+                                                ctx=node.ctx, annotation=None,
+                                                type_comment=None), node)
+        return self.generic_visit(node)
