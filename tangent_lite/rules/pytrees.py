@@ -16,7 +16,7 @@ def _(y, obj, name: Shape): d[y] = field(d[obj], obj, name)
 
 @adjoint(dict_of)
 def _(y, keys: Shape, values): d[values] = undict(d[y], keys, values)
-linear(dict_of, params="y, keys: Shape, values")
+linear(dict_of, params="y, keys: Shape, values", wrt=("values",))
 
 linear(undict, params="y, g, keys: Shape, values: Shape")
 linear(unfield, params="y, g, x: Shape, name: Shape")

@@ -150,6 +150,8 @@ def float_dtype(*values):
 
 def broadcast_like(t, y):
     """The tangent `t` given the shape of the result `y` it belongs to (forward mode)."""
+    if isinstance(t, (list, dict)):   # of a list, dict or pytree: already y's structure
+        return t
     shape = np.shape(y)
     return t if np.shape(t) == shape else np.broadcast_to(t, shape)
 
@@ -242,6 +244,8 @@ def shares_memory(view, base):
     number, a copy, or a fancy-indexed result."""
     if isinstance(view, list):
         return view is base
+    if type(base) is not np.ndarray and is_container(base):   # an array read from a list,
+        return any(shares_memory(view, item) for _, item in children(base))   # dict, pytree
     return (isinstance(view, np.ndarray) and isinstance(base, np.ndarray)
             and np.may_share_memory(view, base))
 
@@ -258,8 +262,8 @@ def detached(v):
 
 def unset(g, index) -> "fresh":
     """A copy of the gradient `g` with `g[index]` zeroed: what reaches an overwritten part."""
-    if isinstance(g, list):
-        g = GradList(g)
+    if isinstance(g, (list, dict)):
+        g = GradList(g) if isinstance(g, list) else GradDict(g)
         g[index] = zeros_grad(g[index])
         return g
     g = np.array(g, dtype=float_dtype(g))
@@ -279,6 +283,8 @@ def owned(x):
         return x.copy()
     if type(x) is list:
         return list(x)
+    if type(x) is dict or type(x) is GradDict:
+        return type(x)(x)
     return x
 
 
@@ -289,8 +295,8 @@ def _reaches(other, x):
         return type(x) is list or type(x) is np.ndarray
     if type(x) is np.ndarray and isinstance(other, np.ndarray):
         return np.may_share_memory(x, other)
-    if isinstance(other, (list, tuple)):
-        return any(_reaches(item, x) for item in other)
+    if type(other) is not np.ndarray and is_container(other):   # lists, dicts, pytrees
+        return any(_reaches(item, x) for _, item in children(other))
     return False
 
 

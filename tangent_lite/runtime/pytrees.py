@@ -7,18 +7,16 @@ params.items()` to a loop over `keys_of(params)`, and `p.log_sigma` stays an att
 whose gradient `unfield` builds; trees.py says what a container is.
 """
 from .core import GradList, InputError, zeros_grad
-from .trees import PYTREE_NODES, GradDict, children, dataclass_fields, is_namedtuple
+from .trees import PYTREE_NODES, children, dataclass_fields, is_namedtuple
 
 
 def unfield(g, x: "shape", name) -> "fresh":
     """The gradient of `x.name`, a field of the namedtuple, dataclass or registered container
-    `x`: `g` at that field, zero elsewhere (a GradList for a namedtuple, else a GradDict)."""
+    `x`: `g` at that field, zeros elsewhere (a GradList for a namedtuple, else a GradDict)."""
     key = field_key(x, name)
-    if is_namedtuple(x):
-        out = zeros_grad(x)
-        out[key] = out[key] + g
-        return out
-    return GradDict({key: g})
+    out = zeros_grad(x)
+    out[key] = out[key] + g
+    return out
 
 
 def field(t, x: "shape", name):

@@ -8,7 +8,6 @@ that return a list have one gradient piece per element (a GradList).
 import numpy as np
 
 from .core import GradList, float_dtype, unbroadcast, zeros_grad
-from .trees import GradDict
 
 
 def _is_float(x):
@@ -18,11 +17,9 @@ def _is_float(x):
 def unindex(g, x: "shape", index) -> "fresh":
     """The gradient of `x[index]`: zeros shaped like `x` with `g` added at `index`.
 
-    For a Python list `x` the gradient is a GradList with one entry per element; for a dict,
-    a GradDict holding only `index` (the other keys' gradients are zero)."""
-    if isinstance(x, dict):
-        return GradDict({index: g})
-    if isinstance(x, (list, tuple)):
+    For a Python list `x` the gradient is a GradList with one entry per element, for a dict a
+    GradDict with one entry per key."""
+    if isinstance(x, (list, tuple, dict)):
         out = zeros_grad(x)
         if isinstance(index, slice):
             for k, piece in zip(range(*index.indices(len(x))), g):
@@ -50,7 +47,7 @@ def written(g, index):
     last write there (`y[[0, 0]] = v` leaves v[1] in y[0]), so the earlier duplicates receive
     nothing."""
     part = g[index]
-    if _selects_once(index):
+    if isinstance(g, (list, dict)) or _selects_once(index):   # a list's or dict's item
         return part
     where = np.arange(np.size(g)).reshape(np.shape(g))[index].ravel()
     _, from_end = np.unique(where[::-1], return_index=True)
