@@ -643,3 +643,31 @@ def test_flatten_and_unflatten_round_trip():
     assert again["a"][1][1] is None
     doubled = tree_map(lambda v: v * 2 if not isinstance(v, str) else v, tree)
     assert doubled["b"].log_sigma == 6.0
+
+
+# ---- the README's Pytrees section runs, and shows what tangent_lite prints ---------------------
+
+README = __import__("pathlib").Path(__file__).resolve().parent.parent / "README.md"
+_BLOCK = __import__("re").compile(r"<!-- pytrees: (runs|source of mlp) -->\n```python\n(.*?)```",
+                                  __import__("re").S)
+
+
+def test_readme_pytrees_examples_run_and_show_the_generated_code(tmp_path, monkeypatch,
+                                                                 capsys):
+    import importlib
+    import sys
+    blocks = _BLOCK.findall(README.read_text())
+    assert [kind for kind, _ in blocks].count("runs") >= 3
+    monkeypatch.syspath_prepend(str(tmp_path))
+    printed = None
+    for k, (kind, text) in enumerate(blocks):
+        if kind == "source of mlp":
+            assert text == printed
+            continue
+        name = "readme_pytrees" if k == 0 else f"readme_pytrees_{k}"
+        (tmp_path / f"{name}.py").write_text(text)
+        sys.modules.pop(name, None)
+        capsys.readouterr()
+        importlib.import_module(name)
+        if k == 0:
+            printed = capsys.readouterr().out

@@ -78,6 +78,17 @@ class Unpacking:
                               gast.List(elts=list(values), ctx=gast.Load())], {}, node,
                              hint="dict")
 
+    def refuse_dict_write(self, name, stmt):
+        """A write into a local dict that is not scratch (lower_scratch_dicts) is refused."""
+        for st in self.parsed.node.body:
+            for n in gast.walk(st):
+                if isinstance(n, gast.Assign) and isinstance(n.value, gast.Dict) and any(
+                        isinstance(t, gast.Name) and t.id == name for t in n.targets):
+                    raise self.unsupported(stmt, (
+                        f"writing into the dict `{name}`: read and write it only with "
+                        "constant string keys (then each key is a variable), or build the "
+                        "dict with one literal"))
+
     # -- unpacking assignments -----------------------------------------------------------------
 
     def unpack(self, target, value, stmt):
@@ -208,32 +219,28 @@ def _len(node):
 def lower_scratch_dicts(node, namer):
     """`cache = {}; cache['h'] = h; ... cache['h']` -> `cache_h = h; ... cache_h`, in place.
 
-    A local dict that is made by a literal once, at the top level of the function body, and
-    is otherwise only subscripted with constant string keys (read, written, `+=`) is a set of
-    named variables: each key becomes its own name, so the derivative treats them as the
-    variables they are. Reading a key never written is a NameError where Python raises a
-    KeyError. Any other use of the dict (passed on, returned, iterated, a computed key) leaves
-    it a dict."""
+    A local dict made by literals only at the top level of the function body, and otherwise
+    only subscripted with constant string keys (read, written, `+=`), is a set of named
+    variables: each key becomes its own name, so the derivative treats them as the variables
+    they are. Each literal starts a new set of names (`cache = {}` again forgets the keys), so
+    reading a key not written since is an error as in Python (a NameError for its KeyError).
+    Any other use of the dict (passed on, returned, iterated, a computed key) leaves it a dict,
+    and writing into such a dict is refused (Assignments.setitem)."""
     for name in _scratch_candidates(node):
-        keys = {}
-
-        def spelled(key):
-            if key not in keys:
-                keys[key] = namer.fresh(f"{name}_{key}")
-            return keys[key]
-
         body = []
+        rename = None
         for stmt in node.body:
             if isinstance(stmt, gast.Assign) and _binds(stmt, name):
+                rename = _Rename(name, namer)
                 for k, v in zip(stmt.value.keys, stmt.value.values):
+                    v = rename.visit(v)
                     body.append(gast.copy_location(gast.Assign(
-                        targets=[gast.Name(id=spelled(k.value), ctx=gast.Store(),
+                        targets=[gast.Name(id=rename.spelled(k.value), ctx=gast.Store(),
                                            annotation=None, type_comment=None)],
                         value=v, type_comment=None), stmt))
                 continue
-            body.append(stmt)
+            body.append(rename.visit(stmt) if rename is not None else stmt)
         node.body = body
-        _Rename(name, spelled).visit(node)
 
 
 def _binds(stmt, name):
@@ -258,7 +265,7 @@ def _scratch_candidates(node):
     params = {a.id for a in node.args.args + node.args.posonlyargs + node.args.kwonlyargs}
     out = []
     for name, count in made.items():
-        if count != 1 or name in params:
+        if name in params:
             continue
         subscripted, uses = set(), 0
         for n in gast.walk(node):
@@ -267,14 +274,21 @@ def _scratch_candidates(node):
                 subscripted.add(id(n.value))
             if isinstance(n, gast.Name) and n.id == name:
                 uses += 1
-        if uses - 1 == len(subscripted):   # every use but the literal's target
+        if uses - count == len(subscripted):   # every use but the literals' targets
             out.append(name)
     return out
 
 
 class _Rename(gast.NodeTransformer):
-    def __init__(self, name, spelled):
-        self.name, self.spelled = name, spelled
+    """`name['key']` -> the variable of that key in one version of the dict."""
+
+    def __init__(self, name, namer):
+        self.name, self.namer, self.keys = name, namer, {}
+
+    def spelled(self, key):
+        if key not in self.keys:
+            self.keys[key] = self.namer.fresh(f"{self.name}_{key}")
+        return self.keys[key]
 
     def visit_Subscript(self, node):
         if isinstance(node.value, gast.Name) and node.value.id == self.name and _str_key(node):
