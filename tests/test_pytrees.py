@@ -376,6 +376,11 @@ def slogdet_loss(M):
     return sign * logdet
 
 
+def qr_loss(A):
+    Q, R = np.linalg.qr(A)
+    return np.sum(Q[:, 0] ** 3) + np.sum(np.log(np.abs(np.diag(R))))
+
+
 def lotka_volterra(theta, z0):
     a, b, c, d = theta
     prey, predator = z0
@@ -391,12 +396,13 @@ def lotka_volterra(theta, z0):
     (svd_loss, (r(4, 3),)),
     (eigh_loss, (r(3, 3),)),
     (slogdet_loss, (r(3, 3),)),
+    (qr_loss, (r(4, 3),)),
     (lotka_volterra, (np.array([1.1, 0.4, 0.4, 0.1]), np.array([10.0, 5.0]))),
-], ids=["svd", "eigh", "slogdet", "ode"])
+], ids=["svd", "eigh", "slogdet", "qr", "ode"])
 def test_unpacking_results_and_array_rows(f, args):
     check_tree_grad(f, *args, rtol=1e-4, atol=1e-6)
-    # the gradients of svd and eigh have no forward rules (no hvp through them)
-    check_jvp_hvp(f, args, hvp=f not in (svd_loss, eigh_loss))
+    # the gradients of svd, eigh and qr have no forward rules (no hvp through them)
+    check_jvp_hvp(f, args, hvp=f not in (svd_loss, eigh_loss, qr_loss))
 
 
 def test_unpacking_the_rows_of_a_matrix_and_nested_targets():
