@@ -24,8 +24,12 @@ import gast
 from .. import ir, runtime
 from .expressions import load
 from .parse import UNRESOLVED
+from ..rules import lookup
 
 _DICT_VIEWS = ("items", "values", "keys")
+# Iterators a loop cannot index: the forms above are lowered, the others refused.
+_ITERATORS = {builtins.enumerate, builtins.zip, builtins.map, builtins.filter, builtins.iter,
+              builtins.reversed}
 
 
 def _key_name(node):
@@ -102,7 +106,9 @@ class Unpacking:
                 # `B[:, 0], B[:, 1] = B[:, 1], B[:, 0]` writes through views of what it reads
                 raise self.unsupported(stmt, "this assignment target: unpack into plain "
                                              "names, then write each one on its own line")
-        checked = not isinstance(value, gast.Call)   # calls of rules return fixed tuples
+        # Python checks the count; primitives (np.linalg.svd ...) return tuples of theirs
+        checked = not (isinstance(value, gast.Call) and
+                       lookup(self.parsed.resolve(value.func)) is not None)
         base = self.atom(value)
         if not isinstance(base, gast.Name):   # an inactive expression: read it once
             name = self.namer.temp("value")
@@ -176,6 +182,10 @@ class Unpacking:
                                                  "`for key, value in d.items()`")
                 pairs.append((("item", target, mapping), keys))
             return None
+        if func in _ITERATORS:
+            raise self.unsupported(stmt, f"a loop over {func.__name__}(...) in this form: loop "
+                                         "over a sequence, range(...), enumerate(seq) or "
+                                         "zip(a, b) with as many targets as sequences")
         pairs.append((target, self.atom(it)))
         return None
 
