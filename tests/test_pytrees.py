@@ -677,3 +677,22 @@ def test_readme_pytrees_examples_run_and_show_the_generated_code(tmp_path, monke
         importlib.import_module(name)
         if k == 0:
             printed = capsys.readouterr().out
+
+
+# ---- structures passed to helpers --------------------------------------------------------------
+
+def dense(p, x):
+    return np.tanh(x @ p["W"] + p["b"])
+
+
+def two_dense_layers(params, x):
+    h = dense(params["l1"], x)
+    W, b = params["l2"]["W"], params["l2"]["b"]
+    return np.sum(dense({"W": W, "b": b}, h) ** 2)
+
+
+def test_dicts_passed_to_helpers():
+    params = {"l1": {"W": r(3, 4), "b": r(4)}, "l2": {"W": r(4, 2), "b": r(2)}}
+    check_tree_grad(two_dense_layers, params, X)
+    check_jvp_hvp(two_dense_layers, (params, X))
+    check_vjp(two_dense_layers, (params, X))
