@@ -696,3 +696,31 @@ def test_dicts_passed_to_helpers():
     check_tree_grad(two_dense_layers, params, X)
     check_jvp_hvp(two_dense_layers, (params, X))
     check_vjp(two_dense_layers, (params, X))
+
+
+def branchy(params, x):
+    if np.sum(params["w"]) > 0:
+        y = x * params["w"]
+    else:
+        y = x / (1.0 + params["w"] ** 2)
+    for k in ("a", "b"):
+        y = y + params[k] * np.sum(y)
+    return np.sum(y ** 2)
+
+
+@pytest.mark.parametrize("sign", [1.0, -1.0])
+def test_reads_in_branches_and_loops_over_constant_keys(sign):
+    params = {"w": sign * np.abs(r(3)), "a": r(3), "b": 0.4}
+    x = r(3)
+    check_tree_grad(branchy, params, x, wrt=(0, 1))
+    check_jvp_hvp(branchy, (params, x))
+    check_vjp(branchy, (params, x))
+
+
+def test_a_dict_read_only_as_a_constant():
+    params = mlp_params()
+    gx = tl.grad(mlp_dict, wrt=1)(params, X, Y)
+    np.testing.assert_allclose(gx, numeric_tree_grad(mlp_dict, (params, X, Y), 1)[0],
+                               rtol=1e-5, atol=1e-8)
+    assert "dparams" not in tl.source(mlp_dict, wrt=1)
+    check_jvp_hvp(mlp_dict, (params, X, Y), i=1)
