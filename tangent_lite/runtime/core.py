@@ -48,6 +48,8 @@ def unbroadcast(g, x: "shape"):
     if gshape == shape:
         return g
     lead = len(gshape) - len(shape)
+    if lead < 0:   # a number standing for a gradient of x's shape (a GradDict's zero)
+        return np.zeros(shape) + g
     if lead == 1 and gshape[1:] == shape and type(g) is np.ndarray:
         return g.sum(axis=0)     # a bias added to every row: the common case, made cheap
     kept = tuple(lead + i for i, n in enumerate(shape) if n == 1 and gshape[lead + i] != 1)
@@ -262,8 +264,10 @@ def detached(v):
 
 def unset(g, index) -> "fresh":
     """A copy of the gradient `g` with `g[index]` zeroed: what reaches an overwritten part."""
-    if isinstance(g, (list, dict)):
-        g = GradList(g) if isinstance(g, list) else GradDict(g)
+    if isinstance(g, dict):   # a missing key is a zero gradient
+        return GradDict((k, v) for k, v in g.items() if k != index)
+    if isinstance(g, list):
+        g = GradList(g)
         g[index] = zeros_grad(g[index])
         return g
     g = np.array(g, dtype=float_dtype(g))

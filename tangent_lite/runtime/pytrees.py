@@ -7,13 +7,16 @@ params.items()` to a loop over `keys_of(params)`, and `p.log_sigma` stays an att
 whose gradient `unfield` builds; trees.py says what a container is.
 """
 from .core import GradList, InputError, zeros_grad
-from .trees import PYTREE_NODES, children, dataclass_fields, is_namedtuple
+from .trees import PYTREE_NODES, GradDict, children, dataclass_fields, is_namedtuple
 
 
 def unfield(g, x: "shape", name) -> "fresh":
     """The gradient of `x.name`, a field of the namedtuple, dataclass or registered container
-    `x`: `g` at that field, zeros elsewhere (a GradList for a namedtuple, else a GradDict)."""
+    `x`: `g` at that field, zeros elsewhere (a GradList for a namedtuple, else a GradDict
+    holding that field only)."""
     key = field_key(x, name)
+    if not is_namedtuple(x):   # a GradDict: the other fields' zeros are left out
+        return GradDict({key: g})
     out = zeros_grad(x)
     out[key] = out[key] + g
     return out
@@ -22,8 +25,11 @@ def unfield(g, x: "shape", name) -> "fresh":
 def field(t, x: "shape", name):
     """The tangent of `x.name` from the tangent `t` of `x` (forward mode): the tangent has x's
     structure (the user's namedtuple or dataclass), or is the compiler's zeros of it."""
-    if isinstance(t, (dict, list)):   # zeros_grad(x): a GradDict or GradList
-        return t[field_key(x, name)]
+    if isinstance(t, (dict, list)):   # zeros_grad(x) or a gradient: a GradDict or GradList
+        key = field_key(x, name)
+        if isinstance(t, dict) and key not in t:
+            return zeros_grad(getattr(x, name))
+        return t[key]
     return getattr(t, name)
 
 

@@ -8,6 +8,7 @@ that return a list have one gradient piece per element (a GradList).
 import numpy as np
 
 from .core import GradList, float_dtype, unbroadcast, zeros_grad
+from .trees import GradDict
 
 
 def _is_float(x):
@@ -17,9 +18,12 @@ def _is_float(x):
 def unindex(g, x: "shape", index) -> "fresh":
     """The gradient of `x[index]`: zeros shaped like `x` with `g` added at `index`.
 
-    For a Python list `x` the gradient is a GradList with one entry per element, for a dict a
-    GradDict with one entry per key."""
-    if isinstance(x, (list, tuple, dict)):
+    For a Python list `x` the gradient is a GradList with one entry per element; for a dict,
+    a GradDict with the one key `index` (the other keys' gradients are zero: a read of one
+    parameter does not make zeros of every other)."""
+    if isinstance(x, dict):
+        return GradDict({index: g})
+    if isinstance(x, (list, tuple)):
         out = zeros_grad(x)
         if isinstance(index, slice):
             for k, piece in zip(range(*index.indices(len(x))), g):
@@ -46,6 +50,8 @@ def written(g, index):
     That is g[index], except where an integer-array index repeats an element: NumPy keeps the
     last write there (`y[[0, 0]] = v` leaves v[1] in y[0]), so the earlier duplicates receive
     nothing."""
+    if isinstance(g, dict) and index not in g:   # a GradDict leaves zeros out
+        return 0.0
     part = g[index]
     if isinstance(g, (list, dict)) or _selects_once(index):   # a list's or dict's item
         return part

@@ -7,9 +7,10 @@ flatten and an unflatten function (tangent_lite.register_pytree). Everything els
 
 Inside a gradient, the adjoint of a list or tuple (a namedtuple too) is a GradList (core.py),
 one entry per element; the adjoint of a dict, a dataclass or a registered container is a
-GradDict keyed like its children (the dict's keys, the field names, the child positions), with
-every key (a cotangent a user passes may leave keys out: those are zeros). grad_like (core.py)
-gives the final gradient the structure and leaf types of the argument.
+GradDict keyed like its children (the dict's keys, the field names, the child positions). A
+GradDict may leave a key out: that child's gradient is zero (reading `params['W']` makes a
+GradDict with the one key 'W', not zeros of every parameter). grad_like (core.py) gives the
+final gradient the structure and leaf types of the argument.
 
 This module is the bottom of the runtime package: it imports nothing from it.
 """
