@@ -109,7 +109,12 @@ class Unpacking:
         # Python checks the count; primitives (np.linalg.svd ...) return tuples of theirs
         checked = not (isinstance(value, gast.Call) and
                        lookup(self.parsed.resolve(value.func)) is not None)
-        base = self.atom(value)
+        if isinstance(value, gast.Subscript) and isinstance(value.value, gast.Name) and \
+                isinstance(value.slice, gast.Name):   # `for W, b in layers`: layer = layers[i]
+            base = load(self.namer.fresh(_singular(value.value.id)))
+            self.assign(base.id, value)
+        else:
+            base = self.atom(value)
         if not isinstance(base, gast.Name):   # an inactive expression: read it once
             name = self.namer.temp("value")
             self.assign(name, base)
@@ -218,6 +223,13 @@ class Unpacking:
                 self.bind_item(pattern.elts[1] if kind == "item" else pattern, value, stmt)
             else:
                 self.bind_item(target, item, stmt)
+
+
+def _singular(name):
+    """What one item of the sequence `name` is called: layers -> layer, else name_item."""
+    if len(name) > 2 and name.endswith("s") and not name.endswith("ss"):
+        return name[:-1]
+    return f"{name}_item"
 
 
 def _len(node):
