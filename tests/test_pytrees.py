@@ -724,3 +724,18 @@ def test_a_dict_read_only_as_a_constant():
                                rtol=1e-5, atol=1e-8)
     assert "dparams" not in tl.source(mlp_dict, wrt=1)
     check_jvp_hvp(mlp_dict, (params, X, Y), i=1)
+
+
+def test_writes_into_a_dict_are_refused_with_a_hint():
+    def into_argument(params, x):
+        params["c"] = 2.0 * x
+        return np.sum(params["c"] * params["b"])
+
+    def into_local(x):
+        parts = {"a": x}
+        parts["b"] = x * 2.0
+        return np.sum(parts["b"] * x) + np.sum(parts.get("a"))
+    for f, args in ((into_argument, ({"b": r(2)}, r(2))), (into_local, (r(2),))):
+        with pytest.raises(tl.UnsupportedSyntaxError, match="writing into the dict") as info:
+            tl.grad(f)(*args)
+        assert "instead" in str(info.value)

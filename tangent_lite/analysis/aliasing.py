@@ -97,6 +97,10 @@ def check_aliasing(fn, parsed):
         for t in binds(e.stmt):
             counts[t] = counts.get(t, 0) + 1
     single = {n for n, c in counts.items() if c == 1}
+    binders = {}
+    for e in events:
+        for t in binds(e.stmt):
+            binders.setdefault(t, []).append(e)
     for w in events:
         stmt = w.stmt
         x = writes_in_place(stmt)
@@ -122,11 +126,22 @@ def check_aliasing(fn, parsed):
                         f"or write `{x} = {x} + ...`")
                 if isinstance(stmt, ir.SetItem):
                     raise parsed.error(UnsupportedSyntaxError, stmt, message, hint=hint)
+                if not _maybe_bound(m, w, fn, binders):
+                    break   # m is bound only after the write (a fresh value): no check
                 # `x += e` is only in place when x is an array: check when it runs.
                 where = f"{os.path.basename(parsed.filename)}:{stmt.lineno}"
                 guards.setdefault(id(stmt), []).append((m, where))
                 break
     return copied, guards
+
+
+def _maybe_bound(m, w, fn, binders):
+    """Whether `m` may hold a value when the write at w runs: a parameter, or bound before w,
+    or bound in a loop around w (in an earlier iteration). A run-time check of a name that is
+    certainly unbound there would raise UnboundLocalError, and is not needed: what m will be
+    bound to later is read after the write."""
+    return m in fn.params or any(b.pos < w.pos or set(b.loops) & set(w.loops)
+                                 for b in binders.get(m, ()))
 
 
 def _made_from(name, alias_defs, single):

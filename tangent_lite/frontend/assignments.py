@@ -71,7 +71,7 @@ class Assignments:
             raise self.unsupported(stmt, "assignment into a nested subscript `A[i][j] = ...`: "
                                          "write `A[i, j] = ...`")
         name = target.value.id
-        self.refuse_dict_write(name, stmt)   # unpack.py
+        self.refuse_dict_write(name, stmt, target.slice)   # unpack.py
         index = self.own_index(name, target.slice)
         atom = self.atom(value)
         self.emit(ir.SetItem(target=name, index=index, value=atom, lineno=self.lineno))

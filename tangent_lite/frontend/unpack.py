@@ -82,8 +82,14 @@ class Unpacking:
                               gast.List(elts=list(values), ctx=gast.Load())], {}, node,
                              hint="dict")
 
-    def refuse_dict_write(self, name, stmt):
-        """A write into a local dict that is not scratch (lower_scratch_dicts) is refused."""
+    def refuse_dict_write(self, name, stmt, index=None):
+        """A write into a dict that is not scratch (lower_scratch_dicts) is refused: a local
+        dict made by a literal, or anything written at a string key (an argument's dict: a
+        new key has no old value to restore in the backward sweep)."""
+        if isinstance(index, gast.Constant) and isinstance(index.value, str):
+            raise self.unsupported(stmt, (
+                f"writing into the dict `{name}`: assign the value to a variable (or to a "
+                "local dict used only with constant string keys) and read it from there"))
         for st in self.parsed.node.body:
             for n in gast.walk(st):
                 if isinstance(n, gast.Assign) and isinstance(n.value, gast.Dict) and any(
