@@ -5,8 +5,10 @@ scratch dict and a helper taking a tuple. Each program's gradient with respect t
 its forward-mode derivative and its vector-Jacobian product are checked against central
 finite differences. TL_RANDOM_PROGRAMS sets the count (as for tests/test_control_flow.py).
 """
+import dataclasses
 import os
 import random
+from collections import namedtuple
 
 import numpy as np
 import pytest
@@ -43,6 +45,9 @@ STATEMENTS = [
     'params["layers"][k][0]',
     'for key in params.keys():\n        if key == "b":\n            acc = acc - params[key] * {c}',
     'first, second = params["layers"]\n    acc = acc + first[0] * second[1]',
+    'g = params["gauss"]\n    acc = (acc - g.mu) * np.exp(-g.log_sigma)',
+    'acc = acc + params["gauss"].mu * {c}',
+    'cfg = params["cfg"]\n    acc = acc * cfg.scale + cfg.shift[0] * {c}',
 ]
 
 RETURNS = ['np.sum(acc ** 2)', 'acc', 'np.sum(np.sin(acc)), acc[0] * {c}',
@@ -58,13 +63,25 @@ def program(seed):
     return HEADER + "\n".join(lines) + "\n"
 
 
+Gaussian = namedtuple("Gaussian", "mu log_sigma")
+
+
+@dataclasses.dataclass
+class Config:
+    scale: float
+    shift: np.ndarray
+    steps: int = 2
+
+
 def params_for(seed):
     g = np.random.default_rng(seed)
 
     def v():
         return g.uniform(-0.8, 0.8, size=N)
     return {"a": v(), "b": float(g.uniform(-0.8, 0.8)), "pair": (v(), v()),
-            "layers": [(v(), float(g.uniform(0.3, 0.9))), (v(), float(g.uniform(0.3, 0.9)))]}
+            "layers": [(v(), float(g.uniform(0.3, 0.9))), (v(), float(g.uniform(0.3, 0.9)))],
+            "gauss": Gaussian(v(), float(g.uniform(-0.5, 0.5))),
+            "cfg": Config(float(g.uniform(0.5, 1.0)), v())}
 
 
 @pytest.mark.parametrize("seed", range(int(os.environ.get("TL_RANDOM_PROGRAMS", 40))))
