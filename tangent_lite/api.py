@@ -160,10 +160,10 @@ def hessian(f, wrt=0):
         index = _index_of(f, wrt)
 
         def single(*args):
-            if not pytree.trees.is_container(args[index]):
+            if not pytree.is_container(args[index]):
                 return _dense_hessian(f, wrt, index, args)
             blocks, grads = _hessian_blocks(f, wrt, args)
-            return _unwrap_single(blocks[0], False, grads[0])
+            return pytree.unwrap_single(blocks[0], False, grads[0])
         return single
     return lambda *args: _hessian_blocks(f, wrt, args)[0]
 
@@ -180,21 +180,12 @@ def _dense_hessian(f, wrt, index, args):
 
 
 def _hessian_blocks(f, wrt, args):
-    """The Hessian with respect to the arguments `wrt` (a tuple), as nested tuples of blocks:
-    forward mode over the gradient, one direction per element of every leaf."""
+    """The Hessian with respect to the arguments `wrt`, forward mode over the gradient, as
+    nested blocks (pytree.py), and the gradient."""
     compiled = _compiled(f, tuple(wrt) if isinstance(wrt, (tuple, list)) else (wrt,))
-    names = compiled.wrt
     params = list(inspect.signature(unwrap(f)).parameters)
-    forward = pipeline.jvp(compiled.df, tuple(names))
-    inputs = tuple(args[params.index(n)] for n in names)
-    columns, grads = {}, None
-    for m, k, direction in pytree.basis(inputs):
-        tangents = {forward.tangent_params[n]: t for n, t in zip(names, direction)}
-        grads, column = forward.df(*args, **tangents)
-        columns.setdefault(m, []).append(column)
-    if grads is None:
-        grads = compiled.df(*args)
-    return pytree.assemble(grads, columns, inputs), grads
+    return pytree.hessian_blocks(compiled.df, pipeline.jvp(compiled.df, compiled.wrt), args,
+                                 compiled.wrt, [params.index(n) for n in compiled.wrt])
 
 
 def jacobian(f, wrt=0, mode="reverse"):
@@ -205,7 +196,7 @@ def jacobian(f, wrt=0, mode="reverse"):
     index = None if isinstance(wrt, (tuple, list)) else _index_of(f, wrt)
 
     def full_jacobian(*args):
-        if index is None or pytree.trees.is_container(args[index]):
+        if index is None or pytree.is_container(args[index]):
             return _jacobian_blocks(f, wrt, mode, args)
         x = np.asarray(args[index])
         if mode == "reverse":
@@ -231,37 +222,12 @@ def jacobian(f, wrt=0, mode="reverse"):
 
 
 def _jacobian_blocks(f, wrt, mode, args):
-    """The Jacobian with respect to several or structured arguments, shaped as JAX shapes it:
-    the result's structure outside, the arguments' inside."""
-    several = isinstance(wrt, (tuple, list))
+    """The Jacobian with respect to several or structured arguments (pytree.py)."""
     names = wrt_names(unwrap(f), wrt)
     params = list(inspect.signature(unwrap(f)).parameters)
-    positions = [params.index(n) for n in names]
-    inputs = tuple(args[p] for p in positions)
-    if mode == "reverse":
-        value, pullback = vjp(f, *args, wrt=tuple(wrt) if several else wrt)
-        rows = {}
-        for j, k, cotangent in pytree.one_hot_rows(value):
-            g = pullback(cotangent)
-            rows.setdefault(j, []).append(g if several else (g,))
-        return _unwrap_single(pytree.assemble_rows(value, rows, inputs), several, value)
-    columns, value = {}, None
-    for m, k, direction in pytree.basis(inputs):
-        tangents = [None] * len(args)
-        for p, t in zip(positions, direction):
-            tangents[p] = t
-        value, dvalue = jvp(f, args, tangents)
-        columns.setdefault(m, []).append(dvalue)
-    if value is None:
-        value = unwrap(f)(*args)
-    return _unwrap_single(pytree.assemble(value, columns, inputs), several, value)
-
-
-def _unwrap_single(blocks, several, value):
-    """One `wrt`: each output leaf's block is the argument's structure, not a 1-tuple of it."""
-    if several:
-        return blocks
-    return pytree.tree_map_over(value, blocks, lambda b: b[0])
+    return pytree.jacobian_blocks(f, args, [params.index(n) for n in names],
+                                  isinstance(wrt, (tuple, list)), mode,
+                                  lambda *a: vjp(f, *a, wrt=wrt), lambda *a: jvp(f, *a))
 
 
 def _index_of(f, wrt):

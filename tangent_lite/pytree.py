@@ -21,6 +21,8 @@ params.items()`; the compiler lowers all of them to index and field reads (front
 """
 import dataclasses
 
+import numpy as np
+
 from .runtime import trees
 
 __all__ = ["register_pytree", "tree_flatten", "tree_unflatten", "tree_leaves", "tree_map",
@@ -115,12 +117,10 @@ def tree_map(f, x, *rest):
 
 def shapes(x):
     """The pytree of the shapes of x's leaves (a leaf's own shape for an array)."""
-    import numpy as np
     return tree_map(np.shape, x)
 
 
 def _float_leaf(leaf):
-    import numpy as np
     if isinstance(leaf, bool) or leaf is None:
         return False
     return np.asarray(leaf).dtype.kind in "fc" or isinstance(leaf, (int, float))
@@ -130,7 +130,6 @@ def basis(x):
     """Every one-hot direction of the pytree x, as (leaf position, element index, the
     direction: a pytree of x's structure with zeros everywhere but that element). Leaves
     that cannot carry a derivative (ints, strings) get no directions (and zeros elsewhere)."""
-    import numpy as np
     leaves, treedef = tree_flatten(x)
     for m, leaf in enumerate(leaves):
         if not _float_leaf(leaf) or isinstance(leaf, int):
@@ -144,14 +143,12 @@ def basis(x):
 
 
 def zeros_like_leaf(v):
-    import numpy as np
     if isinstance(v, np.ndarray) and v.dtype.kind in "fc":
         return np.zeros_like(v)
     return np.zeros(np.shape(v)) if _float_leaf(v) else v
 
 
 def _dtype(leaf):
-    import numpy as np
     dtype = np.asarray(leaf).dtype
     return dtype if dtype.kind in "fc" else np.dtype(np.float64)
 
@@ -162,7 +159,6 @@ def assemble(out, columns, inputs):
 
     columns[m][k] is the derivative of `out` (a pytree of out's structure) along element k of
     input leaf m; leaves without directions get None."""
-    import numpy as np
     out_leaves, out_def = tree_flatten(out)
     in_leaves, in_def = tree_flatten(inputs)
     per_out = []
@@ -183,7 +179,6 @@ def assemble(out, columns, inputs):
 def assemble_rows(out, rows, inputs):
     """Like assemble, from rows: rows[j][k] is the gradient (a pytree of `inputs`' structure)
     of element k of out's leaf j."""
-    import numpy as np
     out_leaves, out_def = tree_flatten(out)
     in_leaves, in_def = tree_flatten(inputs)
     per_out = []
@@ -219,7 +214,6 @@ def leaves_like(g, x):
 
 def one_hot_rows(value):
     """(leaf position, element index, cotangent): every one-hot cotangent of `value`."""
-    import numpy as np
     leaves, treedef = tree_flatten(value)
     for j, leaf in enumerate(leaves):
         for k in range(int(np.size(leaf))):
@@ -235,3 +229,56 @@ def tree_map_over(x, tree, f):
     to each of those parts, in x's structure."""
     _, treedef = tree_flatten(x)
     return tree_unflatten(treedef, [f(part) for part in leaves_like(tree, x)])
+
+
+def is_container(x):
+    """Whether x is a container (a pytree node) rather than a leaf."""
+    return trees.is_container(x)
+
+
+def unwrap_single(blocks, several, value):
+    """One `wrt`: each output leaf's block is the argument's structure, not a 1-tuple of it."""
+    if several:
+        return blocks
+    return tree_map_over(value, blocks, lambda b: b[0])
+
+
+def jacobian_blocks(f, args, positions, several, mode, vjp, jvp):
+    """The Jacobian of f with respect to the arguments at `positions`, shaped as JAX shapes
+    it: the result's structure outside, the arguments' inside (a tuple of them when
+    `several`). mode "reverse": one pullback per element of the result (vjp(*args) ->
+    (value, pullback)); "forward": one jvp per element of every argument leaf
+    (jvp(primals, tangents) -> (value, tangent))."""
+    inputs = tuple(args[p] for p in positions)
+    if mode == "reverse":
+        value, pullback = vjp(*args)
+        rows = {}
+        for j, k, cotangent in one_hot_rows(value):
+            g = pullback(cotangent)
+            rows.setdefault(j, []).append(g if several else (g,))
+        return unwrap_single(assemble_rows(value, rows, inputs), several, value)
+    columns, value = {}, None
+    for m, k, direction in basis(inputs):
+        tangents = [None] * len(args)
+        for p, t in zip(positions, direction):
+            tangents[p] = t
+        value, dvalue = jvp(args, tangents)
+        columns.setdefault(m, []).append(dvalue)
+    if value is None:
+        value = f(*args)
+    return unwrap_single(assemble(value, columns, inputs), several, value)
+
+
+def hessian_blocks(df, forward, args, names, positions):
+    """(the Hessian as nested blocks, the gradient): `df` is the gradient with respect to the
+    parameters `names` (at `positions`), `forward` the Compiled jvp of df; one direction per
+    element of every leaf of those arguments."""
+    inputs = tuple(args[p] for p in positions)
+    columns, grads = {}, None
+    for m, k, direction in basis(inputs):
+        tangents = {forward.tangent_params[n]: t for n, t in zip(names, direction)}
+        grads, column = forward.df(*args, **tangents)
+        columns.setdefault(m, []).append(column)
+    if grads is None:
+        grads = df(*args)
+    return assemble(grads, columns, inputs), grads
