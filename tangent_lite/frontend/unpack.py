@@ -52,9 +52,12 @@ class Unpacking:
 
     def temp_for(self, node, hint):
         """A fresh temporary for the value of `node`: named after its key or field when it
-        reads one (`W1 = params['W1']`), else `t_<hint>`."""
+        reads one (`W1 = params['W1']`, then `t_W1`), else `t_<hint>`."""
         key = _key_name(node)
-        return self.namer.fresh(key) if key else self.namer.temp(hint)
+        if key is None:
+            return self.namer.temp(hint)
+        # a second read, or a name of the user's: t_W1 rather than W12
+        return self.namer.fresh(key) if key not in self.namer.taken else self.namer.temp(key)
 
     # -- field reads ---------------------------------------------------------------------------
 
