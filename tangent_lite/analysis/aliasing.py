@@ -135,6 +135,28 @@ def check_aliasing(fn, parsed):
     return copied, guards
 
 
+def checked_before_bound(fn, guards):
+    """The names a run-time check reads (guards) where they may not be bound yet (a name
+    bound later in the loop around the check): the derivative binds them to None first, and
+    `unshared(x, None)` checks nothing, as nothing can share x's memory through them then."""
+    at = {}
+
+    def walk(body, bound):
+        for st in body:
+            at[id(st)] = bound
+            if isinstance(st, ir.If):
+                walk(st.body, bound)
+                walk(st.orelse, bound)
+                bound = frozenset(ir.must_assigned([st], bound))
+            elif isinstance(st, (ir.For, ir.While)):
+                walk(st.body, bound)   # its first iteration sees what was bound before it
+            else:
+                bound = bound | frozenset(binds(st))
+    walk(fn.body, frozenset(fn.params))
+    return sorted({m for sid, checks in guards.items() for m, _ in checks
+                   if m not in at.get(sid, frozenset())})
+
+
 def _maybe_bound(m, w, fn, binders):
     """Whether `m` may hold a value when the write at w runs: a parameter, or bound before w,
     or bound in a loop around w (in an earlier iteration). A run-time check of a name that is

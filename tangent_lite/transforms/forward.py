@@ -18,8 +18,8 @@ from ..ir import Comment
 from ..ir import syntax as s
 from ..ir.syntax import name_node
 from ..ir.uses import names_read
-from .common import (Derivative, alias_checks, bind_rule, bind_user_call, call_of,
-                     copied_arguments, loop_statement,
+from .common import (Derivative, alias_checks, bind_rule, bind_user_call, bound_for_checks,
+                     call_of, copied_arguments, loop_statement,
                      spelling)
 
 
@@ -46,7 +46,8 @@ class ForwardTransform:
         self.defined = set(self.wrt)          # names whose tangent holds a value here
         self.exists = set(fn.params)          # names certainly bound here
         self.tangent_params = {p: self.namer.adjoint(p) for p in self.wrt}
-        body = copied_arguments(self.ctx, self.copied) + self.block(fn.body)
+        body = copied_arguments(self.ctx, self.copied) + bound_for_checks(
+            self.ctx, self.guards) + self.block(fn.body)
         result = fn.result
         dresult = self.namer.adjoint(result)
         if result not in self.defined:
