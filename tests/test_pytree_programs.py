@@ -110,3 +110,12 @@ def test_random_structured_program(seed, tmp_path):
                    zip(tree_leaves(out), tree_leaves(weights)))
     assert_tree_close(pullback(weights), numeric_tree_grad(module.f, (params, x), 0,
                                                            weigh=weigh), params)
+
+
+@pytest.mark.parametrize("seed", [175, 518, 758])
+def test_swaps_the_long_fuzzer_found(seed, tmp_path):
+    """Programs of tests/test_control_flow.py's long mode that swap `s0, s1 = s1, s0` in a
+    loop after an in-place update: the run-time alias check read the swap's temporary before
+    its first assignment (UnboundLocalError)."""
+    import test_control_flow
+    test_control_flow.test_random_program(seed, tmp_path)
