@@ -121,7 +121,8 @@ def unit_like(v):
     (a Python float computes the same and costs nothing to make)."""
     if type(v) is float or type(v) is np.float64:
         return 1.0
-    if is_container(v):   # a structured result: the gradient of the sum of all its leaves
+    if v is not None and is_container(v):
+        # a structured result: the gradient of the sum of all its leaves
         items = children(v)
         if isinstance(v, (list, tuple)):
             return GradList(unit_like(e) for _, e in items)
@@ -219,7 +220,8 @@ def zeros_grad(x: "shape"):
         return GradList(zeros_grad(e) for e in x)
     if type(x) is float or type(x) is int or type(x) is bool:
         return 0.0
-    if type(x) is not np.ndarray and is_container(x):   # a dict, dataclass, pytree node
+    if type(x) is not np.ndarray and x is not None and is_container(x):
+        # a dict, a dataclass or a registered pytree: keyed like its children
         return GradDict((k, zeros_grad(v)) for k, v in children(x))
     return np.zeros(np.shape(x), dtype=float_dtype(x))
 
