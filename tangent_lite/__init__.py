@@ -7,6 +7,7 @@ from .api import (Differentiable, Pullback, differentiate, grad, hessian, hvp, j
 from .checking import check_grad
 from .aot import generate_module
 from .hooks import grad_of, stop_gradient
+from .pytree import register_pytree
 from .errors import (InputError, MissingRuleError, SourceUnavailableError, TangentLiteError,
                      UnsupportedSyntaxError)
 from .rules import adjoint, tangent_rule
@@ -22,5 +23,5 @@ __all__ = [
     "Differentiable", "Pullback", "source", "show", "adjoint", "tangent_rule", "stop_gradient",
     "grad_of", "check_grad", "d",
     "TangentLiteError", "UnsupportedSyntaxError", "MissingRuleError", "SourceUnavailableError",
-    "InputError", "generate_module", "__version__",
+    "InputError", "generate_module", "__version__", "register_pytree",
 ]

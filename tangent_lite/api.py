@@ -8,9 +8,10 @@ import inspect
 
 import numpy as np
 
-from . import cache, higher, pipeline
+from . import cache, higher, pipeline, pytree
 from .pipeline import wrt_names
 from .errors import InputError, TangentLiteError
+from .runtime import GradList, unit_like, zeros_grad
 
 
 def unwrap(f):
@@ -47,20 +48,44 @@ def _build(f, wrt, mode):
                                     split=(mode == "split"))
 
 
-def grad(f, wrt=0):
+def grad(f, wrt=0, has_aux=False):
     """The gradient function of `f`, with `f`'s signature.
 
     `wrt` is an argument index or name, or a tuple of them; a single `wrt` gives one gradient,
-    a tuple gives a tuple. For a non-scalar result, the gradient of the sum of its elements.
-    `f` may itself be a gradient from tangent_lite: grad(grad(f)) is the second derivative.
+    a tuple gives a tuple. A structured argument (dict, list, tuple, namedtuple, dataclass: a
+    pytree) gets a gradient of its structure. For a non-scalar or structured result, the
+    gradient of the sum of its elements. has_aux=True: f returns (loss, aux) and df returns
+    (gradient of loss, aux). `f` may itself be a gradient from tangent_lite: grad(grad(f)) is
+    the second derivative.
     """
+    if has_aux:
+        return _with_aux(f, wrt, with_value=False)
     return _compiled(f, wrt).df
 
 
-def value_and_grad(f, wrt=0):
+def value_and_grad(f, wrt=0, has_aux=False):
     """Like grad, but df returns (f's value, the gradient) from one forward and one backward
-    sweep."""
+    sweep; with has_aux=True, ((loss, aux), gradient) as in JAX."""
+    if has_aux:
+        return _with_aux(f, wrt, with_value=True)
     return _compiled(f, wrt, "value_and_grad").df
+
+
+def _with_aux(f, wrt, with_value):
+    """grad / value_and_grad of f returning (loss, aux): the backward sweep of the split
+    derivative, seeded with ones for the loss and zeros for aux."""
+    compiled = _compiled(f, wrt, "split")
+
+    def df(*args, **kwargs):
+        value, state = compiled.df(*args, **kwargs)
+        if not isinstance(value, (tuple, list)) or len(value) != 2:
+            raise InputError(f"has_aux=True: {getattr(f, '__name__', 'f')} must return a pair "
+                             f"(loss, aux), not {type(value).__name__}")
+        loss, aux = value
+        g = compiled.backward(state, GradList([unit_like(loss), zeros_grad(aux)]))
+        return ((loss, aux), g) if with_value else (g, aux)
+    df.__name__ = f"grad_{getattr(f, '__name__', 'f')}"
+    return df
 
 
 def vjp(f, *args, wrt=0, **kwargs):
@@ -72,7 +97,7 @@ def vjp(f, *args, wrt=0, **kwargs):
     """
     compiled = _compiled(f, wrt, "split")
     value, state = compiled.df(*args, **kwargs)
-    return value, Pullback(compiled.backward, state, np.shape(value))
+    return value, Pullback(compiled.backward, state, pytree.shapes(value))
 
 
 class Pullback:
@@ -84,9 +109,10 @@ class Pullback:
         self.backward, self.state, self.shape = backward, state, shape
 
     def __call__(self, cotangent):
-        if np.shape(cotangent) != self.shape:
+        shape = pytree.shapes(cotangent)
+        if shape != self.shape:
             raise InputError(f"the pullback takes weights shaped like the value {self.shape}, "
-                             f"not {np.shape(cotangent)}")
+                             f"not {shape}")
         return self.backward(self.state, cotangent)
 
     def __repr__(self):
@@ -125,19 +151,41 @@ def hvp(f, wrt=0):
 
 def hessian(f, wrt=0):
     """`hessian(f)(*args)`: the matrix of second derivatives with respect to one argument,
-    shaped x.shape + x.shape, one Hessian-vector product per element of x."""
-    product = hvp(f, wrt)
-    index = _index_of(f, wrt)
+    shaped x.shape + x.shape, one Hessian-vector product per element of x.
 
-    def full_hessian(*args):
-        x = np.asarray(args[index])
-        columns = []
-        for k in range(x.size):
-            e = np.zeros(x.size, dtype=x.dtype if x.dtype.kind == "f" else float)
-            e[k] = 1.0
-            columns.append(np.asarray(product(*args, e.reshape(x.shape))).reshape(-1))
-        return np.stack(columns, axis=-1).reshape(x.shape + x.shape)
-    return full_hessian
+    With several `wrt` (or structured arguments), shaped as JAX shapes them: a tuple of tuples
+    `((H00, H01), (H10, H11))` with H_ij shaped x_i.shape + x_j.shape, and for a pytree, its
+    structure outside and again inside."""
+    if not isinstance(wrt, (tuple, list)):
+        index = _index_of(f, wrt)
+
+        def single(*args):
+            if not pytree.is_container(args[index]):
+                return _dense_hessian(f, wrt, index, args)
+            blocks, grads = _hessian_blocks(f, wrt, args)
+            return pytree.unwrap_single(blocks[0], False, grads[0])
+        return single
+    return lambda *args: _hessian_blocks(f, wrt, args)[0]
+
+
+def _dense_hessian(f, wrt, index, args):
+    product = hvp(f, wrt)
+    x = np.asarray(args[index])
+    columns = []
+    for k in range(x.size):
+        e = np.zeros(x.size, dtype=x.dtype if x.dtype.kind == "f" else float)
+        e[k] = 1.0
+        columns.append(np.asarray(product(*args, e.reshape(x.shape))).reshape(-1))
+    return np.stack(columns, axis=-1).reshape(x.shape + x.shape)
+
+
+def _hessian_blocks(f, wrt, args):
+    """The Hessian with respect to the arguments `wrt`, forward mode over the gradient, as
+    nested blocks (pytree.py), and the gradient."""
+    compiled = _compiled(f, tuple(wrt) if isinstance(wrt, (tuple, list)) else (wrt,))
+    params = list(inspect.signature(unwrap(f)).parameters)
+    return pytree.hessian_blocks(compiled.df, pipeline.jvp(compiled.df, compiled.wrt), args,
+                                 compiled.wrt, [params.index(n) for n in compiled.wrt])
 
 
 def jacobian(f, wrt=0, mode="reverse"):
@@ -145,9 +193,11 @@ def jacobian(f, wrt=0, mode="reverse"):
     sweep per output element, one forward sweep) or "forward" (one jvp per input element)."""
     if mode not in ("reverse", "forward"):
         raise TangentLiteError(f"jacobian: mode={mode!r}; use 'reverse' or 'forward'")
-    index = _index_of(f, wrt)
+    index = None if isinstance(wrt, (tuple, list)) else _index_of(f, wrt)
 
     def full_jacobian(*args):
+        if index is None or pytree.is_container(args[index]):
+            return _jacobian_blocks(f, wrt, mode, args)
         x = np.asarray(args[index])
         if mode == "reverse":
             value, pullback = vjp(f, *args, wrt=wrt)
@@ -169,6 +219,15 @@ def jacobian(f, wrt=0, mode="reverse"):
             cols.append(np.asarray(dvalue).reshape(-1))
         return np.stack(cols, axis=-1).reshape(shape + x.shape)
     return full_jacobian
+
+
+def _jacobian_blocks(f, wrt, mode, args):
+    """The Jacobian with respect to several or structured arguments (pytree.py)."""
+    names = wrt_names(unwrap(f), wrt)
+    params = list(inspect.signature(unwrap(f)).parameters)
+    return pytree.jacobian_blocks(f, args, [params.index(n) for n in names],
+                                  isinstance(wrt, (tuple, list)), mode,
+                                  lambda *a: vjp(f, *a, wrt=wrt), lambda *a: jvp(f, *a))
 
 
 def _index_of(f, wrt):

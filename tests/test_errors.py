@@ -105,9 +105,10 @@ def star_kwargs(x, **options):  # <-
     return np.sum(x)
 
 
-@case(U, r"several|tuple|\breturn")
-def returns_tuple(x):
-    return np.sum(x), np.sum(x * x)  # <-
+@case(U, r"starred|\*rest")
+def starred_unpacking(x):
+    a, *rest = x  # <-
+    return a * np.sum(rest)
 
 
 @case(U, r"return")
@@ -148,8 +149,8 @@ def attribute_assignment(x):
 
 
 @case(U, r"unpack")
-def unpack_differentiated_value(x):
-    a, b = x  # <-
+def unpack_nested_starred(x):
+    a, (b, *c) = x  # <-
     return a * b
 
 

@@ -34,6 +34,8 @@ FORWARD_ONLY = dict.fromkeys([
     # of arithmetic, builtins, and the basic reductions, shapes and products
     "unbroadcast", "unreduce", "unindex", "untranspose", "unconcatenate", "unstack", "unsum",
     "unarray", "unastype", "select_arg", "matmul_lhs", "matmul_rhs", "dot_lhs", "dot_rhs",
+    # pytrees.py: field reads and dict literals
+    "unfield", "field", "undict",
     # elementwise.py, reductions.py
     "unsort", "uncumsum", "average_adjoint", "div_or_zero",
     # pymath.py (math.lgamma, math.gamma)

@@ -251,11 +251,24 @@ def _id(c):
 
 # Second derivatives go through the helpers of the gradient code; those of the factorizations,
 # pinv, lstsq, matrix_power and the norms have no forward rule, so hvp says so.
+# ---- QR (added last: the cases above keep their random draws) ----------------------------
+
+def qr_q(a): return weigh(np.linalg.qr(a)[0] ** 2)
+def qr_r(a): return weigh(np.linalg.qr(a)[1])
+def qr_both(a):
+    q, r = np.linalg.qr(a)
+    return np.sum(weigh(q) * np.sum(r)) + np.sum(weigh(r) ** 2)
+
+for a in (wellcond(3), ranked(4, 3), ranked(5, 2)):
+    case(np.linalg.qr, qr_q, a)
+    case(np.linalg.qr, qr_r, a)
+    case(np.linalg.qr, qr_both, a)
+
 HVP_REFUSED = {"matrix_power", "pinv", "lstsq", "lstsq_all", "cholesky",
                "cholesky_of", "cholesky_upper", "eigenvalues", "eigenvalues_upper",
                "eigenvectors", "eigenvectors_upper", "eigen_both", "eigh_of", "eigvalsh",
                "eigvalsh_upper", "singular_values", "svd_s", "svd_u", "svd_vh", "svd_all",
-               "svdvals", "norm"}
+               "svdvals", "norm", "qr_q", "qr_r", "qr_both"}
 ARRAY_CASES = [c for c in CASES if rule_checks.has_array_wrt(c)]
 
 

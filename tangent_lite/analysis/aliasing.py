@@ -158,15 +158,33 @@ def check_aliasing(fn, parsed):
                         f"or write `{x} = {x} + ...`")
                 if isinstance(stmt, ir.SetItem):
                     raise parsed.error(UnsupportedSyntaxError, stmt, message, hint=hint)
-                if local and not any(_dominates(b, w) for b in bound_at[m]):
-                    # m may be unbound when x is written (bound later in a loop): no check
-                    # can read it there
-                    raise parsed.error(UnsupportedSyntaxError, stmt, message, hint=hint)
                 # `x += e` is only in place when x is an array: check when it runs.
                 where = f"{os.path.basename(parsed.filename)}:{stmt.lineno}"
                 guards.setdefault(id(stmt), []).append((m, where))
                 break
     return copied, guards
+
+
+def checked_before_bound(fn, guards):
+    """The names a run-time check reads (guards) where they may not be bound yet (a name
+    bound later in the loop around the check): the derivative binds them to None first, and
+    `unshared(x, None)` checks nothing, as nothing can share x's memory through them then."""
+    at = {}
+
+    def walk(body, bound):
+        for st in body:
+            at[id(st)] = bound
+            if isinstance(st, ir.If):
+                walk(st.body, bound)
+                walk(st.orelse, bound)
+                bound = frozenset(ir.must_assigned([st], bound))
+            elif isinstance(st, (ir.For, ir.While)):
+                walk(st.body, bound)   # its first iteration sees what was bound before it
+            else:
+                bound = bound | frozenset(binds(st))
+    walk(fn.body, frozenset(fn.params))
+    return sorted({m for sid, checks in guards.items() for m, _ in checks
+                   if m not in at.get(sid, frozenset())})
 
 
 def _made_from(name, alias_defs, single):

@@ -53,12 +53,12 @@ class Assignments:
                         atoms[k] = load(held)
                 for name, a in zip(names, atoms):
                     self.assign(name, a)
+            elif self.inactive(value):
+                self.emit(ir.Assign(targets=names, value=value, op=None, lineno=self.lineno))
             else:
-                refuse = None if self.inactive(value) else (lambda: self.unsupported(
-                    stmt, "unpacking a differentiated value into several names: index it "
-                          "instead: `a = v[0]`"))
-                self.emit(ir.Assign(targets=names, value=value, op=None, lineno=self.lineno,
-                                    refuse=refuse))
+                self.unpack(target, value, stmt)    # index reads (unpack.py)
+        elif isinstance(target, (gast.Tuple, gast.List)):
+            self.unpack(target, value, stmt)
         elif isinstance(target, gast.Subscript):
             self.setitem(target, value, stmt)
         elif isinstance(target, gast.Attribute):
@@ -71,6 +71,7 @@ class Assignments:
             raise self.unsupported(stmt, "assignment into a nested subscript `A[i][j] = ...`: "
                                          "write `A[i, j] = ...`")
         name = target.value.id
+        self.refuse_dict_write(name, stmt, target.slice)   # unpack.py
         index = self.own_index(name, target.slice)
         atom = self.atom(value)
         self.emit(ir.SetItem(target=name, index=index, value=atom, lineno=self.lineno))

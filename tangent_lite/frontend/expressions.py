@@ -42,6 +42,8 @@ METHODS = {
     "ptp": np.ptp,
 }
 PACKED_METHODS = {"reshape", "transpose"}
+# Array attributes no container field is mistaken for: refused, not read as a field.
+ARRAY_ONLY_ATTRS = {"flat", "base", "strides", "flags", "ctypes", "mT"}
 # Array attributes that are computations: `x.real` -> np.real(x).
 ATTRIBUTE_FUNCTIONS = {"real": np.real, "imag": np.imag}
 
@@ -115,6 +117,17 @@ class ExpressionNormalizer:
                                  f"tangent_lite cannot differentiate {construct}",
                                  hint=("instead: " + hint) if hint else None)
 
+    def temp_for(self, node, hint):
+        """A fresh temporary for `node`'s value (frontend/unpack.py names field reads)."""
+        return self.namer.temp(hint)
+
+    def field_read(self, node):
+        raise self.unsupported(node, f"the attribute `.{node.attr}`: use a NumPy function "
+                                     "or compute it outside")
+
+    def dict_literal(self, node):
+        raise self.unsupported(node, EXPR_HINTS[gast.Dict])
+
     def is_inline_call(self, node):
         """Whether `node` calls a nested function or lambda (the statement layer inlines)."""
         return False
@@ -164,7 +177,7 @@ class ExpressionNormalizer:
             self.assign(name, node)
             return load(name)
         value, op = self.operation(node)
-        name = self.namer.temp(op.hint)
+        name = self.temp_for(node, op.hint)
         self.emit(ir.Assign(targets=[name], value=value, op=op, lineno=self.lineno,
                             refuse=op.refuse))
         return load(name)
@@ -255,6 +268,9 @@ class ExpressionNormalizer:
                     UNRESOLVED:
                 return self.numpy_call(ATTRIBUTE_FUNCTIONS[node.attr], node.attr,
                                        [self.atom(node.value)], {}, node)
+            if self.parsed.resolve(node.value) is UNRESOLVED and \
+                    node.attr not in ARRAY_ONLY_ATTRS:   # a field of a pytree (unpack.py)
+                return self.field_read(node)
             raise self.unsupported(node, f"the attribute `.{node.attr}`: use a NumPy function "
                                          "or compute it outside")
         if isinstance(node, (gast.Tuple, gast.List)):
@@ -264,6 +280,8 @@ class ExpressionNormalizer:
             return expr, self.op(kind, kind.__name__, [type(node)(elts=list(elts),
                                                                   ctx=gast.Load())], {},
                                  node, hint=kind.__name__)
+        if isinstance(node, gast.Dict):
+            return self.dict_literal(node)   # unpack.py
         if isinstance(node, gast.Lambda):
             raise self.unsupported(node, EXPR_HINTS[gast.Lambda])
         hint = EXPR_HINTS.get(type(node), f"the expression `{type(node).__name__}`")

@@ -22,6 +22,7 @@ from .expressions import ExpressionNormalizer, load
 from .inline import Inliner, always_returns
 from .assignments import Assignments
 from .inplace import InplaceLowering
+from .unpack import Unpacking, lower_scratch_dicts
 from .parse import UNRESOLVED
 
 _STMT_HINTS = {
@@ -47,7 +48,7 @@ class _Loop:
     returns: bool = False    # a flagged `return` inside this loop
 
 
-class Normalizer(Inliner, Assignments, InplaceLowering, ExpressionNormalizer):
+class Normalizer(Inliner, Assignments, Unpacking, InplaceLowering, ExpressionNormalizer):
     """Turns one ParsedFunction into an ir.Function."""
 
     def __init__(self, parsed, namer, bindings):
@@ -230,7 +231,7 @@ class Normalizer(Inliner, Assignments, InplaceLowering, ExpressionNormalizer):
         if not isinstance(value, gast.Call):
             return None
         callee = self.parsed.resolve(value.func)
-        if callee is print or callee is runtime.unshared:
+        if callee is print or callee is runtime.unshared or callee is runtime.unpacks:
             return None
         spelled = gast.unparse(value.func) if hasattr(gast, "unparse") else "this function"
         return lambda: self.unsupported(stmt, (
@@ -292,6 +293,7 @@ class Normalizer(Inliner, Assignments, InplaceLowering, ExpressionNormalizer):
         target, it = stmt.target, stmt.iter
         func = self.parsed.resolve(it.func) if isinstance(it, gast.Call) else None
         prefix = []      # (target name, sequence atom) bound from the index each iteration
+        items = None     # or unpacking targets and their sequences (unpack.py)
         if func is builtins.range and isinstance(target, gast.Name):
             index = target.id
             rng = self.range_object(it.args, it)
@@ -318,20 +320,21 @@ class Normalizer(Inliner, Assignments, InplaceLowering, ExpressionNormalizer):
                 func=load("min"), args=[_len(s) for s in seqs], keywords=[])
             rng = self.range_object([size], it)
             prefix.extend(zip(names, seqs))
-        elif isinstance(target, gast.Name):
+        elif isinstance(target, gast.Name) and self.dict_view(it) is None:
             seq = self.atom(it)
             index = self.namer.fresh(f"i_{target.id}")
             rng = self.range_object([_len(seq)], it)
             prefix.append((target.id, seq))
-        else:
-            raise self.unsupported(stmt, "this for-loop target: loop over range(...), a "
-                                         "sequence, enumerate(...) or zip(...) with plain names")
+        else:   # unpacking targets, dict views, nested enumerate/zip (unpack.py)
+            index, rng, items = self.loop_items(target, it, stmt)
         outer, self.loop = self.loop, _Loop()
         try:
             def fill():
                 for name, seq in prefix:
                     self.assign(name, gast.Subscript(value=seq, slice=load(index),
                                                      ctx=gast.Load()))
+                if items:
+                    self.bind_loop_items(items, index, stmt)
                 self.loop_body(stmt.body)
             body = self.block(fill)
             loop = self.loop
@@ -463,6 +466,7 @@ def normalize(parsed, namer, bindings):
     for n in gast.walk(parsed.node):
         if isinstance(n, gast.Name):
             namer.reserve(n.id)
+    lower_scratch_dicts(parsed.node, namer)   # `cache['h']` -> `cache_h` (unpack.py)
     normalizer = Normalizer(parsed, namer, bindings)
     fn = normalizer.function()
     fn.returns_several = normalizer.returns_several

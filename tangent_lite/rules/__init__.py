@@ -15,6 +15,7 @@ and its forward-mode rule (`@tangent_rule`, or `linear(...)`) side by side:
     special          scipy.special (expit, logsumexp, gammaln, ...): loaded only where SciPy
                      is installed (it stays an optional dependency)
     runtime_helpers  the helpers of generated gradient code (second derivatives)
+    pytrees          field reads of namedtuples and dataclasses (getattr), dict loops
 
 Conventions of every module:
 
@@ -55,7 +56,7 @@ Conventions of every module:
 from .registry import (adjoint, d, linear, lookup, nondifferentiable,  # noqa: F401
                        registry_version, tangent_rule)
 from . import arithmetic, elementwise, reductions, shapes  # noqa: F401  (the table)
-from . import linalg, fft, builtins, pymath, scatter, runtime_helpers  # noqa: F401
+from . import linalg, fft, builtins, pymath, scatter, runtime_helpers, pytrees  # noqa: F401
 
 try:                  # SciPy is optional: scipy.special's rules are there when it is installed
     import scipy.special  # noqa: F401

@@ -34,7 +34,8 @@ from ..runtime import (cholesky_adjoint, cholesky_tangent, cross_adjoint, dot_lh
                        einsum_adjoint, einsum_adjoint_tangent, einsum_tangent, inner_adjoint,
                        kron_adjoint, lstsq_adjoint, lstsq_tangent, matmul_lhs, matmul_rhs,
                        matrix_power_adjoint, matrix_power_tangent, norm_grad, norm_tangent,
-                       pinv_adjoint, pinv_tangent, slogdet_adjoint, slogdet_adjoint_tangent,
+                       pinv_adjoint, pinv_tangent, qr_adjoint, qr_tangent, slogdet_adjoint,
+                       slogdet_adjoint_tangent,
                        solve_adjoint, solve_adjoint_tangent, solve_tangent,
                        svd_adjoint, svd_tangent, tensordot_adjoint, zeros_grad)
 
@@ -178,6 +179,12 @@ def _(y, a, UPLO="L"): d[a] = eigh_adjoint(d[y], y, UPLO)
 @tangent_rule(np.linalg.eigh)
 def _(y, a, UPLO="L"): d[y] = eigh_tangent(d[a], y, UPLO)
 
+@adjoint(np.linalg.qr)            # d[y] is [dQ, dR]; a tall or square matrix, mode "reduced"
+def _(y, a, mode="reduced"): d[a] = qr_adjoint(d[y], y, mode)
+
+@tangent_rule(np.linalg.qr)
+def _(y, a, mode="reduced"): d[y] = qr_tangent(d[a], y, mode)
+
 @adjoint(np.linalg.eigvalsh)
 def _(w, a, UPLO="L"): d[a] = eigvalsh_adjoint(d[w], a, UPLO)
 
@@ -251,4 +258,4 @@ nondifferentiable(runtime.matrix_power_adjoint, runtime.pinv_adjoint, runtime.ch
                   runtime.eigh_tangent, runtime.eigvalsh_tangent, runtime.svd_tangent,
                   runtime.norm_tangent, runtime.lstsq_adjoint, runtime.lstsq_tangent,
                   runtime.solve_adjoint_tangent, runtime.slogdet_adjoint_tangent,
-                  constant_inputs=True)
+                  runtime.qr_adjoint, runtime.qr_tangent, constant_inputs=True)

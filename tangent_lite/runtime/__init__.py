@@ -3,8 +3,9 @@
 Generated code names the helpers by their plain names (`unbroadcast`, `grad_like`, ...), and an
 ahead-of-time generated module carries a verbatim copy of the ones it calls and imports only
 NumPy (aot/runtime_source.py copies them from MODULES, in that order). The modules import from each
-other in one direction, core at the bottom:
+other in one direction, trees and core at the bottom:
 
+    trees        which values are containers (pytrees), their children, GradDict
     core         the stack, unbroadcast/unreduce, gradients of lists, grad_like, tangents,
                  builtins and conversions
     elementwise  powers, extrema, clip, sinc, fmax/fmin, sort (rules/elementwise.py); digamma
@@ -16,6 +17,7 @@ other in one direction, core at the bottom:
     products     @, np.dot, einsum, tensordot, kron, inner, cross
     linalg       np.linalg: solve, slogdet, cholesky, eigh, svd, pinv, lstsq, norm ...
     fft          np.fft, and np.abs / np.angle of complex values (rules/fft.py)
+    pytrees      fields of namedtuples and dataclasses, dict keys, unpacking checks
 
 Each helper declares what the compiler may assume about it next to its signature, as string
 annotations (`x: "shape"`, `-> "fresh"`); meta.py reads them (shape_args, is_fresh).
@@ -48,9 +50,11 @@ from .products import (cross_adjoint, dot_lhs, dot_rhs, einsum_adjoint, einsum_a
 from .linalg import (cholesky_adjoint, cholesky_tangent, eigh_adjoint, eigh_tangent,
                      eigvalsh_adjoint, eigvalsh_tangent, lstsq_adjoint, lstsq_tangent,
                      matrix_power_adjoint, matrix_power_tangent, norm_grad,
-                     norm_tangent, pinv_adjoint, pinv_tangent, slogdet_adjoint,
-                     slogdet_adjoint_tangent, solve_adjoint, solve_adjoint_tangent, solve_tangent,
+                     norm_tangent, pinv_adjoint, pinv_tangent, qr_adjoint, qr_tangent,
+                     slogdet_adjoint, slogdet_adjoint_tangent, solve_adjoint, solve_adjoint_tangent, solve_tangent,
                      svd_adjoint, svd_tangent)
+from .trees import GradDict, is_container, register_node  # noqa: F401
+from .pytrees import dict_of, field, keys_of, undict, unfield, unpacks
 from .fft import (abs_adjoint, abs_adjoint_tangent, abs_tangent, angle_adjoint, angle_tangent,
                   fft_adjoint)
 
@@ -80,6 +84,8 @@ __all__ = [
     "eigh_adjoint", "eigh_tangent", "eigvalsh_adjoint", "eigvalsh_tangent", "svd_adjoint",
     "svd_tangent", "pinv_adjoint", "pinv_tangent", "lstsq_adjoint", "lstsq_tangent",
     "matrix_power_adjoint", "matrix_power_tangent", "norm_grad", "norm_tangent",
+    "qr_adjoint", "qr_tangent",
     "fft_adjoint", "abs_adjoint", "abs_tangent", "abs_adjoint_tangent", "angle_adjoint",
     "angle_tangent",
+    "GradDict", "dict_of", "field", "keys_of", "undict", "unfield", "unpacks",
 ]

@@ -20,6 +20,8 @@ matrices) because these calls sit inside the user's hot loops.
 """
 import numpy as np
 
+from .trees import GradDict, children, is_container, rebuild
+
 
 class Stack(list):
     """The tape of the forward sweep: branch decisions, trip counts and overwritten values.
@@ -46,6 +48,8 @@ def unbroadcast(g, x: "shape"):
     if gshape == shape:
         return g
     lead = len(gshape) - len(shape)
+    if lead < 0:   # a number standing for a gradient of x's shape (a GradDict's zero)
+        return np.zeros(shape) + g
     if lead == 1 and gshape[1:] == shape and type(g) is np.ndarray:
         return g.sum(axis=0)     # a bias added to every row: the common case, made cheap
     kept = tuple(lead + i for i, n in enumerate(shape) if n == 1 and gshape[lead + i] != 1)
@@ -117,6 +121,12 @@ def unit_like(v):
     (a Python float computes the same and costs nothing to make)."""
     if type(v) is float or type(v) is np.float64:
         return 1.0
+    if v is not None and is_container(v):
+        # a structured result: the gradient of the sum of all its leaves
+        items = children(v)
+        if isinstance(v, (list, tuple)):
+            return GradList(unit_like(e) for _, e in items)
+        return GradDict((k, unit_like(e)) for k, e in items)
     return np.ones_like(v)
 
 
@@ -143,6 +153,8 @@ def float_dtype(*values):
 
 def broadcast_like(t, y):
     """The tangent `t` given the shape of the result `y` it belongs to (forward mode)."""
+    if isinstance(t, (list, dict)):   # of a list, dict or pytree: already y's structure
+        return t
     shape = np.shape(y)
     return t if np.shape(t) == shape else np.broadcast_to(t, shape)
 
@@ -197,6 +209,10 @@ class GradList(list):
 
     __radd__ = __add__
 
+    def __iadd__(self, other):   # elementwise, not list.extend
+        self[:] = [add_grads(u, v) for u, v in zip(self, other)]
+        return self
+
 
 def zeros_grad(x: "shape"):
     """A zero gradient for `x`: zeros of its shape, or a GradList of those for a list."""
@@ -204,6 +220,9 @@ def zeros_grad(x: "shape"):
         return GradList(zeros_grad(e) for e in x)
     if type(x) is float or type(x) is int or type(x) is bool:
         return 0.0
+    if type(x) is not np.ndarray and x is not None and is_container(x):
+        # a dict, a dataclass or a registered pytree: keyed like its children
+        return GradDict((k, zeros_grad(v)) for k, v in children(x))
     return np.zeros(np.shape(x), dtype=float_dtype(x))
 
 
@@ -211,6 +230,8 @@ def add_grads(a, b):
     """a + b for gradients of lists (one entry per element) as well as of arrays."""
     if isinstance(a, list) or isinstance(b, list):
         return GradList(add_grads(u, v) for u, v in zip(a, b))
+    if isinstance(a, dict) and isinstance(b, dict):
+        return GradDict(a) + b
     return a + b
 
 
@@ -227,6 +248,8 @@ def shares_memory(view, base):
     number, a copy, or a fancy-indexed result."""
     if isinstance(view, list):
         return view is base
+    if type(base) is not np.ndarray and is_container(base):   # an array read from a list,
+        return any(shares_memory(view, item) for _, item in children(base))   # dict, pytree
     return (isinstance(view, np.ndarray) and isinstance(base, np.ndarray)
             and np.may_share_memory(view, base))
 
@@ -243,6 +266,8 @@ def detached(v):
 
 def unset(g, index) -> "fresh":
     """A copy of the gradient `g` with `g[index]` zeroed: what reaches an overwritten part."""
+    if isinstance(g, dict):   # a missing key is a zero gradient
+        return GradDict((k, v) for k, v in g.items() if k != index)
     if isinstance(g, list):
         g = GradList(g)
         g[index] = zeros_grad(g[index])
@@ -264,6 +289,8 @@ def owned(x):
         return x.copy()
     if type(x) is list:
         return list(x)
+    if type(x) is dict or type(x) is GradDict:
+        return type(x)(x)
     return x
 
 
@@ -274,8 +301,8 @@ def _reaches(other, x):
         return type(x) is list or type(x) is np.ndarray
     if type(x) is np.ndarray and isinstance(other, np.ndarray):
         return np.may_share_memory(x, other)
-    if isinstance(other, (list, tuple)):
-        return any(_reaches(item, x) for item in other)
+    if type(other) is not np.ndarray and is_container(other):   # lists, dicts, pytrees
+        return any(_reaches(item, x) for _, item in children(other))
     return False
 
 
@@ -366,6 +393,8 @@ def grad_like(g, x: "shape", name="x"):
             and x.dtype.kind == "f" and g.shape == x.shape and g.base is None
             and g.flags.writeable and g is not x):
         return g            # the common case, first: a fresh array of x's kind
+    if tx is not np.ndarray and is_container(x):
+        return tree_grad_like(g, x, name)
     if np.iscomplexobj(g):   # a real value's gradient is real: complex intermediates leave
         g = np.real(g)       # an imaginary part that belongs to no real direction
     if tx is float:
@@ -385,6 +414,36 @@ def grad_like(g, x: "shape", name="x"):
     raise InputError(
         f"cannot differentiate with respect to argument {name!r}: it is {what} value; "
         f"pass a float (e.g. {name}=float(...) or an array with dtype float64)")
+
+
+def tree_grad_like(g, x, name="x"):
+    """grad_like for a structured argument (a pytree): a gradient of x's structure, each
+    differentiable leaf given its leaf's type; leaves that cannot carry a gradient (ints,
+    bools, strings, other objects) get None, as None stays None. `g` is the adjoint the
+    backward sweep built (a GradList or GradDict, a missing key meaning zero), or a zero."""
+    items = children(x)
+    if items is None:   # a leaf
+        if _differentiable_leaf(x):
+            return grad_like(zeros_grad(x) if g is None else g, x, name)
+        return None
+    out = []
+    for k, (key, child) in enumerate(items):
+        if isinstance(g, dict):
+            part = g.get(key)
+        elif isinstance(g, list):
+            part = g[k]
+        else:
+            part = None     # the whole structure received no gradient
+        label = f"{name}.{key}" if isinstance(key, str) and not isinstance(x, dict) else \
+            f"{name}[{key!r}]"
+        out.append(tree_grad_like(part, child, label))
+    return rebuild(x, out)
+
+
+def _differentiable_leaf(x):
+    if isinstance(x, (float, np.floating, np.complexfloating, complex)):
+        return not isinstance(x, bool)
+    return isinstance(x, np.ndarray) and x.dtype.kind in "fc"
 
 
 def grads_like(grads, args, names):

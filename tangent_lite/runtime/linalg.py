@@ -130,6 +130,42 @@ def eigh_tangent(da, y, UPLO="L", vectors=True):
     return (dw, v @ (_gaps(w) * s)) if vectors else dw
 
 
+def _qr_parts(y, what):
+    q, r = y
+    _real_only(q, what)
+    m, n = np.shape(q)[-2], np.shape(r)[-1]
+    if np.shape(q)[-1] != n or m < n:
+        raise InputError(f"tangent_lite: the derivative of {what} is implemented for a tall or "
+                         "square matrix in mode='reduced' (Q with orthonormal columns, square "
+                         "R); slice a wide matrix into a square part first")
+    return q, r
+
+
+def qr_adjoint(g, y, mode="reduced"):
+    """The gradient of `np.linalg.qr(a, mode)` of a tall or square full-rank `a`, from
+    g = (dQ, dR): (dQ + Q copyltu(M)) R^-T with M = R dR^T - dQ^T Q, copyltu(M) the lower
+    triangle of M mirrored above the diagonal."""
+    q, r = _qr_parts(y, "np.linalg.qr")
+    gq, gr = g
+    m = r @ _mT(gr) - _mT(gq) @ q
+    low = np.tril(m, -1)
+    copyltu = low + _mT(low) + np.where(np.eye(np.shape(m)[-1], dtype=bool), m, 0)
+    b = gq + q @ copyltu
+    return _mT(np.linalg.solve(r, _mT(b)))          # b @ inv(R).T
+
+
+def qr_tangent(da, y, mode="reduced"):
+    """The tangent (dQ, dR) of `np.linalg.qr(a, mode)`: with X = Q^T da R^-1, whose strictly
+    lower part is that of the skew matrix Q^T dQ, dR = (X - Omega) R and dQ = (da - Q dR) R^-1."""
+    q, r = _qr_parts(y, "np.linalg.qr")
+    x = _mT(np.linalg.solve(_mT(r), _mT(_mT(q) @ da)))      # Q^T da inv(R)
+    low = np.tril(x, -1)
+    omega = low - _mT(low)
+    dr = (x - omega) @ r
+    dq = _mT(np.linalg.solve(_mT(r), _mT(da - q @ dr)))     # (da - Q dR) inv(R)
+    return dq, dr
+
+
 def eigvalsh_adjoint(g, a, UPLO="L"):
     """The gradient of `np.linalg.eigvalsh(a, UPLO)`."""
     return eigh_adjoint((g, None), np.linalg.eigh(a, UPLO), UPLO)

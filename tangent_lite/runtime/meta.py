@@ -13,10 +13,11 @@ Being wrong about either is a soundness bug: annotate only what holds for every 
 import functools
 import inspect
 
-from . import core, elementwise, fft, linalg, products, reductions, scatter, shapes
+from . import core, elementwise, fft, linalg, products, pytrees, reductions, scatter, shapes, trees
 
-# The helper modules, in the order ahead-of-time modules copy their definitions (core first).
-MODULES = (core, elementwise, reductions, shapes, scatter, products, linalg, fft)
+# The helper modules, in the order ahead-of-time modules copy their definitions (the pytree
+# containers, then core, first).
+MODULES = (trees, core, elementwise, reductions, shapes, scatter, products, linalg, fft, pytrees)
 
 SHAPE = "shape"
 FRESH = "fresh"

@@ -8,6 +8,7 @@ that return a list have one gradient piece per element (a GradList).
 import numpy as np
 
 from .core import GradList, float_dtype, unbroadcast, zeros_grad
+from .trees import GradDict
 
 
 def _is_float(x):
@@ -17,7 +18,11 @@ def _is_float(x):
 def unindex(g, x: "shape", index) -> "fresh":
     """The gradient of `x[index]`: zeros shaped like `x` with `g` added at `index`.
 
-    For a Python list `x` the gradient is a GradList with one entry per element."""
+    For a Python list `x` the gradient is a GradList with one entry per element; for a dict,
+    a GradDict with the one key `index` (the other keys' gradients are zero: a read of one
+    parameter does not make zeros of every other)."""
+    if isinstance(x, dict):
+        return GradDict({index: g})
     if isinstance(x, (list, tuple)):
         out = zeros_grad(x)
         if isinstance(index, slice):
@@ -45,8 +50,10 @@ def written(g, index):
     That is g[index], except where an integer-array index repeats an element: NumPy keeps the
     last write there (`y[[0, 0]] = v` leaves v[1] in y[0]), so the earlier duplicates receive
     nothing."""
+    if isinstance(g, dict) and index not in g:   # a GradDict leaves zeros out
+        return 0.0
     part = g[index]
-    if _selects_once(index):
+    if isinstance(g, (list, dict)) or _selects_once(index):   # a list's or dict's item
         return part
     where = np.arange(np.size(g)).reshape(np.shape(g))[index].ravel()
     _, from_end = np.unique(where[::-1], return_index=True)
@@ -60,7 +67,9 @@ def written(g, index):
 def add_at(g, index, value):
     """`g[index] += value` in place, for a gradient `g` no one else holds (np.add.at where an
     index array may repeat an element). Returns g."""
-    if isinstance(index, (int, np.integer, slice)) or (
+    if isinstance(g, dict):   # a GradDict: a missing key is zero; never add into a shared array
+        g[index] = g[index] + value if index in g else value
+    elif isinstance(index, (int, np.integer, slice)) or (
             isinstance(index, tuple) and all(isinstance(i, (int, np.integer, slice))
                                              or i is None or i is Ellipsis for i in index)):
         g[index] += value

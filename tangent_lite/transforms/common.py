@@ -17,6 +17,7 @@ import gast
 
 from .. import ir
 from ..analysis.activity import misused_sequence, sequence_names
+from ..analysis.aliasing import checked_before_bound
 from ..errors import MissingRuleError, TangentLiteError, UnsupportedSyntaxError
 from ..ir import Comment
 from ..ir import syntax as s
@@ -204,6 +205,16 @@ def alias_checks(ctx, stmt, guards):
     return [s.expr(ctx.call("unshared", [
         s.name(stmt.target), s.name(other), s.const(f"{stmt.target} {other}"), s.const(where)]))
         for other, where in guards.get(id(stmt), ())]
+
+
+def bound_for_checks(ctx, guards):
+    """`m = None` for the names a run-time alias check may read before their first
+    assignment (analysis/aliasing.py: checked_before_bound)."""
+    names = checked_before_bound(ctx.fn, guards)
+    if not names:
+        return []
+    return [Comment("read by run-time alias checks before their first assignment")] + [
+        s.assign(v, s.const(None)) for v in names]
 
 
 def copied_arguments(ctx, copied):

@@ -18,8 +18,8 @@ from ..ir import Comment
 from ..ir import syntax as s
 from ..ir.syntax import name_node
 from ..ir.uses import names_read
-from .common import (Derivative, alias_checks, bind_rule, bind_user_call, call_of,
-                     compile_callee, copied_arguments, loop_statement,
+from .common import (Derivative, alias_checks, bind_rule, bind_user_call, bound_for_checks,
+                     call_of, compile_callee, copied_arguments, loop_statement,
                      refuse_misused_sequences, spelling)
 
 
@@ -51,7 +51,8 @@ class ForwardTransform:
         self.heads = []                       # tangents live at the heads of enclosing loops
         self.exists = set(fn.params)          # names certainly bound here
         self.tangent_params = {p: self.namer.adjoint(p) for p in self.wrt}
-        body = copied_arguments(self.ctx, self.copied) + self.block(fn.body)
+        body = copied_arguments(self.ctx, self.copied) + bound_for_checks(
+            self.ctx, self.guards) + self.block(fn.body)
         result = fn.result
         dresult = self.namer.adjoint(result)
         if result not in self.defined:

@@ -28,7 +28,7 @@ from ..optimize import dead_code, enabled
 from ..optimize.copies import propagate_copies
 from ..optimize.seed import reduced_result
 from .adjoints import build_adjoints
-from .common import Derivative, copied_arguments, refuse_misused_sequences
+from .common import Derivative, bound_for_checks, copied_arguments, refuse_misused_sequences
 from .plan import plan_stack
 from .sweeps import SweepWriter
 
@@ -88,7 +88,7 @@ def reverse_mode(ctx, options, copied=(), guards=None, callee=None,
                 if isinstance(st, ir.SetItem) and id(st) in plan.pushes}
     writer = SweepWriter(ctx, plan, dead, guards, stack, shapes.numbers,
                          detach=restored if options.split else ())
-    prologue = _prologue(ctx, copied, stack, plan.unbound)
+    prologue = _prologue(ctx, copied, stack, plan.unbound) + bound_for_checks(ctx, guards)
     forward = writer.forward(fn.body)
     value = fn.result
     if options.with_value and any(value in names for names in plan.pushes.values()):
@@ -120,11 +120,8 @@ def _analyse(ctx, options, summary):
     """What the phases need to know of fn: (varied names, names holding Python lists, the shape
     analysis); raises for what reverse mode cannot differentiate."""
     fn = ctx.fn
-    if fn.returns_several is not None:
-        raise ctx.error(UnsupportedSyntaxError, fn.returns_several, "tangent_lite cannot "
-                        "differentiate returning several values in reverse mode: grad needs "
-                        "one output",
-                        hint="instead: return one value, or their sum (jvp accepts several)")
+    # `return a, b` is a tuple result: grad differentiates the sum of its leaves, a vjp takes
+    # a cotangent of its structure.
     varied = varied_names(fn, list(options.wrt))
     check_refusals(fn, varied)
     seqs = refuse_misused_sequences(ctx, varied)

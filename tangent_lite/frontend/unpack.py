@@ -1,0 +1,329 @@
+"""Unpacking and iterating structured values, lowered to the index reads the core language has.
+
+- `W, b = params` -> `unpacks(params, 2); W = params[0]; b = params[1]` (the check is Python's
+  own: exactly two items); nested targets `a, (b, c) = v` read `v[1]` into a temporary first;
+  unpacking a call's result (`U, s, Vt = np.linalg.svd(A)`) indexes the tuple it returns.
+- `a, b, c, d = theta` of an array reads its rows: `theta[0]` is a view of theta exactly as the
+  row Python's unpacking yields, so the memory model (analysis/aliasing.py) sees the views.
+- `for W, b in layers`, `for i, (a, b) in enumerate(zip(x, w))`: the loop over an index binds
+  each target from `seq[i]`, unpacked as above.
+- `for k, v in d.items()`, `d.values()`, `d.keys()`: a loop over `keys_of(d)`, with `v = d[k]`.
+- `params['W1']` and `p.log_sigma` are assigned to temporaries named after the key or field
+  (`W1`, `log_sigma`), so their adjoints read `dW1`, `dlog_sigma`.
+- A field read `p.log_sigma` of something that is not a module or global is the primitive
+  `getattr(p, 'log_sigma')` (rules/pytrees.py): namedtuples, dataclasses and registered
+  containers carry gradients through it.
+
+A mixin of the Normalizer.
+"""
+import builtins
+import keyword
+
+import gast
+
+from .. import ir, runtime
+from .expressions import load
+from .parse import UNRESOLVED
+from ..rules import lookup
+
+_DICT_VIEWS = ("items", "values", "keys")
+# Iterators a loop cannot index: the forms above are lowered, the others refused.
+_ITERATORS = {builtins.enumerate, builtins.zip, builtins.map, builtins.filter, builtins.iter,
+              builtins.reversed}
+
+
+def _key_name(node):
+    """The readable name of `x['W1']` (W1) or `x.log_sigma` (log_sigma), or None."""
+    if isinstance(node, gast.Subscript) and isinstance(node.slice, gast.Constant):
+        key = node.slice.value
+    elif isinstance(node, gast.Attribute):
+        key = node.attr
+    else:
+        return None
+    if isinstance(key, str) and key.isidentifier() and not keyword.iskeyword(key):
+        return key
+    return None
+
+
+class Unpacking:
+    """Mixin of the Normalizer: unpacking assignments and for-loop targets, field reads."""
+
+    # -- names ---------------------------------------------------------------------------------
+
+    def temp_for(self, node, hint):
+        """A fresh temporary for the value of `node`: named after its key or field when it
+        reads one (`W1 = params['W1']`, then `t_W1`), else `t_<hint>`."""
+        key = _key_name(node)
+        if key is None:
+            return self.namer.temp(hint)
+        # a second read, or a name of the user's: t_W1 rather than W12
+        return self.namer.fresh(key) if key not in self.namer.taken else self.namer.temp(key)
+
+    # -- field reads ---------------------------------------------------------------------------
+
+    def field_read(self, node):
+        """(expression, op) of `obj.name` on a value of the function: a getattr primitive."""
+        obj = self.atom(node.value)
+        expr = gast.Attribute(value=obj, attr=node.attr, ctx=gast.Load())
+        return expr, self.op(builtins.getattr, f"the field `.{node.attr}`",
+                             [obj, gast.Constant(value=node.attr, kind=None)], {}, node,
+                             hint=node.attr)
+
+    def dict_literal(self, node):
+        """(expression, op) of `{'W': a, 'b': b}`: the literal on atoms, bound to the rule of
+        runtime.dict_of (keys that are computed or `**spread` are refused)."""
+        if any(k is None for k in node.keys):
+            raise self.unsupported(node, "`**` in a dict literal: write each key")
+        for k in node.keys:
+            if not self.inactive(k):
+                raise self.unsupported(k, "a dict key that depends on what is differentiated: "
+                                          "use constant keys")
+        values = [self.atom(v) for v in node.values]
+        expr = gast.Dict(keys=list(node.keys), values=values)
+        return expr, self.op(runtime.dict_of, "a dict literal",
+                             [gast.Tuple(elts=list(node.keys), ctx=gast.Load()),
+                              gast.List(elts=list(values), ctx=gast.Load())], {}, node,
+                             hint="dict")
+
+    def refuse_dict_write(self, name, stmt, index=None):
+        """A write into a dict that is not scratch (lower_scratch_dicts) is refused: a local
+        dict made by a literal, or anything written at a string key (an argument's dict: a
+        new key has no old value to restore in the backward sweep)."""
+        if isinstance(index, gast.Constant) and isinstance(index.value, str):
+            raise self.unsupported(stmt, (
+                f"writing into the dict `{name}`: assign the value to a variable (or to a "
+                "local dict used only with constant string keys) and read it from there"))
+        for st in self.parsed.node.body:
+            for n in gast.walk(st):
+                if isinstance(n, gast.Assign) and isinstance(n.value, gast.Dict) and any(
+                        isinstance(t, gast.Name) and t.id == name for t in n.targets):
+                    raise self.unsupported(stmt, (
+                        f"writing into the dict `{name}`: read and write it only with "
+                        "constant string keys (then each key is a variable), or build the "
+                        "dict with one literal"))
+
+    # -- unpacking assignments -----------------------------------------------------------------
+
+    def unpack(self, target, value, stmt):
+        """`a, (b, c) = value` for a value that may carry a gradient: index reads."""
+        elts = target.elts
+        for e in elts:
+            if isinstance(e, gast.Starred):
+                raise self.unsupported(stmt, "starred unpacking `a, *rest = v`: index it "
+                                             "instead (`a = v[0]`, `rest = v[1:]`)")
+            if not isinstance(e, (gast.Name, gast.Tuple, gast.List)):
+                # `B[:, 0], B[:, 1] = B[:, 1], B[:, 0]` writes through views of what it reads
+                raise self.unsupported(stmt, "this assignment target: unpack into plain "
+                                             "names, then write each one on its own line")
+        # Python checks the count; primitives (np.linalg.svd ...) return tuples of theirs
+        checked = not (isinstance(value, gast.Call) and
+                       lookup(self.parsed.resolve(value.func)) is not None)
+        if isinstance(value, gast.Subscript) and isinstance(value.value, gast.Name) and \
+                isinstance(value.slice, gast.Name):   # `for W, b in layers`: layer = layers[i]
+            base = load(self.namer.fresh(_singular(value.value.id)))
+            self.assign(base.id, value)
+        else:
+            base = self.atom(value)
+        if not isinstance(base, gast.Name):   # an inactive expression: read it once
+            name = self.namer.temp("value")
+            self.assign(name, base)
+            base = load(name)
+        if checked:
+            self.emit(ir.Effect(node=gast.Expr(value=gast.Call(
+                func=load(self.bindings.name("unpacks")),
+                args=[load(base.id), gast.Constant(value=len(elts), kind=None)],
+                keywords=[])), lineno=self.lineno))
+        for k, e in enumerate(elts):
+            self.bind_item(e, gast.Subscript(value=load(base.id),
+                                             slice=gast.Constant(value=k, kind=None),
+                                             ctx=gast.Load()), stmt)
+
+    def bind_item(self, target, value, stmt):
+        """Bind one unpacking target (a name, a nested tuple, a subscript) to `value`."""
+        if isinstance(target, (gast.Tuple, gast.List)):
+            self.unpack(target, value, stmt)
+        else:
+            self.assign_to(target, value, stmt)
+
+    # -- for-loop targets ----------------------------------------------------------------------
+
+    def loop_items(self, target, it, stmt):
+        """(index name, range name, [(target, sequence atom)]) of a for-loop that is not over
+        range(...): each iteration binds every target from `sequence[index]`."""
+        pairs = []
+        index = self.iteration(target, it, pairs, stmt)
+        if index is None:
+            index = self.namer.fresh("i")
+        seqs = [seq for _, seq in pairs if seq is not None]
+        size = _len(seqs[0]) if len(seqs) == 1 else gast.Call(
+            func=load("min"), args=[_len(q) for q in seqs], keywords=[])
+        return index, self.range_object([size], it), pairs
+
+    def iteration(self, target, it, pairs, stmt):
+        """Collect (target, sequence) pairs for iterating `it` into `target`; return the name
+        that must be the loop index (enumerate's counter), or None."""
+        func = self.parsed.resolve(it.func) if isinstance(it, gast.Call) else None
+        plain = isinstance(it, gast.Call) and not it.keywords
+        if func is builtins.enumerate and plain and len(it.args) == 1 and \
+                isinstance(target, (gast.Tuple, gast.List)) and len(target.elts) == 2 and \
+                isinstance(target.elts[0], gast.Name):
+            inner = self.iteration(target.elts[1], it.args[0], pairs, stmt)
+            if inner is not None:   # enumerate(enumerate(...)): bind the inner counter
+                pairs.append((load(inner), None))
+            return target.elts[0].id
+        if func is builtins.zip and plain and isinstance(target, (gast.Tuple, gast.List)) \
+                and len(target.elts) == len(it.args) and it.args:
+            for t, a in zip(target.elts, it.args):
+                inner = self.iteration(t, a, pairs, stmt)
+                if inner is not None:
+                    raise self.unsupported(stmt, "enumerate(...) inside zip(...): write "
+                                                 "enumerate(zip(...))")
+            return None
+        view = self.dict_view(it)
+        if view is not None:
+            kind, mapping = view[0], self.atom(view[1])
+            keys = load(self.namer.fresh("keys"))
+            self.emit(ir.Assign(targets=[keys.id], value=gast.Call(
+                func=load(self.bindings.name("keys_of")), args=[mapping], keywords=[]),
+                op=None, lineno=self.lineno))
+            if kind == "keys":
+                pairs.append((target, keys))
+            elif kind == "values":
+                pairs.append((("value", target, mapping), keys))
+            else:
+                if not (isinstance(target, (gast.Tuple, gast.List)) and len(target.elts) == 2):
+                    raise self.unsupported(stmt, "this target of `.items()`: write "
+                                                 "`for key, value in d.items()`")
+                pairs.append((("item", target, mapping), keys))
+            return None
+        if func in _ITERATORS:
+            raise self.unsupported(stmt, f"a loop over {func.__name__}(...) in this form: loop "
+                                         "over a sequence, range(...), enumerate(seq) or "
+                                         "zip(a, b) with as many targets as sequences")
+        pairs.append((target, self.atom(it)))
+        return None
+
+    def dict_view(self, it):
+        """('items' | 'values' | 'keys', the dict expression) for `d.items()` and the like."""
+        if (isinstance(it, gast.Call) and isinstance(it.func, gast.Attribute)
+                and it.func.attr in _DICT_VIEWS and not it.args and not it.keywords
+                and self.parsed.resolve(it.func) is UNRESOLVED):
+            return it.func.attr, it.func.value
+        return None
+
+    def bind_loop_items(self, pairs, index, stmt):
+        """The statements at the top of the loop body binding each target from its sequence."""
+        for target, seq in pairs:
+            if seq is None:   # an inner enumerate's counter is the same index
+                self.assign(target.id, load(index))
+                continue
+            item = gast.Subscript(value=seq, slice=load(index), ctx=gast.Load())
+            if isinstance(target, tuple):    # a dict's values or items, by key
+                kind, pattern, mapping = target
+                key_target = pattern.elts[0] if kind == "item" else None
+                if isinstance(key_target, gast.Name):
+                    key = key_target.id
+                else:
+                    key = self.namer.fresh("key")
+                self.assign(key, item)
+                if key_target is not None and not isinstance(key_target, gast.Name):
+                    self.bind_item(key_target, load(key), stmt)
+                value = gast.Subscript(value=mapping, slice=load(key), ctx=gast.Load())
+                self.bind_item(pattern.elts[1] if kind == "item" else pattern, value, stmt)
+            else:
+                self.bind_item(target, item, stmt)
+
+
+def _singular(name):
+    """What one item of the sequence `name` is called: layers -> layer, else name_item."""
+    if len(name) > 2 and name.endswith("s") and not name.endswith("ss"):
+        return name[:-1]
+    return f"{name}_item"
+
+
+def _len(node):
+    return gast.Call(func=load("len"), args=[node], keywords=[])
+
+
+# ---- local dicts used as scratch -----------------------------------------------------------
+
+def lower_scratch_dicts(node, namer):
+    """`cache = {}; cache['h'] = h; ... cache['h']` -> `cache_h = h; ... cache_h`, in place.
+
+    A local dict made by literals only at the top level of the function body, and otherwise
+    only subscripted with constant string keys (read, written, `+=`), is a set of named
+    variables: each key becomes its own name, so the derivative treats them as the variables
+    they are. Each literal starts a new set of names (`cache = {}` again forgets the keys), so
+    reading a key not written since is an error as in Python (a NameError for its KeyError).
+    Any other use of the dict (passed on, returned, iterated, a computed key) leaves it a dict,
+    and writing into such a dict is refused (Assignments.setitem)."""
+    for name in _scratch_candidates(node):
+        body = []
+        rename = None
+        for stmt in node.body:
+            if isinstance(stmt, gast.Assign) and _binds(stmt, name):
+                rename = _Rename(name, namer)
+                for k, v in zip(stmt.value.keys, stmt.value.values):
+                    v = rename.visit(v)
+                    body.append(gast.copy_location(gast.Assign(
+                        targets=[gast.Name(id=rename.spelled(k.value), ctx=gast.Store(),
+                                           annotation=None, type_comment=None)],
+                        value=v, type_comment=None), stmt))
+                continue
+            body.append(rename.visit(stmt) if rename is not None else stmt)
+        node.body = body
+
+
+def _binds(stmt, name):
+    return (len(stmt.targets) == 1 and isinstance(stmt.targets[0], gast.Name)
+            and stmt.targets[0].id == name)
+
+
+def _str_key(sub):
+    return (isinstance(sub.slice, gast.Constant) and isinstance(sub.slice.value, str)
+            and sub.slice.value.isidentifier())
+
+
+def _scratch_candidates(node):
+    made = {}
+    for stmt in node.body:
+        if isinstance(stmt, gast.Assign) and len(stmt.targets) == 1 and \
+                isinstance(stmt.targets[0], gast.Name) and isinstance(stmt.value, gast.Dict) \
+                and all(isinstance(k, gast.Constant) and isinstance(k.value, str)
+                        and k.value.isidentifier() for k in stmt.value.keys):
+            name = stmt.targets[0].id
+            made[name] = made.get(name, 0) + 1
+    params = {a.id for a in node.args.args + node.args.posonlyargs + node.args.kwonlyargs}
+    out = []
+    for name, count in made.items():
+        if name in params:
+            continue
+        subscripted, uses = set(), 0
+        for n in gast.walk(node):
+            if isinstance(n, gast.Subscript) and isinstance(n.value, gast.Name) and \
+                    n.value.id == name and _str_key(n):
+                subscripted.add(id(n.value))
+            if isinstance(n, gast.Name) and n.id == name:
+                uses += 1
+        if uses - count == len(subscripted):   # every use but the literals' targets
+            out.append(name)
+    return out
+
+
+class _Rename(gast.NodeTransformer):
+    """`name['key']` -> the variable of that key in one version of the dict."""
+
+    def __init__(self, name, namer):
+        self.name, self.namer, self.keys = name, namer, {}
+
+    def spelled(self, key):
+        if key not in self.keys:
+            self.keys[key] = self.namer.fresh(f"{self.name}_{key}")
+        return self.keys[key]
+
+    def visit_Subscript(self, node):
+        if isinstance(node.value, gast.Name) and node.value.id == self.name and _str_key(node):
+            return gast.copy_location(gast.Name(id=self.spelled(node.slice.value),
+                                                ctx=node.ctx, annotation=None,
+                                                type_comment=None), node)
+        return self.generic_visit(node)

@@ -1,0 +1,85 @@
+"""The helpers of structured values (pytrees) that generated code calls: reading a field of a
+namedtuple, dataclass or registered container and its gradient, the keys of a dict a loop
+walks, and Python's check of an unpacking assignment.
+
+The frontend lowers `W, b = params` to index reads (`W = params[0]`), `for name, p in
+params.items()` to a loop over `keys_of(params)`, and `p.log_sigma` stays an attribute read
+whose gradient `unfield` builds; trees.py says what a container is.
+"""
+from .core import GradList, InputError, zeros_grad
+from .trees import PYTREE_NODES, GradDict, children, dataclass_fields, is_namedtuple
+
+
+def unfield(g, x: "shape", name) -> "fresh":
+    """The gradient of `x.name`, a field of the namedtuple, dataclass or registered container
+    `x`: `g` at that field, zeros elsewhere (a GradList for a namedtuple, else a GradDict
+    holding that field only)."""
+    key = field_key(x, name)
+    if not is_namedtuple(x):   # a GradDict: the other fields' zeros are left out
+        return GradDict({key: g})
+    out = zeros_grad(x)
+    out[key] = out[key] + g
+    return out
+
+
+def field(t, x: "shape", name):
+    """The tangent of `x.name` from the tangent `t` of `x` (forward mode): the tangent has x's
+    structure (the user's namedtuple or dataclass), or is the compiler's zeros of it."""
+    if isinstance(t, (dict, list)):   # zeros_grad(x) or a gradient: a GradDict or GradList
+        key = field_key(x, name)
+        if isinstance(t, dict) and key not in t:
+            return zeros_grad(getattr(x, name))
+        return t[key]
+    return getattr(t, name)
+
+
+def keys_of(d):
+    """The keys of the dict `d`, as a list a loop indexes (`for k, v in d.items()`)."""
+    if not isinstance(d, dict):
+        raise TypeError(f"`.items()`, `.keys()` and `.values()` are read of dicts here, not of "
+                        f"a {type(d).__name__}")
+    return list(d)
+
+
+def unpacks(value, n):
+    """Python's check of `a, b = value` (lowered to `a = value[0]; b = value[1]`): value must
+    hold exactly n items; a dict would unpack its keys (write `a, b = d.values()`)."""
+    if isinstance(value, dict):
+        raise TypeError("unpacking a dict gives its keys, not its values: write "
+                        "`a, b = d['a'], d['b']`")
+    k = len(value)
+    if k != n:
+        raise ValueError(f"too many values to unpack (expected {n}, got {k})" if k > n else
+                         f"not enough values to unpack (expected {n}, got {k})")
+
+
+def field_key(x, name):
+    """The key of the child `x.name` in children(x): the field's name for a dataclass, its
+    position for a namedtuple, and for a registered type the position of the child that is
+    the attribute's value itself."""
+    if is_namedtuple(x):
+        return type(x)._fields.index(name)
+    if type(x) in PYTREE_NODES:
+        value = getattr(x, name)
+        for key, child in children(x):
+            if child is value:
+                return key
+        raise InputError(f"`.{name}` of a {type(x).__name__} is not one of the children its "
+                         "registered flatten function returns, so it has no gradient of its "
+                         "own: read the children flatten returns")
+    if hasattr(type(x), "__dataclass_fields__") and name in dataclass_fields(x):
+        return name
+    raise InputError(f"`.{name}` of a {type(x).__name__}: only the fields of a namedtuple, a "
+                     "dataclass or a registered pytree carry gradients")
+
+
+def dict_of(keys, values):
+    """`{k1: v1, k2: v2}` as a function of its keys and values (the rule table's name for a
+    dict literal; the generated code writes the literal)."""
+    return dict(zip(keys, values))
+
+
+def undict(g, keys, values: "shape"):
+    """The gradient of the values of a dict literal from the gradient `g` of the dict: one
+    entry per value, zeros for the keys g leaves out."""
+    return GradList(g[k] if k in g else zeros_grad(v) for k, v in zip(keys, values))
