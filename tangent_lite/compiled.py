@@ -83,7 +83,7 @@ def finish(func, wrt, mode, parsed, fn, deriv, signature, bindings, callees):
     source = to_source(deriv, signature)
     real = parsed.func
     df = compile_function(source, deriv.name, real.__globals__, bindings.objects,
-                          parsed.closure, real.__defaults__, real.__kwdefaults__,
+                          parsed.closure, parsed.defaults, parsed.kwdefaults,
                           label=f"{deriv.name} from {parsed.filename}:{fn.lineno}")
     df.__doc__ = deriv.docstring
     compiled = Compiled(func=func, wrt=tuple(wrt), mode=mode, source=source, df=df,

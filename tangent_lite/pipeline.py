@@ -179,8 +179,8 @@ def _compile_reverse(func, wrt, as_tuple, seeded, with_value, split):
         source = to_source(fwd, fn.signature) + "\n\n" + to_source(bwd, bwd.signature)
         real = parsed.func
         funcs = compile_function(source, [fwd.name, bwd.name], real.__globals__,
-                                 bindings.objects, parsed.closure, real.__defaults__,
-                                 real.__kwdefaults__,
+                                 bindings.objects, parsed.closure, parsed.defaults,
+                                 parsed.kwdefaults,
                                  label=f"{fwd.name} from {parsed.filename}:{fn.lineno}")
         funcs[bwd.name].__defaults__ = funcs[bwd.name].__kwdefaults__ = None
         return Compiled(func=func, wrt=tuple(wrt), mode="split", source=source,

@@ -16,6 +16,7 @@ import numpy as np
 from .. import ir, runtime
 from ..errors import MissingRuleError, UnsupportedSyntaxError
 from ..rules import lookup
+from .callables import user_callable
 from .parse import UNRESOLVED
 
 BINOPS = {
@@ -255,6 +256,8 @@ class ExpressionNormalizer:
                     UNRESOLVED:
                 return self.numpy_call(ATTRIBUTE_FUNCTIONS[node.attr], node.attr,
                                        [self.atom(node.value)], {}, node)
+            if self.parsed.resolve(node.value) is UNRESOLVED:
+                return self.attribute_read(node)    # objects.py
             raise self.unsupported(node, f"the attribute `.{node.attr}`: use a NumPy function "
                                          "or compute it outside")
         if isinstance(node, (gast.Tuple, gast.List)):
@@ -278,6 +281,10 @@ class ExpressionNormalizer:
         func = self.parsed.resolve(node.func)
         if func is UNRESOLVED and isinstance(node.func, gast.Call):
             func = self.static_gradient(node.func)
+        if func is UNRESOLVED:
+            called = self.object_call(node)     # objects.py
+            if called is not None:
+                return called
         if func is UNRESOLVED and isinstance(node.func, gast.Attribute):
             return self.method_call(node)
         args = [self.call_arg(a) for a in node.args]
@@ -319,8 +326,7 @@ class ExpressionNormalizer:
         method = node.func.attr
         func = METHODS.get(method)
         if func is None:
-            raise self.unsupported(node, f"the method call `.{method}(...)`: call the NumPy "
-                                         f"function np.{method}(x, ...) if there is one")
+            return self.opaque_method_call(node)    # objects.py
         receiver = self.atom(node.func.value)
         args = [self.call_arg(a) for a in node.args]
         if method in PACKED_METHODS and len(args) > 1:
@@ -356,8 +362,11 @@ class ExpressionNormalizer:
         prim = lookup(func) if func is not None else None
         if prim is None and func is not None and inspect.isfunction(inspect.unwrap(func)):
             func = inspect.unwrap(func)   # a user function: differentiated from its source
+        elif prim is None and func is not None and user_callable(func) is not None:
+            func = user_callable(func)    # a bound method, callable object or partial
         op = ir.Op(func=func, prim=prim, label=label, args=args, keywords=keywords, hint=hint,
-                   user=prim is None and inspect.isfunction(func))
+                   user=prim is None and (inspect.isfunction(func) or
+                                          user_callable(func) is not None))
         if "out" in keywords:
             op.refuse = lambda: self.unsupported(node, "`out=` (an in-place result): assign "
                                                        "the result instead")

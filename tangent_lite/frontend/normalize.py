@@ -22,6 +22,7 @@ from .expressions import ExpressionNormalizer, load
 from .inline import Inliner, always_returns
 from .assignments import Assignments
 from .inplace import InplaceLowering
+from .objects import Objects, explicit_super
 from .parse import UNRESOLVED
 
 _STMT_HINTS = {
@@ -47,7 +48,7 @@ class _Loop:
     returns: bool = False    # a flagged `return` inside this loop
 
 
-class Normalizer(Inliner, Assignments, InplaceLowering, ExpressionNormalizer):
+class Normalizer(Inliner, Assignments, InplaceLowering, Objects, ExpressionNormalizer):
     """Turns one ParsedFunction into an ir.Function."""
 
     def __init__(self, parsed, namer, bindings):
@@ -56,6 +57,7 @@ class Normalizer(Inliner, Assignments, InplaceLowering, ExpressionNormalizer):
         self.returns_several = None   # a `return a, b` (forward mode only)
         self.returned = None      # flag of a `return` that cannot end the function in place
         self.result = None
+        self.object_classes = {}  # loop variable -> the class of the objects it runs over
 
     # -- the function ---------------------------------------------------------------------------
 
@@ -326,6 +328,7 @@ class Normalizer(Inliner, Assignments, InplaceLowering, ExpressionNormalizer):
         try:
             def fill():
                 for name, seq in prefix:
+                    self.element_class(name, seq)
                     self.assign(name, gast.Subscript(value=seq, slice=load(index),
                                                      ctx=gast.Load()))
                 self.loop_body(stmt.body)
@@ -456,6 +459,7 @@ def _or(values):
 
 def normalize(parsed, namer, bindings):
     """The ir.Function for `parsed`, reserving every name it uses in `namer`."""
+    explicit_super(parsed)
     for n in gast.walk(parsed.node):
         if isinstance(n, gast.Name):
             namer.reserve(n.id)

@@ -11,10 +11,12 @@ import linecache
 import os
 import sys
 import textwrap
+import types
 
 import gast
 
 from ..errors import SourceUnavailableError, UnsupportedSyntaxError
+from .callables import bind_constants, target_of
 
 UNRESOLVED = object()
 
@@ -30,6 +32,19 @@ class ParsedFunction:
     globals: dict
     closure: dict
     globals_used: dict = dataclasses.field(default_factory=dict)
+    # The runtime defaults of the parameters, and how messages name the callable: a bound
+    # method or partial fixes some parameters (callables.py), which changes both.
+    defaults: tuple = None
+    kwdefaults: dict = None
+    label: str = None
+
+    def __post_init__(self):
+        if self.defaults is None:
+            self.defaults = self.func.__defaults__
+        if self.kwdefaults is None:
+            self.kwdefaults = self.func.__kwdefaults__
+        if self.label is None:
+            self.label = self.func.__name__
 
     @property
     def name(self):
@@ -69,6 +84,11 @@ class ParsedFunction:
             if base is UNRESOLVED:
                 return UNRESOLVED
             return getattr(base, node.attr, UNRESOLVED)
+        if isinstance(node, gast.Call) and len(node.args) == 2 and not node.keywords and \
+                self.resolve(node.func) is super:   # super(Cls, self), see objects.py
+            cls, obj = (self.resolve(a) for a in node.args)
+            if cls is not UNRESOLVED and obj is not UNRESOLVED:
+                return super(cls, obj)
         return UNRESOLVED
 
     def resolve_name(self, name):
@@ -98,8 +118,14 @@ def _all_args(args):
 
 
 def parse_function(func):
-    """Parse `func` into a ParsedFunction whose node line numbers are the file's own."""
+    """Parse `func` into a ParsedFunction whose node line numbers are the file's own.
+
+    A bound method, callable object or functools.partial is parsed as the function behind it,
+    with the parameters it fixes bound as constants (callables.py)."""
     func = inspect.unwrap(func)
+    target = None if inspect.isfunction(func) else target_of(func)
+    if target is not None:
+        return bind_constants(parse_function(target.function), target, types.CellType)
     if not inspect.isfunction(func):
         kind = type(func).__name__
         filename, lineno = _caller()

@@ -1,0 +1,200 @@
+"""Callables other than plain functions, resolved to a Python function and its bound constants.
+
+A bound method (`model.loss`), a callable object (`layer`, whose class defines `__call__` in
+Python) and a `functools.partial` are each a Python function with some of its parameters fixed:
+
+- a bound method fixes its first parameter (`self`, or `cls` for a classmethod) to the instance;
+- a callable object is its bound `__call__` method;
+- a partial fixes leading positional parameters to its arguments, and its keywords become
+  keyword-only parameters with those defaults (exactly the signature `inspect.signature`
+  reports for it: `partial(huber, delta=1.0)` is `(r, *, delta=1.0)`).
+
+Fixed parameters are constants: they leave the parameter list and become free variables of the
+function (closure cells), so `self.W` reads the instance's attribute as a constant and
+`self.predict` resolves to the bound method it denotes. The function's source is then read and
+differentiated like any other function's.
+"""
+import dataclasses
+import functools
+import inspect
+import types
+
+import gast
+
+
+@dataclasses.dataclass
+class Target:
+    """The Python function behind a callable, with what the callable fixes."""
+
+    function: types.FunctionType
+    constants: dict           # parameter name -> the value it is fixed to
+    keywords: dict            # parameter name -> its new default (a partial's keywords)
+    label: str                # how messages name the callable ("Model.loss", "partial(huber)")
+
+
+def target_of(obj):
+    """The Target of a bound method, callable object or partial whose function is written in
+    Python; None for anything else (a plain function, a builtin, a class)."""
+    if inspect.ismethod(obj):
+        inner = obj.__func__
+        base = inner if inspect.isfunction(inner) else target_of(inner)
+        if base is None:
+            return None
+        target = base if isinstance(base, Target) else Target(base, {}, {}, base.__qualname__)
+        free = _free_positional(target)
+        if not free:
+            return None
+        constants = dict(target.constants)
+        constants[free[0]] = obj.__self__
+        return Target(target.function, constants, dict(target.keywords),
+                      f"{_owner_name(obj.__self__)}.{obj.__name__}")
+    if isinstance(obj, functools.partial):
+        inner = obj.func
+        base = inner if inspect.isfunction(inner) else target_of(inner)
+        if base is None:
+            return None
+        target = base if isinstance(base, Target) else Target(base, {}, {}, base.__name__)
+        free = _free_positional(target)
+        if len(obj.args) > len(free):
+            return None
+        constants = dict(target.constants)
+        constants.update(zip(free, obj.args))
+        keywords = dict(target.keywords)
+        names = _parameter_names(target.function)
+        for key, value in obj.keywords.items():
+            if key not in names or key in constants:
+                return None     # into **kwargs, or a parameter already fixed: not supported
+            keywords[key] = value
+        return Target(target.function, constants, keywords, f"partial({target.label})")
+    if _python_call(obj):
+        return target_of(obj.__call__)
+    return None
+
+
+def user_callable(obj):
+    """What a call of `obj` inside a differentiated function calls, when obj is not a plain
+    function: the bound `__call__` of a callable object, or obj itself (a bound method, a
+    partial) when its function is written in Python; None otherwise."""
+    if _python_call(obj):
+        return obj.__call__
+    if (inspect.ismethod(obj) or isinstance(obj, functools.partial)) and \
+            target_of(obj) is not None:
+        return obj
+    return None
+
+
+def callee_name(func, fallback):
+    """A readable stem for the derivative of a called callable (`vjp_<stem>`)."""
+    if isinstance(func, functools.partial):
+        return callee_name(func.func, fallback)
+    name = getattr(func, "__name__", None)
+    if not name or name.startswith("__") or name == "<lambda>":
+        return fallback
+    return name
+
+
+def python_method(cls, name):
+    """The Python function `name` defined by class `cls` or a base (a plain method, not a
+    staticmethod, classmethod or property), or None."""
+    for klass in cls.__mro__:
+        if name in vars(klass):
+            value = vars(klass)[name]
+            return value if inspect.isfunction(value) else None
+    return None
+
+
+def _python_call(obj):
+    return (not isinstance(obj, type) and not inspect.isroutine(obj)
+            and not isinstance(obj, functools.partial)
+            and python_method(type(obj), "__call__") is not None)
+
+
+def _owner_name(obj):
+    return obj.__name__ if isinstance(obj, type) else type(obj).__name__
+
+
+def _parameter_names(func):
+    code = func.__code__
+    return code.co_varnames[:code.co_argcount + code.co_kwonlyargcount]
+
+
+def _free_positional(target):
+    """The positional parameters of target's function not yet fixed, in order."""
+    code = target.function.__code__
+    names = code.co_varnames[:code.co_argcount]
+    return [n for n in names if n not in target.constants and n not in target.keywords]
+
+
+def bind_constants(parsed, target, cell):
+    """Fix `target`'s constants in `parsed` (a ParsedFunction of target.function): each leaves
+    the parameter list and becomes a closure cell; a partial's keywords become keyword-only
+    parameters with their new defaults. The runtime defaults (parsed.defaults,
+    parsed.kwdefaults) follow the new parameter list."""
+    func = target.function
+    args = parsed.node.args
+    positional = list(args.posonlyargs) + list(args.args)
+    defaults = list(func.__defaults__ or ())
+    values = [None] * (len(positional) - len(defaults)) + [(d,) for d in defaults]
+    kwdefaults = dict(func.__kwdefaults__ or {})
+    kept_pos, kept_defaults, moved = [], [], []
+    posonly = {a.id for a in args.posonlyargs}
+    for arg, value in zip(positional, values):
+        name = arg.id
+        if name in target.constants:
+            continue
+        if name in target.keywords:
+            moved.append(arg)
+            kwdefaults[name] = target.keywords[name]
+        elif moved:   # after a parameter given by keyword: keyword-only, as in a partial
+            moved.append(arg)
+            if value is not None:
+                kwdefaults[name] = value[0]
+        else:
+            kept_pos.append(arg)
+            kept_defaults.append(value)
+    for arg in args.kwonlyargs:
+        if arg.id in target.keywords:
+            kwdefaults[arg.id] = target.keywords[arg.id]
+    first_default = next((i for i, v in enumerate(kept_defaults) if v is not None),
+                         len(kept_defaults))
+    args.posonlyargs = [a for a in kept_pos if a.id in posonly]
+    args.args = [a for a in kept_pos if a.id not in posonly]
+    args.kwonlyargs = moved + [a for a in args.kwonlyargs if a.id not in target.constants]
+    args.defaults = [gast.Constant(value=None, kind=None)] * (len(kept_pos) - first_default)
+    args.kw_defaults = [gast.Constant(value=None, kind=None) if a.id in kwdefaults else None
+                        for a in args.kwonlyargs]
+    parsed.defaults = tuple(v[0] for v in kept_defaults[first_default:]) or None
+    parsed.kwdefaults = {a.id: kwdefaults[a.id] for a in args.kwonlyargs
+                         if a.id in kwdefaults} or None
+    assigned = {n.id for n in gast.walk(parsed.node) if isinstance(n, gast.Name)
+                and isinstance(n.ctx, (gast.Store, gast.Del))}
+    for name, value in target.constants.items():
+        if name in assigned:
+            # The function assigns to the fixed parameter: it starts as a local holding the
+            # constant, read from a cell of another name.
+            held = _unused(f"{name}_bound", parsed.node)
+            parsed.closure[held] = cell(value)
+            start = gast.Assign(targets=[gast.Name(id=name, ctx=gast.Store(), annotation=None,
+                                                   type_comment=None)],
+                                value=gast.Name(id=held, ctx=gast.Load(), annotation=None,
+                                                type_comment=None), type_comment=None)
+            gast.copy_location(start, parsed.node.body[0])
+            parsed.node.body.insert(_docstring_end(parsed.node), start)
+        else:
+            parsed.closure[name] = cell(value)
+    parsed.label = target.label
+    return parsed
+
+
+def _unused(base, node):
+    taken = {n.id for n in gast.walk(node) if isinstance(n, gast.Name)}
+    name, k = base, 2
+    while name in taken:
+        name, k = f"{base}{k}", k + 1
+    return name
+
+
+def _docstring_end(fdef):
+    body = fdef.body
+    return 1 if body and isinstance(body[0], gast.Expr) and isinstance(
+        body[0].value, gast.Constant) and isinstance(body[0].value.value, str) else 0
