@@ -57,7 +57,6 @@ class Normalizer(Inliner, Assignments, InplaceLowering, Objects, ExpressionNorma
         self.returns_several = None   # a `return a, b` (forward mode only)
         self.returned = None      # flag of a `return` that cannot end the function in place
         self.result = None
-        self.object_classes = {}  # loop variable -> the class of the objects it runs over
 
     # -- the function ---------------------------------------------------------------------------
 
@@ -328,7 +327,6 @@ class Normalizer(Inliner, Assignments, InplaceLowering, Objects, ExpressionNorma
         try:
             def fill():
                 for name, seq in prefix:
-                    self.element_class(name, seq)
                     self.assign(name, gast.Subscript(value=seq, slice=load(index),
                                                      ctx=gast.Load()))
                 self.loop_body(stmt.body)

@@ -19,26 +19,76 @@ import gast
 from .. import ir
 from .callables import python_method
 from .expressions import load
-from .parse import UNRESOLVED
 
 
 class Objects:
     """Mixin of the Normalizer: attribute reads and method calls of local objects."""
 
-    def element_class(self, name, seq):
-        """Note the class of the objects the loop variable `name` runs over when `seq` is a
-        constant list or tuple of instances of one Python class, and `name` is bound nowhere
-        else in the function."""
+    def object_class(self, name):
+        """The class of every object the local `name` can hold, when each assignment to it
+        takes an element of a constant list or tuple of instances of one Python class (`for
+        layer in self.layers`, `layer = self.layers[i]`, `for i, layer in enumerate(...)`);
+        else None. Generated code's `layer = None` and `layer = stack.pop()` keep the class."""
+        classes = set()
+        for node in gast.walk(self.parsed.node):
+            if isinstance(node, (gast.For, gast.comprehension)):
+                found = self._loop_classes(node.target, node.iter, name)
+            elif isinstance(node, gast.Assign) and any(
+                    isinstance(n, gast.Name) and n.id == name for t in node.targets
+                    for n in gast.walk(t)):
+                found = self._assigned_classes(node, name)
+            elif isinstance(node, gast.Name) and node.id == name and isinstance(
+                    node.ctx, (gast.Store, gast.Del)):
+                continue    # a target of the statements above, or of one below
+            elif isinstance(node, (gast.AugAssign, gast.NamedExpr, gast.AnnAssign)) and \
+                    isinstance(node.target, gast.Name) and node.target.id == name:
+                return None
+            else:
+                continue
+            if found is None:
+                return None
+            classes |= found
+        return classes.pop() if len(classes) == 1 else None
+
+    def _elements(self, seq):
+        """The classes of the elements of a constant list or tuple, or None."""
         if not isinstance(seq, (gast.Name, gast.Attribute)):
-            return
+            return None
         items = self.parsed.resolve(seq)
         if not isinstance(items, (list, tuple)) or not items:
-            return
-        classes = {type(v) for v in items}
-        stores = [n for n in gast.walk(self.parsed.node) if isinstance(n, gast.Name)
-                  and n.id == name and isinstance(n.ctx, gast.Store)]
-        if len(classes) == 1 and len(stores) == 1:
-            self.object_classes[name] = classes.pop()
+            return None
+        return {type(v) for v in items}
+
+    def _loop_classes(self, target, it, name):
+        if isinstance(target, gast.Name):
+            return self._elements(it) if target.id == name else set()
+        if not any(isinstance(n, gast.Name) and n.id == name for n in gast.walk(target)):
+            return set()
+        if not (isinstance(target, gast.Tuple) and isinstance(it, gast.Call)):
+            return None
+        func = self.parsed.resolve(it.func)
+        seqs = it.args if func is builtins.zip else [None] + it.args[:1] \
+            if func is builtins.enumerate else None
+        if seqs is None or len(seqs) != len(target.elts):
+            return None
+        for elt, seq in zip(target.elts, seqs):
+            if isinstance(elt, gast.Name) and elt.id == name:
+                return self._elements(seq) if seq is not None else None
+        return None
+
+    def _assigned_classes(self, node, name):
+        value = node.value
+        if len(node.targets) != 1 or not isinstance(node.targets[0], gast.Name):
+            return None
+        if isinstance(value, gast.Constant) and value.value is None:
+            return set()
+        if isinstance(value, gast.Call) and isinstance(value.func, gast.Attribute) and \
+                value.func.attr == "pop" and not value.args and isinstance(
+                    value.func.value, gast.Name) and value.func.value.id in self.stacks:
+            return set()
+        if isinstance(value, gast.Subscript):
+            return self._elements(value.value)
+        return None
 
     def object_call(self, node):
         """(expression, op) of `v(...)` or `v.method(...)` where v is a loop variable over
@@ -50,7 +100,9 @@ class Objects:
             receiver, method = func.value, func.attr
         else:
             return None
-        cls = self.object_classes.get(receiver.id)
+        if receiver.id not in self.parsed.local_names:
+            return None
+        cls = self.object_class(receiver.id)
         if cls is None:
             return None
         function = python_method(cls, method)
@@ -122,7 +174,3 @@ def explicit_super(parsed):
         call.args = [load(name), load(first[0])]
 
 
-def is_object_attribute(parsed, node):
-    """Whether `node` reads an attribute of a local value (not a module, class or constant the
-    function can see)."""
-    return isinstance(node, gast.Attribute) and parsed.resolve(node.value) is UNRESOLVED
