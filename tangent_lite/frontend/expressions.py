@@ -49,11 +49,11 @@ ATTRIBUTE_FUNCTIONS = {"real": np.real, "imag": np.imag}
 LATER = "arrives in a later release; until then"
 EXPR_HINTS = {
     gast.Lambda: "a lambda used as a value: call it directly, or define a function with `def`",
-    gast.ListComp: "a list comprehension: write a for loop that fills an array, or use an "
-                   "array operation",
     gast.SetComp: "a set comprehension: compute it outside the differentiated function",
-    gast.DictComp: "a dict comprehension: compute it outside the differentiated function",
-    gast.GeneratorExp: "a generator expression: use an array operation (np.sum, np.stack)",
+    gast.DictComp: "a dict comprehension: compute it outside the differentiated function, "
+                   "or build a list",
+    gast.GeneratorExp: "a generator expression here (it is consumed lazily): pass it to sum, "
+                       "list, tuple, min or max, or use a list comprehension",
     gast.Dict: "a dict literal: pass the values as separate arguments",
     gast.Set: "a set literal: compute it outside the differentiated function",
     gast.Yield: "`yield` (a generator): return an array instead",
@@ -120,6 +120,10 @@ class ExpressionNormalizer:
         """Whether `node` calls a nested function or lambda (the statement layer inlines)."""
         return False
 
+    def is_comprehension(self, node):
+        """Whether `node` is a comprehension the statement layer lowers to a loop."""
+        return False
+
     # -- assignments ----------------------------------------------------------------------------
 
     def emit(self, stmt):
@@ -137,6 +141,11 @@ class ExpressionNormalizer:
             return self.conditional(target, value)
         if isinstance(value, gast.Lambda):
             self.local_funcs[target] = value
+            return
+        if self.is_comprehension(value):        # comprehensions.py: a loop
+            name = self.comprehension(value, target)
+            if name != target:
+                self.assign(target, load(name))
             return
         if self.is_inline_call(value):
             value = self.inline(value)
@@ -158,6 +167,8 @@ class ExpressionNormalizer:
             name = self.namer.temp("ifexp")
             self.conditional(name, node)
             return load(name)
+        if self.is_comprehension(node):
+            return load(self.comprehension(node))
         if self.is_inline_call(node) or _is_pop(node, self.stacks):
             if not _is_pop(node, self.stacks):
                 return self.inline(node)

@@ -95,7 +95,7 @@ def always_returns(stmts):
     if not stmts:
         return False
     last = stmts[-1]
-    if isinstance(last, gast.Return):
+    if isinstance(last, (gast.Return, gast.Raise)):   # a raise ends the path too
         return True
     if isinstance(last, gast.If):
         return always_returns(last.body) and always_returns(last.orelse)

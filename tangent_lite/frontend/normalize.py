@@ -23,13 +23,13 @@ from .inline import Inliner, always_returns
 from .assignments import Assignments
 from .inplace import InplaceLowering
 from .objects import Objects, explicit_super
+from .comprehensions import Comprehensions
 from .parse import UNRESOLVED
 
 _STMT_HINTS = {
     gast.With: "a `with` block: only `with tangent_lite.grad_of(...)` is planned; move the "
                "block out of the differentiated function",
     gast.Try: "try/except: move the error handling out of the differentiated function",
-    gast.Raise: "`raise`: move the check out of the differentiated function",
     gast.ClassDef: "a class defined inside the function: define it at module level",
     gast.Global: "`global`: pass the value in as an argument and return the new one",
     gast.Nonlocal: "`nonlocal`: pass the value in as an argument and return the new one",
@@ -48,7 +48,8 @@ class _Loop:
     returns: bool = False    # a flagged `return` inside this loop
 
 
-class Normalizer(Inliner, Assignments, InplaceLowering, Objects, ExpressionNormalizer):
+class Normalizer(Inliner, Assignments, InplaceLowering, Objects, Comprehensions,
+                 ExpressionNormalizer):
     """Turns one ParsedFunction into an ir.Function."""
 
     def __init__(self, parsed, namer, bindings):
@@ -106,6 +107,8 @@ class Normalizer(Inliner, Assignments, InplaceLowering, Objects, ExpressionNorma
         flags = set()
         for idx, stmt in enumerate(stmts):
             rest = stmts[idx + 1:]
+            self.lineno = stmt.lineno
+            stmt = self.hoist_walrus(stmt)      # comprehensions.py
             if isinstance(stmt, gast.If) and rest and self.loop is None:
                 # An early return outside loops: the rest of the block is the other branch.
                 if always_returns(stmt.body) and not always_returns(stmt.orelse):
@@ -176,7 +179,8 @@ class Normalizer(Inliner, Assignments, InplaceLowering, Objects, ExpressionNorma
             self.augmented(stmt)
         elif isinstance(stmt, gast.Expr):
             self.expression_statement(stmt)
-        elif isinstance(stmt, gast.Assert):
+        elif isinstance(stmt, (gast.Assert, gast.Raise)):
+            # A check on the values of the forward sweep: it runs there, exactly as in f.
             self.emit(ir.Effect(node=stmt, lineno=stmt.lineno))
         elif not isinstance(stmt, gast.Pass):
             hint = _STMT_HINTS.get(type(stmt), f"the statement `{type(stmt).__name__}`")
