@@ -96,13 +96,17 @@ def compile_forward(func, wrt):
                                      copied=copied, guards=guards)
         deriv = transform.run()
         tangents = ", ".join(transform.tangent_params[p] for p in wrt)
-        signature = fn.signature
+        signature, kwarg = fn.signature, parsed.node.args.kwarg
+        rest = ""     # `**kwargs` stays last
+        if tangents and kwarg is not None and signature.endswith(f"**{kwarg.id}"):
+            signature, rest = signature[:-len(kwarg.id) - 2].rstrip(", "), f", **{kwarg.id}"
         if not tangents:
             pass
         elif "*" in signature.replace("**", ""):
             signature = f"{signature}, {tangents}"
         else:
             signature = f"{signature}, *, {tangents}" if signature else f"*, {tangents}"
+        signature += rest
         compiled = finish(func, wrt, "jvp", parsed, fn, deriv, signature, bindings,
                            transform.callees)
         compiled.tangent_params = dict(transform.tangent_params)

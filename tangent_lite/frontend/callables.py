@@ -18,6 +18,7 @@ import dataclasses
 import functools
 import inspect
 import types
+import weakref
 
 import gast
 
@@ -75,6 +76,8 @@ def user_callable(obj):
     """What a call of `obj` inside a differentiated function calls, when obj is not a plain
     function: the bound `__call__` of a callable object, or obj itself (a bound method, a
     partial) when its function is written in Python; None otherwise."""
+    if isinstance(obj, StarredCall):
+        return obj
     if _python_call(obj):
         return obj.__call__
     if (inspect.ismethod(obj) or isinstance(obj, functools.partial)) and \
@@ -104,8 +107,8 @@ def python_method(cls, name):
 
 
 def _python_call(obj):
-    return (not isinstance(obj, type) and not inspect.isroutine(obj)
-            and not isinstance(obj, functools.partial)
+    return (not isinstance(obj, (type, functools.partial, StarredCall))
+            and not inspect.isroutine(obj)
             and python_method(type(obj), "__call__") is not None)
 
 
@@ -198,3 +201,99 @@ def _docstring_end(fdef):
     body = fdef.body
     return 1 if body and isinstance(body[0], gast.Expr) and isinstance(
         body[0].value, gast.Constant) and isinstance(body[0].value.value, str) else 0
+
+
+class StarredCall:
+    """A function with `*args`, as called with `count` arguments into them: its source is
+    read with `*args` replaced by that many parameters (`xs_0, xs_1`) and `xs = (xs_0, xs_1)`
+    first in its body, so each argument can be differentiated like a named parameter."""
+
+    _made = weakref.WeakKeyDictionary()   # func -> {count: StarredCall}, so caching works
+
+    def __new__(cls, func, count):
+        per_func = cls._made.setdefault(func, {})
+        made = per_func.get(count)
+        if made is None:
+            made = per_func[count] = super().__new__(cls)
+            made.func, made.count = func, count
+            made.__name__, made.__qualname__ = func.__name__, func.__qualname__
+            made.__signature__ = _starred_signature(func, count)
+        return made
+
+    # What the cache checks of a function (cache._valid): the function's own, live.
+    @property
+    def __code__(self):
+        return self.func.__code__
+
+    @property
+    def __globals__(self):
+        return self.func.__globals__
+
+    def __call__(self, *args, **kwargs):
+        return self.func(*args, **kwargs)
+
+    def __repr__(self):
+        return f"<{self.func.__qualname__} called with {self.count} *args>"
+
+
+def starred_call(func, args):
+    """The StarredCall of a Python function with `*args` called with the argument nodes
+    `args` (none starred), or None when func has no `*args`."""
+    if not inspect.isfunction(func) or not func.__code__.co_flags & inspect.CO_VARARGS:
+        return None
+    named = func.__code__.co_argcount
+    return StarredCall(func, max(len(args) - named, 0))
+
+
+def starred_names(func, count):
+    """The parameter names that replace `*args` (`xs_0, xs_1, ...`), clear of other names."""
+    code = func.__code__
+    star = code.co_varnames[code.co_argcount + code.co_kwonlyargcount]
+    taken = set(code.co_varnames) | set(code.co_names)
+    names = []
+    for k in range(count):
+        name, j = f"{star}_{k}", 2
+        while name in taken:
+            name, j = f"{star}_{k}_{j}", j + 1
+        taken.add(name)
+        names.append(name)
+    return star, names
+
+
+def _starred_signature(func, count):
+    sig = inspect.signature(func)
+    _, names = starred_names(func, count)
+    params = []
+    for p in sig.parameters.values():
+        if p.kind is p.VAR_POSITIONAL:
+            params.extend(inspect.Parameter(n, inspect.Parameter.POSITIONAL_ONLY)
+                          for n in names)
+        elif p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD):
+            params.append(p.replace(kind=p.POSITIONAL_ONLY, default=p.empty))
+        else:
+            params.append(p)
+    return sig.replace(parameters=params)
+
+
+def expand_starred(parsed, view):
+    """Replace `*args` in `parsed` (of view.func) by view.count positional parameters, and
+    bind args to their tuple first in the body."""
+    star, names = starred_names(view.func, view.count)
+    args = parsed.node.args
+    new = [gast.Name(id=n, ctx=gast.Param(), annotation=None, type_comment=None)
+           for n in names]
+    args.posonlyargs = list(args.posonlyargs) + list(args.args) + new
+    args.args = []
+    args.defaults = []      # every positional parameter before *args was passed
+    args.vararg = None
+    parsed.defaults = None
+    tuple_ = gast.Tuple(elts=[gast.Name(id=n, ctx=gast.Load(), annotation=None,
+                                        type_comment=None) for n in names], ctx=gast.Load())
+    start = gast.Assign(targets=[gast.Name(id=star, ctx=gast.Store(), annotation=None,
+                                           type_comment=None)], value=tuple_,
+                        type_comment=None)
+    gast.copy_location(start, parsed.node)
+    for n in gast.walk(start):
+        n.lineno, n.col_offset = parsed.node.lineno, parsed.node.col_offset
+    parsed.node.body.insert(_docstring_end(parsed.node), start)
+    return parsed

@@ -16,7 +16,7 @@ import numpy as np
 from .. import ir, runtime
 from ..errors import MissingRuleError, UnsupportedSyntaxError
 from ..rules import lookup
-from .callables import user_callable
+from .callables import starred_call, user_callable
 from .parse import UNRESOLVED
 
 BINOPS = {
@@ -373,6 +373,7 @@ class ExpressionNormalizer:
         prim = lookup(func) if func is not None else None
         if prim is None and func is not None and inspect.isfunction(inspect.unwrap(func)):
             func = inspect.unwrap(func)   # a user function: differentiated from its source
+            func = starred_call(func, args) or func   # one with *args: as called here
         elif prim is None and func is not None and user_callable(func) is not None:
             func = user_callable(func)    # a bound method, callable object or partial
         op = ir.Op(func=func, prim=prim, label=label, args=args, keywords=keywords, hint=hint,

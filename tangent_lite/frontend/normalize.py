@@ -64,10 +64,10 @@ class Normalizer(Inliner, Assignments, InplaceLowering, Objects, Comprehensions,
     def function(self):
         node = self.parsed.node
         args = node.args
-        if args.vararg or args.kwarg:
-            star = args.vararg or args.kwarg
-            raise self.unsupported(star, "*args / **kwargs parameters: name each parameter")
-        params = [a.id for a in list(args.posonlyargs) + list(args.args) + list(args.kwonlyargs)]
+        # *args and **kwargs are parameters too; never differentiated (wrt names only the
+        # named ones), their values are constants.
+        params = [a.id for a in list(args.posonlyargs) + list(args.args) + list(args.kwonlyargs)
+                  + [a for a in (args.vararg, args.kwarg) if a is not None]]
         for n in _walk_own(node):
             if isinstance(n, (gast.Yield, gast.YieldFrom)):
                 raise self.unsupported(n, "a generator (`yield`): return an array instead")

@@ -16,7 +16,7 @@ import types
 import gast
 
 from ..errors import SourceUnavailableError, UnsupportedSyntaxError
-from .callables import bind_constants, target_of
+from .callables import StarredCall, bind_constants, expand_starred, target_of
 
 UNRESOLVED = object()
 
@@ -123,6 +123,8 @@ def parse_function(func):
     A bound method, callable object or functools.partial is parsed as the function behind it,
     with the parameters it fixes bound as constants (callables.py)."""
     func = inspect.unwrap(func)
+    if isinstance(func, StarredCall):
+        return expand_starred(parse_function(func.func), func)
     target = None if inspect.isfunction(func) else target_of(func)
     if target is not None:
         return bind_constants(parse_function(target.function), target, types.CellType)
