@@ -46,6 +46,11 @@ def wrt_names(func, wrt):
                     f"wrt={item} is out of range: {func.__name__} has {len(names)} "
                     f"argument(s) {tuple(names)}", **where)
             item = names[item]
+        elif item not in names and item in {p.name for p in params}:   # *args, **kwargs
+            raise TangentLiteError(
+                f"wrt={item!r}: {getattr(func, '__name__', 'f')} collects several arguments "
+                f"in {item}; instead: give each value to differentiate a named parameter",
+                **where)
         elif item not in names:
             raise TangentLiteError(f"wrt={item!r}: {func.__name__} has no argument of that "
                                    f"name; its arguments are {tuple(names)}", **where)
@@ -192,7 +197,7 @@ def _compile_reverse(func, wrt, as_tuple, seeded, with_value, split):
                         registry_version=registry_version(),
                         globals_used=parsed.globals_used, deps=unique(out.callees),
                         bindings=dict(bindings.objects), backward=funcs[bwd.name],
-                        watched=summary.watched)
+                        watched=summary.watched, checks=list(parsed.checks))
     signature = fn.signature
     if seeded:
         signature = f"{deriv.seed}, {signature}" if signature else deriv.seed

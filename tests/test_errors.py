@@ -114,16 +114,6 @@ def del_statement(x):
     return np.sum(y)
 
 
-@case(U, r"\*args")
-def star_args(x, *rest):  # <-
-    return np.sum(x)
-
-
-@case(U, r"\*\*kwargs")
-def star_kwargs(x, **options):  # <-
-    return np.sum(x)
-
-
 @case(U, r"several|tuple|\breturn")
 def returns_tuple(x):
     return np.sum(x), np.sum(x * x)  # <-

@@ -96,6 +96,19 @@ def callee_name(func, fallback):
     return name
 
 
+def same_attribute(base, attr, value):
+    """A check that `base.attr` still denotes `value` (for a bound method: the same function
+    bound to the same object; each read makes a new bound method)."""
+    def identity(v):
+        return (v.__func__, v.__self__) if inspect.ismethod(v) else (v, None)
+    want = identity(value)
+
+    def check():
+        now = identity(getattr(base, attr, None))
+        return now[0] is want[0] and now[1] is want[1]
+    return check
+
+
 def python_method(cls, name):
     """The Python function `name` defined by class `cls` or a base (a plain method, not a
     staticmethod, classmethod or property), or None."""

@@ -307,8 +307,11 @@ class ExpressionNormalizer:
             node.func.id if isinstance(node.func, gast.Name) else "call")
         if func is builtins.range:
             hint = "range"
-        return expr, self.op(None if func is UNRESOLVED else func, label, args, keywords, node,
-                             hint=hint)
+        op = self.op(None if func is UNRESOLVED else func, label, args, keywords, node,
+                     hint=hint)
+        if func is UNRESOLVED and isinstance(node.func, gast.Name):
+            op.refuse = self.unknown_callee(node)     # objects.py
+        return expr, op
 
     def static_gradient(self, node):
         """`grad(f, wrt=...)` written inside the function: compile it now, so the call

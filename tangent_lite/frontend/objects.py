@@ -57,7 +57,15 @@ class Objects:
         items = self.parsed.resolve(seq)
         if not isinstance(items, (list, tuple)) or not items:
             return None
-        return {type(v) for v in items}
+        classes = {type(v) for v in items}
+        resolve = self.parsed.resolve
+
+        def same_classes():   # the list may be changed, or the attribute rebound
+            now = resolve(seq)
+            return isinstance(now, (list, tuple)) and len(now) > 0 and {
+                type(v) for v in now} == classes
+        self.parsed.checks.append(same_classes)
+        return classes
 
     def _loop_classes(self, target, it, name):
         if isinstance(target, gast.Name):
@@ -118,6 +126,24 @@ class Objects:
         op = self.op(function, f"{cls.__name__}.{method}", [load(receiver.id)] + args,
                      keywords, node, hint=hint)
         return expr, op
+
+    def unknown_callee(self, node):
+        """The error for a call of a local name whose function is not known when compiling."""
+        name = node.func.id
+        classes = set()
+        for n in gast.walk(self.parsed.node):
+            if isinstance(n, gast.For) and isinstance(n.target, gast.Name) and \
+                    n.target.id == name:
+                classes |= self._elements(n.iter) or set()
+        if len(classes) > 1:
+            spelled = ", ".join(sorted(c.__name__ for c in classes))
+            what = (f"calling `{name}`, which holds objects of several classes ({spelled}): "
+                    "give them one class (one class with a setting for what differs)")
+        else:
+            what = (f"calling `{name}`, whose function is not known when the derivative is "
+                    "compiled: call a function or object the function can see (a global, an "
+                    "attribute of self), or loop over a constant list of objects of one class")
+        return lambda: self.unsupported(node, what)
 
     def attribute_read(self, node):
         """(expression, op) of `obj.attr` on a local object: a constant read."""

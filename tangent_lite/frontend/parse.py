@@ -16,7 +16,8 @@ import types
 import gast
 
 from ..errors import SourceUnavailableError, UnsupportedSyntaxError
-from .callables import StarredCall, bind_constants, expand_starred, target_of
+from .callables import (StarredCall, bind_constants, expand_starred, same_attribute,
+                        target_of)
 
 UNRESOLVED = object()
 
@@ -37,6 +38,9 @@ class ParsedFunction:
     defaults: tuple = None
     kwdefaults: dict = None
     label: str = None
+    # What resolving attributes of objects relied on: callables saying whether it still holds
+    # (a method an attribute read resolved to may be replaced; see objects.py).
+    checks: list = dataclasses.field(default_factory=list)
 
     def __post_init__(self):
         if self.defaults is None:
@@ -83,7 +87,10 @@ class ParsedFunction:
             base = self.resolve(node.value)
             if base is UNRESOLVED:
                 return UNRESOLVED
-            return getattr(base, node.attr, UNRESOLVED)
+            value = getattr(base, node.attr, UNRESOLVED)
+            if callable(value) and not inspect.ismodule(base):
+                self.checks.append(same_attribute(base, node.attr, value))
+            return value
         if isinstance(node, gast.Call) and len(node.args) == 2 and not node.keywords and \
                 self.resolve(node.func) is super:   # super(Cls, self), see objects.py
             cls, obj = (self.resolve(a) for a in node.args)
