@@ -37,11 +37,9 @@ def target_of(obj):
     """The Target of a bound method, callable object or partial whose function is written in
     Python; None for anything else (a plain function, a builtin, a class)."""
     if inspect.ismethod(obj):
-        inner = obj.__func__
-        base = inner if inspect.isfunction(inner) else target_of(inner)
-        if base is None:
+        target = _inner_target(obj.__func__)
+        if target is None:
             return None
-        target = base if isinstance(base, Target) else Target(base, {}, {}, base.__qualname__)
         free = _free_positional(target)
         if not free:
             return None
@@ -50,11 +48,9 @@ def target_of(obj):
         return Target(target.function, constants, dict(target.keywords),
                       f"{_owner_name(obj.__self__)}.{obj.__name__}")
     if isinstance(obj, functools.partial):
-        inner = obj.func
-        base = inner if inspect.isfunction(inner) else target_of(inner)
-        if base is None:
+        target = _inner_target(obj.func)
+        if target is None:
             return None
-        target = base if isinstance(base, Target) else Target(base, {}, {}, base.__name__)
         free = _free_positional(target)
         if len(obj.args) > len(free):
             return None
@@ -70,6 +66,13 @@ def target_of(obj):
     if _python_call(obj):
         return target_of(obj.__call__)
     return None
+
+
+def _inner_target(inner):
+    """The Target of what a method or partial wraps (nothing fixed yet for a function)."""
+    if inspect.isfunction(inner):
+        return Target(inner, {}, {}, inner.__qualname__)
+    return target_of(inner)
 
 
 def user_callable(obj):

@@ -26,6 +26,7 @@ import gast
 from ..ir.syntax import clone
 from ..rules import lookup
 from .expressions import load
+from .inline import Rename
 
 # Consumers of a generator expression that take the whole sequence at once.
 _LIST_CONSUMERS = (builtins.list, builtins.tuple, builtins.min, builtins.max, builtins.any,
@@ -204,16 +205,8 @@ def _names_outside(fdef):
     return names
 
 
-class _Rename(gast.NodeTransformer):
+class _Rename(Rename):
     """Rename variables, except where a nested comprehension binds the same name again."""
-
-    def __init__(self, mapping):
-        self.mapping = mapping
-
-    def visit_Name(self, node):
-        if node.id in self.mapping:
-            node.id = self.mapping[node.id]
-        return node
 
     def _nested(self, node):
         node.generators[0].iter = self.visit(node.generators[0].iter)

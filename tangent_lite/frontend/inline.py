@@ -53,7 +53,7 @@ class Inliner:
         values = self.bind_call(call, params, args.defaults, label)
         for p, value in zip(params, values):
             self.assign(rename[p], value)
-        body = [_Rename(rename).visit(clone(st)) for st in body]
+        body = [Rename(rename).visit(clone(st)) for st in body]
         saved = (self.loop, self.result, self.returned)
         self.loop, self.returned = None, None
         self.result = self.namer.temp(label)
@@ -102,7 +102,9 @@ def always_returns(stmts):
     return False
 
 
-class _Rename(gast.NodeTransformer):
+class Rename(gast.NodeTransformer):
+    """Rename variables by a mapping."""
+
     def __init__(self, mapping):
         self.mapping = mapping
 
