@@ -94,6 +94,8 @@ def callee_name(func, fallback):
     if isinstance(func, functools.partial):
         return callee_name(func.func, fallback)
     name = getattr(func, "__name__", None)
+    if name == "__call__" and fallback == "call" and inspect.ismethod(func):
+        return type(func.__self__).__name__      # `self.layers[0](x)`: vjp_Dense
     if not name or name.startswith("__") or name == "<lambda>":
         return fallback
     return name
@@ -109,6 +111,16 @@ def same_attribute(base, attr, value):
     def check():
         now = identity(getattr(base, attr, None))
         return now[0] is want[0] and now[1] is want[1]
+    return check
+
+
+def same_item(base, key, value):
+    """A check that `base[key]` still is `value` (an element of a list the user may change)."""
+    def check():
+        try:
+            return base[key] is value
+        except (IndexError, KeyError, TypeError):
+            return False
     return check
 
 

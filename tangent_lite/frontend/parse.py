@@ -17,7 +17,7 @@ import gast
 
 from ..errors import SourceUnavailableError, UnsupportedSyntaxError
 from .callables import (StarredCall, bind_constants, expand_starred, same_attribute,
-                        target_of)
+                        same_item, target_of)
 
 UNRESOLVED = object()
 
@@ -91,6 +91,18 @@ class ParsedFunction:
             if callable(value) and not inspect.ismodule(base):
                 self.checks.append(same_attribute(base, node.attr, value))
             return value
+        if isinstance(node, gast.Subscript):   # `self.layers[0]`: an element of a constant
+            base = self.resolve(node.value)
+            key = constant_key(node.slice)
+            if isinstance(base, (list, tuple, dict)) and key is not UNRESOLVED:
+                try:
+                    value = base[key]
+                except (IndexError, KeyError, TypeError):
+                    return UNRESOLVED
+                if callable(value):
+                    self.checks.append(same_item(base, key, value))
+                return value
+            return UNRESOLVED
         if isinstance(node, gast.Call) and len(node.args) == 2 and not node.keywords and \
                 self.resolve(node.func) is super:   # super(Cls, self), see objects.py
             cls, obj = (self.resolve(a) for a in node.args)
@@ -113,6 +125,16 @@ class ParsedFunction:
                     names.add(n.id)
             self._local_names = names
         return names
+
+
+def constant_key(node):
+    """The int or str a subscript's index spells (`0`, `-1`, `"w"`), or UNRESOLVED."""
+    if isinstance(node, gast.UnaryOp) and isinstance(node.op, gast.USub):
+        inner = constant_key(node.operand)
+        return -inner if type(inner) is int else UNRESOLVED
+    if isinstance(node, gast.Constant) and type(node.value) in (int, str):
+        return node.value
+    return UNRESOLVED
 
 
 def _all_args(args):
