@@ -4,10 +4,13 @@ methods and super(); *args and **kwargs; method calls of non-differentiated obje
 input checks with raise. Each against float64 central finite differences."""
 import dataclasses
 import functools
+import importlib.util
+import pathlib
+import re
 
 import numpy as np
 import pytest
-from helpers import check_grad, numeric_grad
+from helpers import check_grad, load_program, numeric_grad
 
 import tangent_lite as tl
 from tangent_lite import MissingRuleError, TangentLiteError, UnsupportedSyntaxError
@@ -512,3 +515,44 @@ def test_raise_still_fires_on_bad_input():
         tl.grad(Checked(1.0).loss)(np.array([0.5, 3.0]))
     with pytest.raises(ValueError, match="positive"):
         tl.vjp(entropy, np.array([0.5, -0.5]))
+
+
+# -- the README's "Objects and methods" ----------------------------------------------------
+
+README = pathlib.Path(__file__).resolve().parent.parent / "README.md"
+EXAMPLE = re.compile(r"<!-- objects example: (\w+) -->\n```python\n(.*?)```", re.S)
+
+
+def objects_section():
+    text = README.read_text()
+    start = text.index("### Objects and methods")
+    return text[start:text.index("\n## ", start)]
+
+
+def test_readme_objects_examples_run(tmp_path):
+    blocks = re.findall(r"```python\n(.*?)```", objects_section(), re.S)
+    runnable = [b for b in blocks if not b.startswith("def grad_")]
+    assert len(runnable) >= 3
+    for k, block in enumerate(runnable):   # from a file: tangent_lite reads the source
+        namespace = vars(load_program(tmp_path / f"readme_objects_{k}.py", block))
+        if "tight" in namespace:
+            close(tl.grad(namespace["tight"])(np.array([0.05, -2.0])), [0.05, -0.1])
+        if "dmu" in namespace:
+            close(namespace["dlog_sigma"], numeric_grad(
+                namespace["vae_loss"], [np.zeros(4), np.zeros(4)], 1))
+
+
+def test_readme_objects_excerpt_is_what_tangent_lite_generates():
+    module = load_program_from(README.parent / "examples" / "objects.py")
+    (name, text), = EXAMPLE.findall(objects_section())
+    assert tl.source(getattr(module, name)) == text, (
+        "regenerate the README excerpt: print(tangent_lite.source(model_loss)) of "
+        "examples/objects.py")
+    check_grad(module.model.loss, np.array([0.1, -0.2, 0.3]))
+
+
+def load_program_from(path):
+    spec = importlib.util.spec_from_file_location("objects_example", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
