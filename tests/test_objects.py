@@ -292,6 +292,30 @@ def test_partial_called_inside_f():
     assert "vjp_huber" in tl.source(robust_loss)
 
 
+def partials_made_inside(w, d):
+    h = functools.partial(huber, delta=d)          # d differentiated through the keyword
+    on_data = functools.partial(scaled_error, X, Y, scale=0.5)
+    w2 = w * 2.0
+    at_w2 = functools.partial(scaled_error, X, Y, w2)
+    w2 = w * 3.0                                    # at_w2 keeps the w2 it was given
+    return h(X @ w - Y) + on_data(w) + at_w2(scale=0.1) + on_data(w2, scale=2.0)
+
+
+def partial_passed_on(w):
+    h = functools.partial(huber, delta=1.0)
+    return np.sum(list(map(h, [w])))
+
+
+def test_partial_made_inside_f():
+    check_grad(partials_made_inside, W0, 1.5, wrt=(0, 1))
+    v = np.array([0.5, 1.0, -1.0])
+    close(tl.jvp(partials_made_inside, (W0, 1.5), (v, None))[1],
+          numeric_grad(partials_made_inside, [W0, 1.5], 0) @ v)
+    with pytest.raises(UnsupportedSyntaxError, match="partial `h` used as a value") as info:
+        tl.grad(partial_passed_on)
+    assert "test_objects.py" in str(info.value)
+
+
 def test_partial_of_a_bound_method():
     model = LinearRegression(X, Y)
     fixed_b = functools.partial(model.loss, b=0.5)

@@ -124,6 +124,16 @@ class ExpressionNormalizer:
         """Whether `node` is a comprehension the statement layer lowers to a loop."""
         return False
 
+    def is_partial(self, node):
+        """Whether `node` makes a functools.partial the statement layer expands in calls."""
+        return False
+
+    def expand_partial(self, node):
+        return node
+
+    def refuse_partial_value(self, node):
+        pass
+
     # -- assignments ----------------------------------------------------------------------------
 
     def emit(self, stmt):
@@ -142,6 +152,8 @@ class ExpressionNormalizer:
         if isinstance(value, gast.Lambda):
             self.local_funcs[target] = value
             return
+        if self.is_partial(value):              # objects.py: calls of it are expanded
+            return self.local_partial(target, value)
         if self.is_comprehension(value):        # comprehensions.py: a loop
             name = self.comprehension(value, target)
             if name != target:
@@ -161,6 +173,7 @@ class ExpressionNormalizer:
         if isinstance(node, gast.Name) and node.id in self.local_funcs:
             raise self.unsupported(node, f"the local function `{node.id}` used as a value: "
                                          "call it directly")
+        self.refuse_partial_value(node)
         if isinstance(node, (gast.Name, gast.Constant)) or self.inactive(node):
             return node
         if isinstance(node, gast.IfExp):
@@ -284,6 +297,7 @@ class ExpressionNormalizer:
         raise self.unsupported(node, hint)
 
     def call(self, node):
+        node = self.expand_partial(node)
         for a in node.args:
             if isinstance(a, gast.Starred):
                 raise self.unsupported(a, EXPR_HINTS[gast.Starred])

@@ -13,12 +13,14 @@
   call resolves and the generated code (which is not a method) can run it.
 """
 import builtins
+import functools
 
 import gast
 
 from .. import ir
 from .callables import python_method
 from .expressions import load
+from .parse import UNRESOLVED
 
 
 class Objects:
@@ -126,6 +128,69 @@ class Objects:
         op = self.op(function, f"{cls.__name__}.{method}", [load(receiver.id)] + args,
                      keywords, node, hint=hint)
         return expr, op
+
+    # -- functools.partial made inside the function ----------------------------------------------
+
+    @property
+    def partials(self):
+        """Local names bound to `functools.partial(func, *args, **keywords)` in the function:
+        name -> (func node, argument atoms, keyword atoms)."""
+        return self.__dict__.setdefault("_partials", {})
+
+    def is_partial(self, node):
+        return (isinstance(node, gast.Call) and node.args and
+                self.parsed.resolve(node.func) is functools.partial)
+
+    def local_partial(self, target, node):
+        """`g = functools.partial(h, a, k=v)`: calls `g(x)` become `h(a, x, k=v)`, with the
+        arguments as they were here (copied if their names are bound again later)."""
+        func = node.args[0]
+        if any(isinstance(a, gast.Starred) for a in node.args) or any(
+                k.arg is None for k in node.keywords):
+            raise self.unsupported(node, "*args or **kwargs in functools.partial: pass the "
+                                         "arguments one by one")
+        stores = [n for n in gast.walk(self.parsed.node) if isinstance(n, gast.Name)
+                  and n.id == target and isinstance(n.ctx, gast.Store)]
+        if len(stores) != 1 or (self.parsed.resolve(func) is UNRESOLVED and not (
+                isinstance(func, gast.Name) and func.id in self.partials)):
+            raise self.unsupported(node, f"the partial `{target}` (bound more than once, or "
+                                         "of a function known only when the function runs): "
+                                         "call the function with all its arguments")
+
+        def held(value, label):
+            atom = self.atom(value)
+            if isinstance(atom, gast.Name) and atom.id in self._rebound():
+                name = self.namer.fresh(f"{target}_{label}")
+                self.assign(name, atom)
+                return load(name)
+            return atom
+        args = [held(a, f"arg{k}") for k, a in enumerate(node.args[1:])]
+        keywords = {k.arg: held(k.value, k.arg) for k in node.keywords}
+        self.partials[target] = (func, args, keywords)
+
+    def _rebound(self):
+        counts = {}
+        for n in gast.walk(self.parsed.node):
+            if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store):
+                counts[n.id] = counts.get(n.id, 0) + 1
+        params = {a.id for a in self.parsed.node.args.args}
+        return {n for n, c in counts.items() if c > 1 or n in params}
+
+    def expand_partial(self, node):
+        """A call of a local partial, as the call of its function; other calls unchanged."""
+        while isinstance(node.func, gast.Name) and node.func.id in self.partials:
+            func, args, keywords = self.partials[node.func.id]
+            merged = dict(keywords)
+            merged.update({k.arg: k.value for k in node.keywords})
+            node = gast.copy_location(gast.Call(
+                func=func, args=list(args) + list(node.args),
+                keywords=[gast.keyword(arg=k, value=v) for k, v in merged.items()]), node)
+        return node
+
+    def refuse_partial_value(self, node):
+        if isinstance(node, gast.Name) and node.id in self.partials:
+            raise self.unsupported(node, f"the partial `{node.id}` used as a value: call it, "
+                                         "or make the partial outside the function")
 
     def unknown_callee(self, node):
         """The error for a call of a local name whose function is not known when compiling."""
