@@ -115,6 +115,23 @@ def test_every_entry_point_takes_a_bound_method():
     close(decorated.grad(W0), expected)
 
 
+class Decorated:
+    def __init__(self, scale):
+        self.scale = scale
+
+    @tl.differentiate(wrt="w")
+    def loss(self, w, x):
+        return self.scale * np.sum(np.sin(w * x))
+
+
+def test_differentiate_decorates_a_method():
+    model = Decorated(3.0)
+    x = np.array([1.0, 2.0, 0.5])
+    close(model.loss(W0, x), 3.0 * np.sum(np.sin(W0 * x)))
+    close(model.loss.grad(W0, x), 3.0 * x * np.cos(W0 * x))
+    assert "self.scale" in model.loss.source
+
+
 def test_instance_is_a_constant_read_live():
     model = LinearRegression(X, Y, l2=0.0)
     df = tl.grad(model.loss)
