@@ -205,7 +205,28 @@ class Network:
         return np.sum(self.layers[0](x) ** 2)
 
 
+class Gated(Dense):
+    """A layer whose __call__ calls other methods through self (one inherited)."""
+
+    def gate(self, z):
+        return 1.0 / (1.0 + np.exp(-z))
+
+    def pre(self, h):
+        return self.W @ h + self.b
+
+    def __call__(self, h):
+        z = self.pre(h)
+        return z * self.gate(z)
+
+
+class GatedNetwork(Network):
+    def __init__(self, sizes, seed=1):
+        super().__init__(sizes, seed)
+        self.layers = [Gated(layer.W, layer.b) for layer in self.layers]
+
+
 NET = Network([3, 5, 4, 2])
+GATED = GatedNetwork([3, 4, 2])
 LAYER = Dense(RNG.normal(size=(3, 3)), RNG.normal(size=3))
 TARGET = np.array([0.2, -0.1])
 
@@ -223,19 +244,20 @@ def calls_a_layer(x):
 
 @pytest.mark.parametrize("f, args", [
     (NET.loss, (W0, TARGET)), (NET.first_layer_norm, (W0,)), (loss_over_layers, (W0, TARGET)),
-    (calls_a_layer, (W0,)), (LAYER, (W0,))], ids=["method", "subscript", "enumerate",
-                                                    "object_call", "entry_point"])
+    (calls_a_layer, (W0,)), (LAYER, (W0,)), (GATED.loss, (W0, TARGET))],
+    ids=["method", "subscript", "enumerate", "object_call", "entry_point", "methods_of_self"])
 def test_callable_objects(f, args):
     check_grad(f, *args)
 
 
-def test_layers_in_a_loop_forward_mode_and_hvp():
+@pytest.mark.parametrize("net", [NET, GATED], ids=["dense", "gated"])
+def test_layers_in_a_loop_forward_mode_and_hvp(net):
     v = np.array([1.0, -0.5, 0.25])
-    expected = numeric_grad(NET.loss, [W0, TARGET], 0)
-    close(tl.jvp(NET.loss, (W0, TARGET), (v, None))[1], expected @ v)
-    df = tl.grad(NET.loss)
+    expected = numeric_grad(net.loss, [W0, TARGET], 0)
+    close(tl.jvp(net.loss, (W0, TARGET), (v, None))[1], expected @ v)
+    df = tl.grad(net.loss)
     eps = 1e-5
-    close(tl.hvp(NET.loss)(W0, TARGET, v),
+    close(tl.hvp(net.loss)(W0, TARGET, v),
           (df(W0 + eps * v, TARGET) - df(W0 - eps * v, TARGET)) / (2 * eps),
           rtol=1e-4, atol=1e-6)
     close(tl.jacobian(NET.predict)(W0), np.stack([

@@ -79,7 +79,7 @@ def user_callable(obj):
     """What a call of `obj` inside a differentiated function calls, when obj is not a plain
     function: the bound `__call__` of a callable object, or obj itself (a bound method, a
     partial) when its function is written in Python; None otherwise."""
-    if isinstance(obj, StarredCall):
+    if isinstance(obj, (StarredCall, MethodOf)):
         return obj
     if _python_call(obj):
         return obj.__call__
@@ -135,7 +135,7 @@ def python_method(cls, name):
 
 
 def _python_call(obj):
-    return (not isinstance(obj, (type, functools.partial, StarredCall))
+    return (not isinstance(obj, (type, functools.partial, StarredCall, MethodOf))
             and not inspect.isroutine(obj)
             and python_method(type(obj), "__call__") is not None)
 
@@ -231,37 +231,46 @@ def _docstring_end(fdef):
         body[0].value, gast.Constant) and isinstance(body[0].value.value, str) else 0
 
 
-class StarredCall:
+class _View:
+    """A Python function seen one particular way (a subclass says which): one object per
+    function and key, so the cache finds its derivatives again; what the cache checks of a
+    function (its code, its globals) is the function's own, read live."""
+
+    def __new__(cls, function, key):
+        per_func = cls._made.setdefault(function, {})
+        made = per_func.get(key)
+        if made is None:
+            made = per_func[key] = super().__new__(cls)
+            made.function = function
+            made.__name__, made.__qualname__ = function.__name__, function.__qualname__
+            made.__signature__ = made.signature(key)
+        return made
+
+    @property
+    def __code__(self):
+        return self.function.__code__
+
+    @property
+    def __globals__(self):
+        return self.function.__globals__
+
+    def __call__(self, *args, **kwargs):
+        return self.function(*args, **kwargs)
+
+
+class StarredCall(_View):
     """A function with `*args`, as called with `count` arguments into them: its source is
     read with `*args` replaced by that many parameters (`xs_0, xs_1`) and `xs = (xs_0, xs_1)`
     first in its body, so each argument can be differentiated like a named parameter."""
 
-    _made = weakref.WeakKeyDictionary()   # func -> {count: StarredCall}, so caching works
+    _made = weakref.WeakKeyDictionary()
 
-    def __new__(cls, func, count):
-        per_func = cls._made.setdefault(func, {})
-        made = per_func.get(count)
-        if made is None:
-            made = per_func[count] = super().__new__(cls)
-            made.func, made.count = func, count
-            made.__name__, made.__qualname__ = func.__name__, func.__qualname__
-            made.__signature__ = _starred_signature(func, count)
-        return made
-
-    # What the cache checks of a function (cache._valid): the function's own, live.
-    @property
-    def __code__(self):
-        return self.func.__code__
-
-    @property
-    def __globals__(self):
-        return self.func.__globals__
-
-    def __call__(self, *args, **kwargs):
-        return self.func(*args, **kwargs)
+    def signature(self, count):
+        self.count = count
+        return _starred_signature(self.function, count)
 
     def __repr__(self):
-        return f"<{self.func.__qualname__} called with {self.count} *args>"
+        return f"<{self.function.__qualname__} called with {self.count} *args>"
 
 
 def starred_call(func, args):
@@ -304,9 +313,9 @@ def _starred_signature(func, count):
 
 
 def expand_starred(parsed, view):
-    """Replace `*args` in `parsed` (of view.func) by view.count positional parameters, and
+    """Replace `*args` in `parsed` (of view.function) by view.count positional parameters, and
     bind args to their tuple first in the body."""
-    star, names = starred_names(view.func, view.count)
+    star, names = starred_names(view.function, view.count)
     args = parsed.node.args
     new = [gast.Name(id=n, ctx=gast.Param(), annotation=None, type_comment=None)
            for n in names]
@@ -325,3 +334,21 @@ def expand_starred(parsed, view):
         n.lineno, n.col_offset = parsed.node.lineno, parsed.node.col_offset
     parsed.node.body.insert(_docstring_end(parsed.node), start)
     return parsed
+
+
+class MethodOf(_View):
+    """A method of class `cls` called with an instance of exactly that class as its first
+    argument (`layer(h)` in `for layer in self.layers`): its source is read knowing the class
+    of that parameter, so `self.act(h)` in it resolves to the class's method too."""
+
+    _made = weakref.WeakKeyDictionary()
+
+    def __new__(cls, owner, function):
+        return super().__new__(cls, function, owner)
+
+    def signature(self, owner):
+        self.cls = owner
+        return inspect.signature(self.function)
+
+    def __repr__(self):
+        return f"<{self.function.__qualname__} on {self.cls.__name__} objects>"

@@ -16,9 +16,10 @@ import builtins
 import functools
 
 import gast
+import numpy as np
 
 from .. import ir
-from .callables import python_method
+from .callables import MethodOf, python_method
 from .expressions import load
 from .parse import UNRESOLVED
 
@@ -32,6 +33,8 @@ class Objects:
         layer in self.layers`, `layer = self.layers[i]`, `for i, layer in enumerate(...)`);
         else None. Generated code's `layer = None` and `layer = stack.pop()` keep the class."""
         classes = set()
+        if name in self.parsed.param_classes:     # self of a method called on a typed object
+            classes.add(self.parsed.param_classes[name])
         for node in gast.walk(self.parsed.node):
             if isinstance(node, (gast.For, gast.comprehension)):
                 found = self._loop_classes(node.target, node.iter, name)
@@ -125,8 +128,8 @@ class Objects:
         expr = gast.Call(func=func, args=args,
                          keywords=[gast.keyword(arg=k, value=v) for k, v in keywords.items()])
         hint = receiver.id if method == "__call__" else method
-        op = self.op(function, f"{cls.__name__}.{method}", [load(receiver.id)] + args,
-                     keywords, node, hint=hint)
+        op = self.op(MethodOf(cls, function), f"{cls.__name__}.{method}",
+                     [load(receiver.id)] + args, keywords, node, hint=hint)
         return expr, op
 
     # -- functools.partial made inside the function ----------------------------------------------
@@ -234,11 +237,13 @@ class Objects:
         spelled = gast.unparse(node.func).strip()
         op = ir.Op(func=None, prim=None, label=f".{node.func.attr}", args=[receiver] + args,
                    keywords=keywords, hint=node.func.attr)
+        instead = f"call the NumPy function np.{node.func.attr}(x, ...), or make its " \
+            "arguments constants" if hasattr(np, node.func.attr) else \
+            "make its arguments constants, or call a function written in Python"
         op.refuse = lambda: self.unsupported(node, (
             f"the method call `{spelled}(...)` on values that depend on what is "
             "differentiated (a method tangent_lite has no rule for, or a random draw, which "
-            f"has no derivative): call the NumPy function np.{node.func.attr}(x, ...) if there "
-            "is one, or make its arguments constants"))
+            f"has no derivative): {instead}"))
         return expr, op
 
 

@@ -16,7 +16,7 @@ import types
 import gast
 
 from ..errors import SourceUnavailableError, UnsupportedSyntaxError
-from .callables import (StarredCall, bind_constants, expand_starred, same_attribute,
+from .callables import (MethodOf, StarredCall, bind_constants, expand_starred, same_attribute,
                         same_item, target_of)
 
 UNRESOLVED = object()
@@ -41,6 +41,8 @@ class ParsedFunction:
     # What resolving attributes of objects relied on: callables saying whether it still holds
     # (a method an attribute read resolved to may be replaced; see objects.py).
     checks: list = dataclasses.field(default_factory=list)
+    # Parameters known to hold an instance of exactly one class (callables.MethodOf).
+    param_classes: dict = dataclasses.field(default_factory=dict)
 
     def __post_init__(self):
         if self.defaults is None:
@@ -153,7 +155,11 @@ def parse_function(func):
     with the parameters it fixes bound as constants (callables.py)."""
     func = inspect.unwrap(func)
     if isinstance(func, StarredCall):
-        return expand_starred(parse_function(func.func), func)
+        return expand_starred(parse_function(func.function), func)
+    if isinstance(func, MethodOf):
+        parsed = parse_function(func.function)
+        parsed.param_classes[func.function.__code__.co_varnames[0]] = func.cls
+        return parsed
     target = None if inspect.isfunction(func) else target_of(func)
     if target is not None:
         return bind_constants(parse_function(target.function), target, types.CellType)
@@ -196,8 +202,12 @@ def parse_function(func):
                 node.end_lineno += firstlineno - 1
     node = _find_definition(module, func, filename, code.co_firstlineno)
     closure = dict(zip(code.co_freevars, func.__closure__ or ()))
-    return ParsedFunction(func=func, node=node, filename=filename, firstlineno=node.lineno,
-                          globals=func.__globals__, closure=closure)
+    parsed = ParsedFunction(func=func, node=node, filename=filename, firstlineno=node.lineno,
+                            globals=func.__globals__, closure=closure)
+    origin = getattr(getattr(func, "__tangent_lite__", None), "func", None)
+    if isinstance(origin, MethodOf):   # the derivative of one: its `self` is typed too
+        parsed.param_classes[origin.function.__code__.co_varnames[0]] = origin.cls
+    return parsed
 
 
 def _caller():
