@@ -163,8 +163,15 @@ def walrus_in_a_loop(x):
     return acc
 
 
+def walrus_moved_past_a_draw(x):
+    # x * 2.0 has no effect: computing it before the draw changes nothing
+    rng = np.random.default_rng(0)
+    return np.sum(rng.normal(size=x.shape) * (y := x * 2.0) * y)
+
+
 @pytest.mark.parametrize("f", [walrus_in_expression, walrus_in_condition,
-                               walrus_in_comprehension, walrus_in_a_loop])
+                               walrus_in_comprehension, walrus_in_a_loop,
+                               walrus_moved_past_a_draw])
 def test_walrus(f):
     check_grad(f, X)
     check_grad(f, -X)
@@ -177,9 +184,24 @@ def walrus_in_ifexp(x):
     return np.sum(x) if x[0] > 0 else np.sum((y := x * 2.0) * y)
 
 
-def test_walrus_where_it_runs_only_sometimes_is_refused():
+def walrus_into_augmented_target(x):
+    s = np.sum(x)
+    s += (s := np.sum(x * x))
+    return s
+
+
+def walrus_after_a_draw(x):
+    # moving the second draw ahead of the first would swap them
+    rng = np.random.default_rng(0)
+    return np.sum(rng.normal(size=x.shape) * (y := rng.normal(size=x.shape)) * y * x)
+
+
+
+@pytest.mark.parametrize("f", [walrus_in_ifexp, walrus_into_augmented_target,
+                               walrus_after_a_draw])
+def test_walrus_that_cannot_move_ahead_is_refused(f):
     with pytest.raises(UnsupportedSyntaxError, match="walrus") as info:
-        tl.grad(walrus_in_ifexp)
+        tl.grad(f)
     assert "test_comprehensions.py" in str(info.value)
 
 

@@ -145,6 +145,14 @@ class Comprehensions:
         walruses = [w for f in fields for w in _walruses(getattr(stmt, f))]
         if not walruses:
             return stmt
+        if isinstance(stmt, gast.AugAssign):   # `s += e` reads s before e runs
+            read = {n.id for n in gast.walk(stmt.target) if isinstance(n, gast.Name)}
+            for w in walruses:
+                if w.target.id in read:
+                    raise self.unsupported(w, f"the walrus operator `{w.target.id} := ...` "
+                                              "in an augmented assignment that reads "
+                                              f"`{w.target.id}` first: assign with `=` on "
+                                              "its own line")
         stmt = clone(stmt)
         fields_nodes = [getattr(stmt, f) for f in fields]
         for field, root in zip(fields, fields_nodes):
