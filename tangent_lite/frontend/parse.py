@@ -54,7 +54,10 @@ class ParsedFunction:
 
     @property
     def name(self):
-        return self.func.__name__
+        name = self.func.__name__
+        if name == "__call__" and "." in self.func.__qualname__:   # a callable's: its class
+            return self.func.__qualname__.rsplit(".", 2)[-2]
+        return name
 
     def line(self, lineno):
         """The text of line `lineno` of the original file."""
