@@ -164,6 +164,29 @@ def alias_checks(ctx, stmt, guards):
         for other, where in guards.get(id(stmt), ())]
 
 
+def unbound_guard_names(ctx, guards):
+    """`m = None` first for each name an alias check reads (alias_checks) where it may not be
+    bound yet: a name bound on other paths only holds no array that could share memory."""
+    wanted = {id(st) for st in ir.walk(ctx.fn.body) if id(st) in guards}
+    names = set()
+
+    def visit(body, bound):
+        for st in body:
+            if id(st) in wanted:
+                names.update(m for m, _ in guards[id(st)] if m not in bound)
+            if isinstance(st, ir.If):
+                visit(st.body, bound)
+                visit(st.orelse, bound)
+            elif isinstance(st, (ir.For, ir.While)):
+                visit(st.body, bound | ({st.target} if isinstance(st, ir.For) else set()))
+            bound = ir.must_assigned([st], bound)
+    visit(ctx.fn.body, set(ctx.fn.params))
+    if not names:
+        return []
+    return [Comment("read by an alias check below, bound on some paths only")] + [
+        s.assign(m, s.const(None)) for m in sorted(names)]
+
+
 def copied_arguments(ctx, copied):
     """df works on copies of the arguments the function writes into: the caller's arrays stay
     as they are."""

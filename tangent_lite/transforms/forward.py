@@ -20,7 +20,7 @@ from ..ir.syntax import name_node
 from ..ir.uses import names_read
 from ..frontend.callables import callee_name
 from .common import (Derivative, alias_checks, bind_rule, bind_user_call, call_of,
-                     copied_arguments, loop_statement,
+                     copied_arguments, loop_statement, unbound_guard_names,
                      spelling)
 
 
@@ -47,7 +47,8 @@ class ForwardTransform:
         self.defined = set(self.wrt)          # names whose tangent holds a value here
         self.exists = set(fn.params)          # names certainly bound here
         self.tangent_params = {p: self.namer.adjoint(p) for p in self.wrt}
-        body = copied_arguments(self.ctx, self.copied) + self.block(fn.body)
+        body = copied_arguments(self.ctx, self.copied) + unbound_guard_names(
+            self.ctx, self.guards) + self.block(fn.body)
         result = fn.result
         dresult = self.namer.adjoint(result)
         if result not in self.defined:

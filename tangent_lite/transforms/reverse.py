@@ -29,7 +29,7 @@ from ..optimize import dead_code, enabled
 from ..optimize.copies import propagate_copies
 from ..optimize.seed import reduced_result
 from .adjoints import build_adjoints
-from .common import Derivative, copied_arguments
+from .common import Derivative, copied_arguments, unbound_guard_names
 from .plan import plan_stack
 from .sweeps import SweepWriter
 
@@ -89,7 +89,7 @@ def reverse_mode(ctx, options, copied=(), guards=None, callee=None,
                 if isinstance(st, ir.SetItem) and id(st) in plan.pushes}
     writer = SweepWriter(ctx, plan, dead, guards, stack, shapes.numbers,
                          detach=restored if options.split else ())
-    prologue = _prologue(ctx, copied, stack, plan.unbound)
+    prologue = _prologue(ctx, copied, stack, plan.unbound) + unbound_guard_names(ctx, guards)
     forward = writer.forward(fn.body)
     value = fn.result
     if options.with_value and any(value in names for names in plan.pushes.values()):
