@@ -69,7 +69,7 @@ class Objects:
             now = resolve(seq)
             return isinstance(now, (list, tuple)) and len(now) > 0 and {
                 type(v) for v in now} == classes
-        self.parsed.checks.append(same_classes)
+        self.parsed.watch(("classes", gast.dump(seq)), same_classes)
         return classes
 
     def _loop_classes(self, target, it, name):

@@ -94,7 +94,8 @@ class ParsedFunction:
                 return UNRESOLVED
             value = getattr(base, node.attr, UNRESOLVED)
             if callable(value) and not inspect.ismodule(base):
-                self.checks.append(same_attribute(base, node.attr, value))
+                self.watch(("attribute", id(base), node.attr), same_attribute(base, node.attr,
+                                                                           value))
             return value
         if isinstance(node, gast.Subscript):   # `self.layers[0]`: an element of a constant
             base = self.resolve(node.value)
@@ -105,7 +106,7 @@ class ParsedFunction:
                 except (IndexError, KeyError, TypeError):
                     return UNRESOLVED
                 if callable(value):
-                    self.checks.append(same_item(base, key, value))
+                    self.watch(("item", id(base), key), same_item(base, key, value))
                 return value
             return UNRESOLVED
         if isinstance(node, gast.Call) and len(node.args) == 2 and not node.keywords and \
@@ -114,6 +115,13 @@ class ParsedFunction:
             if cls is not UNRESOLVED and obj is not UNRESOLVED:
                 return super(cls, obj)
         return UNRESOLVED
+
+    def watch(self, key, check):
+        """Record `check` (see `checks`) once per key: a name may be resolved many times."""
+        seen = self.__dict__.setdefault("_watched", set())
+        if key not in seen:
+            seen.add(key)
+            self.checks.append(check)
 
     def resolve_name(self, name):
         """What the bare name `name` denotes inside the function, or UNRESOLVED."""
