@@ -68,9 +68,10 @@ class Comprehensions:
             name = target if target is not None and target not in reads else \
                 self.namer.temp("sum")
             self.assign(name, start)
-            step = lambda elt: gast.Assign(   # noqa: E731
-                targets=[_store(name)], value=gast.BinOp(left=load(name), op=gast.Add(),
-                                                         right=elt), type_comment=None)
+
+            def step(elt):   # name = name + elt, in order, as sum adds
+                return gast.Assign(targets=[_store(name)], value=gast.BinOp(
+                    left=load(name), op=gast.Add(), right=elt), type_comment=None)
             self._loops(gen, step)
             return name
         comp = node.args[0] if consumer is not None else node
@@ -240,16 +241,17 @@ def _rename_inside(comp, renamer):
 
 
 class _Unwalrus(gast.NodeTransformer):
+    """Each walrus of a statement's own evaluation replaced by its name (those in lambdas and
+    comprehensions run in their own time and stay)."""
+
     def visit_NamedExpr(self, node):
         return load(node.target.id)
 
-    def visit_Lambda(self, node):
+    def _own_scope(self, node):
         return node
 
-    def _skip(self, node):
-        return node
-
-    visit_ListComp = visit_GeneratorExp = visit_SetComp = visit_DictComp = _skip
+    visit_Lambda = visit_ListComp = visit_GeneratorExp = visit_SetComp = visit_DictComp = \
+        _own_scope
 
 
 def _own_expressions(stmt):
