@@ -284,6 +284,22 @@ class Mixed:
         return np.sum(x)
 
 
+SQUARES = [Square(), Square()]
+
+
+def parameter_named_like_the_loop_variable(x, layer):
+    x = layer(x)            # whatever was passed: not known when compiling
+    for layer in SQUARES:
+        x = layer(x)
+    return np.sum(x)
+
+
+def test_a_parameter_is_not_typed_by_a_loop_over_objects():
+    with pytest.raises(UnsupportedSyntaxError, match="calling `layer`") as info:
+        tl.grad(parameter_named_like_the_loop_variable)
+    assert "x = layer(x)" in str(info.value)
+
+
 def test_objects_of_several_classes_in_one_loop_are_refused():
     model = Mixed()
     x = np.array([0.5, 1.5])

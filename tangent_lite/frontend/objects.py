@@ -35,6 +35,8 @@ class Objects:
         classes = set()
         if name in self.parsed.param_classes:     # self of a method called on a typed object
             classes.add(self.parsed.param_classes[name])
+        elif name in {a.id for a in _arguments(self.parsed.node.args)}:
+            return None                           # a parameter: anything may be passed
         for node in gast.walk(self.parsed.node):
             if isinstance(node, (gast.For, gast.comprehension)):
                 found = self._loop_classes(node.target, node.iter, name)
@@ -245,6 +247,11 @@ class Objects:
             "differentiated (a method tangent_lite has no rule for, or a random draw, which "
             f"has no derivative): {instead}"))
         return expr, op
+
+
+def _arguments(args):
+    return list(args.posonlyargs) + list(args.args) + list(args.kwonlyargs) + [
+        a for a in (args.vararg, args.kwarg) if a is not None]
 
 
 def explicit_super(parsed):
