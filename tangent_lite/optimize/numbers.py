@@ -9,7 +9,6 @@ run time, so the assumption is checked, not hoped for. The variant is compiled o
 functions that compute elementwise (an indexing or a matrix product, in f or a helper it calls,
 means it expects arrays) and kept only where its code differs from the generic df.
 """
-import inspect
 
 import gast
 
