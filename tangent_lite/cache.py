@@ -3,6 +3,8 @@
 Kept on the function object (keyed by the options); an entry stays valid while the function's code,
 the globals it resolved (numpy functions, helpers), the rule table and the optimisation passes
 switched on are what they were when it was compiled. A lookup is a dict access and a few identity checks.
+A bound method's (and a callable object's) entries are kept on its function, per instance, and
+also check that what the compile read of objects still holds (Compiled.checks).
 """
 import inspect
 import threading
