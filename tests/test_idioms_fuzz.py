@@ -7,10 +7,9 @@ flip."""
 import os
 import textwrap
 
-import numpy as np
 import pytest
-from helpers import check_grad, load_program
-from test_control_flow import N, PRELUDE, ProgramGenerator, smooth_at
+
+from test_control_flow import N, PRELUDE, ProgramGenerator, check_random_program
 
 OBJECTS = textwrap.dedent("""
 
@@ -80,13 +79,5 @@ class IdiomProgramGenerator(ProgramGenerator):
 @pytest.mark.parametrize("seed", range(int(os.environ.get("TL_RANDOM_PROGRAMS", 100)) // 2))
 def test_random_idiom_program(seed, tmp_path):
     """One random program per seed (the first of up to 10 with a smooth sample point)."""
-    points = np.random.default_rng(seed)
-    for attempt in range(10):
-        text = IdiomProgramGenerator(7919 * seed + attempt).source()
-        module = load_program(tmp_path / f"idioms_{seed}_{attempt}.py", text)
-        for _ in range(5):
-            x = points.uniform(-1.5, 1.5, size=N)
-            if smooth_at(module, x):
-                check_grad(module.f, x)
-                return
-    pytest.fail(f"no smooth sample point found for seed {seed}")
+    check_random_program(lambda attempt: IdiomProgramGenerator(7919 * seed + attempt), seed,
+                         tmp_path)
