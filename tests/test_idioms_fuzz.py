@@ -8,7 +8,6 @@ import os
 import textwrap
 
 import pytest
-
 from test_control_flow import N, PRELUDE, ProgramGenerator, check_random_program
 
 OBJECTS = textwrap.dedent("""

@@ -596,6 +596,72 @@ def test_raise_still_fires_on_bad_input():
         tl.vjp(entropy, np.array([0.5, -0.5]))
 
 
+# -- more programs as people write them ----------------------------------------------------
+
+@dataclasses.dataclass
+class ODEConfig:
+    dt: float = 0.05
+    steps: int = 20
+
+
+class LotkaVolterra:
+    """An integrator whose step calls the right-hand side method twice (midpoint rule)."""
+
+    def __init__(self, a, b, c, d, cfg):
+        self.a, self.b, self.c, self.d, self.cfg = a, b, c, d, cfg
+
+    def rhs(self, y):
+        prey, pred = y[0], y[1]
+        return np.array([self.a * prey - self.b * prey * pred,
+                         self.d * prey * pred - self.c * pred])
+
+    def integrate(self, y0):
+        y = y0
+        for _ in range(self.cfg.steps):
+            k1 = self.rhs(y)
+            k2 = self.rhs(y + 0.5 * self.cfg.dt * k1)
+            y = y + self.cfg.dt * k2
+        return y
+
+    def loss(self, y0, target):
+        return np.sum((self.integrate(y0) - target) ** 2)
+
+
+class RBF:
+    def __init__(self, length):
+        self.length = length
+
+    def __call__(self, a, b):
+        return np.exp(-0.5 * np.sum((a - b) ** 2) / self.length ** 2)
+
+
+KERNEL = RBF(0.7)
+
+
+def kernel_energy(Z):
+    G = np.array([[KERNEL(Z[i], Z[j]) for j in range(len(Z))] for i in range(len(Z))])
+    return np.sum(G) + 0.1 * sum(np.sum(z * z) for z in Z)
+
+
+def logistic_loss(w, X, y):
+    return sum(np.log1p(np.exp(-yi * (xi @ w))) for xi, yi in zip(X, y)) / len(y)
+
+
+@pytest.mark.parametrize("f, args", [
+    (LotkaVolterra(1.0, 0.4, 0.8, 0.3, ODEConfig()).loss,
+     (np.array([1.2, 0.7]), np.array([1.0, 1.0]))),
+    (kernel_energy, (RNG.normal(size=(4, 2)),)),
+    (logistic_loss, (W0, X, np.sign(Y)))], ids=["ode_method", "kernel_object", "logistic"])
+def test_programs_as_people_write_them(f, args):
+    check_grad(f, *args)
+    v = np.linspace(-1.0, 1.0, args[0].size).reshape(args[0].shape)
+    df = tl.grad(f)
+    eps = 1e-5
+    plus, minus = list(args), list(args)
+    plus[0], minus[0] = args[0] + eps * v, args[0] - eps * v
+    close(tl.hvp(f)(*args, v), (df(*plus) - df(*minus)) / (2 * eps), rtol=1e-4, atol=1e-6)
+
+
 # -- the README's "Objects and methods" ----------------------------------------------------
 
 README = pathlib.Path(__file__).resolve().parent.parent / "README.md"
