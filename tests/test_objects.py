@@ -219,10 +219,17 @@ class Gated(Dense):
         return z * self.gate(z)
 
 
+class Residual(Gated):
+    """super().__call__ in the method of a listed object: the parent's, on the same object."""
+
+    def __call__(self, h):
+        return super().__call__(h) + 0.5 * self.pre(h)
+
+
 class GatedNetwork(Network):
     def __init__(self, sizes, seed=1):
         super().__init__(sizes, seed)
-        self.layers = [Gated(layer.W, layer.b) for layer in self.layers]
+        self.layers = [Residual(layer.W, layer.b) for layer in self.layers]
 
 
 NET = Network([3, 5, 4, 2])

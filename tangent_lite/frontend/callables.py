@@ -124,10 +124,16 @@ def same_item(base, key, value):
     return check
 
 
-def python_method(cls, name):
+def python_method(cls, name, after=None):
     """The Python function `name` defined by class `cls` or a base (a plain method, not a
-    staticmethod, classmethod or property), or None."""
-    for klass in cls.__mro__:
+    staticmethod, classmethod or property), or None; with `after`, only the classes after it
+    in cls's method resolution order count (what `super(after, obj).name` finds)."""
+    mro = cls.__mro__
+    if after is not None:
+        if after not in mro:
+            return None
+        mro = mro[mro.index(after) + 1:]
+    for klass in mro:
         if name in vars(klass):
             value = vars(klass)[name]
             return value if inspect.isfunction(value) else None

@@ -106,13 +106,17 @@ class Objects:
         return None
 
     def object_call(self, node):
-        """(expression, op) of `v(...)` or `v.method(...)` where v is a loop variable over
-        objects of one class (element_class), or None."""
+        """(expression, op) of `v(...)` or `v.method(...)` where v holds objects of one class
+        (object_class), or of `super(Cls, v).method(...)` in a method of one; or None."""
         func = node.func
+        after = None     # super(Cls, v): the method is looked up after Cls in v's class
         if isinstance(func, gast.Name):
             receiver, method = func, "__call__"
         elif isinstance(func, gast.Attribute) and isinstance(func.value, gast.Name):
             receiver, method = func.value, func.attr
+        elif isinstance(func, gast.Attribute) and _is_super(func.value, self.parsed):
+            after, receiver = (self.parsed.resolve(func.value.args[0]), func.value.args[1])
+            method = func.attr
         else:
             return None
         if receiver.id not in self.parsed.local_names:
@@ -120,7 +124,7 @@ class Objects:
         cls = self.object_class(receiver.id)
         if cls is None:
             return None
-        function = python_method(cls, method)
+        function = python_method(cls, method, after=after)
         if function is None:
             raise self.unsupported(node, f"calling `{gast.unparse(func).strip()}`, which is "
                                          f"not a method written in Python of {cls.__name__}: "
@@ -129,7 +133,8 @@ class Objects:
         keywords = {k.arg: self.call_arg(k.value) for k in node.keywords}
         expr = gast.Call(func=func, args=args,
                          keywords=[gast.keyword(arg=k, value=v) for k, v in keywords.items()])
-        hint = receiver.id if method == "__call__" else method
+        hint = method if method != "__call__" else receiver.id if after is None else \
+            function.__qualname__.rsplit(".", 2)[-2]     # super().__call__: the parent's
         op = self.op(MethodOf(cls, function), f"{cls.__name__}.{method}",
                      [load(receiver.id)] + args, keywords, node, hint=hint)
         return expr, op
@@ -247,6 +252,14 @@ class Objects:
             "differentiated (a method tangent_lite has no rule for, or a random draw, which "
             f"has no derivative): {instead}"))
         return expr, op
+
+
+def _is_super(node, parsed):
+    """Whether node is `super(Cls, name)` (as explicit_super writes it) with Cls known."""
+    return (isinstance(node, gast.Call) and len(node.args) == 2 and not node.keywords and
+            parsed.resolve(node.func) is builtins.super and
+            isinstance(node.args[1], gast.Name) and
+            isinstance(parsed.resolve(node.args[0]), type))
 
 
 def _arguments(args):
