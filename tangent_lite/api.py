@@ -270,6 +270,13 @@ class Differentiable:
     def __call__(self, *args, **kwargs):
         return self.func(*args, **kwargs)
 
+    def __get__(self, instance, owner=None):
+        """@differentiate on a method: `model.loss` is the method bound to model, with its
+        gradient (the instance a constant)."""
+        if instance is None or not hasattr(self.func, "__get__"):
+            return self
+        return Differentiable(self.func.__get__(instance, owner), self.wrt)
+
     @property
     def df(self):
         return _compiled(self.func, self.wrt).df

@@ -75,6 +75,9 @@ class Compiled:
     # (globals, {name: object}) of the functions whose shapes the compile relied on
     watched: list = dataclasses.field(default_factory=list)
     backward: object = None   # split mode: the compiled backward sweep (df is the forward)
+    # Whether what the compile read of objects still holds (a method `self.predict` resolved
+    # to, the class of the objects in a list): each returns False once it does not.
+    checks: list = dataclasses.field(default_factory=list)
     passes: int = dataclasses.field(default_factory=optimize.version)   # see cache._valid
 
 
@@ -83,13 +86,13 @@ def finish(func, wrt, mode, parsed, fn, deriv, signature, bindings, callees):
     source = to_source(deriv, signature)
     real = parsed.func
     df = compile_function(source, deriv.name, real.__globals__, bindings.objects,
-                          parsed.closure, real.__defaults__, real.__kwdefaults__,
+                          parsed.closure, parsed.defaults, parsed.kwdefaults,
                           label=f"{deriv.name} from {parsed.filename}:{fn.lineno}")
     df.__doc__ = deriv.docstring
     compiled = Compiled(func=func, wrt=tuple(wrt), mode=mode, source=source, df=df,
                         code=real.__code__, registry_version=registry_version(),
                         globals_used=parsed.globals_used, deps=unique(callees),
-                        bindings=dict(bindings.objects))
+                        bindings=dict(bindings.objects), checks=list(parsed.checks))
     df.__tangent_lite__ = compiled
     return compiled
 

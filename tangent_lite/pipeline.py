@@ -46,6 +46,11 @@ def wrt_names(func, wrt):
                     f"wrt={item} is out of range: {func.__name__} has {len(names)} "
                     f"argument(s) {tuple(names)}", **where)
             item = names[item]
+        elif item not in names and item in {p.name for p in params}:   # *args, **kwargs
+            raise TangentLiteError(
+                f"wrt={item!r}: {getattr(func, '__name__', 'f')} collects several arguments "
+                f"in {item}; instead: give each value to differentiate a named parameter",
+                **where)
         elif item not in names:
             raise TangentLiteError(f"wrt={item!r}: {func.__name__} has no argument of that "
                                    f"name; its arguments are {tuple(names)}", **where)
@@ -96,13 +101,17 @@ def compile_forward(func, wrt):
                                      copied=copied, guards=guards)
         deriv = transform.run()
         tangents = ", ".join(transform.tangent_params[p] for p in wrt)
-        signature = fn.signature
+        signature, kwarg = fn.signature, parsed.node.args.kwarg
+        rest = ""     # `**kwargs` stays last
+        if tangents and kwarg is not None and signature.endswith(f"**{kwarg.id}"):
+            signature, rest = signature[:-len(kwarg.id) - 2].rstrip(", "), f", **{kwarg.id}"
         if not tangents:
             pass
         elif "*" in signature.replace("**", ""):
             signature = f"{signature}, {tangents}"
         else:
             signature = f"{signature}, *, {tangents}" if signature else f"*, {tangents}"
+        signature += rest
         compiled = finish(func, wrt, "jvp", parsed, fn, deriv, signature, bindings,
                            transform.callees)
         compiled.tangent_params = dict(transform.tangent_params)
@@ -179,8 +188,8 @@ def _compile_reverse(func, wrt, as_tuple, seeded, with_value, split):
         source = to_source(fwd, fn.signature) + "\n\n" + to_source(bwd, bwd.signature)
         real = parsed.func
         funcs = compile_function(source, [fwd.name, bwd.name], real.__globals__,
-                                 bindings.objects, parsed.closure, real.__defaults__,
-                                 real.__kwdefaults__,
+                                 bindings.objects, parsed.closure, parsed.defaults,
+                                 parsed.kwdefaults,
                                  label=f"{fwd.name} from {parsed.filename}:{fn.lineno}")
         funcs[bwd.name].__defaults__ = funcs[bwd.name].__kwdefaults__ = None
         return Compiled(func=func, wrt=tuple(wrt), mode="split", source=source,
@@ -188,7 +197,7 @@ def _compile_reverse(func, wrt, as_tuple, seeded, with_value, split):
                         registry_version=registry_version(),
                         globals_used=parsed.globals_used, deps=unique(out.callees),
                         bindings=dict(bindings.objects), backward=funcs[bwd.name],
-                        watched=summary.watched)
+                        watched=summary.watched, checks=list(parsed.checks))
     signature = fn.signature
     if seeded:
         signature = f"{deriv.seed}, {signature}" if signature else deriv.seed

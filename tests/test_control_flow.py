@@ -631,16 +631,23 @@ def smooth_at(module, x):
                        numeric_grad(module.f, (x,), 0, eps=1e-6), rtol=1e-4, atol=1e-6)
 
 
-@pytest.mark.parametrize("seed", range(int(os.environ.get("TL_RANDOM_PROGRAMS", 100))))
-def test_random_program(seed, tmp_path):
-    """One random program per seed (the first of up to 10 with a smooth sample point)."""
+def check_random_program(program, seed, path):
+    """The first of up to 10 programs `program(attempt).source()` with a smooth sample point,
+    checked against finite differences; files are written as path/<seed>_<attempt>.py."""
     points = np.random.default_rng(seed)
     for attempt in range(10):
-        text = ProgramGenerator(1000 * seed + attempt).source()
-        module = load_program(tmp_path / f"prog_{seed}_{attempt}.py", text)
+        text = program(attempt).source()
+        module = load_program(path / f"prog_{seed}_{attempt}.py", text)
         for _ in range(5):
             x = points.uniform(-1.5, 1.5, size=N)
             if smooth_at(module, x):
                 check_grad(module.f, x)
                 return
     pytest.fail(f"no smooth sample point found for seed {seed}")
+
+
+@pytest.mark.parametrize("seed", range(int(os.environ.get("TL_RANDOM_PROGRAMS", 100))))
+def test_random_program(seed, tmp_path):
+    """One random program per seed (the first of up to 10 with a smooth sample point)."""
+    check_random_program(lambda attempt: ProgramGenerator(1000 * seed + attempt), seed,
+                         tmp_path)

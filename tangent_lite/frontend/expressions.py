@@ -16,6 +16,7 @@ import numpy as np
 from .. import ir, runtime
 from ..errors import MissingRuleError, UnsupportedSyntaxError
 from ..rules import lookup
+from .callables import starred_call, user_callable
 from .parse import UNRESOLVED
 
 BINOPS = {
@@ -50,11 +51,11 @@ ATTRIBUTE_FUNCTIONS = {"real": np.real, "imag": np.imag}
 LATER = "arrives in a later release; until then"
 EXPR_HINTS = {
     gast.Lambda: "a lambda used as a value: call it directly, or define a function with `def`",
-    gast.ListComp: "a list comprehension: write a for loop that fills an array, or use an "
-                   "array operation",
     gast.SetComp: "a set comprehension: compute it outside the differentiated function",
-    gast.DictComp: "a dict comprehension: compute it outside the differentiated function",
-    gast.GeneratorExp: "a generator expression: use an array operation (np.sum, np.stack)",
+    gast.DictComp: "a dict comprehension: compute it outside the differentiated function, "
+                   "or build a list",
+    gast.GeneratorExp: "a generator expression here (it is consumed lazily): pass it to sum, "
+                       "list, tuple, min or max, or use a list comprehension",
     gast.Dict: "a dict literal: pass the values as separate arguments",
     gast.Set: "a set literal: compute it outside the differentiated function",
     gast.Yield: "`yield` (a generator): return an array instead",
@@ -132,6 +133,20 @@ class ExpressionNormalizer:
         """Whether `node` calls a nested function or lambda (the statement layer inlines)."""
         return False
 
+    def is_comprehension(self, node):
+        """Whether `node` is a comprehension the statement layer lowers to a loop."""
+        return False
+
+    def is_partial(self, node):
+        """Whether `node` makes a functools.partial the statement layer expands in calls."""
+        return False
+
+    def expand_partial(self, node):
+        return node
+
+    def refuse_partial_value(self, node):
+        pass
+
     # -- assignments ----------------------------------------------------------------------------
 
     def emit(self, stmt):
@@ -150,6 +165,13 @@ class ExpressionNormalizer:
         if isinstance(value, gast.Lambda):
             self.local_funcs[target] = value
             return
+        if self.is_partial(value):              # objects.py: calls of it are expanded
+            return self.local_partial(target, value)
+        if self.is_comprehension(value):        # comprehensions.py: a loop
+            name = self.comprehension(value, target)
+            if name != target:
+                self.assign(target, load(name))
+            return
         if self.is_inline_call(value):
             value = self.inline(value)
         if isinstance(value, (gast.Name, gast.Constant)) or self.inactive(value):
@@ -164,12 +186,15 @@ class ExpressionNormalizer:
         if isinstance(node, gast.Name) and node.id in self.local_funcs:
             raise self.unsupported(node, f"the local function `{node.id}` used as a value: "
                                          "call it directly")
+        self.refuse_partial_value(node)
         if isinstance(node, (gast.Name, gast.Constant)) or self.inactive(node):
             return node
         if isinstance(node, gast.IfExp):
             name = self.namer.temp("ifexp")
             self.conditional(name, node)
             return load(name)
+        if self.is_comprehension(node):
+            return load(self.comprehension(node))
         if self.is_inline_call(node) or _is_pop(node, self.stacks):
             if not _is_pop(node, self.stacks):
                 return self.inline(node)
@@ -288,6 +313,7 @@ class ExpressionNormalizer:
         raise self.unsupported(node, hint)
 
     def call(self, node):
+        node = self.expand_partial(node)
         for a in node.args:
             if isinstance(a, gast.Starred):
                 raise self.unsupported(a, EXPR_HINTS[gast.Starred])
@@ -296,6 +322,10 @@ class ExpressionNormalizer:
         func = self.parsed.resolve(node.func)
         if func is UNRESOLVED and isinstance(node.func, gast.Call):
             func = self.static_gradient(node.func)
+        if func is UNRESOLVED:
+            called = self.object_call(node)     # objects.py
+            if called is not None:
+                return called
         if func is UNRESOLVED and isinstance(node.func, gast.Attribute):
             return self.method_call(node)
         args = [self.call_arg(a) for a in node.args]
@@ -307,8 +337,11 @@ class ExpressionNormalizer:
             node.func.id if isinstance(node.func, gast.Name) else "call")
         if func is builtins.range:
             hint = "range"
-        return expr, self.op(None if func is UNRESOLVED else func, label, args, keywords, node,
-                             hint=hint)
+        op = self.op(None if func is UNRESOLVED else func, label, args, keywords, node,
+                     hint=hint)
+        if func is UNRESOLVED and isinstance(node.func, gast.Name):
+            op.refuse = self.unknown_callee(node)     # objects.py
+        return expr, op
 
     def static_gradient(self, node):
         """`grad(f, wrt=...)` written inside the function: compile it now, so the call
@@ -337,8 +370,7 @@ class ExpressionNormalizer:
         method = node.func.attr
         func = METHODS.get(method)
         if func is None:
-            raise self.unsupported(node, f"the method call `.{method}(...)`: call the NumPy "
-                                         f"function np.{method}(x, ...) if there is one")
+            return self.opaque_method_call(node)    # objects.py
         receiver = self.atom(node.func.value)
         args = [self.call_arg(a) for a in node.args]
         if method in PACKED_METHODS and len(args) > 1:
@@ -374,8 +406,12 @@ class ExpressionNormalizer:
         prim = lookup(func) if func is not None else None
         if prim is None and func is not None and inspect.isfunction(inspect.unwrap(func)):
             func = inspect.unwrap(func)   # a user function: differentiated from its source
+            func = starred_call(func, args) or func   # one with *args: as called here
+        elif prim is None and func is not None and user_callable(func) is not None:
+            func = user_callable(func)    # a bound method, callable object or partial
         op = ir.Op(func=func, prim=prim, label=label, args=args, keywords=keywords, hint=hint,
-                   user=prim is None and inspect.isfunction(func))
+                   user=prim is None and (inspect.isfunction(func) or
+                                          user_callable(func) is not None))
         if "out" in keywords:
             op.refuse = lambda: self.unsupported(node, "`out=` (an in-place result): assign "
                                                        "the result instead")

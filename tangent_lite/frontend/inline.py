@@ -91,7 +91,7 @@ class Inliner:
         values = self.bind_call(call, params, args.defaults, label)
         for p, value in zip(params, values):
             self.assign(rename[p], value)
-        body = [_Rename(rename).visit(clone(st)) for st in body]
+        body = [Rename(rename).visit(clone(st)) for st in body]
         saved = (self.loop, self.result, self.returned)
         self.loop, self.returned = None, None
         self.result = self.namer.temp(label)
@@ -146,14 +146,16 @@ def always_returns(stmts):
     if not stmts:
         return False
     last = stmts[-1]
-    if isinstance(last, gast.Return):
+    if isinstance(last, (gast.Return, gast.Raise)):   # a raise ends the path too
         return True
     if isinstance(last, gast.If):
         return always_returns(last.body) and always_returns(last.orelse)
     return False
 
 
-class _Rename(gast.NodeTransformer):
+class Rename(gast.NodeTransformer):
+    """Rename variables by a mapping."""
+
     def __init__(self, mapping):
         self.mapping = mapping
 

@@ -22,6 +22,8 @@ from .expressions import ExpressionNormalizer, load
 from .inline import Inliner, always_returns
 from .assignments import Assignments
 from .inplace import InplaceLowering
+from .comprehensions import Comprehensions
+from .objects import Objects, explicit_super
 from .unpack import Unpacking, lower_scratch_dicts
 from .parse import UNRESOLVED
 
@@ -29,7 +31,6 @@ _STMT_HINTS = {
     gast.With: "a `with` block: only `with tangent_lite.grad_of(...)` is planned; move the "
                "block out of the differentiated function",
     gast.Try: "try/except: move the error handling out of the differentiated function",
-    gast.Raise: "`raise`: move the check out of the differentiated function",
     gast.ClassDef: "a class defined inside the function: define it at module level",
     gast.Global: "`global`: pass the value in as an argument and return the new one",
     gast.Nonlocal: "`nonlocal`: pass the value in as an argument and return the new one",
@@ -48,7 +49,8 @@ class _Loop:
     returns: bool = False    # a flagged `return` inside this loop
 
 
-class Normalizer(Inliner, Assignments, Unpacking, InplaceLowering, ExpressionNormalizer):
+class Normalizer(Inliner, Assignments, Unpacking, InplaceLowering, Objects, Comprehensions,
+                 ExpressionNormalizer):
     """Turns one ParsedFunction into an ir.Function."""
 
     def __init__(self, parsed, namer, bindings):
@@ -63,10 +65,10 @@ class Normalizer(Inliner, Assignments, Unpacking, InplaceLowering, ExpressionNor
     def function(self):
         node = self.parsed.node
         args = node.args
-        if args.vararg or args.kwarg:
-            star = args.vararg or args.kwarg
-            raise self.unsupported(star, "*args / **kwargs parameters: name each parameter")
-        params = [a.id for a in list(args.posonlyargs) + list(args.args) + list(args.kwonlyargs)]
+        # *args and **kwargs are parameters too; never differentiated (wrt names only the
+        # named ones), their values are constants.
+        params = [a.id for a in list(args.posonlyargs) + list(args.args) + list(args.kwonlyargs)
+                  + [a for a in (args.vararg, args.kwarg) if a is not None]]
         for n in _walk_own(node):
             if isinstance(n, (gast.Yield, gast.YieldFrom)):
                 raise self.unsupported(n, "a generator (`yield`): return an array instead")
@@ -106,6 +108,8 @@ class Normalizer(Inliner, Assignments, Unpacking, InplaceLowering, ExpressionNor
         flags = set()
         for idx, stmt in enumerate(stmts):
             rest = stmts[idx + 1:]
+            self.lineno = stmt.lineno
+            stmt = self.hoist_walrus(stmt)      # comprehensions.py
             if isinstance(stmt, gast.If) and rest and self.loop is None:
                 # An early return outside loops: the rest of the block is the other branch.
                 if always_returns(stmt.body) and not always_returns(stmt.orelse):
@@ -176,7 +180,8 @@ class Normalizer(Inliner, Assignments, Unpacking, InplaceLowering, ExpressionNor
             self.augmented(stmt)
         elif isinstance(stmt, gast.Expr):
             self.expression_statement(stmt)
-        elif isinstance(stmt, gast.Assert):
+        elif isinstance(stmt, (gast.Assert, gast.Raise)):
+            # A check on the values of the forward sweep: it runs there, exactly as in f.
             self.emit(ir.Effect(node=stmt, lineno=stmt.lineno))
         elif not isinstance(stmt, gast.Pass):
             hint = _STMT_HINTS.get(type(stmt), f"the statement `{type(stmt).__name__}`")
@@ -463,6 +468,7 @@ def _or(values):
 
 def normalize(parsed, namer, bindings):
     """The ir.Function for `parsed`, reserving every name it uses in `namer`."""
+    explicit_super(parsed)
     for n in gast.walk(parsed.node):
         if isinstance(n, gast.Name):
             namer.reserve(n.id)

@@ -11,10 +11,13 @@ import linecache
 import os
 import sys
 import textwrap
+import types
 
 import gast
 
 from ..errors import SourceUnavailableError, UnsupportedSyntaxError
+from .callables import (MethodOf, StarredCall, bind_constants, expand_starred, same_attribute,
+                        same_item, target_of)
 
 UNRESOLVED = object()
 
@@ -30,10 +33,31 @@ class ParsedFunction:
     globals: dict
     closure: dict
     globals_used: dict = dataclasses.field(default_factory=dict)
+    # The runtime defaults of the parameters, and how messages name the callable: a bound
+    # method or partial fixes some parameters (callables.py), which changes both.
+    defaults: tuple = None
+    kwdefaults: dict = None
+    label: str = None
+    # What resolving attributes of objects relied on: callables saying whether it still holds
+    # (a method an attribute read resolved to may be replaced; see objects.py).
+    checks: list = dataclasses.field(default_factory=list)
+    # Parameters known to hold an instance of exactly one class (callables.MethodOf).
+    param_classes: dict = dataclasses.field(default_factory=dict)
+
+    def __post_init__(self):
+        if self.defaults is None:
+            self.defaults = self.func.__defaults__
+        if self.kwdefaults is None:
+            self.kwdefaults = self.func.__kwdefaults__
+        if self.label is None:
+            self.label = self.func.__name__
 
     @property
     def name(self):
-        return self.func.__name__
+        name = self.func.__name__
+        if name == "__call__" and "." in self.func.__qualname__:   # a callable's: its class
+            return self.func.__qualname__.rsplit(".", 2)[-2]
+        return name
 
     def line(self, lineno):
         """The text of line `lineno` of the original file."""
@@ -68,8 +92,36 @@ class ParsedFunction:
             base = self.resolve(node.value)
             if base is UNRESOLVED:
                 return UNRESOLVED
-            return getattr(base, node.attr, UNRESOLVED)
+            value = getattr(base, node.attr, UNRESOLVED)
+            if callable(value) and not inspect.ismodule(base):
+                self.watch(("attribute", id(base), node.attr), same_attribute(base, node.attr,
+                                                                           value))
+            return value
+        if isinstance(node, gast.Subscript):   # `self.layers[0]`: an element of a constant
+            base = self.resolve(node.value)
+            key = constant_key(node.slice)
+            if isinstance(base, (list, tuple, dict)) and key is not UNRESOLVED:
+                try:
+                    value = base[key]
+                except (IndexError, KeyError, TypeError):
+                    return UNRESOLVED
+                if callable(value):
+                    self.watch(("item", id(base), key), same_item(base, key, value))
+                return value
+            return UNRESOLVED
+        if isinstance(node, gast.Call) and len(node.args) == 2 and not node.keywords and \
+                self.resolve(node.func) is super:   # super(Cls, self), see objects.py
+            cls, obj = (self.resolve(a) for a in node.args)
+            if cls is not UNRESOLVED and obj is not UNRESOLVED:
+                return super(cls, obj)
         return UNRESOLVED
+
+    def watch(self, key, check):
+        """Record `check` (see `checks`) once per key: a name may be resolved many times."""
+        seen = self.__dict__.setdefault("_watched", set())
+        if key not in seen:
+            seen.add(key)
+            self.checks.append(check)
 
     def resolve_name(self, name):
         """What the bare name `name` denotes inside the function, or UNRESOLVED."""
@@ -88,6 +140,16 @@ class ParsedFunction:
         return names
 
 
+def constant_key(node):
+    """The int or str a subscript's index spells (`0`, `-1`, `"w"`), or UNRESOLVED."""
+    if isinstance(node, gast.UnaryOp) and isinstance(node.op, gast.USub):
+        inner = constant_key(node.operand)
+        return -inner if type(inner) is int else UNRESOLVED
+    if isinstance(node, gast.Constant) and type(node.value) in (int, str):
+        return node.value
+    return UNRESOLVED
+
+
 def _all_args(args):
     out = list(args.posonlyargs) + list(args.args) + list(args.kwonlyargs)
     if args.vararg:
@@ -98,8 +160,20 @@ def _all_args(args):
 
 
 def parse_function(func):
-    """Parse `func` into a ParsedFunction whose node line numbers are the file's own."""
+    """Parse `func` into a ParsedFunction whose node line numbers are the file's own.
+
+    A bound method, callable object or functools.partial is parsed as the function behind it,
+    with the parameters it fixes bound as constants (callables.py)."""
     func = inspect.unwrap(func)
+    if isinstance(func, StarredCall):
+        return expand_starred(parse_function(func.function), func)
+    if isinstance(func, MethodOf):
+        parsed = parse_function(func.function)
+        parsed.param_classes[func.function.__code__.co_varnames[0]] = func.cls
+        return parsed
+    target = None if inspect.isfunction(func) else target_of(func)
+    if target is not None:
+        return bind_constants(parse_function(target.function), target, types.CellType)
     if not inspect.isfunction(func):
         kind = type(func).__name__
         filename, lineno = _caller()
@@ -139,8 +213,12 @@ def parse_function(func):
                 node.end_lineno += firstlineno - 1
     node = _find_definition(module, func, filename, code.co_firstlineno)
     closure = dict(zip(code.co_freevars, func.__closure__ or ()))
-    return ParsedFunction(func=func, node=node, filename=filename, firstlineno=node.lineno,
-                          globals=func.__globals__, closure=closure)
+    parsed = ParsedFunction(func=func, node=node, filename=filename, firstlineno=node.lineno,
+                            globals=func.__globals__, closure=closure)
+    origin = getattr(getattr(func, "__tangent_lite__", None), "func", None)
+    if isinstance(origin, MethodOf):   # the derivative of one: its `self` is typed too
+        parsed.param_classes[origin.function.__code__.co_varnames[0]] = origin.cls
+    return parsed
 
 
 def _caller():

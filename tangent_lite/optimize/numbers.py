@@ -9,7 +9,6 @@ run time, so the assumption is checked, not hoped for. The variant is compiled o
 functions that compute elementwise (an indexing or a matrix product, in f or a helper it calls,
 means it expects arrays) and kept only where its code differs from the generic df.
 """
-import inspect
 
 import gast
 
@@ -27,11 +26,15 @@ def wanted(fn, parsed, summary):
 def dispatch(fn, parsed, bindings, variant_df):
     """`if all_numbers(...)`: `return grad_f_numbers(...)`, df's first statements."""
     args, keywords = [], []
-    for p in inspect.signature(parsed.func).parameters.values():
-        if p.kind is p.KEYWORD_ONLY:
-            keywords.append(gast.keyword(arg=p.name, value=s.name(p.name)))
-        else:
-            args.append(s.name(p.name))
+    params = parsed.node.args     # a bound method's or partial's fixed parameters left out
+    for p in list(params.posonlyargs) + list(params.args):
+        args.append(s.name(p.id))
+    if params.vararg is not None:
+        args.append(gast.Starred(value=s.name(params.vararg.id), ctx=gast.Load()))
+    for p in params.kwonlyargs:
+        keywords.append(gast.keyword(arg=p.id, value=s.name(p.id)))
+    if params.kwarg is not None:
+        keywords.append(gast.keyword(arg=None, value=s.name(params.kwarg.id)))
     test = s.call(bindings.name("all_numbers"), [s.name(p) for p in fn.params])
     call = s.call(bindings.name(variant_df.__name__, variant_df), args, keywords)
     return [Comment("for numbers, the same gradient without the shape bookkeeping of arrays"),

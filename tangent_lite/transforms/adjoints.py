@@ -20,6 +20,7 @@ from ..ir import syntax as s
 from ..ir.syntax import name_node
 from ..optimize import enabled, unbroadcast
 from ..optimize.inplace import fresh_value
+from ..frontend.callables import callee_name
 from .common import bind_rule, bind_user_call, call_of, compile_callee, spelling
 
 RESULT = "__tl_result__"     # stands for an operation's result where it also is an operand
@@ -304,11 +305,12 @@ class _Builder:
         pairs = bind_user_call(self.ctx, stmt, self.carries)
         compiled = compile_callee(self.ctx, stmt, self.callee, tuple(p for p, _ in pairs))
         self.callees.append(compiled)
-        call = call_of(self.ctx, f"vjp_{func.__name__}", compiled, stmt, first=[name_node(dv)])
+        stem = callee_name(func, stmt.op.hint)
+        call = call_of(self.ctx, f"vjp_{stem}", compiled, stmt, first=[name_node(dv)])
         targets = [node.id for _, node in pairs]
         if len(targets) == 1:
             return [("grad", [], [(targets[0], call)])]
-        parts = self.namer.fresh(f"d_{func.__name__}")
+        parts = self.namer.fresh(f"d_{stem}")
         return [("stmt", s.assign(parts, call)), ("grad", [], [
             (t, gast.Subscript(value=name_node(parts), slice=s.const(k), ctx=gast.Load()))
             for k, t in enumerate(targets)])]

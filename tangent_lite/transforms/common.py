@@ -133,7 +133,17 @@ def bind_user_call(ctx, stmt, carries):
         raise ctx.error(MissingRuleError, stmt, f"cannot call {op.label} with these "
                         f"arguments ({exc})") from None
     out = []
+    params = bound.signature.parameters
     for pname, node in bound.arguments.items():
+        kind = params[pname].kind
+        if kind in (kind.VAR_POSITIONAL, kind.VAR_KEYWORD):
+            values = node.values() if kind is kind.VAR_KEYWORD else node
+            if any(carries(v) for v in values):
+                star = "**" if kind is kind.VAR_KEYWORD else "*"
+                raise ctx.error(MissingRuleError, stmt, f"passing differentiated values "
+                                f"into {star}{pname} of {op.label}",
+                                hint="instead: pass them as named parameters")
+            continue
         if carries(node):
             if not isinstance(node, gast.Name):
                 raise ctx.error(MissingRuleError, stmt, "passing a list or tuple of "

@@ -18,6 +18,7 @@ from ..ir import Comment
 from ..ir import syntax as s
 from ..ir.syntax import name_node
 from ..ir.uses import names_read
+from ..frontend.callables import callee_name
 from .common import (Derivative, alias_checks, bind_rule, bind_user_call, bound_for_checks,
                      call_of, compile_callee, copied_arguments, loop_statement,
                      refuse_misused_sequences, spelling)
@@ -261,7 +262,8 @@ class ForwardTransform:
         pairs = bind_user_call(self.ctx, stmt, self.carries)
         compiled = compile_callee(self.ctx, stmt, self.callee, tuple(p for p, _ in pairs))
         self.callees.append(compiled)
-        call = call_of(self.ctx, f"jvp_{stmt.op.func.__name__}", compiled, stmt, keywords=[
+        stem = callee_name(stmt.op.func, stmt.op.hint)
+        call = call_of(self.ctx, f"jvp_{stem}", compiled, stmt, keywords=[
             gast.keyword(arg=compiled.tangent_params[p], value=self.tangent_of(node))
             for p, node in pairs])
         target = gast.Tuple(elts=[name_node(v, store=True),

@@ -1,0 +1,292 @@
+"""Objects inside a differentiated function: attribute reads, method calls, `super()`.
+
+- `obj.attr` where obj is a local value (a parameter such as `cfg`, or the `self` of a method
+  called with its instance as an argument) reads the attribute as written; the read is a
+  constant, and refused if obj depends on what is differentiated.
+- `rng.standard_normal(shape)` and other methods of local objects that are not arrays run as
+  written; their result is a constant, and the call is refused if the object or an argument
+  depends on what is differentiated (a random draw has no derivative).
+- Calls of a loop variable that runs over a constant list of objects of one class
+  (`for layer in self.layers: h = layer(h)`) call that class's `__call__` or method with the
+  object as its first argument, differentiated from its source like any helper.
+- `super()` becomes `super(Cls, self)`, with Cls the class the method is defined in, so the
+  call resolves and the generated code (which is not a method) can run it.
+"""
+import builtins
+import functools
+
+import gast
+import numpy as np
+
+from .. import ir
+from .callables import MethodOf, python_method
+from .expressions import load
+from .parse import UNRESOLVED
+
+
+class Objects:
+    """Mixin of the Normalizer: attribute reads and method calls of local objects."""
+
+    def object_class(self, name):
+        """The class of every object the local `name` can hold, when each assignment to it
+        takes an element of a constant list or tuple of instances of one Python class (`for
+        layer in self.layers`, `layer = self.layers[i]`, `for i, layer in enumerate(...)`);
+        else None. Generated code's `layer = None` and `layer = stack.pop()` keep the class."""
+        classes = set()
+        if name in self.parsed.param_classes:     # self of a method called on a typed object
+            classes.add(self.parsed.param_classes[name])
+        elif name in {a.id for a in _arguments(self.parsed.node.args)}:
+            return None                           # a parameter: anything may be passed
+        for node in gast.walk(self.parsed.node):
+            if isinstance(node, (gast.For, gast.comprehension)):
+                found = self._loop_classes(node.target, node.iter, name)
+            elif isinstance(node, gast.Assign) and any(
+                    isinstance(n, gast.Name) and n.id == name for t in node.targets
+                    for n in gast.walk(t)):
+                found = self._assigned_classes(node, name)
+            elif isinstance(node, gast.Name) and node.id == name and isinstance(
+                    node.ctx, (gast.Store, gast.Del)):
+                continue    # a target of the statements above, or of one below
+            elif isinstance(node, (gast.AugAssign, gast.NamedExpr, gast.AnnAssign)) and \
+                    isinstance(node.target, gast.Name) and node.target.id == name:
+                return None
+            else:
+                continue
+            if found is None:
+                return None
+            classes |= found
+        return classes.pop() if len(classes) == 1 else None
+
+    def _elements(self, seq):
+        """The classes of the elements of a constant list or tuple, or None."""
+        if not isinstance(seq, (gast.Name, gast.Attribute)):
+            return None
+        items = self.parsed.resolve(seq)
+        if not isinstance(items, (list, tuple)) or not items:
+            return None
+        classes = {type(v) for v in items}
+        resolve = self.parsed.resolve
+
+        def same_classes():   # the list may be changed, or the attribute rebound
+            now = resolve(seq)
+            return isinstance(now, (list, tuple)) and len(now) > 0 and {
+                type(v) for v in now} == classes
+        self.parsed.watch(("classes", gast.dump(seq)), same_classes)
+        return classes
+
+    def _loop_classes(self, target, it, name):
+        if isinstance(target, gast.Name):
+            return self._elements(it) if target.id == name else set()
+        if not any(isinstance(n, gast.Name) and n.id == name for n in gast.walk(target)):
+            return set()
+        if not (isinstance(target, gast.Tuple) and isinstance(it, gast.Call)):
+            return None
+        func = self.parsed.resolve(it.func)
+        seqs = it.args if func is builtins.zip else [None] + it.args[:1] \
+            if func is builtins.enumerate else None
+        if seqs is None or len(seqs) != len(target.elts):
+            return None
+        for elt, seq in zip(target.elts, seqs):
+            if isinstance(elt, gast.Name) and elt.id == name:
+                return self._elements(seq) if seq is not None else None
+        return None
+
+    def _assigned_classes(self, node, name):
+        value = node.value
+        if len(node.targets) != 1 or not isinstance(node.targets[0], gast.Name):
+            return None
+        if isinstance(value, gast.Constant) and value.value is None:
+            return set()
+        if isinstance(value, gast.Call) and isinstance(value.func, gast.Attribute) and \
+                value.func.attr == "pop" and not value.args and isinstance(
+                    value.func.value, gast.Name) and value.func.value.id in self.stacks:
+            return set()
+        if isinstance(value, gast.Subscript):
+            return self._elements(value.value)
+        return None
+
+    def object_call(self, node):
+        """(expression, op) of `v(...)` or `v.method(...)` where v holds objects of one class
+        (object_class), or of `super(Cls, v).method(...)` in a method of one; or None."""
+        func = node.func
+        after = None     # super(Cls, v): the method is looked up after Cls in v's class
+        if isinstance(func, gast.Name):
+            receiver, method = func, "__call__"
+        elif isinstance(func, gast.Attribute) and isinstance(func.value, gast.Name):
+            receiver, method = func.value, func.attr
+        elif isinstance(func, gast.Attribute) and _is_super(func.value, self.parsed):
+            after, receiver = (self.parsed.resolve(func.value.args[0]), func.value.args[1])
+            method = func.attr
+        else:
+            return None
+        if receiver.id not in self.parsed.local_names:
+            return None
+        cls = self.object_class(receiver.id)
+        if cls is None:
+            return None
+        function = python_method(cls, method, after=after)
+        if function is None:
+            raise self.unsupported(node, f"calling `{gast.unparse(func).strip()}`, which is "
+                                         f"not a method written in Python of {cls.__name__}: "
+                                         "call a function written in Python")
+        args = [self.call_arg(a) for a in node.args]
+        keywords = {k.arg: self.call_arg(k.value) for k in node.keywords}
+        expr = gast.Call(func=func, args=args,
+                         keywords=[gast.keyword(arg=k, value=v) for k, v in keywords.items()])
+        hint = method if method != "__call__" else receiver.id if after is None else \
+            function.__qualname__.rsplit(".", 2)[-2]     # super().__call__: the parent's
+        op = self.op(MethodOf(cls, function), f"{cls.__name__}.{method}",
+                     [load(receiver.id)] + args, keywords, node, hint=hint)
+        return expr, op
+
+    # -- functools.partial made inside the function ----------------------------------------------
+
+    @property
+    def partials(self):
+        """Local names bound to `functools.partial(func, *args, **keywords)` in the function:
+        name -> (func node, argument atoms, keyword atoms)."""
+        return self.__dict__.setdefault("_partials", {})
+
+    def is_partial(self, node):
+        return (isinstance(node, gast.Call) and node.args and
+                self.parsed.resolve(node.func) is functools.partial)
+
+    def local_partial(self, target, node):
+        """`g = functools.partial(h, a, k=v)`: calls `g(x)` become `h(a, x, k=v)`, with the
+        arguments as they were here (copied if their names are bound again later)."""
+        func = node.args[0]
+        if any(isinstance(a, gast.Starred) for a in node.args) or any(
+                k.arg is None for k in node.keywords):
+            raise self.unsupported(node, "*args or **kwargs in functools.partial: pass the "
+                                         "arguments one by one")
+        stores = [n for n in gast.walk(self.parsed.node) if isinstance(n, gast.Name)
+                  and n.id == target and isinstance(n.ctx, gast.Store)]
+        if len(stores) != 1 or (self.parsed.resolve(func) is UNRESOLVED and not (
+                isinstance(func, gast.Name) and func.id in self.partials)):
+            raise self.unsupported(node, f"the partial `{target}` (bound more than once, or "
+                                         "of a function known only when the function runs): "
+                                         "call the function with all its arguments")
+
+        def held(value, label):
+            atom = self.atom(value)
+            if isinstance(atom, gast.Name) and atom.id in self._rebound():
+                name = self.namer.fresh(f"{target}_{label}")
+                self.assign(name, atom)
+                return load(name)
+            return atom
+        args = [held(a, f"arg{k}") for k, a in enumerate(node.args[1:])]
+        keywords = {k.arg: held(k.value, k.arg) for k in node.keywords}
+        self.partials[target] = (func, args, keywords)
+
+    def _rebound(self):
+        counts = {}
+        for n in gast.walk(self.parsed.node):
+            if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store):
+                counts[n.id] = counts.get(n.id, 0) + 1
+        params = {a.id for a in self.parsed.node.args.args}
+        return {n for n, c in counts.items() if c > 1 or n in params}
+
+    def expand_partial(self, node):
+        """A call of a local partial, as the call of its function; other calls unchanged."""
+        while isinstance(node.func, gast.Name) and node.func.id in self.partials:
+            func, args, keywords = self.partials[node.func.id]
+            merged = dict(keywords)
+            merged.update({k.arg: k.value for k in node.keywords})
+            node = gast.copy_location(gast.Call(
+                func=func, args=list(args) + list(node.args),
+                keywords=[gast.keyword(arg=k, value=v) for k, v in merged.items()]), node)
+        return node
+
+    def refuse_partial_value(self, node):
+        if isinstance(node, gast.Name) and node.id in self.partials:
+            raise self.unsupported(node, f"the partial `{node.id}` used as a value: call it, "
+                                         "or make the partial outside the function")
+
+    def unknown_callee(self, node):
+        """The error for a call of a local name whose function is not known when compiling."""
+        name = node.func.id
+        classes = set()
+        for n in gast.walk(self.parsed.node):
+            if isinstance(n, gast.For) and isinstance(n.target, gast.Name) and \
+                    n.target.id == name:
+                classes |= self._elements(n.iter) or set()
+        if len(classes) > 1:
+            spelled = ", ".join(sorted(c.__name__ for c in classes))
+            what = (f"calling `{name}`, which holds objects of several classes ({spelled}): "
+                    "give them one class (one class with a setting for what differs)")
+        else:
+            what = (f"calling `{name}`, whose function is not known when the derivative is "
+                    "compiled: call a function or object the function can see (a global, an "
+                    "attribute of self), or loop over a constant list of objects of one class")
+        return lambda: self.unsupported(node, what)
+
+    def attribute_read(self, node):
+        """(expression, op) of `obj.attr` on a local object: a constant read."""
+        obj = self.atom(node.value)
+        expr = gast.Attribute(value=obj, attr=node.attr, ctx=gast.Load())
+        spelled = gast.unparse(node).strip()
+        op = ir.Op(func=None, prim=None, label=f".{node.attr}", args=[obj], keywords={},
+                   hint=node.attr)
+        op.refuse = lambda: self.unsupported(node, (
+            f"the attribute read `{spelled}` of a value that depends on what is "
+            "differentiated: use a NumPy function of it, or compute it outside"))
+        return expr, op
+
+    def opaque_method_call(self, node):
+        """(expression, op) of `obj.method(...)` on a local object that is not an array
+        method tangent_lite knows: run as written, a constant."""
+        receiver = self.atom(node.func.value)
+        args = [self.call_arg(a) for a in node.args]
+        keywords = {k.arg: self.call_arg(k.value) for k in node.keywords}
+        func = gast.Attribute(value=receiver, attr=node.func.attr, ctx=gast.Load())
+        expr = gast.Call(func=func, args=args,
+                         keywords=[gast.keyword(arg=k, value=v) for k, v in keywords.items()])
+        spelled = gast.unparse(node.func).strip()
+        op = ir.Op(func=None, prim=None, label=f".{node.func.attr}", args=[receiver] + args,
+                   keywords=keywords, hint=node.func.attr)
+        instead = f"call the NumPy function np.{node.func.attr}(x, ...), or make its " \
+            "arguments constants" if hasattr(np, node.func.attr) else \
+            "make its arguments constants, or call a function written in Python"
+        op.refuse = lambda: self.unsupported(node, (
+            f"the method call `{spelled}(...)` on values that depend on what is "
+            "differentiated (a method tangent_lite has no rule for, or a random draw, which "
+            f"has no derivative): {instead}"))
+        return expr, op
+
+
+def _is_super(node, parsed):
+    """Whether node is `super(Cls, name)` (as explicit_super writes it) with Cls known."""
+    return (isinstance(node, gast.Call) and len(node.args) == 2 and not node.keywords and
+            parsed.resolve(node.func) is builtins.super and
+            isinstance(node.args[1], gast.Name) and
+            isinstance(parsed.resolve(node.args[0]), type))
+
+
+def _arguments(args):
+    return list(args.posonlyargs) + list(args.args) + list(args.kwonlyargs) + [
+        a for a in (args.vararg, args.kwarg) if a is not None]
+
+
+def explicit_super(parsed):
+    """Rewrite `super()` in a method as `super(Cls, self)`: Cls (the class the method is
+    defined in, from its `__class__` cell) becomes a closure cell of its own name, `self` is
+    the method's first parameter."""
+    cell = parsed.closure.get("__class__")
+    first = parsed.func.__code__.co_varnames[:1]
+    calls = [n for n in gast.walk(parsed.node) if isinstance(n, gast.Call)
+             and isinstance(n.func, gast.Name) and n.func.id == "super" and not n.args
+             and not n.keywords]
+    if not calls or cell is None or not first or parsed.resolve_name("super") is not \
+            builtins.super:
+        return
+    cls = cell.cell_contents
+    taken = {n.id for n in gast.walk(parsed.node) if isinstance(n, gast.Name)}
+    name, k = cls.__name__, 2
+    while name in taken or (name in parsed.closure and
+                            parsed.closure[name].cell_contents is not cls):
+        name, k = f"{cls.__name__}{k}", k + 1
+    parsed.closure[name] = type(cell)(cls)
+    for call in calls:
+        call.args = [load(name), load(first[0])]
+
+
