@@ -677,7 +677,7 @@ EXAMPLE = re.compile(r"<!-- objects example: (\w+) -->\n```python\n(.*?)```", re
 
 def objects_section():
     text = README.read_text()
-    start = text.index("### Objects and methods")
+    start = text.index("## Objects and methods")
     return text[start:text.index("\n## ", start)]
 
 
