@@ -32,6 +32,9 @@ class SweepWriter:
         # restores into a copy: what the backward sweep reads of them is saved as a copy,
         # not kept as a view the forward sweep's later writes would change (split sweeps)
         self.detach = set(detach)
+        # names a run-time alias check reads: kept as the views they are, so the check sees
+        # the memory they share (a copy would pass it, and hide NumPy's change to them)
+        self.checked = {m for checks in guards.values() for m, _ in checks}
 
     def push(self, value):
         return s.expr(s.call(s.attr(self.stack, "push"), [value]))
@@ -75,7 +78,7 @@ class SweepWriter:
         op = getattr(stmt, "op", None)
         return (op is not None and op.func in VIEW_FUNCS and len(stmt.targets) == 1
                 and isinstance(op.args[0], gast.Name) and op.args[0].id in self.detach
-                and stmt.target in self.plan.values_read)
+                and stmt.target in self.plan.values_read and stmt.target not in self.checked)
 
     def saves(self, stmt):
         """The pushes the plan puts before `stmt`."""

@@ -117,6 +117,13 @@ def view_from_branch_read_in_loop(x):
     return np.sum(y * x) + s0
 
 
+def view_read_after_base_iadd(x, W):
+    y = np.tanh(x)
+    head = y[:4]
+    y += np.sin(x) * 0.5                   # changes head too (NumPy)
+    return np.dot(W[0], head) + np.sum(y)
+
+
 def alias_written_in_branch(x):
     y = np.sin(x)
     z = y
@@ -1132,6 +1139,7 @@ CASES = [
     C("1 views", alias_written_in_branch, dict(x=F(4))),
     C("1 views", view_renamed_after_base_rebound, dict(x=F(6))),
     C("1 views", view_read_in_loop_base_written, dict(x=F(8))),
+    C("1 views", view_read_after_base_iadd, dict(x=F(8), W=F(2, 4)), wrt=(0, 1)),
     C("1 views", view_from_branch_read_in_loop, dict(x=F(8))),
     C("1 views", view_overlap_shift, dict(x=F(5))),
     C("1 views", view_split_halves, dict(x=F(6))),
