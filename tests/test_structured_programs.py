@@ -6,6 +6,7 @@ import dataclasses
 import functools
 
 import numpy as np
+import pytest
 
 import tangent_lite as tl
 from tests.helpers import numeric_grad
@@ -107,3 +108,18 @@ def test_method_calling_a_helper_that_writes_into_its_argument():
     np.testing.assert_allclose(tl.hvp(m.loss)(W0, v),
                                (tl.grad(m.loss)(W0 + 1e-5 * v) - tl.grad(m.loss)(W0 - 1e-5 * v))
                                / 2e-5, rtol=1e-5, atol=1e-7)
+
+
+def test_a_writing_helper_from_another_module_is_refused(tmp_path, monkeypatch):
+    """Inlined only from the caller's own module; elsewhere it would be differentiated on
+    copies (the caller would not see its write): refused, naming the call."""
+    (tmp_path / "other_helpers.py").write_text("def update(v, d):\n    v += d\n    return 0.0\n")
+    (tmp_path / "user_code.py").write_text(
+        "import numpy as np\nimport other_helpers\n\n\ndef f(x):\n    y = np.sin(x)\n"
+        "    t = other_helpers.update(y, x ** 2)\n    return np.sum(y * x) + t\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    import user_code
+    with pytest.raises(tl.TangentLiteError) as err:
+        tl.grad(user_code.f)(W0)
+    assert err.value.lineno == 7 and "other_helpers.update" in str(err.value)
+    assert "return the new array" in str(err.value)

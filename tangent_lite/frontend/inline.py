@@ -35,24 +35,36 @@ class Inliner:
             or self.writing_helper(node) is not None)
 
     def writing_helper(self, call):
-        """The definition of the module-level helper `call` calls, when it is a plain Python
-        function of the caller's own module (same globals, no closure, no rule) that may write
-        into its arguments; else None."""
+        """The definition of the helper `call` calls, when it is a plain Python function of
+        the caller's own module (same globals, no closure, no rule) that may write into its
+        arguments; else None. Such a helper that cannot be inlined (from another module, a
+        closure, a method) is refused: differentiated on its own it would work on copies."""
         if not isinstance(call.func, (gast.Name, gast.Attribute)):
             return None
         func = self.parsed.resolve(call.func)
-        if not inspect.isfunction(func) or func is self.parsed.func or \
-                func.__globals__ is not self.parsed.globals or func.__closure__ or \
-                lookup(func) is not None or hasattr(func, "__tangent_lite__"):
+        target = func.__func__ if inspect.ismethod(func) else func
+        if not inspect.isfunction(target) or target is self.parsed.func or \
+                lookup(target) is not None or hasattr(target, "__tangent_lite__"):
             return None
         cache = self.__dict__.setdefault("_helper_defs", {})
-        if func not in cache:
+        key = (target, target is not func)
+        if key not in cache:
             try:
-                fdef = parse_function(func).node
+                fdef = parse_function(target).node
             except Exception:       # no source: differentiated (or refused) as a call
                 fdef = None
-            cache[func] = fdef if fdef is not None and writes_parameters(fdef) else None
-        return cache[func]
+            writes = fdef is not None and writes_parameters(fdef, skip_self=target is not func)
+            cache[key] = fdef if writes else None
+        fdef = cache[key]
+        if fdef is not None and (target is not func or func.__globals__ is not self.parsed.globals
+                                 or func.__closure__):
+            raise self.unsupported(call, (
+                f"a call of {gast.unparse(call.func).strip()}, which may write into an array "
+                "it is given, and is defined in another module, as a closure or as a method "
+                "(it can only be inlined from the caller's own module): return the new array "
+                "from it (`y = f(y)`, with `y = y * ...` inside), or define it next to its "
+                "caller"))
+        return fdef
 
     def inline(self, call):
         """Inline a call of a nested function or lambda; return the name of its result.

@@ -26,8 +26,9 @@ _WRITING_METHODS = {"fill", "sort", "put", "itemset", "resize", "append", "exten
 _WRITING_FUNCS = {"copyto", "put", "place", "fill_diagonal", "putmask"}
 
 
-def writes_parameters(fdef):
-    """Whether the function definition `fdef` may write into one of its parameters.
+def writes_parameters(fdef, skip_self=False):
+    """Whether the function definition `fdef` may write into one of its parameters (not the
+    first, a method's instance, when skip_self).
 
     Statements of the body are followed in order: a parameter rebound at the top level to a
     new value (`X = X * 1.0`) no longer shares the caller's memory after that. Inside loops
@@ -35,6 +36,8 @@ def writes_parameters(fdef):
     args = fdef.args
     shared = {a.id for a in list(args.posonlyargs) + list(args.args) + list(args.kwonlyargs)
               + [a for a in (args.vararg, args.kwarg) if a is not None]}
+    if skip_self and args.args:
+        shared.discard(args.args[0].id)
     for stmt in fdef.body:
         if isinstance(stmt, gast.Assign) and all(isinstance(t, gast.Name)
                                                  for t in stmt.targets):
