@@ -123,3 +123,16 @@ def test_a_writing_helper_from_another_module_is_refused(tmp_path, monkeypatch):
         tl.grad(user_code.f)(W0)
     assert err.value.lineno == 7 and "other_helpers.update" in str(err.value)
     assert "return the new array" in str(err.value)
+
+
+def test_the_issue_programs_all_differentiate():
+    """tools/structured_programs.py: the sixteen patterns of issue 13 (tangent-ad: 5 of 16,
+    autograd: 10 of 16, by tools/compare_structured.py)."""
+    import importlib.util
+    import pathlib
+    path = pathlib.Path(__file__).resolve().parent.parent / "tools" / "structured_programs.py"
+    spec = importlib.util.spec_from_file_location("structured_programs", path)
+    programs = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(programs)
+    for name, (f, args, check) in programs.CASES.items():
+        assert check(tl.grad(f)(*args)), name
