@@ -21,7 +21,6 @@ TOOL = harness.TangentLite()
 
 # Refused on purpose (a TangentLiteError naming the line), with what is missing:
 REFUSED = {
-    "view_swap_columns": "a subscript write whose target is itself a subscript (A[:, [0, 1]] = ...)",
     "list_iadd_alias": "`b += [x]` on a list: a list of differentiated values used as an array",
     "list_extend_insert": "list.extend / list.insert",
     "list_pop_alias": "list.pop",

@@ -57,6 +57,20 @@ class Assignments:
                 self.emit(ir.Assign(targets=names, value=value, op=None, lineno=self.lineno))
             else:
                 self.unpack(target, value, stmt)    # index reads (unpack.py)
+        elif isinstance(target, (gast.Tuple, gast.List)) and isinstance(
+                value, (gast.Tuple, gast.List)) and len(value.elts) == len(target.elts) and all(
+                isinstance(e, (gast.Name, gast.Subscript)) for e in target.elts):
+            # B[:, 0], B[:, 1] = B[:, 1], B[:, 0]: the values first (views stay views, so the
+            # second sees the first write, as in NumPy), then each target, left to right
+            atoms = [self.atom(e) for e in value.elts]
+            for k, (t, a) in enumerate(zip(target.elts, atoms)):
+                if isinstance(a, gast.Name) and any(isinstance(e, gast.Name) and e.id == a.id
+                                                    for e in target.elts[:k]):
+                    held = self.namer.fresh(f"{a.id}_old")
+                    self.assign(held, a)
+                    atoms[k] = load(held)
+            for t, a in zip(target.elts, atoms):
+                self.assign_to(t, a, stmt)
         elif isinstance(target, (gast.Tuple, gast.List)):
             self.unpack(target, value, stmt)
         elif isinstance(target, gast.Subscript):

@@ -234,6 +234,20 @@ def view_swap_columns(A, w):
     return np.sum((B @ w) ** 2)
 
 
+def swap_columns_copied(A, w):
+    B = np.tanh(A)
+    B[:, 0], B[:, 1] = B[:, 1].copy(), B[:, 0].copy()
+    return np.sum((B @ w) ** 2)
+
+
+def tuple_write_then_index(x):
+    y = np.sin(x)
+    i = 0
+    y[i], i = x[1] * 2.0, 2
+    y[i], s = x[0] ** 2, y[0]
+    return np.sum(y * x) + s
+
+
 def view_overlap_shift(x):
     y = x * 1.0
     y[1:] += y[:-1]
@@ -1133,6 +1147,8 @@ CASES = [
     C("1 views", view_reshape_rows, dict(x=F(6))),
     C("1 views", view_decay_loop, dict(H=F(3, 4), x=F(4)), wrt=(0, 1)),
     C("1 views", view_swap_columns, dict(A=F(4, 3), w=F(3)), wrt=(0, 1)),
+    C("1 views", swap_columns_copied, dict(A=F(4, 3), w=F(3)), wrt=(0, 1)),
+    C("1 views", tuple_write_then_index, dict(x=F(4))),
     C("1 views", alias_argument_rows_in_loop, dict(x=F(3), W=F(3, 4)), wrt=(0, 1)),
     C("1 views", standardise_some_columns, dict(X=F(5, 3), w=F(3)), wrt=(0, 1)),
     C("1 views", view_and_base_written_in_loop, dict(x=F(4))),
