@@ -22,6 +22,9 @@ def merge_repeats(pairs, calls):
     """[(name, contribution)] of one filled-in rule with identical products to one name merged
     into the first, doubled (tripled ...); calls(expr, helper) says whether expr calls the
     runtime helper `helper`."""
+    names = [name for name, _ in pairs]
+    if len(set(names)) == len(names):
+        return pairs              # the common case: each name once, nothing to compare
     first, counts, out = {}, [], []
     for name, expr in pairs:
         key = (name, gast.dump(expr))
@@ -59,8 +62,8 @@ def _times(expr, k, calls):
 def fold_scalar_seeds(backward, everything, unreduce):
     """Rewrite the statement list `backward` in place (see 2. above); `everything` is all of
     df's statements; `unreduce` the name the helper is spelled with (None: not used)."""
-    if unreduce is None:
-        return
+    if unreduce is None or not _candidates(backward, unreduce):
+        return                    # the common case: no spread followed by a product
     loads, stores = name_counts(everything)
     squares, assigns = {}, {}     # name -> what its assignments square; how many there are
     for stmt in everything:
@@ -77,6 +80,24 @@ def fold_scalar_seeds(backward, everything, unreduce):
     squares = {name: xs for name, xs in squares.items()
                if assigns[name] == stores.get(name) and len(xs) == 1 and None not in xs}
     _block(backward, loads, stores, squares, unreduce)
+
+
+def _candidates(stmts, unreduce):
+    """Whether some `x = unreduce(...)` in stmts (or the blocks they contain) is followed by a
+    statement of a doubled product: the only places a fold may apply."""
+    for k, stmt in enumerate(stmts):
+        if isinstance(stmt, (gast.If, gast.For, gast.While)):
+            if _candidates(stmt.body, unreduce) or _candidates(stmt.orelse, unreduce):
+                return True
+        elif (isinstance(stmt, gast.Assign) and isinstance(stmt.value, gast.Call)
+              and isinstance(stmt.value.func, gast.Name) and stmt.value.func.id == unreduce
+              and k + 1 < len(stmts)):
+            use = next((u for u in stmts[k + 1:] if not isinstance(u, Comment)), None)
+            value = getattr(use, "value", None)
+            if (isinstance(value, gast.BinOp) and isinstance(value.left, gast.BinOp)
+                    and isinstance(value.left.left, gast.Constant)):
+                return True
+    return False
 
 
 def _squared(value):
