@@ -303,6 +303,13 @@ for sa, sb, axes in [((3,), (3, 4), 1), ((2, 3), (3,), ([1], [0])), ((3,), (3,),
     case(np.tensordot, tensordot, u(sa), u(sb), axes)
 case(np.tensordot, tensordot, u((3, 2)).T, u((4, 3)).T, 1)
 
+def outer(a, b): return weigh(np.outer(a, b))
+def outer_views(a, b): return weigh(np.outer(a[::2], b.T))
+
+for sa, sb in [((4,), (3,)), ((2, 2), (3,)), ((4,), (1, 3)), ((), (3,))]:
+    case(np.outer, outer, u(sa), u(sb))
+case(np.outer, outer_views, u((6,)), u((3, 2)))
+
 HVP_REFUSED = {"matrix_power", "pinv", "lstsq", "lstsq_all", "cholesky",
                "cholesky_of", "cholesky_upper", "eigenvalues", "eigenvalues_upper",
                "eigenvectors", "eigenvectors_upper", "eigen_both", "eigh_of", "eigvalsh",
@@ -399,15 +406,18 @@ def test_cross_of_2_vectors():
 
 
 def test_product_helpers_give_new_contiguous_arrays_that_grad_like_keeps():
-    """The 1-D and 2-D cases of the product helpers return a new C-contiguous array (no view of
-    a temporary), which grad_like returns as it is, for contiguous and non-contiguous inputs."""
+    """The 1-D and 2-D cases of the product helpers (and np.outer's of vectors) return a new
+    C-contiguous array (no view of a temporary), which grad_like returns as it is, for
+    contiguous and non-contiguous inputs."""
     from tangent_lite import runtime as rt
     a, b, v = u((6, 4))[::2], u((5, 4)).T, u((8,))[::2]
     cases = [(rt.dot_lhs, (u((3, 5)), a, b), a), (rt.dot_rhs, (u((3, 5)), a, b), b),
              (rt.dot_lhs, (u((3,)), a, v), a), (rt.dot_rhs, (u((3,)), a, v), v),
              (rt.dot_lhs, (u((5,)), v, b), v), (rt.dot_rhs, (u((5,)), v, b), b),
              (rt.matmul_lhs, (u((3, 5)), a, b), a), (rt.matmul_rhs, (u((3, 5)), a, b), b),
-             (rt.matmul_rhs, (u((3,)), a, v), v), (rt.matmul_lhs, (u((5,)), v, b), v)]
+             (rt.matmul_rhs, (u((3,)), a, v), v), (rt.matmul_lhs, (u((5,)), v, b), v),
+             (rt.outer_adjoint, (u((4, 5)), v, u((10,))[::2], 0), v),
+             (rt.outer_adjoint, (u((4, 5)), v, u((10,))[::2], 1), u((5,)))]
     for helper, args, x in cases:
         g = helper(*args)
         assert g.shape == x.shape and g.flags.c_contiguous and g.base is None, helper.__name__

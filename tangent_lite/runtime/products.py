@@ -247,6 +247,16 @@ def kron_adjoint(g, a, b, which=0):
     return real_like(np.reshape(grad, np.shape(b)), b)
 
 
+def outer_adjoint(g, a, b, which=0):
+    """The gradient of `np.outer(a, b)` (a and b flattened) with respect to a (which=0) or b
+    (which=1): one matrix-vector product, reshaped only when the argument is not a vector."""
+    if which == 0:
+        grad, x = np.dot(g, np.ravel(b)), a
+    else:
+        grad, x = np.dot(np.ravel(a), g), b
+    return grad if np.ndim(x) == 1 else np.reshape(grad, np.shape(x))
+
+
 def inner_adjoint(g, a, b, which=0):
     """The gradient of `np.inner(a, b)` with respect to a (which=0) or b (which=1)."""
     nda, ndb = np.ndim(a), np.ndim(b)
