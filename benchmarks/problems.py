@@ -48,6 +48,70 @@ def scalar_loop(a):
     return s
 
 
+# The same problems written the way many users write them: np.dot instead of `@`, the mean as a
+# sum divided by the count. Then five more everyday losses (issue 14).
+
+def mlp_dot_loss(W1, b1, W2, b2, x, y):
+    h = np.tanh(np.dot(x, W1) + b1)
+    out = np.dot(h, W2) + b2
+    d = out - y
+    return np.sum(d * d) / d.size
+
+
+def rnn_dot_loss(W, x, h):
+    for t in range(x.shape[0]):
+        h = np.tanh(np.dot(h, W) + x[t])
+    return np.sum(h * h)
+
+
+def logreg_loss(w, b, X, y):
+    z = np.dot(X, w) + b
+    p = 1.0 / (1.0 + np.exp(-z))
+    return -np.sum(y * np.log(p) + (1.0 - y) * np.log(1.0 - p)) / X.shape[0]
+
+
+def mlp_softmax_loss(W1, b1, W2, b2, x, y):
+    # y holds one-hot rows
+    h = np.maximum(np.dot(x, W1) + b1, 0.0)
+    logits = np.dot(h, W2) + b2
+    z = logits - np.max(logits, axis=1, keepdims=True)
+    logp = z - np.log(np.sum(np.exp(z), axis=1, keepdims=True))
+    return -np.sum(y * logp) / x.shape[0]
+
+
+def lstm_loss(W, U, b, xs, h, c):
+    H = h.shape[1]
+    for t in range(xs.shape[0]):
+        z = np.dot(xs[t], W) + np.dot(h, U) + b
+        i = 1.0 / (1.0 + np.exp(-z[:, :H]))
+        f = 1.0 / (1.0 + np.exp(-z[:, H:2 * H]))
+        o = 1.0 / (1.0 + np.exp(-z[:, 2 * H:3 * H]))
+        g = np.tanh(z[:, 3 * H:])
+        c = f * c + i * g
+        h = o * np.tanh(c)
+    return np.sum(h * h) / h.shape[0]
+
+
+def conv1d_loss(w, x, y):
+    K = w.shape[0]
+    L = x.shape[1] - K + 1
+    out = np.zeros((x.shape[0], L))
+    for k in range(K):
+        out = out + w[k] * x[:, k:k + L]
+    d = out - y
+    return np.sum(d * d) / d.size
+
+
+def layernorm_loss(gamma, beta, x, y):
+    mu = np.mean(x, axis=1, keepdims=True)
+    xc = x - mu
+    var = np.mean(xc * xc, axis=1, keepdims=True)
+    xhat = xc / np.sqrt(var + 1e-5)
+    out = gamma * xhat + beta
+    d = out - y
+    return np.sum(d * d) / x.shape[0]
+
+
 # --- the hand-written gradients (the baseline) ---------------------------------------------------
 
 def mlp_grad(W1, b1, W2, b2, x, y):
@@ -98,6 +162,117 @@ def scalar_loop_grad(a):
     return ds
 
 
+def mlp_dot_grad(W1, b1, W2, b2, x, y):
+    h = np.tanh(np.dot(x, W1) + b1)
+    out = np.dot(h, W2) + b2
+    dout = (2.0 / out.size) * (out - y)
+    dW2 = np.dot(h.T, dout)
+    db2 = dout.sum(axis=0)
+    dz = np.dot(dout, W2.T) * (1.0 - h * h)
+    dW1 = np.dot(x.T, dz)
+    db1 = dz.sum(axis=0)
+    return dW1, db1, dW2, db2
+
+
+def rnn_dot_grad(W, x, h):
+    hs = [h]
+    for t in range(x.shape[0]):
+        h = np.tanh(np.dot(h, W) + x[t])
+        hs.append(h)
+    dh = 2.0 * h
+    dW = np.zeros_like(W)
+    for t in range(x.shape[0] - 1, -1, -1):
+        h = hs[t + 1]
+        dz = dh * (1.0 - h * h)
+        dW += np.dot(hs[t].T, dz)
+        dh = np.dot(dz, W.T)
+    return dW
+
+
+def logreg_grad(w, b, X, y):
+    p = 1.0 / (1.0 + np.exp(-(np.dot(X, w) + b)))
+    dz = (p - y) / X.shape[0]
+    return np.dot(dz, X), float(dz.sum())
+
+
+def mlp_softmax_grad(W1, b1, W2, b2, x, y):
+    a = np.dot(x, W1) + b1
+    h = np.maximum(a, 0.0)
+    logits = np.dot(h, W2) + b2
+    e = np.exp(logits - logits.max(axis=1, keepdims=True))
+    # softmax minus the one-hot rows (each row of y sums to 1), over the batch
+    dlogits = (e / e.sum(axis=1, keepdims=True) - y) / x.shape[0]
+    dW2 = np.dot(h.T, dlogits)
+    db2 = dlogits.sum(axis=0)
+    da = np.dot(dlogits, W2.T) * (a > 0)
+    dW1 = np.dot(x.T, da)
+    db1 = da.sum(axis=0)
+    return dW1, db1, dW2, db2
+
+
+def _sigmoid(v):
+    return 1.0 / (1.0 + np.exp(-v))
+
+
+def lstm_grad(W, U, b, xs, h, c):
+    H = h.shape[1]
+    steps = []                       # (h before, c before, i, f, o, g, tanh(c)) of each step
+    for t in range(xs.shape[0]):
+        z = np.dot(xs[t], W) + np.dot(h, U) + b
+        i, f, o = _sigmoid(z[:, :H]), _sigmoid(z[:, H:2 * H]), _sigmoid(z[:, 2 * H:3 * H])
+        g = np.tanh(z[:, 3 * H:])
+        c_new = f * c + i * g
+        tc = np.tanh(c_new)
+        steps.append((h, c, i, f, o, g, tc))
+        h, c = o * tc, c_new
+    dh = (2.0 / h.shape[0]) * h
+    dc = np.zeros_like(c)
+    dW, dU, db = np.zeros_like(W), np.zeros_like(U), np.zeros_like(b)
+    dz = np.empty((h.shape[0], 4 * H))
+    for t in range(xs.shape[0] - 1, -1, -1):
+        h_prev, c_prev, i, f, o, g, tc = steps[t]
+        dc = dc + dh * o * (1.0 - tc * tc)
+        dz[:, :H] = dc * g * i * (1.0 - i)
+        dz[:, H:2 * H] = dc * c_prev * f * (1.0 - f)
+        dz[:, 2 * H:3 * H] = dh * tc * o * (1.0 - o)
+        dz[:, 3 * H:] = dc * i * (1.0 - g * g)
+        dW += np.dot(xs[t].T, dz)
+        dU += np.dot(h_prev.T, dz)
+        db += dz.sum(axis=0)
+        dh = np.dot(dz, U.T)
+        dc = dc * f
+    return dW, dU, db
+
+
+def conv1d_grad(w, x, y):
+    K = w.shape[0]
+    L = x.shape[1] - K + 1
+    out = np.zeros((x.shape[0], L))
+    for k in range(K):
+        out += w[k] * x[:, k:k + L]
+    dout = (2.0 / out.size) * (out - y)
+    dw = np.empty_like(w)
+    dx = np.zeros_like(x)
+    for k in range(K):
+        dw[k] = np.vdot(dout, x[:, k:k + L])
+        dx[:, k:k + L] += w[k] * dout
+    return dw, dx
+
+
+def layernorm_grad(gamma, beta, x, y):
+    mu = x.mean(axis=1, keepdims=True)
+    xc = x - mu
+    inv = 1.0 / np.sqrt((xc * xc).mean(axis=1, keepdims=True) + 1e-5)
+    xhat = xc * inv
+    dout = (2.0 / x.shape[0]) * (gamma * xhat + beta - y)
+    dgamma = (dout * xhat).sum(axis=0)
+    dbeta = dout.sum(axis=0)
+    dxhat = dout * gamma
+    dx = inv * (dxhat - dxhat.mean(axis=1, keepdims=True)
+                - xhat * (dxhat * xhat).mean(axis=1, keepdims=True))
+    return dgamma, dbeta, dx
+
+
 # --- problems and their sizes --------------------------------------------------------------------
 
 @dataclass
@@ -136,6 +311,23 @@ PROBLEMS = {
                  {None: 2.5}),
     "scalar_loop": ("scalar loop, 1000 x s = s + np.sin(a * i) * a (a = 0.3)", [None], [None],
                     {None: 2.0}),
+    # issue 14: the problems above written with np.dot and sum / n, and five everyday losses
+    "mlp_dot": ("MLP as mlp, written with np.dot and np.sum(d * d) / d.size",
+                [64, 256, 1024, 4096], [64], {64: 1.10, 256: 1.10, 1024: 1.05, 4096: 1.05}),
+    "rnn_dot": ("RNN as rnn, written with np.dot", [16, 128, 512], [16],
+                {16: 1.10, 128: 1.10, 512: 1.05}),
+    "logreg": ("logistic regression, sigmoid and log loss; grad wrt w, b (size: examples x "
+               "features)", ["64x16", "4096x256"], ["64x16"], {"64x16": 1.10, "4096x256": 1.10}),
+    "mlp_softmax": ("MLP, batch 32, ReLU, max-shifted softmax cross-entropy; grad wrt W1, b1, "
+                    "W2, b2 (784 in, 10 classes)", [64, 1024], [64], {64: 1.10, 1024: 1.05}),
+    "lstm": ("LSTM, 20 steps, batch 8, 16 inputs, gates sliced from one product; grad wrt W, U, "
+             "b", [16, 128], [16], {16: 1.10, 128: 1.10}),
+    "conv1d": ("conv1d as a loop over the kernel's taps of w[k] * x[:, k:k + L]; grad wrt w, x "
+               "(size: batch x length x taps)", ["8x128x5", "32x4096x9"], ["8x128x5"],
+               {"8x128x5": 1.10, "32x4096x9": 1.10}),
+    "layernorm": ("layer norm with a scale and a shift, squared loss; grad wrt gamma, beta, x "
+                  "(size: batch x features)", ["32x64", "256x1024"], ["32x64"],
+                  {"32x64": 1.10, "256x1024": 1.10}),
 }
 ALIASES = {"while": "doubling", "walkthrough": "doubling", "loop": "scalar_loop",
            "scalar": "scalar_loop"}
@@ -159,6 +351,48 @@ def make_case(problem, size, seed=0):
     if problem == "scalar_loop":
         return Case("scalar_loop", None, title, scalar_loop, (0.3,), (0,), scalar_loop_grad,
                     targets[None], "scalar_loop")
+    if problem == "mlp_dot":
+        case = make_case("mlp", size, seed)
+        return Case("mlp_dot", size, title, mlp_dot_loss, case.args, case.wrt, mlp_dot_grad,
+                    targets[size])
+    if problem == "rnn_dot":
+        case = rnn_case(size, RNN_STEPS, rng)
+        return Case("rnn_dot", size, title, rnn_dot_loss, case.args, case.wrt, rnn_dot_grad,
+                    targets[size])
+    if problem == "logreg":
+        n, f = (int(v) for v in size.split("x"))
+        X = rng.normal(size=(n, f))
+        y = (rng.uniform(size=n) < 0.5).astype(np.float64)
+        return Case("logreg", size, title, logreg_loss,
+                    (rng.normal(size=f) / np.sqrt(f), 0.1, X, y), (0, 1), logreg_grad,
+                    targets[size])
+    if problem == "mlp_softmax":
+        H = size
+        labels = rng.integers(0, MLP_OUT, size=MLP_BATCH)
+        args = (rng.normal(size=(MLP_IN, H)) / np.sqrt(MLP_IN), 0.1 * rng.normal(size=H),
+                rng.normal(size=(H, MLP_OUT)) / np.sqrt(H), 0.1 * rng.normal(size=MLP_OUT),
+                rng.normal(size=(MLP_BATCH, MLP_IN)), np.eye(MLP_OUT)[labels])
+        return Case("mlp_softmax", H, title, mlp_softmax_loss, args, (0, 1, 2, 3),
+                    mlp_softmax_grad, targets[H])
+    if problem == "lstm":
+        H, n_in, steps, batch = size, 16, 20, 8
+        args = (rng.normal(size=(n_in, 4 * H)) / np.sqrt(n_in),
+                rng.normal(size=(H, 4 * H)) / np.sqrt(H), 0.1 * rng.normal(size=4 * H),
+                rng.normal(size=(steps, batch, n_in)), 0.5 * rng.normal(size=(batch, H)),
+                0.5 * rng.normal(size=(batch, H)))
+        return Case("lstm", H, title, lstm_loss, args, (0, 1, 2), lstm_grad, targets[H])
+    if problem == "conv1d":
+        batch, length, taps = (int(v) for v in size.split("x"))
+        args = (rng.normal(size=taps) / np.sqrt(taps), rng.normal(size=(batch, length)),
+                rng.normal(size=(batch, length - taps + 1)))
+        return Case("conv1d", size, title, conv1d_loss, args, (0, 1), conv1d_grad,
+                    targets[size])
+    if problem == "layernorm":
+        batch, n = (int(v) for v in size.split("x"))
+        args = (1.0 + 0.1 * rng.normal(size=n), 0.1 * rng.normal(size=n),
+                rng.normal(size=(batch, n)), rng.normal(size=(batch, n)))
+        return Case("layernorm", size, title, layernorm_loss, args, (0, 1, 2), layernorm_grad,
+                    targets[size])
     raise KeyError(problem)
 
 

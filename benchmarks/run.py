@@ -92,6 +92,10 @@ class Tool:
         of NumPy arrays for comparison."""
         raise NotImplementedError
 
+    def supports(self, case):
+        """Whether the tool has a version of the problem (PyTorch needs a torch translation)."""
+        return True
+
     @staticmethod
     def wrt_arg(case, names=False):
         seq = case.wrt_names if names else case.wrt
@@ -186,6 +190,9 @@ class Torch(Tool):
         import problems_torch
         self.module, self.funcs = torch, problems_torch
         return torch.__version__
+
+    def supports(self, case):
+        return bool(case.torch_name) and hasattr(self.funcs, case.torch_name)
 
     def prepare(self, case):
         torch = self.module
@@ -296,6 +303,40 @@ def max_rel_error(got, want):
 RTOL = 1e-6
 
 
+def check_hand_gradient(case, eps=1e-6):
+    """Check the hand-written gradient itself against central finite differences of the
+    function in float64: for each differentiated argument, along that gradient's own direction
+    (any error in its size shows) and along a random one, both of unit length (two calls of f
+    each, so it runs at every size; a step this short crosses no ReLU kink). Raises
+    BenchmarkError when they disagree."""
+    grads = _as_tuple(case.hand(*case.args))
+    f0 = float(case.func(*case.args))
+    rng = np.random.default_rng(1)
+    for i, g in zip(case.wrt, grads):
+        x, g = case.args[i], np.asarray(g, dtype=np.float64)
+        directions = [g, rng.normal(size=np.shape(x))]
+        for v in directions:
+            norm = float(np.sqrt(np.sum(v * v)))
+            if norm == 0.0:
+                continue
+            v = v / norm
+
+            def moved(sign):
+                args = list(case.args)
+                args[i] = (type(x)(x + sign * eps * float(v)) if isinstance(x, float)
+                           else x + sign * eps * v)      # a float stays a float, np.float64 too
+                return float(case.func(*args))
+
+            numeric = (moved(1.0) - moved(-1.0)) / (2 * eps)
+            analytic = float(np.sum(g * v))
+            if not abs(numeric - analytic) <= (1e-5 * max(abs(analytic), abs(numeric))
+                                               + 1e-8 * (abs(f0) + 1.0)):
+                name = case.func.__code__.co_varnames[i]
+                raise BenchmarkError(f"the hand-written gradient of {case.key} with respect to "
+                                     f"{name} disagrees with finite differences: {analytic!r} "
+                                     f"vs {numeric!r} along a direction")
+
+
 def short_error(exc):
     text = str(exc).strip().splitlines()
     return f"{type(exc).__name__}: {text[0][:160] if text else ''}"
@@ -304,6 +345,7 @@ def short_error(exc):
 # --- one problem at one size ---------------------------------------------------------------------
 
 def run_case(case, tools, repeats, min_time):
+    check_hand_gradient(case)
     hand = Hand()
     hand_call, hand_np = hand.prepare(case)
     want = hand_np(hand_call())
@@ -312,6 +354,9 @@ def run_case(case, tools, repeats, min_time):
              "target_tangent_lite": case.target, "tools": {}}
     mismatches = []
     for tool in tools:
+        if not tool.supports(case):
+            entry["tools"][tool.key] = {"status": "n/a"}
+            continue
         info = {}
         try:
             t0 = perf_counter()
@@ -463,7 +508,10 @@ def fmt_ratio(info):
 
 
 PROBLEM_SHORT = {"mlp": "MLP", "rnn": "RNN", "doubling": "while-loop (walkthrough)",
-                 "scalar_loop": "scalar loop x1000"}
+                 "scalar_loop": "scalar loop x1000", "mlp_dot": "MLP np.dot",
+                 "rnn_dot": "RNN np.dot", "logreg": "logistic regression",
+                 "mlp_softmax": "MLP ReLU softmax", "lstm": "LSTM", "conv1d": "conv1d loop",
+                 "layernorm": "layer norm"}
 
 
 def table(results, tools):

@@ -17,7 +17,7 @@ import test_rules_elementwise
 import test_rules_fft
 import test_rules_linalg
 import test_rules_shapes
-from helpers import load_program
+from helpers import check_grad, load_program
 
 # A sample of every rule table (the passes act on a rule's code the same way for each of its
 # cases), every control-flow program, a few random ones.
@@ -81,3 +81,47 @@ def test_passes_are_switched_on_again_and_names_are_checked():
     with pytest.raises(ValueError, match="unknown passes"):
         with optimize.disabled("no_such_pass"):
             pass
+
+
+def square_sum(d): return np.sum(d * d) / 32
+def square_mean(d): return np.mean(d * d)
+def square_times(d, w):
+    t = d * d
+    return np.sum(t) * w + np.sum(t * d)
+def square_loop(x):
+    s = 0.0
+    for i in range(3):
+        y = x * x
+        s = s + np.sum(y) * (i + 1.0)
+        x = np.sin(y)
+    return s
+def square_rows(x): return np.sum(np.sum(x * x, axis=1) ** 2)
+
+
+@pytest.mark.parametrize("f, args", [
+    (square_sum, (np.linspace(-1.0, 1.0, 12).reshape(3, 4),)),
+    (square_mean, (np.linspace(-1.0, 1.0, 12).reshape(3, 4),)),
+    (square_times, (np.linspace(-1.0, 1.0, 5), 0.7)),
+    (square_loop, (np.linspace(-1.0, 1.0, 5),)),
+    (square_rows, (np.linspace(-1.0, 1.0, 6).reshape(2, 3),)),
+])
+def test_a_square_is_one_doubled_product(f, args):
+    """`x * x`: one contribution `2.0 * dy * x`, the scalar gradient of a full sum multiplied
+    in directly where the sum is the square's only use; against finite differences, in
+    float64 and float32."""
+    wrt = tuple(range(len(args))) if len(args) > 1 else 0
+    check_grad(f, *args, wrt=wrt)
+    g32 = tangent_lite.grad(f, wrt=0)(*[np.float32(a) if isinstance(a, float) else
+                                         a.astype(np.float32) for a in args])
+    assert g32.dtype == np.float32
+    np.testing.assert_allclose(g32, tangent_lite.grad(f, wrt=0)(*args), rtol=1e-4, atol=1e-5)
+    code = tangent_lite.source(f, wrt=wrt)
+    assert "+= dt_mul * " not in code and "2.0 * " in code
+    if f in (square_sum, square_mean):
+        assert "unreduce" not in code
+
+
+def test_squares_off_gives_two_products():
+    with optimize.disabled("squares"):
+        code = tangent_lite.source(square_sum)
+    assert "dd += dt_mul * d" in code and "unreduce" in code

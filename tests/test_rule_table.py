@@ -46,7 +46,7 @@ FORWARD_ONLY = dict.fromkeys([
     "unjoin", "unatleast",
     # linalg.py
     "solve_adjoint", "slogdet_adjoint", "einsum_adjoint", "tensordot_adjoint", "inner_adjoint",
-    "kron_adjoint", "cross_adjoint",
+    "kron_adjoint", "cross_adjoint", "outer_adjoint",
     # fft.py
     "fft_adjoint", "real_like", "abs_adjoint",
     # scatter.py

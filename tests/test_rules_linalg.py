@@ -10,6 +10,7 @@ eigh and cholesky read one triangle of their argument; finite differences move o
 a time, so they check that the gradient is zero on the other triangle.
 """
 import inspect
+import operator
 import warnings
 
 import numpy as np
@@ -264,6 +265,51 @@ for a in (wellcond(3), ranked(4, 3), ranked(5, 2)):
     case(np.linalg.qr, qr_r, a)
     case(np.linalg.qr, qr_both, a)
 
+# ---- the products' 1-D and 2-D fast paths (added after QR: the cases above keep their draws) ----
+# Every rank pair of np.dot, `@`, np.inner and tensordot-as-dot, a number times an array,
+# transposed views and strided slices (passed in, and made inside the function), all also in
+# float32, forward mode and second derivatives (the helpers' own forward rules).
+
+def dot_(a, b): return weigh(np.dot(a, b))
+def matmul_(a, b): return weigh(a @ b)
+def dot_views(a, b): return weigh(np.dot(a.T, b[::2]))
+def dot_view_vector(a, b): return weigh(np.dot(a[:, 1], b.T))
+def dot_vector_view(a, b): return weigh(np.dot(a[::2, ::2], b[1::2]))
+def matmul_views(a, b): return weigh(a[:, ::2] @ b.T)
+def matmul_view_vector(a, b): return weigh(a.T @ b[::3])
+def dot_twice(a, b): return weigh(np.dot(np.dot(a, b), b.T))
+
+for sa, sb in [((3, 4), (4, 5)), ((3, 4), (4,)), ((4,), (4, 5)), ((4,), (4,)), ((), (3, 4)),
+               ((3, 4), ()), ((2, 3, 4), (4, 5)), ((2, 3, 4), (4,))]:
+    case(np.dot, dot_, u(sa), u(sb))
+case(np.dot, dot_, 0.7, u((3, 4)))
+case(np.dot, dot_, u((4, 3)).T, u((5, 4)).T)        # transposed views passed in
+case(np.dot, dot_, u((3, 8))[:, ::2], u((4, 10))[:, 1::2])   # strided slices passed in
+case(np.dot, dot_, u((6,))[::2], u((3, 4)))
+case(np.dot, dot_views, u((4, 3)), u((8, 5)))
+case(np.dot, dot_view_vector, u((3, 4)), u((5, 3)))
+case(np.dot, dot_vector_view, u((6, 6)), u((6,)))
+case(np.dot, dot_twice, u((2, 3)), u((3, 4)))
+for sa, sb in [((3, 4), (4, 5)), ((3, 4), (4,)), ((4,), (4, 5)), ((4,), (4,))]:
+    case(operator.matmul, matmul_, u(sa), u(sb))
+case(operator.matmul, matmul_, u((4, 3)).T, u((5, 4)).T)
+case(operator.matmul, matmul_views, u((3, 8)), u((5, 4)))
+case(operator.matmul, matmul_view_vector, u((4, 3)), u((12,)))
+for sa, sb in [((3,), (2, 3)), ((2, 3), (3,)), ((2, 3), (4, 3))]:
+    case(np.inner, inner, u(sa), u(sb))
+case(np.inner, inner, u((3, 2)).T, u((3, 4)).T)
+for sa, sb, axes in [((3,), (3, 4), 1), ((2, 3), (3,), ([1], [0])), ((3,), (3,), 1),
+                     ((2, 3), (3, 4), ([-1], [-2])), ((2, 3), (3, 4), ([1], [0]))]:
+    case(np.tensordot, tensordot, u(sa), u(sb), axes)
+case(np.tensordot, tensordot, u((3, 2)).T, u((4, 3)).T, 1)
+
+def outer(a, b): return weigh(np.outer(a, b))
+def outer_views(a, b): return weigh(np.outer(a[::2], b.T))
+
+for sa, sb in [((4,), (3,)), ((2, 2), (3,)), ((4,), (1, 3)), ((), (3,))]:
+    case(np.outer, outer, u(sa), u(sb))
+case(np.outer, outer_views, u((6,)), u((3, 2)))
+
 HVP_REFUSED = {"matrix_power", "pinv", "lstsq", "lstsq_all", "cholesky",
                "cholesky_of", "cholesky_upper", "eigenvalues", "eigenvalues_upper",
                "eigenvectors", "eigenvectors_upper", "eigen_both", "eigh_of", "eigvalsh",
@@ -357,3 +403,28 @@ def test_cross_of_2_vectors():
         for a, b in [(u((2,)), u((2,))), (u((4, 2)), u((3,)))]:
             rule_checks.check_reverse(Case(np.cross, cross2, (a, b), (0, 1)))
             rule_checks.check_jvp(Case(np.cross, cross2, (a, b), (0, 1)))
+
+
+def test_product_helpers_give_new_contiguous_arrays_that_grad_like_keeps():
+    """The 1-D and 2-D cases of the product helpers (and np.outer's of vectors) return a new
+    C-contiguous array (no view of a temporary), which grad_like returns as it is, for
+    contiguous and non-contiguous inputs."""
+    from tangent_lite import runtime as rt
+    a, b, v = u((6, 4))[::2], u((5, 4)).T, u((8,))[::2]
+    cases = [(rt.dot_lhs, (u((3, 5)), a, b), a), (rt.dot_rhs, (u((3, 5)), a, b), b),
+             (rt.dot_lhs, (u((3,)), a, v), a), (rt.dot_rhs, (u((3,)), a, v), v),
+             (rt.dot_lhs, (u((5,)), v, b), v), (rt.dot_rhs, (u((5,)), v, b), b),
+             (rt.matmul_lhs, (u((3, 5)), a, b), a), (rt.matmul_rhs, (u((3, 5)), a, b), b),
+             (rt.matmul_rhs, (u((3,)), a, v), v), (rt.matmul_lhs, (u((5,)), v, b), v),
+             (rt.outer_adjoint, (u((4, 5)), v, u((10,))[::2], 0), v),
+             (rt.outer_adjoint, (u((4, 5)), v, u((10,))[::2], 1), u((5,)))]
+    for helper, args, x in cases:
+        g = helper(*args)
+        assert g.shape == x.shape and g.flags.c_contiguous and g.base is None, helper.__name__
+        assert rt.grad_like(g, x) is g, helper.__name__
+    # the values: against np.einsum
+    g2, g1 = u((3, 5)), u((3,))
+    np.testing.assert_allclose(rt.dot_lhs(g2, a, b), np.einsum("mn,kn->mk", g2, b))
+    np.testing.assert_allclose(rt.dot_rhs(g2, a, b), np.einsum("mk,mn->kn", a, g2))
+    np.testing.assert_allclose(rt.dot_rhs(g1, a, v), np.einsum("m,mk->k", g1, a))
+    np.testing.assert_allclose(rt.matmul_rhs(g1, a, v), np.einsum("m,mk->k", g1, a))

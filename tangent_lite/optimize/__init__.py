@@ -22,6 +22,9 @@ PASSES = {
                  "not computed for its gradient (seed.py)",
     "numbers": "a variant of df for arguments that are all numbers, without shape "
                "bookkeeping (numbers.py)",
+    "squares": "`x * x` gives its adjoint one doubled product, `dx = 2.0 * dy * x`, and a "
+               "full sum's scalar gradient is multiplied in without being spread over the "
+               "square (squares.py)",
 }
 
 _state = threading.local()

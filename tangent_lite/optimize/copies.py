@@ -13,15 +13,20 @@ from ..ir import Comment
 def propagate_copies(backward, everything):
     """Rewrite the statement list `backward` in place; `everything` is all of df's statements
     (the reads and writes that decide whether a copy may go)."""
+    _block(backward, *name_counts(everything))
+
+
+def name_counts(stmts):
+    """({name: reads}, {name: writes}) over the statements `stmts` and all they contain."""
     loads, stores = {}, {}
-    for stmt in everything:
+    for stmt in stmts:
         if isinstance(stmt, Comment):
             continue
         for node in gast.walk(stmt):
             if isinstance(node, gast.Name):
                 table = loads if isinstance(node.ctx, gast.Load) else stores
                 table[node.id] = table.get(node.id, 0) + 1
-    _block(backward, loads, stores)
+    return loads, stores
 
 
 def _block(stmts, loads, stores):

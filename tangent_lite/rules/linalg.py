@@ -34,6 +34,7 @@ from ..runtime import (cholesky_adjoint, cholesky_tangent, cross_adjoint, dot_lh
                        einsum_adjoint, einsum_adjoint_tangent, einsum_tangent, inner_adjoint,
                        kron_adjoint, lstsq_adjoint, lstsq_tangent, matmul_lhs, matmul_rhs,
                        matrix_power_adjoint, matrix_power_tangent, norm_grad, norm_tangent,
+                       outer_adjoint,
                        pinv_adjoint, pinv_tangent, qr_adjoint, qr_tangent, slogdet_adjoint,
                        slogdet_adjoint_tangent,
                        solve_adjoint, solve_adjoint_tangent, solve_tangent,
@@ -59,8 +60,8 @@ def _(y, a, b): d[y] = np.dot(d[a], b) + np.dot(a, d[b])
 
 @adjoint(np.outer)
 def _(y, a, b):
-    d[a] = np.reshape(d[y] @ np.ravel(b), np.shape(a))
-    d[b] = np.reshape(np.ravel(a) @ d[y], np.shape(b))
+    d[a] = outer_adjoint(d[y], a, b, 0)
+    d[b] = outer_adjoint(d[y], a, b, 1)
 
 @tangent_rule(np.outer)
 def _(y, a, b): d[y] = np.outer(d[a], b) + np.outer(a, d[b])
@@ -234,6 +235,10 @@ def _(y, g, operands, optimize=False):
 def _(y, g, a, b, axes=2, which=0):
     d[y] = (tensordot_adjoint(d[g], a, b, axes, which)
             + tensordot_adjoint(g, d[a], d[b], axes, which))
+
+@tangent_rule(outer_adjoint)
+def _(y, g, a, b, which=0):
+    d[y] = outer_adjoint(d[g], a, b, which) + outer_adjoint(g, d[a], d[b], which)
 
 @tangent_rule(inner_adjoint)
 def _(y, g, a, b, which=0):

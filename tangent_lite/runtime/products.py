@@ -9,14 +9,30 @@ import numpy as np
 from .core import GradList, real_like, unbroadcast, zeros_grad
 
 
+# The 1-D and 2-D cases of the products (what a dense layer, a recurrence or a linear model
+# does) are single BLAS calls with a new C-contiguous result, so that grad_like and `+=` take
+# them as they are; the general (stacked, higher-rank) cases follow. Only NumPy functions, `@`
+# and `.T` of an ndarray are used, which array libraries implementing NumPy's protocols (Dask,
+# CuPy) dispatch.
+
+def _transpose(m):
+    """The transpose of a matrix: `.T` of an ndarray (a view, no call overhead), else
+    np.transpose (lists, other array types)."""
+    return m.T if type(m) is np.ndarray else np.transpose(m)
+
+
 def matmul_lhs(g, a: "shape", b) -> "fresh":
     """The gradient of `a @ b` with respect to `a`, for any ranks NumPy's matmul accepts."""
-    if type(a) is np.ndarray and type(b) is np.ndarray and a.ndim == 2 and b.ndim == 2:
-        return g @ b.T
     a_nd, b_nd = np.ndim(a), np.ndim(b)
+    if b_nd == 2 and a_nd == 2:
+        return g @ _transpose(b)
     if b_nd == 1:
-        ga = np.multiply.outer(g, b) if a_nd > 1 else g * b
-    elif a_nd == 1:
+        if a_nd == 1:
+            return unbroadcast(g * b, a)
+        if a_nd == 2:
+            return np.multiply.outer(g, b)
+        return unbroadcast(np.multiply.outer(g, b), a)
+    if a_nd == 1:
         ga = np.swapaxes(b @ g[..., None], -1, -2)[..., 0, :] if np.ndim(g) > 1 else b @ g
     else:
         ga = g @ np.swapaxes(b, -1, -2)
@@ -25,14 +41,18 @@ def matmul_lhs(g, a: "shape", b) -> "fresh":
 
 def matmul_rhs(g, a, b: "shape") -> "fresh":
     """The gradient of `a @ b` with respect to `b`."""
-    if type(a) is np.ndarray and type(b) is np.ndarray and a.ndim == 2 and b.ndim == 2:
-        return a.T @ g
     a_nd, b_nd = np.ndim(a), np.ndim(b)
+    if a_nd == 2 and b_nd == 2:
+        return _transpose(a) @ g
     if a_nd == 1:
-        gb = np.multiply.outer(a, g) if b_nd > 1 else g * a
-        if b_nd > 2:
-            gb = np.moveaxis(gb, 0, -2)
+        if b_nd == 1:
+            return unbroadcast(g * a, b)
+        if b_nd == 2:
+            return np.multiply.outer(a, g)
+        gb = np.moveaxis(np.multiply.outer(a, g), 0, -2)
     elif b_nd == 1:
+        if a_nd == 2:
+            return g @ a
         gb = np.swapaxes(a, -1, -2) @ g[..., None]
         gb = gb[..., 0]
     else:
@@ -43,27 +63,39 @@ def matmul_rhs(g, a, b: "shape") -> "fresh":
 def dot_lhs(g, a: "shape", b) -> "fresh":
     """The gradient of `np.dot(a, b)` with respect to `a`."""
     a_nd, b_nd = np.ndim(a), np.ndim(b)
+    if b_nd == 2 and a_nd >= 1 and np.ndim(g) == a_nd:
+        return np.dot(g, _transpose(b))           # (..., n) . (n, k): a's shape
     if a_nd == 0 or b_nd == 0:
         return unbroadcast(g * b, a)
     if b_nd == 1:
+        if a_nd == 1:
+            return unbroadcast(g * b, a)          # a . b is a number
         return np.multiply.outer(g, b)
     # dot contracts the last axis of a with the second-to-last axis of b.
     g_b = np.tensordot(g, b, axes=(tuple(range(a_nd - 1, np.ndim(g))),
                                    tuple(i for i in range(b_nd) if i != b_nd - 2)))
-    return np.reshape(g_b, np.shape(a))
+    return g_b if np.shape(g_b) == np.shape(a) else np.reshape(g_b, np.shape(a))
 
 
 def dot_rhs(g, a, b: "shape") -> "fresh":
     """The gradient of `np.dot(a, b)` with respect to `b`."""
     a_nd, b_nd = np.ndim(a), np.ndim(b)
+    if a_nd == 2 and b_nd == 2:
+        return np.dot(_transpose(a), g)
     if a_nd == 0 or b_nd == 0:
         return unbroadcast(g * a, b)
-    if a_nd == 1 and b_nd <= 2:
-        return np.multiply.outer(a, g)
+    if a_nd == 1:
+        if b_nd == 1:
+            return unbroadcast(g * a, b)          # a . b is a number
+        if b_nd == 2:
+            return np.multiply.outer(a, g)
+        return np.moveaxis(np.multiply.outer(a, g), 0, -2)
+    if a_nd == 2 and b_nd == 1:
+        return np.dot(g, a)                       # (m,) . (m, k)
     if b_nd == 1:
         return np.tensordot(a, g, axes=(tuple(range(a_nd - 1)), tuple(range(a_nd - 1))))
     g_a = np.tensordot(a, g, axes=(tuple(range(a_nd - 1)), tuple(range(a_nd - 1))))
-    return np.moveaxis(g_a, 0, -2)
+    return g_a if b_nd == 2 else np.moveaxis(g_a, 0, -2)
 
 
 _EINSUM_LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
@@ -175,8 +207,29 @@ def _tensordot_subscripts(nda, ndb, axes):
 
 def tensordot_adjoint(g, a, b, axes=2, which=0):
     """The gradient of `np.tensordot(a, b, axes)` with respect to a (which=0) or b (which=1)."""
-    ins, out = _tensordot_subscripts(np.ndim(a), np.ndim(b), axes)
+    nda, ndb = np.ndim(a), np.ndim(b)
+    if nda <= 2 and ndb <= 2 and _is_dot(nda, ndb, axes):
+        # a matrix or vector product, np.dot(a, b): its gradients are one BLAS call
+        if which == 0:
+            return real_like(dot_lhs(g, a, b), a)
+        return real_like(dot_rhs(g, a, b), b)
+    ins, out = _tensordot_subscripts(nda, ndb, axes)
     return _einsum_grad(g, ins, out, [a, b], which)
+
+
+def _is_dot(nda, ndb, axes):
+    """Whether tensordot(a, b, axes) contracts the last axis of a with the first of b and
+    nothing else: then it is np.dot(a, b) (for ranks up to 2)."""
+    if nda == 0 or ndb == 0:
+        return False
+    if isinstance(axes, (int, np.integer)):
+        return axes == 1
+    try:
+        a_axes, b_axes = (list(np.atleast_1d(v)) for v in axes)
+    except (TypeError, ValueError):
+        return False
+    return (len(a_axes) == 1 and len(b_axes) == 1
+            and a_axes[0] % nda == nda - 1 and b_axes[0] % ndb == 0)
 
 
 def kron_adjoint(g, a, b, which=0):
@@ -194,11 +247,31 @@ def kron_adjoint(g, a, b, which=0):
     return real_like(np.reshape(grad, np.shape(b)), b)
 
 
+def outer_adjoint(g, a, b, which=0):
+    """The gradient of `np.outer(a, b)` (a and b flattened) with respect to a (which=0) or b
+    (which=1): one matrix-vector product, reshaped only when the argument is not a vector."""
+    if which == 0:
+        grad, x = np.dot(g, np.ravel(b)), a
+    else:
+        grad, x = np.dot(np.ravel(a), g), b
+    return grad if np.ndim(x) == 1 else np.reshape(grad, np.shape(x))
+
+
 def inner_adjoint(g, a, b, which=0):
     """The gradient of `np.inner(a, b)` with respect to a (which=0) or b (which=1)."""
-    if np.ndim(a) == 0 or np.ndim(b) == 0:
+    nda, ndb = np.ndim(a), np.ndim(b)
+    if nda == 0 or ndb == 0 or (nda == 1 and ndb == 1):
         x, other = (a, b) if which == 0 else (b, a)
         return real_like(unbroadcast(g * other, x), x)
+    if nda <= 2 and ndb <= 2:
+        # inner(a, b) is np.dot(a, b.T): a (m, k) or (k,), b (n, k) or (k,)
+        if which == 0:
+            return real_like(dot_lhs(g, a, _transpose(b)), a)
+        if ndb == 1:
+            return real_like(dot_rhs(g, a, b), b)
+        if nda == 1:
+            return real_like(np.multiply.outer(g, a), b)
+        return real_like(np.dot(_transpose(g), a), b)
     return tensordot_adjoint(g, a, b, ([-1], [-1]), which)
 
 

@@ -20,6 +20,7 @@ from ..ir import syntax as s
 from ..ir.syntax import name_node
 from ..optimize import enabled, unbroadcast
 from ..optimize.inplace import fresh_value
+from ..optimize.squares import merge_repeats
 from ..frontend.callables import callee_name
 from .common import bind_rule, bind_user_call, call_of, compile_callee, spelling
 
@@ -213,10 +214,10 @@ class _Builder:
         out = [node for kind, *rest in items if kind == "stmt" for node in rest]
         self.defined.discard(v)
         own = []
-        for kind, *rest in items:
-            if kind != "grad":
-                continue
-            prelude, pairs = rest
+        grads = [rest for kind, *rest in items if kind == "grad"]
+        if enabled("squares") and len(grads) > 1 and not any(prelude for prelude, _ in grads):
+            grads = [([], merge_repeats([p for _, pairs in grads for p in pairs], self.calls))]
+        for prelude, pairs in grads:
             out.extend(prelude)
             for name, expr in pairs:
                 if name == v:

@@ -26,6 +26,7 @@ from ..ir.syntax import name_node
 from ..ir.uses import names_read
 from ..optimize import dead_code, enabled
 from ..optimize.copies import propagate_copies
+from ..optimize.squares import fold_scalar_seeds
 from ..optimize.seed import reduced_result
 from .adjoints import build_adjoints
 from .common import Derivative, bound_for_checks, copied_arguments, refuse_misused_sequences
@@ -102,6 +103,9 @@ def reverse_mode(ctx, options, copied=(), guards=None, callee=None,
     backward += _returns(ctx, options, adjoints.final)
     if enabled("copies"):
         propagate_copies(backward, prologue + forward + backward)
+    if enabled("squares"):
+        fold_scalar_seeds(backward, prologue + forward + backward,
+                          ctx.bindings.spelled("unreduce"))
     if options.split:
         fwd, bwd = _split(ctx, options, prologue + forward, backward[2:], seed, plan, stack)
         return Reversed(fwd, bwd, adjoints.callees)
