@@ -236,7 +236,8 @@ class Normalizer(Inliner, Assignments, Unpacking, InplaceLowering, Objects, Comp
         if not isinstance(value, gast.Call):
             return None
         callee = self.parsed.resolve(value.func)
-        if callee is print or callee is runtime.unshared or callee is runtime.unpacks:
+        if callee is print or callee in (runtime.unshared, runtime.copied_in_order,
+                                           runtime.unpacks):
             return None
         spelled = gast.unparse(value.func) if hasattr(gast, "unparse") else "this function"
         return lambda: self.unsupported(stmt, (

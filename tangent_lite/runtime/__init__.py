@@ -26,7 +26,8 @@ __all__ is every name generated code may use; this module re-exports those and I
 which tangent_lite replaces with its own error class in every module that raises it.
 """
 from .meta import MODULES, is_fresh, shape_args  # noqa: F401
-from .core import (add_grads, all_numbers, append, as_tangent, astype, broadcast_like, detached,
+from .core import (add_grads, all_numbers, append, as_tangent, astype, broadcast_like,
+                   copied_in_order, detached,
                    grad_like, shares_memory,
                    GradList, grads_like, InputError, owned, real_like, reduced_count, saved,
                    select_arg, select_tangent, shaped, Stack, tangent_like, unarray, unastype,
@@ -63,7 +64,7 @@ __all__ = [
     "Stack", "GradList", "unbroadcast", "unit_like", "unit_of", "reduced_count", "all_numbers",
     "shaped", "tangent_like", "unreduce", "grad_like", "grads_like", "broadcast_like",
     "as_tangent", "select_tangent", "with_item", "zeros_grad", "add_grads", "append", "unset", "shares_memory", "detached",
-    "saved", "owned", "unshared", "unarray", "unsum", "select_arg", "astype", "unastype",
+    "saved", "owned", "unshared", "copied_in_order", "unarray", "unsum", "select_arg", "astype", "unastype",
     "real_like",
     "ties", "sign_grad", "safe_log", "clip_mask", "sinc_slope", "pick_weight", "div_or_zero",
     "unsort", "digamma", "trigamma",

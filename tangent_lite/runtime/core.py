@@ -317,6 +317,21 @@ def unshared(x, other, names, where):
             f"`{mine} = {mine} + ...`")
 
 
+def copied_in_order(dst, value, where):
+    """Refuse `dst[...] = value` where NumPy's answer depends on the order it copies elements:
+    a 1-D value overlapping the 1-D destination with another stride in the same direction
+    (NumPy copies element by element there, reading what it already overwrote; anywhere else it
+    copies as if through a temporary, as the derivative assumes)."""
+    if (isinstance(dst, np.ndarray) and isinstance(value, np.ndarray) and dst.ndim == 1
+            and value.ndim == 1 and dst.shape == value.shape and dst.size > 1
+            and dst.strides[0] != value.strides[0] and dst.strides[0] * value.strides[0] > 0
+            and np.shares_memory(dst, value)):
+        raise InputError(
+            f"{where}: this write copies an array into memory it overlaps, with another "
+            "stride: NumPy's result then depends on the order it copies the elements. "
+            "Instead: write a copy of it (`.copy()`)")
+
+
 def astype(x, dtype):
     """`x.astype(dtype)` as a function, so the rule table can name it."""
     return np.asarray(x).astype(dtype)

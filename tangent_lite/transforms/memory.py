@@ -27,6 +27,7 @@ refuses what could still be observed: never a guess.
 """
 import dataclasses
 import operator
+import os
 
 import gast
 import numpy as np
@@ -49,7 +50,43 @@ def lower_views(ctx):
     """Rewrite ctx.fn's body in place (see the module docstring)."""
     fn = ctx.fn
     groups = alias_groups(fn)
+    _order_checks(ctx, fn.body, groups, _view_definitions(fn.body))
     _Lowering(ctx, groups).block(fn.body)
+
+
+def _view_definitions(body):
+    """name -> the statement defining it as a view, for names bound only there."""
+    counts, found = {}, {}
+    for stmt in ir.walk(body):
+        for t in binds(stmt):
+            counts[t] = counts.get(t, 0) + 1
+        view = _view(stmt)
+        if view is not None and view[2] != "alias":
+            found[view[0]] = stmt
+    return {n: st for n, st in found.items() if counts.get(n) == 1}
+
+
+def _order_checks(ctx, body, groups, views):
+    """Before `t[i] = v` where v may share t's memory: `copied_in_order(<t[i]>, v, where)`,
+    with t spelled as the view it is of its base (`y[::2][...]`), since the lowering below
+    makes t a copy of its own."""
+    out = []
+    for stmt in body:
+        for child in ir.children(stmt):
+            _order_checks(ctx, child, groups, views)
+        if isinstance(stmt, ir.SetItem) and isinstance(stmt.value, gast.Name) and \
+                stmt.value.id in groups.get(stmt.target, ()) and stmt.value.id != stmt.target:
+            define = views.get(stmt.target)
+            where = define.value if define is not None and define.op is not None else \
+                s.name(stmt.target)
+            dst = gast.Subscript(value=s.copy(where), slice=s.copy(stmt.index),
+                                 ctx=gast.Load())
+            place = f"{os.path.basename(ctx.parsed.filename)}:{stmt.lineno}"
+            call = s.call(ctx.bindings.name("copied_in_order"),
+                          [dst, s.name(stmt.value.id), s.const(place)])
+            out.append(ir.Effect(node=gast.Expr(value=call), lineno=stmt.lineno))
+        out.append(stmt)
+    body[:] = out
 
 
 class _Lowering:

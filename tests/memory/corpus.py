@@ -248,6 +248,26 @@ def tuple_write_then_index(x):
     return np.sum(y * x) + s
 
 
+def copyto_overlapping_strided(x):
+    y = np.tanh(x)
+    head = y[:4]
+    np.copyto(y[::2], head)     # NumPy copies element by element here: order-dependent
+    return np.sum(y * x)
+
+
+def assign_overlapping_strided(x):
+    y = np.tanh(x)
+    head = y[:4]
+    y[::2] = head
+    return np.sum(y * x)
+
+
+def assign_overlapping_shift(x):
+    y = np.tanh(x)
+    y[1:] = y[:-1]              # one stride: NumPy copies as through a temporary
+    return np.sum(y * x)
+
+
 def view_overlap_shift(x):
     y = x * 1.0
     y[1:] += y[:-1]
@@ -1149,6 +1169,9 @@ CASES = [
     C("1 views", view_swap_columns, dict(A=F(4, 3), w=F(3)), wrt=(0, 1)),
     C("1 views", swap_columns_copied, dict(A=F(4, 3), w=F(3)), wrt=(0, 1)),
     C("1 views", tuple_write_then_index, dict(x=F(4))),
+    C("1 views", copyto_overlapping_strided, dict(x=F(8))),
+    C("1 views", assign_overlapping_strided, dict(x=F(8))),
+    C("1 views", assign_overlapping_shift, dict(x=F(6))),
     C("1 views", alias_argument_rows_in_loop, dict(x=F(3), W=F(3, 4)), wrt=(0, 1)),
     C("1 views", standardise_some_columns, dict(X=F(5, 3), w=F(3)), wrt=(0, 1)),
     C("1 views", view_and_base_written_in_loop, dict(x=F(4))),
