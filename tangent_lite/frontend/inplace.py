@@ -18,10 +18,13 @@ write, with NumPy's semantics (a repeated index of np.put keeps the last write; 
 applies every repeat). A call this module does not know that writes into a differentiated
 array is refused where it is run for its effect (see Normalizer.effect_refusal).
 """
+import os
+
 import gast
 import numpy as np
 
 from .. import ir, runtime
+from ..ir.syntax import clone
 from .expressions import load
 from .parse import UNRESOLVED
 
@@ -116,8 +119,17 @@ class InplaceLowering:
 
     def copyto(self, call, stmt):
         dst, src = call.args[0], call.args[1]
-        name = self.target(dst, stmt, "np.copyto")
         where = [k.value for k in call.keywords if k.arg == "where"] + call.args[3:4]
+        if where:
+            # the value written is np.where(...), fresh: check the source itself against the
+            # destination (NumPy's copy order matters where they overlap with other strides)
+            src = self.atom(src)
+            if isinstance(dst, (gast.Name, gast.Subscript)) and isinstance(src, gast.Name):
+                place = f"{os.path.basename(self.parsed.filename)}:{self.lineno}"
+                expr, _ = self.numpy_call(runtime.copied_in_order, "copied_in_order", [
+                    self.atom(clone(dst)), src, gast.Constant(value=place, kind=None)], {}, call)
+                self.emit(ir.Effect(node=gast.Expr(value=expr), lineno=self.lineno))
+        name = self.target(dst, stmt, "np.copyto")
         value = self.lowered(np.where, [where[0], src, load(name)], node=call) if where else src
         return [(name, _whole(), value)], None
 

@@ -54,6 +54,45 @@ def lower_views(ctx):
     _Lowering(ctx, groups).block(fn.body)
 
 
+def _stale_derived(region, v, b):
+    """Whether a name made from v by a view or alias in `region` is read after a write into v
+    or b: later in order, or in a later iteration of a loop that writes, around the read but
+    not around where the name was made."""
+    derived, stale, loops_written = {}, set(), set()
+
+    def read(names, loops):
+        for n in names & set(derived):
+            if n in stale or (set(loops) & loops_written) - set(derived[n]):
+                return True
+        return False
+
+    def visit(stmts, loops):
+        for stmt in stmts:
+            if isinstance(stmt, (ir.For, ir.While)):
+                inner = loops + (id(stmt),)
+                if any(writes_in_place(st) in (v, b) for st in ir.walk(stmt.body)):
+                    loops_written.add(id(stmt))
+                if read(set(reads(stmt)), loops) or visit(stmt.body, inner):
+                    return True
+                continue
+            if isinstance(stmt, ir.If):
+                if read({stmt.test}, loops) or visit(stmt.body, loops) or \
+                        visit(stmt.orelse, loops):
+                    return True
+                continue
+            if read(set(reads(stmt)), loops):
+                return True
+            view = _view(stmt)
+            if view is not None and view[1] == v:
+                derived[view[0]] = loops
+                stale.discard(view[0])
+            if writes_in_place(stmt) in (v, b):
+                stale.update(derived)
+        return False
+
+    return visit(region, ())
+
+
 def _view_definitions(body):
     """name -> the statement defining it as a view, for names bound only there."""
     counts, found = {}, {}
@@ -67,9 +106,9 @@ def _view_definitions(body):
 
 
 def _order_checks(ctx, body, groups, views):
-    """Before `t[i] = v` where v may share t's memory: `copied_in_order(<t[i]>, v, where)`,
-    with t spelled as the view it is of its base (`y[::2][...]`), since the lowering below
-    makes t a copy of its own."""
+    """Before `t[i] = v` where v may share t's memory: `copied_in_order(<t[i]>, <v>, where)`,
+    with t and v spelled as the views they are of their bases (`y[::2][...]`, `y[:4]`), since
+    the lowering below may make either a copy of its own."""
     out = []
     for stmt in body:
         for child in ir.children(stmt):
@@ -82,8 +121,10 @@ def _order_checks(ctx, body, groups, views):
             dst = gast.Subscript(value=s.copy(where), slice=s.copy(stmt.index),
                                  ctx=gast.Load())
             place = f"{os.path.basename(ctx.parsed.filename)}:{stmt.lineno}"
-            call = s.call(ctx.bindings.name("copied_in_order"),
-                          [dst, s.name(stmt.value.id), s.const(place)])
+            source = views.get(stmt.value.id)   # a view: spelled as its definition too
+            value = s.copy(source.value) if source is not None and source.op is not None \
+                else s.name(stmt.value.id)
+            call = s.call(ctx.bindings.name("copied_in_order"), [dst, value, s.const(place)])
             out.append(ir.Effect(node=gast.Expr(value=call), lineno=stmt.lineno))
         out.append(stmt)
     body[:] = out
@@ -165,6 +206,9 @@ class _Lowering:
             return False          # v is used elsewhere: in another block, or earlier here
         argument_names = reads(body[p]) - {b}
         others = self.groups.get(b, set()) - {b, v}
+        if _stale_derived(region, v, b):
+            return False          # another name for v's memory (`d = v`, `t = v[0]`) read
+            #                       after a write: it would not follow v's write backs
         for stmt in ir.walk(region):
             written = writes_in_place(stmt)
             if written in others:
