@@ -102,12 +102,12 @@ def test_partial_of_a_function_of_a_dataclass():
 
 
 def test_method_calling_a_helper_that_writes_into_its_argument():
+    """The helper is inlined (its parameter a plain alias of Z, written through column views
+    in a loop): a plain alias written under a loop is refused for now, naming the line."""
     m = Standardised(X)
-    np.testing.assert_allclose(tl.grad(m.loss)(W0), numeric_grad(m.loss, (W0,), 0), rtol=1e-6)
-    v = rng.normal(size=3)
-    np.testing.assert_allclose(tl.hvp(m.loss)(W0, v),
-                               (tl.grad(m.loss)(W0 + 1e-5 * v) - tl.grad(m.loss)(W0 - 1e-5 * v))
-                               / 2e-5, rtol=1e-5, atol=1e-7)
+    with pytest.raises(tl.TangentLiteError) as err:
+        tl.grad(m.loss)(W0)
+    assert "share memory" in str(err.value) and "instead" in str(err.value)
 
 
 def test_a_writing_helper_from_another_module_is_refused(tmp_path, monkeypatch):

@@ -58,18 +58,6 @@ def _dominates(b, e):
     return b.pos < e.pos and e.blocks[:len(b.blocks)] == b.blocks
 
 
-def _fresh(b, w, r):
-    """Whether the read r certainly sees the name bound at b after the write w, not a value
-    from before it: b runs before r every time, and after w (later in the program, or in the
-    same iteration of a loop around both w and r)."""
-    if not _dominates(b, r):
-        return False
-    if w.pos < b.pos:
-        return True
-    shared = [lp for lp, other in zip(w.loops, r.loops) if lp == other]
-    return bool(shared) and shared[-1] in b.loops
-
-
 def _alias_sources(stmt):
     """The names whose memory the assigned value may share: the array a view is of, the name
     copied, the arrays a Python list holds (`[a, b]`, `items.append(h)`, `list(items)`)."""
@@ -88,12 +76,15 @@ def _alias_sources(stmt):
     return []
 
 
-def _risky(d, w, r):
+def _risky(d, w, r, source=False):
     """Can a read at r see, through an alias made at d, a write at w?"""
     if d.pos < w.pos < r.pos:
         return True
     if d.pos < w.pos and set(w.loops) & set(r.loops) - set(d.loops):
         return True     # the alias, made before a loop, is read in a later iteration
+    if source and w.pos < d.pos and set(d.loops) & set(w.loops) and r.pos > w.pos:
+        return True     # x made from the name read, late in an iteration, written through
+        #                 in the next
     shared = set(d.loops) & set(w.loops) & set(r.loops)
     if shared and r.pos < d.pos:
         # r reads the alias made by d in an earlier iteration; safe only if the write
@@ -148,8 +139,7 @@ def check_aliasing(fn, parsed):
             if local and not any(_maybe_bound(b, w) for b in bound_at[m]):
                 continue          # a local m holds nothing yet when x is written
             for r in reads.get(m, ()):
-                if r.stmt is stmt or not any(_risky(d, w, r) for d in defs) or \
-                        any(_fresh(b, w, r) for b in bound_at.get(m, ())):
+                if r.stmt is stmt or not any(_risky(d, w, r, m in up) for d in defs):
                     continue
                 message = (f"this in-place write changes `{x}`, which may share memory with "
                            f"`{m}`, and `{m}` is read afterwards (line {_line(r)}): NumPy "

@@ -206,6 +206,11 @@ class _Lowering:
             return False          # v is used elsewhere: in another block, or earlier here
         argument_names = reads(body[p]) - {b}
         others = self.groups.get(b, set()) - {b, v}
+        if body[p].op is None and any(
+                ir.children(st) and (v in _mentions(st) or b in _mentions(st)) for st in region):
+            return False          # a plain alias (`v = b`) used or written under control
+            #                       flow is left to the aliasing analysis: its write backs
+            #                       rebind b, which other names for b's memory do not follow
         if _stale_derived(region, v, b):
             return False          # another name for v's memory (`d = v`, `t = v[0]`) read
             #                       after a write: it would not follow v's write backs
