@@ -10,7 +10,7 @@ import numpy as np
 
 from . import cache, higher, pipeline, pytree
 from .pipeline import wrt_names
-from .errors import InputError, TangentLiteError
+from .errors import InputError, TangentLiteError, user_facing
 from .runtime import GradList, unit_like, zeros_grad
 
 
@@ -48,6 +48,7 @@ def _build(f, wrt, mode):
                                     split=(mode == "split"))
 
 
+@user_facing
 def grad(f, wrt=0, has_aux=False):
     """The gradient function of `f`, with `f`'s signature.
 
@@ -63,6 +64,7 @@ def grad(f, wrt=0, has_aux=False):
     return _compiled(f, wrt).df
 
 
+@user_facing
 def value_and_grad(f, wrt=0, has_aux=False):
     """Like grad, but df returns (f's value, the gradient) from one forward and one backward
     sweep; with has_aux=True, ((loss, aux), gradient) as in JAX."""
@@ -76,6 +78,7 @@ def _with_aux(f, wrt, with_value):
     derivative, seeded with ones for the loss and zeros for aux."""
     compiled = _compiled(f, wrt, "split")
 
+    @user_facing
     def df(*args, **kwargs):
         value, state = compiled.df(*args, **kwargs)
         if not isinstance(value, (tuple, list)) or len(value) != 2:
@@ -88,6 +91,7 @@ def _with_aux(f, wrt, with_value):
     return df
 
 
+@user_facing
 def vjp(f, *args, wrt=0, **kwargs):
     """`y, pullback = vjp(f, *args)`: f's value, and a function that maps weights shaped like
     y to the gradient of sum(weights * f) with respect to `wrt`.
@@ -108,6 +112,7 @@ class Pullback:
     def __init__(self, backward, state, shape):
         self.backward, self.state, self.shape = backward, state, shape
 
+    @user_facing
     def __call__(self, cotangent):
         shape = pytree.shapes(cotangent)
         if shape != self.shape:
@@ -119,6 +124,7 @@ class Pullback:
         return f"<pullback of {self.backward.__name__[len('backward_'):]}>"
 
 
+@user_facing
 def jvp(f, primals, tangents):
     """`y, dy = jvp(f, primals, tangents)`: f's value and its directional derivative along
     `tangents`, by forward mode (JAX's convention: tuples of positional arguments; a tangent
@@ -134,6 +140,7 @@ def jvp(f, primals, tangents):
     return compiled.df(*primals, **named)
 
 
+@user_facing
 def hvp(f, wrt=0):
     """`hvp(f)(*args, v)`: the Hessian of f with respect to `wrt` times v, forward-over-reverse
     (the jvp of the gradient), without forming the Hessian."""
@@ -142,6 +149,7 @@ def hvp(f, wrt=0):
     (name,) = compiled.wrt
     tangent_name = pipeline.jvp(df, (name,)).tangent_params[name]
 
+    @user_facing
     def hessian_vector_product(*args):
         *args, v = args
         jvp_df = pipeline.jvp(df, (name,)).df
@@ -149,6 +157,7 @@ def hvp(f, wrt=0):
     return hessian_vector_product
 
 
+@user_facing
 def hessian(f, wrt=0):
     """`hessian(f)(*args)`: the matrix of second derivatives with respect to one argument,
     shaped x.shape + x.shape, one Hessian-vector product per element of x.
@@ -159,6 +168,7 @@ def hessian(f, wrt=0):
     if not isinstance(wrt, (tuple, list)):
         index = _index_of(f, wrt)
 
+        @user_facing
         def single(*args):
             if not pytree.is_container(args[index]):
                 return _dense_hessian(f, wrt, index, args)
@@ -188,6 +198,7 @@ def _hessian_blocks(f, wrt, args):
                                  compiled.wrt, [params.index(n) for n in compiled.wrt])
 
 
+@user_facing
 def jacobian(f, wrt=0, mode="reverse"):
     """`jacobian(f)(*args)`: d f / d x shaped out.shape + x.shape; mode="reverse" (one backward
     sweep per output element, one forward sweep) or "forward" (one jvp per input element)."""
@@ -195,6 +206,7 @@ def jacobian(f, wrt=0, mode="reverse"):
         raise TangentLiteError(f"jacobian: mode={mode!r}; use 'reverse' or 'forward'")
     index = None if isinstance(wrt, (tuple, list)) else _index_of(f, wrt)
 
+    @user_facing
     def full_jacobian(*args):
         if index is None or pytree.is_container(args[index]):
             return _jacobian_blocks(f, wrt, mode, args)
@@ -235,6 +247,7 @@ def _index_of(f, wrt):
     return list(inspect.signature(unwrap(f)).parameters).index(name)
 
 
+@user_facing
 def source(f, wrt=0, numbers=False):
     """The generated gradient code of `f`, as a string.
 
@@ -249,6 +262,7 @@ def source(f, wrt=0, numbers=False):
     return compiled.numbers.source
 
 
+@user_facing
 def show(f, wrt=0, numbers=False):
     """Print the generated gradient code of `f` (numbers=True: its variant for numbers)."""
     print(source(f, wrt, numbers), end="")
@@ -278,18 +292,22 @@ class Differentiable:
         return Differentiable(self.func.__get__(instance, owner), self.wrt)
 
     @property
+    @user_facing
     def df(self):
         return _compiled(self.func, self.wrt).df
 
     @property
+    @user_facing
     def source(self):
         return _compiled(self.func, self.wrt).source
 
+    @user_facing
     def grad(self, *args, **kwargs):
         df = self.df
         self.grad = df   # later calls go straight to df
         return df(*args, **kwargs)
 
+    @user_facing
     def show(self):
         show(self.func, self.wrt)
 
@@ -297,6 +315,7 @@ class Differentiable:
         return f"<differentiable {self.func.__qualname__} wrt={self.wrt!r}>"
 
 
+@user_facing
 def differentiate(func=None, *, wrt=0):
     """Decorator: `@differentiate` or `@differentiate(wrt=...)`."""
     if func is None:

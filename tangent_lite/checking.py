@@ -4,9 +4,11 @@ import inspect
 import numpy as np
 
 from .api import grad, unwrap
+from .errors import user_facing
 from .pipeline import wrt_names
 
 
+@user_facing
 def check_grad(f, *args, wrt=0, rtol=1e-5, atol=1e-8, eps=1e-6):
     """Compare tangent_lite's gradient of `f` at `args` with central finite differences.
 

@@ -18,6 +18,7 @@ from .. import pipeline
 from . import runtime_source
 from .._version import __version__
 from ..api import Differentiable, grad
+from ..errors import user_facing
 from . import linker
 from .linker import CodegenError
 
@@ -26,6 +27,7 @@ WIDTH = 100
 RULE = "# " + "-" * (WIDTH - 2)
 
 
+@user_facing
 def generate_module(functions, path, wrt=None, name=None, force=False, command=None,
                     mode="reverse"):
     """Write the gradients of `functions` into the module file `path`; return its path.
