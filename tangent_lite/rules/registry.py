@@ -12,7 +12,7 @@ import sys
 import threading
 import types
 
-from ..errors import MissingRuleError
+from ..errors import MissingRuleError, SourceUnavailableError, user_facing
 from .template import Shape, Template, linear_source
 
 
@@ -108,15 +108,22 @@ def _register(funcs, mode, template):
 
 def check_names(template, funcs, mode):
     """Raise MissingRuleError, naming file:line, if the template uses a name that is neither
-    defined in its module nor a builtin: filling it in would fail at the first call."""
+    defined in its module nor a builtin: filling it in would fail at the first call. A template
+    whose source cannot be read (typed at the plain interactive prompt, built with exec) could
+    never be filled in: SourceUnavailableError, at registration too."""
+    kind = "reverse-mode (@adjoint)" if mode == "adjoint" else "forward-mode (@tangent_rule)"
+    which = ", ".join(display_name(f) for f in funcs)
     try:
         unknown = template.unknown_names(forward=mode == "tangent")
-    except OSError:      # no source to read (a rule typed at a prompt): found at first use
-        return
+    except OSError as exc:
+        filename, lineno = template.location()
+        raise SourceUnavailableError(
+            f"cannot read the source of the {kind} rule of {which}: {exc}", filename=filename,
+            lineno=lineno, hint="a rule is read from its source: write it in a .py file (or a "
+                                "notebook cell), not at the plain interactive prompt or in "
+                                "exec'd text") from None
     if unknown:
         name, lineno = unknown[0]
-        which = ", ".join(display_name(f) for f in funcs)
-        kind = "reverse-mode (@adjoint)" if mode == "adjoint" else "forward-mode (@tangent_rule)"
         hint = f"define or import `{name}` in that module before the rule is registered: a " \
                f"rule's names are those of its module"
         if name == "zeros_grad":
@@ -129,6 +136,7 @@ def check_names(template, funcs, mode):
 
 
 def _registrar(mode, funcs):
+    @user_facing
     def register(template_func):
         _register(funcs, mode, Template(template_func))
         return template_func
