@@ -11,6 +11,8 @@ debugging tangent_lite itself).
 import functools
 import os
 import sys
+from types import TracebackType
+from typing import Any, Callable, Optional, TypeVar, cast
 
 FULL_TRACEBACK = "TANGENT_LITE_FULL_TRACEBACK"
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
@@ -19,8 +21,9 @@ _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
 class TangentLiteError(Exception):
     """Base class of every error tangent_lite raises about the code it is given."""
 
-    def __init__(self, message, *, filename=None, lineno=None, col=None, source_line=None,
-                 hint=None):
+    def __init__(self, message: str, *, filename: Optional[str] = None,
+                 lineno: Optional[int] = None, col: Optional[int] = None,
+                 source_line: Optional[str] = None, hint: Optional[str] = None) -> None:
         self.filename = filename
         self.lineno = lineno
         self.col = col
@@ -29,7 +32,7 @@ class TangentLiteError(Exception):
         self.message = message
         super().__init__(self._format())
 
-    def _format(self):
+    def _format(self) -> str:
         where = ""
         if self.filename is not None:
             where = f"{self.filename}:{self.lineno}" if self.lineno else f"{self.filename}"
@@ -65,11 +68,14 @@ class InternalError(TangentLiteError):
     in tangent_lite, not in the code it was given. Raised rather than guessing a gradient."""
 
 
-def _internal(tb):
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _internal(tb: TracebackType) -> bool:
     return os.path.abspath(tb.tb_frame.f_code.co_filename).startswith(_PACKAGE_DIR)
 
 
-def _without_internal_frames(tb):
+def _without_internal_frames(tb: Optional[TracebackType]) -> Optional[TracebackType]:
     """The traceback chain `tb` without the entries of tangent_lite's own frames."""
     kept = []
     while tb is not None:
@@ -81,7 +87,7 @@ def _without_internal_frames(tb):
     return kept[0] if kept else None
 
 
-def _trim(exc):
+def _trim(exc: Optional[BaseException]) -> None:
     """Take tangent_lite's frames out of exc's traceback and out of the exceptions chained to
     it. A chained exception with frames of its own (a library whose source `inspect` cannot
     read) is kept, trimmed the same way; an implicit context raised entirely inside
@@ -97,11 +103,11 @@ def _trim(exc):
         exc = exc.__cause__ if exc.__suppress_context__ else context
 
 
-def user_facing(func):
+def user_facing(func: F) -> F:
     """Wrap a public entry point: a TangentLiteError it raises arrives with tangent_lite's own
     frames hidden (unless TANGENT_LITE_FULL_TRACEBACK is set)."""
     @functools.wraps(func)
-    def entry_point(*args, **kwargs):
+    def entry_point(*args: Any, **kwargs: Any) -> Any:
         try:
             return func(*args, **kwargs)   # TANGENT_LITE_FULL_TRACEBACK=1 shows every frame
         except TangentLiteError as exc:
@@ -112,4 +118,4 @@ def user_facing(func):
             if sys.version_info < (3, 11):
                 head.tb_next = exc.__traceback__
             raise   # a bare raise adds no frame of its own (3.11+)
-    return entry_point
+    return cast(F, entry_point)

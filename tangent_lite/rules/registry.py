@@ -11,17 +11,23 @@ import inspect
 import sys
 import threading
 import types
+from typing import Any, Callable, TypeVar
 
 from ..errors import MissingRuleError, SourceUnavailableError, user_facing
 from .template import Shape, Template, linear_source
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 class _Notation:
     """`d[x]` in a rule template: the adjoint (reverse mode) or tangent (forward mode) of `x`.
     Templates are parsed, never run; importing `d` only keeps linters quiet."""
 
-    def __getitem__(self, key):
+    def __getitem__(self, key: Any) -> Any:
         raise TypeError("d[...] is rule-template notation; tangent_lite reads it, it never runs")
+
+    def __setitem__(self, key: Any, value: Any) -> None:   # `d[x] = ...` type-checks
+        self.__getitem__(key)
 
 
 d = _Notation()
@@ -143,7 +149,7 @@ def _registrar(mode, funcs):
     return register
 
 
-def adjoint(*funcs):
+def adjoint(*funcs: Callable[..., Any]) -> Callable[[F], F]:
     """Register the decorated template as the reverse-mode rule of each of `funcs`.
 
     The template's parameters are the result followed by the function's own parameters; its
@@ -153,7 +159,7 @@ def adjoint(*funcs):
     return _registrar("adjoint", funcs)
 
 
-def tangent_rule(*funcs):
+def tangent_rule(*funcs: Callable[..., Any]) -> Callable[[F], F]:
     """Register the decorated template as the forward-mode rule of each of `funcs`.
 
     The template's parameters are the result followed by the function's own parameters; its
