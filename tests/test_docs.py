@@ -17,6 +17,8 @@ import sys
 import pytest
 from test_readme import EXCERPT, generated, rewrite_excerpts
 
+import tangent_lite
+
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
 PAGES = sorted(DOCS.glob("*.md")) if DOCS.is_dir() else []
@@ -68,7 +70,8 @@ def test_every_python_block_runs_and_prints_what_the_page_shows(page, tmp_path):
         pytest.skip(f"{page.name} has no Python blocks to run")
     script = f"\nprint({SEPARATOR!r})\n".join(code for code, _ in blocks)
     (tmp_path / f"page_{page.stem.replace('-', '_')}.py").write_text(script)
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    # The tangent_lite these tests import (an installed one, under CI, with its examples).
+    env = dict(os.environ, PYTHONPATH=str(pathlib.Path(tangent_lite.__file__).parent.parent))
     env.pop("TANGENT_LITE_FULL_TRACEBACK", None)
     proc = subprocess.run([sys.executable, f"page_{page.stem.replace('-', '_')}.py"],
                           cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600)
