@@ -57,6 +57,7 @@ def test_license_is_apache_2():
     text = (REPO / "LICENSE").read_text()
     assert "Apache License" in text and "Version 2.0, January 2004" in text
     assert "TERMS AND CONDITIONS FOR USE, REPRODUCTION, AND DISTRIBUTION" in text
+    assert "Copyright 2026 the tangent_lite authors" in text
 
 
 def test_installed_metadata_when_installed_from_a_distribution():
