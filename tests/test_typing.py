@@ -9,12 +9,12 @@ import textwrap
 
 import pytest
 
-import tangent_lite
-
 pytest.importorskip("mypy")
 
-PACKAGE = pathlib.Path(tangent_lite.__file__).resolve().parent
-ROOT = PACKAGE.parent
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+# The source beside the tests (a checkout or an unpacked sdist): mypy refuses to check files
+# inside site-packages, where an installed tangent_lite is.
+SOURCE = ROOT / "tangent_lite"
 FLAGS = ["--follow-imports=silent", "--ignore-missing-imports", "--no-error-summary",
          "--cache-dir", os.devnull]
 
@@ -25,9 +25,10 @@ def mypy(*args, cwd):
                           capture_output=True, text=True, timeout=600)
 
 
+@pytest.mark.skipif(not (SOURCE / "api.py").is_file(), reason="no tangent_lite source here")
 def test_the_public_modules_are_fully_annotated(tmp_path):
     proc = mypy("--disallow-untyped-defs", "--disallow-incomplete-defs", "--check-untyped-defs",
-                str(PACKAGE / "api.py"), str(PACKAGE / "errors.py"), cwd=tmp_path)
+                str(SOURCE / "api.py"), str(SOURCE / "errors.py"), cwd=tmp_path)
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
