@@ -115,7 +115,7 @@ def user_facing(func: F) -> F:
                 raise
             head = exc.__traceback__   # this frame: Python 3.10 shows it, re-raising
             _trim(exc)
-            if sys.version_info < (3, 11):
+            if sys.version_info < (3, 11) and head is not None:
                 head.tb_next = exc.__traceback__
             raise   # a bare raise adds no frame of its own (3.11+)
     return cast(F, entry_point)
