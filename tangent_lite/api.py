@@ -5,16 +5,22 @@ vjp, jvp, hvp, hessian, jacobian, the @differentiate decorator, source/show and 
 """
 import functools
 import inspect
+from typing import Any, Callable, Optional, Sequence, Tuple, Union, overload
 
 import numpy as np
 
 from . import cache, higher, pipeline, pytree
 from .pipeline import wrt_names
-from .errors import InputError, TangentLiteError
+from .errors import InputError, TangentLiteError, user_facing
 from .runtime import GradList, unit_like, zeros_grad
 
+#: An argument to differentiate with respect to: its index or its name, or a tuple of them.
+Wrt = Union[int, str, Sequence[Union[int, str]]]
+#: A function of arrays, numbers and pytrees of them.
+Function = Callable[..., Any]
 
-def unwrap(f):
+
+def unwrap(f: Function) -> Function:
     """The user's function behind `f`: a @differentiate function's own, or the innermost one
     under functools.wraps wrappers."""
     if type(f) is Differentiable:
@@ -22,7 +28,7 @@ def unwrap(f):
     return f if getattr(f, "__wrapped__", None) is None else inspect.unwrap(f)
 
 
-def _wrt_key(wrt):
+def _wrt_key(wrt: Any) -> Any:
     """A cache key for `wrt` that tells True from 1 (equal and equally hashed)."""
     if type(wrt) is int or type(wrt) is str:
         return wrt
@@ -31,13 +37,13 @@ def _wrt_key(wrt):
     return ("other", type(wrt), repr(wrt))
 
 
-def _compiled(f, wrt, mode="reverse"):
+def _compiled(f: Function, wrt: Any, mode: str = "reverse") -> Any:
     """The Compiled derivative of f for a user's `wrt` (validated on first use only)."""
     f = unwrap(f)
     return cache.get(f, (_wrt_key(wrt), mode), lambda: _build(f, wrt, mode))
 
 
-def _build(f, wrt, mode):
+def _build(f: Function, wrt: Any, mode: str) -> Any:
     names = wrt_names(f, wrt)
     as_tuple = isinstance(wrt, (tuple, list))
     generated = getattr(f, "__tangent_lite__", None)
@@ -48,7 +54,8 @@ def _build(f, wrt, mode):
                                     split=(mode == "split"))
 
 
-def grad(f, wrt=0, has_aux=False):
+@user_facing
+def grad(f: Function, wrt: Wrt = 0, has_aux: bool = False) -> Function:
     """The gradient function of `f`, with `f`'s signature.
 
     `wrt` is an argument index or name, or a tuple of them; a single `wrt` gives one gradient,
@@ -63,7 +70,8 @@ def grad(f, wrt=0, has_aux=False):
     return _compiled(f, wrt).df
 
 
-def value_and_grad(f, wrt=0, has_aux=False):
+@user_facing
+def value_and_grad(f: Function, wrt: Wrt = 0, has_aux: bool = False) -> Function:
     """Like grad, but df returns (f's value, the gradient) from one forward and one backward
     sweep; with has_aux=True, ((loss, aux), gradient) as in JAX."""
     if has_aux:
@@ -71,12 +79,13 @@ def value_and_grad(f, wrt=0, has_aux=False):
     return _compiled(f, wrt, "value_and_grad").df
 
 
-def _with_aux(f, wrt, with_value):
+def _with_aux(f: Function, wrt: Wrt, with_value: bool) -> Function:
     """grad / value_and_grad of f returning (loss, aux): the backward sweep of the split
     derivative, seeded with ones for the loss and zeros for aux."""
     compiled = _compiled(f, wrt, "split")
 
-    def df(*args, **kwargs):
+    @user_facing
+    def df(*args: Any, **kwargs: Any) -> Any:
         value, state = compiled.df(*args, **kwargs)
         if not isinstance(value, (tuple, list)) or len(value) != 2:
             raise InputError(f"has_aux=True: {getattr(f, '__name__', 'f')} must return a pair "
@@ -88,7 +97,8 @@ def _with_aux(f, wrt, with_value):
     return df
 
 
-def vjp(f, *args, wrt=0, **kwargs):
+@user_facing
+def vjp(f: Function, *args: Any, wrt: Wrt = 0, **kwargs: Any) -> Tuple[Any, "Pullback"]:
     """`y, pullback = vjp(f, *args)`: f's value, and a function that maps weights shaped like
     y to the gradient of sum(weights * f) with respect to `wrt`.
 
@@ -105,21 +115,23 @@ class Pullback:
 
     __slots__ = ("backward", "state", "shape")
 
-    def __init__(self, backward, state, shape):
+    def __init__(self, backward: Function, state: Any, shape: Any) -> None:
         self.backward, self.state, self.shape = backward, state, shape
 
-    def __call__(self, cotangent):
+    @user_facing
+    def __call__(self, cotangent: Any) -> Any:
         shape = pytree.shapes(cotangent)
         if shape != self.shape:
             raise InputError(f"the pullback takes weights shaped like the value {self.shape}, "
                              f"not {shape}")
         return self.backward(self.state, cotangent)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"<pullback of {self.backward.__name__[len('backward_'):]}>"
 
 
-def jvp(f, primals, tangents):
+@user_facing
+def jvp(f: Function, primals: Sequence[Any], tangents: Sequence[Any]) -> Tuple[Any, Any]:
     """`y, dy = jvp(f, primals, tangents)`: f's value and its directional derivative along
     `tangents`, by forward mode (JAX's convention: tuples of positional arguments; a tangent
     of None means that argument is held constant)."""
@@ -134,7 +146,8 @@ def jvp(f, primals, tangents):
     return compiled.df(*primals, **named)
 
 
-def hvp(f, wrt=0):
+@user_facing
+def hvp(f: Function, wrt: Wrt = 0) -> Function:
     """`hvp(f)(*args, v)`: the Hessian of f with respect to `wrt` times v, forward-over-reverse
     (the jvp of the gradient), without forming the Hessian."""
     compiled = _compiled(f, wrt)
@@ -142,14 +155,16 @@ def hvp(f, wrt=0):
     (name,) = compiled.wrt
     tangent_name = pipeline.jvp(df, (name,)).tangent_params[name]
 
-    def hessian_vector_product(*args):
-        *args, v = args
+    @user_facing
+    def hessian_vector_product(*args: Any) -> Any:
+        *primals, v = args
         jvp_df = pipeline.jvp(df, (name,)).df
-        return jvp_df(*args, **{tangent_name: v})[1]
+        return jvp_df(*primals, **{tangent_name: v})[1]
     return hessian_vector_product
 
 
-def hessian(f, wrt=0):
+@user_facing
+def hessian(f: Function, wrt: Wrt = 0) -> Function:
     """`hessian(f)(*args)`: the matrix of second derivatives with respect to one argument,
     shaped x.shape + x.shape, one Hessian-vector product per element of x.
 
@@ -159,7 +174,8 @@ def hessian(f, wrt=0):
     if not isinstance(wrt, (tuple, list)):
         index = _index_of(f, wrt)
 
-        def single(*args):
+        @user_facing
+        def single(*args: Any) -> Any:
             if not pytree.is_container(args[index]):
                 return _dense_hessian(f, wrt, index, args)
             blocks, grads = _hessian_blocks(f, wrt, args)
@@ -168,7 +184,7 @@ def hessian(f, wrt=0):
     return lambda *args: _hessian_blocks(f, wrt, args)[0]
 
 
-def _dense_hessian(f, wrt, index, args):
+def _dense_hessian(f: Function, wrt: Wrt, index: int, args: Any) -> Any:
     product = hvp(f, wrt)
     x = np.asarray(args[index])
     columns = []
@@ -179,7 +195,7 @@ def _dense_hessian(f, wrt, index, args):
     return np.stack(columns, axis=-1).reshape(x.shape + x.shape)
 
 
-def _hessian_blocks(f, wrt, args):
+def _hessian_blocks(f: Function, wrt: Wrt, args: Any) -> Any:
     """The Hessian with respect to the arguments `wrt`, forward mode over the gradient, as
     nested blocks (pytree.py), and the gradient."""
     compiled = _compiled(f, tuple(wrt) if isinstance(wrt, (tuple, list)) else (wrt,))
@@ -188,14 +204,16 @@ def _hessian_blocks(f, wrt, args):
                                  compiled.wrt, [params.index(n) for n in compiled.wrt])
 
 
-def jacobian(f, wrt=0, mode="reverse"):
+@user_facing
+def jacobian(f: Function, wrt: Wrt = 0, mode: str = "reverse") -> Function:
     """`jacobian(f)(*args)`: d f / d x shaped out.shape + x.shape; mode="reverse" (one backward
     sweep per output element, one forward sweep) or "forward" (one jvp per input element)."""
     if mode not in ("reverse", "forward"):
         raise TangentLiteError(f"jacobian: mode={mode!r}; use 'reverse' or 'forward'")
     index = None if isinstance(wrt, (tuple, list)) else _index_of(f, wrt)
 
-    def full_jacobian(*args):
+    @user_facing
+    def full_jacobian(*args: Any) -> Any:
         if index is None or pytree.is_container(args[index]):
             return _jacobian_blocks(f, wrt, mode, args)
         x = np.asarray(args[index])
@@ -208,11 +226,11 @@ def jacobian(f, wrt=0, mode="reverse"):
                 e[k] = 1.0
                 rows.append(np.asarray(pullback(e.reshape(value.shape))).reshape(-1))
             return np.stack(rows).reshape(value.shape + x.shape)
-        cols, shape = [], None
+        cols, shape = [], ()
         for k in range(x.size):
             e = np.zeros(x.size)
             e[k] = 1.0
-            tangents = [None] * len(args)
+            tangents: list = [None] * len(args)
             tangents[index] = e.reshape(x.shape)
             value, dvalue = jvp(f, args, tangents)
             shape = np.shape(value)
@@ -221,7 +239,7 @@ def jacobian(f, wrt=0, mode="reverse"):
     return full_jacobian
 
 
-def _jacobian_blocks(f, wrt, mode, args):
+def _jacobian_blocks(f: Function, wrt: Wrt, mode: str, args: Any) -> Any:
     """The Jacobian with respect to several or structured arguments (pytree.py)."""
     names = wrt_names(unwrap(f), wrt)
     params = list(inspect.signature(unwrap(f)).parameters)
@@ -230,12 +248,13 @@ def _jacobian_blocks(f, wrt, mode, args):
                                   lambda *a: vjp(f, *a, wrt=wrt), lambda *a: jvp(f, *a))
 
 
-def _index_of(f, wrt):
+def _index_of(f: Function, wrt: Wrt) -> int:
     (name,) = wrt_names(unwrap(f), wrt)
     return list(inspect.signature(unwrap(f)).parameters).index(name)
 
 
-def source(f, wrt=0, numbers=False):
+@user_facing
+def source(f: Function, wrt: Wrt = 0, numbers: bool = False) -> str:
     """The generated gradient code of `f`, as a string.
 
     numbers=True: the code of the variant the gradient runs when every argument is a number
@@ -249,7 +268,8 @@ def source(f, wrt=0, numbers=False):
     return compiled.numbers.source
 
 
-def show(f, wrt=0, numbers=False):
+@user_facing
+def show(f: Function, wrt: Wrt = 0, numbers: bool = False) -> None:
     """Print the generated gradient code of `f` (numbers=True: its variant for numbers)."""
     print(source(f, wrt, numbers), end="")
 
@@ -262,15 +282,15 @@ class Differentiable:
     are found; after that `.grad` is df itself, with no call overhead.
     """
 
-    def __init__(self, func, wrt=0):
+    def __init__(self, func: Function, wrt: Wrt = 0) -> None:
         self.func = func
         self.wrt = wrt
         functools.update_wrapper(self, func)
 
-    def __call__(self, *args, **kwargs):
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
         return self.func(*args, **kwargs)
 
-    def __get__(self, instance, owner=None):
+    def __get__(self, instance: Any, owner: Optional[type] = None) -> "Differentiable":
         """@differentiate on a method: `model.loss` is the method bound to model, with its
         gradient (the instance a constant)."""
         if instance is None or not hasattr(self.func, "__get__"):
@@ -278,26 +298,41 @@ class Differentiable:
         return Differentiable(self.func.__get__(instance, owner), self.wrt)
 
     @property
-    def df(self):
+    @user_facing
+    def df(self) -> Function:
         return _compiled(self.func, self.wrt).df
 
     @property
-    def source(self):
+    @user_facing
+    def source(self) -> str:
         return _compiled(self.func, self.wrt).source
 
-    def grad(self, *args, **kwargs):
+    @user_facing
+    def grad(self, *args: Any, **kwargs: Any) -> Any:
         df = self.df
-        self.grad = df   # later calls go straight to df
+        self.grad = df   # type: ignore[method-assign]  # later calls go straight to df
         return df(*args, **kwargs)
 
-    def show(self):
+    @user_facing
+    def show(self) -> None:
         show(self.func, self.wrt)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"<differentiable {self.func.__qualname__} wrt={self.wrt!r}>"
 
 
-def differentiate(func=None, *, wrt=0):
+@overload
+def differentiate(func: Function, *, wrt: Wrt = 0) -> Differentiable: ...
+
+
+@overload
+def differentiate(func: None = None, *,
+                  wrt: Wrt = 0) -> Callable[[Function], Differentiable]: ...
+
+
+@user_facing
+def differentiate(func: Optional[Function] = None, *,
+                  wrt: Wrt = 0) -> Union[Differentiable, Callable[[Function], Differentiable]]:
     """Decorator: `@differentiate` or `@differentiate(wrt=...)`."""
     if func is None:
         return lambda f: Differentiable(f, wrt)

@@ -1,13 +1,17 @@
 """check_grad: compare a gradient with central finite differences, element by element."""
 import inspect
+from typing import Any, Callable
 
 import numpy as np
 
 from .api import grad, unwrap
+from .errors import user_facing
 from .pipeline import wrt_names
 
 
-def check_grad(f, *args, wrt=0, rtol=1e-5, atol=1e-8, eps=1e-6):
+@user_facing
+def check_grad(f: Callable[..., Any], *args: Any, wrt: Any = 0, rtol: float = 1e-5,
+               atol: float = 1e-8, eps: float = 1e-6) -> float:
     """Compare tangent_lite's gradient of `f` at `args` with central finite differences.
 
     Returns the largest absolute error. On a mismatch (|g - fd| > atol + rtol * |fd| anywhere)

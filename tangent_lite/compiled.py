@@ -62,7 +62,7 @@ class Compiled:
 
     func: object
     wrt: tuple
-    mode: str                 # "grad", "vjp" (seeded backward sweep) or "jvp"
+    mode: str                 # "grad", "value_and_grad", "vjp" (seeded backward sweep), "jvp"
     source: str
     df: object
     code: object

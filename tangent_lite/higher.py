@@ -49,7 +49,8 @@ def vjp_of_derivative(compiled, wrt, reverse, jvp):
     if compiled.mode != "grad":
         raise UnsupportedSyntaxError(
             f"calling tangent_lite's {compiled.mode} function {compiled.df.__name__} from "
-            "differentiated code: only gradients (grad(f)) can be differentiated again")
+            "differentiated code: only gradients (grad(f)) can be differentiated again",
+            hint="instead: call tl.grad(f)(x) there (and f(x) for the value)")
     f = compiled.func
     seed = "d_" + compiled.df.__name__
     several = len(compiled.wrt) > 1

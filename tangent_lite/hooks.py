@@ -5,11 +5,14 @@ Both are ordinary Python when the function itself runs: stop_gradient is the ide
 generated derivative code.
 """
 import sys
+from typing import TypeVar
 
 from .rules.registry import nondifferentiable
 
+T = TypeVar("T")
 
-def stop_gradient(x):
+
+def stop_gradient(x: T) -> T:
     """The identity when run; a constant when differentiated (no gradient flows through)."""
     return x
 

@@ -41,6 +41,15 @@ def wrt_names(func, wrt):
             raise TangentLiteError(f"wrt={wrt!r}: give an argument index or name, or a tuple "
                                    "of them", **where)
         if isinstance(item, int):
+            collected = [p.name for p in params if p.kind is p.VAR_POSITIONAL]
+            if collected and not -len(names) <= item < len(names):
+                name = getattr(func, "__name__", "f")
+                raise TangentLiteError(
+                    f"wrt={item}: argument {item} of {name} is collected in *{collected[0]}, "
+                    f"and tangent_lite differentiates with respect to a named parameter only",
+                    hint=f"instead: give the value to differentiate a parameter of its own, "
+                         f"as in `def {name}(x, *{collected[0]})`, and pass wrt=0 or wrt='x'",
+                    **where)
             if not -len(names) <= item < len(names):
                 raise TangentLiteError(
                     f"wrt={item} is out of range: {func.__name__} has {len(names)} "
@@ -208,8 +217,8 @@ def _compile_reverse(func, wrt, as_tuple, seeded, with_value, split):
         if variant is not None:
             deriv.body[:0] = numbers.dispatch(fn, parsed, bindings, variant.df)
             callees.append(variant)
-    compiled = finish(func, wrt, "vjp" if seeded else "grad", parsed, fn, deriv, signature,
-                       bindings, callees)
+    mode = "vjp" if seeded else ("value_and_grad" if with_value else "grad")
+    compiled = finish(func, wrt, mode, parsed, fn, deriv, signature, bindings, callees)
     compiled.numbers = variant
     compiled.watched = summary.watched
     return compiled

@@ -20,6 +20,7 @@ Inside the differentiated function, containers are read as Python reads them: `p
 params.items()`; the compiler lowers all of them to index and field reads (frontend/unpack.py).
 """
 import dataclasses
+from typing import Any, Callable
 
 import numpy as np
 
@@ -29,7 +30,8 @@ __all__ = ["register_pytree", "tree_flatten", "tree_unflatten", "tree_leaves", "
            "TreeDef"]
 
 
-def register_pytree(cls, flatten, unflatten):
+def register_pytree(cls: type, flatten: Callable[[Any], Any],
+                    unflatten: Callable[[Any], Any]) -> None:
     """Make instances of `cls` pytree containers.
 
     flatten(x) returns (children, aux): the children are pytrees (they carry gradients), aux is

@@ -34,16 +34,21 @@ def test_readme_excerpt_is_what_tangent_lite_generates(module, name, wrt, number
     assert generated(module, name, wrt, numbers) == text
 
 
-def update_readme():
-    """Rewrite the README's generated excerpts from what tangent_lite prints now
-    (`python tests/test_readme.py`)."""
-    text = README.read_text()
+def rewrite_excerpts(path):
+    """Rewrite the generated excerpts of the Markdown file `path` from what tangent_lite
+    prints now."""
+    text = path.read_text()
 
     def fresh(match):
         module, name, wrt, numbers, _ = match.groups()
         return (f"<!-- generated: {module}:{name}{wrt}{numbers} -->\n```python\n"
                 f"{generated(module, name, wrt, numbers)}```")
-    README.write_text(EXCERPT.sub(fresh, text))
+    path.write_text(EXCERPT.sub(fresh, text))
+
+
+def update_readme():
+    """Rewrite the README's generated excerpts (`python tests/test_readme.py`)."""
+    rewrite_excerpts(README)
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ import os
 import shlex
 import sys
 
+from .._version import __version__
 from ..errors import TangentLiteError
 from . import targets
 from .module import derivative, generate_module, module_source
@@ -70,6 +71,7 @@ def build_parser():
     parser = argparse.ArgumentParser(
         prog="tangent-lite", epilog=EXAMPLES, formatter_class=argparse.RawTextHelpFormatter,
         description="Source-to-source automatic differentiation for Python and NumPy.")
+    parser.add_argument("--version", action="version", version=f"tangent-lite {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     target_help = "the function, as path/to/file.py:NAME or package.module:NAME"
     mode_help = ("reverse: the gradient grad_FUNC (default); forward: jvp_FUNC, which returns "

@@ -13,11 +13,13 @@ import pathlib
 import shlex
 import tempfile
 import textwrap
+from typing import Any, Optional, Sequence, Union
 
 from .. import pipeline
 from . import runtime_source
 from .._version import __version__
 from ..api import Differentiable, grad
+from ..errors import user_facing
 from . import linker
 from .linker import CodegenError
 
@@ -26,8 +28,10 @@ WIDTH = 100
 RULE = "# " + "-" * (WIDTH - 2)
 
 
-def generate_module(functions, path, wrt=None, name=None, force=False, command=None,
-                    mode="reverse"):
+@user_facing
+def generate_module(functions: Any, path: Union[str, "os.PathLike[str]"], wrt: Any = None,
+                    name: Union[str, Sequence[str], None] = None, force: bool = False,
+                    command: Optional[str] = None, mode: str = "reverse") -> pathlib.Path:
     """Write the gradients of `functions` into the module file `path`; return its path.
 
     `functions` is a function or a list of them. `wrt` is what `grad` takes (index, name or a

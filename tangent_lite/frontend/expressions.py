@@ -322,6 +322,12 @@ class ExpressionNormalizer:
         func = self.parsed.resolve(node.func)
         if func is UNRESOLVED and isinstance(node.func, gast.Call):
             func = self.static_gradient(node.func)
+        mode = getattr(getattr(func, "__tangent_lite__", None), "mode", None)
+        if mode in ("value_and_grad", "split"):
+            raise self.unsupported(node, (
+                f"calling `{gast.unparse(node.func).strip()}`, tangent_lite's {mode} function "
+                f"(of the functions tangent_lite makes, only a gradient grad(f) can be "
+                f"differentiated again): call tl.grad(f)(x) there, and f(x) for the value"))
         if func is UNRESOLVED:
             called = self.object_call(node)     # objects.py
             if called is not None:
@@ -347,8 +353,15 @@ class ExpressionNormalizer:
         """`grad(f, wrt=...)` written inside the function: compile it now, so the call
         `grad(f)(x)` is a call of that gradient function (itself differentiable)."""
         func = self.parsed.resolve(node.func)
-        if getattr(func, "__module__", None) != "tangent_lite.api" or \
-                getattr(func, "__name__", None) != "grad":
+        if getattr(func, "__module__", None) != "tangent_lite.api":
+            return UNRESOLVED
+        name = getattr(func, "__name__", None)
+        if name in ("value_and_grad", "vjp", "jvp", "hvp", "hessian", "jacobian"):
+            raise self.unsupported(node, (
+                f"tangent_lite.{name} called inside the differentiated function (of the entry "
+                f"points, only grad can be): write tl.grad(f)(x) there, or call {name} outside "
+                f"the differentiated function"))
+        if name != "grad":
             return UNRESOLVED
         try:
             args = [self.static_value(a) for a in node.args]

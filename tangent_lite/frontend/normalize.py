@@ -42,6 +42,18 @@ _STMT_HINTS = {
 }
 
 
+def _unsupported_ending(stmts):
+    """The statement tangent_lite refuses (a `try`, ...) that ends a path through `stmts`, if
+    any: a function whose every path returns inside a `try` is refused for the `try`, not for
+    reaching its end."""
+    last = stmts[-1] if stmts else None
+    if isinstance(last, gast.If):
+        return _unsupported_ending(last.body) or _unsupported_ending(last.orelse)
+    if type(last) in _STMT_HINTS and not isinstance(last, gast.With):
+        return last
+    return None
+
+
 @dataclasses.dataclass
 class _Loop:
     broke: str = None        # flag set by a `break` that has statements after it
@@ -78,6 +90,9 @@ class Normalizer(Inliner, Assignments, Unpacking, InplaceLowering, Objects, Comp
             body = body[1:]  # the docstring
         self.result = self.result_name(body)
         if not always_returns(body):
+            ending = _unsupported_ending(body)
+            if ending is not None:   # `try: return a / except: return b`: say what is wrong
+                raise self.unsupported(ending, _STMT_HINTS[type(ending)])
             raise self.parsed.error(
                 type(self.unsupported(node, "x")), node,
                 f"{node.name} can reach its end without returning a value",

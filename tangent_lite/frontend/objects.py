@@ -214,11 +214,25 @@ class Objects:
             spelled = ", ".join(sorted(c.__name__ for c in classes))
             what = (f"calling `{name}`, which holds objects of several classes ({spelled}): "
                     "give them one class (one class with a setting for what differs)")
+        elif self._assigned_a_gradient(name):
+            what = (f"calling `{name}`, a gradient made inside the differentiated function: "
+                    f"call it where it is made, as in `tl.grad(f)(x)`, or make it once at "
+                    f"module level (`{name} = tl.grad(f)`) and call that")
         else:
             what = (f"calling `{name}`, whose function is not known when the derivative is "
                     "compiled: call a function or object the function can see (a global, an "
                     "attribute of self), or loop over a constant list of objects of one class")
         return lambda: self.unsupported(node, what)
+
+    def _assigned_a_gradient(self, name):
+        """Whether the function assigns `name = grad(...)` (tangent_lite's grad)."""
+        for n in gast.walk(self.parsed.node):
+            if (isinstance(n, gast.Assign) and isinstance(n.value, gast.Call)
+                    and any(isinstance(t, gast.Name) and t.id == name for t in n.targets)):
+                func = self.parsed.resolve(n.value.func)
+                if getattr(func, "__module__", None) == "tangent_lite.api":
+                    return True
+        return False
 
     def attribute_read(self, node):
         """(expression, op) of `obj.attr` on a local object: a constant read."""

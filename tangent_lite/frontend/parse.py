@@ -15,7 +15,7 @@ import types
 
 import gast
 
-from ..errors import SourceUnavailableError, UnsupportedSyntaxError
+from ..errors import InputError, SourceUnavailableError, UnsupportedSyntaxError
 from .callables import (MethodOf, StarredCall, bind_constants, expand_starred, same_attribute,
                         same_item, target_of)
 
@@ -93,6 +93,8 @@ class ParsedFunction:
             if base is UNRESOLVED:
                 return UNRESOLVED
             value = getattr(base, node.attr, UNRESOLVED)
+            if node.attr == "grad" and _is_differentiable(base):
+                value = base.df   # `loss.grad(x)` of a @differentiate function: its gradient
             if callable(value) and not inspect.ismodule(base):
                 self.watch(("attribute", id(base), node.attr), same_attribute(base, node.attr,
                                                                            value))
@@ -159,6 +161,13 @@ def _all_args(args):
     return out
 
 
+def _is_differentiable(obj):
+    """Whether obj is a @differentiate function (api.Differentiable, not imported: the api
+    imports the frontend)."""
+    cls = type(obj)
+    return cls.__name__ == "Differentiable" and cls.__module__ == "tangent_lite.api"
+
+
 def parse_function(func):
     """Parse `func` into a ParsedFunction whose node line numbers are the file's own.
 
@@ -174,6 +183,13 @@ def parse_function(func):
     target = None if inspect.isfunction(func) else target_of(func)
     if target is not None:
         return bind_constants(parse_function(target.function), target, types.CellType)
+    if not callable(func):
+        filename, lineno = _caller()
+        raise InputError(
+            f"{func!r} ({type(func).__name__}) is not a function: tangent_lite differentiates "
+            "a Python function", filename=filename, lineno=lineno,
+            source_line=linecache.getline(filename, lineno) if filename else None,
+            hint="pass the function itself, as in tl.grad(f)(x), not a value such as f(x)")
     if not inspect.isfunction(func):
         kind = type(func).__name__
         filename, lineno = _caller()

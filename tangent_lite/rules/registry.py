@@ -11,17 +11,23 @@ import inspect
 import sys
 import threading
 import types
+from typing import Any, Callable, TypeVar
 
-from ..errors import MissingRuleError
+from ..errors import MissingRuleError, SourceUnavailableError, user_facing
 from .template import Shape, Template, linear_source
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 class _Notation:
     """`d[x]` in a rule template: the adjoint (reverse mode) or tangent (forward mode) of `x`.
     Templates are parsed, never run; importing `d` only keeps linters quiet."""
 
-    def __getitem__(self, key):
+    def __getitem__(self, key: Any) -> Any:
         raise TypeError("d[...] is rule-template notation; tangent_lite reads it, it never runs")
+
+    def __setitem__(self, key: Any, value: Any) -> None:   # `d[x] = ...` type-checks
+        self.__getitem__(key)
 
 
 d = _Notation()
@@ -108,15 +114,22 @@ def _register(funcs, mode, template):
 
 def check_names(template, funcs, mode):
     """Raise MissingRuleError, naming file:line, if the template uses a name that is neither
-    defined in its module nor a builtin: filling it in would fail at the first call."""
+    defined in its module nor a builtin: filling it in would fail at the first call. A template
+    whose source cannot be read (typed at the plain interactive prompt, built with exec) could
+    never be filled in: SourceUnavailableError, at registration too."""
+    kind = "reverse-mode (@adjoint)" if mode == "adjoint" else "forward-mode (@tangent_rule)"
+    which = ", ".join(display_name(f) for f in funcs)
     try:
         unknown = template.unknown_names(forward=mode == "tangent")
-    except OSError:      # no source to read (a rule typed at a prompt): found at first use
-        return
+    except OSError as exc:
+        filename, lineno = template.location()
+        raise SourceUnavailableError(
+            f"cannot read the source of the {kind} rule of {which}: {exc}", filename=filename,
+            lineno=lineno, hint="a rule is read from its source: write it in a .py file (or a "
+                                "notebook cell), not at the plain interactive prompt or in "
+                                "exec'd text") from None
     if unknown:
         name, lineno = unknown[0]
-        which = ", ".join(display_name(f) for f in funcs)
-        kind = "reverse-mode (@adjoint)" if mode == "adjoint" else "forward-mode (@tangent_rule)"
         hint = f"define or import `{name}` in that module before the rule is registered: a " \
                f"rule's names are those of its module"
         if name == "zeros_grad":
@@ -129,13 +142,14 @@ def check_names(template, funcs, mode):
 
 
 def _registrar(mode, funcs):
+    @user_facing
     def register(template_func):
         _register(funcs, mode, Template(template_func))
         return template_func
     return register
 
 
-def adjoint(*funcs):
+def adjoint(*funcs: Callable[..., Any]) -> Callable[[F], F]:
     """Register the decorated template as the reverse-mode rule of each of `funcs`.
 
     The template's parameters are the result followed by the function's own parameters; its
@@ -145,7 +159,7 @@ def adjoint(*funcs):
     return _registrar("adjoint", funcs)
 
 
-def tangent_rule(*funcs):
+def tangent_rule(*funcs: Callable[..., Any]) -> Callable[[F], F]:
     """Register the decorated template as the forward-mode rule of each of `funcs`.
 
     The template's parameters are the result followed by the function's own parameters; its
