@@ -18,6 +18,7 @@ import gast
 from ..errors import InputError, SourceUnavailableError, UnsupportedSyntaxError
 from .callables import (MethodOf, StarredCall, bind_constants, expand_starred, same_attribute,
                         same_item, target_of)
+from .source import source_lines
 
 UNRESOLVED = object()
 
@@ -202,13 +203,14 @@ def parse_function(func):
     code = func.__code__
     filename = code.co_filename
     try:
-        lines, firstlineno = inspect.getsourcelines(func)
+        lines, firstlineno = source_lines(func)
     except (OSError, TypeError) as exc:
         raise SourceUnavailableError(
             f"cannot read the source of {func.__qualname__} (defined in {filename}): {exc}",
             filename=filename, lineno=code.co_firstlineno,
-            hint="define the function in a .py file (functions typed at the interactive prompt "
-                 "or built with exec have no source tangent_lite can read)") from None
+            hint="define the function in a .py file (a function built with exec, or typed at "
+                 "an interactive prompt without readline history, has no source tangent_lite "
+                 "can read)") from None
     text = textwrap.dedent("".join(lines))
     try:
         module = gast.parse(text)
