@@ -151,10 +151,13 @@ class _building_guard:
         _building.active.pop()
 
 
-def compile_reverse(func, wrt, as_tuple=False, seeded=False, with_value=False, split=False):
-    """Differentiate `func` in reverse mode with respect to the parameters named `wrt`."""
+def compile_reverse(func, wrt, as_tuple=False, seeded=False, with_value=False, split=False,
+                    checkpoint=0, taped=False):
+    """Differentiate `func` in reverse mode with respect to the parameters named `wrt`;
+    checkpoint: snapshots for every outermost loop; taped: record every step of every loop."""
     with _building_guard(func):
-        return _compile_reverse(func, wrt, as_tuple, seeded, with_value, split)
+        return _compile_reverse(func, wrt, as_tuple, seeded, with_value, split, checkpoint,
+                                taped)
 
 
 def _front(func):
@@ -186,10 +189,11 @@ def _reverse(func, options, summary):
                              summary=summary)
 
 
-def _compile_reverse(func, wrt, as_tuple, seeded, with_value, split):
+def _compile_reverse(func, wrt, as_tuple, seeded, with_value, split, checkpoint=0,
+                     taped=False):
     summary = summaries(_shape_facts)
     options = ReverseOptions(tuple(wrt), as_tuple=as_tuple, seeded=seeded, split=split,
-                             with_value=with_value)
+                             with_value=with_value, checkpoint=checkpoint, taped=taped)
     ctx, out = _reverse(func, options, summary)
     parsed, fn, bindings, deriv = ctx.parsed, ctx.fn, ctx.bindings, out.derivative
     if split:
