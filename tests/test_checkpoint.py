@@ -11,7 +11,7 @@ import tangent_lite as tl
 from tangent_lite import runtime
 from tangent_lite.runtime import revolve
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent))
-from tests.helpers import numeric_grad  # noqa: E402  (needs the repository on the path)
+from tests.helpers import load_program, numeric_grad  # noqa: E402  (needs the repository on the path)
 from tests.checkpoint import programs as p  # noqa: E402
 
 rng = np.random.default_rng(7)
@@ -232,3 +232,15 @@ def test_snapshots_must_be_a_literal():
 def test_runtime_exports():
     assert runtime.Checkpoints is revolve.Checkpoints
     assert "Checkpoints" in runtime.__all__
+
+
+def test_an_ahead_of_time_module_with_checkpointing_imports_only_numpy(tmp_path):
+    path = tl.generate_module([p.marked_for, p.marked_while], tmp_path / "revolved.py")
+    text = path.read_text()
+    imports = [line for line in text.splitlines() if line.startswith(("import ", "from "))]
+    assert imports == ["import numpy as np"]
+    assert "class Checkpoints" in text and "def split" in text
+    module = load_program(path, text)
+    W, h = rng.normal(size=(3, 3)), rng.normal(size=3)
+    _close(module.grad_marked_for(W, h), tl.grad(p.unmarked_for)(W, h))
+    _close(module.grad_marked_while(h), tl.grad(p.unmarked_while)(h))

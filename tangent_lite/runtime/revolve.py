@@ -28,9 +28,9 @@ grid points with the binomial schedule and the snapshots the gaps after it left 
 loop that breaks early ends before some of its planned snapshots: the same reversal of gaps
 applies. At most `snapshots` snapshots are alive at any time (`peak` counts them).
 
-Only plain Python here: an ahead-of-time module copies this text verbatim.
+Only plain Python here, not even `import math`: an ahead-of-time module copies this text
+verbatim, and every such module would import what a runtime module imports.
 """
-import math
 
 
 class Checkpoints:
@@ -121,11 +121,21 @@ class Checkpoints:
         self.at = stop
 
 
+def binomial(n, k):
+    """C(n, k), the number of ways to choose k of n (0 when k < 0 or k > n)."""
+    if k < 0 or k > n:
+        return 0
+    out = 1
+    for i in range(min(k, n - k)):
+        out = out * (n - i) // (i + 1)
+    return out
+
+
 def repetitions(steps, snapshots):
     """r: the least number of recomputations of each step with which `snapshots` snapshots
     reverse `steps` steps, C(snapshots + r, snapshots) >= steps."""
     r = 0
-    while math.comb(snapshots + r, snapshots) < steps:
+    while binomial(snapshots + r, snapshots) < steps:
         r += 1
     return r
 
@@ -133,8 +143,8 @@ def repetitions(steps, snapshots):
 def split(m, c):
     """Where the optimal schedule keeps its next snapshot in m steps with c snapshots."""
     r = repetitions(m, c)
-    low = math.comb(c + r - 2, c) if r >= 2 else 0
-    return max(1, low, m - math.comb(c - 1 + r, c - 1))
+    low = binomial(c + r - 2, c) if r >= 2 else 0
+    return max(1, low, m - binomial(c - 1 + r, c - 1))
 
 
 def first_descent(steps, snapshots):
