@@ -72,15 +72,18 @@ def wrt_names(func, wrt):
 _building = threading.local()
 
 
-def reverse(func, wrt, as_tuple=False, with_value=False, split=False):
+def reverse(func, wrt, as_tuple=False, with_value=False, split=False, taped=False):
     """The cached Compiled gradient of `func` with respect to the parameter names `wrt`.
 
     with_value: df returns (value, gradient); split: df is the forward sweep, returning
-    (value, state), and Compiled.backward(state, weights) the backward sweep."""
+    (value, state), and Compiled.backward(state, weights) the backward sweep; taped: every
+    step of every loop recorded, checkpointed(...) markers ignored (for forward mode over the
+    gradient: higher.py)."""
     key = (("tuple",) if as_tuple else ()) + tuple(wrt)
-    mode = "split" if split else "value_and_grad" if with_value else "reverse"
+    mode = "split" if split else "value_and_grad" if with_value else \
+        "taped" if taped else "reverse"
     return cache.get(func, (key, mode), lambda: compile_reverse(
-        func, wrt, as_tuple, with_value=with_value, split=split))
+        func, wrt, as_tuple, with_value=with_value, split=split, taped=taped))
 
 
 def vjp(func, wrt):

@@ -244,3 +244,28 @@ def test_an_ahead_of_time_module_with_checkpointing_imports_only_numpy(tmp_path)
     W, h = rng.normal(size=(3, 3)), rng.normal(size=3)
     _close(module.grad_marked_for(W, h), tl.grad(p.unmarked_for)(W, h))
     _close(module.grad_marked_while(h), tl.grad(p.unmarked_while)(h))
+
+
+def sines(x):
+    for t in tl.checkpointed(range(5), snapshots=2):
+        x = np.sin(x) * 1.1
+    return x
+
+
+def sines_taped(x):
+    for t in range(5):
+        x = np.sin(x) * 1.1
+    return x
+
+
+def test_second_derivatives_jvp_and_jacobians_of_a_marked_loop():
+    _close(tl.grad(tl.grad(sines))(0.3), tl.grad(tl.grad(sines_taped))(0.3))
+    h = 1e-5
+    fd2 = (tl.grad(sines_taped)(0.3 + h) - tl.grad(sines_taped)(0.3 - h)) / (2 * h)
+    np.testing.assert_allclose(tl.grad(tl.grad(sines))(0.3), fd2, rtol=1e-6)
+    _close(tl.jvp(sines, (0.3,), (1.0,)), tl.jvp(sines_taped, (0.3,), (1.0,)))
+    x = np.array([0.3, 0.5, -0.2])
+    _close(tl.hessian(sines)(x),
+           tl.hessian(sines_taped)(x))
+    _close(tl.jacobian(sines)(x), tl.jacobian(sines_taped)(x))
+    _close(tl.jacobian(sines, mode="forward")(x), tl.jacobian(sines_taped)(x))
