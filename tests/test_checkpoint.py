@@ -33,8 +33,11 @@ def _cases():
         ("rows", p.rows, (rng.normal(size=(6, 3)), rng.normal(size=3)), (0, 1), 6),
         ("zipped", p.zipped, (list(rng.normal(size=(5, 2))), list(rng.normal(size=5)),
                               rng.normal(size=2)), 2, 5),
+        ("overwritten_before", p.overwritten_before, (rng.normal(size=3),), 0, 5),
+        ("stepped_range", p.stepped_range, (rng.normal(size=2),), 0, 4),
         ("grows", p.grows, (np.array([0.5, 1.0, 0.2]),), 0, 9),
         ("counted_while", p.counted_while, (np.array([0.2, 0.4]), 8), 0, 8),
+        ("whiles_in_a_loop", p.whiles_in_a_loop, (rng.normal(size=2),), 0, 3),
     ]
 
 
@@ -269,3 +272,20 @@ def test_second_derivatives_jvp_and_jacobians_of_a_marked_loop():
            tl.hessian(sines_taped)(x))
     _close(tl.jacobian(sines)(x), tl.jacobian(sines_taped)(x))
     _close(tl.jacobian(sines, mode="forward")(x), tl.jacobian(sines_taped)(x))
+
+
+def test_a_marked_while_loop_inside_a_for_loop():
+    def inner_marked(x):
+        for k in range(3):
+            n = 0
+            while tl.checkpointed(n < k + 2, snapshots=2):
+                x = np.cos(x) + 0.3 * x
+                n += 1
+        return np.sum(x)
+    x = np.array([0.2, 0.5])
+    assert "stack.push(checkpoints)" in tl.source(inner_marked)
+    _close(tl.grad(inner_marked)(x), tl.grad(p.whiles_in_a_loop)(x))
+
+
+def test_values_overwritten_in_the_loop_are_kept_at_entry():
+    assert "entry_values" in tl.source(p.overwritten_before, checkpoint=2)

@@ -141,3 +141,29 @@ def unmarked_while(x):
         x = np.sin(x) * 1.2 + 0.1
         k = k + 1
     return np.sum(x ** 2)
+
+
+def overwritten_before(x):
+    """y is bound before the loop, read by the backward sweep of code before it, and
+    overwritten in every step without being carried: kept at entry."""
+    y = x * 2.0
+    z = np.sin(y)
+    for t in range(5):
+        y = x * (t + 1.0)
+        z = z + y * np.cos(z)
+    return np.sum(z) + np.sum(y)
+
+
+def stepped_range(x):
+    for t in range(10, 0, -3):
+        x = np.sin(x * t * 0.1) + x
+    return np.sum(x ** 2)
+
+
+def whiles_in_a_loop(x):
+    for k in range(3):
+        n = 0
+        while n < k + 2:
+            x = np.cos(x) + 0.3 * x
+            n += 1
+    return np.sum(x)
