@@ -26,6 +26,7 @@ Nothing here is asserted: see benchmarks/README.md.
     python benchmarks/checkpoint.py                       # T = 10^4, s = 10, 20, 100
     python benchmarks/checkpoint.py --steps 10000,100000  # both sizes (the 10^5 runs take minutes)
     python benchmarks/checkpoint.py --plot docs/checkpoint.png --markdown table.md
+    python benchmarks/checkpoint.py --from-json a.json b.json --plot docs/checkpoint.png
 """
 import os
 import sys
@@ -251,8 +252,18 @@ def main(argv=None):
     parser.add_argument("--json", default=None)
     parser.add_argument("--markdown", default=None)
     parser.add_argument("--plot", default=None)
+    parser.add_argument("--from-json", nargs="+", default=None,
+                        help="write the table and plot of earlier runs' JSON files instead")
     parser.add_argument("--one", nargs=5, default=None, help=argparse.SUPPRESS)
     opts = parser.parse_args(argv)
+    if opts.from_json:
+        rows = [r for path in opts.from_json for r in json.loads(pathlib.Path(path).read_text())]
+        print(markdown(rows))
+        if opts.markdown:
+            pathlib.Path(opts.markdown).write_text(markdown(rows) + "\n")
+        if opts.plot:
+            plot(rows, opts.plot)
+        return
     if opts.one:
         problem, tool, steps, snapshots, trace = opts.one
         if tool == "working_set":
