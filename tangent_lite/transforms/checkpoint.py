@@ -223,6 +223,11 @@ def _restore(writer, state, step):
     return out
 
 
+def _loads(stmts, name):
+    return any(isinstance(n, gast.Name) and n.id == name and isinstance(n.ctx, gast.Load)
+               for st in stmts if not isinstance(st, Comment) for n in gast.walk(st))
+
+
 def forward(writer, stmt, state, in_loop):
     """The forward sweep of a checkpointed loop: the plain loop, keeping snapshots."""
     ctx = writer.ctx
@@ -264,20 +269,21 @@ def backward(writer, node, state, in_loop):
         saved = [state.checkpoints] + ([state.kept] if state.entry else [])
         out += [s.assign(n, writer.pop()) for n in reversed(saved)]
     s_ = stmt.snapshots
-    bound = "T" if isinstance(stmt, ir.For) else "the number of steps T the loop ran"
     out.append(Comment(f"revolve with s = {s_} snapshots: each step is recomputed at most r "
                        f"times, r the least number"))
-    out.append(Comment(f"with C(s + r, s) >= T (s = {s_}: r = 1 up to T = {s_ + 1}, r = 2 up "
-                       f"to {math.comb(s_ + 2, 2)}, r = 3 up to {math.comb(s_ + 3, 3)})"
+    bounds = ", ".join(f"{r} up to {math.comb(s_ + r, s_):,}" for r in range(2, 5))
+    out.append(Comment(f"with C(s + r, s) >= T: r = 1 up to T = {s_ + 1}, {bounds}"
                        if isinstance(stmt, ir.For) else
-                       f"with C(s + r, s) >= T for {bound}, the doubling grid of snapshots "
-                       f"adding about one more"))
+                       f"with C(s + r, s) >= T, T the steps it ran (the doubling grid of "
+                       f"snapshots adds about one)"))
     out += writer.zeros(node.zero_before)
     bind = [s.assign(stmt.target, gast.Subscript(value=name_node(stmt.iter), slice=name_node(
         step), ctx=gast.Load()))] if isinstance(stmt, ir.For) else []
     advance = writer.replay(stmt.body, recording=False)
     record = writer.replay(stmt.body, recording=True)
     reverse = writer.backward(node.body) + writer.zeros(node.zero_end)
+    if bind and not _loads(advance + record + reverse, stmt.target):
+        bind = []    # the steps do not read the loop variable
     is_ = lambda kind: gast.Compare(left=name_node(action), ops=[gast.Eq()],  # noqa: E731
                                     comparators=[s.const(kind)])
     schedule = gast.If(test=is_("restore"), body=_restore(writer, state, step), orelse=[
