@@ -307,7 +307,9 @@ def main(argv=None):
 
 
 def _mb(n):
-    return "" if n is None else f"{n / 2**20:.1f}"
+    if n is None:
+        return ""
+    return f"{n / 2**20:.2f}" if n < 10 * 2**20 else f"{n / 2**20:.1f}"
 
 
 def _line(row):
