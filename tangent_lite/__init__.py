@@ -6,7 +6,7 @@ from .api import (Differentiable, Pullback, differentiate, grad, hessian, hvp, j
                   show, source, value_and_grad, vjp)
 from .checking import check_grad
 from .aot import generate_module
-from .hooks import grad_of, stop_gradient
+from .hooks import checkpointed, grad_of, stop_gradient
 from .pytree import register_pytree
 from .errors import (InputError, MissingRuleError, SourceUnavailableError, TangentLiteError,
                      UnsupportedSyntaxError)
@@ -21,7 +21,7 @@ del _module
 __all__ = [
     "grad", "value_and_grad", "vjp", "jvp", "hvp", "hessian", "jacobian", "differentiate",
     "Differentiable", "Pullback", "source", "show", "adjoint", "tangent_rule", "stop_gradient",
-    "grad_of", "check_grad", "d",
+    "grad_of", "checkpointed", "check_grad", "d",
     "TangentLiteError", "UnsupportedSyntaxError", "MissingRuleError", "SourceUnavailableError",
     "InputError", "generate_module", "__version__", "register_pytree",
 ]

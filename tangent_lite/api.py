@@ -37,25 +37,41 @@ def _wrt_key(wrt: Any) -> Any:
     return ("other", type(wrt), repr(wrt))
 
 
-def _compiled(f: Function, wrt: Any, mode: str = "reverse") -> Any:
-    """The Compiled derivative of f for a user's `wrt` (validated on first use only)."""
+def _compiled(f: Function, wrt: Any, mode: str = "reverse", checkpoint: int = 0) -> Any:
+    """The Compiled derivative of f for a user's `wrt` (validated on first use only);
+    checkpoint: snapshots for every outermost loop (0: only the loops marked in f).
+    mode "taped" is "reverse" recording every step, checkpointed(...) markers ignored."""
     f = unwrap(f)
-    return cache.get(f, (_wrt_key(wrt), mode), lambda: _build(f, wrt, mode))
+    key = (_wrt_key(wrt), mode) if not checkpoint else (_wrt_key(wrt), mode, checkpoint)
+    return cache.get(f, key, lambda: _build(f, wrt, mode, checkpoint))
 
 
-def _build(f: Function, wrt: Any, mode: str) -> Any:
+def _checked_checkpoint(f: Function, checkpoint: Any) -> int:
+    if checkpoint is None or checkpoint is False:
+        return 0
+    if type(checkpoint) is not int or checkpoint < 1:
+        raise TangentLiteError(
+            f"checkpoint={checkpoint!r}: give the number of snapshots a checkpointed loop may "
+            "keep, a whole number of at least 1 (as in checkpoint=20), or leave it out",
+            hint="instead: checkpoint=20")
+    return checkpoint
+
+
+def _build(f: Function, wrt: Any, mode: str, checkpoint: int = 0) -> Any:
     names = wrt_names(f, wrt)
     as_tuple = isinstance(wrt, (tuple, list))
     generated = getattr(f, "__tangent_lite__", None)
-    if generated is not None and mode == "reverse":
+    if generated is not None and mode in ("reverse", "taped"):
         return higher.grad_of_derivative(generated, names, as_tuple, pipeline.reverse,
                                          pipeline.jvp)
     return pipeline.compile_reverse(f, names, as_tuple, with_value=(mode == "value_and_grad"),
-                                    split=(mode == "split"))
+                                    split=(mode == "split"), checkpoint=checkpoint,
+                                    taped=(mode == "taped"))
 
 
 @user_facing
-def grad(f: Function, wrt: Wrt = 0, has_aux: bool = False) -> Function:
+def grad(f: Function, wrt: Wrt = 0, has_aux: bool = False,
+         checkpoint: Optional[int] = None) -> Function:
     """The gradient function of `f`, with `f`'s signature.
 
     `wrt` is an argument index or name, or a tuple of them; a single `wrt` gives one gradient,
@@ -64,25 +80,32 @@ def grad(f: Function, wrt: Wrt = 0, has_aux: bool = False) -> Function:
     gradient of the sum of its elements. has_aux=True: f returns (loss, aux) and df returns
     (gradient of loss, aux). `f` may itself be a gradient from tangent_lite: grad(grad(f)) is
     the second derivative.
+
+    checkpoint=s: reverse every outermost loop of f by binomial checkpointing (revolve) with
+    at most s snapshots of its state, recomputing steps instead of recording them all (as
+    `for t in checkpointed(range(T), snapshots=s):` in f does for one loop).
     """
+    checkpoint = _checked_checkpoint(f, checkpoint)
     if has_aux:
-        return _with_aux(f, wrt, with_value=False)
-    return _compiled(f, wrt).df
+        return _with_aux(f, wrt, with_value=False, checkpoint=checkpoint)
+    return _compiled(f, wrt, checkpoint=checkpoint).df
 
 
 @user_facing
-def value_and_grad(f: Function, wrt: Wrt = 0, has_aux: bool = False) -> Function:
+def value_and_grad(f: Function, wrt: Wrt = 0, has_aux: bool = False,
+                   checkpoint: Optional[int] = None) -> Function:
     """Like grad, but df returns (f's value, the gradient) from one forward and one backward
-    sweep; with has_aux=True, ((loss, aux), gradient) as in JAX."""
+    sweep; with has_aux=True, ((loss, aux), gradient) as in JAX. checkpoint: as for grad."""
+    checkpoint = _checked_checkpoint(f, checkpoint)
     if has_aux:
-        return _with_aux(f, wrt, with_value=True)
-    return _compiled(f, wrt, "value_and_grad").df
+        return _with_aux(f, wrt, with_value=True, checkpoint=checkpoint)
+    return _compiled(f, wrt, "value_and_grad", checkpoint).df
 
 
-def _with_aux(f: Function, wrt: Wrt, with_value: bool) -> Function:
+def _with_aux(f: Function, wrt: Wrt, with_value: bool, checkpoint: int = 0) -> Function:
     """grad / value_and_grad of f returning (loss, aux): the backward sweep of the split
     derivative, seeded with ones for the loss and zeros for aux."""
-    compiled = _compiled(f, wrt, "split")
+    compiled = _compiled(f, wrt, "split", checkpoint)
 
     @user_facing
     def df(*args: Any, **kwargs: Any) -> Any:
@@ -98,14 +121,17 @@ def _with_aux(f: Function, wrt: Wrt, with_value: bool) -> Function:
 
 
 @user_facing
-def vjp(f: Function, *args: Any, wrt: Wrt = 0, **kwargs: Any) -> Tuple[Any, "Pullback"]:
+def vjp(f: Function, *args: Any, wrt: Wrt = 0, checkpoint: Optional[int] = None,
+        **kwargs: Any) -> Tuple[Any, "Pullback"]:
     """`y, pullback = vjp(f, *args)`: f's value, and a function that maps weights shaped like
     y to the gradient of sum(weights * f) with respect to `wrt`.
 
     The forward sweep runs once, here; each call of pullback runs the backward sweep on its
     own copy of what the forward sweep saved, so it can be called any number of times.
+    checkpoint: as for grad (each call of pullback then recomputes the steps it needs from
+    the forward sweep's snapshots, which stay alive as long as pullback does).
     """
-    compiled = _compiled(f, wrt, "split")
+    compiled = _compiled(f, wrt, "split", _checked_checkpoint(f, checkpoint))
     value, state = compiled.df(*args, **kwargs)
     return value, Pullback(compiled.backward, state, pytree.shapes(value))
 
@@ -149,8 +175,11 @@ def jvp(f: Function, primals: Sequence[Any], tangents: Sequence[Any]) -> Tuple[A
 @user_facing
 def hvp(f: Function, wrt: Wrt = 0) -> Function:
     """`hvp(f)(*args, v)`: the Hessian of f with respect to `wrt` times v, forward-over-reverse
-    (the jvp of the gradient), without forming the Hessian."""
-    compiled = _compiled(f, wrt)
+    (the jvp of the gradient), without forming the Hessian.
+
+    Forward mode runs over a gradient that records every step: loops marked checkpointed(...)
+    in f are taped here (their memory is not reduced; the values are the same)."""
+    compiled = _compiled(f, wrt, "taped")
     df = compiled.df
     (name,) = compiled.wrt
     tangent_name = pipeline.jvp(df, (name,)).tangent_params[name]
@@ -198,7 +227,7 @@ def _dense_hessian(f: Function, wrt: Wrt, index: int, args: Any) -> Any:
 def _hessian_blocks(f: Function, wrt: Wrt, args: Any) -> Any:
     """The Hessian with respect to the arguments `wrt`, forward mode over the gradient, as
     nested blocks (pytree.py), and the gradient."""
-    compiled = _compiled(f, tuple(wrt) if isinstance(wrt, (tuple, list)) else (wrt,))
+    compiled = _compiled(f, tuple(wrt) if isinstance(wrt, (tuple, list)) else (wrt,), "taped")
     params = list(inspect.signature(unwrap(f)).parameters)
     return pytree.hessian_blocks(compiled.df, pipeline.jvp(compiled.df, compiled.wrt), args,
                                  compiled.wrt, [params.index(n) for n in compiled.wrt])
@@ -254,12 +283,14 @@ def _index_of(f: Function, wrt: Wrt) -> int:
 
 
 @user_facing
-def source(f: Function, wrt: Wrt = 0, numbers: bool = False) -> str:
+def source(f: Function, wrt: Wrt = 0, numbers: bool = False,
+           checkpoint: Optional[int] = None) -> str:
     """The generated gradient code of `f`, as a string.
 
     numbers=True: the code of the variant the gradient runs when every argument is a number
-    (compiled for functions that compute elementwise); a TangentLiteError if f has none."""
-    compiled = _compiled(f, wrt)
+    (compiled for functions that compute elementwise); a TangentLiteError if f has none.
+    checkpoint: as for grad."""
+    compiled = _compiled(f, wrt, checkpoint=_checked_checkpoint(f, checkpoint))
     if not numbers:
         return compiled.source
     if compiled.numbers is None:
@@ -269,9 +300,11 @@ def source(f: Function, wrt: Wrt = 0, numbers: bool = False) -> str:
 
 
 @user_facing
-def show(f: Function, wrt: Wrt = 0, numbers: bool = False) -> None:
-    """Print the generated gradient code of `f` (numbers=True: its variant for numbers)."""
-    print(source(f, wrt, numbers), end="")
+def show(f: Function, wrt: Wrt = 0, numbers: bool = False,
+         checkpoint: Optional[int] = None) -> None:
+    """Print the generated gradient code of `f` (numbers=True: its variant for numbers;
+    checkpoint: as for grad)."""
+    print(source(f, wrt, numbers, checkpoint), end="")
 
 
 class Differentiable:

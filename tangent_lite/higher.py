@@ -71,7 +71,7 @@ def _jvps_of_gradients(compiled, wrt, direction, prefix, reverse, jvp):
     f = compiled.func
     lines, bindings, deps = [], {}, []
     for w in wrt:
-        inner = reverse(f, (w,))
+        inner = reverse(f, (w,), taped=True)   # forward mode runs over every step's tape
         fwd = jvp(inner.df, compiled.wrt)
         deps += [inner, fwd]
         name = f"jvp_grad_{w}"

@@ -51,3 +51,16 @@ class grad_of:
         self._frame.f_trace = self._local
         self._frame = None
         return exc_type is _SkipBlock
+
+
+def checkpointed(loop: T, snapshots: int = 20) -> T:
+    """Mark a loop for binomial checkpointing (revolve) in its gradient:
+
+        for t in tangent_lite.checkpointed(range(T), snapshots=20): ...
+        while tangent_lite.checkpointed(np.linalg.norm(x) > tol, snapshots=20): ...
+
+    When the function itself runs, this returns `loop` (the iterable, or the while loop's
+    condition) unchanged. In reverse-mode gradient code the backward sweep then keeps at most
+    `snapshots` copies of the loop's state instead of the values of every step, and
+    recomputes steps from them (transforms/checkpoint.py; runtime/revolve.py)."""
+    return loop

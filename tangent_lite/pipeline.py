@@ -72,15 +72,18 @@ def wrt_names(func, wrt):
 _building = threading.local()
 
 
-def reverse(func, wrt, as_tuple=False, with_value=False, split=False):
+def reverse(func, wrt, as_tuple=False, with_value=False, split=False, taped=False):
     """The cached Compiled gradient of `func` with respect to the parameter names `wrt`.
 
     with_value: df returns (value, gradient); split: df is the forward sweep, returning
-    (value, state), and Compiled.backward(state, weights) the backward sweep."""
+    (value, state), and Compiled.backward(state, weights) the backward sweep; taped: every
+    step of every loop recorded, checkpointed(...) markers ignored (for forward mode over the
+    gradient: higher.py)."""
     key = (("tuple",) if as_tuple else ()) + tuple(wrt)
-    mode = "split" if split else "value_and_grad" if with_value else "reverse"
+    mode = "split" if split else "value_and_grad" if with_value else \
+        "taped" if taped else "reverse"
     return cache.get(func, (key, mode), lambda: compile_reverse(
-        func, wrt, as_tuple, with_value=with_value, split=split))
+        func, wrt, as_tuple, with_value=with_value, split=split, taped=taped))
 
 
 def vjp(func, wrt):
@@ -151,10 +154,13 @@ class _building_guard:
         _building.active.pop()
 
 
-def compile_reverse(func, wrt, as_tuple=False, seeded=False, with_value=False, split=False):
-    """Differentiate `func` in reverse mode with respect to the parameters named `wrt`."""
+def compile_reverse(func, wrt, as_tuple=False, seeded=False, with_value=False, split=False,
+                    checkpoint=0, taped=False):
+    """Differentiate `func` in reverse mode with respect to the parameters named `wrt`;
+    checkpoint: snapshots for every outermost loop; taped: record every step of every loop."""
     with _building_guard(func):
-        return _compile_reverse(func, wrt, as_tuple, seeded, with_value, split)
+        return _compile_reverse(func, wrt, as_tuple, seeded, with_value, split, checkpoint,
+                                taped)
 
 
 def _front(func):
@@ -186,10 +192,11 @@ def _reverse(func, options, summary):
                              summary=summary)
 
 
-def _compile_reverse(func, wrt, as_tuple, seeded, with_value, split):
+def _compile_reverse(func, wrt, as_tuple, seeded, with_value, split, checkpoint=0,
+                     taped=False):
     summary = summaries(_shape_facts)
     options = ReverseOptions(tuple(wrt), as_tuple=as_tuple, seeded=seeded, split=split,
-                             with_value=with_value)
+                             with_value=with_value, checkpoint=checkpoint, taped=taped)
     ctx, out = _reverse(func, options, summary)
     parsed, fn, bindings, deriv = ctx.parsed, ctx.fn, ctx.bindings, out.derivative
     if split:

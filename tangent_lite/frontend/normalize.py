@@ -17,7 +17,7 @@ import dataclasses
 import gast
 
 from .. import ir, runtime
-from ..hooks import grad_of
+from ..hooks import checkpointed, grad_of
 from .expressions import ExpressionNormalizer, load
 from .inline import Inliner, always_returns
 from .assignments import Assignments
@@ -312,6 +312,7 @@ class Normalizer(Inliner, Assignments, Unpacking, InplaceLowering, Objects, Comp
         if stmt.orelse:
             raise self.unsupported(stmt, "`for ... else`: set a flag before `break` instead")
         target, it = stmt.target, stmt.iter
+        it, snapshots = self.checkpoint_marker(it)
         func = self.parsed.resolve(it.func) if isinstance(it, gast.Call) else None
         prefix = []      # (target name, sequence atom) bound from the index each iteration
         items = None     # or unpacking targets and their sequences (unpack.py)
@@ -364,13 +365,14 @@ class Normalizer(Inliner, Assignments, Unpacking, InplaceLowering, Objects, Comp
         counter = self.namer.fresh("n_iter") if _has_break(body) else None
         self.emit_loop_flags(loop)
         self.emit(ir.For(target=index, iter=rng, body=body, lineno=stmt.lineno,
-                         counter=counter))
+                         counter=counter, snapshots=snapshots))
         return self.after_loop(loop)
 
     def while_(self, stmt):
         if stmt.orelse:
             raise self.unsupported(stmt, "`while ... else`: set a flag before `break` instead")
-        for n in gast.walk(stmt.test):
+        test, snapshots = self.checkpoint_marker(stmt.test)
+        for n in gast.walk(test):
             if isinstance(n, gast.NamedExpr):
                 raise self.unsupported(n, "the walrus operator `:=`: assign with `=` on its "
                                           "own line")
@@ -381,9 +383,29 @@ class Normalizer(Inliner, Assignments, Unpacking, InplaceLowering, Objects, Comp
         finally:
             self.loop = outer
         self.emit_loop_flags(loop)
-        self.emit(ir.While(test=self.verbatim(stmt.test), body=body, lineno=stmt.lineno,
-                           counter=self.namer.fresh("n_iter")))
+        self.emit(ir.While(test=self.verbatim(test), body=body, lineno=stmt.lineno,
+                           counter=self.namer.fresh("n_iter"), snapshots=snapshots))
         return self.after_loop(loop)
+
+    def checkpoint_marker(self, node):
+        """`checkpointed(loop, snapshots=s)` around a for loop's iterable or a while loop's
+        condition: (the iterable or condition, s); (node, 0) without the marker."""
+        if not (isinstance(node, gast.Call)
+                and self.parsed.resolve(node.func) is checkpointed):
+            return node, 0
+        args = list(node.args) + [k.value for k in node.keywords if k.arg == "snapshots"]
+        if len(node.args) not in (1, 2) or len(args) > 2 or any(
+                k.arg != "snapshots" for k in node.keywords):
+            raise self.unsupported(node, "this checkpointed(...) call: write "
+                                         "`checkpointed(range(T), snapshots=20)`")
+        if len(args) == 1:
+            return args[0], 20
+        s = args[1]
+        if not (isinstance(s, gast.Constant) and type(s.value) is int and s.value >= 1):
+            raise self.unsupported(node, "checkpointed(...) with snapshots that are not a "
+                                         "positive whole number written in the source: write "
+                                         "it as a literal, as in `snapshots=20`")
+        return args[0], s.value
 
     def loop_body(self, stmts):
         self.statements(stmts, tail=False, loop_tail=True)

@@ -134,6 +134,7 @@ class For:
     body: list
     lineno: int
     counter: Optional[str] = None
+    snapshots: int = 0        # > 0: reversed by binomial checkpointing with that many snapshots
 
 
 @dataclasses.dataclass(**_SLOTS)
@@ -144,6 +145,7 @@ class While:
     body: list
     lineno: int
     counter: str = ""
+    snapshots: int = 0        # > 0: reversed by online checkpointing with that many snapshots
 
 
 @dataclasses.dataclass(**_SLOTS)

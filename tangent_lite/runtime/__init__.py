@@ -17,6 +17,7 @@ other in one direction, trees and core at the bottom:
     products     @, np.dot, einsum, tensordot, kron, inner, cross
     linalg       np.linalg: solve, slogdet, cholesky, eigh, svd, pinv, lstsq, norm ...
     fft          np.fft, and np.abs / np.angle of complex values (rules/fft.py)
+    revolve      binomial checkpointing of loops: Checkpoints (snapshots and schedule)
     pytrees      fields of namedtuples and dataclasses, dict keys, unpacking checks
 
 Each helper declares what the compiler may assume about it next to its signature, as string
@@ -56,6 +57,7 @@ from .linalg import (cholesky_adjoint, cholesky_tangent, eigh_adjoint, eigh_tang
                      svd_adjoint, svd_tangent)
 from .trees import GradDict, is_container, register_node  # noqa: F401
 from .pytrees import dict_of, field, keys_of, undict, unfield, unpacks
+from .revolve import Checkpoints, copy_into
 from .fft import (abs_adjoint, abs_adjoint_tangent, abs_tangent, angle_adjoint, angle_tangent,
                   fft_adjoint)
 
@@ -89,4 +91,5 @@ __all__ = [
     "fft_adjoint", "abs_adjoint", "abs_tangent", "abs_adjoint_tangent", "angle_adjoint",
     "angle_tangent",
     "GradDict", "dict_of", "field", "keys_of", "undict", "unfield", "unpacks",
+    "Checkpoints", "copy_into",
 ]

@@ -14,6 +14,7 @@ from .. import ir, runtime
 from ..analysis.aliasing import VIEW_FUNCS
 from ..analysis.fixpoint import fixpoint
 from ..ir.uses import all_names, names_read
+from . import checkpoint
 from .adjoints import RESULT, BranchAdjoint, StmtAdjoint
 
 
@@ -25,6 +26,7 @@ class StackPlan:
     pushes: dict          # id(statement) -> the names pushed just before it runs
     unbound: set          # pushed names that may not be bound yet when pushed (None first)
     counted: set          # ids of the loops whose trip counts are pushed
+    checkpointed: set = dataclasses.field(default_factory=set)  # ids of checkpointed loops
     reads: set = dataclasses.field(default_factory=set)        # names the backward sweep reads
     values_read: set = dataclasses.field(default_factory=set)  # ... for more than their shape
 
@@ -59,9 +61,13 @@ def plan_stack(fn, adjoints, wrt, numbers, spelled):
         # writes into the base later, the base is saved and restored like any value read.
         return reads | more | {bases[n] for n in reads | more if n in bases}
 
-    reads = fixpoint(step, frozenset(wrt), len(all_names(fn)), "stack plan")
+    # A checkpointed loop's steps run again in the backward sweep: what they read and do not
+    # write must still hold the value the loop saw (transforms/checkpoint.py).
+    replayed = checkpoint.extra_reads(fn)
+    reads = fixpoint(step, frozenset(wrt) | replayed, len(all_names(fn)), "stack plan")
     plan = _pushes(fn, reads)
     _, plan.values_read = _backward_reads(plan, adjoints.nodes, numbers, spelled)
+    plan.values_read |= replayed
     plan.reads = set(reads)
     # An array the backward sweep restores by writing into it (`y[i] = stack.pop()`) must be
     # a real array then, not a placeholder that only has its shape.
@@ -69,6 +75,10 @@ def plan_stack(fn, adjoints, wrt, numbers, spelled):
                          if isinstance(st, ir.SetItem) and id(st) in plan.pushes}
     # A loop whose backward sweep is empty replays nothing: its trip count needn't be saved.
     plan.counted = {i for i in plan.counted if plan.replays(adjoints.loops[i])}
+    # A checkpointed loop whose backward sweep runs nothing is an ordinary loop.
+    plan.checkpointed = {id(st) for st in checkpoint.checkpointed_loops(fn)
+                         if plan.replays(adjoints.loops[id(st)])}
+    plan.counted -= plan.checkpointed
     return plan
 
 

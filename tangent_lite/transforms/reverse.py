@@ -28,6 +28,7 @@ from ..optimize import dead_code, enabled
 from ..optimize.copies import propagate_copies
 from ..optimize.squares import fold_scalar_seeds
 from ..optimize.seed import reduced_result
+from . import checkpoint
 from .adjoints import build_adjoints
 from .common import Derivative, bound_for_checks, copied_arguments, refuse_misused_sequences
 from .plan import plan_stack
@@ -44,6 +45,8 @@ class ReverseOptions:
     split: bool = False         # two functions: forward sweep, then a re-runnable backward
     with_value: bool = False    # df returns (value, gradient)
     numbers: bool = False       # the variant of df for arguments that are all numbers
+    checkpoint: int = 0         # > 0: checkpoint every outermost loop with that many snapshots
+    taped: bool = False         # ignore checkpointed(...) markers: record every step (hvp)
 
 
 @dataclasses.dataclass
@@ -64,6 +67,11 @@ def reverse_mode(ctx, options, copied=(), guards=None, callee=None,
     [(other name, where)] run-time alias checks; callee(func, wrt): the Compiled vjp of a user
     function; summary: a user function -> its result's shape set (analysis.shapes)."""
     fn, wrt, guards = ctx.fn, list(options.wrt), guards or {}
+    if options.taped:
+        checkpoint.mark_outermost(fn.body, 0, force=True)
+    elif options.checkpoint:
+        checkpoint.mark_outermost(fn.body, options.checkpoint)
+    checkpoint.refuse(ctx)
     varied, seqs, shapes = _analyse(ctx, options, summary)
 
     # Phase 1: the adjoint statements.
@@ -89,7 +97,10 @@ def reverse_mode(ctx, options, copied=(), guards=None, callee=None,
                 if isinstance(st, ir.SetItem) and id(st) in plan.pushes}
     writer = SweepWriter(ctx, plan, dead, guards, stack, shapes.numbers,
                          detach=restored if options.split else ())
-    prologue = _prologue(ctx, copied, stack, plan.unbound) + bound_for_checks(ctx, guards)
+    unbound = set(plan.unbound)
+    for state in writer.states.values():
+        unbound.update(state.unbound)
+    prologue = _prologue(ctx, copied, stack, unbound) + bound_for_checks(ctx, guards)
     forward = writer.forward(fn.body)
     value = fn.result
     if options.with_value and any(value in names for names in plan.pushes.values()):
@@ -107,7 +118,8 @@ def reverse_mode(ctx, options, copied=(), guards=None, callee=None,
         fold_scalar_seeds(backward, prologue + forward + backward,
                           ctx.bindings.spelled("unreduce"))
     if options.split:
-        fwd, bwd = _split(ctx, options, prologue + forward, backward[2:], seed, plan, stack)
+        fwd, bwd = _split(ctx, options, prologue + forward, backward[2:], seed, plan, stack,
+                          writer.states.values(), unbound)
         return Reversed(fwd, bwd, adjoints.callees)
     prefix = "vjp" if options.seeded else "grad"
     suffix = "_numbers" if options.numbers else ""
@@ -184,7 +196,7 @@ def _returns(ctx, options, final):
     return stmts
 
 
-def _split(ctx, options, forward, backward, seed, plan, stack):
+def _split(ctx, options, forward, backward, seed, plan, stack, states, unbound):
     """The forward sweep and the backward sweep as two functions, for a pullback that runs
     the backward sweep as often as it is called: the forward sweep returns its result and
     the state the backward sweep reads; the backward sweep works on copies of it."""
@@ -199,9 +211,10 @@ def _split(ctx, options, forward, backward, seed, plan, stack):
         if not isinstance(node, Comment):
             read |= names_read(node)
     state = sorted(read & assigned)
-    restored = sorted({st.target for st in ir.walk(fn.body) if isinstance(
-        st, ir.SetItem) and id(st) in plan.pushes} & set(state))
-    bound = ir.must_assigned(fn.body, fn.params) | set(plan.unbound)
+    restored = sorted(({st.target for st in ir.walk(fn.body) if isinstance(
+        st, ir.SetItem) and id(st) in plan.pushes} | {n for c in states for n in c.copied})
+        & set(state))
+    bound = ir.must_assigned(fn.body, fn.params) | set(unbound)
     maybe_unbound = [v for v in state if v not in bound and v != stack]
     if maybe_unbound:
         forward = [Comment("bound on some paths only")] + [
@@ -220,6 +233,10 @@ def _split(ctx, options, forward, backward, seed, plan, stack):
         prologue.append(Comment("each call replays the sweep on its own copy"))
         prologue.append(s.assign(stack, ctx.call("Stack", [name_node(stack)])))
     prologue += [s.assign(v, ctx.call("owned", [name_node(v)])) for v in restored]
+    for c in states:
+        if c.checkpoints in state:
+            prologue.append(s.assign(c.checkpoints, s.call(s.attr(c.checkpoints, "replay"),
+                                                           [])))
     wrt = ", ".join(options.wrt)
     bwd = Derivative(
         name=ctx.namer.fresh(f"backward_{fn.name}"), params=[state_name, seed],

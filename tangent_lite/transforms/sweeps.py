@@ -14,6 +14,7 @@ from ..analysis.aliasing import VIEW_FUNCS
 from ..ir import syntax as s
 from ..ir.syntax import name_node
 from ..ir.uses import names_read
+from . import checkpoint
 from .adjoints import RESULT, BranchAdjoint, LoopAdjoint, StmtAdjoint, rename
 from .common import alias_checks, loop_statement
 
@@ -35,6 +36,30 @@ class SweepWriter:
         # names a run-time alias check reads: kept as the views they are, so the check sees
         # the memory they share (a copy would pass it, and hide NumPy's change to them)
         self.checked = {m for checks in guards.values() for m, _ in checks}
+        # checkpointed loops (transforms/checkpoint.py): what their snapshots hold
+        self.states = checkpoint.loop_states(ctx, plan, dead)
+        self.recording = True     # pushes written (off in a checkpointed loop's advance)
+        self.replaying = False    # writing a step of a checkpointed loop again: no `break`
+        self.depth = 0            # loops around the statement being written
+
+    def plain(self, stmts):
+        """The forward sweep of a checkpointed loop's body: nothing recorded."""
+        saved = self.recording
+        self.recording = False
+        try:
+            return self.forward(stmts)
+        finally:
+            self.recording = saved
+
+    def replay(self, stmts, recording):
+        """A checkpointed loop's body once more, for the backward sweep: recording its
+        pushes (to reverse the step) or not (to advance)."""
+        saved = self.recording, self.replaying, self.depth
+        self.recording, self.replaying, self.depth = recording, True, self.depth + 1
+        try:
+            return [s.clone(st) for st in self.forward(stmts)]
+        finally:
+            self.recording, self.replaying, self.depth = saved
 
     def push(self, value):
         return s.expr(s.call(s.attr(self.stack, "push"), [value]))
@@ -51,6 +76,8 @@ class SweepWriter:
         for stmt in stmts:
             if isinstance(stmt, ir.Hook) or id(stmt) in self.dead:
                 continue   # hooks run in the backward sweep only
+            if isinstance(stmt, ir.Break) and self.replaying:
+                continue   # a replayed step is one the forward sweep ran to its end
             if not isinstance(stmt, ir.Break) and stmt.lineno != last:
                 out.append(self.ctx.line_comment(stmt.lineno))
                 last = stmt.lineno
@@ -83,6 +110,8 @@ class SweepWriter:
     def saves(self, stmt):
         """The pushes the plan puts before `stmt`."""
         out = []
+        if not self.recording:
+            return out
         for name in self.plan.pushes.get(id(stmt), ()):
             if isinstance(stmt, ir.SetItem):
                 saved = self.ctx.call("saved", [gast.Subscript(
@@ -113,15 +142,22 @@ class SweepWriter:
         return gast.Assign(targets=[target], value=stmt.value, type_comment=None)
 
     def forward_loop(self, stmt):
+        state = self.states.get(id(stmt))
+        self.depth += 1
+        try:
+            if state is not None:
+                return checkpoint.forward(self, stmt, state, self.depth > 1)
+            body = self.forward(stmt.body)
+        finally:
+            self.depth -= 1
         out = []
         counter = stmt.counter
-        body = self.forward(stmt.body)
         if counter:
             out.append(s.assign(counter, s.const(0)))
             body.insert(0, gast.AugAssign(target=name_node(counter, store=True), op=gast.Add(),
                                           value=s.const(1)))
         out.append(loop_statement(stmt, body))
-        if id(stmt) in self.plan.counted:
+        if id(stmt) in self.plan.counted and self.recording:
             out.append(self.push(name_node(counter)))
         return out
 
@@ -159,6 +195,18 @@ class SweepWriter:
         return out
 
     def backward_loop(self, node):
+        stmt = node.stmt
+        state = self.states.get(id(stmt))
+        self.depth += 1
+        try:
+            if state is not None:
+                return checkpoint.backward(self, node, state, self.depth > 1)
+            return self.recorded_loop(node)
+        finally:
+            self.depth -= 1
+
+    def recorded_loop(self, node):
+        """The backward sweep of a loop whose every step the forward sweep recorded."""
         stmt = node.stmt
         out = [self.ctx.line_comment(stmt.lineno)] + self.zeros(node.zero_before)
         counter = stmt.counter
