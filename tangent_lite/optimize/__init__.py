@@ -25,6 +25,9 @@ PASSES = {
     "squares": "`x * x` gives its adjoint one doubled product, `dx = 2.0 * dy * x`, and a "
                "full sum's scalar gradient is multiplied in without being spread over the "
                "square (squares.py)",
+    "fused": "`unbroadcast(a * b, x)` and `unbroadcast(a * b / x, x)` are written "
+             "`sum_product(a, b, x)` and `sum_quotient(a, b, x)`: the products summed in one "
+             "np.vdot or np.einsum where x is narrower than them (fused.py)",
 }
 
 _state = threading.local()
