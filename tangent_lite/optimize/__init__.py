@@ -18,8 +18,9 @@ PASSES = {
                    "result beyond x's shape (unbroadcast.py)",
     "inplace": "adjoints no other variable refers to are accumulated in place, `dx += e` "
                "(inplace.py)",
-    "loss_seed": "a loss `return np.sum(v)` or `np.mean(v)` is seeded from v's dtype and "
-                 "not computed for its gradient (seed.py)",
+    "loss_seed": "a loss `return np.sum(v)` or `np.mean(v)`, or one scaled by numbers "
+                 "(`np.sum(v) / n`, `-np.sum(v) / n`), is seeded from v's dtype and not "
+                 "computed for its gradient (seed.py)",
     "numbers": "a variant of df for arguments that are all numbers, without shape "
                "bookkeeping (numbers.py)",
     "squares": "`x * x` gives its adjoint one doubled product, `dx = 2.0 * dy * x`, and a "

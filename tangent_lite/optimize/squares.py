@@ -11,6 +11,7 @@ over the square before it is multiplied in.
    doubled contribution `2.0 * dt * x` of `t = x * x` (t's only assignment in df), becomes
    `2.0 * g * x`: x has t's shape, g broadcasts against it, so the product has t's shape
    without the spread array (the variance of a layer norm).
+3. `drop_unread_squares`: a square the folds left unread is not computed.
 """
 import copy
 
@@ -167,3 +168,19 @@ def _fold(spread, use, loads, stores, squares, unreduce):
         return False
     value.left.right = copy.deepcopy(call.args[0])
     return True
+
+
+def drop_unread_squares(forward, everything):
+    """Remove from the statement list `forward` (the forward sweep's top level) each
+    `t = x * x` that nothing in df reads any more: the folds above leave the square to the
+    seed's dtype alone, and the seed reads x (optimize/seed.py). Multiplying arrays has no
+    effect but its result, so an unread square is dead."""
+    if not any(_squared(getattr(st, "value", None)) for st in forward
+               if isinstance(st, gast.Assign)):
+        return
+    loads, stores = name_counts(everything)
+    forward[:] = [st for st in forward
+                  if not (isinstance(st, gast.Assign) and len(st.targets) == 1
+                          and isinstance(st.targets[0], gast.Name)
+                          and _squared(st.value) is not None
+                          and not loads.get(st.targets[0].id))]

@@ -26,7 +26,7 @@ from ..ir.syntax import name_node
 from ..ir.uses import names_read
 from ..optimize import dead_code, enabled
 from ..optimize.copies import propagate_copies
-from ..optimize.squares import fold_scalar_seeds
+from ..optimize.squares import drop_unread_squares, fold_scalar_seeds
 from ..optimize.seed import reduced_result
 from .adjoints import build_adjoints
 from .common import Derivative, bound_for_checks, copied_arguments, refuse_misused_sequences
@@ -72,7 +72,7 @@ def reverse_mode(ctx, options, copied=(), guards=None, callee=None,
     # The seed, and what it (or df's return) reads of the forward sweep.
     seed_one = options.numbers and shapes.result == SCALAR
     reduced = None if options.with_value or not enabled("loss_seed") else \
-        reduced_result(fn, seqs)
+        reduced_result(fn, seqs, shapes)
     if options.with_value or options.split:
         seed_reads = {fn.result}
     else:
@@ -106,6 +106,8 @@ def reverse_mode(ctx, options, copied=(), guards=None, callee=None,
     if enabled("squares"):
         fold_scalar_seeds(backward, prologue + forward + backward,
                           ctx.bindings.spelled("unreduce"))
+        if not (options.with_value or options.split):
+            drop_unread_squares(forward, prologue + forward + backward)
     if options.split:
         fwd, bwd = _split(ctx, options, prologue + forward, backward[2:], seed, plan, stack)
         return Reversed(fwd, bwd, adjoints.callees)
