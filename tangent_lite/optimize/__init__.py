@@ -29,6 +29,8 @@ PASSES = {
     "fused": "`unbroadcast(a * b, x)` and `unbroadcast(a * b / x, x)` are written "
              "`sum_product(a, b, x)` and `sum_quotient(a, b, x)`: the products summed in one "
              "np.vdot or np.einsum where x is narrower than them (fused.py)",
+    "shift": "the max subtracted in a max-shifted softmax or log-softmax receives no "
+             "gradient: it is a constant for differentiation (shift.py)",
 }
 
 _state = threading.local()

@@ -28,6 +28,7 @@ from ..optimize import dead_code, enabled
 from ..optimize.copies import propagate_copies
 from ..optimize.squares import drop_unread_squares, fold_scalar_seeds
 from ..optimize.seed import reduced_result
+from ..optimize.shift import invariant_maxima
 from .adjoints import build_adjoints
 from .common import Derivative, bound_for_checks, copied_arguments, refuse_misused_sequences
 from .plan import plan_stack
@@ -128,7 +129,7 @@ def _analyse(ctx, options, summary):
     fn = ctx.fn
     # `return a, b` is a tuple result: grad differentiates the sum of its leaves, a vjp takes
     # a cotangent of its structure.
-    varied = varied_names(fn, list(options.wrt))
+    varied = varied_names(fn, list(options.wrt)) - invariant_maxima(fn)
     check_refusals(fn, varied)
     seqs = refuse_misused_sequences(ctx, varied)
     for hook in ir.walk(fn.body):
