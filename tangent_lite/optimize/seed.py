@@ -28,10 +28,11 @@ _NEGATIONS = (operator.neg, np.negative)
 
 def reduced_result(fn, seqs, shapes=None):
     """The name whose dtype seeds the gradient (`v`, or x for `v = x * x`) when fn returns
-    np.sum(v) or np.mean(v), possibly scaled by numbers, as described above, else None. seqs: the names that hold Python lists (their sum is not an
-    array's); shapes: the shape analysis (analysis/shapes.py), None to follow no scaling."""
+    np.sum(v) or np.mean(v), possibly scaled by numbers, as described above, else None.
+    seqs: the names that hold Python lists (their sum is not an array's); shapes: the shape
+    analysis (analysis/shapes.py), None to follow no scaling."""
     body = fn.body
-    assigned, reads = {}, {}
+    assigned = {}
     for st in ir.walk(body):
         if isinstance(st, ir.Assign):
             for t in st.targets:
