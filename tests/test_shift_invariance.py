@@ -98,7 +98,15 @@ def exp_used_again(a, y):
     return np.sum(p * y) + np.sum(e)
 
 
-@pytest.mark.parametrize("f", [shift_alone, shift_used_again, max_used_again, other_axis,
+def rank_changes(a, y):
+    m = np.max(a, axis=0, keepdims=True)     # a row: varies along axis 1 ...
+    a = a[None, :, :] * np.ones((2, 1, 1))
+    z = a - m                                # ... which is z's axis 2, not the summed axis 0
+    logp = z - np.log(np.sum(np.exp(z), axis=0, keepdims=True))
+    return -np.sum(logp[0] * y)
+
+
+@pytest.mark.parametrize("f", [rank_changes, shift_alone, shift_used_again, max_used_again, other_axis,
                                global_max, exp_used_again], ids=lambda f: f.__name__)
 def test_near_misses_keep_the_max_rule(f):
     check_grad(f, A, Y, wrt=0)

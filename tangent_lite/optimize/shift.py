@@ -10,7 +10,8 @@ no gradient, so its adjoint (`extremum_mask` and the sums that feed it) is not w
 
 What it proves: l (the log-softmax) and p (the softmax) are the same for any value of m that is
 constant along axis k: shifting z by c there multiplies e and s by exp(c), adds c to z and to
-r. m is such a value (keepdims), and reaches the rest of f only through l or p, since every
+r. m is such a value (keepdims, and `z = a - m` directly follows it, so `a` is the array of
+the max and axis k of m is axis k of z), and reaches the rest of f only through l or p, since every
 name of the pattern is assigned once and read only where the pattern reads it. So d l / d m
 and d p / d m are zero, m is treated as a constant, and a receives its gradient through
 `z = a - m` alone. The rewrite is sound only for the composition: `x - np.max(x)` alone, or
@@ -103,13 +104,19 @@ def _pattern(m_st, assigns, readers, result, places):
                 and [k for _, k in where] == sorted(k for _, k in where)
                 and len({k for _, k in where}) == len(where))
 
+    def next_to(first, second):
+        """Whether `second` directly follows `first` in one block: then `a` in `z = a - m` is
+        the array m is the max of, so axis k of m is axis k of z (same rank)."""
+        one, two = places.get(id(first)), places.get(id(second))
+        return one is not None and two is not None and one[0] == two[0] and two[1] == one[1] + 1
+
     def read_by(name, allowed):
         return {id(st) for st in readers.get(name, [])} == {id(st) for st in allowed}
 
     z_st = next((st for st in readers.get(m, [])), None)
     z_op = _op(z_st, (operator.sub, np.subtract), 2)
     if (z_op is None or [x.id for x in z_op.args] != [a, m] or not read_by(m, [z_st])
-            or only(z_st.targets[0]) is None):
+            or only(z_st.targets[0]) is None or not next_to(m_st, z_st)):
         return False
     z = z_st.targets[0]
     z_readers = readers.get(z, [])
