@@ -12,11 +12,14 @@ import tangent_lite
 from tangent_lite import optimize
 
 import test_control_flow
+import test_fused_reductions
+import test_loss_seed_chains
 import test_rules
 import test_rules_elementwise
 import test_rules_fft
 import test_rules_linalg
 import test_rules_shapes
+import test_shift_invariance
 from helpers import check_grad, load_program
 
 # A sample of every rule table (the passes act on a rule's code the same way for each of its
@@ -30,6 +33,13 @@ def _programs(tmp_path_factory):
     out = [(c.f, c.wrt if len(c.wrt) != 1 else c.wrt[0], c.args) for c in RULE_CASES]
     for f, wrt, table in test_control_flow.CASES:
         out.extend((f, wrt, args) for args in table)
+    # the programs of the issue 14 passes (fused reductions, scaled loss seeds, shifts)
+    out.extend((f, wrt, args) for f, wrt, args in test_fused_reductions.PROGRAMS[:6])
+    out.extend((f, 0, (test_loss_seed_chains.W, test_loss_seed_chains.X,
+                       test_loss_seed_chains.Y)) for f in test_loss_seed_chains.CHAINS)
+    out.extend((f, 0, (test_shift_invariance.A, test_shift_invariance.Y))
+               for f in (test_shift_invariance.log_softmax_loss,
+                         test_shift_invariance.log_softmax_method))
     folder = tmp_path_factory.mktemp("passes")
     for seed in range(12):
         text = test_control_flow.ProgramGenerator(1000 * seed).source()

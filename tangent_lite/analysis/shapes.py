@@ -176,6 +176,8 @@ class ShapeFacts:
             return SCALAR
         if getattr(func, "__module__", None) == "math":    # math.sin & co. give a float
             return SCALAR
+        if func is builtins.len:
+            return SCALAR
         return None
 
     def _expr(self, node, env):
@@ -183,6 +185,8 @@ class ShapeFacts:
         inactive arithmetic or comparison of atoms)."""
         if isinstance(node, gast.Name) and node.id in env:
             return env[node.id]
+        if _size_of(node):
+            return SCALAR
         if isinstance(node, (gast.Name, gast.Attribute)):
             return SCALAR if _is_number(self.resolve(node)) else None
         if isinstance(node, gast.Constant):
@@ -201,6 +205,16 @@ class ShapeFacts:
         if isinstance(node, gast.Compare) and all(isinstance(o, _ORDER) for o in node.ops):
             return _union([self._expr(n, env) for n in [node.left] + node.comparators])
         return None
+
+
+def _size_of(node):
+    """Whether `node` reads a size of a local array: `x.size`, `x.ndim`, `x.shape[k]` (an int
+    for NumPy arrays and every array type that follows them, whatever x's values)."""
+    if isinstance(node, gast.Attribute) and node.attr in ("size", "ndim"):
+        return isinstance(node.value, gast.Name)
+    return (isinstance(node, gast.Subscript) and isinstance(node.value, gast.Attribute)
+            and node.value.attr == "shape" and isinstance(node.value.value, gast.Name)
+            and not isinstance(node.slice, (gast.Slice, gast.Tuple)))
 
 
 def _arity(func):

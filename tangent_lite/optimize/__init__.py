@@ -18,13 +18,19 @@ PASSES = {
                    "result beyond x's shape (unbroadcast.py)",
     "inplace": "adjoints no other variable refers to are accumulated in place, `dx += e` "
                "(inplace.py)",
-    "loss_seed": "a loss `return np.sum(v)` or `np.mean(v)` is seeded from v's dtype and "
-                 "not computed for its gradient (seed.py)",
+    "loss_seed": "a loss `return np.sum(v)` or `np.mean(v)`, or one scaled by numbers "
+                 "(`np.sum(v) / n`, `-np.sum(v) / n`), is seeded from v's dtype and not "
+                 "computed for its gradient (seed.py)",
     "numbers": "a variant of df for arguments that are all numbers, without shape "
                "bookkeeping (numbers.py)",
     "squares": "`x * x` gives its adjoint one doubled product, `dx = 2.0 * dy * x`, and a "
                "full sum's scalar gradient is multiplied in without being spread over the "
                "square (squares.py)",
+    "fused": "`unbroadcast(a * b, x)` and `unbroadcast(a * b / x, x)` are written "
+             "`sum_product(a, b, x)` and `sum_quotient(a, b, x)`: the products summed in one "
+             "np.vdot or np.einsum where x is narrower than them (fused.py)",
+    "shift": "the max subtracted in a max-shifted softmax or log-softmax receives no "
+             "gradient: it is a constant for differentiation (shift.py)",
 }
 
 _state = threading.local()

@@ -6,9 +6,12 @@ over the square before it is multiplied in.
    once, doubled: `dx = 2.0 * dy * x`. Exact: doubling is exact in floating point, so
    `2.0 * dy * x` is `dy * x + dy * x` to the bit (barring overflow).
 2. `fold_scalar_seeds`: `dt = unreduce(g, t, None, ...)` (the gradient of a full sum, one value
-   spread over t's shape) immediately followed by the only read of dt, the doubled
-   contribution `2.0 * dt * x` of `t = x * x` (t's only assignment in df), becomes
-   `2.0 * g * x`: x has t's shape, so the product has it without the spread array.
+   spread over t's shape) or `dt = unreduce(g, t, axis, True)` (a reduction's with keepdims:
+   g keeps t's axes, the reduced ones 1) immediately followed by the only read of dt, the
+   doubled contribution `2.0 * dt * x` of `t = x * x` (t's only assignment in df), becomes
+   `2.0 * g * x`: x has t's shape, g broadcasts against it, so the product has t's shape
+   without the spread array (the variance of a layer norm).
+3. `drop_unread_squares`: a square the folds left unread is not computed.
 """
 import copy
 
@@ -100,6 +103,19 @@ def _candidates(stmts, unreduce):
     return False
 
 
+def _broadcasts_back(rest):
+    """Whether `unreduce(g, t, *rest)` spreads g in a shape that broadcasts against t: a full
+    sum's (axis None: g is one number) or a reduction's with keepdims (g has t's axes, the
+    reduced ones 1), so `g * x` for x of t's shape is the spread product."""
+    def constant(node, value):
+        return isinstance(node, gast.Constant) and node.value is value
+    if not rest:
+        return True
+    if constant(rest[0], None):
+        return True
+    return len(rest) == 2 and constant(rest[1], True)
+
+
 def _squared(value):
     """x when value is `x * x` of one name x, else None."""
     if (isinstance(value, gast.BinOp) and isinstance(value.op, gast.Mult)
@@ -125,7 +141,7 @@ def _block(stmts, loads, stores, squares, unreduce):
 
 
 def _fold(spread, use, loads, stores, squares, unreduce):
-    """Fold `spread` (dt = unreduce(g, t, None, ...)) into `use` (dx = 2.0 * dt * x); say
+    """Fold `spread` (dt = unreduce(g, t, None or axis, ...)) into `use` (dx = 2.0 * dt * x); say
     whether it was done."""
     if not (isinstance(spread, gast.Assign) and len(spread.targets) == 1
             and isinstance(spread.targets[0], gast.Name)):
@@ -133,9 +149,7 @@ def _fold(spread, use, loads, stores, squares, unreduce):
     call = spread.value
     if not (isinstance(call, gast.Call) and isinstance(call.func, gast.Name)
             and call.func.id == unreduce and not call.keywords and len(call.args) >= 2
-            and isinstance(call.args[1], gast.Name)
-            and (len(call.args) < 3 or (isinstance(call.args[2], gast.Constant)
-                                        and call.args[2].value is None))):
+            and isinstance(call.args[1], gast.Name) and _broadcasts_back(call.args[2:])):
         return False
     dt, t = spread.targets[0].id, call.args[1].id
     if loads.get(dt) != 1 or stores.get(dt) != 1:
@@ -154,3 +168,19 @@ def _fold(spread, use, loads, stores, squares, unreduce):
         return False
     value.left.right = copy.deepcopy(call.args[0])
     return True
+
+
+def drop_unread_squares(forward, everything):
+    """Remove from the statement list `forward` (the forward sweep's top level) each
+    `t = x * x` that nothing in df reads any more: the folds above leave the square to the
+    seed's dtype alone, and the seed reads x (optimize/seed.py). Multiplying arrays has no
+    effect but its result, so an unread square is dead."""
+    if not any(_squared(getattr(st, "value", None)) for st in forward
+               if isinstance(st, gast.Assign)):
+        return
+    loads, stores = name_counts(everything)
+    forward[:] = [st for st in forward
+                  if not (isinstance(st, gast.Assign) and len(st.targets) == 1
+                          and isinstance(st.targets[0], gast.Name)
+                          and _squared(st.value) is not None
+                          and not loads.get(st.targets[0].id))]

@@ -11,7 +11,8 @@ from .registry import d, linear, nondifferentiable, tangent_rule
 from .template import Shape
 from .. import runtime
 from ..runtime import (add_at, add_grads, dot_lhs, dot_rhs, grad_like, grads_like, matmul_lhs,
-                       matmul_rhs, owned, saved, select_arg, unarray, unastype, unbroadcast,
+                       matmul_rhs, owned, saved, select_arg, sum_product, sum_quotient, unarray,
+                       unastype, unbroadcast,
                        unconcatenate, unindex, unreduce, unset, unstack, unsum, untranspose,
                        zeros_grad)  # noqa: F401 (zeros_grad: the template filler's)
 
@@ -53,6 +54,15 @@ def _(y, g, a: Shape, b): d[y] = dot_lhs(d[g], a, b) + dot_lhs(g, a, d[b])
 
 @tangent_rule(dot_rhs)
 def _(y, g, a, b: Shape): d[y] = dot_rhs(d[g], a, b) + dot_rhs(g, d[a], b)
+
+# sums of products (optimize/fused.py): bilinear in the factors; the divisor's own term is the
+# quotient rule's, y * d[x] / x having x's shape as y does
+@tangent_rule(sum_product)
+def _(y, a, b, x: Shape): d[y] = sum_product(d[a], b, x) + sum_product(a, d[b], x)
+
+@tangent_rule(sum_quotient)
+def _(y, a, b, x):
+    d[y] = sum_quotient(d[a], b, x) + sum_quotient(a, d[b], x) - y * d[x] / x
 
 # ---- no gradient -----------------------------------------------------------------------------
 

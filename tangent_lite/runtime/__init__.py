@@ -31,7 +31,7 @@ from .core import (add_grads, all_numbers, append, as_tangent, astype, broadcast
                    copied_in_order, detached,
                    grad_like, shares_array_memory, shares_memory,
                    GradList, grads_like, InputError, owned, real_like, reduced_count, saved,
-                   select_arg, select_tangent, shaped, Stack, tangent_like, unarray, unastype,
+                   select_arg, select_tangent, shaped, Stack, sum_product, sum_quotient, tangent_like, unarray, unastype,
                    unbroadcast, unit_like, unit_of, unreduce, unset, unshared, unsum, with_item,
                    zeros_grad)
 from .elementwise import (clip_mask, digamma, div_or_zero, pick_weight, safe_log, sign_grad,
@@ -63,7 +63,7 @@ from .fft import (abs_adjoint, abs_adjoint_tangent, abs_tangent, angle_adjoint, 
 
 
 __all__ = [
-    "Stack", "GradList", "unbroadcast", "unit_like", "unit_of", "reduced_count", "all_numbers",
+    "Stack", "GradList", "unbroadcast", "sum_product", "sum_quotient", "unit_like", "unit_of", "reduced_count", "all_numbers",
     "shaped", "tangent_like", "unreduce", "grad_like", "grads_like", "broadcast_like",
     "as_tangent", "select_tangent", "with_item", "zeros_grad", "add_grads", "append", "unset", "shares_memory", "shares_array_memory", "detached",
     "saved", "owned", "unshared", "copied_in_order", "unarray", "unsum", "select_arg", "astype", "unastype",

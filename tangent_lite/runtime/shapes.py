@@ -21,6 +21,11 @@ def unindex(g, x: "shape", index) -> "fresh":
     For a Python list `x` the gradient is a GradList with one entry per element; for a dict,
     a GradDict with the one key `index` (the other keys' gradients are zero: a read of one
     parameter does not make zeros of every other)."""
+    if type(x) is np.ndarray and type(g) is np.ndarray and x.dtype == g.dtype \
+            and x.dtype.kind == "f" and _basic(index):
+        out = np.zeros(x.shape, dtype=x.dtype)   # the common case first: a slice of an array
+        out[index] = g                           # selects no element twice: no np.add.at
+        return out
     if isinstance(x, dict):
         return GradDict({index: g})
     if isinstance(x, (list, tuple)):
@@ -32,8 +37,25 @@ def unindex(g, x: "shape", index) -> "fresh":
             out[index] = out[index] + g
         return out
     out = np.zeros(np.shape(x), dtype=np.result_type(x, g) if _is_float(x) else np.asarray(g).dtype)
-    np.add.at(out, index, g)
+    if _selects_once(index):
+        out[index] += g      # a slice or an int: no element twice, so no np.add.at (slow)
+    else:
+        np.add.at(out, index, g)
     return out
+
+
+_BASIC = frozenset((int, slice, type(None), type(Ellipsis), np.intp, np.int64, np.int32))
+
+
+def _basic(index):
+    """Whether `index` is made of ints, slices, None and `...` only (NumPy's basic indexing:
+    no element is selected twice). Checked by exact type first: this runs once a loop step."""
+    if type(index) is tuple:
+        for i in index:
+            if type(i) not in _BASIC and not isinstance(i, (int, np.integer)):
+                return False
+        return True
+    return type(index) in _BASIC or isinstance(index, (int, np.integer))
 
 
 def _selects_once(index):
@@ -69,9 +91,7 @@ def add_at(g, index, value):
     index array may repeat an element). Returns g."""
     if isinstance(g, dict):   # a GradDict: a missing key is zero; never add into a shared array
         g[index] = g[index] + value if index in g else value
-    elif isinstance(index, (int, np.integer, slice)) or (
-            isinstance(index, tuple) and all(isinstance(i, (int, np.integer, slice))
-                                             or i is None or i is Ellipsis for i in index)):
+    elif _basic(index):
         g[index] += value
     else:
         np.add.at(g, index, value)

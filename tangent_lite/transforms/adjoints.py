@@ -20,6 +20,7 @@ from ..ir import syntax as s
 from ..ir.syntax import name_node
 from ..optimize import enabled, unbroadcast
 from ..optimize.inplace import fresh_value
+from ..optimize.fused import fuse_products
 from ..optimize.squares import merge_repeats
 from ..frontend.callables import callee_name
 from .common import bind_rule, bind_user_call, call_of, compile_callee, spelling
@@ -218,6 +219,7 @@ class _Builder:
         if enabled("squares") and len(grads) > 1 and not any(prelude for prelude, _ in grads):
             grads = [([], merge_repeats([p for _, pairs in grads for p in pairs], self.calls))]
         for prelude, pairs in grads:
+            pairs = fuse_products(pairs, self.calls, self.ctx.call)
             out.extend(prelude)
             for name, expr in pairs:
                 if name == v:

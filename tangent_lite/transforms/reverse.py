@@ -26,8 +26,9 @@ from ..ir.syntax import name_node
 from ..ir.uses import names_read
 from ..optimize import dead_code, enabled
 from ..optimize.copies import propagate_copies
-from ..optimize.squares import fold_scalar_seeds
+from ..optimize.squares import drop_unread_squares, fold_scalar_seeds
 from ..optimize.seed import reduced_result
+from ..optimize.shift import invariant_maxima
 from . import checkpoint
 from .adjoints import build_adjoints
 from .common import Derivative, bound_for_checks, copied_arguments, refuse_misused_sequences
@@ -80,7 +81,7 @@ def reverse_mode(ctx, options, copied=(), guards=None, callee=None,
     # The seed, and what it (or df's return) reads of the forward sweep.
     seed_one = options.numbers and shapes.result == SCALAR
     reduced = None if options.with_value or not enabled("loss_seed") else \
-        reduced_result(fn, seqs)
+        reduced_result(fn, seqs, shapes)
     if options.with_value or options.split:
         seed_reads = {fn.result}
     else:
@@ -117,6 +118,8 @@ def reverse_mode(ctx, options, copied=(), guards=None, callee=None,
     if enabled("squares"):
         fold_scalar_seeds(backward, prologue + forward + backward,
                           ctx.bindings.spelled("unreduce"))
+        if not (options.with_value or options.split):
+            drop_unread_squares(forward, prologue + forward + backward)
     if options.split:
         fwd, bwd = _split(ctx, options, prologue + forward, backward[2:], seed, plan, stack,
                           writer.states.values(), unbound)
@@ -138,7 +141,7 @@ def _analyse(ctx, options, summary):
     fn = ctx.fn
     # `return a, b` is a tuple result: grad differentiates the sum of its leaves, a vjp takes
     # a cotangent of its structure.
-    varied = varied_names(fn, list(options.wrt))
+    varied = varied_names(fn, list(options.wrt)) - invariant_maxima(fn)
     check_refusals(fn, varied)
     seqs = refuse_misused_sequences(ctx, varied)
     for hook in ir.walk(fn.body):
