@@ -33,6 +33,23 @@ class Stack(list):
     push = list.append
 
 
+def duck(v):
+    """Whether `v` is an array of another library that NumPy's functions dispatch to (Dask,
+    CuPy: `__array_function__`), so a helper must build its results with functions of `v`
+    (`np.zeros_like(v)`) rather than new NumPy arrays, and never convert it to NumPy.
+    ndarray subclasses (masked arrays) are NumPy's own."""
+    return not isinstance(v, np.ndarray) and hasattr(v, "__array_function__")
+
+
+def size_of(v):
+    """The number of elements of `v`: the array's own `.size` (np.size is one of the
+    functions Dask does not implement)."""
+    if type(v) is np.ndarray:
+        return v.size
+    size = getattr(v, "size", None)
+    return np.size(v) if size is None else size
+
+
 def _shape(v):
     tv = type(v)
     if tv is float or tv is int:
@@ -49,7 +66,7 @@ def unbroadcast(g, x: "shape"):
         return g
     lead = len(gshape) - len(shape)
     if lead < 0:   # a number standing for a gradient of x's shape (a GradDict's zero)
-        return np.zeros(shape) + g
+        return (np.zeros_like(x, dtype=float_dtype(x)) if duck(x) else np.zeros(shape)) + g
     if lead == 1 and gshape[1:] == shape and type(g) is np.ndarray:
         return g.sum(axis=0)     # a bias added to every row: the common case, made cheap
     kept = tuple(lead + i for i, n in enumerate(shape) if n == 1 and gshape[lead + i] != 1)
@@ -69,7 +86,9 @@ def unreduce(g, x: "shape", axis=None, keepdims=False):
     if axis is not None and not keepdims:
         axes = axis if isinstance(axis, tuple) else (axis,)
         g = np.expand_dims(g, tuple(a % len(shape) for a in axes))
-    size = x.size if type(x) is np.ndarray else np.size(x)
+    if duck(x):   # x's own kind of array, chunked like x (a Dask array's chunks)
+        return np.ones_like(x, dtype=float_dtype(g)) * g
+    size = size_of(x)
     if size > _SMALL:
         return np.broadcast_to(g, shape)
     out = np.empty(shape, dtype=g.dtype if hasattr(g, "dtype") else np.result_type(g))
@@ -95,7 +114,7 @@ def unit_of(v):
 def reduced_count(a, axis=None):
     """How many elements of `a` each result of a reduction over `axis` combines."""
     if axis is None:
-        return a.size if type(a) is np.ndarray else np.size(a)
+        return size_of(a)
     shape = _shape(a)
     axes = axis if isinstance(axis, tuple) else (axis,)
     n = 1
@@ -146,8 +165,10 @@ def shaped(v):
 
 
 def float_dtype(*values):
-    """The floating dtype gradients of `values` have (float64 for Python numbers, ints)."""
-    dtype = np.result_type(*[np.asarray(v).dtype for v in values])
+    """The floating dtype gradients of `values` have (float64 for Python numbers, ints).
+    Read from the values' own dtype: np.asarray would compute a Dask array."""
+    dtype = np.result_type(*[v.dtype if hasattr(v, "dtype") else np.asarray(v).dtype
+                             for v in values])
     return dtype if dtype.kind in "fc" else np.dtype(np.float64)
 
 
@@ -193,7 +214,10 @@ def select_tangent(tangents, y, args):
 def with_item(t, y, index, value):
     """A copy of the tangent `t` of array `y` with `t[index] = value` (forward mode of a
     subscript write): tangents are never changed in place, they may be shared."""
-    out = np.array(np.broadcast_to(t, np.shape(y)), dtype=float_dtype(y, t))
+    if duck(t) or duck(y):   # a new Dask or CuPy array, chunked like y
+        out = np.zeros_like(y, dtype=float_dtype(y, t)) + t
+    else:
+        out = np.array(np.broadcast_to(t, np.shape(y)), dtype=float_dtype(y, t))
     out[index] = value
     return out
 
@@ -223,6 +247,8 @@ def zeros_grad(x: "shape"):
     if type(x) is not np.ndarray and x is not None and is_container(x):
         # a dict, a dataclass or a registered pytree: keyed like its children
         return GradDict((k, zeros_grad(v)) for k, v in children(x))
+    if duck(x):
+        return np.zeros_like(x, dtype=float_dtype(x))
     return np.zeros(np.shape(x), dtype=float_dtype(x))
 
 
@@ -272,7 +298,7 @@ def unset(g, index) -> "fresh":
         g = GradList(g)
         g[index] = zeros_grad(g[index])
         return g
-    g = np.array(g, dtype=float_dtype(g))
+    g = g.astype(float_dtype(g), copy=True) if duck(g) else np.array(g, dtype=float_dtype(g))
     g[index] = 0
     return g
 
@@ -410,6 +436,8 @@ def grad_like(g, x: "shape", name="x"):
         return g            # the common case, first: a fresh array of x's kind
     if tx is not np.ndarray and is_container(x):
         return tree_grad_like(g, x, name)
+    if duck(x) and x.dtype.kind == "f":
+        return duck_grad_like(g, x)
     if np.iscomplexobj(g):   # a real value's gradient is real: complex intermediates leave
         g = np.real(g)       # an imaginary part that belongs to no real direction
     if tx is float:
@@ -429,6 +457,38 @@ def grad_like(g, x: "shape", name="x"):
     raise InputError(
         f"cannot differentiate with respect to argument {name!r}: it is {what} value; "
         f"pass a float (e.g. {name}=float(...) or an array with dtype float64)")
+
+
+def duck_grad_like(g, x):
+    """grad_like for an argument of another array library (Dask, CuPy): the gradient as an
+    array of x's type, dtype and shape, and nothing computed here: a Dask argument gets a lazy
+    Dask gradient, chunked like it."""
+    if getattr(g, "dtype", np.dtype(float)).kind == "c":
+        g = np.real(g)
+    if type(g) is not type(x):   # a number or a NumPy array: made into x's kind of array
+        g = np.asarray(g, like=x)
+    if g.shape != x.shape:
+        g = np.zeros_like(x) + g
+    if g.dtype != x.dtype:
+        g = g.astype(x.dtype)
+    return g.copy() if g is x else g
+
+
+def computed_together(grads, args):
+    """The gradients of NumPy arguments that came out as Dask arrays (NumPy weights, Dask
+    data), computed in one `dask.compute` call, so the graph they share runs once rather than
+    once per argument; everything else as it is. Computes on the active scheduler (a
+    dask.distributed Client when one exists)."""
+    lazy = [k for k, (g, x) in enumerate(zip(grads, args))
+            if hasattr(g, "__dask_graph__") and not duck(x) and not is_container(x)]
+    if len(lazy) < 2:
+        return grads
+    import dask   # present: one of the gradients is a Dask array
+    values = dask.compute(*[grads[k] for k in lazy])
+    grads = list(grads)
+    for k, v in zip(lazy, values):
+        grads[k] = v
+    return grads
 
 
 def tree_grad_like(g, x, name="x"):
@@ -464,7 +524,7 @@ def _differentiable_leaf(x):
 def grads_like(grads, args, names):
     """`grad_like` for several arguments; gradients that are one object are given apart."""
     out = []
-    for g, x, name in zip(grads, args, names):
+    for g, x, name in zip(computed_together(grads, args), args, names):
         g = grad_like(g, x, name)
         if type(g) is np.ndarray:
             for other in out:
