@@ -41,6 +41,29 @@ def duck(v):
     return not isinstance(v, np.ndarray) and hasattr(v, "__array_function__")
 
 
+def as_array(v, dtype=None):
+    """np.asarray(v, dtype), except that an array of another library (Dask, CuPy) stays one:
+    converting it would compute a Dask graph in this process, or copy a GPU array to the host."""
+    if type(v) is np.ndarray and dtype is None:
+        return v
+    if duck(v):
+        return v if dtype is None or v.dtype == dtype else v.astype(dtype)
+    return np.asarray(v, dtype)
+
+
+def numpy_only(what, *values):
+    """Refuse a gradient whose helper needs NumPy's in-place writes or sorting when one of
+    `values` is a Dask or CuPy array: rather an error than computing the whole array here."""
+    for v in values:
+        if duck(v):
+            raise InputError(
+                f"the gradient of {what} runs on NumPy arrays only: it needs element-by-element "
+                f"writes (or sorting) that a {type(v).__module__.split('.')[0]} array does not "
+                f"support lazily, and converting it would compute the whole array in this "
+                f"process. Instead: convert just this part to NumPy yourself (Dask: "
+                f"`x.compute()`), or write the step with functions that array supports")
+
+
 def size_of(v):
     """The number of elements of `v`: the array's own `.size` (np.size is one of the
     functions Dask does not implement)."""
@@ -360,14 +383,14 @@ def copied_in_order(dst, value, where):
 
 def astype(x, dtype):
     """`x.astype(dtype)` as a function, so the rule table can name it."""
-    return np.asarray(x).astype(dtype)
+    return as_array(x).astype(dtype)
 
 
 def unastype(g, y, x):
     """The gradient of `astype`: cast back; nothing flows through a cast to integers."""
-    if np.asarray(y).dtype.kind not in "fc":
+    if as_array(y).dtype.kind not in "fc":
         return np.zeros(np.shape(x))
-    return np.asarray(g).astype(float_dtype(x))
+    return as_array(g).astype(float_dtype(x))
 
 
 def unarray(g, y, a):
@@ -389,6 +412,7 @@ def select_arg(g, y, args):
     result receives `g` (Python returns the first extremal argument)."""
     if len(args) == 1:
         (items,) = args
+        numpy_only("builtin max()/min() of an array", items)
         flat = np.reshape(np.asarray(items), (len(items), -1))
         first = np.argmax(np.all(flat == np.reshape(np.asarray(y), (1, -1)), axis=1))
         out = np.zeros(np.shape(items), dtype=float_dtype(g))
@@ -443,6 +467,8 @@ def grad_like(g, x: "shape", name="x"):
     if tx is float:
         return float(g)
     if tx is np.ndarray and x.dtype.kind == "f":
+        if hasattr(g, "__dask_graph__"):   # NumPy weights, Dask data: computed here, on the
+            g = g.compute()                # active scheduler (a distributed Client if any)
         if (type(g) is np.ndarray and g.dtype == x.dtype and g.shape == x.shape
                 and g.flags.writeable and g.base is None and g is not x):
             return g
@@ -482,7 +508,7 @@ def computed_together(grads, args):
     lazy = [k for k, (g, x) in enumerate(zip(grads, args))
             if hasattr(g, "__dask_graph__") and not duck(x) and not is_container(x)]
     if len(lazy) < 2:
-        return grads
+        return grads   # one is computed by grad_like
     import dask   # present: one of the gradients is a Dask array
     values = dask.compute(*[grads[k] for k in lazy])
     grads = list(grads)
