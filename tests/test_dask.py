@@ -297,3 +297,72 @@ def test_gradient_stays_lazy_and_chunked_like_the_argument(lazy_only):
     assert type(g) is da.Array and g.chunks == x.chunks
     g32 = tangent_lite.grad(elementwise)(x.astype(np.float32))
     assert g32.dtype == np.float32 and type(g32) is da.Array
+
+
+# ---- what cannot be decided lazily: loops and branches on array values -----------------------
+# A `while` condition or an `if` on an array's values needs a number now: df computes just that
+# number (a 0-d Dask array's bool(): Dask runs the part of the graph it depends on, and nothing
+# else reaches this process). The stack of the forward sweep holds lazy Dask arrays, so a loop
+# over a Dask array's rows stays a graph (one piece per iteration: write loops over Dask data
+# as array operations where you can).
+
+def doubling(a):
+    b = a * 2
+    while np.linalg.norm(b) < 1000:
+        b = b * 2
+    if b.sum() > 0:
+        c = b
+    else:
+        c = 100 * b
+    return np.sum(c * a)
+
+
+def rows_loop(X, w):
+    total = 0.0
+    for row in X:
+        total = total + np.tanh(row @ w) ** 2
+    return total
+
+
+def recurrent(xs, h0, W):
+    h = h0
+    for t in range(xs.shape[0]):
+        h = np.tanh(W @ h + xs[t])
+        if np.max(np.abs(h)) > 0.9:    # a branch on the state's values
+            h = 0.5 * h
+    return np.sum(h)
+
+
+def control_flow_data():
+    rng = np.random.default_rng(5)
+    return [(doubling, (rng.normal(size=(6, 4)),), 0),
+            (rows_loop, (rng.normal(size=(5, 3)), rng.normal(size=3)), (0, 1)),
+            (recurrent, (rng.normal(size=(6, 3)), rng.normal(size=3),
+                         rng.normal(size=(3, 3))), (0, 1, 2))]
+
+
+@pytest.mark.parametrize("k", range(3), ids=["while-and-if", "loop-over-rows", "rnn-branch"])
+def test_control_flow_on_dask_computes_only_numbers(k, lazy_only):
+    f, args, wrt = control_flow_data()[k]
+    want = tangent_lite.grad(f, wrt=wrt)(*args)
+    got = tangent_lite.grad(f, wrt=wrt)(*[da.from_array(a, chunks=2) for a in args])
+    want, got = (want, got) if isinstance(want, tuple) else ((want,), (got,))
+    for g, w in zip(got, want):
+        assert type(g) is da.Array    # still lazy: the guard allowed numbers only
+        np.testing.assert_allclose(g.compute(), w, rtol=1e-10, atol=1e-12)
+
+
+def test_control_flow_reference_against_finite_differences():
+    from helpers import check_grad
+    for f, args, wrt in control_flow_data():
+        check_grad(f, *args, wrt=wrt)
+
+
+def test_a_branch_on_a_whole_array_is_refused_as_numpy_refuses_it(lazy_only):
+    def f(x):
+        if x > 0:          # ambiguous for more than one element, in NumPy and in Dask
+            return np.sum(x)
+        return -np.sum(x)
+    x = da.from_array(np.arange(1.0, 5.0), chunks=2)
+    with pytest.raises((ValueError, TypeError, tangent_lite.TangentLiteError)):
+        tangent_lite.grad(f)(x)
