@@ -109,9 +109,12 @@ def unreduce(g, x: "shape", axis=None, keepdims=False):
     if axis is not None and not keepdims:
         axes = axis if isinstance(axis, tuple) else (axis,)
         g = np.expand_dims(g, tuple(a % len(shape) for a in axes))
-    if duck(x):   # x's own kind of array, chunked like x (a Dask array's chunks)
+    if type(x) is np.ndarray:   # NumPy first: these calls sit in the user's hot loops
+        size = x.size
+    elif duck(x):   # x's own kind of array, chunked like x (a Dask array's chunks)
         return np.ones_like(x, dtype=float_dtype(g)) * g
-    size = size_of(x)
+    else:
+        size = np.size(x)
     if size > _SMALL:
         return np.broadcast_to(g, shape)
     out = np.empty(shape, dtype=g.dtype if hasattr(g, "dtype") else np.result_type(g))
@@ -137,7 +140,7 @@ def unit_of(v):
 def reduced_count(a, axis=None):
     """How many elements of `a` each result of a reduction over `axis` combines."""
     if axis is None:
-        return size_of(a)
+        return a.size if type(a) is np.ndarray else size_of(a)
     shape = _shape(a)
     axes = axis if isinstance(axis, tuple) else (axis,)
     n = 1
@@ -472,8 +475,6 @@ def grad_like(g, x: "shape", name="x"):
         return g            # the common case, first: a fresh array of x's kind
     if tx is not np.ndarray and is_container(x):
         return tree_grad_like(g, x, name)
-    if duck(x) and x.dtype.kind == "f":
-        return duck_grad_like(g, x)
     if np.iscomplexobj(g):   # a real value's gradient is real: complex intermediates leave
         g = np.real(g)       # an imaginary part that belongs to no real direction
     if tx is float:
@@ -489,7 +490,9 @@ def grad_like(g, x: "shape", name="x"):
         return out
     if isinstance(x, np.floating):
         return tx(g)
-    kind = np.asarray(x).dtype.kind
+    if duck(x) and x.dtype.kind == "f":
+        return duck_grad_like(g, x)
+    kind = as_array(x).dtype.kind
     what = {"i": "an integer", "u": "an unsigned integer", "b": "a boolean",
             "c": "a complex"}.get(kind, f"a {tx.__name__}")
     raise InputError(
@@ -561,8 +564,12 @@ def _differentiable_leaf(x):
 
 def grads_like(grads, args, names):
     """`grad_like` for several arguments; gradients that are one object are given apart."""
+    for g in grads:
+        if type(g) is not np.ndarray and type(g) is not float and hasattr(g, "__dask_graph__"):
+            grads = computed_together(grads, args)
+            break
     out = []
-    for g, x, name in zip(computed_together(grads, args), args, names):
+    for g, x, name in zip(grads, args, names):
         g = grad_like(g, x, name)
         if type(g) is np.ndarray:
             for other in out:
