@@ -85,6 +85,8 @@ def main(argv=None):
     chunk_mb = data_gb * 1e3 / args.chunks
     print(f"logistic regression, {args.rows} x {args.features} float64 ({data_gb:.2f} GB) in "
           f"{args.chunks} chunks of {chunk_mb:.1f} MB; worker memory limit {args.memory_limit}")
+    print("load average %.1f %.1f %.1f on %d cores (other work on the machine slows the "
+          "workers)" % (os.getloadavg() + (os.cpu_count(),)))
 
     rows = []
     grads = []
