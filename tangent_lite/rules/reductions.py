@@ -110,24 +110,24 @@ if hasattr(np, "cumulative_sum"):   # NumPy 2.1+
 
 @adjoint(np.var)
 def _(y, a, axis=None, dtype=None, *, ddof=0, keepdims=False):
-    n = np.size(a) // np.size(y) - ddof
+    n = reduced_count(a, axis) - ddof
     d[a] = unreduce(d[y], a, axis, keepdims) * (a - np.mean(a, axis=axis, keepdims=True)) * 2.0 / n
 
 @tangent_rule(np.var)
 def _(y, a, axis=None, dtype=None, *, ddof=0, keepdims=False):
-    n = np.size(a) // np.size(y) - ddof
+    n = reduced_count(a, axis) - ddof
     d[y] = np.sum(d[a] * (a - np.mean(a, axis=axis, keepdims=True)), axis=axis, dtype=dtype,
                   keepdims=keepdims) * 2.0 / n
 
 @adjoint(np.std)
 def _(y, a, axis=None, dtype=None, *, ddof=0, keepdims=False):
-    n = np.size(a) // np.size(y) - ddof
+    n = reduced_count(a, axis) - ddof
     d[a] = (unreduce(div_or_zero(d[y], y), a, axis, keepdims)
             * (a - np.mean(a, axis=axis, keepdims=True)) / n)
 
 @tangent_rule(np.std)
 def _(y, a, axis=None, dtype=None, *, ddof=0, keepdims=False):
-    n = np.size(a) // np.size(y) - ddof
+    n = reduced_count(a, axis) - ddof
     d[y] = div_or_zero(np.sum(d[a] * (a - np.mean(a, axis=axis, keepdims=True)), axis=axis,
                               dtype=dtype, keepdims=keepdims), y) / n
 

@@ -1,4 +1,11 @@
-"""What generated gradient code calls at run time: NumPy-only helpers, one module per topic.
+"""What generated gradient code calls at run time: helpers that import only NumPy, one module
+per topic.
+
+They call NumPy *functions* and make arrays like their inputs (`np.zeros_like`, `as_array`,
+`size_of` in core.py), so Dask and CuPy arrays pass through NumPy's dispatch protocols and stay
+what they are: a Dask argument gets a lazy Dask gradient (README: Beyond one machine). Each
+keeps its NumPy fast path first (`type(x) is np.ndarray`). The few that need NumPy's in-place
+writes or sorting refuse other arrays with `numpy_only` rather than convert them.
 
 Generated code names the helpers by their plain names (`unbroadcast`, `grad_like`, ...), and an
 ahead-of-time generated module carries a verbatim copy of the ones it calls and imports only

@@ -33,6 +33,46 @@ class Stack(list):
     push = list.append
 
 
+def duck(v):
+    """Whether `v` is an array of another library that NumPy's functions dispatch to (Dask,
+    CuPy: `__array_function__`), so a helper must build its results with functions of `v`
+    (`np.zeros_like(v)`) rather than new NumPy arrays, and never convert it to NumPy.
+    ndarray subclasses (masked arrays) are NumPy's own."""
+    return not isinstance(v, np.ndarray) and hasattr(v, "__array_function__")
+
+
+def as_array(v, dtype=None):
+    """np.asarray(v, dtype), except that an array of another library (Dask, CuPy) stays one:
+    converting it would compute a Dask graph in this process, or copy a GPU array to the host."""
+    if type(v) is np.ndarray and dtype is None:
+        return v
+    if duck(v):
+        return v if dtype is None or v.dtype == dtype else v.astype(dtype)
+    return np.asarray(v, dtype)
+
+
+def numpy_only(what, *values):
+    """Refuse a gradient whose helper needs NumPy's in-place writes or sorting when one of
+    `values` is a Dask or CuPy array: rather an error than computing the whole array here."""
+    for v in values:
+        if duck(v):
+            raise InputError(
+                f"the gradient of {what} runs on NumPy arrays only: it needs element-by-element "
+                f"writes (or sorting) that a {type(v).__module__.split('.')[0]} array does not "
+                f"support lazily, and converting it would compute the whole array in this "
+                f"process. Instead: convert just this part to NumPy yourself (Dask: "
+                f"`x.compute()`), or write the step with functions that array supports")
+
+
+def size_of(v):
+    """The number of elements of `v`: the array's own `.size` (np.size is one of the
+    functions Dask does not implement)."""
+    if type(v) is np.ndarray:
+        return v.size
+    size = getattr(v, "size", None)
+    return np.size(v) if size is None else size
+
+
 def _shape(v):
     tv = type(v)
     if tv is float or tv is int:
@@ -49,7 +89,7 @@ def unbroadcast(g, x: "shape"):
         return g
     lead = len(gshape) - len(shape)
     if lead < 0:   # a number standing for a gradient of x's shape (a GradDict's zero)
-        return np.zeros(shape) + g
+        return (np.zeros_like(x, dtype=float_dtype(x)) if duck(x) else np.zeros(shape)) + g
     if lead == 1 and gshape[1:] == shape and type(g) is np.ndarray:
         return g.sum(axis=0)     # a bias added to every row: the common case, made cheap
     kept = tuple(lead + i for i, n in enumerate(shape) if n == 1 and gshape[lead + i] != 1)
@@ -128,7 +168,12 @@ def unreduce(g, x: "shape", axis=None, keepdims=False):
     if axis is not None and not keepdims:
         axes = axis if isinstance(axis, tuple) else (axis,)
         g = np.expand_dims(g, tuple(a % len(shape) for a in axes))
-    size = x.size if type(x) is np.ndarray else np.size(x)
+    if type(x) is np.ndarray:   # NumPy first: these calls sit in the user's hot loops
+        size = x.size
+    elif duck(x):   # x's own kind of array, chunked like x (a Dask array's chunks)
+        return np.ones_like(x, dtype=float_dtype(g)) * g
+    else:
+        size = np.size(x)
     if size > _SMALL:
         return np.broadcast_to(g, shape)
     out = np.empty(shape, dtype=g.dtype if hasattr(g, "dtype") else np.result_type(g))
@@ -154,7 +199,7 @@ def unit_of(v):
 def reduced_count(a, axis=None):
     """How many elements of `a` each result of a reduction over `axis` combines."""
     if axis is None:
-        return a.size if type(a) is np.ndarray else np.size(a)
+        return a.size if type(a) is np.ndarray else size_of(a)
     shape = _shape(a)
     axes = axis if isinstance(axis, tuple) else (axis,)
     n = 1
@@ -205,8 +250,10 @@ def shaped(v):
 
 
 def float_dtype(*values):
-    """The floating dtype gradients of `values` have (float64 for Python numbers, ints)."""
-    dtype = np.result_type(*[np.asarray(v).dtype for v in values])
+    """The floating dtype gradients of `values` have (float64 for Python numbers, ints).
+    Read from the values' own dtype: np.asarray would compute a Dask array."""
+    dtype = np.result_type(*[v.dtype if hasattr(v, "dtype") else np.asarray(v).dtype
+                             for v in values])
     return dtype if dtype.kind in "fc" else np.dtype(np.float64)
 
 
@@ -252,7 +299,10 @@ def select_tangent(tangents, y, args):
 def with_item(t, y, index, value):
     """A copy of the tangent `t` of array `y` with `t[index] = value` (forward mode of a
     subscript write): tangents are never changed in place, they may be shared."""
-    out = np.array(np.broadcast_to(t, np.shape(y)), dtype=float_dtype(y, t))
+    if duck(t) or duck(y):   # a new Dask or CuPy array, chunked like y
+        out = np.zeros_like(y, dtype=float_dtype(y, t)) + t
+    else:
+        out = np.array(np.broadcast_to(t, np.shape(y)), dtype=float_dtype(y, t))
     out[index] = value
     return out
 
@@ -282,6 +332,8 @@ def zeros_grad(x: "shape"):
     if type(x) is not np.ndarray and x is not None and is_container(x):
         # a dict, a dataclass or a registered pytree: keyed like its children
         return GradDict((k, zeros_grad(v)) for k, v in children(x))
+    if duck(x):
+        return np.zeros_like(x, dtype=float_dtype(x))
     return np.zeros(np.shape(x), dtype=float_dtype(x))
 
 
@@ -343,7 +395,7 @@ def unset(g, index) -> "fresh":
         g = GradList(g)
         g[index] = zeros_grad(g[index])
         return g
-    g = np.array(g, dtype=float_dtype(g))
+    g = g.astype(float_dtype(g), copy=True) if duck(g) else np.array(g, dtype=float_dtype(g))
     g[index] = 0
     return g
 
@@ -405,14 +457,14 @@ def copied_in_order(dst, value, where):
 
 def astype(x, dtype):
     """`x.astype(dtype)` as a function, so the rule table can name it."""
-    return np.asarray(x).astype(dtype)
+    return as_array(x).astype(dtype)
 
 
 def unastype(g, y, x):
     """The gradient of `astype`: cast back; nothing flows through a cast to integers."""
-    if np.asarray(y).dtype.kind not in "fc":
+    if as_array(y).dtype.kind not in "fc":
         return np.zeros(np.shape(x))
-    return np.asarray(g).astype(float_dtype(x))
+    return as_array(g).astype(float_dtype(x))
 
 
 def unarray(g, y, a):
@@ -434,6 +486,7 @@ def select_arg(g, y, args):
     result receives `g` (Python returns the first extremal argument)."""
     if len(args) == 1:
         (items,) = args
+        numpy_only("builtin max()/min() of an array", items)
         flat = np.reshape(np.asarray(items), (len(items), -1))
         first = np.argmax(np.all(flat == np.reshape(np.asarray(y), (1, -1)), axis=1))
         out = np.zeros(np.shape(items), dtype=float_dtype(g))
@@ -486,6 +539,8 @@ def grad_like(g, x: "shape", name="x"):
     if tx is float:
         return float(g)
     if tx is np.ndarray and x.dtype.kind == "f":
+        if hasattr(g, "__dask_graph__"):   # NumPy weights, Dask data: computed here, on the
+            g = g.compute()                # active scheduler (a distributed Client if any)
         if (type(g) is np.ndarray and g.dtype == x.dtype and g.shape == x.shape
                 and g.flags.writeable and g.base is None and g is not x):
             return g
@@ -494,12 +549,46 @@ def grad_like(g, x: "shape", name="x"):
         return out
     if isinstance(x, np.floating):
         return tx(g)
-    kind = np.asarray(x).dtype.kind
+    if duck(x) and x.dtype.kind == "f":
+        return duck_grad_like(g, x)
+    kind = as_array(x).dtype.kind
     what = {"i": "an integer", "u": "an unsigned integer", "b": "a boolean",
             "c": "a complex"}.get(kind, f"a {tx.__name__}")
     raise InputError(
         f"cannot differentiate with respect to argument {name!r}: it is {what} value; "
         f"pass a float (e.g. {name}=float(...) or an array with dtype float64)")
+
+
+def duck_grad_like(g, x):
+    """grad_like for an argument of another array library (Dask, CuPy): the gradient as an
+    array of x's type, dtype and shape, and nothing computed here: a Dask argument gets a lazy
+    Dask gradient, chunked like it."""
+    if getattr(g, "dtype", np.dtype(float)).kind == "c":
+        g = np.real(g)
+    if type(g) is not type(x):   # a number or a NumPy array: made into x's kind of array
+        g = np.asarray(g, like=x)
+    if g.shape != x.shape:
+        g = np.zeros_like(x) + g
+    if g.dtype != x.dtype:
+        g = g.astype(x.dtype)
+    return g.copy() if g is x else g
+
+
+def computed_together(grads, args):
+    """The gradients of NumPy arguments that came out as Dask arrays (NumPy weights, Dask
+    data), computed in one `dask.compute` call, so the graph they share runs once rather than
+    once per argument; everything else as it is. Computes on the active scheduler (a
+    dask.distributed Client when one exists)."""
+    lazy = [k for k, (g, x) in enumerate(zip(grads, args))
+            if hasattr(g, "__dask_graph__") and not duck(x) and not is_container(x)]
+    if len(lazy) < 2:
+        return grads   # one is computed by grad_like
+    import dask   # present: one of the gradients is a Dask array
+    values = dask.compute(*[grads[k] for k in lazy])
+    grads = list(grads)
+    for k, v in zip(lazy, values):
+        grads[k] = v
+    return grads
 
 
 def tree_grad_like(g, x, name="x"):
@@ -534,6 +623,10 @@ def _differentiable_leaf(x):
 
 def grads_like(grads, args, names):
     """`grad_like` for several arguments; gradients that are one object are given apart."""
+    for g in grads:
+        if type(g) is not np.ndarray and type(g) is not float and hasattr(g, "__dask_graph__"):
+            grads = computed_together(grads, args)
+            break
     out = []
     for g, x, name in zip(grads, args, names):
         g = grad_like(g, x, name)

@@ -7,14 +7,14 @@ where a second derivative is not implemented.
 """
 import numpy as np
 
-from .core import float_dtype
+from .core import as_array, duck, float_dtype, numpy_only
 
 
 def safe_log(a):
     """log(a) where a > 0 and 0 elsewhere: d(a**b)/db is 0 at a == 0, and NaN is left to y."""
     if type(a) is float or type(a) is int:   # stays a Python number: keeps float32 float32
         return float(np.log(a)) if a > 0 else 0.0
-    a = np.asarray(a)
+    a = as_array(a)
     positive = a > 0
     return np.where(positive, np.log(np.where(positive, a, 1)), 0.0)
 
@@ -32,7 +32,7 @@ def ties(a, b):
     """The share of the gradient of np.maximum(a, b) that `a` receives: 1 where it is larger,
     1/2 where they tie (in the arguments' float dtype)."""
     share = (a > b) + 0.5 * (a == b)
-    if not isinstance(share, np.ndarray):
+    if not isinstance(share, np.ndarray) and not duck(share):
         return float(share)
     dtype = np.result_type(a, b)
     return share.astype(dtype if dtype.kind == "f" else np.float64, copy=False)
@@ -40,7 +40,7 @@ def ties(a, b):
 
 def clip_mask(a, a_min, a_max):
     """1 where `np.clip(a, a_min, a_max)` passes `a` through, 0 where it clips."""
-    inside = np.ones(np.shape(a), dtype=bool)
+    inside = np.ones_like(a, dtype=bool) if duck(a) else np.ones(np.shape(a), dtype=bool)
     if a_min is not None:
         inside &= a >= a_min
     if a_max is not None:
@@ -50,7 +50,7 @@ def clip_mask(a, a_min, a_max):
 
 def sinc_slope(x):
     """The derivative of np.sinc: (cos(pi x) - sinc(x)) / x, by its Taylor series near 0."""
-    t = np.pi * np.asarray(x)
+    t = np.pi * as_array(x)
     small = np.abs(t) < 0.5
     safe = np.where(small, 1.0, t)
     tt = t * t
@@ -66,20 +66,21 @@ def pick_weight(a, b, larger=True):
     wins = (a > b) if larger else (a < b)
     dtype = np.result_type(a, b)    # Python floats are weak: float32 arrays stay float32
     dtype = dtype if dtype.kind == "f" else np.dtype(np.float64)
-    out = np.asarray(wins | (np.isnan(b) & np.logical_not(np.isnan(a))), dtype)
+    out = as_array(wins | (np.isnan(b) & np.logical_not(np.isnan(a))), dtype)
     return np.where(a == b, 0.5, out)
 
 
 def div_or_zero(g, y):
     """g / y where y != 0, and 0 where y == 0: the convention of np.std (like np.linalg.norm)
     at its kink, a constant input, instead of inf or nan."""
-    zero = np.asarray(y) == 0
+    zero = as_array(y) == 0
     return np.where(zero, 0.0, g / np.where(zero, 1.0, y))
 
 
 def unsort(g, order, axis, shape):
     """The gradient of np.sort: each entry of `g` goes back to the position `order` (the
     stable np.argsort of the sorted array, flattened for axis=None) says it came from."""
+    numpy_only("np.sort", g)
     g = np.asarray(g)
     out = np.empty(np.shape(order), dtype=float_dtype(g))
     np.put_along_axis(out, order, g, 0 if axis is None else axis)

@@ -6,7 +6,8 @@ adjoints that second derivatives need.
 """
 import numpy as np
 
-from .core import InputError, float_dtype, unit_phase, unbroadcast, unreduce, zeros_grad
+from .core import (InputError, as_array, float_dtype, unit_phase, unbroadcast, unreduce,
+                   zeros_grad)
 from .reductions import extremum_mask
 
 
@@ -346,7 +347,7 @@ def norm_grad(g, y, x, ord=None, axis=None, keepdims=False):
     """The gradient of `np.linalg.norm(x, ord, axis, keepdims)`: vector norms of every order,
     matrix norms 'fro', 'nuc', 1, -1, 2, -2, inf, -inf; complex x for the vector and Frobenius
     norms. At ties (several largest entries, columns ...) the gradient is shared equally."""
-    x = np.asarray(x)
+    x = as_array(x)
     axes, matrix = _norm_axes(x, ord, axis)
     if not keepdims:
         g, y = np.expand_dims(g, axes), np.expand_dims(y, axes)
@@ -396,5 +397,6 @@ def _matrix_norm_grad(x, ord, axes):
 def norm_tangent(dx, y, x, ord=None, axis=None, keepdims=False):
     """The tangent of `np.linalg.norm(x, ord, axis, keepdims)`."""
     axes, _ = _norm_axes(x, ord, axis)
-    grad = norm_grad(np.ones(np.shape(y), dtype=np.asarray(y).dtype), y, x, ord, axis, keepdims)
-    return np.real(np.sum(grad * dx, axis=axes, keepdims=keepdims)).astype(np.asarray(y).dtype)
+    dtype = as_array(y).dtype
+    grad = norm_grad(np.ones(np.shape(y), dtype=dtype), y, x, ord, axis, keepdims)
+    return np.real(np.sum(grad * dx, axis=axes, keepdims=keepdims)).astype(dtype)

@@ -6,12 +6,12 @@ implemented.
 """
 import numpy as np
 
-from .core import float_dtype, unreduce
+from .core import as_array, duck, float_dtype, numpy_only, size_of, unreduce
 
 
 def prod_adjoint(g, y, a, axis=None, keepdims=False) -> "fresh":
     """The gradient of `np.prod(a, axis)`: the product of the *other* elements, exact at zeros."""
-    a = np.asarray(a)
+    a = as_array(a)
     if axis is None:
         flat = a.reshape(-1)
         others = _exclusive_cumprod(flat) * _exclusive_cumprod(flat[::-1])[::-1]
@@ -24,11 +24,14 @@ def prod_adjoint(g, y, a, axis=None, keepdims=False) -> "fresh":
     moved = moved.reshape(moved.shape[:len(rest)] + (-1,))
     others = _exclusive_cumprod(moved) * np.flip(_exclusive_cumprod(np.flip(moved, -1)), -1)
     others = np.transpose(others.reshape([a.shape[ax] for ax in rest + list(axes)]),
-                          np.argsort(rest + list(axes)))
+                          tuple(int(k) for k in np.argsort(rest + list(axes))))
     return others * unreduce(g, a, axis, keepdims)
 
 
 def _exclusive_cumprod(v):
+    if duck(v):   # built whole: one write into a Dask array is a new graph layer
+        return np.concatenate([np.ones_like(v[..., :1]), np.cumprod(v[..., :-1], axis=-1)],
+                              axis=-1)
     out = np.ones_like(v)
     out[..., 1:] = np.cumprod(v[..., :-1], axis=-1)
     return out
@@ -52,9 +55,9 @@ def uncumsum(g, x, axis=None, include_initial=False):
     """The gradient of np.cumsum(x, axis): each element receives the sum of `g` from its own
     position to the end of the axis. With include_initial (np.cumulative_sum), the leading
     entry of `g` belongs to the initial zero and reaches no element."""
-    g = np.asarray(g)
+    g = as_array(g)
     if axis is None:
-        g, axis = np.reshape(g, -1), 0
+        g, axis = np.reshape(g, (-1,)), 0
     if include_initial:
         g = g[(slice(None),) * (axis % g.ndim) + (slice(1, None),)]
     out = np.flip(np.cumsum(np.flip(g, axis), axis=axis), axis)
@@ -63,14 +66,15 @@ def uncumsum(g, x, axis=None, include_initial=False):
 
 def _along_last(v, axis):
     """`v` with `axis` moved last (flattened to one axis for axis=None)."""
-    v = np.asarray(v)
-    return np.reshape(v, -1) if axis is None else np.moveaxis(v, axis, -1)
+    v = as_array(v)
+    return np.reshape(v, (-1,)) if axis is None else np.moveaxis(v, axis, -1)
 
 
 def cumprod_adjoint(g, a, axis=None, include_initial=False):
     """The gradient of np.cumprod(a, axis), exact where `a` has zeros: element k receives
     (a_0 ... a_k-1) * s_k, with s_k = g_k + a_k+1 * s_k+1 summed from the end of the axis.
     With include_initial (np.cumulative_prod), the leading entry of `g` reaches no element."""
+    numpy_only("np.cumprod", a, g)
     shape = np.shape(a)
     a, g = _along_last(a, axis), _along_last(g, axis)
     if include_initial:
@@ -88,6 +92,7 @@ def cumprod_adjoint(g, a, axis=None, include_initial=False):
 def cumprod_tangent(t, a, axis=None, include_initial=False):
     """The tangent of y = np.cumprod(a, axis) along `t`, exact where `a` has zeros:
     dy_k = dy_k-1 * a_k + y_k-1 * t_k (after a leading 0 with include_initial)."""
+    numpy_only("np.cumprod", a, t)
     a, t = _along_last(a, axis), _along_last(np.broadcast_to(t, np.shape(a)), axis)
     y = np.cumprod(a, axis=-1)
     n = a.shape[-1]
@@ -101,7 +106,7 @@ def cumprod_tangent(t, a, axis=None, include_initial=False):
 def _average_weights(a, axis, weights):
     """np.average's `weights` shaped to broadcast against `a` (weights given along `axis`
     only are laid out along it, as np.average does)."""
-    w = np.asarray(weights)
+    w = as_array(weights)
     if w.shape == np.shape(a):
         return w
     nd = np.ndim(a)
@@ -114,7 +119,7 @@ def average_adjoint(g, y, a, axis=None, weights=None, keepdims=False):
     """The gradient of np.average(a, axis, weights) with respect to `a`: g * w / sum(w)."""
     g = unreduce(g, a, axis, keepdims)
     if weights is None:
-        return g * (np.size(y) / np.size(a))
+        return g * (size_of(y) / size_of(a))
     w = _average_weights(a, axis, weights)
     return g * (w / np.sum(w, axis=axis, keepdims=True))
 
@@ -146,6 +151,7 @@ def median_weights(a, axis=None, ignore_nan=False):
     """Weights of the elements of `a` in np.median(a, axis) (np.nanmedian with ignore_nan):
     the middle element gets 1, or the two middle ones 0.5 each; elements tied with a middle
     value share its weight equally. A slice whose median is NaN gets NaN weights."""
+    numpy_only("np.median", a)
     a = np.asarray(a)
     shape = a.shape
     if axis is None:

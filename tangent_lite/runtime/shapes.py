@@ -7,12 +7,72 @@ that return a list have one gradient piece per element (a GradList).
 """
 import numpy as np
 
-from .core import GradList, float_dtype, unbroadcast, zeros_grad
+from .core import (GradList, InputError, as_array, duck, float_dtype, numpy_only, size_of,
+                   unbroadcast, zeros_grad)
 from .trees import GradDict
 
 
 def _is_float(x):
-    return np.issubdtype(np.asarray(x).dtype, np.inexact)
+    return np.issubdtype(as_array(x).dtype, np.inexact)
+
+
+def _split(g, cuts, axis=0):
+    """np.split(g, cuts, axis) as slices: the same views for NumPy, and what Dask and CuPy
+    arrays support (Dask does not implement np.split)."""
+    lead = (slice(None),) * (axis % np.ndim(g))
+    bounds = [0] + [int(c) for c in cuts] + [None]
+    return [g[lead + (slice(a, b),)] for a, b in zip(bounds[:-1], bounds[1:])]
+
+
+def _scatter_rows(g, n, idx):
+    """zeros((n,) + rest) with each g[j] added at row idx[j], repeats adding up, for arrays
+    without an in-place scatter (Dask): one product with a 0/1 matrix of n x len(idx), made in
+    NumPy from the integer index alone."""
+    idx = np.asarray(idx) % n
+    k = idx.size
+    g = np.reshape(g, (k,) + tuple(np.shape(g)[idx.ndim:]))
+    onehot = (np.arange(n)[:, None] == idx.reshape(1, -1)).astype(float_dtype(g))
+    return np.tensordot(onehot, g, axes=1)
+
+
+def _forward_index(index, g, ndim, shape):
+    """A basic index (ints, slices, `...`, None) and the gradient `g` of what it selected,
+    rewritten without None and without negative steps, the forms Dask's item assignment
+    takes: `out[index] = g` then writes the same elements."""
+    items = list(index) if isinstance(index, tuple) else [index]
+    if not all(isinstance(i, (int, np.integer, slice)) or i is None or i is Ellipsis
+               for i in items):
+        return index, g
+    if Ellipsis in items:
+        k = items.index(Ellipsis)
+        real = sum(1 for i in items if i is not None and i is not Ellipsis)
+        items[k:k + 1] = [slice(None)] * (ndim - real)
+    out, squeeze, flip = [], [], []
+    axis, g_axis = 0, 0   # the axis of x and of g the next item stands for
+    for i in items:
+        if i is None:
+            squeeze.append(g_axis)
+            g_axis += 1
+            continue
+        if isinstance(i, slice):
+            start, stop, step = i.indices(shape[axis])
+            if step < 0:
+                count = len(range(start, stop, step))
+                last = start + step * (count - 1) if count else start
+                i = slice(last, start + 1, -step) if count else slice(0, 0)
+                flip.append(g_axis)
+            g_axis += 1
+        out.append(i)
+        axis += 1
+    if flip:
+        g = np.flip(g, tuple(flip))
+    if squeeze:
+        g = np.squeeze(g, axis=tuple(squeeze))
+    return tuple(out), g
+
+
+def _integer_array(index):
+    return isinstance(index, (list, np.ndarray)) and np.asarray(index).dtype.kind in "iu"
 
 
 def unindex(g, x: "shape", index) -> "fresh":
@@ -36,7 +96,20 @@ def unindex(g, x: "shape", index) -> "fresh":
         else:
             out[index] = out[index] + g
         return out
-    out = np.zeros(np.shape(x), dtype=np.result_type(x, g) if _is_float(x) else np.asarray(g).dtype)
+    dtype = np.result_type(x, g) if _is_float(x) else as_array(g).dtype
+    if duck(x) or duck(g):   # Dask and CuPy: no np.add.at
+        if _integer_array(index):   # may repeat rows: their gradients add up
+            return _scatter_rows(g, np.shape(x)[0], index).astype(dtype)
+        if not _selects_once(index):
+            raise InputError(
+                "the gradient of an index with several integer arrays (`x[i, j]`) scatters "
+                "with np.add.at, which Dask and CuPy arrays do not have. Instead: index one "
+                "axis at a time (`x[i][:, j]`), or use NumPy arrays")
+        out = np.zeros_like(x, dtype=dtype)
+        index, g = _forward_index(index, g, np.ndim(x), np.shape(x))
+        out[index] = g
+        return out
+    out = np.zeros(np.shape(x), dtype=dtype)
     if _selects_once(index):
         out[index] += g      # a slice or an int: no element twice, so no np.add.at (slow)
     else:
@@ -63,7 +136,7 @@ def _selects_once(index):
     boolean masks do; integer arrays may repeat an element."""
     items = index if isinstance(index, tuple) else (index,)
     return all(isinstance(i, (int, np.integer, slice)) or i is None or i is Ellipsis
-               or (isinstance(i, np.ndarray) and i.dtype == bool) for i in items)
+               or (hasattr(i, "__array_function__") and i.dtype == bool) for i in items)
 
 
 def written(g, index):
@@ -91,6 +164,8 @@ def add_at(g, index, value):
     index array may repeat an element). Returns g."""
     if isinstance(g, dict):   # a GradDict: a missing key is zero; never add into a shared array
         g[index] = g[index] + value if index in g else value
+    elif duck(g):   # Dask and CuPy: a new array (no np.add.at; Dask writes make new graphs)
+        return g + unindex(value, g, index)
     elif _basic(index):
         g[index] += value
     else:
@@ -102,17 +177,17 @@ def untranspose(g, axes=None):
     """Undo `np.transpose(x, axes)` on the gradient."""
     if axes is None:
         return np.transpose(g)
-    return np.transpose(g, np.argsort([ax % np.ndim(g) for ax in axes]))
+    return np.transpose(g, tuple(int(k) for k in np.argsort([ax % np.ndim(g) for ax in axes])))
 
 
 def unconcatenate(g, arrays, axis=0):
     """Split the gradient of `np.concatenate(arrays, axis)` into one piece per array."""
     if axis is None:
-        sizes = [np.size(a) for a in arrays]
+        sizes = [size_of(a) for a in arrays]
         return GradList(np.reshape(p, np.shape(a))
-                        for p, a in zip(np.split(g, np.cumsum(sizes)[:-1]), arrays))
+                        for p, a in zip(_split(g, np.cumsum(sizes)[:-1]), arrays))
     sizes = [np.shape(a)[axis] for a in arrays]
-    return GradList(np.split(g, np.cumsum(sizes)[:-1], axis=axis))
+    return GradList(_split(g, np.cumsum(sizes)[:-1], axis=axis))
 
 
 def unstack(g, arrays, axis=0):
@@ -129,6 +204,7 @@ def unbroadcast_to(g, x):
 def _gather_adjoint(g, src, size):
     """The gradient of `y = x.ravel()[src]` with respect to the `size` elements of x: each
     element gathers the gradient of its copies."""
+    numpy_only("np.pad (with the modes that copy elements), np.insert or np.repeat", g)
     src, flat = np.ravel(src), np.ravel(g)
     if np.iscomplexobj(flat):
         return np.bincount(src, flat.real, size) + 1j * np.bincount(src, flat.imag, size)
@@ -164,6 +240,7 @@ def unrepeat(g, x, repeats, axis=None):
     if np.ndim(repeats) == 0 or np.size(repeats) == 1:
         out = np.sum(np.reshape(g, (size, int(np.ravel(repeats)[0])) + g.shape[1:]), axis=1)
     else:
+        numpy_only("np.repeat with one count per element", g)
         out = np.zeros((size,) + g.shape[1:], dtype=float_dtype(g))
         np.add.at(out, np.repeat(np.arange(size), repeats), g)
     return np.reshape(out, shape) if axis is None else np.moveaxis(out, 0, axis)
@@ -204,6 +281,8 @@ def undiag(g, v, k=0):
     `v`, zeros with `g` on the k-th diagonal."""
     if np.ndim(v) == 1:
         return np.diag(g, k)
+    if duck(g):
+        return _on_diagonal(g, np.shape(v), k, 0, 1)
     out = np.zeros(np.shape(v), dtype=float_dtype(g))
     i = np.arange(np.shape(g)[0])
     out[i + max(-k, 0), i + max(k, 0)] = g
@@ -213,6 +292,8 @@ def undiag(g, v, k=0):
 def undiagonal(g, x, offset=0, axis1=0, axis2=1):
     """The gradient of `np.diagonal(x, offset, axis1, axis2)`: zeros shaped like `x` with `g`
     on that diagonal."""
+    if duck(g):
+        return _on_diagonal(g, np.shape(x), offset, axis1, axis2)
     out = np.zeros(np.shape(x), dtype=float_dtype(g))
     view = np.moveaxis(out, (axis1, axis2), (-2, -1))
     i = np.arange(np.shape(g)[-1])
@@ -220,10 +301,24 @@ def undiagonal(g, x, offset=0, axis1=0, axis2=1):
     return out
 
 
+def _on_diagonal(g, shape, offset, axis1, axis2):
+    """undiagonal for arrays that cannot be written at integer-array positions (Dask): `g`'s
+    last axis laid on the diagonal by a product with a 0/1 array made in NumPy."""
+    nd = len(shape)
+    axis1, axis2 = axis1 % nd, axis2 % nd
+    rows, cols = shape[axis1], shape[axis2]
+    d = np.shape(g)[-1]
+    i = np.arange(d)
+    place = np.zeros((d, rows, cols), dtype=float_dtype(g))
+    place[i, i + max(-offset, 0), i + max(offset, 0)] = 1
+    out = np.tensordot(g, place, axes=([np.ndim(g) - 1], [0]))   # (..., rows, cols)
+    return np.moveaxis(out, (-2, -1), (axis1, axis2))
+
+
 def untrace(g, x, offset=0, axis1=0, axis2=1):
     """The gradient of `np.trace(x, offset, axis1, axis2)`: `g` along that diagonal."""
     n = np.shape(np.diagonal(x, offset, axis1, axis2))[-1]
-    g = np.asarray(g)
+    g = as_array(g)
     return undiagonal(np.broadcast_to(g[..., None], g.shape + (n,)), x, offset, axis1, axis2)
 
 
@@ -232,22 +327,26 @@ def untake(g, x, indices, axis=None, mode="raise"):
     gradient of the places it was taken to."""
     shape = np.shape(x)
     if axis is None:
-        out = np.zeros(int(np.prod(shape)), dtype=float_dtype(g))
+        out_shape = (int(np.prod(shape)),)
         g, axis = np.reshape(g, np.shape(indices)), 0
     else:
         axis = axis % len(shape)
-        out = np.zeros(shape, dtype=float_dtype(g))
-    n = out.shape[axis]
+        out_shape = shape
+    n = out_shape[axis]
     idx = np.asarray(indices)
     idx = np.clip(idx, 0, n - 1) if mode == "clip" else idx % n
     k = idx.ndim
     moved = np.moveaxis(g, tuple(range(axis, axis + k)), tuple(range(k)))
+    if duck(g):   # no np.add.at: a product with a 0/1 matrix
+        return np.reshape(np.moveaxis(_scatter_rows(moved, n, idx), 0, axis), shape)
+    out = np.zeros(out_shape, dtype=float_dtype(g))
     np.add.at(np.moveaxis(out, axis, 0), idx, moved)
     return np.reshape(out, shape)
 
 
 def untake_along_axis(g, x, indices, axis):
     """The gradient of `np.take_along_axis(x, indices, axis)`."""
+    numpy_only("np.take_along_axis", g)
     shape = np.shape(x)
     out = np.zeros(int(np.prod(shape)) if axis is None else shape, dtype=float_dtype(g))
     g, idx = np.asarray(g), np.asarray(indices)
@@ -285,20 +384,21 @@ def unjoin(g, arrays, how):
         axis = 1
     cuts = np.cumsum([s[axis] for s in shapes])[:-1]
     return GradList(np.reshape(p, np.shape(a))
-                    for p, a in zip(np.split(g, cuts, axis=axis), arrays))
+                    for p, a in zip(_split(g, cuts, axis=axis), arrays))
 
 
 def unappend(g, arr, values, axis=None):
     """The gradient of `np.append(arr, values, axis)`: [the part of arr, the part of values]."""
     if axis is None:
-        flat, n = np.reshape(g, (-1,)), np.size(arr)
+        flat, n = np.reshape(g, (-1,)), size_of(arr)
         return GradList([np.reshape(flat[:n], np.shape(arr)), _ungroup(flat[n:], values)])
-    head, tail = np.split(g, [np.shape(arr)[axis]], axis=axis)
+    head, tail = _split(g, [np.shape(arr)[axis]], axis=axis)
     return GradList([head, _ungroup(tail, values)])
 
 
 def undelete(g, x, obj, axis=None):
     """The gradient of `np.delete(x, obj, axis)`: zeros where elements were deleted."""
+    numpy_only("np.delete", g)
     shape = np.shape(x)
     if axis is None:
         out = np.zeros(int(np.prod(shape)), dtype=float_dtype(g))
@@ -333,7 +433,8 @@ def unresize(g, x, new_shape):
 
 def flatten(a, order="C") -> "fresh":
     """`x.flatten()`: a copy of `x` as one axis, never a view (np.ravel may return one)."""
-    return np.asarray(a).flatten(order)
+    a = as_array(a)
+    return np.reshape(a, (-1,)).copy() if duck(a) and order == "C" else a.flatten(order)
 
 
 def undiff(g, a: "shape", n=1, axis=-1, prepend: "shape" = None, append: "shape" = None,
@@ -343,7 +444,7 @@ def undiff(g, a: "shape", n=1, axis=-1, prepend: "shape" = None, append: "shape"
     i + 1 and -g to i: minus the differences of g padded with a zero at both ends, n times,
     gives v's gradient, which is cut into the pieces of prepend, a and append (a number
     prepended or appended was broadcast along the axis: its piece is summed)."""
-    g = np.asarray(g)
+    g = as_array(g)
     for _ in range(n):
         pad = [(0, 0)] * g.ndim
         pad[axis] = (1, 1)
