@@ -284,9 +284,11 @@ class Case:
     func: object             # the NumPy function
     args: tuple              # NumPy inputs
     wrt: tuple               # indices of the differentiated arguments
-    hand: object             # the hand-written gradient (same signature as func)
-    target: float            # issue 6's target ratio for tangent_lite
-    torch_name: str = ""     # name of the function in problems_torch
+    hand: object             # the hand-written gradient (same signature as func), or None:
+                             # then the baseline is the objective's own time (GradBench)
+    target: float            # issue 6's (or 14's) target ratio for tangent_lite
+    torch_name: str = ""     # name of the function in torch_module
+    torch_module: str = "problems_torch"
     wrt_names: tuple = field(init=False)
 
     def __post_init__(self):
@@ -296,6 +298,11 @@ class Case:
     @property
     def key(self):
         return self.problem if self.size is None else f"{self.problem}-{self.size}"
+
+    @property
+    def baseline(self):
+        """What the ratios divide by: the hand-written gradient, or the objective itself."""
+        return "hand-written" if self.hand is not None else "objective"
 
 
 MLP_IN, MLP_OUT, MLP_BATCH = 784, 10, 32

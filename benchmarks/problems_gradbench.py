@@ -211,3 +211,61 @@ def ode_last(x, s):
 def ode_inputs(n, s, seed=31337):
     rng = np.random.default_rng(seed)
     return (rng.uniform(size=n), s)
+
+
+# --- problems and their sizes --------------------------------------------------------------------
+
+TARGET = 3.0     # issue 14: gradient time <= 3x the objective's own time at every size
+
+PROBLEMS = {
+    # name: (title, sizes, quick sizes, function, differentiated argument indices)
+    "gmm": ("GMM log posterior (ADBench sizes, n = 1000); grad wrt alpha, mu, q, l",
+            [f"d{d}k{k}" for d in (2, 10, 20) for k in (5, 10, 25, 50)], ["d2k5"],
+            gmm_objective, (0, 1, 2, 3)),
+    "lstm_adbench": ("ADBench LSTM (diagonal weights), l layers, c characters of 7 bits; grad "
+                     "wrt main_params, extra_params", ["l2c1024", "l4c1024"], ["l2c1024"],
+                     lstm_objective, (0, 1)),
+    "ba": ("bundle adjustment, sum of squared reprojection and weight errors; grad wrt cams, "
+           "X, w", list(BA_SIZES), ["ba1"], ba_objective, (0, 1, 2)),
+    "kmeans": ("k-means cost with a n x k x d broadcast; grad wrt the centroids",
+               ["k10n1000d8", "k100n10000d16"], ["k10n1000d8"], kmeans_cost, (0,)),
+    "kmeans_dot": ("k-means cost with |p|^2 - 2 p.c + |c|^2 (np.dot); grad wrt the centroids",
+                   ["k10n1000d8", "k100n10000d16", "k1000n10000d16"], ["k10n1000d8"],
+                   kmeans_cost_dot, (0,)),
+    "ode": ("ODE: last component of an s-step Runge-Kutta solution; grad wrt x",
+            ["n1000s1", "n1000s100", "n10000s10", "n100000s10"], ["n1000s1"], ode_last, (0,)),
+}
+
+
+def _numbers(size):
+    """'d10k25' -> [10, 25]."""
+    out, digits = [], ""
+    for ch in size + "_":
+        if ch.isdigit():
+            digits += ch
+        elif digits:
+            out.append(int(digits))
+            digits = ""
+    return out
+
+
+def make_inputs(problem, size):
+    if problem == "gmm":
+        return gmm_inputs(*_numbers(size))
+    if problem == "lstm_adbench":
+        return lstm_inputs(*_numbers(size))
+    if problem == "ba":
+        return ba_inputs(size)
+    if problem in ("kmeans", "kmeans_dot"):
+        return kmeans_inputs(*_numbers(size))
+    if problem == "ode":
+        return ode_inputs(*_numbers(size))
+    raise KeyError(problem)
+
+
+def make_case(problem, size):
+    """A problems.Case whose baseline is the objective itself (hand is None)."""
+    from problems import Case
+    title, _, _, func, wrt = PROBLEMS[problem]
+    return Case(problem, size, title, func, make_inputs(problem, size), wrt, None, TARGET,
+                func.__name__, "problems_gradbench_torch")
