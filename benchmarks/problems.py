@@ -412,11 +412,22 @@ def rnn_case(hidden, steps, rng=None, title="RNN", target=None):
 
 
 def rebind(func, numpy_module):
-    """The same code object as func, with the global name `np` bound to numpy_module."""
+    """The same code object as func, with the global name `np` bound to numpy_module; so are
+    the helpers defined beside it (GradBench's logsumexp, sigmoid, ode_fun), which it calls
+    through the same globals. A helper marked `numpy_only` (one that builds constant index
+    data with in-place writes) keeps NumPy."""
     namespace = dict(func.__globals__)
     namespace["np"] = numpy_module
-    return types.FunctionType(func.__code__, namespace, func.__name__, func.__defaults__,
-                              func.__closure__)
+    for name, value in func.__globals__.items():
+        if (isinstance(value, types.FunctionType) and value.__globals__ is func.__globals__
+                and not getattr(value, "numpy_only", False)):
+            namespace[name] = types.FunctionType(value.__code__, namespace, value.__name__,
+                                                 value.__defaults__, value.__closure__)
+    rebound = namespace.get(func.__name__)
+    if not (isinstance(rebound, types.FunctionType) and rebound.__code__ is func.__code__):
+        rebound = types.FunctionType(func.__code__, namespace, func.__name__, func.__defaults__,
+                                     func.__closure__)
+    return rebound
 
 
 # --- the compile-time benchmark: a ~50-line training loss with loops and branches ----------------

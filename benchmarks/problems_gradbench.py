@@ -36,6 +36,9 @@ def lower_triangle_index(d):
     return index
 
 
+lower_triangle_index.numpy_only = True    # constant data: problems.rebind leaves it NumPy
+
+
 def logsumexp_rows(v):
     """log(sum(exp(v), axis=1)), shifted by each row's max so exp never overflows."""
     mx = np.max(v, axis=1)
@@ -153,10 +156,11 @@ BA_SIZES = {"ba1": (49, 7776, 31843), "ba2": (21, 11315, 36455), "ba3": (161, 48
 
 def ba_inputs(name, seed=31337):
     """GradBench's scheme: one camera, point, weight and feature duplicated n, m, p times and
-    observation i = (i mod n, i mod m). The single values are drawn here (a rotation of norm
-    ~1.5, a point in front of the camera), and a small seeded jitter is added so that the
-    duplicated rows are not identical (the work is the same either way)."""
-    n, m, p = BA_SIZES[name]
+    observation i = (i mod n, i mod m). The single values are close to those of ADBench's
+    files (a rotation of norm ~1.6, a point in front of the camera), and a small seeded jitter
+    is added so that the duplicated rows are not identical (the work is the same either way).
+    `name` is one of BA_SIZES or an (n, m, p) tuple."""
+    n, m, p = BA_SIZES[name] if isinstance(name, str) else name
     rng = np.random.default_rng(seed)
     cam = np.array([-0.76, -1.11, -0.85, 34.6, 39.7, 53.9, 419.2, 5.86, -8.52, 0.088, 0.0027])
     point = np.array([7.2, 0.0011, 3.0])
