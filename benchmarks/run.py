@@ -440,6 +440,10 @@ def run_case(case, tools, repeats, min_time):
         if not tool.supports(case):
             entry["tools"][tool.key] = {"status": "n/a"}
             continue
+        if (case.problem, tool.key) in GB.SKIP:
+            entry["tools"][tool.key] = {"status": "skipped",
+                                        "error": GB.SKIP[case.problem, tool.key]}
+            continue
         info = {}
         try:
             t0 = perf_counter()
@@ -480,6 +484,10 @@ def run_case(case, tools, repeats, min_time):
         entry["tools"][key].update(timing.as_json(), ratio=statistics.median(paired),
                                    ratio_of_medians=timing.median / hand_t.median)
     for tool in subprocess_tools:
+        if (case.problem, tool.key) in GB.SKIP:
+            entry["tools"][tool.key] = {"status": "skipped",
+                                        "error": GB.SKIP[case.problem, tool.key]}
+            continue
         entry["tools"][tool.key] = tool.measure(case, want, repeats, min_time)
     return entry
 
@@ -711,8 +719,8 @@ def plot(results, tools, path, baseline="hand-written"):
                           label="tangent_lite target" if i == 0 else None)
         for i, e in enumerate(results):
             info = e["tools"].get(tool.key)
-            if info and info.get("status") == "fails":
-                ax.annotate("fails", (i + (j - (len(tools) - 1) / 2) * width, 1.0),
+            if info and info.get("status") in ("fails", "skipped"):
+                ax.annotate(info["status"], (i + (j - (len(tools) - 1) / 2) * width, 1.0),
                             ha="center", va="bottom", fontsize=7, rotation=90)
     ax.axhline(1.0, color="gray", linestyle="--", linewidth=1)
     ax.set_yscale("log")
