@@ -11,7 +11,7 @@ import numpy as np
 
 from . import optimize, runtime
 from .emit import compile_function, to_source
-from .errors import UnsupportedSyntaxError
+from .errors import USER_ERRORS, UnsupportedSyntaxError
 from .rules import registry_version
 
 # What generated code may name without the user's module providing it.
@@ -87,7 +87,8 @@ def finish(func, wrt, mode, parsed, fn, deriv, signature, bindings, callees):
     real = parsed.func
     df = compile_function(source, deriv.name, real.__globals__, bindings.objects,
                           parsed.closure, parsed.defaults, parsed.kwdefaults,
-                          label=f"{deriv.name} from {parsed.filename}:{fn.lineno}")
+                          label=f"{deriv.name} from {parsed.filename}:{fn.lineno}",
+                          on_error=USER_ERRORS)
     df.__doc__ = deriv.docstring
     compiled = Compiled(func=func, wrt=tuple(wrt), mode=mode, source=source, df=df,
                         code=real.__code__, registry_version=registry_version(),
@@ -132,7 +133,7 @@ def compile_helper(func, target, name, source, bindings, deps, mode):
     objects.update(bindings)
     real = inspect.unwrap(func)
     df = compile_function(source, name, real.__globals__, objects, {}, real.__defaults__,
-                          real.__kwdefaults__, label=f"{name}")
+                          real.__kwdefaults__, label=f"{name}", on_error=USER_ERRORS)
     compiled = Compiled(func=target, wrt=(), mode=mode, source=source, df=df,
                         code=getattr(target, "__code__", None),
                         registry_version=registry_version(), globals_used={}, deps=list(deps),

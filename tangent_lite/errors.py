@@ -103,6 +103,18 @@ def _trim(exc: Optional[BaseException]) -> None:
         exc = exc.__cause__ if exc.__suppress_context__ else context
 
 
+def hide_internal_frames(exc: BaseException) -> None:
+    """Take tangent_lite's frames out of exc's traceback, unless TANGENT_LITE_FULL_TRACEBACK is
+    set. A compiled df calls it on a TangentLiteError a runtime helper raised about its inputs
+    (emit/compile.py), so the user sees their call and the generated line, then the message."""
+    if os.environ.get(FULL_TRACEBACK, "") in ("", "0"):
+        _trim(exc)
+
+
+# What a compiled df does with an error raised inside it (emit.compile_function's on_error).
+USER_ERRORS = (TangentLiteError, hide_internal_frames)
+
+
 def user_facing(func: F) -> F:
     """Wrap a public entry point: a TangentLiteError it raises arrives with tangent_lite's own
     frames hidden (unless TANGENT_LITE_FULL_TRACEBACK is set)."""

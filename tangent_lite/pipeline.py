@@ -15,7 +15,7 @@ from .analysis.aliasing import check_aliasing
 from .analysis.shapes import ShapeFacts, resolver, summaries
 from .compiled import Bindings, Compiled, finish, unique
 from .emit import Namer, compile_function, to_source
-from .errors import TangentLiteError, UnsupportedSyntaxError
+from .errors import USER_ERRORS, TangentLiteError, UnsupportedSyntaxError
 from .frontend.normalize import normalize
 from .frontend.parse import parse_function
 from .optimize import numbers
@@ -199,7 +199,8 @@ def _compile_reverse(func, wrt, as_tuple, seeded, with_value, split):
         funcs = compile_function(source, [fwd.name, bwd.name], real.__globals__,
                                  bindings.objects, parsed.closure, parsed.defaults,
                                  parsed.kwdefaults,
-                                 label=f"{fwd.name} from {parsed.filename}:{fn.lineno}")
+                                 label=f"{fwd.name} from {parsed.filename}:{fn.lineno}",
+                                 on_error=USER_ERRORS)
         funcs[bwd.name].__defaults__ = funcs[bwd.name].__kwdefaults__ = None
         return Compiled(func=func, wrt=tuple(wrt), mode="split", source=source,
                         df=funcs[fwd.name], code=real.__code__,

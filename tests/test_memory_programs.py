@@ -30,13 +30,8 @@ REFUSED = {
     "copyto_overlapping_strided": "a copy into memory the value overlaps with another stride "
                                   "(NumPy's result depends on its copy order)",
     "assign_overlapping_strided": "the same, written as a subscript assignment",
-    "view_helper_center": "a plain alias (a helper's parameter, inlined) written through "
-                          "views in a loop",
-    "alias_argument_rows_in_loop": "a plain alias `B = W` written in a loop",
-    "alias_written_in_branch": "a plain alias `z = y` written in a branch",
-    "list_history": "a plain alias of a list appended to in a loop",
-    "adam_moments": "`m = v = np.zeros(n)` then both updated in place in a loop",
-    "helper_in_loop_writes_rows": "a helper writing rows of its argument in a loop",
+    "list_history": "a plain alias of a list appended to in a loop (refused at run time: an "
+                    "alias under a loop is followed for arrays, not lists)",
     "chained_three": "three names for one array, one updated in place, another read",
 }
 

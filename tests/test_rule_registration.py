@@ -100,8 +100,8 @@ def test_the_readme_custom_rule_snippet_runs_as_written(tmp_path, capsys):
     printed = capsys.readouterr().out
     assert printed == "-0.5772156649\n", printed
     euler = 0.5772156649015329
-    assert module.tl.grad(module.f)(1.0) == pytest.approx(-euler, rel=1e-12)
-    assert module.tl.jvp(module.f, (1.0,), (2.0,))[1] == pytest.approx(-2 * euler, rel=1e-12)
+    assert module.tl.grad(module.gamma_of)(1.0) == pytest.approx(-euler, rel=1e-12)
+    assert module.tl.jvp(module.gamma_of, (1.0,), (2.0,))[1] == pytest.approx(-2 * euler, rel=1e-12)
     assert "# -0.5772156649:" in block   # the output the README shows is this one
 
 

@@ -151,3 +151,66 @@ def test_an_uncaught_error_in_a_script(tmp_path, full):
         expected = 2 if sys.version_info < (3, 11) else 1
         assert len(frames) == expected, err
         assert lines[-1].strip().startswith("end every path"), err
+
+
+# -- errors raised while a compiled gradient runs ------------------------------------------------
+
+def overlapping_copy(y, x):
+    np.copyto(y[::2], y[:4])   # NumPy's result depends on its copy order: an InputError
+    return np.sum(y * x)
+
+
+def _call_in_generated_code(df, *args):
+    exc = _raised(lambda: df(*args))
+    return exc, [f.filename for f in traceback.extract_tb(exc.__traceback__)]
+
+
+@pytest.mark.parametrize("api", ["grad", "vjp_pullback", "jvp"])
+def test_an_input_error_of_a_running_gradient_shows_the_generated_line_last(api, monkeypatch):
+    """A runtime helper's check on the inputs: the user's call, then the generated line that
+    made the check (which names the user's line), then the message: no helper frames."""
+    monkeypatch.delenv("TANGENT_LITE_FULL_TRACEBACK", raising=False)
+    y, x = np.arange(8.0), np.ones(8)
+    if api == "grad":
+        call = lambda: tangent_lite.grad(overlapping_copy, wrt=1)(y, x)  # noqa: E731
+    elif api == "vjp_pullback":
+        call = lambda: tangent_lite.vjp(overlapping_copy, y, x, wrt=1)  # noqa: E731
+    else:
+        call = lambda: tangent_lite.jvp(overlapping_copy, (y, x), (None, x))  # noqa: E731
+    exc = _raised(call)
+    assert isinstance(exc, tangent_lite.InputError) and "overlaps" in str(exc)
+    assert _internal_frames(exc) == []
+    frames = traceback.extract_tb(exc.__traceback__)
+    assert frames[-1].filename.startswith("<tangent_lite "), frames
+    assert "copied_in_order" in frames[-1].line, frames[-1].line   # the generated line shows
+    assert f"test_tracebacks.py:{overlapping_copy.__code__.co_firstlineno + 1}" in str(exc)
+
+
+def test_the_environment_variable_keeps_the_runtime_frames(monkeypatch):
+    monkeypatch.setenv("TANGENT_LITE_FULL_TRACEBACK", "1")
+    exc = _raised(lambda: tangent_lite.grad(overlapping_copy, wrt=1)(np.arange(8.0), np.ones(8)))
+    assert any("runtime" in f for f in _internal_frames(exc)), _internal_frames(exc)
+
+
+def test_other_errors_inside_a_gradient_keep_every_frame():
+    """A NumPy error inside the gradient (shapes that do not fit) is not tangent_lite's to
+    trim: numpy's frames stay, for the user to debug."""
+    def mismatched(W, x):
+        return np.sum(np.tanh(W @ x))
+    with pytest.raises(ValueError) as info:
+        tangent_lite.grad(mismatched)(np.ones((2, 3)), np.ones(4))
+    frames = traceback.extract_tb(info.value.__traceback__)
+    assert frames[-1].filename.startswith("<tangent_lite "), frames
+
+
+def test_pdb_lines_are_the_shown_source_after_the_guard():
+    """The guard is in the compiled code only: every line the compiled df runs is a line of the
+    source it shows (so pdb and tracebacks point at the right text)."""
+    import dis
+    df = tangent_lite.grad(overlapping_copy, wrt=1)
+    shown = tangent_lite.source(overlapping_copy, wrt=1).splitlines()
+    lines = {line for _, line in dis.findlinestarts(df.__code__) if line is not None}
+    assert lines and max(lines) <= len(shown)
+    body_lines = [i + 1 for i, text in enumerate(shown) if text.strip().startswith(
+        ("copied_in_order", "return"))]
+    assert set(body_lines) <= lines

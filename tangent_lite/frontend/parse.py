@@ -18,6 +18,7 @@ import gast
 from ..errors import InputError, SourceUnavailableError, UnsupportedSyntaxError
 from .callables import (MethodOf, StarredCall, bind_constants, expand_starred, same_attribute,
                         same_item, target_of)
+from .source import source_lines
 
 UNRESOLVED = object()
 
@@ -183,6 +184,22 @@ def parse_function(func):
     target = None if inspect.isfunction(func) else target_of(func)
     if target is not None:
         return bind_constants(parse_function(target.function), target, types.CellType)
+    _require_python_function(func)
+    code = func.__code__
+    filename = code.co_filename
+    module = _parse_source(func, filename)
+    node = _find_definition(module, func, filename, code.co_firstlineno)
+    closure = dict(zip(code.co_freevars, func.__closure__ or ()))
+    parsed = ParsedFunction(func=func, node=node, filename=filename, firstlineno=node.lineno,
+                            globals=func.__globals__, closure=closure)
+    origin = getattr(getattr(func, "__tangent_lite__", None), "func", None)
+    if isinstance(origin, MethodOf):   # the derivative of one: its `self` is typed too
+        parsed.param_classes[origin.function.__code__.co_varnames[0]] = origin.cls
+    return parsed
+
+
+def _require_python_function(func):
+    """Raise a clear error naming the user's call when func is not a Python function."""
     if not callable(func):
         filename, lineno = _caller()
         raise InputError(
@@ -199,16 +216,19 @@ def parse_function(func):
             source_line=linecache.getline(filename, lineno) if filename else None,
             hint="register a derivative rule for it with @tangent_lite.adjoint, or wrap the "
                  "call in a Python function")
-    code = func.__code__
-    filename = code.co_filename
+
+
+def _parse_source(func, filename):
+    """func's source parsed with gast, its line numbers those of the file."""
     try:
-        lines, firstlineno = inspect.getsourcelines(func)
+        lines, firstlineno = source_lines(func)
     except (OSError, TypeError) as exc:
         raise SourceUnavailableError(
             f"cannot read the source of {func.__qualname__} (defined in {filename}): {exc}",
-            filename=filename, lineno=code.co_firstlineno,
-            hint="define the function in a .py file (functions typed at the interactive prompt "
-                 "or built with exec have no source tangent_lite can read)") from None
+            filename=filename, lineno=func.__code__.co_firstlineno,
+            hint="define the function in a .py file (a function built with exec, or typed at "
+                 "an interactive prompt without readline history, has no source tangent_lite "
+                 "can read)") from None
     text = textwrap.dedent("".join(lines))
     try:
         module = gast.parse(text)
@@ -227,14 +247,7 @@ def parse_function(func):
             node.lineno += firstlineno - 1
             if getattr(node, "end_lineno", None) is not None:
                 node.end_lineno += firstlineno - 1
-    node = _find_definition(module, func, filename, code.co_firstlineno)
-    closure = dict(zip(code.co_freevars, func.__closure__ or ()))
-    parsed = ParsedFunction(func=func, node=node, filename=filename, firstlineno=node.lineno,
-                            globals=func.__globals__, closure=closure)
-    origin = getattr(getattr(func, "__tangent_lite__", None), "func", None)
-    if isinstance(origin, MethodOf):   # the derivative of one: its `self` is typed too
-        parsed.param_classes[origin.function.__code__.co_varnames[0]] = origin.cls
-    return parsed
+    return module
 
 
 def _caller():

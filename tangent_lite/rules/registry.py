@@ -115,7 +115,7 @@ def _register(funcs, mode, template):
 def check_names(template, funcs, mode):
     """Raise MissingRuleError, naming file:line, if the template uses a name that is neither
     defined in its module nor a builtin: filling it in would fail at the first call. A template
-    whose source cannot be read (typed at the plain interactive prompt, built with exec) could
+    whose source cannot be read (built with exec) could
     never be filled in: SourceUnavailableError, at registration too."""
     kind = "reverse-mode (@adjoint)" if mode == "adjoint" else "forward-mode (@tangent_rule)"
     which = ", ".join(display_name(f) for f in funcs)
@@ -125,9 +125,8 @@ def check_names(template, funcs, mode):
         filename, lineno = template.location()
         raise SourceUnavailableError(
             f"cannot read the source of the {kind} rule of {which}: {exc}", filename=filename,
-            lineno=lineno, hint="a rule is read from its source: write it in a .py file (or a "
-                                "notebook cell), not at the plain interactive prompt or in "
-                                "exec'd text") from None
+            lineno=lineno, hint="a rule is read from its source: write it in a .py file, a "
+                                "notebook cell or at the prompt, not in exec'd text") from None
     if unknown:
         name, lineno = unknown[0]
         hint = f"define or import `{name}` in that module before the rule is registered: a " \

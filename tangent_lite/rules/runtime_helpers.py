@@ -57,4 +57,5 @@ def _(y, g, a, b: Shape): d[y] = dot_rhs(d[g], a, b) + dot_rhs(g, d[a], b)
 # ---- no gradient -----------------------------------------------------------------------------
 
 nondifferentiable(runtime.Stack, runtime.zeros_grad, runtime.shaped, runtime.unit_like,
-                  runtime.unit_of, runtime.all_numbers, runtime.shares_memory)
+                  runtime.unit_of, runtime.all_numbers, runtime.shares_memory,
+                  runtime.shares_array_memory)

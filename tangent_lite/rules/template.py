@@ -17,6 +17,7 @@ import textwrap
 
 import gast
 
+from ..frontend.source import source_lines
 from ..ir.syntax import clone, name_node
 
 _NUMERIC = (int, float)
@@ -106,7 +107,7 @@ class Template:
         if self._node is None:
             source = self.source
             if source is None:
-                source = textwrap.dedent(inspect.getsource(self.func))
+                source = textwrap.dedent("".join(source_lines(self.func)[0]))
             node = gast.parse(source).body[0]
             sig = inspect.signature(self.func)
             params = list(sig.parameters)

@@ -28,7 +28,7 @@ which tangent_lite replaces with its own error class in every module that raises
 from .meta import MODULES, is_fresh, shape_args  # noqa: F401
 from .core import (add_grads, all_numbers, append, as_tangent, astype, broadcast_like,
                    copied_in_order, detached,
-                   grad_like, shares_memory,
+                   grad_like, shares_array_memory, shares_memory,
                    GradList, grads_like, InputError, owned, real_like, reduced_count, saved,
                    select_arg, select_tangent, shaped, Stack, tangent_like, unarray, unastype,
                    unbroadcast, unit_like, unit_of, unreduce, unset, unshared, unsum, with_item,
@@ -63,7 +63,7 @@ from .fft import (abs_adjoint, abs_adjoint_tangent, abs_tangent, angle_adjoint, 
 __all__ = [
     "Stack", "GradList", "unbroadcast", "unit_like", "unit_of", "reduced_count", "all_numbers",
     "shaped", "tangent_like", "unreduce", "grad_like", "grads_like", "broadcast_like",
-    "as_tangent", "select_tangent", "with_item", "zeros_grad", "add_grads", "append", "unset", "shares_memory", "detached",
+    "as_tangent", "select_tangent", "with_item", "zeros_grad", "add_grads", "append", "unset", "shares_memory", "shares_array_memory", "detached",
     "saved", "owned", "unshared", "copied_in_order", "unarray", "unsum", "select_arg", "astype", "unastype",
     "real_like",
     "ties", "sign_grad", "safe_log", "clip_mask", "sinc_slope", "pick_weight", "div_or_zero",

@@ -254,6 +254,18 @@ def shares_memory(view, base):
             and np.may_share_memory(view, base))
 
 
+def shares_array_memory(view, base, where):
+    """shares_memory for `view = base` written through under a loop or branch, where the
+    compiler writes the view back with `base[...] = view`: an array does that in place; a list
+    or another container cannot, so it is refused here, naming the line."""
+    if view is base and not isinstance(base, np.ndarray) and is_container(base):
+        raise InputError(
+            f"{where}: this names one {type(base).__name__} twice, and a loop or branch writes "
+            "through one of the names: tangent_lite follows such an alias of an array, not of "
+            "a list or other container. Instead: use one name for it")
+    return shares_memory(view, base)
+
+
 def detached(v):
     """A copy of `v` that shares no memory with anything (arrays and lists; numbers as they
     are): a view the compiler writes back into its base explicitly."""

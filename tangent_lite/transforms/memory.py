@@ -206,11 +206,6 @@ class _Lowering:
             return False          # v is used elsewhere: in another block, or earlier here
         argument_names = reads(body[p]) - {b}
         others = self.groups.get(b, set()) - {b, v}
-        if body[p].op is None and any(
-                ir.children(st) and (v in _mentions(st) or b in _mentions(st)) for st in region):
-            return False          # a plain alias (`v = b`) used or written under control
-            #                       flow is left to the aliasing analysis: its write backs
-            #                       rebind b, which other names for b's memory do not follow
         if _stale_derived(region, v, b):
             return False          # another name for v's memory (`d = v`, `t = v[0]`) read
             #                       after a write: it would not follow v's write backs
@@ -230,7 +225,11 @@ class _Lowering:
         define = body[p]
         raw = self.ctx.namer.fresh("t_view")
         shared = self.ctx.namer.fresh("t_shared")
-        taken = self.take(define, raw, shared, v, b)
+        if define.op is None and any(ir.children(st) and (v in _mentions(st) or b in
+                                                          _mentions(st))
+                                     for st in body[p + 1:last + 1]):
+            kind = "alias in place"   # see write_back
+        taken = self.take(define, raw, shared, v, b, kind=kind)
         region = self.follow(body[p + 1:last + 1], define, kind, shared, v, b, body[last])
         body[:] = body[:p] + taken + region + body[last + 1:]
 
@@ -251,13 +250,17 @@ class _Lowering:
                 out.append(ir.If(test=shared, body=again, orelse=[], lineno=stmt.lineno))
         return out
 
-    def take(self, define, raw, shared, v, b, line=None):
+    def take(self, define, raw, shared, v, b, line=None, kind=None):
         """`raw = view(b)`, [`shared = shares_memory(raw, b)`], `v = detached(raw)`; under
         `line` (the write that made the view stale) when it is taken again."""
         line = line or define.lineno
         out = [ir.Assign(targets=[raw], value=s.copy(define.value), op=define.op,
                          lineno=line, refuse=define.refuse)]
-        if shared is not None:
+        if shared is not None and kind == "alias in place":
+            place = f"{os.path.basename(self.ctx.parsed.filename)}:{define.lineno}"
+            out.append(self.helper(shared, "shares_array_memory",
+                                   [s.name(raw), s.name(b), s.const(place)], line))
+        elif shared is not None:
             out.append(self.helper(shared, "shares_memory", [s.name(raw), s.name(b)], line))
         out.append(self.helper(v, "detached", [s.name(raw)], line))
         return out
@@ -273,7 +276,14 @@ class _Lowering:
     def write_back(self, define, kind, shared, v, b, line):
         """`if shared:` the written view goes back into its base (as part of the write at
         `line`)."""
-        if define.op is None:
+        if kind == "alias in place":
+            # v = b, written under a loop or branch: v's value is copied into b's memory,
+            # a write into that memory in place (b[...] = v) that every other name for it
+            # sees, as in NumPy; the aliasing analysis and the views of b take it as one.
+            # shares_array_memory refused a list or other container at run time.
+            back = [ir.SetItem(target=b, index=gast.Constant(value=Ellipsis, kind=None),
+                               value=s.name(v), lineno=line)]
+        elif define.op is None:
             # v = b: b = detached(v), its own copy. It stands for a write into b's memory, so
             # it counts as one (inplace): the aliasing analysis then checks that no other
             # name for that memory is read afterwards, and views of b are taken again
