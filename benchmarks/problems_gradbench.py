@@ -251,7 +251,16 @@ SKIP = {
                                    "tangent_lite); not timed",
     ("lstm_adbench", "jax_jit"): "jax.jit: compiling the unrolled loop took > 290 s at "
                                  "l2c128; not timed",
+    # A key may name one size (problem-size, as Case.key): the 100 unrolled Runge-Kutta steps
+    # were still compiling in XLA after 12 minutes (s = 1 and s = 10 compile in seconds).
+    ("ode-n1000s100", "jax_jit"): "jax.jit: XLA still compiling the 100 unrolled steps after "
+                                  "12 min; not timed",
 }
+
+
+def skipped(case, tool_key):
+    """Why tool_key is not timed on this case (problem-wide or for its size), or None."""
+    return SKIP.get((case.key, tool_key)) or SKIP.get((case.problem, tool_key))
 
 
 def _numbers(size):
