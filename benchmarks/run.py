@@ -440,9 +440,8 @@ def run_case(case, tools, repeats, min_time):
         if not tool.supports(case):
             entry["tools"][tool.key] = {"status": "n/a"}
             continue
-        if (case.problem, tool.key) in GB.SKIP:
-            entry["tools"][tool.key] = {"status": "skipped",
-                                        "error": GB.SKIP[case.problem, tool.key]}
+        if GB.skipped(case, tool.key):
+            entry["tools"][tool.key] = {"status": "skipped", "error": GB.skipped(case, tool.key)}
             continue
         info = {}
         try:
@@ -484,9 +483,8 @@ def run_case(case, tools, repeats, min_time):
         entry["tools"][key].update(timing.as_json(), ratio=statistics.median(paired),
                                    ratio_of_medians=timing.median / hand_t.median)
     for tool in subprocess_tools:
-        if (case.problem, tool.key) in GB.SKIP:
-            entry["tools"][tool.key] = {"status": "skipped",
-                                        "error": GB.SKIP[case.problem, tool.key]}
+        if GB.skipped(case, tool.key):
+            entry["tools"][tool.key] = {"status": "skipped", "error": GB.skipped(case, tool.key)}
             continue
         entry["tools"][tool.key] = tool.measure(case, want, repeats, min_time)
     return entry
