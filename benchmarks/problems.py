@@ -284,9 +284,11 @@ class Case:
     func: object             # the NumPy function
     args: tuple              # NumPy inputs
     wrt: tuple               # indices of the differentiated arguments
-    hand: object             # the hand-written gradient (same signature as func)
-    target: float            # issue 6's target ratio for tangent_lite
-    torch_name: str = ""     # name of the function in problems_torch
+    hand: object             # the hand-written gradient (same signature as func), or None:
+                             # then the baseline is the objective's own time (GradBench)
+    target: float            # issue 6's (or 14's) target ratio for tangent_lite
+    torch_name: str = ""     # name of the function in torch_module
+    torch_module: str = "problems_torch"
     wrt_names: tuple = field(init=False)
 
     def __post_init__(self):
@@ -296,6 +298,11 @@ class Case:
     @property
     def key(self):
         return self.problem if self.size is None else f"{self.problem}-{self.size}"
+
+    @property
+    def baseline(self):
+        """What the ratios divide by: the hand-written gradient, or the objective itself."""
+        return "hand-written" if self.hand is not None else "objective"
 
 
 MLP_IN, MLP_OUT, MLP_BATCH = 784, 10, 32
@@ -405,11 +412,22 @@ def rnn_case(hidden, steps, rng=None, title="RNN", target=None):
 
 
 def rebind(func, numpy_module):
-    """The same code object as func, with the global name `np` bound to numpy_module."""
+    """The same code object as func, with the global name `np` bound to numpy_module; so are
+    the helpers defined beside it (GradBench's logsumexp, sigmoid, ode_fun), which it calls
+    through the same globals. A helper marked `numpy_only` (one that builds constant index
+    data with in-place writes) keeps NumPy."""
     namespace = dict(func.__globals__)
     namespace["np"] = numpy_module
-    return types.FunctionType(func.__code__, namespace, func.__name__, func.__defaults__,
-                              func.__closure__)
+    for name, value in func.__globals__.items():
+        if (isinstance(value, types.FunctionType) and value.__globals__ is func.__globals__
+                and not getattr(value, "numpy_only", False)):
+            namespace[name] = types.FunctionType(value.__code__, namespace, value.__name__,
+                                                 value.__defaults__, value.__closure__)
+    rebound = namespace.get(func.__name__)
+    if not (isinstance(rebound, types.FunctionType) and rebound.__code__ is func.__code__):
+        rebound = types.FunctionType(func.__code__, namespace, func.__name__, func.__defaults__,
+                                     func.__closure__)
+    return rebound
 
 
 # --- the compile-time benchmark: a ~50-line training loss with loops and branches ----------------

@@ -65,6 +65,7 @@ if HERE not in sys.path:
 import numpy as np       # noqa: E402
 
 import problems as P     # noqa: E402
+import problems_gradbench as GB   # noqa: E402
 
 perf_counter = time.perf_counter
 
@@ -164,11 +165,20 @@ class JaxEager(Tool):
     def prepare(self, case):
         jax = self.module
         g = jax.grad(P.rebind(case.func, self.jnp), argnums=self.wrt_arg(case))
+        # A Python int that is not differentiated (a step count, a degree of freedom) stays a
+        # Python int: a loop's trip count must be known when jax.jit traces.
+        static = tuple(i for i, a in enumerate(case.args) if _is_static(case, i))
         if self.jit:
-            g = jax.jit(g)
-        args = tuple(self.jnp.asarray(a) for a in case.args)
+            g = jax.jit(g, static_argnums=static)
+        args = tuple(a if i in static else self.jnp.asarray(a)
+                     for i, a in enumerate(case.args))
         block = jax.block_until_ready
         return (lambda: block(g(*args))), (lambda r: tuple(np.asarray(v) for v in _as_tuple(r)))
+
+
+def _is_static(case, i):
+    a = case.args[i]
+    return i not in case.wrt and isinstance(a, (int, float)) and not isinstance(a, bool)
 
 
 class JaxJit(JaxEager):
@@ -188,17 +198,29 @@ class Torch(Tool):
         except RuntimeError:  # already set, or parallel work already started
             pass
         import problems_torch
-        self.module, self.funcs = torch, problems_torch
+        self.module, self.funcs = torch, {"problems_torch": problems_torch}
         return torch.__version__
 
+    def _funcs(self, case):
+        if case.torch_module not in self.funcs:
+            import importlib
+            self.funcs[case.torch_module] = importlib.import_module(case.torch_module)
+        return self.funcs[case.torch_module]
+
     def supports(self, case):
-        return bool(case.torch_name) and hasattr(self.funcs, case.torch_name)
+        return bool(case.torch_name) and hasattr(self._funcs(case), case.torch_name)
 
     def prepare(self, case):
         torch = self.module
-        fn = getattr(self.funcs, case.torch_name)
+        fn = getattr(self._funcs(case), case.torch_name)
         targs = []
         for i, a in enumerate(case.args):
+            if _is_static(case, i):
+                targs.append(a)
+                continue
+            if np.issubdtype(np.asarray(a).dtype, np.integer) and i not in case.wrt:
+                targs.append(torch.from_numpy(np.asarray(a, dtype=np.int64)))
+                continue
             t = torch.from_numpy(np.array(a, dtype=np.float64))
             if i in case.wrt:
                 t.requires_grad_(True)
@@ -212,9 +234,50 @@ class Torch(Tool):
         return call, (lambda r: tuple(v.detach().numpy() for v in r))
 
 
-TOOLS = [TangentLite(), Autograd(), JaxEager(), JaxJit(), Torch()]
+class TangentAD(Tool):
+    """The Tangent fork (`tangent-ad`), which pins old dependencies and so runs in a virtual
+    environment of its own: tangent_ad_runner.py, started with that environment's python
+    (--tangent-ad-python), checks and times it against the same baseline in its process."""
+    key, label = "tangent_ad", "tangent-ad"
+    dist = "tangent-ad"
+    python = None     # set from --tangent-ad-python
+
+    def load(self):
+        if not self.python:
+            raise ImportError("no --tangent-ad-python given", name="tangent (tangent-ad)")
+        probe = subprocess.run([self.python, "-c", "import tangent; print(getattr(tangent, "
+                                "'__version__', '?'))"], capture_output=True, text=True,
+                               timeout=120)
+        if probe.returncode != 0:
+            raise ImportError(probe.stderr.strip().splitlines()[-1] if probe.stderr.strip()
+                              else "tangent", name="tangent (tangent-ad)")
+        return probe.stdout.strip()
+
+    def measure(self, case, want, repeats, min_time):
+        """The runner's JSON for one case; `want` is the verified reference gradient."""
+        import tempfile
+        with tempfile.TemporaryDirectory() as tmp:
+            ref = os.path.join(tmp, "reference.npz")
+            np.savez(ref, **{f"g{i}": np.asarray(g) for i, g in enumerate(want)})
+            cmd = [self.python, os.path.join(HERE, "tangent_ad_runner.py"),
+                   "--problem", case.problem, "--size", str(case.size), "--reference", ref,
+                   "--repeats", str(repeats), "--min-time", str(min_time), "--clock", CLOCK,
+                   "--rtol", str(RTOL)]
+            try:
+                proc = subprocess.run(cmd, capture_output=True, text=True, timeout=1800)
+            except subprocess.TimeoutExpired:
+                return {"status": "fails", "error": "timed out after 1800 s"}
+        try:
+            return json.loads(proc.stdout.strip().splitlines()[-1])
+        except (IndexError, ValueError):
+            tail = (proc.stderr.strip().splitlines() or ["no output"])[-1]
+            return {"status": "fails", "error": tail[:160]}
+
+
+TOOLS = [TangentLite(), Autograd(), JaxEager(), JaxJit(), Torch(), TangentAD()]
 TOOL_ALIASES = {"jax": ["jax_eager", "jax_jit"], "jit": ["jax_jit"], "pytorch": ["torch"],
-                "tangent": ["tangent_lite"], "tl": ["tangent_lite"]}
+                "tangent": ["tangent_lite"], "tl": ["tangent_lite"],
+                "tangent-ad": ["tangent_ad"]}
 
 
 # --- timing --------------------------------------------------------------------------------------
@@ -303,13 +366,13 @@ def max_rel_error(got, want):
 RTOL = 1e-6
 
 
-def check_hand_gradient(case, eps=1e-6):
-    """Check the hand-written gradient itself against central finite differences of the
-    function in float64: for each differentiated argument, along that gradient's own direction
-    (any error in its size shows) and along a random one, both of unit length (two calls of f
-    each, so it runs at every size; a step this short crosses no ReLU kink). Raises
-    BenchmarkError when they disagree."""
-    grads = _as_tuple(case.hand(*case.args))
+def check_hand_gradient(case, eps=1e-6, grads=None, what="the hand-written gradient"):
+    """Check the hand-written gradient (or `grads`, the reference gradient of a problem that
+    has none) against central finite differences of the function in float64: for each
+    differentiated argument, along that gradient's own direction (any error in its size shows)
+    and along a random one, both of unit length (two calls of f each, so it runs at every size;
+    a step this short crosses no ReLU kink). Raises BenchmarkError when they disagree."""
+    grads = _as_tuple(case.hand(*case.args) if grads is None else grads)
     f0 = float(case.func(*case.args))
     rng = np.random.default_rng(1)
     for i, g in zip(case.wrt, grads):
@@ -332,7 +395,7 @@ def check_hand_gradient(case, eps=1e-6):
             if not abs(numeric - analytic) <= (1e-5 * max(abs(analytic), abs(numeric))
                                                + 1e-8 * (abs(f0) + 1.0)):
                 name = case.func.__code__.co_varnames[i]
-                raise BenchmarkError(f"the hand-written gradient of {case.key} with respect to "
+                raise BenchmarkError(f"{what} of {case.key} with respect to "
                                      f"{name} disagrees with finite differences: {analytic!r} "
                                      f"vs {numeric!r} along a direction")
 
@@ -344,18 +407,41 @@ def short_error(exc):
 
 # --- one problem at one size ---------------------------------------------------------------------
 
+def reference(case):
+    """(baseline call, verified reference gradient as NumPy arrays). With a hand-written
+    gradient both are that gradient; without one (GradBench) the baseline is the objective and
+    the reference is tangent_lite's gradient, checked here against finite differences."""
+    if case.hand is not None:
+        check_hand_gradient(case)
+        hand_call, hand_np = Hand().prepare(case)
+        return hand_call, hand_np(hand_call())
+    import tangent_lite
+    try:
+        df = tangent_lite.grad(case.func, wrt=Tool.wrt_arg(case, names=True))
+        want = tuple(np.asarray(v) for v in _as_tuple(df(*case.args)))
+    except Exception as exc:
+        raise BenchmarkError(f"tangent_lite failed on {case.key}: {short_error(exc)}") from exc
+    check_hand_gradient(case, grads=want, what="tangent_lite's gradient")
+    func, args = case.func, case.args
+    return (lambda: func(*args)), want
+
+
 def run_case(case, tools, repeats, min_time):
-    check_hand_gradient(case)
-    hand = Hand()
-    hand_call, hand_np = hand.prepare(case)
-    want = hand_np(hand_call())
+    hand_call, want = reference(case)
     calls = {"hand": hand_call}
     entry = {"problem": case.problem, "size": case.size, "label": case.label,
-             "target_tangent_lite": case.target, "tools": {}}
+             "baseline": case.baseline, "target_tangent_lite": case.target, "tools": {}}
     mismatches = []
+    subprocess_tools = []
     for tool in tools:
+        if isinstance(tool, TangentAD):
+            subprocess_tools.append(tool)
+            continue
         if not tool.supports(case):
             entry["tools"][tool.key] = {"status": "n/a"}
+            continue
+        if GB.skipped(case, tool.key):
+            entry["tools"][tool.key] = {"status": "skipped", "error": GB.skipped(case, tool.key)}
             continue
         info = {}
         try:
@@ -396,6 +482,11 @@ def run_case(case, tools, repeats, min_time):
         paired = [t / h for t, h in zip(timing.samples, hand_t.samples)]
         entry["tools"][key].update(timing.as_json(), ratio=statistics.median(paired),
                                    ratio_of_medians=timing.median / hand_t.median)
+    for tool in subprocess_tools:
+        if GB.skipped(case, tool.key):
+            entry["tools"][tool.key] = {"status": "skipped", "error": GB.skipped(case, tool.key)}
+            continue
+        entry["tools"][tool.key] = tool.measure(case, want, repeats, min_time)
     return entry
 
 
@@ -511,11 +602,13 @@ PROBLEM_SHORT = {"mlp": "MLP", "rnn": "RNN", "doubling": "while-loop (walkthroug
                  "scalar_loop": "scalar loop x1000", "mlp_dot": "MLP np.dot",
                  "rnn_dot": "RNN np.dot", "logreg": "logistic regression",
                  "mlp_softmax": "MLP ReLU softmax", "lstm": "LSTM", "conv1d": "conv1d loop",
-                 "layernorm": "layer norm"}
+                 "layernorm": "layer norm", "gmm": "GMM", "lstm_adbench": "ADBench LSTM",
+                 "ba": "bundle adjustment", "kmeans": "k-means", "kmeans_dot": "k-means np.dot",
+                 "ode": "ODE"}
 
 
-def table(results, tools):
-    head = ["problem", "size", "hand-written"] + [t.label for t in tools]
+def table(results, tools, baseline="hand-written"):
+    head = ["problem", "size", baseline] + [t.label for t in tools]
     if any(t.key == "tangent_lite" for t in tools):
         head.append("target (tangent_lite)")
     rows = []
@@ -596,7 +689,7 @@ def environment(versions, skipped):
     return info
 
 
-def plot(results, tools, path):
+def plot(results, tools, path, baseline="hand-written"):
     try:
         import matplotlib
         matplotlib.use("Agg")
@@ -624,15 +717,21 @@ def plot(results, tools, path):
                           label="tangent_lite target" if i == 0 else None)
         for i, e in enumerate(results):
             info = e["tools"].get(tool.key)
-            if info and info.get("status") == "fails":
-                ax.annotate("fails", (i + (j - (len(tools) - 1) / 2) * width, 1.0),
+            if info and info.get("status") in ("fails", "skipped"):
+                ax.annotate(info["status"], (i + (j - (len(tools) - 1) / 2) * width, 1.0),
                             ha="center", va="bottom", fontsize=7, rotation=90)
     ax.axhline(1.0, color="gray", linestyle="--", linewidth=1)
     ax.set_yscale("log")
     ax.set_xticks(range(len(cases)))
     ax.set_xticklabels(cases, fontsize=8)
-    ax.set_ylabel("time / hand-written NumPy gradient (log)")
-    ax.set_title("Gradient time relative to hand-written NumPy (single thread, lower is better)")
+    if baseline == "objective":
+        ax.set_ylabel("gradient time / objective time (log)")
+        ax.set_title("GradBench objectives: gradient time relative to the NumPy objective "
+                     "(single thread, lower is better)")
+    else:
+        ax.set_ylabel("time / hand-written NumPy gradient (log)")
+        ax.set_title("Gradient time relative to hand-written NumPy (single thread, lower is "
+                     "better)")
     ax.legend(fontsize=8)
     fig.tight_layout()
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
@@ -662,6 +761,13 @@ def parse_list(text, known, aliases, what):
 
 SECTIONS = ["overhead", "memory"]
 
+# name: (sizes, quick sizes, make_case(name, size)) for every problem of both suites
+ALL_PROBLEMS = {name: (spec[1], spec[2], P.make_case) for name, spec in P.PROBLEMS.items()}
+ALL_PROBLEMS.update({name: (spec[1], spec[2], GB.make_case)
+                     for name, spec in GB.PROBLEMS.items()})
+SUITES = {"issue6": list(P.PROBLEMS) + SECTIONS, "gradbench": list(GB.PROBLEMS)}
+SUITES["all"] = SUITES["issue6"] + SUITES["gradbench"]
+
 
 def main(argv=None):
     parser = argparse.ArgumentParser(
@@ -670,8 +776,15 @@ def main(argv=None):
     parser.add_argument("--quick", action="store_true",
                         help="smallest sizes, few repeats: the CI smoke run (asserts no times)")
     parser.add_argument("--problems", default="all",
-                        help="comma separated: " + ", ".join(list(P.PROBLEMS) + SECTIONS)
-                        + " (default all)")
+                        help="comma separated: " + ", ".join(SUITES["all"])
+                        + " (default: the whole --suite)")
+    parser.add_argument("--suite", choices=sorted(SUITES), default="all",
+                        help="issue6: the problems with a hand-written gradient, tangent_lite's "
+                        "own costs and memory; gradbench: the GradBench objectives, each "
+                        "against its objective's time; all (default): both")
+    parser.add_argument("--tangent-ad-python", default=os.environ.get("TANGENT_AD_PYTHON"),
+                        help="python of a virtual environment with tangent-ad installed: "
+                        "adds the tangent-ad column (default $TANGENT_AD_PYTHON)")
     parser.add_argument("--tools", default="all",
                         help="comma separated: " + ", ".join(t.key for t in TOOLS)
                         + " (jax = both JAX modes; default all that are installed)")
@@ -692,13 +805,17 @@ def main(argv=None):
     CLOCK = args.clock
     repeats = args.repeats or (3 if args.quick else 15)
     min_time = args.min_time or (0.005 if args.quick else 0.02)
-    known_problems = list(P.PROBLEMS) + SECTIONS
+    known_problems = SUITES["all"]
     if args.problems == "all":
-        selected = known_problems
+        selected = SUITES[args.suite]
     else:
         selected = parse_list(args.problems, known_problems, {k: [v] for k, v in
                                                               P.ALIASES.items()}, "problem")
-    tool_keys = ([t.key for t in TOOLS] if args.tools == "all" else
+    TangentAD.python = args.tangent_ad_python
+    if args.tools == "all" and not args.tangent_ad_python:
+        print("tangent-ad: no --tangent-ad-python (or $TANGENT_AD_PYTHON) given, skipped")
+    tool_keys = ([t.key for t in TOOLS if t.key != "tangent_ad" or args.tangent_ad_python]
+                 if args.tools == "all" else
                  parse_list(args.tools, [t.key for t in TOOLS], TOOL_ALIASES, "tool"))
 
     versions = {"numpy": np.__version__}
@@ -739,14 +856,14 @@ def main(argv=None):
 
     results = []
     try:
-        for name in [p for p in P.PROBLEMS if p in selected]:
-            sizes = P.PROBLEMS[name][2] if args.quick else P.PROBLEMS[name][1]
-            for size in sizes:
-                case = P.make_case(name, size)
+        for name in [p for p in ALL_PROBLEMS if p in selected]:
+            full, quick, make_case = ALL_PROBLEMS[name]
+            for size in (quick if args.quick else full):
+                case = make_case(name, size)
                 t0 = perf_counter()
                 entry = run_case(case, tools, repeats, min_time)
                 results.append(entry)
-                print(f"  {case.key:<16} hand-written {fmt_time(entry['hand_s']):>10}   "
+                print(f"  {case.key:<16} {case.baseline} {fmt_time(entry['hand_s']):>10}   "
                       + "  ".join(f"{t.label} {fmt_ratio(entry['tools'].get(t.key))}"
                                   for t in tools)
                       + f"   ({perf_counter() - t0:.1f} s)", flush=True)
@@ -761,9 +878,15 @@ def main(argv=None):
         print(f"\nFAILED: {exc}", file=sys.stderr)
         return 1
 
-    if results:
+    groups = {}      # the ratios' baseline: the hand-written gradient, or the objective
+    for e in results:
+        groups.setdefault(e.get("baseline", "hand-written"), []).append(e)
+    for baseline, group in groups.items():
         print()
-        print(table(results, tools))
+        if baseline == "objective":
+            print("GradBench objectives: gradient time / the objective's own time "
+                  "(issue 14's target <= 3x)")
+        print(table(group, tools, baseline))
     if overhead:
         print()
         print("tangent_lite's own costs:")
@@ -802,8 +925,11 @@ def main(argv=None):
         json.dump(report, fh, indent=1)
     print()
     print(f"wrote {shown_path(json_path)}")
-    if results:
-        png = plot(results, tools, args.plot or os.path.splitext(json_path)[0] + ".png")
+    for baseline, group in groups.items():
+        png = args.plot or os.path.splitext(json_path)[0] + ".png"
+        if baseline == "objective" and len(groups) > 1:
+            png = os.path.splitext(png)[0] + "-gradbench.png"
+        png = plot(group, tools, png, baseline)
         if png:
             print(f"wrote {shown_path(png)}")
     return 0
