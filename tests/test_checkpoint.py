@@ -38,6 +38,8 @@ def _cases():
         ("grows", p.grows, (np.array([0.5, 1.0, 0.2]),), 0, 9),
         ("counted_while", p.counted_while, (np.array([0.2, 0.4]), 8), 0, 8),
         ("whiles_in_a_loop", p.whiles_in_a_loop, (rng.normal(size=2),), 0, 3),
+        ("inner_exits", p.inner_exits, (np.array([0.5, 0.8, 1.1]), 1.3), (0, 1), 6),
+        ("inner_exits_return", p.inner_exits, (np.array([-0.5, -2.5, 1.1]), 1.3), (0, 1), 6),
     ]
 
 

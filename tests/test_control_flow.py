@@ -487,7 +487,7 @@ try:
 except ImportError:
     HAS_SCIPY = False
 
-PRELUDE = "import math\n" + ("import scipy.special as sp\n" if HAS_SCIPY else "") + \
+PRELUDE = "import math\nimport tangent_lite as tl\n" + ("import scipy.special as sp\n" if HAS_SCIPY else "") + \
           "import numpy as np\nMARGINS = []\n\n\ndef _m(v):\n    MARGINS.append(abs(float(v)))\n" \
           "    return v\n" + textwrap.dedent("""
 
@@ -518,7 +518,16 @@ class ProgramGenerator:
         # Which library spells a function (np.sin, math.sin, ...) is drawn from a stream of its
         # own, so the programs of a seed keep the shape they had before math was added.
         self.lib = random.Random(f"library {seed}")
+        # Which loops are checkpointed (tl.checkpointed, issue 15) is drawn from a third.
+        self.ckpt = random.Random(f"checkpoint {seed}")
         self.conds, self.leaves, self.loops = [], ["s0", "s1"], []
+
+    def checkpointed(self, iterated):
+        """`iterated`, or about a quarter of the time (never inside a checkpointed loop: that
+        is refused) `tl.checkpointed(iterated, snapshots=s)` with 1 to 3 snapshots."""
+        if any("tl.checkpointed" in h for h in self.loops) or self.ckpt.random() > 0.25:
+            return iterated
+        return f"tl.checkpointed({iterated}, snapshots={self.ckpt.randint(1, 3)})"
 
     def library(self, name, e):
         """`np.<name>(e)`, or the same function of a number from math or scipy.special (every
@@ -585,13 +594,15 @@ class ProgramGenerator:
             i = f"i{pad}"
             head = r.choice([f"{i} in range({N})", f"{i} in range({r.randrange(N)}, len(x))",
                              f"{i} in range(x.shape[0] - 1, -1, -1)", f"{i}, v{i} in enumerate(x)"])
+            target, iterated = head.split(" in ", 1)
+            head = f"{target} in {self.checkpointed(iterated)}"
             leaves = [f"x[{i}]", f"y[{i}]", f"y[{i} - 1]"] + ([f"v{i}"] if "enum" in head else [])
             return self.loop(f"{p}for {head}:", leaves, depth, pad, [f"{p}    cnt += 1"])
         if depth and k < 0.4:
             n = f"k{pad}"
-            return [f"{p}{n} = 0"] + self.loop(
-                f"{p}while {n} < {r.randint(2, 4)} and ({self.cond()}):", [], depth, pad,
-                [f"{p}    {n} += 1"])
+            test = self.checkpointed(f"{n} < {r.randint(2, 4)} and ({self.cond()})")
+            return [f"{p}{n} = 0"] + self.loop(f"{p}while {test}:", [], depth, pad,
+                                               [f"{p}    {n} += 1"])
         if self.loops and k < 0.5:
             jump = r.choice(["break", "continue", f"return s0 * {self.expr(1)}"])
             return [f"{p}if {self.cond()}:", f"{p}    {jump}"]

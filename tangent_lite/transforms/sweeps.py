@@ -143,6 +143,8 @@ class SweepWriter:
 
     def forward_loop(self, stmt):
         state = self.states.get(id(stmt))
+        # a `break` inside this loop ends this loop, not a replayed checkpointed step: kept
+        replaying, self.replaying = self.replaying, False
         self.depth += 1
         try:
             if state is not None:
@@ -150,6 +152,7 @@ class SweepWriter:
             body = self.forward(stmt.body)
         finally:
             self.depth -= 1
+            self.replaying = replaying
         out = []
         counter = stmt.counter
         if counter:

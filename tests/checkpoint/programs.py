@@ -167,3 +167,19 @@ def whiles_in_a_loop(x):
             x = np.cos(x) + 0.3 * x
             n += 1
     return np.sum(x)
+
+
+def inner_exits(x, a):
+    """A `break` and a `return` inside a loop nested in the checkpointed one end that inner
+    loop (and the function), not the replayed step (found by the random programs of
+    tests/test_control_flow.py)."""
+    s = x[0] * 1.0
+    for t in range(6):
+        for j in range(3):
+            s = np.tanh(s * a) + x[1] * 0.3
+            if s > 0.6:
+                break
+            if s < -0.9:
+                return s * x[2]
+        s = s * 0.9 - x[2] * 0.4
+    return s
