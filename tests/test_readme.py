@@ -2,7 +2,9 @@
 what tangent_lite prints.
 
 A block preceded by an output marker is output, compared by the test that owns the marker
-(`OUTPUT_MARKERS`); every other ```python block runs. The blocks run in the README's order as one
+(`OUTPUT_MARKERS`); a block marked `<!-- excerpt: name -->` is part of what `tl.source(name)`
+prints for the function `name` the blocks above defined, checked where it stands in the session;
+every other ```python block runs. The blocks run in the README's order as one
 script in a fresh interpreter (the README is one session: later blocks use what earlier ones
 defined), from a file, because tangent_lite reads the functions' source. A block marked
 `<!-- runs as tools/make_gradients.py -->` is a build script of a user's project: it runs in a
@@ -73,7 +75,7 @@ def test_every_python_block_is_run_or_compared():
     assert len(run) >= 15 and len(blocks) - len(run) >= 5
     unknown = [(line, marker) for line, marker, _ in blocks
                if marker and not is_output(marker) and marker != PROJECT_MARKER
-               and not marker.startswith(("pytrees: runs", "--8<--"))]
+               and not marker.startswith(("pytrees: runs", "--8<--", "excerpt: "))]
     assert not unknown, f"README blocks with markers no test knows: {unknown}"
 
 
@@ -85,8 +87,14 @@ def run_script(path, cwd):
 
 
 def test_every_python_block_runs(tmp_path):
-    parts = [f"# ---- README.md line {line}\n{code}" for line, marker, code in python_blocks()
-             if not is_output(marker) and marker != PROJECT_MARKER]
+    parts = [f"# ---- README.md line {line}\n" + (
+        f"import re as _re\nimport tangent_lite as _tl\n_lines = lambda t: _re.sub("
+        f"r'# line \\d+', '# line N', t)\n"
+        f"assert _lines({code!r}) in _lines(_tl.source({marker[9:]})), "
+        f"'the excerpt of line {line} is not in what tangent_lite prints'\n"
+        if marker.startswith("excerpt: ") else code)
+        for line, marker, code in python_blocks()
+        if not is_output(marker) and marker != PROJECT_MARKER]
     script = tmp_path / "readme_session.py"
     script.write_text("\n".join(parts))
     run_script(script, tmp_path)
