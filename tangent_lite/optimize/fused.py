@@ -4,7 +4,7 @@ The rule of `y = x * b` gives x the contribution `unbroadcast(dy * b, x)`, and t
 `y = a / x` gives `unbroadcast(-dy * y / x, x)`; where x is narrower than the product (a scalar
 weight, a row of scales, a per-row norm) NumPy builds the full product only to sum it. This pass
 writes such a contribution `sum_product(dy, b, x)` or `-sum_quotient(dy, y, x)`
-(runtime/core.py): the products summed in one `np.vdot`/`np.einsum` (and divided by x after the
+(runtime/fused.py): the products summed in one `np.vdot`/`np.einsum` (and divided by x after the
 sum, x being constant along the summed axes) when the two factors are real arrays of one shape,
 and the unfused expression itself otherwise.
 

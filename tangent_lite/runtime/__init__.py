@@ -2,7 +2,7 @@
 per topic.
 
 They call NumPy *functions* and make arrays like their inputs (`np.zeros_like`, `as_array`,
-`size_of` in core.py), so Dask and CuPy arrays pass through NumPy's dispatch protocols and stay
+`size_of` in dispatch.py), so Dask and CuPy arrays pass through NumPy's dispatch protocols and stay
 what they are: a Dask argument gets a lazy Dask gradient (README: Beyond one machine). Each
 keeps its NumPy fast path first (`type(x) is np.ndarray`). The few that need NumPy's in-place
 writes or sorting refuse other arrays with `numpy_only` rather than convert them.
@@ -13,8 +13,10 @@ NumPy (aot/runtime_source.py copies them from MODULES, in that order). The modul
 other in one direction, trees and core at the bottom:
 
     trees        which values are containers (pytrees), their children, GradDict
+    dispatch     which arrays are NumPy's: duck, as_array, size_of, numpy_only, InputError
     core         the stack, unbroadcast/unreduce, gradients of lists, grad_like, tangents,
                  builtins and conversions
+    fused        sums of products in one np.vdot/np.einsum (optimize/fused.py)
     elementwise  powers, extrema, clip, sinc, fmax/fmin, sort (rules/elementwise.py); digamma
                  and trigamma (math.lgamma, rules/pymath.py: SciPy is optional)
     reductions   prod, max/min, cumsum/cumprod, average, median (rules/reductions.py)
@@ -38,9 +40,10 @@ from .core import (add_grads, all_numbers, append, as_tangent, astype, broadcast
                    copied_in_order, detached,
                    grad_like, shares_array_memory, shares_memory,
                    GradList, grads_like, InputError, owned, real_like, reduced_count, saved,
-                   select_arg, select_tangent, shaped, Stack, sum_product, sum_quotient, tangent_like, unarray, unastype,
+                   select_arg, select_tangent, shaped, Stack, tangent_like, unarray, unastype,
                    unbroadcast, unit_like, unit_of, unreduce, unset, unshared, unsum, with_item,
                    zeros_grad)
+from .fused import sum_product, sum_quotient
 from .elementwise import (clip_mask, digamma, div_or_zero, pick_weight, safe_log, sign_grad,
                           sinc_slope, ties, trigamma, unsort)
 from .reductions import (average_adjoint, average_weights_adjoint, average_weights_tangent,

@@ -20,6 +20,7 @@ matrices) because these calls sit inside the user's hot loops.
 """
 import numpy as np
 
+from .dispatch import InputError, _shape, as_array, duck, numpy_only, size_of
 from .trees import GradDict, children, is_container, rebuild
 
 
@@ -31,54 +32,6 @@ class Stack(list):
 
     __slots__ = ()
     push = list.append
-
-
-def duck(v):
-    """Whether `v` is an array of another library that NumPy's functions dispatch to (Dask,
-    CuPy: `__array_function__`), so a helper must build its results with functions of `v`
-    (`np.zeros_like(v)`) rather than new NumPy arrays, and never convert it to NumPy.
-    ndarray subclasses (masked arrays) are NumPy's own."""
-    return not isinstance(v, np.ndarray) and hasattr(v, "__array_function__")
-
-
-def as_array(v, dtype=None):
-    """np.asarray(v, dtype), except that an array of another library (Dask, CuPy) stays one:
-    converting it would compute a Dask graph in this process, or copy a GPU array to the host."""
-    if type(v) is np.ndarray and dtype is None:
-        return v
-    if duck(v):
-        return v if dtype is None or v.dtype == dtype else v.astype(dtype)
-    return np.asarray(v, dtype)
-
-
-def numpy_only(what, *values):
-    """Refuse a gradient whose helper needs NumPy's in-place writes or sorting when one of
-    `values` is a Dask or CuPy array: rather an error than computing the whole array here."""
-    for v in values:
-        if duck(v):
-            raise InputError(
-                f"the gradient of {what} runs on NumPy arrays only: it needs element-by-element "
-                f"writes (or sorting) that a {type(v).__module__.split('.')[0]} array does not "
-                f"support lazily, and converting it would compute the whole array in this "
-                f"process. Instead: convert just this part to NumPy yourself (Dask: "
-                f"`x.compute()`), or write the step with functions that array supports")
-
-
-def size_of(v):
-    """The number of elements of `v`: the array's own `.size` (np.size is one of the
-    functions Dask does not implement)."""
-    if type(v) is np.ndarray:
-        return v.size
-    size = getattr(v, "size", None)
-    return np.size(v) if size is None else size
-
-
-def _shape(v):
-    tv = type(v)
-    if tv is float or tv is int:
-        return ()
-    shape = getattr(v, "shape", None)   # arrays and NumPy scalars: no call into NumPy
-    return np.shape(v) if shape is None else shape
 
 
 def unbroadcast(g, x: "shape"):
@@ -98,65 +51,6 @@ def unbroadcast(g, x: "shape"):
     if kept:
         g = np.sum(g, axis=tuple(k - lead for k in kept), keepdims=True)
     return g if _shape(g) == shape else np.reshape(g, shape)
-
-
-def sum_product(a, b, x: "shape") -> "fresh":
-    """`unbroadcast(a * b, x)` without the product's temporary where the sum is a plain one.
-
-    A gradient rule `d[x] = d[y] * b` whose result is summed down to x's shape (the weight of a
-    convolution tap, the scale of a layer norm) multiplies two arrays of one shape only to add
-    the products up. Where a and b are real arrays of one shape and dtype and x's shape is
-    theirs with axes summed away, that sum is one `np.vdot` or `np.einsum`. Anything else
-    (broadcasting operands, integers, complex values) is the unfused expression itself."""
-    total = _sum_of_products(a, b, x)
-    return unbroadcast(a * b, x) if total is None else total
-
-
-def sum_quotient(a, b, x) -> "fresh":
-    """`unbroadcast(a * b / x, x)` (the gradient of the divisor of `y = n / x`, d[y] * y / x)
-    as sum_product's sum divided by x once: x is constant along the axes summed away."""
-    total = _sum_of_products(a, b, x)
-    return unbroadcast(a * b / x, x) if total is None else total / x
-
-
-def _sum_of_products(a, b, x):
-    """The products a * b summed down to x's shape in one call, or None where a fused sum
-    does not apply (then the caller writes the expression out)."""
-    if not (type(a) is np.ndarray and type(b) is np.ndarray and a.shape == b.shape
-            and a.dtype == b.dtype and a.dtype.kind == "f"):
-        return None
-    shape = _shape(x)
-    if shape == a.shape:
-        return a * b
-    if shape == ():
-        if a.size <= _SMALL_DOT or (a.flags.c_contiguous and b.flags.c_contiguous):
-            return np.vdot(a, b)     # flattens a non-contiguous operand: cheap when small
-        axes = list(range(a.ndim))
-        return np.einsum(a, axes, b, axes, [])
-    if a.size > _SMALL_DOT:
-        kept = _kept_axes(a.shape, shape)
-        if kept is not None:
-            axes = list(range(a.ndim))
-            return np.einsum(a, axes, b, axes, kept).reshape(shape)
-    return None
-
-
-def _kept_axes(full, shape):
-    """The axes of `full` a sum down to `shape` keeps (as unbroadcast sums), or None where
-    `shape` is not `full` with leading axes dropped and other axes set to 1."""
-    lead = len(full) - len(shape)
-    if lead < 0:
-        return None
-    kept = []
-    for i, n in enumerate(shape):
-        if n == full[lead + i]:
-            kept.append(lead + i)
-        elif n != 1:
-            return None
-    return kept
-
-
-_SMALL_DOT = 1 << 12   # elements: below this, copying a strided operand for vdot is cheapest
 
 
 def unreduce(g, x: "shape", axis=None, keepdims=False):
@@ -514,11 +408,6 @@ def unit_phase(x):
     r = np.abs(x)
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.where(r == 0, 0.0, x / r)
-
-
-# Raised for arguments that cannot be differentiated. The package replaces it with its own
-# TangentLiteError subclass; a generated standalone module keeps the built-in TypeError.
-InputError = TypeError
 
 
 def grad_like(g, x: "shape", name="x"):

@@ -7,7 +7,8 @@ where a second derivative is not implemented.
 """
 import numpy as np
 
-from .core import as_array, duck, float_dtype, numpy_only
+from .core import float_dtype
+from .dispatch import as_array, duck, numpy_only
 
 
 def safe_log(a):

@@ -13,13 +13,13 @@ Being wrong about either is a soundness bug: annotate only what holds for every 
 import functools
 import inspect
 
-from . import (core, elementwise, fft, linalg, products, pytrees, reductions, revolve, scatter,
-               shapes, trees)
+from . import (core, dispatch, elementwise, fft, fused, linalg, products, pytrees, reductions,
+               revolve, scatter, shapes, trees)
 
 # The helper modules, in the order ahead-of-time modules copy their definitions (the pytree
-# containers, then core, first).
-MODULES = (trees, core, elementwise, reductions, shapes, scatter, products, linalg, fft, pytrees,
-           revolve)
+# containers, the dispatch checks and core first).
+MODULES = (trees, dispatch, core, fused, elementwise, reductions, shapes, scatter, products, linalg,
+           fft, pytrees, revolve)
 
 SHAPE = "shape"
 FRESH = "fresh"

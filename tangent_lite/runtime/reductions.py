@@ -6,7 +6,8 @@ implemented.
 """
 import numpy as np
 
-from .core import as_array, duck, float_dtype, numpy_only, size_of, unreduce
+from .core import float_dtype, unreduce
+from .dispatch import as_array, duck, numpy_only, size_of
 
 
 def prod_adjoint(g, y, a, axis=None, keepdims=False) -> "fresh":

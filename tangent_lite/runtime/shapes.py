@@ -7,8 +7,8 @@ that return a list have one gradient piece per element (a GradList).
 """
 import numpy as np
 
-from .core import (GradList, InputError, as_array, duck, float_dtype, numpy_only, size_of,
-                   unbroadcast, zeros_grad)
+from .core import GradList, float_dtype, unbroadcast, zeros_grad
+from .dispatch import InputError, as_array, duck, numpy_only, size_of
 from .trees import GradDict
 
 
