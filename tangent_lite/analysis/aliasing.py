@@ -93,6 +93,26 @@ def _risky(d, w, r, source=False):
     return False
 
 
+def _kept_across_iterations(d, w, r, bound_at):
+    """Can a read at r see a write at w through an alias that d adds to a list which keeps the
+    aliases of earlier iterations (`hist.append(B[0])` in a loop that also writes B)?
+
+    The write in a later iteration of a loop around both changes the rows appended in the
+    iterations before it, unless the list is made anew in each iteration of that loop
+    (`rows = []` inside it), which drops them."""
+    m = d.stmt.target
+    if m not in _alias_sources(d.stmt):
+        return False      # not an accumulation: each binding holds only this iteration's alias
+    if isinstance(r.stmt, ir.Assign) and r.stmt.target == m and m in _alias_sources(r.stmt):
+        return False      # appending to the list does not read the arrays in it
+    for loop in set(d.loops) & set(w.loops):
+        renewed = any(loop in b.loops and m not in _alias_sources(b.stmt)
+                      for b in bound_at.get(m, ()))
+        if not renewed and (r.pos > w.pos or loop in r.loops):
+            return True
+    return False
+
+
 def _maybe_bound(b, w):
     """Can a binding at event b have happened when w runs (before it, or in an earlier
     iteration of a loop around both)?"""
@@ -139,13 +159,20 @@ def check_aliasing(fn, parsed):
             if local and not any(_maybe_bound(b, w) for b in bound_at[m]):
                 continue          # a local m holds nothing yet when x is written
             for r in reads.get(m, ()):
-                if r.stmt is stmt or not any(_risky(d, w, r, m in up) for d in defs):
+                kept = any(_kept_across_iterations(d, w, r, bound_at) for d in defs)
+                if r.stmt is stmt or not (kept or any(_risky(d, w, r, m in up) for d in defs)):
                     continue
                 message = (f"this in-place write changes `{x}`, which may share memory with "
                            f"`{m}`, and `{m}` is read afterwards (line {_line(r)}): NumPy "
                            "would change both")
                 hint = (f"instead: make `{x}` its own array first, e.g. `{x} = {x}.copy()`, "
                         f"or write `{x} = {x} + ...`")
+                if kept:
+                    message += (f"; `{m}` keeps what earlier iterations put in it, and this "
+                                "write, in a later iteration, changes those arrays too")
+                    hint = (f"instead: put a copy in `{m}` (`{m}.append(row.copy())`), or write "
+                            f"`{x} = {x} + ...` so that earlier iterations' arrays stay as they "
+                            "were")
                 if isinstance(stmt, ir.SetItem):
                     raise parsed.error(UnsupportedSyntaxError, stmt, message, hint=hint)
                 # `x += e` is only in place when x is an array: check when it runs.
