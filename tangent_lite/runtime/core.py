@@ -20,7 +20,7 @@ matrices) because these calls sit inside the user's hot loops.
 """
 import numpy as np
 
-from .dispatch import InputError, _shape, as_array, duck, numpy_only, size_of
+from .dispatch import InputError, _shape, as_array, duck, numpy_only, size_of, sized
 from .trees import GradDict, children, is_container, rebuild
 
 
@@ -40,6 +40,8 @@ def unbroadcast(g, x: "shape"):
     gshape = _shape(g)
     if gshape == shape:
         return g
+    if type(g) is not np.ndarray:
+        sized(g)     # a Dask array of unknown size (NaN != NaN: never equal shapes)
     lead = len(gshape) - len(shape)
     if lead < 0:   # a number standing for a gradient of x's shape (a GradDict's zero)
         return (np.zeros_like(x, dtype=float_dtype(x)) if duck(x) else np.zeros(shape)) + g
@@ -170,6 +172,10 @@ def tangent_like(t, y):
 
 def as_tangent(t, y):
     """The tangent of a conversion to `y`'s dtype: zero when `y` holds integers."""
+    if duck(y):     # x.copy() of a Dask or CuPy array: its tangent stays lazy, never converted
+        if y.dtype.kind not in "fc":
+            return np.zeros_like(y, dtype=float)
+        return np.reshape((np.zeros_like(y) + t).astype(y.dtype), y.shape)
     y = np.asarray(y)
     if y.dtype.kind not in "fc":
         return np.zeros(y.shape)
