@@ -21,6 +21,7 @@ da = pytest.importorskip("dask.array", reason="Dask is not installed: pip instal
 
 import tangent_lite  # noqa: E402
 from tangent_lite.rules.registry import all_primitives  # noqa: E402
+from helpers import load_example  # noqa: E402
 import rule_checks  # noqa: E402
 import test_rules  # noqa: E402
 import test_rules_elementwise  # noqa: E402
@@ -30,6 +31,8 @@ import test_rules_pymath  # noqa: E402
 import test_rules_scatter  # noqa: E402
 import test_rules_shapes  # noqa: E402
 import test_rules_special  # noqa: E402
+
+walkthrough = load_example("walkthrough")
 
 CASE_MODULES = [test_rules, test_rules_elementwise, test_rules_shapes, test_rules_linalg,
                 test_rules_scatter, test_rules_fft, test_rules_special, test_rules_pymath]
@@ -397,14 +400,8 @@ def test_gradient_stays_lazy_and_chunked_like_the_argument(lazy_only):
 # as array operations where you can).
 
 def doubling(a):
-    b = a * 2
-    while np.linalg.norm(b) < 1000:
-        b = b * 2
-    if b.sum() > 0:
-        c = b
-    else:
-        c = 100 * b
-    return np.sum(c * a)
+    # the walkthrough's while-and-if (examples/walkthrough.py), made a scalar loss
+    return np.sum(walkthrough.doubling(a) * a)
 
 
 def rows_loop(X, w):
