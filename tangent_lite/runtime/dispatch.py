@@ -68,7 +68,9 @@ def size_of(v):
     return np.size(v) if size is None else size
 
 
-def _shape(v):
+def shape_of(v):
+    """The shape of `v`: () for a Python number, the array's own `.shape` (no call into
+    NumPy, which would convert a list), np.shape for anything else."""
     tv = type(v)
     if tv is float or tv is int:
         return ()
