@@ -47,6 +47,11 @@ _PURE_NUMPY = frozenset(["sum", "mean", "reshape", "shape", "transpose", "dot", 
                          "outer", "where", "size", "ndim", "floor_divide", "trunc"])
 
 
+# Expressions that may do more than compute a value (or hide what they compute).
+_IMPURE = (gast.Lambda, gast.NamedExpr, gast.Yield, gast.Await, gast.ListComp,
+           gast.GeneratorExp, gast.DictComp, gast.SetComp, gast.YieldFrom)
+
+
 class Spelling:
     """How the generated code spells NumPy and the runtime helpers (compiled.Bindings)."""
 
@@ -76,9 +81,7 @@ class Spelling:
         for n in gast.walk(node):
             if isinstance(n, gast.Call) and not self.pure_call(n):
                 return False
-            if isinstance(n, (gast.Lambda, gast.NamedExpr, gast.Yield, gast.Await,
-                              gast.ListComp, gast.GeneratorExp, gast.DictComp,
-                              gast.SetComp, gast.YieldFrom)):
+            if isinstance(n, _IMPURE):
                 return False
         return True
 
@@ -95,7 +98,7 @@ def simplify(backward, others, spelled, fresh):
                                                           spelling))
     _blocks(backward, lambda block: double_repeats(block, spelling))
     _blocks(backward, lambda block: common_subexpressions(block, spelling, fresh))
-    dead_assignments(backward, others, spelling)
+    dead_assignments(backward, spelling)
 
 
 def _blocks(stmts, rewrite):
@@ -120,8 +123,35 @@ def _name_assign(stmt):
     return None
 
 
+def _key(node, memo=None):
+    """A hashable value equal for two expressions exactly when they are written alike (a
+    cheaper gast.dump; constants by type and repr, so -0.0 and 0.0 differ)."""
+    if memo is not None:
+        found = memo.get(id(node))
+        if found is not None:
+            return found
+    if isinstance(node, gast.Name):
+        key = ("Name", node.id)
+    elif isinstance(node, gast.Constant):
+        key = ("Constant", type(node.value).__name__, repr(node.value))
+    else:
+        parts = [type(node).__name__]
+        for field, value in gast.iter_fields(node):
+            if isinstance(value, list):
+                parts.append(tuple(_key(v, memo) if isinstance(v, gast.AST) else v
+                                   for v in value))
+            elif isinstance(value, gast.AST):
+                parts.append(_key(value, memo))
+            else:
+                parts.append(value)
+        key = tuple(parts)
+    if memo is not None:
+        memo[id(node)] = key
+    return key
+
+
 def _same(a, b):
-    return gast.dump(a) == gast.dump(b)
+    return _key(a) == _key(b)
 
 
 def _is_name(node, name):
@@ -273,13 +303,16 @@ def double_repeats(stmts, spelling):
 def _double(first, second, spelling):
     """Rewrite `first` (dx = e) when `second` adds e to dx once more; say whether it did."""
     dx = _name_assign(first)
-    if dx is None or not spelling.pure(first.value):
+    if dx is None or not (_is_name(getattr(second, "target", None), dx) or (
+            _name_assign(second) == dx and isinstance(second.value, gast.BinOp))):
         return False
     e = first.value
-    if dx in {n.id for n in gast.walk(e) if isinstance(n, gast.Name)}:
+    if not spelling.pure(e) or dx in _names(e):
         return False
     if (isinstance(second, gast.AugAssign) and isinstance(second.op, gast.Add)
             and _is_name(second.target, dx) and _same(second.value, e)):
+        if isinstance(e, gast.Name):
+            return False        # `dx = e; dx += e` would double e's own array too
         in_place = True
     elif (_name_assign(second) == dx and isinstance(second.value, gast.BinOp)
           and isinstance(second.value.op, gast.Add) and _is_name(second.value.left, dx)
@@ -313,15 +346,54 @@ def _hint(node):
 
 def _candidates(node, spelling):
     """The subexpressions of `node` worth computing once: operators and pure calls that read
-    some name."""
-    return [n for n in gast.walk(node)
-            if isinstance(n, (gast.BinOp, gast.UnaryOp, gast.Call))
-            and spelling.pure(n)
-            and any(isinstance(m, gast.Name) for m in gast.walk(n))
-            and not (isinstance(n, gast.UnaryOp) and isinstance(n.operand, gast.Constant))]
+    some name (one walk, children before parents)."""
+    out = []
+
+    def visit(n):
+        """(pure, reads a name) of the expression n."""
+        pure, named = True, isinstance(n, gast.Name)
+        for child in gast.iter_child_nodes(n):
+            p, m = visit(child)
+            pure, named = pure and p, named or m
+        if isinstance(n, gast.Call):
+            pure = pure and spelling.pure_call(n)
+        elif isinstance(n, _IMPURE):
+            pure = False
+        if (pure and named and isinstance(n, (gast.BinOp, gast.UnaryOp, gast.Call))
+                and not (isinstance(n, gast.UnaryOp) and isinstance(n.operand,
+                                                                    gast.Constant))):
+            out.append(n)
+        return pure, named
+
+    visit(node)
+    return out
+
+
+def _shallow(node):
+    """What two alike expressions certainly share: their kind, operator or function, and the
+    names they apply it to directly (a cheap test before comparing whole expressions)."""
+    if isinstance(node, gast.Call):
+        head = _key(node.func)
+    else:
+        head = type(node.op).__name__
+    return (type(node).__name__, head) + tuple(
+        c.id for c in gast.iter_child_nodes(node) if isinstance(c, gast.Name))
 
 
 def common_subexpressions(stmts, spelling, fresh):
+    signatures = set()
+    for stmt in stmts:
+        if isinstance(stmt, (gast.Assign, gast.AugAssign)):
+            for node in _candidates(stmt.value, spelling):
+                sig = _shallow(node)
+                if sig in signatures:
+                    break
+                signatures.add(sig)
+            else:
+                continue
+            break
+    else:
+        return            # no expression is computed twice in the block: the common case
     available = {}     # dump -> [node, statement holding it, name holding it or None]
     k = 0
     while k < len(stmts):
@@ -350,9 +422,10 @@ def common_subexpressions(stmts, spelling, fresh):
                     if held == target or target in {n.id for n in gast.walk(node)
                                                     if isinstance(n, gast.Name)}]:
             del available[key]
-        whole = gast.dump(stmt.value)
+        memo = {}
+        whole = _key(stmt.value, memo)
         for node in _candidates(stmt.value, spelling):
-            key = gast.dump(node)
+            key = _key(node, memo)
             if key not in available and target not in {
                     n.id for n in gast.walk(node) if isinstance(n, gast.Name)}:
                 available[key] = [node, stmt, target if key == whole else None]
@@ -377,11 +450,12 @@ def _reuse(stmts, k, stmt, available, spelling, fresh, whole=False):
     """Replace the subexpressions of stmt (never its whole value) computed before in the
     block by the name holding them; returns how many statements were inserted before k."""
     inserted = 0
+    memo = {}
 
     def visit(node, parent, field, index):
         nonlocal inserted
-        key = gast.dump(node) if isinstance(node, (gast.BinOp, gast.UnaryOp,
-                                                   gast.Call)) else None
+        key = _key(node, memo) if isinstance(node, (gast.BinOp, gast.UnaryOp,
+                                                    gast.Call)) else None
         if (parent is not None or whole) and key in available:
             first, holder_stmt, held = available[key]
             if held is None:      # name the first occurrence: `t_cos = np.cos(x)` before it
@@ -409,7 +483,7 @@ def _reuse(stmts, k, stmt, available, spelling, fresh, whole=False):
             elif isinstance(value, gast.AST):
                 visit(value, node, name, None)
 
-    if whole and gast.dump(stmt.value) in available:
+    if whole and _key(stmt.value, memo) in available:
         visit(stmt, None, None, None)     # the value itself may be replaced
     else:
         visit(stmt.value, None, None, None)
@@ -441,17 +515,26 @@ def _replace(stmt, old, name):
 
 # ---- 4. dead code ----------------------------------------------------------------------------
 
-def dead_assignments(backward, others, spelling):
+def dead_assignments(backward, spelling):
     """Drop `name = pure expression` from the backward sweep (at any depth) where nothing in
-    df reads name; repeated, as dropping one may leave another unread."""
-    while True:
-        loads, _ = name_counts(others + backward)
-        for stmt in others + backward:       # `dx += e` reads dx (and may write its array)
-            for node in gast.walk(stmt) if not isinstance(stmt, Comment) else ():
-                if isinstance(node, gast.AugAssign) and isinstance(node.target, gast.Name):
-                    loads[node.target.id] = loads.get(node.target.id, 0) + 1
-        if not _drop(backward, loads, spelling):
-            return
+    the backward sweep reads name; repeated, as dropping one may leave another unread. (The
+    forward sweep runs before: what it reads never sees a backward assignment.)"""
+    while _drop(backward, _loads(backward), spelling):
+        pass
+
+
+def _loads(stmts, counts=None):
+    """name -> how often stmts read it (`dx += e` reads dx, and may write its array)."""
+    counts = {} if counts is None else counts
+    for stmt in stmts:
+        if isinstance(stmt, Comment):
+            continue
+        for node in gast.walk(stmt):
+            if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Load):
+                counts[node.id] = counts.get(node.id, 0) + 1
+            elif isinstance(node, gast.AugAssign) and isinstance(node.target, gast.Name):
+                counts[node.target.id] = counts.get(node.target.id, 0) + 1
+    return counts
 
 
 def _drop(stmts, loads, spelling):
@@ -468,3 +551,87 @@ def _drop(stmts, loads, spelling):
         stmts[:] = keep
         dropped = True
     return dropped
+
+
+# ---- 5. the seed of a result that is certainly a float64 number ------------------------------
+
+_FLOAT, _INT = "float", "int"
+_MATH_FLOATS = frozenset(["sin", "cos", "tan", "asin", "acos", "atan", "atan2", "sinh", "cosh",
+                          "tanh", "asinh", "acosh", "atanh", "exp", "expm1", "log", "log1p",
+                          "log2", "log10", "sqrt", "pow", "hypot", "fabs", "erf", "erfc",
+                          "gamma", "lgamma", "copysign", "fmod", "degrees", "radians"])
+
+
+def float64_number(fn):
+    """Whether f's result is certainly a Python float wherever it is bound, so
+    `unit_like(result)` is `1.0` (runtime/core.py returns exactly that for a float).
+
+    Numbers are traced through f: float literals, `float(...)` and the math module's float
+    functions give floats; int literals and range loop indices give ints; + - *
+    and unary - of those give a float when an operand is one (an int when both are ints), /
+    always a float. A name is a float when every assignment to it gives one (a greatest
+    fixpoint: loop-carried sums `s = s + math.sin(v)` qualify)."""
+    import builtins
+    import math
+    import operator
+
+    from .. import ir
+    assigns = {}
+    for st in ir.walk(fn.body):
+        if isinstance(st, ir.For):
+            assigns.setdefault(st.target, []).append(None)      # a loop index: an int
+        elif isinstance(st, ir.Assign):
+            for t in st.targets:
+                assigns.setdefault(t, []).append(st if len(st.targets) == 1 else False)
+    if fn.result not in assigns or fn.result in fn.params:
+        return False
+    floats = {getattr(math, n) for n in _MATH_FLOATS if hasattr(math, n)}
+    arithmetic = {operator.add: "+", operator.sub: "-", operator.mul: "*",
+                  operator.truediv: "/", operator.neg: "neg"}
+    kinds = {name: _FLOAT for name in assigns}     # optimistic start, narrowed below
+
+    def atom(node):
+        if isinstance(node, gast.Constant):
+            if type(node.value) is float:
+                return _FLOAT
+            return _INT if type(node.value) is int else None
+        if isinstance(node, gast.Name):
+            return kinds.get(node.id)
+        return None
+
+    def kind(st):
+        if st is None:
+            return _INT
+        if st is False or isinstance(st, ir.Pop) or st.inplace:
+            return None
+        op = st.op
+        if op is None:
+            return atom(st.value)
+        if op.keywords:
+            return None
+        if op.func is builtins.float or any(
+                op.func is f for f in floats):
+            return _FLOAT
+        symbol = next((sym for f, sym in arithmetic.items() if op.func is f), None)
+        if symbol is None:
+            return None
+        found = [atom(a) for a in op.args]
+        if None in found:
+            return None
+        if symbol == "/" or _FLOAT in found:
+            return _FLOAT
+        return _INT
+
+    changed = True
+    while changed:        # each round narrows at least one name; at most len(assigns) rounds
+        changed = False
+        for name, sts in assigns.items():
+            if kinds.get(name) is None:
+                continue
+            found = {kind(st) for st in sts}
+            # a name that is a float on some paths and an int on others is neither
+            new = _FLOAT if found == {_FLOAT} else _INT if found == {_INT} else None
+            if new != kinds[name]:
+                kinds[name] = new
+                changed = True
+    return kinds.get(fn.result) == _FLOAT

@@ -25,7 +25,7 @@ from ..ir import syntax as s
 from ..ir.syntax import name_node
 from ..ir.uses import names_read
 from ..optimize import dead_code, enabled
-from ..optimize.algebra import simplify
+from ..optimize.algebra import float64_number, simplify
 from ..optimize.copies import propagate_copies
 from ..optimize.squares import drop_unread_squares, fold_scalar_seeds
 from ..optimize.seed import reduced_result
@@ -175,6 +175,9 @@ def _seed(ctx, options, seed, seed_one, reduced):
         # f returns the sum or mean of `reduced`: the seed needs only its dtype, so the
         # forward sweep need not compute the reduction.
         return [s.assign(seed, ctx.call("unit_of", [name_node(reduced)]))]
+    if enabled("algebra") and float64_number(ctx.fn):
+        # f's result is a Python float wherever it is bound: unit_like would return 1.0
+        return [s.assign(seed, s.const(1.0))]
     return [s.assign(seed, ctx.call("unit_like", [name_node(ctx.fn.result)]))]
 
 
