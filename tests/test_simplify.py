@@ -449,3 +449,72 @@ def test_a_python_float_result_is_seeded_with_one(f, seeded):
     code = backward_of(f, wrt)
     assert ("unit_like" not in code) == seeded
     assert (" = 1.0\n" in code) == seeded
+
+
+# ---- the block rewrites on written-out blocks: what may and may not be shared ----------------
+
+def _rewritten(text):
+    """The backward block `text` after the simplifier (helpers spelled as generated code spells
+    them, fresh names t_<hint>_<n>)."""
+    import ast as python_ast
+
+    import gast
+
+    from tangent_lite.optimize import algebra
+    body = gast.parse(text).body
+    counter = iter(range(100))
+    algebra.simplify(body, [], lambda name: name,
+                     lambda base: f"{base}_{next(counter)}")
+    module = gast.gast_to_ast(gast.Module(body=body, type_ignores=[]))
+    return python_ast.unparse(python_ast.fix_missing_locations(module))
+
+
+def test_a_subexpression_is_named_once_across_unrelated_pops():
+    code = _rewritten("a = np.cos(x) * w\nt = stack.pop()\nb = np.cos(x) * v\nreturn (a, b, t)")
+    assert code.count("np.cos(x)") == 1 and "t_cos_0 = np.cos(x)" in code
+
+
+@pytest.mark.parametrize("between", [
+    "x = stack.pop()",          # x rebound: np.cos(x) is another value
+    "x[0] = stack.pop()",       # x's array written in place
+    "y[0] = 2.0",               # an array that may share x's memory written
+    "dx += w",                  # a write in place
+    "scatter(x, w)",            # a call that may write into its arguments
+    "x = x * 2.0",
+])
+def test_no_subexpression_is_shared_across_a_write(between):
+    code = _rewritten(f"a = np.cos(x) * w\n{between}\nb = np.cos(x) * v\nreturn (a, b, dx)")
+    assert code.count("np.cos(x)") == 2
+
+
+def test_a_whole_value_is_never_replaced_by_a_name():
+    # `b = a` would make b and a one array, which gradient code may update in place
+    code = _rewritten("a = np.cos(x)\nb = np.cos(x)\nreturn (a, b)")
+    assert code.count("np.cos(x)") == 2
+    code = _rewritten("a = np.cos(x)\nb = np.cos(x) * 2.0\nreturn (a, b)")
+    assert "b = a * 2.0" in code
+
+
+def test_nothing_is_hoisted_out_of_a_branch():
+    code = _rewritten("if c:\n    a = np.cos(x) * w\nb = np.cos(x) * v\nreturn (a, b)")
+    assert code.count("np.cos(x)") == 2
+    code = _rewritten("a = np.cos(x) * w\nif c:\n    b = np.cos(x) * v\nreturn (a, b)")
+    assert code.count("np.cos(x)") == 2
+
+
+def test_doubling_is_exact_for_every_dtype():
+    """`dx = e; dx = dx + e` -> `dx = 2 * e`: the same values, dtype and type as e + e."""
+    code = _rewritten("dx = dy\ndx = dx + dy\nreturn dx")
+    assert code.strip().startswith("dx = 2 * dy")
+    for dy in (np.arange(4, dtype=np.int8), np.float32(1.5), 1.5, 3, np.array(2.5),
+               np.linspace(0, 1, 5).astype(np.float16), np.array([1 + 2j], np.complex64)):
+        twice, doubled = dy + dy, 2 * dy
+        assert type(twice) is type(doubled)
+        assert np.asarray(twice).dtype == np.asarray(doubled).dtype
+        np.testing.assert_array_equal(twice, doubled)
+    # a call may give a 0-d array, which `+=` keeps: doubled in place instead
+    code = _rewritten("dx = sum_product(g, a, b)\ndx += sum_product(g, a, b)\nreturn dx")
+    assert "dx *= 2" in code and code.count("sum_product") == 1
+    # three times is not rewritten: (e + e) + e is not 3 * e in floating point
+    code = _rewritten("dx = e * w\ndx = dx + e * w\ndx = dx + e * w\nreturn dx")
+    assert "3 *" not in code
