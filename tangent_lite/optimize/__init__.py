@@ -29,6 +29,13 @@ PASSES = {
     "fused": "`unbroadcast(a * b, x)` and `unbroadcast(a * b / x, x)` are written "
              "`sum_product(a, b, x)` and `sum_quotient(a, b, x)`: the products summed in one "
              "np.vdot or np.einsum where x is narrower than them (fused.py)",
+    "algebra": "the backward sweep's straight-line blocks simplified where NumPy computes "
+               "exactly the same: a full sum's spread seed folded into its product, `dx = e; "
+               "dx += e` doubled, a pure expression computed twice named once, unread pure "
+               "assignments dropped (algebra.py)",
+    "recompute": "a loop body's `v = a[i]` of an array nothing writes, i the loop's index, is "
+                 "made again in the backward sweep instead of pushed and popped "
+                 "(recompute.py)",
     "shift": "the max subtracted in a max-shifted softmax or log-softmax receives no "
              "gradient: it is a constant for differentiation (shift.py)",
 }

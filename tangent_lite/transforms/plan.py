@@ -14,6 +14,7 @@ from .. import ir, runtime
 from ..analysis.aliasing import VIEW_FUNCS
 from ..analysis.fixpoint import fixpoint
 from ..ir.uses import all_names, names_read
+from ..optimize.recompute import recomputed_reads
 from . import checkpoint
 from .adjoints import RESULT, BranchAdjoint, StmtAdjoint
 
@@ -28,6 +29,8 @@ class StackPlan:
     counted: set          # ids of the loops whose trip counts are pushed
     checkpointed: set = dataclasses.field(default_factory=set)  # ids of checkpointed loops
     reads: set = dataclasses.field(default_factory=set)        # names the backward sweep reads
+    # id(loop) -> its statements `v = a[i]` recomputed in the backward sweep, not pushed
+    recomputed: dict = dataclasses.field(default_factory=dict)
     values_read: set = dataclasses.field(default_factory=set)  # ... for more than their shape
 
     @property
@@ -53,10 +56,15 @@ def plan_stack(fn, adjoints, wrt, numbers, spelled):
     are bound (zeroing their adjoints reads nothing); spelled(helper): how the generated code
     spells a runtime helper (None if it does not use it)."""
     bases = view_bases(fn)
+    recomputed = recomputed_reads(fn)
+    again = {id(st): st for sts in recomputed.values() for st in sts}
 
     def step(reads):
-        plan = _pushes(fn, reads)
+        plan = _pushes(fn, reads, again)
         more, _ = _backward_reads(plan, adjoints.nodes, numbers, spelled)
+        # what recomputing a loop read the backward sweep needs reads (optimize/recompute.py)
+        more |= {n for st in again.values() if st.target in reads | more
+                 for n in names_read(st.value)}
         # A view the backward sweep reads shows its base's memory: when the forward sweep
         # writes into the base later, the base is saved and restored like any value read.
         return reads | more | {bases[n] for n in reads | more if n in bases}
@@ -65,8 +73,12 @@ def plan_stack(fn, adjoints, wrt, numbers, spelled):
     # write must still hold the value the loop saw (transforms/checkpoint.py).
     replayed = checkpoint.extra_reads(fn)
     reads = fixpoint(step, frozenset(wrt) | replayed, len(all_names(fn)), "stack plan")
-    plan = _pushes(fn, reads)
+    plan = _pushes(fn, reads, again)
     _, plan.values_read = _backward_reads(plan, adjoints.nodes, numbers, spelled)
+    plan.recomputed = {loop: [st for st in sts if st.target in reads]
+                       for loop, sts in recomputed.items()}
+    plan.values_read |= {n for sts in plan.recomputed.values() for st in sts
+                         for n in names_read(st.value)}
     plan.values_read |= replayed
     plan.reads = set(reads)
     # An array the backward sweep restores by writing into it (`y[i] = stack.pop()`) must be
@@ -92,17 +104,19 @@ def view_bases(fn):
     return out
 
 
-def _pushes(fn, reads):
+def _pushes(fn, reads, again):
     plan = StackPlan(pushes={}, unbound=set(), counted=set())
-    _block(plan, fn.body, set(fn.params), set(fn.params), False, reads)
+    _block(plan, fn.body, set(fn.params), set(fn.params), False, reads, again)
     return plan
 
 
-def _block(plan, stmts, maybe, must, in_loop, reads):
-    """maybe / must: the names possibly / certainly bound before each statement."""
+def _block(plan, stmts, maybe, must, in_loop, reads, again):
+    """maybe / must: the names possibly / certainly bound before each statement; again: the
+    statements recomputed in the backward sweep (never pushed)."""
     for stmt in stmts:
         if isinstance(stmt, ir.Assign):
-            names = [t for t in stmt.targets if t in reads and (t in maybe or in_loop)]
+            names = [t for t in stmt.targets if t in reads and (t in maybe or in_loop)
+                     and id(stmt) not in again]
             if names:
                 plan.pushes[id(stmt)] = names
                 plan.unbound.update(t for t in names if t not in must)
@@ -113,8 +127,8 @@ def _block(plan, stmts, maybe, must, in_loop, reads):
                 plan.pushes[id(stmt)] = [stmt.target]
         elif isinstance(stmt, ir.If):
             m1, m2 = set(must), set(must)
-            _block(plan, stmt.body, maybe, m1, in_loop, reads)
-            _block(plan, stmt.orelse, maybe, m2, in_loop, reads)
+            _block(plan, stmt.body, maybe, m1, in_loop, reads, again)
+            _block(plan, stmt.orelse, maybe, m2, in_loop, reads, again)
             must.update(m1 & m2)
         elif isinstance(stmt, (ir.For, ir.While)):
             if isinstance(stmt, ir.For) and stmt.target in reads and stmt.target in maybe:
@@ -122,7 +136,7 @@ def _block(plan, stmts, maybe, must, in_loop, reads):
                 plan.unbound.update([stmt.target] if stmt.target not in must else [])
             if in_loop and (isinstance(stmt, ir.While) or stmt.counter):
                 plan.counted.add(id(stmt))
-            _block(plan, stmt.body, maybe, set(must), True, reads)
+            _block(plan, stmt.body, maybe, set(must), True, reads, again)
             if isinstance(stmt, ir.For):
                 maybe.add(stmt.target)
 

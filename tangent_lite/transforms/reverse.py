@@ -25,6 +25,7 @@ from ..ir import syntax as s
 from ..ir.syntax import name_node
 from ..ir.uses import names_read
 from ..optimize import dead_code, enabled
+from ..optimize.algebra import float64_number, simplify
 from ..optimize.copies import propagate_copies
 from ..optimize.squares import drop_unread_squares, fold_scalar_seeds
 from ..optimize.seed import reduced_result
@@ -120,6 +121,8 @@ def reverse_mode(ctx, options, copied=(), guards=None, callee=None,
                           ctx.bindings.spelled("unreduce"))
         if not (options.with_value or options.split):
             drop_unread_squares(forward, prologue + forward + backward)
+    if enabled("algebra"):
+        simplify(backward, prologue + forward, ctx.bindings.spelled, ctx.namer.fresh)
     if options.split:
         fwd, bwd = _split(ctx, options, prologue + forward, backward[2:], seed, plan, stack,
                           writer.states.values(), unbound)
@@ -172,6 +175,9 @@ def _seed(ctx, options, seed, seed_one, reduced):
         # f returns the sum or mean of `reduced`: the seed needs only its dtype, so the
         # forward sweep need not compute the reduction.
         return [s.assign(seed, ctx.call("unit_of", [name_node(reduced)]))]
+    if enabled("algebra") and float64_number(ctx.fn):
+        # f's result is a Python float wherever it is bound: unit_like would return 1.0
+        return [s.assign(seed, s.const(1.0))]
     return [s.assign(seed, ctx.call("unit_like", [name_node(ctx.fn.result)]))]
 
 

@@ -11,6 +11,7 @@ import gast
 from .. import ir
 from ..analysis.activity import operand_names
 from ..analysis.aliasing import VIEW_FUNCS
+from ..ir import Comment
 from ..ir import syntax as s
 from ..ir.syntax import name_node
 from ..ir.uses import names_read
@@ -215,7 +216,7 @@ class SweepWriter:
         counter = stmt.counter
         if id(stmt) in self.plan.counted:
             out.append(s.assign(counter, self.pop()))
-        body = self.backward(node.body) + self.zeros(node.zero_end)
+        body = self.recompute(stmt, self.backward(node.body)) + self.zeros(node.zero_end)
         if isinstance(stmt, ir.For):
             seq = name_node(stmt.iter)
             if counter:
@@ -231,6 +232,16 @@ class SweepWriter:
                                 iter=s.call("range", [name_node(counter)]), body=body,
                                 orelse=[], type_comment=None))
         return out
+
+    def recompute(self, loop, body):
+        """The step's backward code with the loop's reads `v = a[i]` made again
+        (optimize/recompute.py), each just before the first statement reading v."""
+        for st in self.plan.recomputed.get(id(loop), ()):
+            at = next((k for k, node in enumerate(body) if not isinstance(node, Comment)
+                       and st.target in names_read(node)), None)
+            if at is not None:
+                body.insert(at, s.assign(st.target, s.copy(st.value)))
+        return body
 
     def pops_after_loop(self, stmt):
         return [s.assign(name, self.pop()) for name in self.plan.pushes.get(id(stmt), ())]
