@@ -209,6 +209,9 @@ def written(g, index):
 def add_at(g, index, value):
     """`g[index] += value` in place, for a gradient `g` no one else holds (np.add.at where an
     index array may repeat an element). Returns g."""
+    if type(g) is np.ndarray and _basic(index):   # a slice, a row: first, it sits in loops
+        g[index] += value
+        return g
     if isinstance(g, dict):   # a GradDict: a missing key is zero; never add into a shared array
         g[index] = g[index] + value if index in g else value
     elif duck(g):   # Dask and CuPy: a new array (no np.add.at; Dask writes make new graphs)
