@@ -20,7 +20,7 @@ matrices) because these calls sit inside the user's hot loops.
 """
 import numpy as np
 
-from .dispatch import InputError, _shape, as_array, duck, numpy_only, size_of
+from .dispatch import InputError, as_array, duck, numpy_only, shape_of, size_of
 from .trees import GradDict, children, is_container, rebuild
 
 
@@ -36,8 +36,8 @@ class Stack(list):
 
 def unbroadcast(g, x: "shape"):
     """Sum the gradient `g` down to the shape of the operand `x` it flows back into."""
-    shape = _shape(x)
-    gshape = _shape(g)
+    shape = shape_of(x)
+    gshape = shape_of(g)
     if gshape == shape:
         return g
     lead = len(gshape) - len(shape)
@@ -50,7 +50,7 @@ def unbroadcast(g, x: "shape"):
         g = np.sum(g, axis=tuple(range(lead)))
     if kept:
         g = np.sum(g, axis=tuple(k - lead for k in kept), keepdims=True)
-    return g if _shape(g) == shape else np.reshape(g, shape)
+    return g if shape_of(g) == shape else np.reshape(g, shape)
 
 
 def unreduce(g, x: "shape", axis=None, keepdims=False):
@@ -58,7 +58,7 @@ def unreduce(g, x: "shape", axis=None, keepdims=False):
 
     Small results are filled in (np.broadcast_to costs microseconds); large ones are
     read-only broadcast views, which cost no memory."""
-    shape = _shape(x)
+    shape = shape_of(x)
     if axis is not None and not keepdims:
         axes = axis if isinstance(axis, tuple) else (axis,)
         g = np.expand_dims(g, tuple(a % len(shape) for a in axes))
@@ -94,7 +94,7 @@ def reduced_count(a, axis=None):
     """How many elements of `a` each result of a reduction over `axis` combines."""
     if axis is None:
         return a.size if type(a) is np.ndarray else size_of(a)
-    shape = _shape(a)
+    shape = shape_of(a)
     axes = axis if isinstance(axis, tuple) else (axis,)
     n = 1
     for ax in axes:

@@ -52,7 +52,9 @@ def size_of(v):
     return np.size(v) if size is None else size
 
 
-def _shape(v):
+def shape_of(v):
+    """np.shape(v) without a call into NumPy for numbers and arrays (their own `.shape`):
+    unbroadcast and unreduce ask it twice a call, in the user's hot loops."""
     tv = type(v)
     if tv is float or tv is int:
         return ()
