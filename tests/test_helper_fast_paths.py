@@ -4,7 +4,7 @@ paths give, on every kind of value they are called with."""
 import numpy as np
 import pytest
 
-from tangent_lite.runtime import GradList, add_at, sum_product, unbroadcast
+from tangent_lite.runtime import GradList, add_at, add_item, sum_product, unbroadcast, unindex
 from tangent_lite.runtime import core
 
 from helpers import check_grad
@@ -86,3 +86,67 @@ def lstm_cell(w, h, c):
 def test_list_gradients_in_a_loop():
     check_grad(lstm_cell, RNG.normal(size=28), RNG.normal(size=7), RNG.normal(size=7),
                wrt=(0, 1, 2))
+
+
+# ---- add_item: a list entry's read accumulated into that entry alone -------------------------
+
+def general_add_item(g, index, value, x):
+    return core.add_grads(g, unindex(value, x, index))
+
+
+ITEM_CASES = [
+    ([np.ones(3), np.ones(3)], 1, lambda: RNG.normal(size=3)),             # the fast path
+    ([np.ones(3), np.ones(3)], -2, lambda: RNG.normal(size=3)),            # negative index
+    ([np.ones(3), 2.0], 1, lambda: 0.5),                                  # a number entry
+    ([np.ones(3), np.ones(3)], 0, lambda: 1.5),                           # a number g
+    ([np.ones(3), np.ones((2, 3))], 1, lambda: RNG.normal(size=3)),       # broadcast value
+    ([np.ones(2, np.float32), np.ones(2)], 0, lambda: np.ones(2)),        # another dtype
+    ([np.arange(3), np.ones(3)], 0, lambda: RNG.normal(size=3)),          # integer item
+    ([[np.ones(2), 1.0], np.ones(2)], 0, lambda: core.GradList([np.ones(2), 2.0])),  # nested
+    ((np.ones(3), np.ones(3)), 1, lambda: RNG.normal(size=3)),            # a tuple
+    ([np.ones(3), np.ones(3), np.ones(3)], slice(0, 2), lambda: [np.ones(3), np.ones(3)]),
+]
+
+
+@pytest.mark.parametrize("x, index, make", ITEM_CASES, ids=[str(i) for i in range(10)])
+def test_add_item_equals_add_grads_of_unindex(x, index, make):
+    g = core.zeros_grad(x)
+    g = core.add_grads(g, unindex(make(), x, index if not isinstance(index, int) else 0))
+    value = make()
+    before = [np.array(e, copy=True) if isinstance(e, np.ndarray) else e for e in g]
+    got = add_item(g, index, value, x)
+    expected = general_add_item(g, index, value, x)
+    assert isinstance(got, GradList) and len(got) == len(expected)
+    for a, b in zip(got, expected):
+        if isinstance(b, list):
+            for u, v in zip(a, b):
+                np.testing.assert_array_equal(u, v)
+        else:
+            assert np.shape(a) == np.shape(b) and np.asarray(a).dtype == np.asarray(b).dtype
+            np.testing.assert_array_equal(a, b)
+    for e, kept in zip(g, before):   # g itself is unchanged
+        if isinstance(kept, np.ndarray):
+            np.testing.assert_array_equal(e, kept)
+
+
+def rnn_over_list(w, h):
+    states = [h, h * 2.0, h * 3.0]
+    total = 0.0
+    for t in range(4):
+        for i in range(3):
+            states[i] = np.tanh(states[i] * w + states[(i + 1) % 3])
+            total = total + np.sum(states[i] * states[i - 1])
+    return total
+
+
+def test_list_reads_first_and_second_derivatives():
+    w, h = RNG.normal(size=5) * 0.5, RNG.normal(size=5)
+    check_grad(rnn_over_list, w, h, wrt=(0, 1))
+    import tangent_lite
+    hvp = tangent_lite.hvp(rnn_over_list)
+    v = RNG.normal(size=5)
+    got = hvp(w, h, v)
+    eps = 1e-5
+    df = tangent_lite.grad(rnn_over_list)
+    expected = (df(w + eps * v, h) - df(w - eps * v, h)) / (2 * eps)
+    np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-7)

@@ -7,7 +7,7 @@ that return a list have one gradient piece per element (a GradList).
 """
 import numpy as np
 
-from .core import GradList, float_dtype, unbroadcast, zeros_grad
+from .core import GradList, add_grads, float_dtype, unbroadcast, zeros_grad
 from .dispatch import InputError, as_array, duck, numpy_only, size_of
 from .trees import GradDict
 
@@ -204,6 +204,27 @@ def written(g, index):
     last = np.zeros(where.size, dtype=bool)
     last[where.size - 1 - from_end] = True
     return np.where(last.reshape(np.shape(part)), part, 0.0)
+
+
+def add_item(g, index, value, x: "shape"):
+    """`add_grads(g, unindex(value, x, index))`: the gradient `g` of a list with `value` added to
+    its entry `index` (a read `x[i]` of a list in a loop, the LSTM's `hidden[i]`).
+
+    Where g is a list gradient whose entry `index` is an array of x[index]'s shape, as is
+    `value`, only that entry is added: the other entries are g's own (the general form adds an
+    array of zeros to each, one new array a list entry a read). Anything else is the general
+    form. The result is a new list, as add_grads' is; its entries may be g's, as add_grads'
+    result is never taken to be fresh."""
+    if (type(g) is GradList and type(index) is int and type(value) is np.ndarray
+            and isinstance(x, list) and len(g) == len(x) and -len(x) <= index < len(x)):
+        entry, item = g[index], x[index]
+        if (type(entry) is np.ndarray and type(item) is np.ndarray
+                and entry.shape == item.shape == value.shape
+                and entry.dtype == float_dtype(item) and value.dtype == entry.dtype):
+            out = GradList(g)
+            out[index] = entry + value
+            return out
+    return add_grads(g, unindex(value, x, index))
 
 
 def add_at(g, index, value):
