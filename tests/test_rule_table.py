@@ -30,7 +30,7 @@ PACKAGE = "tangent_lite.rules"
 HELPERS = "runtime helper of gradient code: differentiated only forward (second derivatives)"
 FORWARD_ONLY = dict.fromkeys([
     # the compiler's own
-    "grad_like", "grads_like", "add_grads", "saved", "owned", "unset", "add_at",
+    "grad_like", "grads_like", "add_grads", "add_item", "saved", "owned", "unset", "add_at",
     # of arithmetic, builtins, and the basic reductions, shapes and products
     "unbroadcast", "unreduce", "unindex", "untranspose", "unconcatenate", "unstack", "unsum",
     "unarray", "unastype", "select_arg", "matmul_lhs", "matmul_rhs", "dot_lhs", "dot_rhs",

@@ -10,7 +10,7 @@ reductions, shapes and products.
 from .registry import d, linear, nondifferentiable, tangent_rule
 from .template import Shape
 from .. import runtime
-from ..runtime import (add_at, add_grads, dot_lhs, dot_rhs, grad_like, grads_like, matmul_lhs,
+from ..runtime import (add_at, add_grads, add_item, dot_lhs, dot_rhs, grad_like, grads_like, matmul_lhs,
                        matmul_rhs, owned, saved, select_arg, sum_product, sum_quotient, unarray,
                        unastype, unbroadcast,
                        unconcatenate, unindex, unreduce, unset, unstack, unsum, untranspose,
@@ -21,6 +21,7 @@ from ..runtime import (add_at, add_grads, dot_lhs, dot_rhs, grad_like, grads_lik
 linear(grad_like, params="y, g, x: Shape, name='x'")
 linear(grads_like, params="y, grads, args: Shape, names")
 linear(add_grads, params="y, a, b", wrt=("a", "b"))
+linear(add_item, params="y, g, index: Shape, value, x: Shape", wrt=("g", "value"))
 linear(saved, params="y, v")
 linear(owned, params="y, x")
 linear(unset, params="y, g, index: Shape")

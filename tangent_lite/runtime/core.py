@@ -148,6 +148,16 @@ def shaped(v):
 def float_dtype(*values):
     """The floating dtype gradients of `values` have (float64 for Python numbers, ints).
     Read from the values' own dtype: np.asarray would compute a Dask array."""
+    if len(values) == 1:   # one array or number: no np.result_type (a microsecond a call)
+        v = values[0]
+        dtype = getattr(v, "dtype", None)
+        if type(dtype) is not np.dtype and not isinstance(dtype, np.dtype):
+            if type(v) is float or type(v) is int:
+                return _FLOAT64
+        elif dtype.kind in "fc" and not dtype.names:
+            return dtype
+        elif dtype.kind in "biu":
+            return _FLOAT64
     dtype = np.result_type(*[v.dtype if hasattr(v, "dtype") else np.asarray(v).dtype
                              for v in values])
     return dtype if dtype.kind in "fc" else np.dtype(np.float64)
@@ -207,6 +217,9 @@ def with_item(t, y, index, value):
     return out
 
 
+_FLOAT64 = np.dtype(np.float64)
+
+
 class GradList(list):
     """The gradient of a Python list or tuple: one entry per element, added elementwise
     (`+` on plain lists would concatenate them)."""
@@ -225,8 +238,11 @@ class GradList(list):
 
 def zeros_grad(x: "shape"):
     """A zero gradient for `x`: zeros of its shape, or a GradList of those for a list."""
+    if type(x) is np.ndarray:   # the common case first: these calls sit in loops
+        dtype = x.dtype
+        return np.zeros(x.shape, dtype=dtype if dtype.kind in "fc" else _FLOAT64)
     if isinstance(x, (list, tuple)):
-        return GradList(zeros_grad(e) for e in x)
+        return GradList([zeros_grad(e) for e in x])
     if type(x) is float or type(x) is int or type(x) is bool:
         return 0.0
     if type(x) is not np.ndarray and x is not None and is_container(x):
@@ -239,8 +255,10 @@ def zeros_grad(x: "shape"):
 
 def add_grads(a, b):
     """a + b for gradients of lists (one entry per element) as well as of arrays."""
+    if type(a) is np.ndarray and type(b) is np.ndarray:
+        return a + b
     if isinstance(a, list) or isinstance(b, list):
-        return GradList(add_grads(u, v) for u, v in zip(a, b))
+        return GradList([add_grads(u, v) for u, v in zip(a, b)])
     if isinstance(a, dict) and isinstance(b, dict):
         return GradDict(a) + b
     return a + b

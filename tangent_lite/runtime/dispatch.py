@@ -69,8 +69,8 @@ def size_of(v):
 
 
 def shape_of(v):
-    """The shape of `v`: () for a Python number, the array's own `.shape` (no call into
-    NumPy, which would convert a list), np.shape for anything else."""
+    """np.shape(v) without a call into NumPy for numbers and arrays (their own `.shape`):
+    unbroadcast and unreduce ask it twice a call, in the user's hot loops."""
     tv = type(v)
     if tv is float or tv is int:
         return ()

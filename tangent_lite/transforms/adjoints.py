@@ -341,6 +341,10 @@ class _Builder:
         dname = self.namer.adjoint(name)
         if name in self.defined and name in self.seqs:
             self.owned.discard(name)
+            if self.calls(expr, "unindex") and len(expr.args) == 3 and not expr.keywords:
+                g, x, index = expr.args   # a list's entry read: add to that entry alone
+                return [s.assign(dname, self.ctx.call("add_item",
+                                                      [name_node(dname), index, g, x]))]
             return [s.assign(dname, self.ctx.call("add_grads", [name_node(dname), expr]))]
         if name in self.defined and name in self.owned:
             if self.calls(expr, "unindex"):
