@@ -242,3 +242,23 @@ def list_made_anew_each_iteration(x, W):
                                list_made_anew_each_iteration])
 def test_list_of_copies_or_renewed_each_iteration_matches_finite_differences(f):
     check_grad(f, np.linspace(0.2, 1.1, 4), STATE.copy(), wrt=(0, 1))
+
+
+def lists_made_in_one_unpacking(h, c):
+    # GradBench's LSTM style: two lists made by one tuple assignment, items replaced in a loop
+    hidden, cell = [h.copy(), h * 0.5], [c.copy(), c * 0.5]
+    for i in range(2):
+        cell[i] = cell[i] * hidden[i]
+    return np.sum(cell[0] * cell[1])
+
+
+def swapped_then_replaced(h, c):
+    a, b = [h * 1.0], [c * 2.0]
+    a, b = b, a
+    a[0] = a[0] * b[0]
+    return np.sum(a[0] * h)
+
+
+@pytest.mark.parametrize("f", [lists_made_in_one_unpacking, swapped_then_replaced])
+def test_lists_bound_by_one_tuple_assignment(f):
+    check_grad(f, np.linspace(0.3, 1.2, 3), np.linspace(-0.7, 0.4, 3), wrt=(0, 1))

@@ -43,7 +43,14 @@ class Assignments:
         elif isinstance(target, (gast.Tuple, gast.List)) and all(
                 isinstance(e, gast.Name) for e in target.elts):
             names = [e.id for e in target.elts]
-            if isinstance(value, (gast.Tuple, gast.List)) and len(value.elts) == len(names):
+            if isinstance(value, (gast.Tuple, gast.List)) and len(value.elts) == len(names) \
+                    and not set(names) & {n.id for n in gast.walk(value)
+                                          if isinstance(n, gast.Name)}:
+                # a, b = e1, e2 reading neither a nor b: one assignment each, so that `a` is
+                # the value itself, not a second name for a temporary holding it
+                for name, e in zip(names, value.elts):
+                    self.assign(name, e)
+            elif isinstance(value, (gast.Tuple, gast.List)) and len(value.elts) == len(names):
                 # a, b = e1, e2: evaluate both before binding either (a, b = b, a swaps).
                 atoms = [self.atom(e) for e in value.elts]
                 for k, a in enumerate(atoms):
