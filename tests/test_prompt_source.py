@@ -48,8 +48,13 @@ def run_prompt(lines, tmp_path, timeout=60):
         deadline = time.time() + timeout
         read_until(b">>> ", deadline)
         for line in lines:
+            # the next line once the prompt asks for it (a fixed pause lets a busy machine's
+            # output interleave with the echo of what is typed)
+            seen = len(out)
             os.write(master, line.encode() + b"\n")
-            time.sleep(0.05)
+            while time.time() < deadline and not any(
+                    prompt in out[seen:] for prompt in (b">>> ", b"... ")):
+                read_until(b"\0never", min(deadline, time.time() + 0.2))
         os.write(master, b"print('SESSION' + 'END')\n")
         assert read_until(b"SESSIONEND", deadline), out.decode(errors="replace")
         os.write(master, b"exit()\n")
