@@ -29,6 +29,10 @@ PASSES = {
     "fused": "`unbroadcast(a * b, x)` and `unbroadcast(a * b / x, x)` are written "
              "`sum_product(a, b, x)` and `sum_quotient(a, b, x)`: the products summed in one "
              "np.vdot or np.einsum where x is narrower than them (fused.py)",
+    "specialise": "a variant of df for the argument dtypes and shapes seen at the first "
+                  "call, behind a guard: `unbroadcast` dropped or written as the sum it is "
+                  "(a bias gradient `g.sum(axis=0)`), and the `shaped()` pushes kept for "
+                  "it gone (specialise.py)",
     "shift": "the max subtracted in a max-shifted softmax or log-softmax receives no "
              "gradient: it is a constant for differentiation (shift.py)",
 }
@@ -74,3 +78,21 @@ def disabled(*names):
     finally:
         _state.off = before
         _version[0] += 1
+
+
+def switched_off():
+    """The passes switched off in this thread (for a compile that runs later: see
+    `only_off`)."""
+    return getattr(_state, "off", frozenset())
+
+
+@contextlib.contextmanager
+def only_off(names):
+    """Compile now as a compile under `disabled(*names)` would have (a variant compiled at
+    the first call of the df compiled there); cached derivatives stay valid."""
+    before = getattr(_state, "off", frozenset())
+    _state.off = frozenset(names)
+    try:
+        yield
+    finally:
+        _state.off = before
