@@ -307,8 +307,10 @@ def source(f: Function, wrt: Wrt = 0, numbers: bool = False,
 def _specialised_source(f: Function, compiled: Any, args: Any) -> str:
     name = getattr(f, "__name__", f)
     if compiled.specialiser is None:
-        raise TangentLiteError(f"the gradient of {name} has no shape-specialised variants "
-                               "(the pass 'specialise' is off, or f takes *args/**kwargs)")
+        raise TangentLiteError(f"the gradient of {name} has no shape-specialised variants: "
+                               "it sums no gradient back to an operand's shape (the work a "
+                               "variant leaves out), f takes *args or **kwargs, or the pass "
+                               "'specialise' is off")
     bound = inspect.signature(unwrap(f)).bind(*args)
     bound.apply_defaults()
     values = [bound.arguments[p] for p in compiled.specialiser.params]

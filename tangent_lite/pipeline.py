@@ -221,7 +221,8 @@ def _compile_reverse(func, wrt, as_tuple, seeded, with_value, split, checkpoint=
         signature = f"{deriv.seed}, {signature}" if signature else deriv.seed
     callees = list(out.callees)
     specialiser = None
-    if not (seeded or taped) and enabled("specialise") and specialise.specialisable(parsed):
+    if (not (seeded or taped) and enabled("specialise") and specialise.specialisable(parsed)
+            and specialise.worthwhile(deriv.body, bindings)):
         mode = "value_and_grad" if with_value else "grad"
         specialiser = Specialiser(func, options, fn, parsed, signature, mode)
         deriv.body[:0] = specialise.dispatch(fn, parsed, bindings, specialiser)

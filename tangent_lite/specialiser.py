@@ -94,7 +94,7 @@ class Specialiser:
 
     def _guard(self, signature):
         """(the guard function, its source) of a variant for `signature`."""
-        guard_name = f"fits_{self.name}"
+        guard_name = f"fits_{specialise.identifier(self.name)}"
         guard, dtypes = specialise.guard_source(guard_name, self.params, signature)
         namespace = {"np": np, **dtypes}
         exec(compile(guard, f"<guard of {self.name}'s specialised gradient>", "exec"),

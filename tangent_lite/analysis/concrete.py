@@ -63,7 +63,7 @@ class ConcreteShapes:
         bound = {t for st in ir.walk(fn.body) if isinstance(st, ir.Assign) for t in st.targets}
         self.counters = {st.target for st in ir.walk(fn.body)
                          if isinstance(st, ir.For)} - bound - set(fn.params)
-        self.height = len(all_names(fn)) + len(fn.params) + 2
+        self.height = 2 * (len(all_names(fn)) + len(fn.params)) + 2   # unbound, shape, None
         env = {p: params.get(p) for p in fn.params}
         self._block(fn.body, env)
 

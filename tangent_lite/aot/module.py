@@ -15,7 +15,7 @@ import tempfile
 import textwrap
 from typing import Any, Optional, Sequence, Union
 
-from .. import pipeline
+from .. import optimize, pipeline
 from . import runtime_source
 from .._version import __version__
 from ..api import Differentiable, grad
@@ -85,7 +85,10 @@ def derivative(func, wrt=None, mode="reverse"):
     mode="forward" of its forward-mode derivative."""
     wrt = wrt_for(func, wrt)
     if mode == "reverse":
-        return grad(func, wrt).__tangent_lite__
+        # The generic df: a specialised variant is compiled at run time, from the source,
+        # which a module does not carry.
+        with optimize.disabled("specialise"):
+            return grad(func, wrt).__tangent_lite__
     if mode != "forward":
         raise CodegenError(f"mode={mode!r}: use 'reverse' or 'forward'")
     real = inspect.unwrap(func)

@@ -16,6 +16,9 @@ A signature is one entry per parameter: ("array", dtype name, shape) for an exac
 assumed of its shape; the guard checks only its type, so that a call with the same kinds of
 argument finds its variant without recording a new signature).
 """
+import builtins
+import re
+
 import gast
 import numpy as np
 
@@ -77,7 +80,8 @@ def param_shapes(params, signature):
 
 
 def describe(params, signature):
-    """`W: float64[3, 64], x: float64[n0, 3]`: what a variant was compiled for."""
+    """`W: float64[3, 64]; x: float64[n0, 3]`: what a variant was compiled for (wrapped
+    writes it with commas)."""
     parts = []
     for p, e in zip(params, signature):
         if e[0] == "array":
@@ -86,7 +90,18 @@ def describe(params, signature):
             parts.append(f"{p}: {e[1].__name__}")
         else:
             parts.append(f"{p}: {e[0]}")
-    return ", ".join(parts)
+    return "; ".join(parts)
+
+
+def wrapped(text, indent=""):
+    """`describe`'s text as lines of a docstring, broken between parameters only."""
+    lines, line = [], ""
+    for part in text.split("; "):
+        if line and len(indent) + len(line) + len(part) + 2 > 92:
+            lines.append(indent + line + ",")
+            line = ""
+        line = f"{line}, {part}" if line else part
+    return "\n".join(lines + [indent + line])
 
 
 def guard_source(name, params, signature):
@@ -95,7 +110,12 @@ def guard_source(name, params, signature):
     tests, dtypes, first = [], {}, {}
     for p, e in zip(params, signature):
         if e[0] == "array":
-            dt = dtypes.setdefault(e[1], f"{np.dtype(e[1]).name}_{len(dtypes)}")
+            dt = dtypes.get(e[1])
+            if dt is None:   # `float64`, or a name of its own for another byte order
+                dt = np.dtype(e[1]).name
+                if dt in params or dt in dtypes.values():
+                    dt = f"{dt}_{len(dtypes)}"
+                dtypes[e[1]] = dt
             tests.append(f"type({p}) is np.ndarray and {p}.dtype == {dt}")
             if all(isinstance(d, int) for d in e[2]):
                 tests.append(f"{p}.shape == {tuple(e[2])!r}")
@@ -109,22 +129,33 @@ def guard_source(name, params, signature):
                 else:
                     first[d] = f"{p}.shape[{k}]"
         elif e[0] == "type":
-            tests.append(f"type({p}) is {e[1].__module__}.{e[1].__qualname__}"
-                         if e[1].__module__ != "builtins" else f"type({p}) is {e[1].__name__}")
+            tests.append(_type_test(p, e[1]))
         else:
             tests.append(f"type({p}) is {e[0]}")
     body = "\n            and ".join(tests) or "True"
     source = (f"def {name}({', '.join(params)}):\n"
               f"    \"\"\"Whether the arguments are those the variant below was compiled for:"
-              f"\n    {describe(params, signature)}.\"\"\"\n"
+              f"\n{wrapped(describe(params, signature), '    ')}.\"\"\"\n"
               f"    return ({body})\n")
     return source, {v: np.dtype(k) for k, v in dtypes.items()}
 
 
+def _type_test(p, t):
+    """`type(p) is T` as the guard writes it, or None for a type it cannot name."""
+    if t is type(None):
+        return f"{p} is None"
+    if t.__module__ == "builtins" and getattr(builtins, t.__name__, None) is t:
+        return f"type({p}) is {t.__name__}"
+    if t.__module__ == "numpy" and getattr(np, t.__name__, None) is t:
+        return f"type({p}) is np.{t.__name__}"
+    return None
+
+
 def guardable(signature):
-    """Whether a guard can check every entry (types from importable places only)."""
+    """Whether a guard can check every entry (types it can name), and an array is among
+    them (numbers alone have their own variant, optimize/numbers.py)."""
     for e in signature:
-        if e[0] == "type" and e[1].__module__ != "builtins":
+        if e[0] == "type" and _type_test("x", e[1]) is None:
             return False
     return any(e[0] == "array" for e in signature)
 
@@ -190,15 +221,35 @@ def dispatch(fn, parsed, bindings, specialiser):
     for p in params.kwonlyargs:
         keywords.append(gast.keyword(arg=p.id, value=s.name(p.id)))
     picked = bindings.namer.fresh("specialised")
-    pick = s.call(bindings.name(f"specialise_{fn.name}", specialiser),
+    pick = s.call(bindings.name(f"specialise_{identifier(fn.name)}", specialiser),
                   [s.name(p) for p in fn.params])
     call = gast.Call(func=s.name(picked), args=args, keywords=keywords)
-    return [Comment("the variant for these arguments' dtypes and shapes, if one fits "
-                    "(tl.source(f, specialised_for=args) shows it)"),
+    return [Comment("the variant compiled for these arguments' dtypes and shapes, if one fits"),
             s.assign(picked, pick),
             gast.If(test=gast.Compare(left=s.name(picked), ops=[gast.IsNot()],
                                       comparators=[s.const(None)]),
                     body=[gast.Return(value=call)], orelse=[])]
+
+
+def worthwhile(body, bindings):
+    """Whether the generic df's statements `body` sum a gradient back to an operand's shape
+    (`unbroadcast`): the only work a variant can leave out, so the only dfs that get one."""
+    spelled = bindings.spelled("unbroadcast")
+    if spelled is None:
+        return False
+    for stmt in body:
+        if isinstance(stmt, Comment):
+            continue
+        for node in gast.walk(stmt):
+            if (isinstance(node, gast.Call) and isinstance(node.func, gast.Name)
+                    and node.func.id == spelled):
+                return True
+    return False
+
+
+def identifier(name):
+    """`name` as part of a Python name (a lambda's is `<lambda>`)."""
+    return re.sub(r"\W", "_", name)
 
 
 def specialisable(parsed):

@@ -269,8 +269,9 @@ def _docstring(ctx, options):
                 f"some output with respect to\n{fn.name}'s result, returns the "
                 f"gradient with respect to {wrt}.")
     if options.specialised is not None:
+        described = specialise.wrapped(specialise.describe(fn.params, options.specialised))
         return (f"Gradient of {fn.name} ({where}) with respect to {wrt}, specialised for\n"
-                f"{specialise.describe(fn.params, options.specialised)}.\n\n"
+                f"{described}.\n\n"
                 "Called when the guard above holds: the shapes being known, the sums that\n"
                 "bring gradients back to the shapes of broadcast operands are written out\n"
                 "where they are needed and left out where they are not.")
