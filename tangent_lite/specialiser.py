@@ -67,7 +67,7 @@ class Specialiser:
 
     def _missed(self, args):
         signature = specialise.signature_of(self.params, args)
-        if not specialise.guardable(signature):
+        if not specialise.guardable(signature) or {"np", "ndarray"} & set(self.params):
             return None
         with self.lock:
             for variant in self.variants:
@@ -96,7 +96,7 @@ class Specialiser:
         """(the guard function, its source) of a variant for `signature`."""
         guard_name = f"fits_{specialise.identifier(self.name)}"
         guard, dtypes = specialise.guard_source(guard_name, self.params, signature)
-        namespace = {"np": np, **dtypes}
+        namespace = {"np": np, "ndarray": np.ndarray, **dtypes}
         exec(compile(guard, f"<guard of {self.name}'s specialised gradient>", "exec"),
              namespace)
         return namespace[guard_name], guard
