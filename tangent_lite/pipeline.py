@@ -224,7 +224,8 @@ def _compile_reverse(func, wrt, as_tuple, seeded, with_value, split, checkpoint=
     if (not (seeded or taped) and enabled("specialise") and specialise.specialisable(parsed)
             and specialise.worthwhile(deriv.body, bindings)):
         mode = "value_and_grad" if with_value else "grad"
-        specialiser = Specialiser(func, options, fn, parsed, signature, mode)
+        specialiser = Specialiser(func, options, fn, signature, mode,
+                                  lambda variant: _specialised(func, variant))
         deriv.body[:0] = specialise.dispatch(fn, parsed, bindings, specialiser)
     variant = None
     if not seeded and numbers.wanted(fn, parsed, summary):
@@ -238,6 +239,13 @@ def _compile_reverse(func, wrt, as_tuple, seeded, with_value, split, checkpoint=
     compiled.specialiser = specialiser
     compiled.watched = summary.watched
     return compiled
+
+
+def _specialised(func, options):
+    """Reverse mode on `func` for a shape-specialised variant (specialiser.py, at df's first
+    call with arrays): (context, transforms.reverse.Reversed)."""
+    with _building_guard(func):
+        return _reverse(func, options, summaries(_shape_facts))
 
 
 def _shape_facts(func, summary):

@@ -38,8 +38,9 @@ class Variant:
 class Specialiser:
     """Called as the first thing df does: the variant df for these arguments, or None."""
 
-    def __init__(self, func, options, fn, parsed, signature, mode):
+    def __init__(self, func, options, fn, signature, mode, reverse):
         self.func, self.options, self.mode = func, options, mode
+        self.reverse = reverse           # options -> (context, Reversed): pipeline's stages
         self.params = list(fn.params)
         self.name = fn.name
         self.signature = signature       # df's parameter list as source
@@ -102,12 +103,10 @@ class Specialiser:
         return namespace[guard_name], guard
 
     def _compile(self, signature):
-        from . import pipeline
-        from .analysis.shapes import summaries
         fits, guard = self._guard(signature)
         options = dataclasses.replace(self.options, specialised=signature)
-        with optimize.only_off(self.off), pipeline._building_guard(self.func):
-            ctx, out = pipeline._reverse(self.func, options, summaries(pipeline._shape_facts))
+        with optimize.only_off(self.off):
+            ctx, out = self.reverse(options)
         if not out.specialised:
             return Variant(signature, fits, None, None, guard)
         compiled = finish(self.func, self.options.wrt, self.mode, ctx.parsed, ctx.fn,

@@ -22,7 +22,7 @@ import numpy as np
 
 from .. import ir
 from .fixpoint import fixpoint
-from .shapes import broadcasting, _arity, _hashable_in, _size_of
+from .shapes import broadcasting
 from ..ir.uses import all_names
 
 SCALAR = ()
@@ -263,6 +263,30 @@ def _reshaped(shape, target):
             return None
         dims[dims.index(-1)] = size // known
     return tuple(dims) if int(np.prod(dims)) == size else None
+
+
+def _arity(func):
+    """How many operands a broadcasting function broadcasts (np.where with one argument finds
+    indices instead); None where any number will do."""
+    if isinstance(func, np.ufunc):
+        return func.nin
+    return 3 if func is np.where or func is np.clip else None
+
+
+def _hashable_in(func, table):
+    try:
+        return func in table
+    except TypeError:
+        return False
+
+
+def _size_of(node):
+    """Whether `node` reads a size of a local array, an int: `x.size`, `x.ndim`, `x.shape[k]`."""
+    if isinstance(node, gast.Attribute) and node.attr in ("size", "ndim"):
+        return isinstance(node.value, gast.Name)
+    return (isinstance(node, gast.Subscript) and isinstance(node.value, gast.Attribute)
+            and node.value.attr == "shape" and isinstance(node.value.value, gast.Name)
+            and not isinstance(node.slice, (gast.Slice, gast.Tuple)))
 
 
 def _constant_int(node):
