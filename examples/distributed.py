@@ -9,10 +9,12 @@ df computes them (one `dask.compute` for all of them) on the cluster before it r
 
     python examples/distributed.py                          # a LocalCluster on this machine
     python examples/distributed.py --scheduler tcp://host:8786 --rows 10000000 --chunks 100
+    python examples/distributed.py --model mlp             # the one-hidden-layer network
 
 Needs `pip install 'tangent-lite[dask]'` (dask[array] and distributed).
 """
 import argparse
+import sys
 import time
 
 import numpy as np
@@ -31,6 +33,13 @@ def mlp_loss(W1, b1, W2, b2, X, y):
     h = np.tanh(X @ W1 + b1)
     err = h @ W2 + b2 - y
     return np.mean(err * err)
+
+
+def mlp_params(features, hidden=16, seed=2):
+    """Starting weights of mlp_loss: (W1, b1, W2, b2), NumPy arrays and a number."""
+    rng = np.random.default_rng(seed)
+    return [rng.normal(size=(features, hidden)) / 3, np.zeros(hidden),
+            rng.normal(size=hidden) / 4, 0.0]
 
 
 def make_data(rows, features, chunk_rows, seed=0):
@@ -53,6 +62,7 @@ def main(argv=None):
     parser.add_argument("--features", type=int, default=32)
     parser.add_argument("--chunks", type=int, default=20, help="chunks along the rows (20)")
     parser.add_argument("--steps", type=int, default=5)
+    parser.add_argument("--model", choices=["logistic", "mlp"], default="logistic")
     args = parser.parse_args(argv)
 
     from distributed import Client, LocalCluster
@@ -67,24 +77,29 @@ def main(argv=None):
         print(f"data: {X.shape[0]} x {X.shape[1]} float64 ({X.nbytes / 1e9:.2f} GB) in "
               f"{X.numblocks[0]} chunks on {len(client.scheduler_info()['workers'])} workers")
 
-        df = tangent_lite.grad(logistic_loss)
-        w = np.zeros(args.features)
+        if args.model == "logistic":
+            loss, params, rate = logistic_loss, [np.zeros(args.features)], 1.0
+        else:
+            loss, params, rate = mlp_loss, mlp_params(args.features), 0.3
+        df = tangent_lite.grad(loss, wrt=tuple(range(len(params))))
         for step in range(args.steps):
             start = time.perf_counter()
-            g = df(w, X, y)               # a NumPy gradient, computed by the cluster
-            w = w - 1.0 * g
-            print(f"step {step}: |gradient| {np.linalg.norm(g):.3e}   "
+            grads = df(*params, X, y)     # NumPy gradients, computed by the cluster
+            params = [p - rate * g for p, g in zip(params, grads)]
+            print(f"step {step}: |gradient| {np.linalg.norm(grads[0]):.3e}   "
                   f"{time.perf_counter() - start:.2f} s")
-        loss = logistic_loss(w, X, y).compute()
-        print(f"loss after {args.steps} steps: {loss:.4f}")
+        print(f"loss after {args.steps} steps: {float(loss(*params, X, y)):.4f}")
 
-        # The gradient checked against NumPy on a slice that fits in this process.
+        # The gradients checked against NumPy on a slice that fits in this process.
         head = slice(0, min(args.rows, 20_000))
         Xh, yh = X[head].compute(), y[head].compute()
-        lazy = df(w, X[head], y[head])
-        np.testing.assert_allclose(lazy, df(w, Xh, yh), rtol=1e-10, atol=1e-14)
+        for lazy, eager in zip(df(*params, X[head], y[head]), df(*params, Xh, yh)):
+            np.testing.assert_allclose(lazy, eager, rtol=1e-9, atol=1e-12)
         print("gradient on the first rows: Dask and NumPy agree")
 
 
 if __name__ == "__main__":
+    # Run as a script, this file's folder comes first on sys.path, where `distributed` (the
+    # dask.distributed package imported in main) would be this file itself.
+    del sys.path[0]
     main()

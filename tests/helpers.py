@@ -1,5 +1,6 @@
 """Shared test helpers: central finite differences in float64, loading generated programs."""
 import importlib.util
+import pathlib
 
 import numpy as np
 
@@ -52,7 +53,22 @@ def check_grad(f, *args, wrt=0, rtol=1e-5, atol=1e-7):
 def load_program(path, text):
     """Write `text` to `path` and import it: tangent_lite reads functions' source files."""
     path.write_text(text)
-    spec = importlib.util.spec_from_file_location(path.stem, path)
+    return load_module(path, path.stem)
+
+
+def load_module(path, name):
+    """Import the Python file at `path` as a module called `name`."""
+    spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+EXAMPLES = pathlib.Path(__file__).resolve().parents[1] / "examples"
+
+
+def load_example(name):
+    """examples/<name>.py of this checkout, loaded by its path: `tangent_lite.examples` is the
+    installed copy, which may be another checkout's (and `distributed`, the module's own name,
+    is dask.distributed's)."""
+    return load_module(EXAMPLES / f"{name}.py", f"{name}_example")

@@ -14,23 +14,10 @@ da = pytest.importorskip("dask.array", reason="Dask is not installed: pip instal
 distributed = pytest.importorskip("distributed", reason="dask.distributed is not installed: "
                                                         "pip install 'tangent-lite[dask]'")
 
-import importlib.util  # noqa: E402
-import pathlib  # noqa: E402
-
 import tangent_lite  # noqa: E402
+from helpers import check_grad, load_example  # noqa: E402
 
-
-def _example():
-    """examples/distributed.py of this checkout (the installed tangent_lite.examples may be
-    another copy)."""
-    path = pathlib.Path(__file__).resolve().parents[1] / "examples" / "distributed.py"
-    spec = importlib.util.spec_from_file_location("distributed_example", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-example = _example()
+example = load_example("distributed")
 logistic_loss, mlp_loss, make_data = example.logistic_loss, example.mlp_loss, example.make_data
 
 ROWS, FEATURES, CHUNK = 6000, 8, 250     # 24 chunks of 16 KB
@@ -91,8 +78,7 @@ def test_mlp_on_a_cluster(cluster):
     client, largest = cluster
     X, y = make_data(ROWS, FEATURES, CHUNK, seed=1)
     Xn, yn = X.compute(), y.compute()
-    rng = np.random.default_rng(2)
-    params = [rng.normal(size=(FEATURES, 16)) / 3, np.zeros(16), rng.normal(size=16) / 4, 0.0]
+    params = example.mlp_params(FEATURES, hidden=16, seed=2)
     df = tangent_lite.grad(mlp_loss, wrt=(0, 1, 2, 3))
     before = mlp_loss(*params, Xn, yn)
     largest.largest = 0
@@ -120,9 +106,25 @@ def test_dask_argument_gets_a_lazy_gradient_on_the_cluster(cluster):
 
 
 def test_reference_gradients_against_finite_differences():
-    from helpers import check_grad
     X, y = (np.asarray(a) for a in make_data(40, 3, 10, seed=4))
     check_grad(logistic_loss, np.full(3, 0.2), X, y, wrt=0)
     rng = np.random.default_rng(5)
     check_grad(mlp_loss, rng.normal(size=(3, 4)), rng.normal(size=4), rng.normal(size=4), 0.1,
                X, y, wrt=(0, 1, 2, 3))
+
+
+@pytest.mark.parametrize("model", ["logistic", "mlp"])
+def test_the_example_runs_as_the_readme_says(model):
+    """`python examples/distributed.py` as a script (its folder first on sys.path, where
+    `distributed` would be the example itself), on a small LocalCluster of its own."""
+    import os
+    import subprocess
+    import sys
+    from helpers import EXAMPLES
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(
+        [str(EXAMPLES.parent)] + [p for p in [os.environ.get("PYTHONPATH")] if p]))
+    run = subprocess.run([sys.executable, str(EXAMPLES / "distributed.py"), "--rows", "4000",
+                          "--chunks", "4", "--steps", "2", "--workers", "1", "--model", model],
+                         capture_output=True, text=True, timeout=300, env=env)
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert "Dask and NumPy agree" in run.stdout

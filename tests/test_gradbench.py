@@ -95,9 +95,6 @@ def lstm_rows_shared(state):
     return np.sum(hidden[0] * cell[0])
 
 
-@pytest.mark.xfail(strict=True, raises=tangent_lite.errors.TangentLiteError,
-                   reason="issue 14 report: `cell[i] = ...` on a list made by a comprehension "
-                          "is refused as an in-place array write that may alias `hidden`")
 def test_list_item_replaced_in_comprehension_list():
     state = np.arange(1.0, 9.0).reshape(2, 4)
     check_grad(lstm_rows_shared, state)

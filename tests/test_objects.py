@@ -4,13 +4,12 @@ methods and super(); *args and **kwargs; method calls of non-differentiated obje
 input checks with raise. Each against float64 central finite differences."""
 import dataclasses
 import functools
-import importlib.util
 import pathlib
 import re
 
 import numpy as np
 import pytest
-from helpers import check_grad, load_program, numeric_grad
+from helpers import check_grad, load_module, load_program, numeric_grad
 
 import tangent_lite as tl
 from tangent_lite import MissingRuleError, TangentLiteError, UnsupportedSyntaxError
@@ -704,7 +703,4 @@ def test_readme_objects_excerpt_is_what_tangent_lite_generates():
 
 
 def load_program_from(path):
-    spec = importlib.util.spec_from_file_location("objects_example", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_module(path, "objects_example")

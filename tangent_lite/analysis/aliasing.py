@@ -71,9 +71,37 @@ def _alias_sources(stmt):
             return [e.id for e in value.elts if isinstance(e, gast.Name)]
         return []
     if op.func in VIEW_FUNCS or op.func in _CONTAINERS:
-        return [a.id for a in op.args[:2 if op.func is runtime.append else 1]
-                if isinstance(a, gast.Name)]
+        args = op.args[:2 if op.func is runtime.append else 1]
+        if op.func in (list, tuple) and len(args) == 1 and \
+                isinstance(args[0], (gast.List, gast.Tuple)):
+            args = args[0].elts          # a literal `[a, b]`, spelled list([a, b])
+        return [a.id for a in args if isinstance(a, gast.Name)]
     return []
+
+
+def _makes_list(stmt):
+    """Whether `stmt` binds its target to a new Python list: `[]`, `[a, b]`, `list(...)`,
+    or a comprehension's `append`."""
+    if not isinstance(stmt, ir.Assign) or isinstance(stmt, ir.Pop) or len(stmt.targets) != 1:
+        return False
+    if stmt.op is None:
+        return isinstance(stmt.value, gast.List)
+    return stmt.op.func in (list, runtime.append)
+
+
+def _lists(fn, events):
+    """name -> the list objects (points-to entries) it may hold, for the names that are
+    certainly Python lists: not parameters, and every binding of them makes a new list.
+    `x[i] = e` on such a name replaces an item: it writes into no array, and only the names
+    that may hold the same list object see it."""
+    makers, others = {}, set(fn.params)
+    for e in events:
+        for t in binds(e.stmt):
+            if _makes_list(e.stmt):
+                makers.setdefault(t, set()).add(("new", id(e.stmt)))
+            else:
+                others.add(t)
+    return {n: objs for n, objs in makers.items() if n not in others}
 
 
 def _risky(d, w, r, source=False):
@@ -93,6 +121,26 @@ def _risky(d, w, r, source=False):
     return False
 
 
+def _kept_across_iterations(d, w, r, bound_at):
+    """Can a read at r see a write at w through an alias that d adds to a list which keeps the
+    aliases of earlier iterations (`hist.append(B[0])` in a loop that also writes B)?
+
+    The write in a later iteration of a loop around both changes the rows appended in the
+    iterations before it, unless the list is made anew in each iteration of that loop
+    (`rows = []` inside it), which drops them."""
+    m = d.stmt.target
+    if m not in _alias_sources(d.stmt):
+        return False      # not an accumulation: each binding holds only this iteration's alias
+    if isinstance(r.stmt, ir.Assign) and r.stmt.target == m and m in _alias_sources(r.stmt):
+        return False      # appending to the list does not read the arrays in it
+    for loop in set(d.loops) & set(w.loops):
+        renewed = any(loop in b.loops and m not in _alias_sources(b.stmt)
+                      for b in bound_at.get(m, ()))
+        if not renewed and (r.pos > w.pos or loop in r.loops):
+            return True
+    return False
+
+
 def _maybe_bound(b, w):
     """Can a binding at event b have happened when w runs (before it, or in an earlier
     iteration of a loop around both)?"""
@@ -109,6 +157,7 @@ def check_aliasing(fn, parsed):
     """
     events = _linearize(fn.body)
     points, alias_defs = _points_to(fn, events)
+    lists = _lists(fn, events)
     reads = _reads_by_name(fn, events)
     copied, guards = set(), {}
     counts = {}
@@ -125,7 +174,12 @@ def check_aliasing(fn, parsed):
         x = writes_in_place(stmt)
         if x is None:
             continue
-        group = {n for n, objs in points.items() if objs & points.get(x, set())} | {x}
+        replaced = isinstance(stmt, ir.SetItem) and x in lists
+        if replaced and stmt.replaces:
+            # an item of a list replaced: only another name for the list itself sees it
+            group = {n for n, objs in points.items() if objs & lists[x]} | {x}
+        else:
+            group = {n for n, objs in points.items() if objs & points.get(x, set())} | {x}
         if isinstance(stmt, ir.SetItem):
             copied.update(p for p in fn.params if p in group)
         for m in sorted(group - {x}):
@@ -139,13 +193,29 @@ def check_aliasing(fn, parsed):
             if local and not any(_maybe_bound(b, w) for b in bound_at[m]):
                 continue          # a local m holds nothing yet when x is written
             for r in reads.get(m, ()):
-                if r.stmt is stmt or not any(_risky(d, w, r, m in up) for d in defs):
+                kept = any(_kept_across_iterations(d, w, r, bound_at) for d in defs)
+                if r.stmt is stmt or not (kept or any(_risky(d, w, r, m in up) for d in defs)):
                     continue
                 message = (f"this in-place write changes `{x}`, which may share memory with "
                            f"`{m}`, and `{m}` is read afterwards (line {_line(r)}): NumPy "
                            "would change both")
                 hint = (f"instead: make `{x}` its own array first, e.g. `{x} = {x}.copy()`, "
                         f"or write `{x} = {x} + ...`")
+                if kept:
+                    message += (f"; `{m}` keeps what earlier iterations put in it, and this "
+                                "write, in a later iteration, changes those arrays too")
+                    hint = (f"instead: put a copy in `{m}` (`{m}.append(row.copy())`), or write "
+                            f"`{x} = {x} + ...` so that earlier iterations' arrays stay as they "
+                            "were")
+                if replaced and not stmt.replaces:
+                    # `x[i] *= e` (NumPy's in-place operator on the item), or a view of the
+                    # item written through and written back: the item's array changes
+                    message = (f"this write changes an item of the list `{x}` in place (an "
+                               "augmented assignment, or a write through a view of the item), "
+                               f"and that item may share memory with `{m}`, read afterwards "
+                               f"(line {_line(r)}): NumPy would change both")
+                    hint = (f"instead: replace the item with a new array, `{x}[i] = {x}[i] * "
+                            "...`, or make the item its own array first with `.copy()`")
                 if isinstance(stmt, ir.SetItem):
                     raise parsed.error(UnsupportedSyntaxError, stmt, message, hint=hint)
                 # `x += e` is only in place when x is an array: check when it runs.
@@ -212,7 +282,7 @@ def _points_to(fn, events):
             if found:
                 alias_defs.append(e)
                 sources.extend((stmt.target, src) for src in found)
-            if not found or stmt.op is not None and stmt.op.func is runtime.append:
+            if not found or stmt.op is not None and stmt.op.func in _CONTAINERS:
                 for t in stmt.targets:
                     points.setdefault(t, set()).add(("new", id(stmt)))
         elif isinstance(stmt, ir.For):

@@ -74,21 +74,23 @@ class Assignments:
         elif isinstance(target, (gast.Tuple, gast.List)):
             self.unpack(target, value, stmt)
         elif isinstance(target, gast.Subscript):
-            self.setitem(target, value, stmt)
+            self.setitem(target, value, stmt, replaces=True)
         elif isinstance(target, gast.Attribute):
             raise self.unsupported(stmt, "assignment to an attribute: return the value instead")
         else:
             raise self.unsupported(stmt, "this assignment target: assign to a plain name")
 
-    def setitem(self, target, value, stmt):
+    def setitem(self, target, value, stmt, replaces=False):
         if not isinstance(target.value, gast.Name):
             raise self.unsupported(stmt, "assignment into a nested subscript `A[i][j] = ...`: "
-                                         "write `A[i, j] = ...`")
+                                         "write `A[i, j] = ...` (an array), or `A[i] = "
+                                         "<a new item>` (a list)")
         name = target.value.id
         self.refuse_dict_write(name, stmt, target.slice)   # unpack.py
         index = self.own_index(name, target.slice)
         atom = self.atom(value)
-        self.emit(ir.SetItem(target=name, index=index, value=atom, lineno=self.lineno))
+        self.emit(ir.SetItem(target=name, index=index, value=atom, lineno=self.lineno,
+                             replaces=replaces))
 
     def own_index(self, name, index):
         """An index that reads the array it writes (`h[h < 0] = 0.0`) is computed into a

@@ -43,6 +43,9 @@ METHODS = {
     "ptp": np.ptp,
 }
 PACKED_METHODS = {"reshape", "transpose"}
+# Methods the generated code calls as methods (differentiated by the rule of the function
+# they stand for): `x.copy()` stays `x.copy()`, which Dask and CuPy arrays implement lazily.
+OWN_METHODS = {"copy"}
 # Array attributes no container field is mistaken for: refused, not read as a field.
 ARRAY_ONLY_ATTRS = {"flat", "base", "strides", "flags", "ctypes", "mT"}
 # Array attributes that are computations: `x.real` -> np.real(x).
@@ -85,6 +88,13 @@ class _Methods(gast.NodeTransformer):
             expr.keywords = node.keywords
             return expr
         return node
+
+
+def _int_constant(node):
+    """Whether `node` is an integer written as a literal (`3`, `-1`)."""
+    if isinstance(node, gast.UnaryOp) and isinstance(node.op, gast.USub):
+        node = node.operand
+    return isinstance(node, gast.Constant) and type(node.value) is int
 
 
 def _is_pop(node, stacks):
@@ -390,8 +400,17 @@ class ExpressionNormalizer:
             args = [gast.Tuple(elts=args, ctx=gast.Load())]
         elif method in PACKED_METHODS and len(args) == 1 and self.is_none(args[0]):
             args = []
+        elif method == "reshape" and len(args) == 1 and _int_constant(args[0]):
+            # x.reshape(-1) -> np.reshape(x, (-1,)): Dask's np.reshape wants a tuple
+            args = [gast.Tuple(elts=args, ctx=gast.Load())]
         keywords = {k.arg: self.call_arg(k.value) for k in node.keywords}
-        return self.numpy_call(func, method, [receiver] + args, keywords, node)
+        expr, op = self.numpy_call(func, method, [receiver] + args, keywords, node)
+        if method in OWN_METHODS:
+            # run as the method the user wrote: np.copy is one of the functions Dask does
+            # not implement (NumPy would compute the whole array); every array has .copy()
+            expr = gast.Call(func=gast.Attribute(value=receiver, attr=method, ctx=gast.Load()),
+                             args=args, keywords=expr.keywords)
+        return expr, op
 
     @staticmethod
     def is_none(node):

@@ -7,7 +7,8 @@ Control flow is made explicit here so the transforms stay simple:
 - `break`, `continue` and `return` that are followed by more statements set flags, and the
   statements after them run under `if not flag` guards, so every statement that ran in the
   forward sweep can be found again in the backward sweep;
-- `x += e` becomes `x = x + e`, `y[i] += e` becomes `y[i] = y[i] + e` (after an aliasing check).
+- `x += e` becomes `x = x + e`, `y[i] += e` becomes `y[i] = y[i] + e` (after an aliasing check);
+- a loop marked `checkpointed(...)` carries its snapshot count (checkpointed.py).
 Anything outside the supported language stops here with an UnsupportedSyntaxError.
 """
 import builtins
@@ -17,10 +18,11 @@ import dataclasses
 import gast
 
 from .. import ir, runtime
-from ..hooks import checkpointed, grad_of
+from ..hooks import grad_of
 from .expressions import ExpressionNormalizer, load
 from .inline import Inliner, always_returns
 from .assignments import Assignments
+from .checkpointed import CheckpointMarkers
 from .inplace import InplaceLowering
 from .comprehensions import Comprehensions
 from .objects import Objects, explicit_super
@@ -62,7 +64,7 @@ class _Loop:
 
 
 class Normalizer(Inliner, Assignments, Unpacking, InplaceLowering, Objects, Comprehensions,
-                 ExpressionNormalizer):
+                 CheckpointMarkers, ExpressionNormalizer):
     """Turns one ParsedFunction into an ir.Function."""
 
     def __init__(self, parsed, namer, bindings):
@@ -386,26 +388,6 @@ class Normalizer(Inliner, Assignments, Unpacking, InplaceLowering, Objects, Comp
         self.emit(ir.While(test=self.verbatim(test), body=body, lineno=stmt.lineno,
                            counter=self.namer.fresh("n_iter"), snapshots=snapshots))
         return self.after_loop(loop)
-
-    def checkpoint_marker(self, node):
-        """`checkpointed(loop, snapshots=s)` around a for loop's iterable or a while loop's
-        condition: (the iterable or condition, s); (node, 0) without the marker."""
-        if not (isinstance(node, gast.Call)
-                and self.parsed.resolve(node.func) is checkpointed):
-            return node, 0
-        args = list(node.args) + [k.value for k in node.keywords if k.arg == "snapshots"]
-        if len(node.args) not in (1, 2) or len(args) > 2 or any(
-                k.arg != "snapshots" for k in node.keywords):
-            raise self.unsupported(node, "this checkpointed(...) call: write "
-                                         "`checkpointed(range(T), snapshots=20)`")
-        if len(args) == 1:
-            return args[0], 20
-        s = args[1]
-        if not (isinstance(s, gast.Constant) and type(s.value) is int and s.value >= 1):
-            raise self.unsupported(node, "checkpointed(...) with snapshots that are not a "
-                                         "positive whole number written in the source: write "
-                                         "it as a literal, as in `snapshots=20`")
-        return args[0], s.value
 
     def loop_body(self, stmts):
         self.statements(stmts, tail=False, loop_tail=True)

@@ -84,12 +84,17 @@ class Function:
 
 @dataclasses.dataclass(**_SLOTS)
 class SetItem:
-    """`target[index] = value`: an in-place write into an array the function owns."""
+    """`target[index] = value`: an in-place write into an array the function owns.
+
+    `replaces` marks `x[i] = e` as the user wrote it: when x is a Python list it replaces
+    an item and writes into no array. Augmented writes (`x[i] *= e`, in place into a list's
+    array item) and the compiler's own writes (a view written back) leave it False."""
 
     target: str
     index: gast.expr          # inactive index expression, as written
     value: gast.expr          # an atom
     lineno: int
+    replaces: bool = False
 
 
 @dataclasses.dataclass(**_SLOTS)

@@ -20,7 +20,7 @@ matrices) because these calls sit inside the user's hot loops.
 """
 import numpy as np
 
-from .dispatch import InputError, _shape, as_array, duck, numpy_only, size_of
+from .dispatch import InputError, as_array, duck, numpy_only, shape_of, size_of, sized
 from .trees import GradDict, children, is_container, rebuild
 
 
@@ -36,10 +36,12 @@ class Stack(list):
 
 def unbroadcast(g, x: "shape"):
     """Sum the gradient `g` down to the shape of the operand `x` it flows back into."""
-    shape = _shape(x)
-    gshape = _shape(g)
+    shape = shape_of(x)
+    gshape = shape_of(g)
     if gshape == shape:
         return g
+    if type(g) is not np.ndarray:
+        sized(g)     # a Dask array of unknown size (NaN != NaN: never equal shapes)
     lead = len(gshape) - len(shape)
     if lead < 0:   # a number standing for a gradient of x's shape (a GradDict's zero)
         return (np.zeros_like(x, dtype=float_dtype(x)) if duck(x) else np.zeros(shape)) + g
@@ -50,7 +52,7 @@ def unbroadcast(g, x: "shape"):
         g = np.sum(g, axis=tuple(range(lead)))
     if kept:
         g = np.sum(g, axis=tuple(k - lead for k in kept), keepdims=True)
-    return g if _shape(g) == shape else np.reshape(g, shape)
+    return g if shape_of(g) == shape else np.reshape(g, shape)
 
 
 def unreduce(g, x: "shape", axis=None, keepdims=False):
@@ -58,7 +60,7 @@ def unreduce(g, x: "shape", axis=None, keepdims=False):
 
     Small results are filled in (np.broadcast_to costs microseconds); large ones are
     read-only broadcast views, which cost no memory."""
-    shape = _shape(x)
+    shape = shape_of(x)
     if axis is not None and not keepdims:
         axes = axis if isinstance(axis, tuple) else (axis,)
         g = np.expand_dims(g, tuple(a % len(shape) for a in axes))
@@ -94,7 +96,7 @@ def reduced_count(a, axis=None):
     """How many elements of `a` each result of a reduction over `axis` combines."""
     if axis is None:
         return a.size if type(a) is np.ndarray else size_of(a)
-    shape = _shape(a)
+    shape = shape_of(a)
     axes = axis if isinstance(axis, tuple) else (axis,)
     n = 1
     for ax in axes:
@@ -170,6 +172,10 @@ def tangent_like(t, y):
 
 def as_tangent(t, y):
     """The tangent of a conversion to `y`'s dtype: zero when `y` holds integers."""
+    if duck(y):     # x.copy() of a Dask or CuPy array: its tangent stays lazy, never converted
+        if y.dtype.kind not in "fc":
+            return np.zeros_like(y, dtype=float)
+        return np.reshape((np.zeros_like(y) + t).astype(y.dtype), y.shape)
     y = np.asarray(y)
     if y.dtype.kind not in "fc":
         return np.zeros(y.shape)

@@ -43,6 +43,22 @@ def numpy_only(what, *values):
                 f"`x.compute()`), or write the step with functions that array supports")
 
 
+def sized(*values):
+    """Refuse a Dask array whose size is unknown until it is computed (NaN chunk sizes: a
+    selection by a boolean mask, `x[x > 0]`) where a gradient needs its size: putting the
+    gradient back into `x` needs to know where each selected element came from, and Dask
+    knows that only by computing the array, which would compute it in this process."""
+    for v in values:
+        if duck(v) and any(n != n for n in getattr(v, "shape", ())):
+            raise InputError(
+                "the gradient of a selection by a boolean mask (`x[x > 0]`) cannot run lazily "
+                f"on a {type(v).__module__.split('.')[0]} array: the number of elements "
+                "selected is unknown until the array is computed, and writing the gradient "
+                "back into `x` needs it. Instead: keep the shape and zero what the mask drops, "
+                "e.g. `np.sum(np.where(x > 0, x, 0.0) ** 2)` for `np.sum(x[x > 0] ** 2)`, or "
+                "compute the selection yourself (`x[x > 0].compute()`) before differentiating")
+
+
 def size_of(v):
     """The number of elements of `v`: the array's own `.size` (np.size is one of the
     functions Dask does not implement)."""
@@ -52,7 +68,9 @@ def size_of(v):
     return np.size(v) if size is None else size
 
 
-def _shape(v):
+def shape_of(v):
+    """The shape of `v`: () for a Python number, the array's own `.shape` (no call into
+    NumPy, which would convert a list), np.shape for anything else."""
     tv = type(v)
     if tv is float or tv is int:
         return ()

@@ -7,7 +7,7 @@ the sum in one `np.vdot` or `np.einsum` where that is the same sum.
 import numpy as np
 
 from .core import unbroadcast
-from .dispatch import _shape
+from .dispatch import shape_of
 
 
 def sum_product(a, b, x: "shape") -> "fresh":
@@ -35,7 +35,7 @@ def _sum_of_products(a, b, x):
     if not (type(a) is np.ndarray and type(b) is np.ndarray and a.shape == b.shape
             and a.dtype == b.dtype and a.dtype.kind == "f"):
         return None
-    shape = _shape(x)
+    shape = shape_of(x)
     if shape == a.shape:
         return a * b
     if shape == ():

@@ -8,7 +8,7 @@ that return a list have one gradient piece per element (a GradList).
 import numpy as np
 
 from .core import GradList, float_dtype, unbroadcast, zeros_grad
-from .dispatch import InputError, as_array, duck, numpy_only, size_of
+from .dispatch import InputError, as_array, duck, numpy_only, size_of, sized
 from .trees import GradDict
 
 
@@ -98,6 +98,7 @@ def unindex(g, x: "shape", index) -> "fresh":
         return out
     dtype = np.result_type(x, g) if _is_float(x) else as_array(g).dtype
     if duck(x) or duck(g):   # Dask and CuPy: no np.add.at
+        sized(g, index)
         if _integer_array(index):   # may repeat rows: their gradients add up
             return _scatter_rows(g, np.shape(x)[0], index).astype(dtype)
         if not _selects_once(index):

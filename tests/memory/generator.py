@@ -461,8 +461,35 @@ class ProgramGenerator:
             a = self.fresh("alias")
             return [f"{p}{a} = lst", f"{p}{a}.append({self.expr(1)})", f"{p}{a}[0] = "
                     f"{a}[0] * {self.const(0.3, 0.9)}"]
+        if k < 0.85:
+            return self.list_items(p)
         self.features.add("list of arrays")
         return [f"{p}hist.append({r.choice(['y', 'B', 'head', 'B[0]', 'y[2:6]'])})"]
+
+    def list_items(self, p):
+        """A list of rows or views (a comprehension, list(...), a literal) whose items are
+        replaced (no array written: issue 14's GradBench LSTM) or, the near miss, updated with
+        an augmented operator (NumPy's `*=` writes into the item's array: into B or y)."""
+        r = self.r
+        self.features.add("list item replaced")
+        rows = self.fresh("rows")
+        made = r.choice(["[B[j] for j in range(2)]", "list(B)", "[head, B[1]]",
+                         "[y[:4], y[4:]]", "[B[0] * 1.0, B[1]]", "[np.tanh(B[j]) for j in "
+                         "range(2)]"])
+        lines = [f"{p}{rows} = {made}"]
+        k, i = r.random(), r.randrange(2)
+        if k < 0.4:
+            lines.append(f"{p}{rows}[{i}] = {rows}[{i}] * np.cos({self.vec(4)})")
+        elif k < 0.65:
+            j = self.fresh("j")
+            lines += [f"{p}for {j} in range(2):",
+                      f"{p}    {rows}[{j}] = np.tanh({rows}[{j}]) + {rows}[1 - {j}] * "
+                      f"{self.const()}"]
+        else:
+            self.features.add("list item updated in place")
+            lines.append(f"{p}{rows}[{i}] {r.choice(['*=', '+='])} np.cos({self.vec(4)})")
+        lines.append(f"{p}y[:4] += {rows}[0] * {rows}[1] * {self.const(0.1, 0.5)}")
+        return lines
 
     def chain(self, p):
         """A shift register: c0 is new each step, c1 = c0, ..., carried through a loop."""
