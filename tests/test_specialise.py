@@ -259,3 +259,28 @@ def test_source_explains_when_there_is_no_variant():
         return np.sum(np.sin(x) * 2.0)
     with pytest.raises(TangentLiteError, match="sums no gradient back"):
         tl.source(elementwise, specialised_for=(np.ones(3),))
+
+
+def test_threads_calling_df_first_with_different_batches():
+    import threading
+
+    def f(W, b, x):
+        return np.sum(np.tanh(x @ W + b) ** 2)
+    df = tl.grad(f, wrt=(0, 1))
+    W, b = rng.normal(size=(3, 4)), rng.normal(size=4)
+    inputs = [rng.normal(size=(n, 3)) for n in (2, 3, 5, 7, 2, 9)]
+    expected = [_generic(f, (0, 1), [W, b, x]) for x in inputs]
+    got = [None] * len(inputs)
+
+    def run(k):
+        for _ in range(20):
+            got[k] = df(W, b, inputs[k])
+    threads = [threading.Thread(target=run, args=(k,)) for k in range(len(inputs))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for g, e in zip(got, expected):
+        for a, b_ in zip(g, e):
+            np.testing.assert_allclose(a, b_, rtol=1e-12)
+    assert len(df.__tangent_lite__.specialiser.variants) == 1

@@ -54,7 +54,8 @@ def structure(signature):
 
 def generalised(old, new):
     """`old` with the dims where `new` differs made symbols: dims that moved together (the
-    same old dim, the same new size) share one, so the guard keeps them equal."""
+    same old dim, the same new size) share one, so the guard keeps them equal; dims that
+    shared a symbol and now differ get one each (the symbols are named afresh)."""
     symbols, out = {}, []
     for a, b in zip(old, new):
         if a[0] != "array":
@@ -67,7 +68,6 @@ def generalised(old, new):
             else:
                 dims.append(symbols.setdefault((d, n), f"n{len(symbols)}"))
         out.append(("array", a[1], tuple(dims)))
-    # Keep earlier symbols that did not split apart under their old name.
     return tuple(out)
 
 
