@@ -284,19 +284,45 @@ def _index_of(f: Function, wrt: Wrt) -> int:
 
 @user_facing
 def source(f: Function, wrt: Wrt = 0, numbers: bool = False,
-           checkpoint: Optional[int] = None) -> str:
+           checkpoint: Optional[int] = None, specialised_for: Optional[tuple] = None) -> str:
     """The generated gradient code of `f`, as a string.
 
     numbers=True: the code of the variant the gradient runs when every argument is a number
     (compiled for functions that compute elementwise); a TangentLiteError if f has none.
+    specialised_for=args: the variant specialised for the dtypes and shapes of `args` (a
+    tuple of f's arguments, as df would be called), with its guard; compiled now if df has
+    not been called with such arguments yet; a TangentLiteError if there is none.
     checkpoint: as for grad."""
     compiled = _compiled(f, wrt, checkpoint=_checked_checkpoint(f, checkpoint))
+    if specialised_for is not None:
+        return _specialised_source(f, compiled, specialised_for)
     if not numbers:
         return compiled.source
     if compiled.numbers is None:
         raise TangentLiteError(f"the gradient of {getattr(f, '__name__', f)} has no variant "
                                "for numbers: only functions computing elementwise have one")
     return compiled.numbers.source
+
+
+def _specialised_source(f: Function, compiled: Any, args: Any) -> str:
+    name = getattr(f, "__name__", f)
+    if compiled.specialiser is None:
+        raise TangentLiteError(f"the gradient of {name} has no shape-specialised variants: "
+                               "it sums no gradient back to an operand's shape (the work a "
+                               "variant leaves out), f takes *args or **kwargs, or the pass "
+                               "'specialise' is off")
+    bound = inspect.signature(unwrap(f)).bind(*args)
+    bound.apply_defaults()
+    values = [bound.arguments[p] for p in compiled.specialiser.params]
+    variant = compiled.specialiser.variant_for(values)
+    if variant is not None and variant.error is not None:
+        raise variant.error
+    if variant is None or variant.df is None:
+        raise TangentLiteError(
+            f"the gradient of {name} has no variant specialised for these arguments: "
+            "specialising needs an exact np.ndarray argument, and is kept only where the "
+            "shapes remove work (the generic gradient runs)")
+    return variant.compiled.source
 
 
 @user_facing

@@ -72,6 +72,7 @@ class Compiled:
     bindings: dict = dataclasses.field(default_factory=dict)  # free name in source -> object
     tangent_params: dict = dataclasses.field(default_factory=dict)  # jvp: param -> its tangent
     numbers: object = None    # the Compiled variant df dispatches to for numbers, if any
+    specialiser: object = None   # its shape-specialised variants (specialiser.py), if any
     # (globals, {name: object}) of the functions whose shapes the compile relied on
     watched: list = dataclasses.field(default_factory=list)
     backward: object = None   # split mode: the compiled backward sweep (df is the forward)

@@ -18,7 +18,8 @@ from .emit import Namer, compile_function, to_source
 from .errors import USER_ERRORS, TangentLiteError, UnsupportedSyntaxError
 from .frontend.normalize import normalize
 from .frontend.parse import parse_function
-from .optimize import numbers
+from .optimize import enabled, numbers, specialise
+from .specialiser import Specialiser
 from .rules import registry_version
 from .transforms.common import Context
 from .transforms.forward import ForwardTransform
@@ -219,6 +220,13 @@ def _compile_reverse(func, wrt, as_tuple, seeded, with_value, split, checkpoint=
     if seeded:
         signature = f"{deriv.seed}, {signature}" if signature else deriv.seed
     callees = list(out.callees)
+    specialiser = None
+    if (not (seeded or taped) and enabled("specialise") and specialise.specialisable(parsed)
+            and specialise.worthwhile(deriv.body, bindings)):
+        mode = "value_and_grad" if with_value else "grad"
+        specialiser = Specialiser(func, options, fn, signature, mode,
+                                  lambda variant: _specialised(func, variant))
+        deriv.body[:0] = specialise.dispatch(fn, parsed, bindings, specialiser)
     variant = None
     if not seeded and numbers.wanted(fn, parsed, summary):
         variant = _numbers_variant(func, options, deriv, signature, summary)
@@ -228,8 +236,16 @@ def _compile_reverse(func, wrt, as_tuple, seeded, with_value, split, checkpoint=
     mode = "vjp" if seeded else ("value_and_grad" if with_value else "grad")
     compiled = finish(func, wrt, mode, parsed, fn, deriv, signature, bindings, callees)
     compiled.numbers = variant
+    compiled.specialiser = specialiser
     compiled.watched = summary.watched
     return compiled
+
+
+def _specialised(func, options):
+    """Reverse mode on `func` for a shape-specialised variant (specialiser.py, at df's first
+    call with arrays): (context, transforms.reverse.Reversed)."""
+    with _building_guard(func):
+        return _reverse(func, options, summaries(_shape_facts))
 
 
 def _shape_facts(func, summary):

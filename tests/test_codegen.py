@@ -123,9 +123,12 @@ def test_header_and_public_names(fixture, tmp_path):
 
 
 def test_each_gradient_is_what_grad_compiles(fixture, tmp_path):
-    """Nothing is lost in linking: apart from renamed clashes the code is tangent_lite's own."""
+    """Nothing is lost in linking: apart from renamed clashes the code is tangent_lite's own
+    (its generic df: the shape-specialised variants are compiled at run time, from f's
+    source, which a module does not carry)."""
     _, text = _generate(fixture, tmp_path)
-    assert tangent_lite.source(fixture.model, wrt=("x", "scale")) in text
+    with tangent_lite.optimize.disabled("specialise"):
+        assert tangent_lite.source(fixture.model, wrt=("x", "scale")) in text
 
 
 def test_clashing_names_are_renamed_apart(fixture, tmp_path):

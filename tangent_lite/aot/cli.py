@@ -26,7 +26,7 @@ MODES = ("reverse", "forward")
 
 def _show(args):
     func = targets.load(args.target)
-    text = derivative(func, targets.parse_wrt(args.wrt), args.mode).source
+    text = derivative(func, targets.parse_wrt(args.wrt), args.mode, for_module=False).source
     sys.stdout.write(_highlight(text) if _use_color(args.color) else text)
     return 0
 

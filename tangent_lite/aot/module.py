@@ -15,7 +15,7 @@ import tempfile
 import textwrap
 from typing import Any, Optional, Sequence, Union
 
-from .. import pipeline
+from .. import optimize, pipeline
 from . import runtime_source
 from .._version import __version__
 from ..api import Differentiable, grad
@@ -80,12 +80,17 @@ def module_source(functions, wrt=None, name=None, command=None, mode="reverse"):
     return "\n\n\n".join(p for p in parts if p) + "\n"
 
 
-def derivative(func, wrt=None, mode="reverse"):
+def derivative(func, wrt=None, mode="reverse", for_module=True):
     """The compiled record (source, df, bindings, deps) of `func`'s gradient, or with
-    mode="forward" of its forward-mode derivative."""
+    mode="forward" of its forward-mode derivative. for_module: the generic df alone, without
+    the dispatch to shape-specialised variants, which are compiled at run time from f's
+    source (a module carries none); False: the df tangent_lite.grad gives."""
     wrt = wrt_for(func, wrt)
-    if mode == "reverse":
+    if mode == "reverse" and not for_module:
         return grad(func, wrt).__tangent_lite__
+    if mode == "reverse":
+        with optimize.disabled("specialise"):
+            return grad(func, wrt).__tangent_lite__
     if mode != "forward":
         raise CodegenError(f"mode={mode!r}: use 'reverse' or 'forward'")
     real = inspect.unwrap(func)

@@ -36,6 +36,10 @@ PASSES = {
     "recompute": "a loop body's `v = a[i]` of an array nothing writes, i the loop's index, is "
                  "made again in the backward sweep instead of pushed and popped "
                  "(recompute.py)",
+    "specialise": "a variant of df for the argument dtypes and shapes seen at the first "
+                  "call, behind a guard: `unbroadcast` dropped or written as the sum it is "
+                  "(a bias gradient `g.sum(axis=0)`), and the `shaped()` pushes kept for "
+                  "it gone (specialise.py)",
     "shift": "the max subtracted in a max-shifted softmax or log-softmax receives no "
              "gradient: it is a constant for differentiation (shift.py)",
 }
@@ -81,3 +85,21 @@ def disabled(*names):
     finally:
         _state.off = before
         _version[0] += 1
+
+
+def switched_off():
+    """The passes switched off in this thread (for a compile that runs later: see
+    `only_off`)."""
+    return getattr(_state, "off", frozenset())
+
+
+@contextlib.contextmanager
+def only_off(names):
+    """Compile now as a compile under `disabled(*names)` would have (a variant compiled at
+    the first call of the df compiled there); cached derivatives stay valid."""
+    before = getattr(_state, "off", frozenset())
+    _state.off = frozenset(names)
+    try:
+        yield
+    finally:
+        _state.off = before

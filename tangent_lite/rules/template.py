@@ -178,8 +178,10 @@ class Template:
         binding: parameter name -> argument node; result: node of the primal result;
         dresult: name of the result's adjoint; names: how the template's free names (np,
         runtime helpers) are spelled in the generated code; fresh: makes a temporary's name;
-        elide: (binding, parameter) -> whether `unbroadcast(g, parameter)` is certainly the
-        identity here, so it can go (optimize/unbroadcast.py); None keeps every unbroadcast.
+        elide: (binding, parameter) -> True where `unbroadcast(g, parameter)` is certainly the
+        identity here, so it can go (optimize/unbroadcast.py), or a function (g's template node,
+        the substitution) giving the sum it is (optimize/specialise.py; None keeps it); None
+        keeps every unbroadcast.
 
         Returns a list of ("stmt", node) and ("grad", parameter name, expression node).
         """
@@ -407,9 +409,14 @@ class _Substitute(gast.NodeTransformer):
             and k.value.slice.id in defaulted)]
         if (self.elide is not None and isinstance(node.func, gast.Name)
                 and node.func.id == "unbroadcast" and isinstance(node.args[1], gast.Name)
-                and node.args[1].id in self.binding and self.elide(self.binding,
-                                                                   node.args[1].id)):
-            return self.visit(node.args[0])
+                and node.args[1].id in self.binding):
+            elided = self.elide(self.binding, node.args[1].id)
+            if elided is True:
+                return self.visit(node.args[0])
+            if callable(elided):   # the sum it is, where the shapes say which axes
+                summed = elided(node.args[0], self.visit)
+                if summed is not None:
+                    return summed
         return self.generic_visit(node)
 
 

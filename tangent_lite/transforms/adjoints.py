@@ -18,7 +18,7 @@ from ..analysis.activity import differentiable_inputs, is_varied, operand_names
 from ..analysis.fixpoint import fixpoint
 from ..ir import syntax as s
 from ..ir.syntax import name_node
-from ..optimize import enabled, unbroadcast
+from ..optimize import enabled, specialise, unbroadcast
 from ..optimize.inplace import fresh_value
 from ..optimize.fused import fuse_products
 from ..optimize.squares import merge_repeats
@@ -294,7 +294,8 @@ class _Builder:
         """The rule template of stmt's primitive, filled in: [("stmt", node)] temporaries and
         [("grad", prelude, [(name, contribution)])] for each `d[param] = ...`."""
         template, binding = bind_rule(self.ctx, stmt, "adjoint", self.carries)
-        identity = unbroadcast.identity_test(self.shapes, stmt)
+        identity = specialise.elision(getattr(self.shapes, "concrete", None), stmt) \
+            or unbroadcast.identity_test(self.shapes, stmt)
         filled = template.fill(binding, result, dv, spelling(self.ctx, template),
                                fresh=lambda base: self.namer.fresh(f"{base}_{dv}"),
                                elide=identity)

@@ -18,13 +18,14 @@ import gast
 
 from .. import ir
 from ..analysis.activity import check_refusals, varied_names
+from ..analysis.concrete import ConcreteShapes
 from ..analysis.shapes import SCALAR, ShapeFacts, resolver
 from ..errors import UnsupportedSyntaxError
 from ..ir import Comment
 from ..ir import syntax as s
 from ..ir.syntax import name_node
 from ..ir.uses import names_read
-from ..optimize import dead_code, enabled
+from ..optimize import dead_code, enabled, specialise
 from ..optimize.algebra import float64_number, simplify
 from ..optimize.copies import propagate_copies
 from ..optimize.squares import drop_unread_squares, fold_scalar_seeds
@@ -49,6 +50,7 @@ class ReverseOptions:
     numbers: bool = False       # the variant of df for arguments that are all numbers
     checkpoint: int = 0         # > 0: checkpoint every outermost loop with that many snapshots
     taped: bool = False         # ignore checkpointed(...) markers: record every step (hvp)
+    specialised: tuple = None   # the variant for one signature (optimize/specialise.py)
 
 
 @dataclasses.dataclass
@@ -59,6 +61,7 @@ class Reversed:
     derivative: Derivative
     backward: Derivative = None
     callees: list = dataclasses.field(default_factory=list)
+    specialised: int = 0    # unbroadcasts the shape specialisation removed or wrote as sums
 
 
 def reverse_mode(ctx, options, copied=(), guards=None, callee=None,
@@ -128,14 +131,16 @@ def reverse_mode(ctx, options, copied=(), guards=None, callee=None,
                           writer.states.values(), unbound)
         return Reversed(fwd, bwd, adjoints.callees)
     prefix = "vjp" if options.seeded else "grad"
-    suffix = "_numbers" if options.numbers else ""
+    suffix = "_numbers" if options.numbers else \
+        "_specialised" if options.specialised is not None else ""
     deriv = Derivative(name=ctx.namer.fresh(f"{prefix}_{fn.name}{suffix}"), params=fn.params,
                        docstring=_docstring(ctx, options), body=prologue + forward + backward,
                        seed=seed)
     if options.with_value:
         ret = deriv.body[-1]
         ret.value = s.tuple_([name_node(value), ret.value])
-    return Reversed(deriv, None, adjoints.callees)
+    used = shapes.concrete.used if shapes.concrete is not None else 0
+    return Reversed(deriv, None, adjoints.callees, used)
 
 
 def _analyse(ctx, options, summary):
@@ -150,7 +155,12 @@ def _analyse(ctx, options, summary):
     for hook in ir.walk(fn.body):
         if isinstance(hook, ir.Hook):
             ctx.namer.claim_adjoint(hook.var, hook.alias)
-    return varied, seqs, ShapeFacts(fn, options.numbers, resolver(ctx.parsed), summary)
+    shapes = ShapeFacts(fn, options.numbers, resolver(ctx.parsed), summary)
+    shapes.concrete = None
+    if options.specialised is not None:
+        shapes.concrete = ConcreteShapes(
+            fn, specialise.param_shapes(fn.params, options.specialised), resolver(ctx.parsed))
+    return varied, seqs, shapes
 
 
 def _prologue(ctx, copied, stack, unbound):
@@ -264,6 +274,13 @@ def _docstring(ctx, options):
                 f"{wrt}.\n\nGiven {ctx.namer.adjoint(fn.result)}, the gradient of "
                 f"some output with respect to\n{fn.name}'s result, returns the "
                 f"gradient with respect to {wrt}.")
+    if options.specialised is not None:
+        described = specialise.wrapped(specialise.describe(fn.params, options.specialised))
+        return (f"Gradient of {fn.name} ({where}) with respect to {wrt}, specialised for\n"
+                f"{described}.\n\n"
+                "Called when the guard above holds: the shapes being known, the sums that\n"
+                "bring gradients back to the shapes of broadcast operands are written out\n"
+                "where they are needed and left out where they are not.")
     if options.numbers:
         return (f"Gradient of {fn.name} ({where}) with respect to {wrt}, for "
                 "numbers.\n\nCalled when every argument is a Python or NumPy float (or "

@@ -1,0 +1,324 @@
+"""The shapes of values as tuples, given the shapes of the arguments: what a specialised df
+(optimize/specialise.py) may assume once a guard has checked the arguments.
+
+A shape is a tuple of dims; a dim is an int, or a symbol (a str such as "n0") standing for a
+size that varies between calls (a batch) and that the guard checked equal wherever the same
+symbol appears. None means unknown: what the analysis cannot prove from the guard alone (a
+user function's result, a boolean mask, a concatenation, a reshape of a symbolic size...), and
+there the generic treatment stays.
+
+Propagated through broadcasting operations, reductions with a constant axis/keepdims, `@`,
+np.dot and np.matmul of 1-D and 2-D operands, transposes, indexing by a loop counter, an int
+or constant slices, np.reshape to constant ints, and sizes read of arrays (x.shape[k],
+len(x), x.size: numbers). The analysis is flow-sensitive over the core language like
+shapes.py: branches join (a name keeps its shape where both paths agree, else None) and loops
+iterate to a fixpoint, so an array that grows in a loop is None.
+"""
+import builtins
+import operator
+
+import gast
+import numpy as np
+
+from .. import ir
+from .fixpoint import fixpoint
+from .shapes import broadcasting
+from ..ir.uses import all_names
+
+SCALAR = ()
+
+# Reductions over `axis` (an int or a tuple of ints, keepdims a bool) of one array.
+_REDUCTIONS = {np.sum, np.mean, np.prod, np.max, np.min, np.amax, np.amin, np.std, np.var,
+               np.nansum, np.nanmean, np.nanmax, np.nanmin}
+_PRODUCTS = {np.dot, np.matmul, operator.matmul}
+_SCALAR_CALLS = {builtins.len, builtins.float, builtins.int}
+
+
+def broadcast(shapes):
+    """The broadcast of shapes, or None where it cannot be proved (a symbol against a
+    different symbol or a size other than 1: the call may fail, or not, at run time)."""
+    if any(sh is None for sh in shapes):
+        return None
+    rank = max((len(sh) for sh in shapes), default=0)
+    out = []
+    for k in range(rank):
+        dims = {sh[len(sh) - rank + k] for sh in shapes if len(sh) - rank + k >= 0}
+        dims.discard(1)
+        if len(dims) > 1:
+            return None
+        out.append(dims.pop() if dims else 1)
+    return tuple(out)
+
+
+class ConcreteShapes:
+    """The shape of every operand of every operation of `fn`, when the parameters have the
+    shapes `params` (name -> shape tuple, or None where nothing is assumed)."""
+
+    def __init__(self, fn, params, resolve=lambda node: None):
+        self.resolve = resolve    # what a global name denotes (shapes.resolver)
+        self.before = {}          # id(ir.Assign) -> {name: shape} as the statement starts
+        self.breaks = []
+        self.used = 0             # unbroadcasts the specialisation removed or made sums
+        # Loop counters bound nowhere else: ints wherever they are read.
+        bound = {t for st in ir.walk(fn.body) if isinstance(st, ir.Assign) for t in st.targets}
+        self.counters = {st.target for st in ir.walk(fn.body)
+                         if isinstance(st, ir.For)} - bound - set(fn.params)
+        self.height = 2 * (len(all_names(fn)) + len(fn.params)) + 2   # unbound, shape, None
+        env = {p: params.get(p) for p in fn.params}
+        self._block(fn.body, env)
+
+    def at(self, stmt):
+        """The shape of an operand expression of `stmt` as it runs: a function of the node."""
+        env = self.before.get(id(stmt))
+        return (lambda node: None) if env is None else (lambda node: self._expr(node, env))
+
+    def result(self, stmt):
+        """The shape of the value of the operation `stmt`, or None."""
+        env = self.before.get(id(stmt))
+        return None if env is None else self._op(stmt.op, env)
+
+    # -- the dataflow ----------------------------------------------------------------------------
+
+    def _block(self, body, env):
+        for stmt in body:
+            env = self._stmt(stmt, env)
+        return env
+
+    def _stmt(self, stmt, env):
+        if isinstance(stmt, ir.Assign) and not isinstance(stmt, ir.Pop):
+            if stmt.op is None:
+                value = self._expr(stmt.value, env)
+            else:
+                self.before[id(stmt)] = env
+                value = self._op(stmt.op, env)
+            env = dict(env)
+            for t in stmt.targets:
+                env[t] = value if len(stmt.targets) == 1 else None
+            return env
+        if isinstance(stmt, ir.If):
+            return _join(self._block(stmt.body, env), self._block(stmt.orelse, env))
+        if isinstance(stmt, (ir.For, ir.While)):
+            return self._loop(stmt, env)
+        if isinstance(stmt, ir.Break):
+            self.breaks.append(env)
+            return env
+        if isinstance(stmt, ir.SetItem):   # x[i] = v keeps x's shape (or raises)
+            return env
+        # Effects (a call that may resize its argument in place), hooks, pops: whatever
+        # they name is no longer known.
+        env = dict(env)
+        for node in _nodes(stmt):
+            for n in gast.walk(node):
+                if isinstance(n, gast.Name):
+                    env[n.id] = None
+        for attr in ("targets", "var", "alias", "target"):
+            names = getattr(stmt, attr, None)
+            for name in ([names] if isinstance(names, str) else names or ()):
+                env[name] = None
+        return env
+
+    def _loop(self, stmt, env):
+        outer, self.breaks = self.breaks, []
+
+        def step(head):
+            self.breaks = []
+            inner = dict(head)
+            if isinstance(stmt, ir.For):
+                inner[stmt.target] = SCALAR     # the core language loops over ranges only
+            return _join(head, self._block(stmt.body, inner))
+
+        head = fixpoint(step, dict(env), self.height, "shape specialisation")
+        out = head
+        for broken in self.breaks:
+            out = _join(out, broken)
+        self.breaks = outer
+        return out
+
+    # -- operations ------------------------------------------------------------------------------
+
+    def _op(self, op, env):
+        if op.user or op.func is None:
+            return None
+        return self._call(op.func, op.args, op.keywords, env)
+
+    def _call(self, func, args, keywords, env):
+        shapes = [self._expr(a, env) for a in args]
+        if broadcasting(func) and not keywords and _arity(func) in (None, len(args)):
+            return broadcast(shapes)
+        if _hashable_in(func, _REDUCTIONS) and len(args) == 1:
+            return _reduced(shapes[0], keywords)
+        if keywords:
+            return None
+        if _hashable_in(func, _PRODUCTS) and len(args) == 2:
+            return _product(*shapes)
+        if func is np.transpose and len(args) == 1:
+            return None if shapes[0] is None else tuple(reversed(shapes[0]))
+        if func is operator.getitem and len(args) == 2:
+            return self._index(shapes[0], args[1])
+        if func is np.reshape and len(args) == 2:
+            return _reshaped(shapes[0], args[1])
+        if _hashable_in(func, _SCALAR_CALLS) or getattr(func, "__module__", None) == "math":
+            return SCALAR
+        return None
+
+    def _index(self, shape, index):
+        """x[index] for ints, loop counters and constant slices; None for anything else (an
+        index array, a mask, a name that might hold one)."""
+        if shape is None:
+            return None
+        items = index.elts if isinstance(index, gast.Tuple) else [index]
+        if len(items) > len(shape):
+            return None
+        out = []
+        for item, dim in zip(items, shape):
+            if self._integer(item):
+                continue
+            if not isinstance(item, gast.Slice):
+                return None
+            bounds = [_constant_int(b) for b in (item.lower, item.upper, item.step)]
+            if any(b is False for b in bounds):
+                return None
+            if bounds == [None, None, None]:
+                out.append(dim)
+            elif isinstance(dim, int):
+                out.append(len(range(*slice(*bounds).indices(dim))))
+            else:
+                return None
+        return tuple(out) + tuple(shape[len(items):])
+
+    def _integer(self, node):
+        if isinstance(node, gast.Name):
+            return node.id in self.counters
+        return _constant_int(node) not in (None, False)
+
+    def _expr(self, node, env):
+        """The shape of an atom or of an inactive expression written as it is."""
+        if isinstance(node, gast.Name) and node.id in env:
+            return env[node.id]
+        if _size_of(node):
+            return SCALAR
+        if isinstance(node, (gast.Name, gast.Attribute)):
+            return SCALAR if _is_number(self.resolve(node)) else None
+        if isinstance(node, gast.Constant):
+            return SCALAR if _is_number(node.value) else None
+        if isinstance(node, gast.Call) and not node.keywords:
+            func = self.resolve(node.func)
+            if func is builtins.len or func is builtins.float or func is builtins.int:
+                return SCALAR
+            return None
+        if isinstance(node, gast.UnaryOp):
+            return SCALAR if isinstance(node.op, gast.Not) else self._expr(node.operand, env)
+        if isinstance(node, gast.BinOp) and not isinstance(node.op, gast.MatMult):
+            return broadcast([self._expr(node.left, env), self._expr(node.right, env)])
+        return None
+
+
+def _reduced(shape, keywords):
+    """The shape of a reduction of an array of `shape` with constant axis/keepdims."""
+    if shape is None or set(keywords) - {"axis", "keepdims"}:
+        return None
+    keep = keywords.get("keepdims")
+    if keep is not None:
+        if not (isinstance(keep, gast.Constant) and isinstance(keep.value, bool)):
+            return None
+        keep = keep.value
+    axis = keywords.get("axis")
+    if axis is None or (isinstance(axis, gast.Constant) and axis.value is None):
+        axes = range(len(shape))
+    else:
+        items = axis.elts if isinstance(axis, gast.Tuple) else [axis]
+        axes = [_constant_int(a) for a in items]
+        if any(a in (None, False) for a in axes):
+            return None
+        if any(not -len(shape) <= a < len(shape) for a in axes):
+            return None
+        axes = {a % len(shape) for a in axes}
+    return tuple((1 if keep else None) if k in axes else d for k, d in enumerate(shape)
+                 if keep or k not in axes)
+
+
+def _product(a, b):
+    """np.dot / np.matmul / `@` of 1-D and 2-D operands."""
+    if a is None or b is None or not (1 <= len(a) <= 2 and 1 <= len(b) <= 2):
+        return None
+    if a[-1] != b[0]:
+        return None
+    return tuple(a[:-1]) + tuple(b[1:])
+
+
+def _reshaped(shape, target):
+    """np.reshape(x, (ints...)) of an x of int dims; -1 filled in."""
+    if shape is None or any(not isinstance(d, int) for d in shape):
+        return None
+    items = target.elts if isinstance(target, gast.Tuple) else [target]
+    dims = [_constant_int(i) for i in items]
+    if any(d in (None, False) for d in dims):
+        return None
+    size = int(np.prod(shape))
+    known = int(np.prod([d for d in dims if d != -1]))
+    if dims.count(-1) > 1 or known == 0:
+        return None
+    if -1 in dims:
+        if size % known:
+            return None
+        dims[dims.index(-1)] = size // known
+    return tuple(dims) if int(np.prod(dims)) == size else None
+
+
+def _arity(func):
+    """How many operands a broadcasting function broadcasts (np.where with one argument finds
+    indices instead); None where any number will do."""
+    if isinstance(func, np.ufunc):
+        return func.nin
+    return 3 if func is np.where or func is np.clip else None
+
+
+def _hashable_in(func, table):
+    try:
+        return func in table
+    except TypeError:
+        return False
+
+
+def _size_of(node):
+    """Whether `node` reads a size of a local array, an int: `x.size`, `x.ndim`, `x.shape[k]`."""
+    if isinstance(node, gast.Attribute) and node.attr in ("size", "ndim"):
+        return isinstance(node.value, gast.Name)
+    return (isinstance(node, gast.Subscript) and isinstance(node.value, gast.Attribute)
+            and node.value.attr == "shape" and isinstance(node.value.value, gast.Name)
+            and not isinstance(node.slice, (gast.Slice, gast.Tuple)))
+
+
+def _constant_int(node):
+    """The int a constant node holds; None for None (or no node); False for anything else."""
+    if node is None:
+        return None
+    if isinstance(node, gast.UnaryOp) and isinstance(node.op, gast.USub):
+        inner = _constant_int(node.operand)
+        return -inner if inner not in (None, False) else False
+    if isinstance(node, gast.Constant):
+        if node.value is None:
+            return None
+        if isinstance(node.value, int) and not isinstance(node.value, bool):
+            return node.value
+    return False
+
+
+def _nodes(stmt):
+    for attr in ("node", "value", "test", "body"):
+        v = getattr(stmt, attr, None)
+        if isinstance(v, gast.AST):
+            yield v
+        elif isinstance(v, list):
+            yield from (n for n in v if isinstance(n, gast.AST))
+
+
+def _is_number(value):
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _join(a, b):
+    out = dict(a)
+    for name, value in b.items():
+        out[name] = value if out.get(name, value) == value else None
+    return out

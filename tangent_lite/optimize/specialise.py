@@ -1,0 +1,263 @@
+"""Shape specialisation: a variant of df for the argument types, dtypes and shapes seen at a
+call, behind a guard that checks them.
+
+What it proves: with every parameter's shape a tuple of ints and symbols (analysis/concrete.py),
+the result of a broadcasting operation has a known shape R, and so has the gradient g flowing
+back into it; for an operand x of known shape X, `unbroadcast(g, x)` is g itself where R == X,
+and a sum over the axes x was broadcast along otherwise: `g.sum(axis=0)` for a bias added to
+every row. (Sums of products stay `unbroadcast(a * b, x)` for the fused pass to write as one
+reduction.) The values a backward sweep kept only for those unbroadcasts (`shaped(...)` pushes)
+are then not pushed at all. A symbol stands for a size that varied between calls (a batch);
+the guard checks every dim the variant assumed, and that the dims sharing a symbol are equal,
+so a call it does not fit runs the generic df.
+
+A signature is one entry per parameter: ("array", dtype name, shape) for an exact np.ndarray,
+("float",) or ("int",) for a Python float or int, ("type", T) for anything else (nothing
+assumed of its shape; the guard checks only its type, so that a call with the same kinds of
+argument finds its variant without recording a new signature).
+"""
+import builtins
+import re
+
+import gast
+import numpy as np
+
+from ..ir import Comment
+from ..ir import syntax as s
+from . import enabled
+
+# A variant per distinct structure (kinds, dtypes, ranks); a new size of a dim generalises the
+# variant of its structure (the dim becomes a symbol) instead of adding one.
+MAX_VARIANTS = 4
+
+
+def signature_of(params, args):
+    """The signature of one call's arguments (args: in the order of params)."""
+    out = []
+    for value in args:
+        t = type(value)
+        if t is np.ndarray:
+            out.append(("array", value.dtype.str, value.shape))
+        elif t is float:
+            out.append(("float",))
+        elif t is int:
+            out.append(("int",))
+        else:
+            out.append(("type", t))
+    return tuple(out)
+
+
+def structure(signature):
+    """What must agree for two signatures to share a variant: kinds, dtypes, ranks."""
+    return tuple(e[:2] + (len(e[2]),) if e[0] == "array" else e for e in signature)
+
+
+def generalised(old, new):
+    """`old` with the dims where `new` differs made symbols: dims that moved together (the
+    same old dim, the same new size) share one, so the guard keeps them equal; dims that
+    shared a symbol and now differ get one each (the symbols are named afresh)."""
+    symbols, out = {}, []
+    for a, b in zip(old, new):
+        if a[0] != "array":
+            out.append(a)
+            continue
+        dims = []
+        for d, n in zip(a[2], b[2]):
+            if d == n:
+                dims.append(d)
+            else:
+                dims.append(symbols.setdefault((d, n), f"n{len(symbols)}"))
+        out.append(("array", a[1], tuple(dims)))
+    return tuple(out)
+
+
+def param_shapes(params, signature):
+    """name -> shape tuple (None where nothing is assumed), for the concrete analysis."""
+    shapes = {}
+    for p, e in zip(params, signature):
+        shapes[p] = e[2] if e[0] == "array" else () if e[0] in ("float", "int") else None
+    return shapes
+
+
+def describe(params, signature):
+    """`W: float64[3, 64]; x: float64[n0, 3]`: what a variant was compiled for (wrapped
+    writes it with commas)."""
+    parts = []
+    for p, e in zip(params, signature):
+        if e[0] == "array":
+            parts.append(f"{p}: {np.dtype(e[1]).name}[{', '.join(map(str, e[2]))}]")
+        elif e[0] == "type":
+            parts.append(f"{p}: {e[1].__name__}")
+        else:
+            parts.append(f"{p}: {e[0]}")
+    return "; ".join(parts)
+
+
+def wrapped(text, indent=""):
+    """`describe`'s text as lines of a docstring, broken between parameters only."""
+    lines, line = [], ""
+    for part in text.split("; "):
+        if line and len(indent) + len(line) + len(part) + 2 > 92:
+            lines.append(indent + line + ",")
+            line = ""
+        line = f"{line}, {part}" if line else part
+    return "\n".join(lines + [indent + line])
+
+
+def guard_source(name, params, signature):
+    """The guard of a variant as a function: whether a call's arguments have the types,
+    dtypes and shapes it was compiled for. Free names: `np`, `ndarray` and the dtypes, named
+    as NumPy names them (`float64`); returns (source, {dtype's name: dtype}).
+    Every test is a type or identity check or an int comparison: a few hundred ns for six
+    arrays."""
+    tests, dtypes, first = [], {}, {}
+    for p, e in zip(params, signature):
+        if e[0] == "array":
+            dt = dtypes.get(e[1])
+            if dt is None:   # `float64`, or a name of its own for another byte order
+                dt = np.dtype(e[1]).name
+                if dt in params or dt in dtypes.values() or dt == "ndarray":
+                    dt = f"{dt}_{len(dtypes)}"
+                dtypes[e[1]] = dt
+            # `is`: NumPy's dtypes of native byte order are single objects; another object
+            # that equals one fails the guard, and the generic df runs (slower, as right)
+            tests.append(f"type({p}) is ndarray and {p}.dtype is {dt}")
+            if all(isinstance(d, int) for d in e[2]):
+                tests.append(f"{p}.shape == {tuple(e[2])!r}")
+                continue
+            tests.append(f"{p}.ndim == {len(e[2])}")
+            for k, d in enumerate(e[2]):
+                if isinstance(d, int):
+                    tests.append(f"{p}.shape[{k}] == {d}")
+                elif d in first:
+                    tests.append(f"{p}.shape[{k}] == {first[d]}")
+                else:
+                    first[d] = f"{p}.shape[{k}]"
+        elif e[0] == "type":
+            tests.append(_type_test(p, e[1]))
+        else:
+            tests.append(f"type({p}) is {e[0]}")
+    body = "\n            and ".join(tests) or "True"
+    source = (f"def {name}({', '.join(params)}):\n"
+              f"    \"\"\"Whether the arguments are those the variant below was compiled for:"
+              f"\n{wrapped(describe(params, signature), '    ')}.\"\"\"\n"
+              f"    return ({body})\n")
+    return source, {v: np.dtype(k) for k, v in dtypes.items()}   # and ndarray, np
+
+
+def _type_test(p, t):
+    """`type(p) is T` as the guard writes it, or None for a type it cannot name."""
+    if t is type(None):
+        return f"{p} is None"
+    if t.__module__ == "builtins" and getattr(builtins, t.__name__, None) is t:
+        return f"type({p}) is {t.__name__}"
+    if t.__module__ == "numpy" and getattr(np, t.__name__, None) is t:
+        return f"type({p}) is np.{t.__name__}"
+    return None
+
+
+def guardable(signature):
+    """Whether a guard can check every entry (types it can name), and an array is among
+    them (numbers alone have their own variant, optimize/numbers.py)."""
+    for e in signature:
+        if e[0] == "type" and _type_test("x", e[1]) is None:
+            return False
+    return any(e[0] == "array" for e in signature)
+
+
+def elision(concrete, stmt):
+    """For the template filled in for `stmt` in a specialised df: a function (binding,
+    parameter) -> True where `unbroadcast(g, parameter)` is g, a function writing the sum it
+    is where the shapes prove which axes, or None where they do not."""
+    if concrete is None or not enabled("specialise"):
+        return None
+    from ..analysis.shapes import broadcasting
+    if not broadcasting(stmt.op.func):
+        return None
+    result = concrete.result(stmt)
+    if result is None:
+        return None
+    shape_of = concrete.at(stmt)
+
+    def elide(binding, param):
+        mine = shape_of(binding[param])
+        if mine is None or len(mine) > len(result):
+            return None
+        if mine == result:
+            concrete.used += 1
+            return True
+        lead = len(result) - len(mine)
+        kept = tuple(k for k, d in enumerate(mine) if d == 1 and result[lead + k] != 1)
+        if any(d != 1 and d != result[lead + k] for k, d in enumerate(mine)):
+            return None
+
+        def summed(g, substitute):
+            out = _summed(g, substitute, tuple(range(lead)), kept)
+            concrete.used += out is not None
+            return out
+        return summed
+    return elide
+
+
+def _summed(g, substitute, leading, kept):
+    """`g.sum(axis=0)`, `g.sum(axis=(0, 1))`, `.sum(axis=k, keepdims=True)` after them."""
+    if isinstance(g, gast.BinOp) and isinstance(g.op, (gast.Mult, gast.Div)):
+        return None   # the fused pass writes it as one reduction
+    g = substitute(g)
+    for axes, keep in ((leading, False), (kept, True)):
+        if not axes:
+            continue
+        axis = s.const(axes[0]) if len(axes) == 1 else s.tuple_([s.const(a) for a in axes])
+        keywords = [gast.keyword(arg="axis", value=axis)]
+        if keep:
+            keywords.append(gast.keyword(arg="keepdims", value=s.const(True)))
+        g = gast.Call(func=gast.Attribute(value=g, attr="sum", ctx=gast.Load()), args=[],
+                      keywords=keywords)
+    return g
+
+
+def dispatch(fn, parsed, bindings, specialiser):
+    """df's first statements after the numbers dispatch: the variant for these arguments'
+    shapes, when one fits (compiled at the first call of each kind)."""
+    args, keywords = [], []
+    params = parsed.node.args
+    for p in list(params.posonlyargs) + list(params.args):
+        args.append(s.name(p.id))
+    for p in params.kwonlyargs:
+        keywords.append(gast.keyword(arg=p.id, value=s.name(p.id)))
+    picked = bindings.namer.fresh("specialised")
+    pick = s.call(bindings.name(f"specialise_{identifier(fn.name)}", specialiser),
+                  [s.name(p) for p in fn.params])
+    call = gast.Call(func=s.name(picked), args=args, keywords=keywords)
+    return [Comment("the variant compiled for these arguments' dtypes and shapes, if one fits"),
+            s.assign(picked, pick),
+            gast.If(test=gast.Compare(left=s.name(picked), ops=[gast.IsNot()],
+                                      comparators=[s.const(None)]),
+                    body=[gast.Return(value=call)], orelse=[])]
+
+
+def worthwhile(body, bindings):
+    """Whether the generic df's statements `body` sum a gradient back to an operand's shape
+    (`unbroadcast`): the only work a variant can leave out, so the only dfs that get one."""
+    spelled = bindings.spelled("unbroadcast")
+    if spelled is None:
+        return False
+    for stmt in body:
+        if isinstance(stmt, Comment):
+            continue
+        for node in gast.walk(stmt):
+            if (isinstance(node, gast.Call) and isinstance(node.func, gast.Name)
+                    and node.func.id == spelled):
+                return True
+    return False
+
+
+def identifier(name):
+    """`name` as part of a Python name (a lambda's is `<lambda>`)."""
+    return re.sub(r"\W", "_", name)
+
+
+def specialisable(parsed):
+    """Whether df can forward its parameters to a variant (no *args/**kwargs)."""
+    params = parsed.node.args
+    return params.vararg is None and params.kwarg is None

@@ -1,0 +1,115 @@
+"""The shape-specialised variants of one df, compiled when df is first called with arrays.
+
+The generic df starts by calling its Specialiser with its arguments: the variants compiled so
+far are tried in turn (each a guard function, optimize/specialise.py, and its df); a call no
+guard fits records the arguments' signature and compiles a variant for it. A later call with
+the same kinds, dtypes and ranks but other sizes generalises that variant once (the sizes that
+changed become symbols) instead of compiling one per batch size, and at most
+specialise.MAX_VARIANTS are kept, so the cost of compiling is paid a few times per df at most.
+Where the specialisation would change nothing, the variant is recorded without a df and the
+generic df runs, after one guard call.
+
+Thread-safety: variants are compiled under a lock and published as a new tuple, which a
+concurrent call reads whole. A variant lives as long as the generic df it belongs to: the
+cache (cache.py) drops both together when f, the rules or the passes change.
+"""
+import dataclasses
+import threading
+
+import numpy as np
+
+from . import optimize
+from .compiled import finish
+from .optimize import specialise
+
+_MAX_COMPILES = 16    # generalisations included: a bound whatever the calls
+
+
+@dataclasses.dataclass(frozen=True)
+class Variant:
+    signature: tuple
+    fits: object          # the guard function
+    df: object            # None where specialising changes nothing
+    compiled: object      # the Compiled variant (or None)
+    guard: str            # the guard's source
+    error: object = None  # why compiling it failed (the generic df runs), for tl.source
+
+
+class Specialiser:
+    """Called as the first thing df does: the variant df for these arguments, or None."""
+
+    def __init__(self, func, options, fn, signature, mode, reverse):
+        self.func, self.options, self.mode = func, options, mode
+        self.reverse = reverse           # options -> (context, Reversed): pipeline's stages
+        self.params = list(fn.params)
+        self.name = fn.name
+        self.signature = signature       # df's parameter list as source
+        self.off = optimize.switched_off()
+        self.variants = ()
+        self.compiles = 0
+        self.lock = threading.Lock()
+
+    def __call__(self, *args):
+        for variant in self.variants:
+            if variant.fits(*args):
+                return variant.df
+        return self._missed(args)
+
+    def variant_for(self, args):
+        """The Variant that calls with `args` run (compiled now if need be), or None."""
+        for variant in self.variants:
+            if variant.fits(*args):
+                return variant
+        self._missed(args)
+        for variant in self.variants:
+            if variant.fits(*args):
+                return variant
+        return None
+
+    def _missed(self, args):
+        signature = specialise.signature_of(self.params, args)
+        if not specialise.guardable(signature) or {"np", "ndarray"} & set(self.params):
+            return None
+        with self.lock:
+            for variant in self.variants:
+                if variant.fits(*args):
+                    return variant.df
+            if self.compiles >= _MAX_COMPILES:
+                return None
+            variants = list(self.variants)
+            kind = specialise.structure(signature)
+            same = [k for k, v in enumerate(variants)
+                    if specialise.structure(v.signature) == kind]
+            if same:
+                signature = specialise.generalised(variants.pop(same[0]).signature, signature)
+            elif len(variants) >= specialise.MAX_VARIANTS:
+                return None
+            self.compiles += 1
+            try:
+                variant = self._compile(signature)
+            except Exception as error:   # never worse than the generic df, which compiled
+                variant = Variant(signature, self._guard(signature)[0], None, None,
+                                  self._guard(signature)[1], error)
+            self.variants = tuple(variants + [variant])
+            return variant.df if variant.fits(*args) else None
+
+    def _guard(self, signature):
+        """(the guard function, its source) of a variant for `signature`."""
+        guard_name = f"fits_{specialise.identifier(self.name)}"
+        guard, dtypes = specialise.guard_source(guard_name, self.params, signature)
+        namespace = {"np": np, "ndarray": np.ndarray, **dtypes}
+        exec(compile(guard, f"<guard of {self.name}'s specialised gradient>", "exec"),
+             namespace)
+        return namespace[guard_name], guard
+
+    def _compile(self, signature):
+        fits, guard = self._guard(signature)
+        options = dataclasses.replace(self.options, specialised=signature)
+        with optimize.only_off(self.off):
+            ctx, out = self.reverse(options)
+        if not out.specialised:
+            return Variant(signature, fits, None, None, guard)
+        compiled = finish(self.func, self.options.wrt, self.mode, ctx.parsed, ctx.fn,
+                          out.derivative, self.signature, ctx.bindings, out.callees)
+        compiled.source = guard + "\n\n" + compiled.source
+        return Variant(signature, fits, compiled.df, compiled, guard)
