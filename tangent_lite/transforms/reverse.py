@@ -72,24 +72,14 @@ def reverse_mode(ctx, options, copied=(), guards=None, callee=None,
     [(other name, where)] run-time alias checks; callee(func, wrt): the Compiled vjp of a user
     function; summary: a user function -> its result's shape set (analysis.shapes)."""
     fn, wrt, guards = ctx.fn, list(options.wrt), guards or {}
-    if options.taped:
-        checkpoint.mark_outermost(fn.body, 0, force=True)
-    elif options.checkpoint:
-        checkpoint.mark_outermost(fn.body, options.checkpoint)
-    checkpoint.refuse(ctx)
+    _mark_checkpoints(ctx, options)
     varied, seqs, shapes = _analyse(ctx, options, summary)
 
     # Phase 1: the adjoint statements.
     adjoints = build_adjoints(ctx, varied, seqs, shapes, callee)
 
     # The seed, and what it (or df's return) reads of the forward sweep.
-    seed_one = options.numbers and shapes.result == SCALAR
-    reduced = None if options.with_value or not enabled("loss_seed") else \
-        reduced_result(fn, seqs, shapes)
-    if options.with_value or options.split:
-        seed_reads = {fn.result}
-    else:
-        seed_reads = set() if options.seeded or seed_one else {reduced or fn.result}
+    seed_one, reduced, seed_reads = _seed_plan(fn, options, seqs, shapes)
 
     # Phase 2: the stack plan; then what the forward sweep need not compute.
     plan = plan_stack(fn, adjoints, wrt, shapes.numbers, ctx.bindings.spelled)
@@ -117,6 +107,57 @@ def reverse_mode(ctx, options, copied=(), guards=None, callee=None,
     backward += _seed(ctx, options, seed, seed_one, reduced)
     backward += writer.backward(adjoints.nodes)
     backward += _returns(ctx, options, adjoints.final)
+    _finish_sweeps(ctx, options, prologue, forward, backward)
+    if options.split:
+        fwd, bwd = _split(ctx, options, prologue + forward, backward[2:], seed, plan, stack,
+                          writer.states.values(), unbound)
+        return Reversed(fwd, bwd, adjoints.callees)
+    deriv = _derivative(ctx, options, prologue + forward + backward, seed, value)
+    used = shapes.concrete.used if shapes.concrete is not None else 0
+    return Reversed(deriv, None, adjoints.callees, used)
+
+
+def _derivative(ctx, options, body, seed, value):
+    """df itself: named for its kind (grad_f, vjp_f, grad_f_numbers, grad_f_specialised),
+    returning (value, gradient) for value_and_grad."""
+    fn = ctx.fn
+    prefix = "vjp" if options.seeded else "grad"
+    suffix = "_numbers" if options.numbers else \
+        "_specialised" if options.specialised is not None else ""
+    deriv = Derivative(name=ctx.namer.fresh(f"{prefix}_{fn.name}{suffix}"), params=fn.params,
+                       docstring=_docstring(ctx, options), body=body, seed=seed)
+    if options.with_value:
+        ret = deriv.body[-1]
+        ret.value = s.tuple_([name_node(value), ret.value])
+    return deriv
+
+
+def _mark_checkpoints(ctx, options):
+    """Mark the loops the backward sweep replays from snapshots (checkpoint=s: every outermost
+    loop; taped: none, every step recorded), and refuse what checkpointing cannot replay."""
+    if options.taped:
+        checkpoint.mark_outermost(ctx.fn.body, 0, force=True)
+    elif options.checkpoint:
+        checkpoint.mark_outermost(ctx.fn.body, options.checkpoint)
+    checkpoint.refuse(ctx)
+
+
+def _seed_plan(fn, options, seqs, shapes):
+    """(the seed is the number 1, the reduction a loss seed is read through or None, the
+    names the seed or df's return read of the forward sweep)."""
+    seed_one = options.numbers and shapes.result == SCALAR
+    reduced = None if options.with_value or not enabled("loss_seed") else \
+        reduced_result(fn, seqs, shapes)
+    if options.with_value or options.split:
+        seed_reads = {fn.result}
+    else:
+        seed_reads = set() if options.seeded or seed_one else {reduced or fn.result}
+    return seed_one, reduced, seed_reads
+
+
+def _finish_sweeps(ctx, options, prologue, forward, backward):
+    """The passes that read the written sweeps whole (optimize/), in place: copies, squares,
+    the algebraic simplifier."""
     if enabled("copies"):
         propagate_copies(backward, prologue + forward + backward)
     if enabled("squares"):
@@ -126,21 +167,6 @@ def reverse_mode(ctx, options, copied=(), guards=None, callee=None,
             drop_unread_squares(forward, prologue + forward + backward)
     if enabled("algebra"):
         simplify(backward, prologue + forward, ctx.bindings.spelled, ctx.namer.fresh)
-    if options.split:
-        fwd, bwd = _split(ctx, options, prologue + forward, backward[2:], seed, plan, stack,
-                          writer.states.values(), unbound)
-        return Reversed(fwd, bwd, adjoints.callees)
-    prefix = "vjp" if options.seeded else "grad"
-    suffix = "_numbers" if options.numbers else \
-        "_specialised" if options.specialised is not None else ""
-    deriv = Derivative(name=ctx.namer.fresh(f"{prefix}_{fn.name}{suffix}"), params=fn.params,
-                       docstring=_docstring(ctx, options), body=prologue + forward + backward,
-                       seed=seed)
-    if options.with_value:
-        ret = deriv.body[-1]
-        ret.value = s.tuple_([name_node(value), ret.value])
-    used = shapes.concrete.used if shapes.concrete is not None else 0
-    return Reversed(deriv, None, adjoints.callees, used)
 
 
 def _analyse(ctx, options, summary):
