@@ -21,7 +21,7 @@ import gast
 import numpy as np
 
 from .. import ir
-from .fixpoint import fixpoint
+from .fixpoint import loop_flow
 from .shapes import broadcasting
 from ..ir.uses import all_names
 
@@ -118,21 +118,7 @@ class ConcreteShapes:
         return env
 
     def _loop(self, stmt, env):
-        outer, self.breaks = self.breaks, []
-
-        def step(head):
-            self.breaks = []
-            inner = dict(head)
-            if isinstance(stmt, ir.For):
-                inner[stmt.target] = SCALAR     # the core language loops over ranges only
-            return _join(head, self._block(stmt.body, inner))
-
-        head = fixpoint(step, dict(env), self.height, "shape specialisation")
-        out = head
-        for broken in self.breaks:
-            out = _join(out, broken)
-        self.breaks = outer
-        return out
+        return loop_flow(self, stmt, env, _join, SCALAR, "shape specialisation")
 
     # -- operations ------------------------------------------------------------------------------
 

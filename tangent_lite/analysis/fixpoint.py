@@ -8,6 +8,7 @@ the state still changing after it, the step is not monotone (a bug in tangent_li
 InternalError instead of stopping early. Stopping early is how a loop carrying a chain of ten
 variables once got a gradient of half its true value.
 """
+from .. import ir
 from ..errors import InternalError
 
 
@@ -35,3 +36,27 @@ def closure(step, height, what):
             return
     raise InternalError(f"tangent_lite's {what} did not converge within {height + 2} steps; "
                         "please report this with the function being differentiated")
+
+
+def loop_flow(analysis, stmt, env, join, index, what):
+    """A forward dataflow's state after the core-language loop `stmt`, entered with `env`: the
+    fixpoint at the loop's head (the for loop's index bound to `index` in its body) joined
+    with the states at the loop's breaks.
+
+    `analysis` walks a body with `_block(body, env)` (collecting the states at breaks in its
+    `breaks` list, saved and restored here for nested loops) and bounds its lattice's height
+    by `height`; `join` is its join of two states."""
+    outer, analysis.breaks = analysis.breaks, []
+
+    def step(head):
+        analysis.breaks = []
+        inner = dict(head)
+        if isinstance(stmt, ir.For):
+            inner[stmt.target] = index      # the core language loops over ranges only
+        return join(head, analysis._block(stmt.body, inner))
+
+    out = fixpoint(step, dict(env), analysis.height, what)
+    for broken in analysis.breaks:
+        out = join(out, broken)
+    analysis.breaks = outer
+    return out

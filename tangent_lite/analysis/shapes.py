@@ -21,7 +21,7 @@ import numpy as np
 
 from .. import ir
 from ..ir.uses import all_names
-from .fixpoint import fixpoint
+from .fixpoint import loop_flow
 from ..errors import TangentLiteError
 from ..frontend.parse import UNRESOLVED
 from ..rules.registry import lookup
@@ -113,22 +113,8 @@ class ShapeFacts:
         return env
 
     def _loop(self, stmt, env):
-        outer_breaks, self.breaks = self.breaks, []
-
-        def step(head):
-            self.breaks = []
-            inner = dict(head)
-            if isinstance(stmt, ir.For):
-                inner[stmt.target] = SCALAR     # the core language loops over ranges only
-            return _join(head, self._block(stmt.body, inner))
-
         # A name's set only grows, from unbound through subsets of the parameters to None.
-        head = fixpoint(step, dict(env), self.height, "shape analysis")
-        out = head
-        for broken in self.breaks:
-            out = _join(out, broken)
-        self.breaks = outer_breaks
-        return out
+        return loop_flow(self, stmt, env, _join, SCALAR, "shape analysis")
 
     def _assign(self, stmt, env):
         value = self._value(stmt, env)
