@@ -262,3 +262,31 @@ def swapped_then_replaced(h, c):
 @pytest.mark.parametrize("f", [lists_made_in_one_unpacking, swapped_then_replaced])
 def test_lists_bound_by_one_tuple_assignment(f):
     check_grad(f, np.linspace(0.3, 1.2, 3), np.linspace(-0.7, 0.4, 3), wrt=(0, 1))
+
+
+# Random memory programs 1517 and 1625 of seed 1 (the list-items generator), reduced: both gave
+# wrong gradients with no error before this session's changes.
+
+def view_of_a_rebound_alias_updated(x, W):
+    B = W
+    col = B[:, 1]
+    B = np.tanh(B + x[0])
+    col += B[1, 0:2]          # writes into W, through the B that was W
+    return np.sum(B * W)
+
+
+def rebound_view_copied_into_overlapping_memory(x, W):
+    y = np.tanh(x)
+    head = y[:4]
+    v2 = y[::2]
+    v2[...] = head            # NumPy copies element by element: y[4] gets y[2]'s new value
+    v2 += y[2]
+    return np.sum(y * x)
+
+
+@pytest.mark.parametrize("f", [view_of_a_rebound_alias_updated,
+                               rebound_view_copied_into_overlapping_memory])
+def test_writes_through_rebound_names_are_refused(f):
+    x, W = np.linspace(0.2, 1.5, 8), STATE.copy()
+    with pytest.raises(tangent_lite.errors.TangentLiteError, match="test_list_items.py"):
+        tangent_lite.grad(f, wrt=(0, 1))(x, W)

@@ -187,6 +187,12 @@ def check_aliasing(fn, parsed):
             # through others: `t = B.T; flat = t.reshape(-1)` links flat to B), or m made as
             # a view (of x, or of an alias of it)
             up = _made_from(x, alias_defs, single)
+            if m not in up:
+                # through names bound more than once too (`B = W; col = B[:, 1]; B = ...`:
+                # col is still W's memory): not certain, so only ever more cautious
+                further = _made_from(x, alias_defs, set(bound_at))
+                if m in further:
+                    up = further
             links = up - {m} if m in up else {m}
             defs = [d for d in alias_defs if d.stmt.target in links]
             local = m in bound_at and m not in fn.params

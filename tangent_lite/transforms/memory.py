@@ -35,6 +35,7 @@ import numpy as np
 from .. import ir, runtime
 from ..analysis.aliasing import alias_groups
 from ..ir import syntax as s
+from ..errors import UnsupportedSyntaxError
 from ..ir.uses import binds, reads, writes, writes_in_place
 from ..rules.registry import lookup
 
@@ -105,29 +106,72 @@ def _view_definitions(body):
     return {n: st for n, st in found.items() if counts.get(n) == 1}
 
 
-def _order_checks(ctx, body, groups, views):
+def _order_checks(ctx, body, groups, views, reaching=None):
     """Before `t[i] = v` where v may share t's memory: `copied_in_order(<t[i]>, <v>, where)`,
     with t and v spelled as the views they are of their bases (`y[::2][...]`, `y[:4]`), since
-    the lowering below may make either a copy of its own."""
+    the lowering below may make either a copy of its own.
+
+    A name's view is the definition that reaches the write: the one statement binding it
+    (views), or the last view assignment before the write in the same or an enclosing block
+    with no other binding in between (reaching; a loop forgets the names its body binds, an
+    if the names its branches bind). A name that is a view somewhere but whose view here is
+    not known is refused: checking the copy the lowering makes would miss NumPy's overlap
+    (`v = y[::2]; v[...] = y[:4]; v += 1`, where NumPy copies element by element)."""
+    reaching = dict(reaching or {})
     out = []
     for stmt in body:
-        for child in ir.children(stmt):
-            _order_checks(ctx, child, groups, views)
+        if isinstance(stmt, (ir.For, ir.While)):
+            bound = _bound_in(stmt.body)
+            inner = {n: d for n, d in reaching.items() if n not in bound}
+            _order_checks(ctx, stmt.body, groups, views, inner)
+            for n in bound:
+                reaching.pop(n, None)
+        else:
+            for child in ir.children(stmt):
+                _order_checks(ctx, child, groups, views, reaching)
+            for child in ir.children(stmt):
+                for n in _bound_in(child):
+                    reaching.pop(n, None)
         if isinstance(stmt, ir.SetItem) and isinstance(stmt.value, gast.Name) and \
                 stmt.value.id in groups.get(stmt.target, ()) and stmt.value.id != stmt.target:
-            define = views.get(stmt.target)
-            where = define.value if define is not None and define.op is not None else \
-                s.name(stmt.target)
-            dst = gast.Subscript(value=s.copy(where), slice=s.copy(stmt.index),
-                                 ctx=gast.Load())
+            dst = gast.Subscript(value=_spelled(ctx, stmt, stmt.target, views, reaching),
+                                 slice=s.copy(stmt.index), ctx=gast.Load())
+            value = _spelled(ctx, stmt, stmt.value.id, views, reaching)
             place = f"{os.path.basename(ctx.parsed.filename)}:{stmt.lineno}"
-            source = views.get(stmt.value.id)   # a view: spelled as its definition too
-            value = s.copy(source.value) if source is not None and source.op is not None \
-                else s.name(stmt.value.id)
             call = s.call(ctx.bindings.name("copied_in_order"), [dst, value, s.const(place)])
             out.append(ir.Effect(node=gast.Expr(value=call), lineno=stmt.lineno))
         out.append(stmt)
+        if not isinstance(stmt, (ir.For, ir.While, ir.If)):
+            view = _view(stmt)
+            for n in binds(stmt):
+                if view is not None and view[0] == n and view[2] != "alias" and \
+                        stmt.op is not None:
+                    reaching[n] = stmt
+                else:
+                    reaching.pop(n, None)
     body[:] = out
+
+
+def _bound_in(body):
+    return {n for st in ir.walk(body) for n in binds(st)}
+
+
+def _spelled(ctx, stmt, name, views, reaching):
+    """`name` as the view expression of its base that reaches `stmt`, or the name itself
+    where it is no view (see _order_checks)."""
+    define = views.get(name) or reaching.get(name)
+    if define is not None and define.op is not None:
+        return s.copy(define.value)
+    if any(_view(st) is not None and _view(st)[0] == name and _view(st)[2] != "alias"
+           for st in ir.walk(ctx.fn.body)):
+        raise ctx.parsed.error(
+            UnsupportedSyntaxError, stmt,
+            f"this write copies into or out of `{name}`, a view bound more than once, and "
+            "the copy may overlap the memory it is written to: tangent_lite cannot tell here "
+            "which view it is to check NumPy's element-by-element copy",
+            hint=f"instead: write a copy (`.copy()`) of the value, or give the view `{name}` a "
+                 "name of its own for each assignment")
+    return s.name(name)
 
 
 class _Lowering:
