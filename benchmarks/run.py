@@ -41,11 +41,48 @@ def _force_single_thread_env():
     return changed
 
 
-if (_force_single_thread_env() and "numpy" in sys.modules and __name__ == "__main__"
-        and not os.environ.get("TANGENT_LITE_BENCH_REEXEC")):
-    # numpy came in first (sitecustomize, a wrapper): start again so the variables take effect.
-    os.environ["TANGENT_LITE_BENCH_REEXEC"] = "1"
-    os.execv(sys.executable, [sys.executable] + sys.argv)
+# glibc's allocator, pinned. By default glibc returns freed blocks over 128 KB to the kernel
+# (mmap) and trims the heap top, and it moves that threshold with the history of frees, so
+# whether a program's arrays are faulted in again at every call depends on what ran before:
+# ~2 us a 4 KB page, it can decide a ratio (np.sum(x[1:] * x[:-1]) at n = 10^5: 554 faults, 15x
+# slower a call). Pinned, freed memory is kept for reuse in every tool's process alike (the
+# objective, the hand-written gradient and each tool are measured with the same allocator).
+# `--allocator default` measures glibc's own behaviour instead. glibc reads these variables at
+# start-up only, hence the re-exec below.
+PINNED_ALLOCATOR_ENV = {
+    "MALLOC_TRIM_THRESHOLD_": "4000000000",
+    "MALLOC_MMAP_THRESHOLD_": "4000000000",
+}
+
+
+def _wants_default_allocator(argv):
+    return "--allocator=default" in argv or any(
+        a == "--allocator" and b == "default" for a, b in zip(argv, argv[1:]))
+
+
+def _force_allocator_env(argv):
+    """Pin (or unpin) glibc's thresholds; True when something had to change."""
+    changed = False
+    for name, value in PINNED_ALLOCATOR_ENV.items():
+        wanted = None if _wants_default_allocator(argv) else value
+        if os.environ.get(name) != wanted:
+            if wanted is None:
+                del os.environ[name]
+            else:
+                os.environ[name] = wanted
+            changed = True
+    return changed
+
+
+if __name__ == "__main__" and not os.environ.get("TANGENT_LITE_BENCH_REEXEC"):
+    _threads_changed = _force_single_thread_env() and "numpy" in sys.modules
+    if _force_allocator_env(sys.argv[1:]) or _threads_changed:
+        # Start again so the variables take effect (glibc's at start-up; the thread variables
+        # when numpy came in first through sitecustomize or a wrapper).
+        os.environ["TANGENT_LITE_BENCH_REEXEC"] = "1"
+        os.execv(sys.executable, [sys.executable] + sys.argv)
+else:
+    _force_single_thread_env()
 
 import argparse          # noqa: E402
 import datetime          # noqa: E402
@@ -667,6 +704,7 @@ def environment(versions, skipped):
         "versions": versions,
         "skipped": skipped,
         "threads_env": {k: os.environ.get(k) for k in list(SINGLE_THREAD_ENV) + ["XLA_FLAGS"]},
+        "allocator_env": {k: os.environ.get(k) for k in PINNED_ALLOCATOR_ENV},
     }
     try:
         info["load_average"] = list(os.getloadavg())
@@ -802,6 +840,11 @@ def main(argv=None):
                         help="what the ratios compare: wall time (perf_counter, the default) or "
                         "the process's CPU time (process_time: steadier on a busy machine, but "
                         "charges a tool for all its threads); both are kept in the JSON")
+    parser.add_argument("--allocator", choices=["pinned", "default"], default="pinned",
+                        help="pinned (the default): glibc keeps freed memory for reuse "
+                        "(MALLOC_TRIM_THRESHOLD_/MALLOC_MMAP_THRESHOLD_ set, the same for every "
+                        "tool); default: glibc's own thresholds, which move with the history of "
+                        "frees, so arrays may be faulted in again at every call")
     parser.add_argument("--json", help="where to write the results "
                         "(default benchmarks/results/bench-<timestamp>.json)")
     parser.add_argument("--plot", help="PNG bar chart of the ratios (default: beside the JSON; "
@@ -852,6 +895,9 @@ def main(argv=None):
     print("versions: python " + env["python"] + ", "
           + ", ".join(f"{k} {v}" for k, v in versions.items())
           + (f"; BLAS {env['blas']}" if "blas" in env else ""))
+    pinned = all(os.environ.get(k) == v for k, v in PINNED_ALLOCATOR_ENV.items())
+    print("allocator: " + ("glibc thresholds pinned (freed memory kept for reuse)" if pinned
+                           else "glibc's default thresholds (freed memory may be unmapped)"))
     print(f"single-threaded; float64 everywhere; {repeats} rounds of one sample (>= "
           f"{min_time * 1e3:.0f} ms) per tool; {CLOCK} clock; times are medians, ratios the "
           f"median of each round's tool time / hand-written time (lower is better)")
