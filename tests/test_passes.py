@@ -40,6 +40,9 @@ def _programs(tmp_path_factory):
     out.extend((f, 0, (test_shift_invariance.A, test_shift_invariance.Y))
                for f in (test_shift_invariance.log_softmax_loss,
                          test_shift_invariance.log_softmax_method))
+    out.extend((f, 0, (test_shift_invariance.A_TIES, test_shift_invariance.W5))
+               for f in (test_shift_invariance.lse_rows_loss,
+                         test_shift_invariance.cross_entropy))
     folder = tmp_path_factory.mktemp("passes")
     for seed in range(12):
         text = test_control_flow.ProgramGenerator(1000 * seed).source()

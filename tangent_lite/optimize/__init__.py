@@ -40,8 +40,8 @@ PASSES = {
                   "call, behind a guard: `unbroadcast` dropped or written as the sum it is "
                   "(a bias gradient `g.sum(axis=0)`), and the `shaped()` pushes kept for "
                   "it gone (specialise.py)",
-    "shift": "the max subtracted in a max-shifted softmax or log-softmax receives no "
-             "gradient: it is a constant for differentiation (shift.py)",
+    "shift": "the max subtracted in a max-shifted softmax, log-softmax or log-sum-exp receives "
+             "no gradient: it is a constant for differentiation (shift.py)",
 }
 
 _state = threading.local()

@@ -1,21 +1,27 @@
-"""Shift-invariant maxima: the max subtracted in a max-shifted softmax or log-softmax receives
-no gradient, so its adjoint (`extremum_mask` and the sums that feed it) is not written.
+"""Shift-invariant maxima: the max subtracted in a max-shifted softmax, log-softmax or
+log-sum-exp receives no gradient, so its adjoint (`extremum_mask` and the sums that feed it) is
+not written.
 
-    m = np.max(a, axis=k, keepdims=True)        m = np.max(a, axis=k, keepdims=True)
-    z = a - m                                   z = a - m
-    e = np.exp(z)                               e = np.exp(z)
-    s = np.sum(e, axis=k, keepdims=True)        s = np.sum(e, axis=k, keepdims=True)
-    r = np.log(s)                               p = e / s
-    l = z - r
+    m = np.max(a, axis=k, keepdims=True)    (or np.max(a): every axis)
+    z = a - m
+    e = np.exp(z)
+    s = np.sum(e, axis=k, keepdims=True)    (the same reduction as the max)
+    r = np.log(s)       |  p = e / s        |  r = np.log(s)
+    l = z - r           |                   |  out = r + m
+    (log-softmax)          (softmax)           (log-sum-exp)
 
-What it proves: l (the log-softmax) and p (the softmax) are the same for any value of m that is
-constant along axis k: shifting z by c there multiplies e and s by exp(c), adds c to z and to
-r. m is such a value (keepdims, and `z = a - m` directly follows it, so `a` is the array of
-the max and axis k of m is axis k of z), and reaches the rest of f only through l or p, since every
-name of the pattern is assigned once and read only where the pattern reads it. So d l / d m
-and d p / d m are zero, m is treated as a constant, and a receives its gradient through
-`z = a - m` alone. The rewrite is sound only for the composition: `x - np.max(x)` alone, or
-followed by anything else, is left to the max's own rule.
+The log-sum-exp is also recognised with the axis dropped and put back by an index
+(`m = np.max(a, axis=1); z = a - m[:, None]; ...; out = np.log(np.sum(e, axis=1)) + m`).
+
+What it proves: l, p and out are the same for any value of m that is constant along axis k:
+shifting z by c there multiplies e and s by exp(c), adds c to z and to r (and takes it from
+out's m). m is such a value (the reduction keeps or restores axis k, and `z = a - m` directly
+follows it, so `a` is the array of the max and axis k of m is axis k of z), and reaches the
+rest of f only through l, p or out, since every name of the pattern is assigned once and read
+only where the pattern reads it. So their derivatives with respect to m are zero, m is treated
+as a constant, and a receives its gradient through `z = a - m` alone. The rewrite is sound only
+for the composition: `x - np.max(x)` alone, or followed by anything else, is left to the max's
+own rule.
 """
 import operator
 
@@ -68,27 +74,68 @@ def _op(st, funcs, nargs):
     return None
 
 
-def _reduction_axis(op):
-    """The axis of `np.max(a, axis=k, keepdims=True)` (an int or tuple constant), else None."""
-    keys = op.keywords
-    if set(keys) != {"axis", "keepdims"}:
+def _reduction(op):
+    """How `op` (np.max or np.sum) reduces: (axis, keepdims) with axis an int as written (-1
+    and 1 count as different axes) or None for every axis; None when it is not one of these
+    forms (an axis tuple, a computed axis, another keyword)."""
+    keys = dict(op.keywords)
+    keep = keys.pop("keepdims", None)
+    axis = keys.pop("axis", None)
+    if keys:
         return None
-    keep, axis = keys["keepdims"], keys["axis"]
-    if not (isinstance(keep, gast.Constant) and keep.value is True):
+    if keep is None:
+        keep = False
+    elif isinstance(keep, gast.Constant) and type(keep.value) is bool:
+        keep = keep.value
+    else:
         return None
+    if axis is None or (isinstance(axis, gast.Constant) and axis.value is None):
+        return None, keep
     sign = 1
     if isinstance(axis, gast.UnaryOp) and isinstance(axis.op, gast.USub):
         axis, sign = axis.operand, -1
     if isinstance(axis, gast.Constant) and type(axis.value) is int:
-        return sign * axis.value      # compared as written: -1 and 1 count as different axes
+        return sign * axis.value, keep
     return None
+
+
+def _is_full_slice(node):
+    return (isinstance(node, gast.Slice) and node.lower is None and node.upper is None
+            and node.step is None)
+
+
+def _is_constant(node, value):
+    return isinstance(node, gast.Constant) and node.value is value
+
+
+def _expands_axis(st, m, axis):
+    """Whether st is `mm = m[index]` whose index puts m's dropped axis back at `axis` and
+    leaves the others in place: `m[:, None]` for axis 1, `m[None]` for 0, `m[..., None]`
+    for -1 (full slices, one None, at most one Ellipsis)."""
+    op = getattr(st, "op", None)
+    if not (isinstance(st, ir.Assign) and len(st.targets) == 1 and op is not None
+            and op.func is operator.getitem and len(op.args) == 2
+            and isinstance(op.args[0], gast.Name) and op.args[0].id == m):
+        return False
+    index = op.args[1]
+    items = list(index.elts) if isinstance(index, gast.Tuple) else [index]
+    nones = [k for k, it in enumerate(items) if _is_constant(it, None)]
+    dots = [k for k, it in enumerate(items) if _is_constant(it, Ellipsis)]
+    if (len(nones) != 1 or len(dots) > 1
+            or len(nones) + len(dots) + sum(map(_is_full_slice, items)) != len(items)):
+        return False
+    at = nones[0]
+    if dots and dots[0] < at:         # counted from the end
+        return axis < 0 and axis == -(len(items) - at)
+    return axis >= 0 and axis == at
 
 
 def _pattern(m_st, assigns, readers, result, places):
     op = _op(m_st, _MAXIMA, 1)
-    if op is None or _reduction_axis(op) is None:
+    reduced = op and _reduction(op)
+    if not reduced or m_st.targets[0] == result:
         return False
-    axis, a, m = _reduction_axis(op), op.args[0].id, m_st.targets[0]
+    (axis, keep), a, m = reduced, op.args[0].id, m_st.targets[0]
 
     def only(name):
         """The single statement assigning `name`, if name is assigned once and not f's
@@ -113,35 +160,61 @@ def _pattern(m_st, assigns, readers, result, places):
     def read_by(name, allowed):
         return {id(st) for st in readers.get(name, [])} == {id(st) for st in allowed}
 
-    z_st = next((st for st in readers.get(m, [])), None)
+    def reader(name, funcs, nargs):
+        """The statement reading `name` that is a call of `funcs`, if any."""
+        return next((st for st in readers.get(name, []) if _op(st, funcs, nargs)), None)
+
+    # The shift: z = a - m, with m's reduced axis kept (keepdims, or every axis reduced), or
+    # put back by an index right before it (mm = m[:, None]; z = a - mm).
+    shift = [m_st]
+    if keep or axis is None:
+        shifted = m
+    else:
+        mm_st = next(iter(readers.get(m, [])), None)
+        if (mm_st is None or not _expands_axis(mm_st, m, axis) or only(mm_st.targets[0]) is None
+                or not next_to(m_st, mm_st)):
+            return False
+        shift.append(mm_st)
+        shifted = mm_st.targets[0]
+    z_st = next(iter(readers.get(shifted, [])), None)
     z_op = _op(z_st, (operator.sub, np.subtract), 2)
-    if (z_op is None or [x.id for x in z_op.args] != [a, m] or not read_by(m, [z_st])
-            or only(z_st.targets[0]) is None or not next_to(m_st, z_st)):
+    if (z_op is None or [x.id for x in z_op.args] != [a, shifted]
+            or (shifted != m and not read_by(shifted, [z_st]))   # m's readers: below
+            or only(z_st.targets[0]) is None
+            or not next_to(shift[-1], z_st)):
         return False
+    shift.append(z_st)
     z = z_st.targets[0]
-    z_readers = readers.get(z, [])
-    e_st = next((st for st in z_readers if _op(st, (np.exp,), 1)), None)
+    e_st = reader(z, (np.exp,), 1)
     if e_st is None or only(e_st.targets[0]) is None:
         return False
     e = e_st.targets[0]
-    s_st = next((st for st in readers.get(e, []) if _op(st, _SUMS, 1)), None)
-    if (s_st is None or only(s_st.targets[0]) is None
-            or _reduction_axis(s_st.op) != axis):
+    s_st = reader(e, _SUMS, 1)
+    if s_st is None or only(s_st.targets[0]) is None or _reduction(s_st.op) != (axis, keep):
         return False
     s = s_st.targets[0]
-    # the log-softmax: r = np.log(s); l = z - r
-    r_st = next((st for st in readers.get(s, []) if _op(st, (np.log,), 1)), None)
+    r_st = reader(s, (np.log,), 1)
+    chain = shift + [e_st, s_st]
     if r_st is not None:
         r = r_st.targets[0]
-        l_st = next((st for st in readers.get(r, [])), None)
-        l_op = _op(l_st, (operator.sub, np.subtract), 2)
-        return (only(r) is not None and l_op is not None
-                and [x.id for x in l_op.args] == [z, r] and read_by(r, [l_st])
-                and read_by(s, [r_st]) and read_by(e, [s_st]) and read_by(z, [e_st, l_st])
-                and in_order([m_st, z_st, e_st, s_st, r_st, l_st]))
+        if only(r) is None or not read_by(s, [r_st]) or not read_by(e, [s_st]):
+            return False
+        out_st = next(iter(readers.get(r, [])), None)
+        # the log-sum-exp: out = r + m, any value of m giving the same out
+        out_op = _op(out_st, (operator.add, np.add), 2)
+        if (out_op is not None and sorted(x.id for x in out_op.args) == sorted([r, m])
+                and r != m and read_by(r, [out_st]) and read_by(m, [shift[1], out_st])
+                and read_by(z, [e_st]) and in_order(chain + [r_st, out_st])):
+            return True
+        # the log-softmax: l = z - r, m's axis kept so that r lines up with z
+        l_op = _op(out_st, (operator.sub, np.subtract), 2)
+        return (l_op is not None and (keep or axis is None)
+                and [x.id for x in l_op.args] == [z, r] and read_by(r, [out_st])
+                and read_by(m, [z_st]) and read_by(z, [e_st, out_st])
+                and in_order(chain + [r_st, out_st]))
     # the softmax: p = e / s
-    p_st = next((st for st in readers.get(s, []) if _op(st, (operator.truediv,
-                                                           np.divide), 2)), None)
-    return (p_st is not None and [x.id for x in p_st.op.args] == [e, s]
+    p_st = reader(s, (operator.truediv, np.divide), 2)
+    return (p_st is not None and (keep or axis is None)
+            and [x.id for x in p_st.op.args] == [e, s]
             and read_by(s, [p_st]) and read_by(e, [s_st, p_st]) and read_by(z, [e_st])
-            and in_order([m_st, z_st, e_st, s_st, p_st]))
+            and read_by(m, [z_st]) and in_order(chain + [p_st]))
