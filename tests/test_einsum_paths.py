@@ -62,6 +62,9 @@ def test_batched_and_diagonal():
     ("ij,ij->j", [(5000, 10), (5000, 10)]),
     ("i,i->", [(50000,), (50000,)]),
     ("ij,k->ijk", [(40, 40), (40,)]),
+    ("kij,nkj->nki", [(5, 2, 2), (1000, 5, 2)]),      # batched: optimized from 2**11
+    ("bij,bjk->bik", [(40, 4, 4), (40, 4, 4)]),
+    ("...ij,...j->...i", [(7, 3, 4, 4), (7, 3, 4)]),
 ])
 def test_large_gradient_paths_equal_the_c_loop(spec, shapes, monkeypatch):
     arrays = [RNG.normal(size=s) for s in shapes]
@@ -70,6 +73,7 @@ def test_large_gradient_paths_equal_the_c_loop(spec, shapes, monkeypatch):
     fast = einsum_adjoint(g, [spec] + arrays)
     assert products._gradient_optimize(False, {"a": products._EINSUM_OPTIMIZE_FROM})
     monkeypatch.setattr(products, "_EINSUM_OPTIMIZE_FROM", float("inf"))
+    monkeypatch.setattr(products, "_EINSUM_BATCHED_FROM", float("inf"))
     loop = einsum_adjoint(g, [spec] + arrays)
     for f, s in zip(fast[1:], loop[1:]):
         np.testing.assert_allclose(f, s, rtol=1e-11, atol=1e-11)
@@ -80,3 +84,15 @@ def test_gradient_optimize_keeps_a_named_strategy():
     assert products._gradient_optimize(True, {"a": 2}) is True
     assert products._gradient_optimize(False, {"a": 2}) is False
     assert products._gradient_optimize(["einsum_path", (0, 1)], {"a": 2}) is False
+
+
+@pytest.mark.parametrize("spec, batched", [
+    ("nki,nkj->kij", True), ("nki,kij->nkj", True), ("bij,bjk->bik", True),
+    ("ij,jk->ik", False), ("ij,ij->", False), ("ni,ni->n", False), ("i,j->ij", False),
+    ("ij,ij->ij", False),
+])
+def test_batched_contractions_are_optimized_sooner(spec, batched):
+    sizes = {"a": products._EINSUM_BATCHED_FROM}
+    assert products._batched_contraction(spec) is batched
+    assert products._gradient_optimize(False, sizes, spec) is batched
+    assert products._gradient_optimize("greedy", sizes, spec) == "greedy"
