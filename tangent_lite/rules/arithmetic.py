@@ -26,7 +26,7 @@ def _(y, a, b): d[y] = broadcast_like(d[a] + d[b], y)
 @adjoint(np.subtract, operator.sub)
 def _(y, a, b):
     d[a] = unbroadcast(d[y], a)
-    d[b] = unbroadcast(-d[y], b)
+    d[b] = -unbroadcast(d[y], b)   # summed first: the negation of the narrower array
 
 @tangent_rule(np.subtract, operator.sub)
 def _(y, a, b): d[y] = broadcast_like(d[a] - d[b], y)
