@@ -12,7 +12,10 @@ not have run):
 - v is a temporary of that step: assigned by this statement only, read only by statements after
   it in the same loop body (so the backward sweep of the step, which reads v, runs after the
   recomputation and before any other step's), not f's result;
-- the index is i itself, bound by this loop alone;
+- the index is i, bound by this loop alone, or an integer expression of i, int constants and
+  loop-invariant names (`2 * i`, `2 * i + 1`, `i - 1`; a name is loop-invariant when it is a
+  parameter never rebound or is assigned once, outside every loop), so it names the same
+  element again;
 - a never changes either, and no array that may share its memory is written (no `y[j] = e` or
   `y += e` on any name of its alias group, analysis/aliasing.py), passed to a call tangent_lite
   does not know (a user function, a statement run for its effect) or given as `out=`;
@@ -117,7 +120,7 @@ class _Facts:
 
     def qualifies(self, loop, k, st):
         v, value = st.target, st.value
-        if not _is_name(value.slice, loop.target):
+        if not self.loop_index(value.slice, loop.target):
             return False        # a slice costs more to make again than a push and a pop
         if id(loop) in self.checkpointed or v == self.fn.result or v in self.fn.params:
             return False
@@ -132,3 +135,20 @@ class _Facts:
         if not self.invariant(array) or array in self.unsafe:
             return False
         return True
+
+    def loop_index(self, node, i):
+        """Whether `node` is an integer index that names the same element in the backward
+        step as in the forward one: the loop's index `i`, an int constant, a loop-invariant
+        name, or `+`, `-`, `*` and unary `-` of those (`2 * i + 1`, `i - 1`, `i + offset`).
+        A name rebound anywhere in a loop (`j = i + 1`) is not: its value at the backward step
+        is not the forward step's."""
+        if isinstance(node, gast.Name):
+            return node.id == i or self.invariant(node.id)
+        if isinstance(node, gast.Constant):
+            return type(node.value) is int
+        if isinstance(node, gast.UnaryOp):
+            return isinstance(node.op, gast.USub) and self.loop_index(node.operand, i)
+        if isinstance(node, gast.BinOp):
+            return (isinstance(node.op, (gast.Add, gast.Sub, gast.Mult))
+                    and self.loop_index(node.left, i) and self.loop_index(node.right, i))
+        return False
