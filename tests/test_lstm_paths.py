@@ -161,6 +161,31 @@ def test_rows_named_by_the_loop_index_are_recomputed(f, wrt, args, names):
     assert any(f"push({v})" in code or f"shaped({v})" in code for v in names)
 
 
+def test_slices_of_a_recomputed_row_are_recomputed():
+    # `weight[:b]`, `bias[b:2 * b]` ...: made again from the recomputed row, in the right order
+    forward, backward = forward_of(diagonal_lstm, (0, 1)), backward_of(diagonal_lstm, (0, 1))
+    sliced = [line.split(" = ")[0].strip() for line in forward.splitlines()
+              if " = weight[" in line or " = bias[" in line]
+    assert len(sliced) == 8
+    for v in sliced:
+        assert f"push({v})" not in forward and f"shaped({v})" not in forward, v
+        assert f"{v} = stack.pop()" not in backward, v
+    lines = [line.strip() for line in backward.splitlines()]
+    for v in sliced:    # each slice made after the row it slices, in the same step
+        row = "weight" if any(line.startswith(f"{v} = weight[") for line in lines) else "bias"
+        at = next(k for k, line in enumerate(lines) if line.startswith(f"{v} = {row}["))
+        assert any(line.startswith(f"{row} = main_params[") for line in lines[:at]), v
+
+
+def slice_bound_rebound(P, x):
+    for i in range(P.shape[0]):
+        w = P[i]
+        k = i + 1
+        v = w[:k]
+        x = np.tanh(x * np.sum(v))
+    return np.sum(x * x)
+
+
 def zipped_layers(ws, bs, x):
     # a loop over zip: no index to recompute, the gradient is still exact
     for W, c in zip(ws, bs):
@@ -228,6 +253,15 @@ def list_appended_in_the_loop(params, x):
         x = np.tanh(x * w)
         params.append(x)
     return np.sum(x * x)
+
+
+def test_a_slice_whose_bound_is_rebound_stays_pushed():
+    args = (RNG.normal(size=(3, 3)), RNG.normal(size=3))
+    check_grad(slice_bound_rebound, *args, wrt=(0, 1))
+    same_with_pass_off(slice_bound_rebound, (0, 1), args, "recompute")
+    forward = forward_of(slice_bound_rebound, (0, 1))
+    assert "push(w)" not in forward and "shaped(w)" not in forward   # the row: recomputed
+    assert "push(v)" in forward or "shaped(v)" in forward            # its slice: pushed
 
 
 NEAR_MISSES = [row_written_in_the_loop, index_name_rebound, offset_rebound,
