@@ -1,11 +1,11 @@
 """The fast paths of the helpers that sit in the user's loops (float_dtype, zeros_grad,
-add_grads, add_at, sum_product: runtime/core.py, shapes.py, fused.py) give what their general
-paths give, on every kind of value they are called with."""
+add_grads, add_at, sum_product: runtime/dispatch.py, lists.py, shapes.py, fused.py) give what
+their general paths give, on every kind of value they are called with."""
 import numpy as np
 import pytest
 
 from tangent_lite.runtime import GradList, add_at, add_item, sum_product, unbroadcast, unindex
-from tangent_lite.runtime import core
+from tangent_lite.runtime import dispatch, lists
 
 from helpers import check_grad
 
@@ -22,29 +22,29 @@ def test_float_dtype_of_one_value(v):
     def general(*values):   # float_dtype's general path
         dtype = np.result_type(*[np.asarray(u).dtype for u in values])
         return dtype if dtype.kind in "fc" else np.dtype(np.float64)
-    assert core.float_dtype(v) == general(v)
-    assert core.float_dtype(v, np.ones(1, np.float32)) == general(v, np.ones(1, np.float32))
+    assert dispatch.float_dtype(v) == general(v)
+    assert dispatch.float_dtype(v, np.ones(1, np.float32)) == general(v, np.ones(1, np.float32))
 
 
 @pytest.mark.parametrize("v", VALUES[:6] + [np.ones((0, 3)), np.ones(()) * 2],
                          ids=lambda v: f"{np.asarray(v).dtype}-{np.shape(v)}")
 def test_zeros_grad_of_an_array(v):
-    z = core.zeros_grad(v)
+    z = lists.zeros_grad(v)
     assert type(z) is np.ndarray and z.shape == np.shape(v) and not z.any()
-    assert z.dtype == core.float_dtype(v)
-    nested = core.zeros_grad([v, [v, 1.0]])
+    assert z.dtype == dispatch.float_dtype(v)
+    nested = lists.zeros_grad([v, [v, 1.0]])
     assert isinstance(nested, GradList) and isinstance(nested[1], GradList)
     assert nested[1][1] == 0.0 and nested[0].shape == np.shape(v)
 
 
 def test_add_grads_of_arrays_and_lists():
     a, b = RNG.normal(size=4), RNG.normal(size=4)
-    np.testing.assert_array_equal(core.add_grads(a, b), a + b)
+    np.testing.assert_array_equal(lists.add_grads(a, b), a + b)
     la, lb = GradList([a, 1.0]), GradList([b, 2.0])
-    out = core.add_grads(la, lb)
+    out = lists.add_grads(la, lb)
     assert isinstance(out, GradList) and out[1] == 3.0
     np.testing.assert_array_equal(out[0], a + b)
-    np.testing.assert_array_equal(core.add_grads(a, np.float64(2.0)), a + 2.0)
+    np.testing.assert_array_equal(lists.add_grads(a, np.float64(2.0)), a + 2.0)
 
 
 def test_add_at_in_place_on_arrays_and_returns_it():
@@ -91,7 +91,7 @@ def test_list_gradients_in_a_loop():
 # ---- add_item: a list entry's read accumulated into that entry alone -------------------------
 
 def general_add_item(g, index, value, x):
-    return core.add_grads(g, unindex(value, x, index))
+    return lists.add_grads(g, unindex(value, x, index))
 
 
 ITEM_CASES = [
@@ -102,7 +102,7 @@ ITEM_CASES = [
     ([np.ones(3), np.ones((2, 3))], 1, lambda: RNG.normal(size=3)),       # broadcast value
     ([np.ones(2, np.float32), np.ones(2)], 0, lambda: np.ones(2)),        # another dtype
     ([np.arange(3), np.ones(3)], 0, lambda: RNG.normal(size=3)),          # integer item
-    ([[np.ones(2), 1.0], np.ones(2)], 0, lambda: core.GradList([np.ones(2), 2.0])),  # nested
+    ([[np.ones(2), 1.0], np.ones(2)], 0, lambda: lists.GradList([np.ones(2), 2.0])),  # nested
     ((np.ones(3), np.ones(3)), 1, lambda: RNG.normal(size=3)),            # a tuple
     ([np.ones(3), np.ones(3), np.ones(3)], slice(0, 2), lambda: [np.ones(3), np.ones(3)]),
 ]
@@ -110,8 +110,8 @@ ITEM_CASES = [
 
 @pytest.mark.parametrize("x, index, make", ITEM_CASES, ids=[str(i) for i in range(10)])
 def test_add_item_equals_add_grads_of_unindex(x, index, make):
-    g = core.zeros_grad(x)
-    g = core.add_grads(g, unindex(make(), x, index if not isinstance(index, int) else 0))
+    g = lists.zeros_grad(x)
+    g = lists.add_grads(g, unindex(make(), x, index if not isinstance(index, int) else 0))
     value = make()
     before = [np.array(e, copy=True) if isinstance(e, np.ndarray) else e for e in g]
     got = add_item(g, index, value, x)

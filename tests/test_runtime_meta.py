@@ -54,8 +54,8 @@ def test_one_public_list_of_names():
 
 def test_modules_import_numpy_and_each_other_downwards():
     order = [m.__name__.rpartition(".")[2] for m in runtime.MODULES]
-    # the pytree containers, the dispatch checks, then core, at the bottom
-    assert order[:3] == ["trees", "dispatch", "core"]
+    # the pytree containers, the dispatch checks, list gradients, then core, at the bottom
+    assert order[:4] == ["trees", "dispatch", "lists", "core"]
     for k, module in enumerate(runtime.MODULES):
         tree = ast.parse(inspect.getsource(module))
         for node in tree.body:
@@ -66,11 +66,11 @@ def test_modules_import_numpy_and_each_other_downwards():
 
 
 def test_copied_helpers_span_modules():
-    # svd_adjoint (linalg) raises InputError and calls _mT; lstsq_tangent needs zeros_grad (core).
+    # svd_adjoint (linalg) raises InputError and calls _mT; lstsq_tangent needs zeros_grad (lists).
     needed = runtime_source.closure(["lstsq_tangent"])
     assert {"lstsq_tangent", "svd_tangent", "_mT", "zeros_grad", "GradList", "float_dtype"} \
         <= set(needed)
-    assert needed.index("zeros_grad") < needed.index("lstsq_tangent")    # core first
+    assert needed.index("zeros_grad") < needed.index("lstsq_tangent")    # lists first
     text = runtime_source.source(["lstsq_adjoint"])
     assert "InputError = TypeError" in text and "from ." not in text
     namespace = {"np": np}

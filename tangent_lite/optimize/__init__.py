@@ -33,9 +33,10 @@ PASSES = {
                "exactly the same: a full sum's spread seed folded into its product, `dx = e; "
                "dx += e` doubled, a pure expression computed twice named once, unread pure "
                "assignments dropped (algebra.py)",
-    "recompute": "a loop body's `v = a[i]` of an array nothing writes, i the loop's index, is "
-                 "made again in the backward sweep instead of pushed and popped "
-                 "(recompute.py)",
+    "recompute": "a loop body's `v = a[i]` of an array nothing writes, i the loop's index "
+                 "or an expression of it and loop-invariant names (`2 * i + 1`), and a 1-D "
+                 "slice of such a row (`v[:b]`), are made again in the backward sweep instead "
+                 "of pushed and popped (recompute.py)",
     "specialise": "a variant of df for the argument dtypes and shapes seen at the first "
                   "call, behind a guard: `unbroadcast` dropped or written as the sum it is "
                   "(a bias gradient `g.sum(axis=0)`), and the `shaped()` pushes kept for "

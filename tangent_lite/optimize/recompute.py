@@ -4,7 +4,10 @@ pushed in the forward sweep and popped in the backward one (issue 14): an LSTM's
 `np.dot(xs[t], W)`, a convolution's tap weight `w[k]`, a loop over an array's elements. Indexing
 by the loop's index alone costs what a push and a pop cost (0.12-0.19 µs against 0.23 µs on
 this project's machine), and the stack no longer holds a reference per step. A slice
-(`x[:, k:k + L]`, 0.64 µs to make) stays pushed: recomputing it would cost more than it saves.
+(`x[:, k:k + L]`, 0.64 µs to make) of an array stays pushed: recomputing it would cost more than
+it saves. A slice of a row that is itself recomputed (the ADBench LSTM's `weight[:b]` of
+`weight = main_params[2 * i]`, ~0.2 µs) is made again too: the alternative pushes every gate's
+slice, or a `shaped()` placeholder of it, at every step.
 
 What it proves, for `v = a[index]` directly in the body of a `for i in ...` loop (never inside
 a branch of the body: recomputing it on every step would run an indexing the forward sweep may
@@ -12,7 +15,12 @@ not have run):
 - v is a temporary of that step: assigned by this statement only, read only by statements after
   it in the same loop body (so the backward sweep of the step, which reads v, runs after the
   recomputation and before any other step's), not f's result;
-- the index is i itself, bound by this loop alone;
+- the index is i, bound by this loop alone, or an integer expression of i, int constants and
+  loop-invariant names (`2 * i`, `2 * i + 1`, `i - 1`; a name is loop-invariant when it is a
+  parameter never rebound or is assigned once, outside every loop), so it names the same
+  element again;
+- or, for `v = row[lo:hi]`, row is such a read recomputed earlier in the same body and the
+  bounds are expressions of that kind (the backward step makes row first, then v);
 - a never changes either, and no array that may share its memory is written (no `y[j] = e` or
   `y += e` on any name of its alias group, analysis/aliasing.py), passed to a call tangent_lite
   does not know (a user function, a statement run for its effect) or given as `out=`;
@@ -41,8 +49,10 @@ def recomputed_reads(fn):
     facts = _Facts(fn)
     out = {}
     for loop in loops:
-        found = [st for k, st in enumerate(loop.body)
-                 if _candidate(st) and facts.qualifies(loop, k, st)]
+        found = []
+        for k, st in enumerate(loop.body):
+            if _candidate(st) and facts.qualifies(loop, k, st, {f.target for f in found}):
+                found.append(st)
         if found:
             out[id(loop)] = found
     return out
@@ -115,9 +125,13 @@ class _Facts:
             return not places
         return len(places) == 1 and not places[0][1]
 
-    def qualifies(self, loop, k, st):
+    def qualifies(self, loop, k, st, recomputed):
         v, value = st.target, st.value
-        if not _is_name(value.slice, loop.target):
+        array = value.value.id
+        if array in recomputed:     # a slice of a row made again: `weight[:b]`
+            if not self.loop_slice(value.slice, loop.target):
+                return False
+        elif not self.loop_index(value.slice, loop.target):
             return False        # a slice costs more to make again than a push and a pop
         if id(loop) in self.checkpointed or v == self.fn.result or v in self.fn.params:
             return False
@@ -128,7 +142,33 @@ class _Facts:
         later = {id(s) for s in ir.walk(loop.body[k + 1:])}
         if any(id(r) not in later for r in self.readers.get(v, [])):
             return False
-        array = value.value.id
+        if array in recomputed:
+            return array not in self.unsafe
         if not self.invariant(array) or array in self.unsafe:
             return False
         return True
+
+    def loop_slice(self, node, i):
+        """Whether `node` is a 1-D basic slice whose bounds are loop_index expressions (or
+        absent): `:b`, `b:2 * b`, `3 * b:`."""
+        if not isinstance(node, gast.Slice):
+            return False
+        return all(part is None or self.loop_index(part, i)
+                   for part in (node.lower, node.upper, node.step))
+
+    def loop_index(self, node, i):
+        """Whether `node` is an integer index that names the same element in the backward
+        step as in the forward one: the loop's index `i`, an int constant, a loop-invariant
+        name, or `+`, `-`, `*` and unary `-` of those (`2 * i + 1`, `i - 1`, `i + offset`).
+        A name rebound anywhere in a loop (`j = i + 1`) is not: its value at the backward step
+        is not the forward step's."""
+        if isinstance(node, gast.Name):
+            return node.id == i or self.invariant(node.id)
+        if isinstance(node, gast.Constant):
+            return type(node.value) is int
+        if isinstance(node, gast.UnaryOp):
+            return isinstance(node.op, gast.USub) and self.loop_index(node.operand, i)
+        if isinstance(node, gast.BinOp):
+            return (isinstance(node.op, (gast.Add, gast.Sub, gast.Mult))
+                    and self.loop_index(node.left, i) and self.loop_index(node.right, i))
+        return False

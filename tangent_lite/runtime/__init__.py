@@ -10,11 +10,13 @@ writes or sorting refuse other arrays with `numpy_only` rather than convert them
 Generated code names the helpers by their plain names (`unbroadcast`, `grad_like`, ...), and an
 ahead-of-time generated module carries a verbatim copy of the ones it calls and imports only
 NumPy (aot/runtime_source.py copies them from MODULES, in that order). The modules import from each
-other in one direction, trees and core at the bottom:
+other in one direction, trees, dispatch, lists and core at the bottom:
 
     trees        which values are containers (pytrees), their children, GradDict
-    dispatch     which arrays are NumPy's: duck, as_array, size_of, numpy_only, InputError
-    core         the stack, unbroadcast/unreduce, gradients of lists, grad_like, tangents,
+    dispatch     which arrays are NumPy's: duck, as_array, size_of, numpy_only, InputError,
+                 float_dtype
+    lists        gradients of lists: GradList, zeros_grad, add_grads, append, unset
+    core         the stack, unbroadcast/unreduce, grad_like, tangents,
                  builtins and conversions
     fused        sums of products in one np.vdot/np.einsum (optimize/fused.py)
     elementwise  powers, extrema, clip, sinc, fmax/fmin, sort (rules/elementwise.py); digamma
@@ -36,13 +38,12 @@ __all__ is every name generated code may use; this module re-exports those and I
 which tangent_lite replaces with its own error class in every module that raises it.
 """
 from .meta import MODULES, is_fresh, shape_args  # noqa: F401
-from .core import (add_grads, all_numbers, append, as_tangent, astype, broadcast_like,
-                   copied_in_order, detached,
-                   grad_like, shares_array_memory, shares_memory,
-                   GradList, grads_like, InputError, owned, real_like, reduced_count, saved,
-                   select_arg, select_tangent, shaped, Stack, tangent_like, unarray, unastype,
-                   unbroadcast, unit_like, unit_of, unreduce, unset, unshared, unsum, with_item,
-                   zeros_grad)
+from .lists import add_grads, append, GradList, unset, zeros_grad
+from .core import (all_numbers, as_tangent, astype, broadcast_like, copied_in_order, detached,
+                   grad_like, shares_array_memory, shares_memory, grads_like, InputError, owned,
+                   real_like, reduced_count, saved, select_arg, select_tangent, shaped, Stack,
+                   tangent_like, unarray, unastype, unbroadcast, unit_like, unit_of, unreduce,
+                   unshared, unsum, with_item)
 from .fused import sum_product, sum_quotient
 from .elementwise import (clip_mask, digamma, div_or_zero, pick_weight, safe_log, sign_grad,
                           sinc_slope, ties, trigamma, unsort)

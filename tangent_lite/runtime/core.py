@@ -4,8 +4,7 @@ What generated code calls at run time lives in this package, NumPy only, so that
 ahead-of-time generated module can carry a verbatim copy of the helpers it calls and import
 nothing else (aot/runtime_source.py does the copying). This module is the bottom of the package: the
 stack of the forward sweep, summing a gradient back to its operand's shape (unbroadcast,
-unreduce), gradients of Python lists (GradList, zeros_grad, add_grads, append, unset), giving a
-gradient its argument's type (grad_like), the tangent helpers of forward mode, and the helpers
+unreduce), giving a gradient its argument's type (grad_like), the tangent helpers of forward mode, and the helpers
 of the builtin and conversion rules (rules/arithmetic.py, builtins.py and runtime_helpers.py
 use them).
 
@@ -20,7 +19,8 @@ matrices) because these calls sit inside the user's hot loops.
 """
 import numpy as np
 
-from .dispatch import InputError, as_array, duck, numpy_only, shape_of, size_of, sized
+from .dispatch import InputError, as_array, duck, float_dtype, numpy_only, shape_of, size_of, sized
+from .lists import GradList, zeros_grad
 from .trees import GradDict, children, is_container, rebuild
 
 
@@ -145,24 +145,6 @@ def shaped(v):
     return placeholder
 
 
-def float_dtype(*values):
-    """The floating dtype gradients of `values` have (float64 for Python numbers, ints).
-    Read from the values' own dtype: np.asarray would compute a Dask array."""
-    if len(values) == 1:   # one array or number: no np.result_type (a microsecond a call)
-        v = values[0]
-        dtype = getattr(v, "dtype", None)
-        if type(dtype) is not np.dtype and not isinstance(dtype, np.dtype):
-            if type(v) is float or type(v) is int:
-                return _FLOAT64
-        elif dtype.kind in "fc" and not dtype.names:
-            return dtype
-        elif dtype.kind in "biu":
-            return _FLOAT64
-    dtype = np.result_type(*[v.dtype if hasattr(v, "dtype") else np.asarray(v).dtype
-                             for v in values])
-    return dtype if dtype.kind in "fc" else np.dtype(np.float64)
-
-
 def broadcast_like(t, y):
     """The tangent `t` given the shape of the result `y` it belongs to (forward mode)."""
     if isinstance(t, (list, dict)):   # of a list, dict or pytree: already y's structure
@@ -217,60 +199,6 @@ def with_item(t, y, index, value):
     return out
 
 
-_FLOAT64 = np.dtype(np.float64)
-
-
-class GradList(list):
-    """The gradient of a Python list or tuple: one entry per element, added elementwise
-    (`+` on plain lists would concatenate them)."""
-
-    __slots__ = ()
-
-    def __add__(self, other):
-        return GradList(add_grads(u, v) for u, v in zip(self, other))
-
-    __radd__ = __add__
-
-    def __iadd__(self, other):   # elementwise, not list.extend
-        self[:] = [add_grads(u, v) for u, v in zip(self, other)]
-        return self
-
-
-def zeros_grad(x: "shape"):
-    """A zero gradient for `x`: zeros of its shape, or a GradList of those for a list."""
-    if type(x) is np.ndarray:   # the common case first: these calls sit in loops
-        dtype = x.dtype
-        return np.zeros(x.shape, dtype=dtype if dtype.kind in "fc" else _FLOAT64)
-    if isinstance(x, (list, tuple)):
-        return GradList([zeros_grad(e) for e in x])
-    if type(x) is float or type(x) is int or type(x) is bool:
-        return 0.0
-    if type(x) is not np.ndarray and x is not None and is_container(x):
-        # a dict, a dataclass or a registered pytree: keyed like its children
-        return GradDict((k, zeros_grad(v)) for k, v in children(x))
-    if duck(x):
-        return np.zeros_like(x, dtype=float_dtype(x))
-    return np.zeros(np.shape(x), dtype=float_dtype(x))
-
-
-def add_grads(a, b):
-    """a + b for gradients of lists (one entry per element) as well as of arrays."""
-    if type(a) is np.ndarray and type(b) is np.ndarray:
-        return a + b
-    if isinstance(a, list) or isinstance(b, list):
-        return GradList([add_grads(u, v) for u, v in zip(a, b)])
-    if isinstance(a, dict) and isinstance(b, dict):
-        return GradDict(a) + b
-    return a + b
-
-
-def append(items, value):
-    """`items.append(value)` as a value: a new list (the compiler's form of append)."""
-    out = type(items)(items) if isinstance(items, GradList) else list(items)
-    list.append(out, value)
-    return out
-
-
 def shares_memory(view, base):
     """Whether writing into `view` writes into `base`, as NumPy would: arrays sharing memory
     (a basic-indexing view, a reshape that did not copy), or one mutable list. False for a
@@ -303,19 +231,6 @@ def detached(v):
     if isinstance(v, list):
         return type(v)(v)
     return v
-
-
-def unset(g, index) -> "fresh":
-    """A copy of the gradient `g` with `g[index]` zeroed: what reaches an overwritten part."""
-    if isinstance(g, dict):   # a missing key is a zero gradient
-        return GradDict((k, v) for k, v in g.items() if k != index)
-    if isinstance(g, list):
-        g = GradList(g)
-        g[index] = zeros_grad(g[index])
-        return g
-    g = g.astype(float_dtype(g), copy=True) if duck(g) else np.array(g, dtype=float_dtype(g))
-    g[index] = 0
-    return g
 
 
 def saved(v):

@@ -76,3 +76,25 @@ def shape_of(v):
         return ()
     shape = getattr(v, "shape", None)   # arrays and NumPy scalars: no call into NumPy
     return np.shape(v) if shape is None else shape
+
+
+# The dtype of the gradients of integers and Python numbers (float_dtype, zeros_grad).
+FLOAT64 = np.dtype(np.float64)
+
+
+def float_dtype(*values):
+    """The floating dtype gradients of `values` have (float64 for Python numbers, ints).
+    Read from the values' own dtype: np.asarray would compute a Dask array."""
+    if len(values) == 1:   # one array or number: no np.result_type (a microsecond a call)
+        v = values[0]
+        dtype = getattr(v, "dtype", None)
+        if type(dtype) is not np.dtype and not isinstance(dtype, np.dtype):
+            if type(v) is float or type(v) is int:
+                return FLOAT64
+        elif dtype.kind in "fc" and not dtype.names:
+            return dtype
+        elif dtype.kind in "biu":
+            return FLOAT64
+    dtype = np.result_type(*[v.dtype if hasattr(v, "dtype") else np.asarray(v).dtype
+                             for v in values])
+    return dtype if dtype.kind in "fc" else np.dtype(np.float64)

@@ -6,7 +6,8 @@ adjoints that second derivatives need.
 """
 import numpy as np
 
-from .core import float_dtype, unit_phase, unbroadcast, unreduce, zeros_grad
+from .lists import zeros_grad
+from .core import float_dtype, unit_phase, unbroadcast, unreduce
 from .dispatch import InputError, as_array
 from .reductions import extremum_mask
 

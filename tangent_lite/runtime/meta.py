@@ -13,12 +13,12 @@ Being wrong about either is a soundness bug: annotate only what holds for every 
 import functools
 import inspect
 
-from . import (core, dispatch, elementwise, fft, fused, linalg, products, pytrees, reductions,
-               revolve, scatter, shapes, trees)
+from . import (core, dispatch, elementwise, fft, fused, linalg, lists, products, pytrees,
+               reductions, revolve, scatter, shapes, trees)
 
 # The helper modules, in the order ahead-of-time modules copy their definitions (the pytree
-# containers, the dispatch checks and core first).
-MODULES = (trees, dispatch, core, fused, elementwise, reductions, shapes, scatter, products, linalg,
+# containers, the dispatch checks, list gradients and core first).
+MODULES = (trees, dispatch, lists, core, fused, elementwise, reductions, shapes, scatter, products, linalg,
            fft, pytrees, revolve)
 
 SHAPE = "shape"

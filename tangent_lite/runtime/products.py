@@ -6,7 +6,8 @@ broadcasting; tensordot goes through it.
 """
 import numpy as np
 
-from .core import GradList, real_like, unbroadcast, zeros_grad
+from .lists import GradList, zeros_grad
+from .core import real_like, unbroadcast
 
 
 # The 1-D and 2-D cases of the products (what a dense layer, a recurrence or a linear model

@@ -6,7 +6,7 @@ The frontend lowers `W, b = params` to index reads (`W = params[0]`), `for name,
 params.items()` to a loop over `keys_of(params)`, and `p.log_sigma` stays an attribute read
 whose gradient `unfield` builds; trees.py says what a container is.
 """
-from .core import GradList, zeros_grad
+from .lists import GradList, zeros_grad
 from .dispatch import InputError
 from .trees import PYTREE_NODES, GradDict, children, dataclass_fields, is_namedtuple
 

@@ -7,7 +7,8 @@ that return a list have one gradient piece per element (a GradList).
 """
 import numpy as np
 
-from .core import GradList, add_grads, float_dtype, unbroadcast, zeros_grad
+from .lists import GradList, add_grads, zeros_grad
+from .core import float_dtype, unbroadcast
 from .dispatch import InputError, as_array, duck, numpy_only, size_of, sized
 from .trees import GradDict
 

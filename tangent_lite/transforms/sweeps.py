@@ -235,8 +235,10 @@ class SweepWriter:
 
     def recompute(self, loop, body):
         """The step's backward code with the loop's reads `v = a[i]` made again
-        (optimize/recompute.py), each just before the first statement reading v."""
-        for st in self.plan.recomputed.get(id(loop), ()):
+        (optimize/recompute.py), each just before the first statement reading v. Placed last
+        first, so a read made from another (`t = weight[:b]` of `weight = P[2 * i]`) finds
+        the one it reads placed before it."""
+        for st in reversed(self.plan.recomputed.get(id(loop), ())):
             at = next((k for k, node in enumerate(body) if not isinstance(node, Comment)
                        and st.target in names_read(node)), None)
             if at is not None:
