@@ -40,6 +40,9 @@ PASSES = {
                   "call, behind a guard: `unbroadcast` dropped or written as the sum it is "
                   "(a bias gradient `g.sum(axis=0)`), and the `shaped()` pushes kept for "
                   "it gone (specialise.py)",
+    "slices": "the gradient of a slice read that is a product, `dt = sum_product(g, b, t)` "
+              "read only by `dx = unindex(dt, x, index)`, is computed straight into the slice "
+              "of x's zero gradient, `unindex_product(g, b, t, x, index)` (slices.py)",
     "shift": "the max subtracted in a max-shifted softmax or log-softmax receives no "
              "gradient: it is a constant for differentiation (shift.py)",
 }
