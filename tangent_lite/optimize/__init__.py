@@ -28,7 +28,9 @@ PASSES = {
                "square (squares.py)",
     "fused": "`unbroadcast(a * b, x)` and `unbroadcast(a * b / x, x)` are written "
              "`sum_product(a, b, x)` and `sum_quotient(a, b, x)`: the products summed in one "
-             "np.vdot or np.einsum where x is narrower than them (fused.py)",
+             "np.vdot or np.einsum where x is narrower than them; and a product `p = a * (2 * b)` "
+             "read only by `unbroadcast(-p, x)` two statements later as "
+             "`-(2 * sum_product(a, b, x))` (fused.py)",
     "algebra": "the backward sweep's straight-line blocks simplified where NumPy computes "
                "exactly the same: a full sum's spread seed folded into its product, `dx = e; "
                "dx += e` doubled, a pure expression computed twice named once, unread pure "

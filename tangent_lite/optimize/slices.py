@@ -94,7 +94,7 @@ def later_reader(stmts, i, kept, wanted, spelling):
     outside `kept` (an assignment, or a `dr += e` of the inplace pass, which updates only an
     array no other name refers to): the names in kept hold at stmts[j] the arrays and values
     they held after stmts[i]. None where another statement comes first, or where the wanted
-    statement itself assigns a name in kept."""
+    statement itself assigns a name in kept. (The chains of optimize/fused.py use it too.)"""
     for j in range(i + 1, len(stmts)):
         stmt = stmts[j]
         if isinstance(stmt, Comment):
