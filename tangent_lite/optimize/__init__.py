@@ -28,7 +28,9 @@ PASSES = {
                "square (squares.py)",
     "fused": "`unbroadcast(a * b, x)` and `unbroadcast(a * b / x, x)` are written "
              "`sum_product(a, b, x)` and `sum_quotient(a, b, x)`: the products summed in one "
-             "np.vdot or np.einsum where x is narrower than them (fused.py)",
+             "np.vdot or np.einsum where x is narrower than them; and a product `p = a * (2 * b)` "
+             "read only by `unbroadcast(-p, x)` two statements later as "
+             "`-(2 * sum_product(a, b, x))` (fused.py)",
     "algebra": "the backward sweep's straight-line blocks simplified where NumPy computes "
                "exactly the same: a full sum's spread seed folded into its product, `dx = e; "
                "dx += e` doubled, a pure expression computed twice named once, unread pure "
@@ -41,6 +43,9 @@ PASSES = {
                   "call, behind a guard: `unbroadcast` dropped or written as the sum it is "
                   "(a bias gradient `g.sum(axis=0)`), and the `shaped()` pushes kept for "
                   "it gone (specialise.py)",
+    "slices": "the gradient of a slice read that is a product, `dt = sum_product(g, b, t)` "
+              "read only by `dx = unindex(dt, x, index)`, is computed straight into the slice "
+              "of x's zero gradient, `unindex_product(g, b, t, x, index)` (slices.py)",
     "shift": "the max subtracted in a max-shifted softmax, log-softmax or log-sum-exp receives "
              "no gradient: it is a constant for differentiation (shift.py)",
 }

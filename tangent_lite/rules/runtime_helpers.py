@@ -13,7 +13,7 @@ from .. import runtime
 from ..runtime import (add_at, add_grads, add_item, dot_lhs, dot_rhs, grad_like, grads_like, matmul_lhs,
                        matmul_rhs, owned, saved, select_arg, sum_product, sum_quotient, unarray,
                        unastype, unbroadcast,
-                       unconcatenate, unindex, unreduce, unset, unstack, unsum, untranspose,
+                       unconcatenate, unindex, unindex_product, unreduce, unset, unstack, unsum, untranspose,
                        zeros_grad)  # noqa: F401 (zeros_grad: the template filler's)
 
 # ---- what the compiler emits: results, accumulation, saved values -----------------------------
@@ -64,6 +64,12 @@ def _(y, a, b, x: Shape): d[y] = sum_product(d[a], b, x) + sum_product(a, d[b], 
 @tangent_rule(sum_quotient)
 def _(y, a, b, x):
     d[y] = sum_quotient(d[a], b, x) + sum_quotient(a, d[b], x) - y * d[x] / x
+
+# a slice read's product written into its zero gradient (optimize/slices.py): bilinear in the
+# factors, as sum_product
+@tangent_rule(unindex_product)
+def _(y, a, b, t: Shape, x: Shape, index: Shape):
+    d[y] = unindex_product(d[a], b, t, x, index) + unindex_product(a, d[b], t, x, index)
 
 # ---- no gradient -----------------------------------------------------------------------------
 

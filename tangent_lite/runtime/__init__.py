@@ -51,7 +51,7 @@ from .reductions import (average_adjoint, average_weights_adjoint, average_weigh
                          cumprod_adjoint, cumprod_tangent, extremum_mask, median_weights,
                          nan_count, prod_adjoint, uncumsum)
 from .shapes import (add_at, add_item, flatten, written, unappend, unatleast, unbroadcast_to, unconcatenate,
-                     undelete, undiag, undiagonal, undiff, unindex, uninsert, unjoin, unpad,
+                     undelete, undiag, undiagonal, undiff, unindex, unindex_product, uninsert, unjoin, unpad,
                      unpad_fill, unrepeat, unresize, unstack, untake, untake_along_axis, untile,
                      untrace, untranspose)
 from .scatter import (scatter_add, scatter_maximum, scatter_minimum, scatter_multiply,
@@ -84,7 +84,7 @@ __all__ = [
     "extremum_mask", "prod_adjoint", "nan_count", "uncumsum", "cumprod_adjoint",
     "cumprod_tangent", "average_adjoint", "average_weights_adjoint", "average_weights_tangent",
     "median_weights",
-    "add_at", "add_item", "written", "unindex", "unconcatenate", "unstack", "untranspose", "unbroadcast_to", "untile",
+    "add_at", "add_item", "written", "unindex", "unindex_product", "unconcatenate", "unstack", "untranspose", "unbroadcast_to", "untile",
     "unrepeat", "unpad", "unpad_fill", "undiag", "undiagonal", "untrace", "untake",
     "untake_along_axis", "unatleast", "unjoin", "unappend", "undelete", "uninsert", "unresize",
     "flatten", "undiff",

@@ -9,7 +9,8 @@ import numpy as np
 
 from .lists import GradList, add_grads, zeros_grad
 from .core import float_dtype, unbroadcast
-from .dispatch import InputError, as_array, duck, numpy_only, size_of, sized
+from .dispatch import InputError, as_array, duck, numpy_only, shape_of, size_of, sized
+from .fused import sum_product
 from .trees import GradDict
 
 
@@ -123,6 +124,47 @@ def unindex(g, x: "shape", index) -> "fresh":
     out = np.zeros(np.shape(x), dtype=dtype)
     np.add.at(out, index, g)
     return out
+
+
+def unindex_product(a, b, t: "shape", x: "shape", index) -> "fresh":
+    """`unindex(sum_product(a, b, t), x, index)`, the gradient of a slice read `t = x[index]`
+    whose gradient is a product (optimize/slices.py writes it), without the product's own array.
+
+    Where a, b and x are NumPy arrays of one real float dtype, the index is basic and the slice
+    x[index] has the shape of a and b (which is t's: nothing is summed), the product is
+    computed straight into the slice of the zero gradient (`np.multiply(a, b, out=...)`, the
+    same ufunc as `a * b`, so the same values to the bit). Where the index only adds axes of
+    length 1 (`x[:, None]`), the gradient is the summed product itself, reshaped: a fresh
+    array nobody else holds. Anything else is the expression written out."""
+    if (type(a) is np.ndarray and type(b) is np.ndarray and type(x) is np.ndarray
+            and a.dtype == b.dtype and a.dtype == x.dtype and x.dtype.kind == "f"
+            and a.shape == b.shape and _basic(index)):
+        if shape_of(t) == a.shape:
+            out = np.zeros(x.shape, dtype=x.dtype)
+            part = out[index]
+            if type(part) is np.ndarray and part.shape == a.shape:
+                np.multiply(a, b, out=part)
+                return out
+            return unindex(a * b, x, index)
+        total = sum_product(a, b, t)
+        if (type(total) is np.ndarray and total.dtype == x.dtype and _adds_axes(index)
+                and x[index].shape == total.shape):
+            return total.reshape(x.shape)
+        return unindex(total, x, index)
+    return unindex(sum_product(a, b, t), x, index)
+
+
+def _adds_axes(index):
+    """Whether the basic index selects every element of the array in order, only adding axes
+    of length 1: made of `:`, `None` and `...` alone."""
+    items = index if type(index) is tuple else (index,)
+    for i in items:
+        if not (i is None or i is Ellipsis or (type(i) is slice and i == _WHOLE)):
+            return False
+    return True
+
+
+_WHOLE = slice(None)
 
 
 def _rows_index(index):
@@ -255,6 +297,16 @@ def untranspose(g, axes=None):
 
 def unconcatenate(g, arrays, axis=0):
     """Split the gradient of `np.concatenate(arrays, axis)` into one piece per array."""
+    if type(g) is np.ndarray and type(axis) is int and g.ndim:
+        # NumPy first (an ODE right-hand side concatenates at every call): the same views as
+        # _split's, bounds added up in Python ints rather than with np.cumsum
+        lead = (slice(None),) * (axis % g.ndim)
+        pieces, start = GradList(), 0
+        for a in arrays:
+            stop = start + (a.shape if type(a) is np.ndarray else np.shape(a))[axis]
+            pieces.append(g[lead + (slice(start, stop),)])
+            start = stop
+        return pieces
     if axis is None:
         sizes = [size_of(a) for a in arrays]
         return GradList(np.reshape(p, np.shape(a))

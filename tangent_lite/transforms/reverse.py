@@ -27,6 +27,8 @@ from ..ir.syntax import name_node
 from ..ir.uses import names_read
 from ..optimize import dead_code, enabled, specialise
 from ..optimize.algebra import float64_number, simplify
+from ..optimize.fused import fuse_chains
+from ..optimize.slices import products_into_slices
 from ..optimize.copies import propagate_copies
 from ..optimize.squares import drop_unread_squares, fold_scalar_seeds
 from ..optimize.seed import reduced_result
@@ -167,6 +169,8 @@ def _finish_sweeps(ctx, options, prologue, forward, backward):
             drop_unread_squares(forward, prologue + forward + backward)
     if enabled("algebra"):
         simplify(backward, prologue + forward, ctx.bindings.spelled, ctx.namer.fresh)
+    fuse_chains(backward, prologue + forward + backward, ctx.bindings.spelled, ctx.call)
+    products_into_slices(backward, prologue + forward + backward, ctx.bindings.spelled, ctx.call)
 
 
 def _analyse(ctx, options, summary):
