@@ -32,7 +32,7 @@ PASSES = {
     "algebra": "the backward sweep's straight-line blocks simplified where NumPy computes "
                "exactly the same: a full sum's spread seed folded into its product, `dx = e; "
                "dx += e` doubled, a pure expression computed twice named once, unread pure "
-               "assignments dropped (algebra.py)",
+               "assignments dropped (algebra/)",
     "recompute": "a loop body's `v = a[i]` of an array nothing writes, i the loop's index, is "
                  "made again in the backward sweep instead of pushed and popped "
                  "(recompute.py)",
