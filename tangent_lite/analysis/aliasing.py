@@ -79,7 +79,7 @@ def _alias_sources(stmt):
     return []
 
 
-def _makes_list(stmt):
+def makes_list(stmt):
     """Whether `stmt` binds its target to a new Python list: `[]`, `[a, b]`, `list(...)`,
     or a comprehension's `append`."""
     if not isinstance(stmt, ir.Assign) or isinstance(stmt, ir.Pop) or len(stmt.targets) != 1:
@@ -97,7 +97,7 @@ def _lists(fn, events):
     makers, others = {}, set(fn.params)
     for e in events:
         for t in binds(e.stmt):
-            if _makes_list(e.stmt):
+            if makes_list(e.stmt):
                 makers.setdefault(t, set()).add(("new", id(e.stmt)))
             else:
                 others.add(t)
