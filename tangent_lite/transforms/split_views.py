@@ -3,12 +3,13 @@
 `vjp` splits df in two: the forward sweep runs once and returns its state, and each call of
 the pullback runs the backward sweep on copies of the arrays it restores in place (`W[0] =
 stack.pop()` undoes the forward sweep's `W[0] += e`; `W = owned(W)` first, so a second call
-starts again from the forward sweep's end). A view of W kept in the state (`row = W[0]`, or a
-list `list(W)` of W's rows) still looks into the forward sweep's W, which nothing restores: read
-after the restore it holds the values of the end of the forward sweep, not the ones the
-backward sweep needs (grad's single sweep restores W itself, and its views see the old
-values). Until the backward sweep can re-point such views at its copy, that program's pullback
-is refused, naming the write; grad is unaffected.
+starts again from the forward sweep's end). A row of W reached through a list in the state
+(`rows = list(W)`; `t = rows[0]`) still looks into the forward sweep's W, which nothing
+restores: read after the restore it holds the values of the end of the forward sweep, not the
+ones the backward sweep needs (grad's single sweep restores W itself, and its views see the old
+values; a view made directly, `row = W[0]`, is followed by the memory model). Until the
+backward sweep can re-point such views at its copy, that program's pullback is refused, naming
+the write; grad is unaffected. Found by the memory fuzzer (seed 3, programs 236 and 384).
 """
 import gast
 
@@ -59,16 +60,15 @@ def refuse_stale_views(ctx, plan, restored, state, backward):
                      "(`.copy()`)")
 
 
-
 # Runtime helpers that read only the shape (or the structure) of their argument k.
 _SHAPE_ONLY = {"unbroadcast": 1, "unreduce": 1, "unindex": 1, "sum_product": 2,
                "sum_quotient": 2}
 
 
 def _list_items(fn):
-    """(the names bound to a new list, the names bound to an item of a Python list (`t = rows[0]`, rows = `list(W)` or a list
-    literal)): a view of an array the list holds reaches the pullback that way. (A view made
-    directly, `row = W[0]`, is followed by the memory model and restored with W.)"""
+    """(the names bound to a new Python list, the names bound to an item of one): `t =
+    rows[0]`, rows = `list(W)` or a list literal, is how a view of an array the list holds
+    reaches the pullback."""
     lists = {t for st in ir.walk(fn.body) if isinstance(st, ir.Assign) and makes_list(st)
              for t in st.targets}
     return lists, {t for st in ir.walk(fn.body) if isinstance(st, ir.Assign)
