@@ -1,4 +1,4 @@
-"""The algebraic simplifier of the backward sweep (optimize/algebra.py) and recomputed loop reads
+"""The algebraic simplifier of the backward sweep (optimize/algebra/) and recomputed loop reads
 (optimize/recompute.py): each rewrite against central finite differences in float64, on
 programs written the way users write them, in more than one style; the same gradient (values,
 dtype, type) with the pass off; and the near-misses each pass must leave alone."""

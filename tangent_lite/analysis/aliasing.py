@@ -79,7 +79,7 @@ def _alias_sources(stmt):
     return []
 
 
-def _makes_list(stmt):
+def makes_list(stmt):
     """Whether `stmt` binds its target to a new Python list: `[]`, `[a, b]`, `list(...)`,
     or a comprehension's `append`."""
     if not isinstance(stmt, ir.Assign) or isinstance(stmt, ir.Pop) or len(stmt.targets) != 1:
@@ -97,7 +97,7 @@ def _lists(fn, events):
     makers, others = {}, set(fn.params)
     for e in events:
         for t in binds(e.stmt):
-            if _makes_list(e.stmt):
+            if makes_list(e.stmt):
                 makers.setdefault(t, set()).add(("new", id(e.stmt)))
             else:
                 others.add(t)
@@ -160,15 +160,11 @@ def check_aliasing(fn, parsed):
     lists = _lists(fn, events)
     reads = _reads_by_name(fn, events)
     copied, guards = set(), {}
-    counts = {}
-    for e in events:
-        for t in binds(e.stmt):
-            counts[t] = counts.get(t, 0) + 1
-    single = {n for n, c in counts.items() if c == 1}
     bound_at = {}
     for e in events:
         for t in binds(e.stmt):
             bound_at.setdefault(t, []).append(e)
+    single = {n for n, bindings in bound_at.items() if len(bindings) == 1}
     for w in events:
         stmt = w.stmt
         x = writes_in_place(stmt)
@@ -199,36 +195,42 @@ def check_aliasing(fn, parsed):
             if local and not any(_maybe_bound(b, w) for b in bound_at[m]):
                 continue          # a local m holds nothing yet when x is written
             for r in reads.get(m, ()):
+                if r.stmt is stmt:
+                    continue      # the write's own read of m (`x[i] = m * 2`) comes first
                 kept = any(_kept_across_iterations(d, w, r, bound_at) for d in defs)
-                if r.stmt is stmt or not (kept or any(_risky(d, w, r, m in up) for d in defs)):
+                if not (kept or any(_risky(d, w, r, m in up) for d in defs)):
                     continue
-                message = (f"this in-place write changes `{x}`, which may share memory with "
-                           f"`{m}`, and `{m}` is read afterwards (line {_line(r)}): NumPy "
-                           "would change both")
-                hint = (f"instead: make `{x}` its own array first, e.g. `{x} = {x}.copy()`, "
-                        f"or write `{x} = {x} + ...`")
-                if kept:
-                    message += (f"; `{m}` keeps what earlier iterations put in it, and this "
-                                "write, in a later iteration, changes those arrays too")
-                    hint = (f"instead: put a copy in `{m}` (`{m}.append(row.copy())`), or write "
-                            f"`{x} = {x} + ...` so that earlier iterations' arrays stay as they "
-                            "were")
-                if replaced and not stmt.replaces:
-                    # `x[i] *= e` (NumPy's in-place operator on the item), or a view of the
-                    # item written through and written back: the item's array changes
-                    message = (f"this write changes an item of the list `{x}` in place (an "
-                               "augmented assignment, or a write through a view of the item), "
-                               f"and that item may share memory with `{m}`, read afterwards "
-                               f"(line {_line(r)}): NumPy would change both")
-                    hint = (f"instead: replace the item with a new array, `{x}[i] = {x}[i] * "
-                            "...`, or make the item its own array first with `.copy()`")
                 if isinstance(stmt, ir.SetItem):
+                    message, hint = _explained(x, m, r, kept, replaced and not stmt.replaces)
                     raise parsed.error(UnsupportedSyntaxError, stmt, message, hint=hint)
                 # `x += e` is only in place when x is an array: check when it runs.
                 where = f"{os.path.basename(parsed.filename)}:{stmt.lineno}"
                 guards.setdefault(id(stmt), []).append((m, where))
                 break
     return copied, guards
+
+
+def _explained(x, m, r, kept, item_changed):
+    """The message and hint of a refused in-place write to x, which m (read at r) may see.
+
+    kept: m is a list keeping the aliases of earlier iterations, which a later iteration's
+    write changes; item_changed: x is a list whose item is changed in place (`x[i] *= e`, or
+    a view of the item written through), not replaced."""
+    if item_changed:
+        return (f"this write changes an item of the list `{x}` in place (an augmented "
+                f"assignment, or a write through a view of the item), and that item may share "
+                f"memory with `{m}`, read afterwards (line {_line(r)}): NumPy would change both",
+                f"instead: replace the item with a new array, `{x}[i] = {x}[i] * ...`, or make "
+                "the item its own array first with `.copy()`")
+    message = (f"this in-place write changes `{x}`, which may share memory with `{m}`, and "
+               f"`{m}` is read afterwards (line {_line(r)}): NumPy would change both")
+    if kept:
+        return (message + f"; `{m}` keeps what earlier iterations put in it, and this write, "
+                "in a later iteration, changes those arrays too",
+                f"instead: put a copy in `{m}` (`{m}.append(row.copy())`), or write "
+                f"`{x} = {x} + ...` so that earlier iterations' arrays stay as they were")
+    return (message, f"instead: make `{x}` its own array first, e.g. `{x} = {x}.copy()`, or "
+            f"write `{x} = {x} + ...`")
 
 
 def checked_before_bound(fn, guards):

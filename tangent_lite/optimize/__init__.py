@@ -34,7 +34,7 @@ PASSES = {
     "algebra": "the backward sweep's straight-line blocks simplified where NumPy computes "
                "exactly the same: a full sum's spread seed folded into its product, `dx = e; "
                "dx += e` doubled, a pure expression computed twice named once, unread pure "
-               "assignments dropped (algebra.py)",
+               "assignments dropped (algebra/)",
     "recompute": "a loop body's `v = a[i]` of an array nothing writes, i the loop's index "
                  "or an expression of it and loop-invariant names (`2 * i + 1`), and a 1-D "
                  "slice of such a row (`v[:b]`), are made again in the backward sweep instead "

@@ -37,6 +37,7 @@ from . import checkpoint
 from .adjoints import build_adjoints
 from .common import Derivative, bound_for_checks, copied_arguments, refuse_misused_sequences
 from .plan import plan_stack
+from .split_views import refuse_stale_views
 from .sweeps import SweepWriter
 
 
@@ -263,6 +264,7 @@ def _split(ctx, options, forward, backward, seed, plan, stack, states, unbound):
     restored = sorted(({st.target for st in ir.walk(fn.body) if isinstance(
         st, ir.SetItem) and id(st) in plan.pushes} | {n for c in states for n in c.copied})
         & set(state))
+    refuse_stale_views(ctx, plan, restored, state, backward)
     bound = ir.must_assigned(fn.body, fn.params) | set(unbound)
     maybe_unbound = [v for v in state if v not in bound and v != stack]
     if maybe_unbound:

@@ -82,12 +82,21 @@ PRELUDE = "import numpy as np\n\nMARGINS = []\n" + textwrap.dedent('''
 
 FAMILIES = ["view_write", "out_write", "copyto", "at", "fancy", "mask", "method", "chained",
             "lists", "chain", "argument", "helper"]
+# Families added later, with the first seed that draws them: the programs of earlier seeds stay
+# the ones BASELINE.md and tests/test_memory_programs.py record (a longer list of families
+# changes every random choice after it).
+LATER_FAMILIES = {"tuples": 3}
+
+
+def families_of(seed):
+    """The families programs of `seed` (an int) are drawn from."""
+    return FAMILIES + [name for name, first in LATER_FAMILIES.items() if seed >= first]
 
 
 class ProgramGenerator:
     """One random program; `source()` gives the module text, `features` the constructs used."""
 
-    def __init__(self, seed):
+    def __init__(self, seed, families=FAMILIES):
         self.r = random.Random(seed)
         self.conds = []
         self.loops = []          # (kind, variable): "vec" over range(N), "row" over range(2)
@@ -95,7 +104,7 @@ class ProgramGenerator:
         self.count = 0
         # one to three kinds of memory writes per program, so that one construct a tool refuses
         # does not hide what it does with the others
-        self.families = self.r.sample(FAMILIES, self.r.choice([1, 1, 2, 2, 3]))
+        self.families = self.r.sample(families, self.r.choice([1, 1, 2, 2, 3]))
 
     # -- names and small pieces ----------------------------------------------------------------
     def fresh(self, stem):
@@ -491,6 +500,57 @@ class ProgramGenerator:
         lines.append(f"{p}y[:4] += {rows}[0] * {rows}[1] * {self.const(0.1, 0.5)}")
         return lines
 
+    def tuples(self, p):
+        """Tuple assignments `a, b = e1, e2`, as GradBench's LSTM writes `hidden, cell = [...],
+        [...]`: of two lists (items replaced, or the near miss, updated in place), of new
+        arrays, of views (then written through: into y or B), and swaps `a, b = b, a` of
+        scalars, arrays and views (the right-hand side reads both old values)."""
+        r = self.r
+        self.features.add("tuple assignment")
+        a, b = self.fresh("a"), self.fresh("b")
+        k = r.random()
+        if k < 0.3:
+            self.features.add("tuple of lists")
+            lists = ["[B[0] * 1.0, np.tanh(y[:4])]", "[head, B[1]]", "[y[:4], y[4:]]",
+                     "list(B)", "[np.tanh(B[j]) for j in range(2)]", f"[{self.vec(4)}, "
+                     f"{self.vec(4)}]"]
+            lines = [f"{p}{a}, {b} = {r.choice(lists)}, {r.choice(lists)}"]
+            if r.random() < 0.3:
+                self.features.add("swap")
+                lines.append(f"{p}{a}, {b} = {b}, {a}")
+            i, m = r.randrange(2), r.random()
+            if m < 0.45:
+                j = self.fresh("j")
+                lines += [f"{p}for {j} in range(2):",
+                          f"{p}    {b}[{j}] = {b}[{j}] * np.tanh({a}[{j}]) + {self.const()}"]
+            elif m < 0.75:
+                lines.append(f"{p}{a}[{i}] = {a}[{i}] * np.cos({b}[1 - {i}])")
+            else:
+                self.features.add("list item updated in place")
+                lines.append(f"{p}{b}[{i}] {r.choice(['*=', '+='])} np.cos({self.vec(4)})")
+            return lines + [f"{p}y[:4] += {a}[0] * {b}[1] * {self.const(0.1, 0.5)}"]
+        views = ["head", "y[:4]", "y[4:]", "y[::2]", "y[1::2]", "B[0]", "B[1]"]
+        if k < 0.55:
+            self.features.add("tuple of arrays")
+            lines = [f"{p}{a}, {b} = np.tanh({self.vec(4)}), {self.vec(4)} * {self.const()}"]
+        elif k < 0.8:
+            self.features.add("tuple of views")
+            lines = [f"{p}{a}, {b} = {r.choice(views)}, {r.choice(views)}"]
+        else:
+            self.features.add("swap")
+            if r.random() < 0.4:
+                return [p + r.choice(["s0, s1 = s1, s0",
+                                      f"s0, s1 = s1 * {self.const()}, s0 + {self.expr(1)}"])]
+            lines = [f"{p}{a}, {b} = {r.choice(views + ['y[:4] * 1.0'])}, "
+                     f"{r.choice(views + ['np.tanh(y[4:])'])}",
+                     f"{p}{a}, {b} = {b}, {a}"]
+        if r.random() < 0.3 and "swap" not in lines[-1]:
+            self.features.add("swap")
+            lines.append(f"{p}{a}, {b} = {b}, {a}")
+        lines += [p + self.update(a, (4,)) for _ in range(r.randint(1, 2))]
+        return lines + [r.choice([f"{p}y[:4] += {a} * {b} * {self.const(0.1, 0.5)}",
+                                  f"{p}s1 += np.sum({a} * {b}) * {self.const(0.1, 0.5)}"])]
+
     def chain(self, p):
         """A shift register: c0 is new each step, c1 = c0, ..., carried through a loop."""
         r = self.r
@@ -600,7 +660,7 @@ def find_program(seed, k, directory):
     """Random program k of `seed` (the first of up to 10 with a smooth sample point among 5):
     (module, [x, W], features, families), or None."""
     for attempt in range(10):
-        gen = ProgramGenerator(f"{seed}:{k}:{attempt}")
+        gen = ProgramGenerator(f"{seed}:{k}:{attempt}", families_of(seed))
         text = gen.source()
         path = Path(directory) / f"memfuzz_{seed}_{k}_{attempt}.py"
         module = load_program(path, text)

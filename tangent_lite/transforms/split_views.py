@@ -1,0 +1,104 @@
+"""A pullback's backward sweep may not read a view of an array it restores on its own copy.
+
+`vjp` splits df in two: the forward sweep runs once and returns its state, and each call of
+the pullback runs the backward sweep on copies of the arrays it restores in place (`W[0] =
+stack.pop()` undoes the forward sweep's `W[0] += e`; `W = owned(W)` first, so a second call
+starts again from the forward sweep's end). A row of W reached through a list in the state
+(`rows = list(W)`; `t = rows[0]`) still looks into the forward sweep's W, which nothing
+restores: read after the restore it holds the values of the end of the forward sweep, not the
+ones the backward sweep needs (grad's single sweep restores W itself, and its views see the old
+values; a view made directly, `row = W[0]`, is followed by the memory model). Until the
+backward sweep can re-point such views at its copy, that program's pullback is refused, naming
+the write; grad is unaffected. Found by the memory fuzzer (seed 3, programs 236 and 384).
+"""
+import gast
+
+from .. import ir
+from ..analysis.aliasing import alias_groups, makes_list
+from ..errors import UnsupportedSyntaxError
+from ..ir import Comment
+
+
+def refuse_stale_views(ctx, plan, restored, state, backward):
+    """Raise where the backward sweep reads, at or after its first restore of an array in
+    `restored` (a statement, or a loop holding one, of the top-level list `backward`), an item
+    of a list in the state that may share that array's memory."""
+    if not restored:
+        return
+    groups = alias_groups(ctx.fn)
+    lists, items = _list_items(ctx.fn)
+    shape_only = {ctx.bindings.spelled(h): k for h, k in _SHAPE_ONLY.items()
+                  if ctx.bindings.spelled(h) is not None}
+    others = set(state) - set(restored)
+    for v in sorted(set(restored) - lists):    # a list's item replaced writes no array
+        sharing = (groups.get(v, {v}) & others & items) - {v}
+        if not sharing:
+            continue
+        first = next((i for i, stmt in enumerate(backward)
+                      if not isinstance(stmt, Comment) and _restores(stmt, v)), None)
+        if first is None:
+            continue
+        read = set()
+        for stmt in backward[first:]:
+            if not isinstance(stmt, Comment):
+                read |= _values_read(stmt, shape_only)
+        stale = sorted(sharing & read)
+        if stale:
+            write = next(st for st in ir.walk(ctx.fn.body) if isinstance(st, ir.SetItem)
+                         and st.target == v and id(st) in plan.pushes)
+            made = next((st for st in ir.walk(ctx.fn.body) if isinstance(st, ir.Assign)
+                         and stale[0] in st.targets), None)
+            where = f" (line {made.lineno})" if getattr(made, "lineno", None) else ""
+            raise ctx.parsed.error(
+                UnsupportedSyntaxError, write,
+                f"vjp: this in-place write changes `{v}`, and a value that may share `{v}`'s "
+                f"memory{where} is read by the pullback after the write is undone; the "
+                "pullback undoes it on its own copy of the array, which that value does not "
+                "see",
+                hint=f"instead: use grad, or write `{v}` without changing it in place "
+                     f"(`{v} = {v} + ...`), or take a copy where the other value is made "
+                     "(`.copy()`)")
+
+
+# Runtime helpers that read only the shape (or the structure) of their argument k.
+_SHAPE_ONLY = {"unbroadcast": 1, "unreduce": 1, "unindex": 1, "sum_product": 2,
+               "sum_quotient": 2}
+
+
+def _list_items(fn):
+    """(the names bound to a new Python list, the names bound to an item of one): `t =
+    rows[0]`, rows = `list(W)` or a list literal, is how a view of an array the list holds
+    reaches the pullback."""
+    lists = {t for st in ir.walk(fn.body) if isinstance(st, ir.Assign) and makes_list(st)
+             for t in st.targets}
+    return lists, {t for st in ir.walk(fn.body) if isinstance(st, ir.Assign)
+                   and isinstance(st.value, gast.Subscript)
+                   and isinstance(st.value.value, gast.Name) and st.value.value.id in lists
+                   for t in st.targets}
+
+
+def _values_read(stmt, shape_only):
+    """The names whose values stmt reads: every name loaded, less the places where a helper
+    reads only its shape (`unindex(d, a3, 0)` reads how long the list a3 is, not what it
+    holds)."""
+    shaped = set()
+    for node in gast.walk(stmt):
+        if isinstance(node, gast.Call) and isinstance(node.func, gast.Name):
+            k = shape_only.get(node.func.id)
+            if k is not None and len(node.args) > k:
+                shaped.add(id(node.args[k]))
+    return {n.id for n in gast.walk(stmt) if isinstance(n, gast.Name)
+            and isinstance(n.ctx, gast.Load) and id(n) not in shaped}
+
+
+def _restores(stmt, v):
+    """Whether stmt is, or holds, `v[...] = <stack>.pop()`."""
+    for node in gast.walk(stmt):
+        if (isinstance(node, gast.Assign) and len(node.targets) == 1
+                and isinstance(node.targets[0], gast.Subscript)
+                and isinstance(node.targets[0].value, gast.Name)
+                and node.targets[0].value.id == v and isinstance(node.value, gast.Call)
+                and isinstance(node.value.func, gast.Attribute)
+                and node.value.func.attr == "pop"):
+            return True
+    return False
