@@ -40,6 +40,9 @@ PASSES = {
                   "call, behind a guard: `unbroadcast` dropped or written as the sum it is "
                   "(a bias gradient `g.sum(axis=0)`), and the `shaped()` pushes kept for "
                   "it gone (specialise.py)",
+    "lower": "in a specialised variant, the helper calls its shapes prove written as the "
+             "NumPy they run: `np.dot(g, W.T)` for `dot_lhs(g, x, W)`, `np.full(shape, g)` "
+             "for a small `unreduce`, an int for `reduced_count` (lower.py)",
     "shift": "the max subtracted in a max-shifted softmax or log-softmax receives no "
              "gradient: it is a constant for differentiation (shift.py)",
 }

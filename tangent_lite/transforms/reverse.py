@@ -28,6 +28,7 @@ from ..ir.uses import names_read
 from ..optimize import dead_code, enabled, specialise
 from ..optimize.algebra import float64_number, simplify
 from ..optimize.copies import propagate_copies
+from ..optimize.lower import known_shapes, lower
 from ..optimize.squares import drop_unread_squares, fold_scalar_seeds
 from ..optimize.seed import reduced_result
 from ..optimize.shift import invariant_maxima
@@ -108,12 +109,13 @@ def reverse_mode(ctx, options, copied=(), guards=None, callee=None,
     backward += writer.backward(adjoints.nodes)
     backward += _returns(ctx, options, adjoints.final)
     _finish_sweeps(ctx, options, prologue, forward, backward)
+    lowered = _lower(ctx, options, shapes, backward)
     if options.split:
         fwd, bwd = _split(ctx, options, prologue + forward, backward[2:], seed, plan, stack,
                           writer.states.values(), unbound)
         return Reversed(fwd, bwd, adjoints.callees)
     deriv = _derivative(ctx, options, prologue + forward + backward, seed, value)
-    used = shapes.concrete.used if shapes.concrete is not None else 0
+    used = shapes.concrete.used + lowered if shapes.concrete is not None else 0
     return Reversed(deriv, None, adjoints.callees, used)
 
 
@@ -167,6 +169,16 @@ def _finish_sweeps(ctx, options, prologue, forward, backward):
             drop_unread_squares(forward, prologue + forward + backward)
     if enabled("algebra"):
         simplify(backward, prologue + forward, ctx.bindings.spelled, ctx.namer.fresh)
+
+
+def _lower(ctx, options, shapes, backward):
+    """In a specialised variant: the helper calls the shapes prove written as the NumPy they
+    run (optimize/lower.py); how many."""
+    if shapes.concrete is None or not enabled("lower"):
+        return 0
+    known = known_shapes(ctx.fn, shapes.concrete,
+                         specialise.param_shapes(ctx.fn.params, options.specialised))
+    return lower(backward, known, ctx.bindings.spelled, ctx.np)
 
 
 def _analyse(ctx, options, summary):
