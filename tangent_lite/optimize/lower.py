@@ -50,7 +50,7 @@ def known_shapes(fn, concrete, params):
                 note(t, concrete.result(st) if len(st.targets) == 1 else None)
         elif isinstance(st, ir.For):
             note(st.target, None if st.target not in concrete.counters else ())
-    return {n: sh for n, sh in seen.items() if sh is not None}
+    return {n: sh for n, sh in seen.items() if type(sh) is tuple}   # no container Entries
 
 
 def lower(body, shapes, spelled, np_attr):

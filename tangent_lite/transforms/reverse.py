@@ -197,8 +197,19 @@ def _analyse(ctx, options, summary):
     shapes.concrete = None
     if options.specialised is not None:
         shapes.concrete = ConcreteShapes(
-            fn, specialise.param_shapes(fn.params, options.specialised), resolver(ctx.parsed))
+            fn, specialise.param_shapes(fn.params, options.specialised),
+            _with_bindings(resolver(ctx.parsed), ctx.bindings.objects))
     return varied, seqs, shapes
+
+
+def _with_bindings(resolve, objects):
+    """`resolve`, which also knows the helpers the front end bound for df (`unpacks` of
+    `W, b = params`): their names are fresh, never the user's."""
+    def resolved(node):
+        if isinstance(node, gast.Name) and node.id in objects:
+            return objects[node.id]
+        return resolve(node)
+    return resolved
 
 
 def _prologue(ctx, copied, stack, unbound):
