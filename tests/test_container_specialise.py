@@ -184,3 +184,20 @@ def test_a_list_of_other_lengths_or_entries_runs_the_generic_df():
     for xs in (args[2][:3], args[2][:4] + [args[2][4][:, :1]], tuple(args[2])):
         other = [args[0], args[1], xs, args[3]]
         _check(rnn_list, (0, 1), other, df(*other))
+
+
+def _first_of(xs):
+    return xs[0]
+
+
+def list_through_helper(W, xs):
+    # a user function receives the list: what it may do to the entries is not assumed
+    h = np.tanh(np.dot(_first_of(xs), W) + xs[1])
+    return np.sum(h * h)
+
+
+def test_a_container_passed_to_a_function_keeps_nothing_assumed():
+    args = [rng.normal(size=(4, 3)), [rng.normal(size=(5, 4)), rng.normal(size=3)]]
+    df = tl.grad(list_through_helper, wrt=(0, 1))
+    df(*args)
+    _check(list_through_helper, (0, 1), args, df(*args))

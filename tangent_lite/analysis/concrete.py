@@ -45,6 +45,22 @@ class Entries(dict):
         self.sequence = sequence
 
 
+def _forget_entries(env):
+    """env without what it knew of containers' entries: a container was written into, or
+    passed where it may be (another name may hold the same dict or list)."""
+    return {n: None if isinstance(v, Entries) else v for n, v in env.items()}
+
+
+def _passes_entries(op, env):
+    """Whether an operation takes a container with Entries other than to read one entry."""
+    args = list(op.args)
+    if op.func is operator.getitem and not op.user and len(args) == 2:
+        args = args[1:]
+    args += list((op.keywords or {}).values())
+    return any(isinstance(n, gast.Name) and isinstance(env.get(n.id), Entries)
+               for a in args for n in gast.walk(a))
+
+
 def _plain(shape):
     """A shape as operations see it: a container's Entries are no shape (None)."""
     return None if isinstance(shape, Entries) else shape
@@ -108,6 +124,8 @@ class ConcreteShapes:
             else:
                 self.before[id(stmt)] = env
                 value = self._op(stmt.op, env)
+                if _passes_entries(stmt.op, env):   # a call that may write into them
+                    env = _forget_entries(env)
             env = dict(env)
             for t in stmt.targets:
                 env[t] = value if len(stmt.targets) == 1 else None
@@ -121,14 +139,15 @@ class ConcreteShapes:
             return env
         if isinstance(stmt, ir.SetItem):   # x[i] = v keeps x's shape (or raises)
             if isinstance(env.get(stmt.target), Entries):   # a container's entry replaced
-                env = dict(env)
-                env[stmt.target] = None
+                return _forget_entries(env)
             return env
         if isinstance(stmt, ir.Effect) and self._checks_only(stmt.node):
             return env
         # Effects (a call that may resize its argument in place), hooks, pops: whatever
         # they name is no longer known.
-        env = dict(env)
+        env = _forget_entries(env) if any(
+            isinstance(n, gast.Name) and isinstance(env.get(n.id), Entries)
+            for node in _nodes(stmt) for n in gast.walk(node)) else dict(env)
         for node in _nodes(stmt):
             for n in gast.walk(node):
                 if isinstance(n, gast.Name):
