@@ -22,6 +22,8 @@ from . import optimize
 from .compiled import finish
 from .optimize import specialise
 
+# names a guard's source reads besides the parameters (a parameter named so would hide them)
+_GUARD_NAMES = {"np", "ndarray", "type", "len", "tuple", "dict", "list"}
 _MAX_COMPILES = 16    # generalisations included: a bound whatever the calls
 
 
@@ -68,7 +70,7 @@ class Specialiser:
 
     def _missed(self, args):
         signature = specialise.signature_of(self.params, args)
-        if not specialise.guardable(signature) or {"np", "ndarray"} & set(self.params):
+        if not specialise.guardable(signature) or _GUARD_NAMES & set(self.params):
             return None
         with self.lock:
             for variant in self.variants:

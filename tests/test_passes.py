@@ -55,9 +55,15 @@ def _programs(tmp_path_factory):
 def _gradient(f, wrt, args):
     """(gradient, generated source), or None where the case is refused."""
     try:
-        return tangent_lite.grad(f, wrt=wrt)(*args), tangent_lite.source(f, wrt=wrt)
+        grads = tangent_lite.grad(f, wrt=wrt)(*args)
+        source = tangent_lite.source(f, wrt=wrt)
     except tangent_lite.TangentLiteError:
         return None
+    try:   # and the variant specialised for these arguments' shapes, where there is one
+        source += tangent_lite.source(f, wrt=wrt, specialised_for=args)
+    except tangent_lite.TangentLiteError:
+        pass
+    return grads, source
 
 
 @pytest.fixture(scope="module")

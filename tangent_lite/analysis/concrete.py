@@ -34,6 +34,38 @@ _PRODUCTS = {np.dot, np.matmul, operator.matmul}
 _SCALAR_CALLS = {builtins.len, builtins.float, builtins.int}
 
 
+class Entries(dict):
+    """The shapes of the entries of a dict, tuple or list parameter (key -> shape), which the
+    guard checked entry by entry: what `params["W1"]` or `xs[t]` reads. Never a shape itself:
+    only indexing the container with a constant key (or, for a tuple or list whose entries
+    all have one shape, any int) gives a shape."""
+
+    def __init__(self, items, sequence):
+        super().__init__(items)
+        self.sequence = sequence
+
+
+def _forget_entries(env):
+    """env without what it knew of containers' entries: a container was written into, or
+    passed where it may be (another name may hold the same dict or list)."""
+    return {n: None if isinstance(v, Entries) else v for n, v in env.items()}
+
+
+def _passes_entries(op, env):
+    """Whether an operation takes a container with Entries other than to read one entry."""
+    args = list(op.args)
+    if op.func is operator.getitem and not op.user and len(args) == 2:
+        args = args[1:]
+    args += list((op.keywords or {}).values())
+    return any(isinstance(n, gast.Name) and isinstance(env.get(n.id), Entries)
+               for a in args for n in gast.walk(a))
+
+
+def _plain(shape):
+    """A shape as operations see it: a container's Entries are no shape (None)."""
+    return None if isinstance(shape, Entries) else shape
+
+
 def broadcast(shapes):
     """The broadcast of shapes, or None where it cannot be proved (a symbol against a
     different symbol or a size other than 1: the call may fail, or not, at run time)."""
@@ -70,7 +102,8 @@ class ConcreteShapes:
     def at(self, stmt):
         """The shape of an operand expression of `stmt` as it runs: a function of the node."""
         env = self.before.get(id(stmt))
-        return (lambda node: None) if env is None else (lambda node: self._expr(node, env))
+        return (lambda node: None) if env is None else \
+            (lambda node: _plain(self._expr(node, env)))
 
     def result(self, stmt):
         """The shape of the value of the operation `stmt`, or None."""
@@ -91,6 +124,8 @@ class ConcreteShapes:
             else:
                 self.before[id(stmt)] = env
                 value = self._op(stmt.op, env)
+                if _passes_entries(stmt.op, env):   # a call that may write into them
+                    env = _forget_entries(env)
             env = dict(env)
             for t in stmt.targets:
                 env[t] = value if len(stmt.targets) == 1 else None
@@ -103,10 +138,16 @@ class ConcreteShapes:
             self.breaks.append(env)
             return env
         if isinstance(stmt, ir.SetItem):   # x[i] = v keeps x's shape (or raises)
+            if isinstance(env.get(stmt.target), Entries):   # a container's entry replaced
+                return _forget_entries(env)
+            return env
+        if isinstance(stmt, ir.Effect) and self._checks_only(stmt.node):
             return env
         # Effects (a call that may resize its argument in place), hooks, pops: whatever
         # they name is no longer known.
-        env = dict(env)
+        env = _forget_entries(env) if any(
+            isinstance(n, gast.Name) and isinstance(env.get(n.id), Entries)
+            for node in _nodes(stmt) for n in gast.walk(node)) else dict(env)
         for node in _nodes(stmt):
             for n in gast.walk(node):
                 if isinstance(n, gast.Name):
@@ -116,6 +157,16 @@ class ConcreteShapes:
             for name in ([names] if isinstance(names, str) else names or ()):
                 env[name] = None
         return env
+
+    def _checks_only(self, node):
+        """Whether an effect statement only reads what it names: `unpacks(params, 2)` (the
+        length check of `W, b = params`), a print."""
+        from ..runtime import unpacks
+        value = getattr(node, "value", None)
+        if not isinstance(value, gast.Call):
+            return False
+        func = self.resolve(value.func)
+        return func is unpacks or func is builtins.print
 
     def _loop(self, stmt, env):
         return loop_flow(self, stmt, env, _join, SCALAR, "shape specialisation")
@@ -129,6 +180,9 @@ class ConcreteShapes:
 
     def _call(self, func, args, keywords, env):
         shapes = [self._expr(a, env) for a in args]
+        if func is operator.getitem and len(args) == 2 and isinstance(shapes[0], Entries):
+            return self._entry(shapes[0], args[1])
+        shapes = [_plain(sh) for sh in shapes]
         if broadcasting(func) and not keywords and _arity(func) in (None, len(args)):
             return broadcast(shapes)
         if _hashable_in(func, _REDUCTIONS) and len(args) == 1:
@@ -172,6 +226,22 @@ class ConcreteShapes:
                 return None
         return tuple(out) + tuple(shape[len(items):])
 
+    def _entry(self, entries, key):
+        """The shape of `container[key]`: a constant key's entry, or for a tuple or list
+        whose entries share one shape, that shape at any int index (a loop counter)."""
+        value = key.value if isinstance(key, gast.Constant) else None
+        if isinstance(key, gast.UnaryOp) and isinstance(key.op, gast.USub) \
+                and isinstance(key.operand, gast.Constant) and type(key.operand.value) is int:
+            value = -key.operand.value
+        if entries.sequence:
+            if type(value) is int and -len(entries) <= value < len(entries):
+                return entries.get(value % len(entries))
+            shapes = set(entries.values())
+            if self._integer(key) and len(shapes) == 1:
+                return shapes.pop()
+            return None
+        return entries.get(value) if type(value) is str else None
+
     def _integer(self, node):
         if isinstance(node, gast.Name):
             return node.id in self.counters
@@ -181,6 +251,9 @@ class ConcreteShapes:
         """The shape of an atom or of an inactive expression written as it is."""
         if isinstance(node, gast.Name) and node.id in env:
             return env[node.id]
+        if isinstance(node, gast.Subscript) and isinstance(node.value, gast.Name) \
+                and isinstance(env.get(node.value.id), Entries):
+            return self._entry(env[node.value.id], node.slice)
         if _size_of(node):
             return SCALAR
         if isinstance(node, (gast.Name, gast.Attribute)):
@@ -193,9 +266,11 @@ class ConcreteShapes:
                 return SCALAR
             return None
         if isinstance(node, gast.UnaryOp):
-            return SCALAR if isinstance(node.op, gast.Not) else self._expr(node.operand, env)
+            return SCALAR if isinstance(node.op, gast.Not) else \
+                _plain(self._expr(node.operand, env))
         if isinstance(node, gast.BinOp) and not isinstance(node.op, gast.MatMult):
-            return broadcast([self._expr(node.left, env), self._expr(node.right, env)])
+            return broadcast([_plain(self._expr(node.left, env)),
+                              _plain(self._expr(node.right, env))])
         return None
 
 

@@ -43,6 +43,9 @@ PASSES = {
                   "call, behind a guard: `unbroadcast` dropped or written as the sum it is "
                   "(a bias gradient `g.sum(axis=0)`), and the `shaped()` pushes kept for "
                   "it gone (specialise.py)",
+    "lower": "in a specialised variant, the helper calls its shapes prove written as the "
+             "NumPy they run: `np.dot(g, W.T)` for `dot_lhs(g, x, W)`, `np.full(shape, g)` "
+             "for a small `unreduce`, an int for `reduced_count` (lower.py)",
     "slices": "the gradient of a slice read that is a product, `dt = sum_product(g, b, t)` "
               "read only by `dx = unindex(dt, x, index)`, is computed straight into the slice "
               "of x's zero gradient, `unindex_product(g, b, t, x, index)` (slices.py)",

@@ -31,66 +31,100 @@ from . import enabled
 MAX_VARIANTS = 4
 
 
+_CONTAINERS = {dict: "dict", tuple: "tuple", list: "list"}
+_MAX_ENTRIES = 64   # a container with more entries is a data set, not parameters: no guard
+
+
 def signature_of(params, args):
     """The signature of one call's arguments (args: in the order of params)."""
-    out = []
-    for value in args:
-        t = type(value)
-        if t is np.ndarray:
-            out.append(("array", value.dtype.str, value.shape))
-        elif t is float:
-            out.append(("float",))
-        elif t is int:
-            out.append(("int",))
-        else:
-            out.append(("type", t))
-    return tuple(out)
+    return tuple(_entry_signature(value, nested=False) for value in args)
+
+
+def _entry_signature(value, nested):
+    t = type(value)
+    if t is np.ndarray:
+        return ("array", value.dtype.str, value.shape)
+    if t is float:
+        return ("float",)
+    if t is int:
+        return ("int",)
+    if t in _CONTAINERS and not nested and 0 < len(value) <= _MAX_ENTRIES:
+        # a dict of parameters (str keys), a tuple or list of arrays: entry by entry, where
+        # every entry is an array or a number (else the container's type alone)
+        items = value.items() if t is dict else enumerate(value)
+        entries = tuple((k, _entry_signature(v, nested=True)) for k, v in items)
+        if all((type(k) is str if t is dict else True) and e[0] != "type"
+               for k, e in entries):
+            return (_CONTAINERS[t], entries)
+    return ("type", t)
+
+
+def _entries(e):
+    """The (key, signature) entries of a signature entry: a container's, or itself as one."""
+    return e[1] if e[0] in _CONTAINERS.values() else ((None, e),)
 
 
 def structure(signature):
-    """What must agree for two signatures to share a variant: kinds, dtypes, ranks."""
-    return tuple(e[:2] + (len(e[2]),) if e[0] == "array" else e for e in signature)
+    """What must agree for two signatures to share a variant: kinds, dtypes, ranks (of every
+    entry of a container, and its keys)."""
+    def one(e):
+        return e[:2] + (len(e[2]),) if e[0] == "array" else e
+    return tuple((e[0], tuple((k, one(v)) for k, v in e[1]))
+                 if e[0] in _CONTAINERS.values() else one(e) for e in signature)
 
 
 def generalised(old, new):
     """`old` with the dims where `new` differs made symbols: dims that moved together (the
     same old dim, the same new size) share one, so the guard keeps them equal; dims that
     shared a symbol and now differ get one each (the symbols are named afresh)."""
-    symbols, out = {}, []
-    for a, b in zip(old, new):
+    symbols = {}
+
+    def one(a, b):
+        if a[0] in _CONTAINERS.values():
+            return (a[0], tuple((k, one(x, y)) for (k, x), (_, y) in zip(a[1], b[1])))
         if a[0] != "array":
-            out.append(a)
-            continue
+            return a
         dims = []
         for d, n in zip(a[2], b[2]):
             if d == n:
                 dims.append(d)
             else:
                 dims.append(symbols.setdefault((d, n), f"n{len(symbols)}"))
-        out.append(("array", a[1], tuple(dims)))
-    return tuple(out)
+        return ("array", a[1], tuple(dims))
+    return tuple(one(a, b) for a, b in zip(old, new))
 
 
 def param_shapes(params, signature):
     """name -> shape tuple (None where nothing is assumed), for the concrete analysis."""
+    from ..analysis.concrete import Entries
+
+    def one(e):
+        return e[2] if e[0] == "array" else () if e[0] in ("float", "int") else None
     shapes = {}
     for p, e in zip(params, signature):
-        shapes[p] = e[2] if e[0] == "array" else () if e[0] in ("float", "int") else None
+        if e[0] in _CONTAINERS.values():
+            shapes[p] = Entries({k: one(v) for k, v in e[1]}, sequence=e[0] != "dict")
+        else:
+            shapes[p] = one(e)
     return shapes
 
 
 def describe(params, signature):
     """`W: float64[3, 64]; x: float64[n0, 3]`: what a variant was compiled for (wrapped
     writes it with commas)."""
-    parts = []
-    for p, e in zip(params, signature):
+    def one(e):
         if e[0] == "array":
-            parts.append(f"{p}: {np.dtype(e[1]).name}[{', '.join(map(str, e[2]))}]")
-        elif e[0] == "type":
-            parts.append(f"{p}: {e[1].__name__}")
-        else:
-            parts.append(f"{p}: {e[0]}")
-    return "; ".join(parts)
+            return f"{np.dtype(e[1]).name}[{', '.join(map(str, e[2]))}]"
+        if e[0] == "type":
+            return e[1].__name__
+        if e[0] == "dict":
+            return "{" + ", ".join(f"{k!r}: {one(v)}" for k, v in e[1]) + "}"
+        if e[0] in ("tuple", "list"):
+            inner = ", ".join(one(v) for _, v in e[1])
+            return f"({inner},)" if e[0] == "tuple" and len(e[1]) == 1 else \
+                f"({inner})" if e[0] == "tuple" else f"[{inner}]"
+        return e[0]
+    return "; ".join(f"{p}: {one(e)}" for p, e in zip(params, signature))
 
 
 def wrapped(text, indent=""):
@@ -111,38 +145,51 @@ def guard_source(name, params, signature):
     Every test is a type or identity check or an int comparison: a few hundred ns for six
     arrays."""
     tests, dtypes, first = [], {}, {}
-    for p, e in zip(params, signature):
-        if e[0] == "array":
-            dt = dtypes.get(e[1])
-            if dt is None:   # `float64`, or a name of its own for another byte order
-                dt = np.dtype(e[1]).name
-                if dt in params or dt in dtypes.values() or dt == "ndarray":
-                    dt = f"{dt}_{len(dtypes)}"
-                dtypes[e[1]] = dt
-            # `is`: NumPy's dtypes of native byte order are single objects; another object
-            # that equals one fails the guard, and the generic df runs (slower, as right)
-            tests.append(f"type({p}) is ndarray and {p}.dtype is {dt}")
-            if all(isinstance(d, int) for d in e[2]):
-                tests.append(f"{p}.shape == {tuple(e[2])!r}")
-                continue
-            tests.append(f"{p}.ndim == {len(e[2])}")
-            for k, d in enumerate(e[2]):
-                if isinstance(d, int):
-                    tests.append(f"{p}.shape[{k}] == {d}")
-                elif d in first:
-                    tests.append(f"{p}.shape[{k}] == {first[d]}")
-                else:
-                    first[d] = f"{p}.shape[{k}]"
-        elif e[0] == "type":
-            tests.append(_type_test(p, e[1]))
-        else:
-            tests.append(f"type({p}) is {e[0]}")
+    for param, whole in zip(params, signature):
+        if whole[0] in _CONTAINERS.values():
+            tests.append(f"type({param}) is {whole[0]} and len({param}) == {len(whole[1])}")
+            if whole[0] == "dict":   # its keys, in the order the signature has them
+                tests.append(f"tuple({param}) == {tuple(k for k, _ in whole[1])!r}")
+        for key, e in _entries(whole):
+            p = param if key is None else f"{param}[{key!r}]"
+            if e[0] == "array":
+                _array_tests(p, e, params, tests, dtypes, first)
+            elif e[0] == "type":
+                tests.append(_type_test(p, e[1]))
+            else:
+                tests.append(f"type({p}) is {e[0]}")
     body = "\n            and ".join(tests) or "True"
     source = (f"def {name}({', '.join(params)}):\n"
               f"    \"\"\"Whether the arguments are those the variant below was compiled for:"
               f"\n{wrapped(describe(params, signature), '    ')}.\"\"\"\n"
               f"    return ({body})\n")
     return source, {v: np.dtype(k) for k, v in dtypes.items()}   # and ndarray, np
+
+
+def _array_tests(p, e, params, tests, dtypes, first):
+    """The guard's tests of the array `p` (a parameter, or a container's entry): its type,
+    dtype and every dim the variant assumed; a symbol's first dim is remembered in `first`
+    and later ones compared with it."""
+    dt = dtypes.get(e[1])
+    if dt is None:   # `float64`, or a name of its own for another byte order
+        dt = np.dtype(e[1]).name
+        if dt in params or dt in dtypes.values() or dt == "ndarray":
+            dt = f"{dt}_{len(dtypes)}"
+        dtypes[e[1]] = dt
+    # `is`: NumPy's dtypes of native byte order are single objects; another object that
+    # equals one fails the guard, and the generic df runs (slower, as right)
+    tests.append(f"type({p}) is ndarray and {p}.dtype is {dt}")
+    if all(isinstance(d, int) for d in e[2]):
+        tests.append(f"{p}.shape == {tuple(e[2])!r}")
+        return
+    tests.append(f"{p}.ndim == {len(e[2])}")
+    for k, d in enumerate(e[2]):
+        if isinstance(d, int):
+            tests.append(f"{p}.shape[{k}] == {d}")
+        elif d in first:
+            tests.append(f"{p}.shape[{k}] == {first[d]}")
+        else:
+            first[d] = f"{p}.shape[{k}]"
 
 
 def _type_test(p, t):
@@ -159,10 +206,11 @@ def _type_test(p, t):
 def guardable(signature):
     """Whether a guard can check every entry (types it can name), and an array is among
     them (numbers alone have their own variant, optimize/numbers.py)."""
-    for e in signature:
+    entries = [e for whole in signature for _, e in _entries(whole)]
+    for e in entries:
         if e[0] == "type" and _type_test("x", e[1]) is None:
             return False
-    return any(e[0] == "array" for e in signature)
+    return any(e[0] == "array" for e in entries)
 
 
 def elision(concrete, stmt):

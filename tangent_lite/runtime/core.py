@@ -360,6 +360,8 @@ def grad_like(g, x: "shape", name="x"):
             and x.dtype.kind == "f" and g.shape == x.shape and g.base is None
             and g.flags.writeable and g is not x):
         return g            # the common case, first: a fresh array of x's kind
+    if tx is float and type(g) in _REAL_NUMBERS:
+        return float(g)     # a float argument's gradient: a real number made a float
     if tx is not np.ndarray and is_container(x):
         return tree_grad_like(g, x, name)
     if np.iscomplexobj(g):   # a real value's gradient is real: complex intermediates leave
@@ -449,10 +451,16 @@ def _differentiable_leaf(x):
     return isinstance(x, np.ndarray) and x.dtype.kind in "fc"
 
 
+# Gradients of these types are real numbers (grad_like) and never lazy arrays (grads_like):
+# type tests in a set, cheaper than the attribute look-ups that would prove it.
+_REAL_NUMBERS = frozenset({float, int, np.float64, np.float32, np.float16, np.longdouble})
+_NOT_LAZY = _REAL_NUMBERS | {np.ndarray}
+
+
 def grads_like(grads, args, names):
     """`grad_like` for several arguments; gradients that are one object are given apart."""
     for g in grads:
-        if type(g) is not np.ndarray and type(g) is not float and hasattr(g, "__dask_graph__"):
+        if type(g) not in _NOT_LAZY and hasattr(g, "__dask_graph__"):
             grads = computed_together(grads, args)
             break
     out = []

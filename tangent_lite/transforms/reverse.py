@@ -30,6 +30,7 @@ from ..optimize.algebra import float64_number, simplify
 from ..optimize.fused import fuse_chains
 from ..optimize.slices import products_into_slices
 from ..optimize.copies import propagate_copies
+from ..optimize.lower import known_shapes, lower
 from ..optimize.squares import drop_unread_squares, fold_scalar_seeds
 from ..optimize.seed import reduced_result
 from ..optimize.shift import invariant_maxima
@@ -111,12 +112,13 @@ def reverse_mode(ctx, options, copied=(), guards=None, callee=None,
     backward += writer.backward(adjoints.nodes)
     backward += _returns(ctx, options, adjoints.final)
     _finish_sweeps(ctx, options, prologue, forward, backward)
+    lowered = _lower(ctx, options, shapes, backward)
     if options.split:
         fwd, bwd = _split(ctx, options, prologue + forward, backward[2:], seed, plan, stack,
                           writer.states.values(), unbound)
         return Reversed(fwd, bwd, adjoints.callees)
     deriv = _derivative(ctx, options, prologue + forward + backward, seed, value)
-    used = shapes.concrete.used if shapes.concrete is not None else 0
+    used = shapes.concrete.used + lowered if shapes.concrete is not None else 0
     return Reversed(deriv, None, adjoints.callees, used)
 
 
@@ -174,6 +176,16 @@ def _finish_sweeps(ctx, options, prologue, forward, backward):
     products_into_slices(backward, prologue + forward + backward, ctx.bindings.spelled, ctx.call)
 
 
+def _lower(ctx, options, shapes, backward):
+    """In a specialised variant: the helper calls the shapes prove written as the NumPy they
+    run (optimize/lower.py); how many."""
+    if shapes.concrete is None or not enabled("lower"):
+        return 0
+    known = known_shapes(ctx.fn, shapes.concrete,
+                         specialise.param_shapes(ctx.fn.params, options.specialised))
+    return lower(backward, known, ctx.bindings.spelled, ctx.np)
+
+
 def _analyse(ctx, options, summary):
     """What the phases need to know of fn: (varied names, names holding Python lists, the shape
     analysis); raises for what reverse mode cannot differentiate."""
@@ -190,8 +202,19 @@ def _analyse(ctx, options, summary):
     shapes.concrete = None
     if options.specialised is not None:
         shapes.concrete = ConcreteShapes(
-            fn, specialise.param_shapes(fn.params, options.specialised), resolver(ctx.parsed))
+            fn, specialise.param_shapes(fn.params, options.specialised),
+            _with_bindings(resolver(ctx.parsed), ctx.bindings.objects))
     return varied, seqs, shapes
+
+
+def _with_bindings(resolve, objects):
+    """`resolve`, which also knows the helpers the front end bound for df (`unpacks` of
+    `W, b = params`): their names are fresh, never the user's."""
+    def resolved(node):
+        if isinstance(node, gast.Name) and node.id in objects:
+            return objects[node.id]
+        return resolve(node)
+    return resolved
 
 
 def _prologue(ctx, copied, stack, unbound):

@@ -1,0 +1,218 @@
+"""Helper calls of a shape-specialised df written as the plain NumPy they come to.
+
+The runtime helpers a backward sweep calls (`dot_lhs`, `unreduce`, `reduced_count`...) accept
+any rank, dtype and array type, so each call first asks `np.ndim`, `shape_of`, `type(...)` of
+its operands: microseconds a call, which at small sizes is a good part of a gradient (the
+README benchmark's logistic regression spends as long in them as in its arithmetic). In a
+variant compiled for known shapes (optimize/specialise.py, analysis/concrete.py) the answers
+are known when df is written, so the call can be the one line of NumPy the helper would run:
+
+- `dot_lhs(g, a, b)`, `dot_rhs(g, a, b)`, `matmul_lhs`, `matmul_rhs` for 1-D and 2-D operands:
+  `np.dot(g, b.T)`, `np.dot(a.T, g)`, `g @ b.T`, `np.multiply.outer(a, g)`... (the helper's
+  own branch for those ranks; the gradient g has the product's shape, as every adjoint in a
+  specialised df has its value's shape);
+- `reduced_count(a, axis)` of a shape without symbols: the int;
+- `unreduce(g, x, axis, keepdims)` with no axis dropped (a full reduction, or keepdims) and
+  x's shape without symbols, small enough that the helper fills a fresh array rather than
+  returning a broadcast view: `np.full(shape, g)`, which is that array (same dtype: np.full
+  takes g's, as unreduce does).
+
+A name's shape is used only where the concrete analysis gives every binding of it the same
+shape; anything it cannot prove keeps the helper call.
+"""
+import gast
+
+from .. import ir
+from ..ir import Comment
+from ..ir import syntax as s
+
+_SMALL = 1 << 16   # runtime/core.py's unreduce returns a fresh array below this many elements
+
+
+def known_shapes(fn, concrete, params):
+    """name -> shape for the names of fn that hold one shape wherever they are bound (the
+    parameters' from the signature, the others' from the concrete analysis)."""
+    seen = {}
+
+    def note(name, shape):
+        if seen.get(name, shape) != shape:
+            shape = None
+        seen[name] = shape
+
+    for name, shape in params.items():
+        note(name, shape)
+    for env in concrete.before.values():
+        for name, shape in env.items():
+            note(name, shape)
+    for st in ir.walk(fn.body):
+        if isinstance(st, ir.Assign) and id(st) in concrete.before:
+            for t in st.targets:
+                note(t, concrete.result(st) if len(st.targets) == 1 else None)
+        elif isinstance(st, ir.For):
+            note(st.target, None if st.target not in concrete.counters else ())
+    return {n: sh for n, sh in seen.items() if type(sh) is tuple}   # no container Entries
+
+
+def lower(body, shapes, spelled, np_attr):
+    """Rewrite, in place, the helper calls of the statements `body` that `shapes` (name ->
+    shape) prove; np_attr(name) is `np.name` as df spells it. Returns how many."""
+    lowering = _Lowering(shapes, spelled, np_attr)
+    for k, stmt in enumerate(body):
+        if not isinstance(stmt, Comment):
+            body[k] = lowering.visit(stmt)
+    return lowering.count
+
+
+class _Lowering(gast.NodeTransformer):
+    def __init__(self, shapes, spelled, np_attr):
+        self.shapes, self.np_attr, self.count = shapes, np_attr, 0
+        self.helpers = {}
+        for helper in ("dot_lhs", "dot_rhs", "matmul_lhs", "matmul_rhs", "reduced_count",
+                       "unreduce"):
+            name = spelled(helper)
+            if name is not None:
+                self.helpers[name] = helper
+
+    def visit_Call(self, node):
+        self.generic_visit(node)
+        if not isinstance(node.func, gast.Name) or node.func.id not in self.helpers:
+            return node
+        out = getattr(self, "_" + self.helpers[node.func.id])(node)
+        if out is None:
+            return node
+        self.count += 1
+        return out
+
+    def _shape(self, node):
+        return self.shapes.get(node.id) if isinstance(node, gast.Name) else None
+
+    def _ranks(self, node, n):
+        """(g, a, b, rank of a, rank of b) of a product helper's call, or None."""
+        if node.keywords or len(node.args) != n:
+            return None
+        g, a, b = node.args
+        sa, sb = self._shape(a), self._shape(b)
+        if sa is None or sb is None:
+            return None
+        return g, a, b, len(sa), len(sb)
+
+    def _outer(self, x, y):
+        return s.call(gast.Attribute(value=self.np_attr("multiply"), attr="outer",
+                                     ctx=gast.Load()), [x, y])
+
+    def _dot(self, x, y):
+        return s.call(self.np_attr("dot"), [x, y])
+
+    def _dot_lhs(self, node):
+        got = self._ranks(node, 3)
+        if got is None:
+            return None
+        g, a, b, na, nb = got
+        if nb == 2 and na >= 1:
+            return self._dot(g, _t(b))             # (..., n) . (n, k)
+        if na == 2 and nb == 1:
+            return self._outer(g, b)
+        return None
+
+    def _dot_rhs(self, node):
+        got = self._ranks(node, 3)
+        if got is None:
+            return None
+        g, a, b, na, nb = got
+        if na == 2 and nb == 2:
+            return self._dot(_t(a), g)
+        if na == 2 and nb == 1:
+            return self._dot(g, a)                 # (m,) . (m, k)
+        if na == 1 and nb == 2:
+            return self._outer(a, g)
+        return None
+
+    def _matmul_lhs(self, node):
+        got = self._ranks(node, 3)
+        if got is None:
+            return None
+        g, a, b, na, nb = got
+        if na == 2 and nb == 2:
+            return _matmul(g, _t(b))
+        if na == 2 and nb == 1:
+            return self._outer(g, b)
+        return None
+
+    def _matmul_rhs(self, node):
+        got = self._ranks(node, 3)
+        if got is None:
+            return None
+        g, a, b, na, nb = got
+        if na == 2 and nb == 2:
+            return _matmul(_t(a), g)
+        if na == 2 and nb == 1:
+            return _matmul(g, a)
+        if na == 1 and nb == 2:
+            return self._outer(a, g)
+        return None
+
+    def _reduced_count(self, node):
+        args = list(node.args)
+        for kw in node.keywords:
+            if kw.arg != "axis":
+                return None
+            args.append(kw.value)
+        if not args or len(args) > 2:
+            return None
+        shape = self._shape(args[0])
+        if shape is None or not all(isinstance(d, int) for d in shape):
+            return None
+        axes = _axes(args[1] if len(args) == 2 else s.const(None), len(shape))
+        if axes is None:
+            return None
+        n = 1
+        for k in axes:
+            n *= shape[k]
+        return s.const(n)
+
+    def _unreduce(self, node):
+        if node.keywords or not 2 <= len(node.args) <= 4:
+            return None
+        g, x = node.args[:2]
+        axis = node.args[2] if len(node.args) > 2 else s.const(None)
+        keepdims = node.args[3] if len(node.args) > 3 else s.const(False)
+        if not (_is_const(axis, None) or _is_const(keepdims, True)):
+            return None   # the reduced axes are dropped: the helper puts them back
+        shape = self._shape(x)
+        if shape is None or not all(isinstance(d, int) for d in shape):
+            return None
+        size = 1
+        for d in shape:
+            size *= d
+        if size > _SMALL:
+            return None   # the helper returns a read-only broadcast view there
+        return s.call(self.np_attr("full"), [s.tuple_([s.const(d) for d in shape]), g])
+
+
+def _t(node):
+    return gast.Attribute(value=node, attr="T", ctx=gast.Load())
+
+
+def _matmul(x, y):
+    return gast.BinOp(left=x, op=gast.MatMult(), right=y)
+
+
+def _is_const(node, value):
+    return isinstance(node, gast.Constant) and node.value is value
+
+
+def _axes(node, rank):
+    """The axes an `axis` argument names (all for None), or None where it is not constant."""
+    if _is_const(node, None):
+        return tuple(range(rank))
+    items = node.elts if isinstance(node, gast.Tuple) else [node]
+    out = []
+    for item in items:
+        value = item.value if isinstance(item, gast.Constant) else None
+        if isinstance(item, gast.UnaryOp) and isinstance(item.op, gast.USub) \
+                and isinstance(item.operand, gast.Constant):
+            value = -item.operand.value if type(item.operand.value) is int else None
+        if type(value) is not int or not -rank <= value < rank:
+            return None
+        out.append(value % rank)
+    return tuple(out)
