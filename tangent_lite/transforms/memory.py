@@ -250,9 +250,11 @@ class _Lowering:
             return False          # v is used elsewhere: in another block, or earlier here
         argument_names = reads(body[p]) - {b}
         others = self.groups.get(b, set()) - {b, v}
-        if _stale_derived(region, v, b):
+        if _stale_derived(body[p + 1:], v, b):
             return False          # another name for v's memory (`d = v`, `t = v[0]`) read
-            #                       after a write: it would not follow v's write backs
+            #                       after a write (up to the block's end, where that name may
+            #                       still be read after v's own last use): it would not follow
+            #                       v's write backs and retakes
         for stmt in ir.walk(region):
             written = writes_in_place(stmt)
             if written in others:
