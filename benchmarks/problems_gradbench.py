@@ -85,9 +85,9 @@ def sigmoid(v):
 def lstm_objective(main_params, extra_params, state, sequence):
     n_layers = main_params.shape[0] // 2
     b = sequence.shape[1]
-    # .copy(): without it tangent_lite refuses `cell[i] = ...` below, taking the list for an
-    # array that may share memory with `hidden` (reported in issue 14; tests/test_gradbench.py
-    # keeps the form without the copies as an expected failure).
+    # .copy(): tangent_lite once refused GradBench's form without it (issue 14; since fixed,
+    # tests/test_gradbench.py differentiates that form too); kept so that runs compare with
+    # the recorded ones.
     hidden = [state[2 * i].copy() for i in range(n_layers)]
     cell = [state[2 * i + 1].copy() for i in range(n_layers)]
     total = 0.0
