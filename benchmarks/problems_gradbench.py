@@ -86,8 +86,8 @@ def lstm_objective(main_params, extra_params, state, sequence):
     n_layers = main_params.shape[0] // 2
     b = sequence.shape[1]
     # .copy(): tangent_lite once refused GradBench's form without it (issue 14; since fixed,
-    # tests/test_gradbench.py differentiates that form too); kept so that runs compare with
-    # the recorded ones.
+    # tests/test_lstm_paths.py differentiates that form); kept so that runs compare with the
+    # recorded ones.
     hidden = [state[2 * i].copy() for i in range(n_layers)]
     cell = [state[2 * i + 1].copy() for i in range(n_layers)]
     total = 0.0

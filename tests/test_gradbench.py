@@ -100,41 +100,6 @@ def test_list_item_replaced_in_comprehension_list():
     check_grad(lstm_rows_shared, state)
 
 
-def lstm_objective_as_gradbench(main_params, extra_params, state, sequence):
-    """GradBench's own form of the objective: the state lists made of rows of `state`, no
-    copies (the benchmark's copy form is kept so its runs compare with the recorded ones)."""
-    n_layers = main_params.shape[0] // 2
-    b = sequence.shape[1]
-    hidden = [state[2 * i] for i in range(n_layers)]
-    cell = [state[2 * i + 1] for i in range(n_layers)]
-    total, count = 0.0, 0
-    for t in range(sequence.shape[0] - 1):
-        ypred = sequence[t] * extra_params[0]
-        for i in range(n_layers):
-            weight, bias = main_params[2 * i], main_params[2 * i + 1]
-            forget = G.sigmoid(ypred * weight[:b] + bias[:b])
-            ingate = G.sigmoid(hidden[i] * weight[b:2 * b] + bias[b:2 * b])
-            outgate = G.sigmoid(ypred * weight[2 * b:3 * b] + bias[2 * b:3 * b])
-            change = np.tanh(hidden[i] * weight[3 * b:] + bias[3 * b:])
-            cell[i] = cell[i] * forget + ingate * change
-            hidden[i] = outgate * np.tanh(cell[i])
-            ypred = hidden[i]
-        ypred = ypred * extra_params[1] + extra_params[2]
-        lse = np.log(np.sum(np.exp(ypred)) + 2.0)
-        total = total + np.sum(sequence[t + 1] * (ypred - lse))
-        count += b
-    return -total / count
-
-
-def test_lstm_in_gradbench_form_without_copies():
-    args = G.lstm_inputs(2, 6, seed=5)
-    wrt = ("main_params", "extra_params", "state")
-    check_grad(lstm_objective_as_gradbench, *args, wrt=wrt)
-    for mine, theirs in zip(tangent_lite.grad(lstm_objective_as_gradbench, wrt=wrt)(*args),
-                            tangent_lite.grad(G.lstm_objective, wrt=wrt)(*args)):
-        np.testing.assert_allclose(mine, theirs, rtol=1e-12, atol=1e-14)
-
-
 def test_bundle_adjustment_gradient_matches_finite_differences():
     args = G.ba_inputs((3, 5, 12))
     check_grad(G.ba_objective, *args, wrt=("cams", "X", "w"), rtol=1e-5, atol=1e-4)

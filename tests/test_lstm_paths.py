@@ -68,11 +68,13 @@ def backward_of(f, wrt):
 # ---- recomputed: rows named by an expression of the loop's index -------------------------------
 
 def diagonal_lstm(main_params, extra_params, state, sequence):
-    """The ADBench LSTM, small: main_params holds a weight row and a bias row per layer."""
+    """The ADBench LSTM, small: main_params holds a weight row and a bias row per layer. The
+    state lists are rows of `state`, no copies, as GradBench writes them (the benchmark's
+    problems_gradbench.lstm_objective copies them)."""
     n_layers = main_params.shape[0] // 2
     b = sequence.shape[1]
-    hidden = [state[2 * i].copy() for i in range(n_layers)]
-    cell = [state[2 * i + 1].copy() for i in range(n_layers)]
+    hidden = [state[2 * i] for i in range(n_layers)]
+    cell = [state[2 * i + 1] for i in range(n_layers)]
     total = 0.0
     for t in range(sequence.shape[0] - 1):
         ypred = sequence[t] * extra_params[0]
@@ -138,7 +140,7 @@ def _lstm_args(layers=2, chars=5, bits=3):
 
 
 RECOMPUTED = [
-    (diagonal_lstm, (0, 1), _lstm_args(), ["weight", "bias"]),
+    (diagonal_lstm, (0, 1, 2), _lstm_args(), ["weight", "bias"]),
     (layers_of_an_array, (0, 1), (RNG.normal(size=(6, 4)), RNG.normal(size=4)), ["w", "bias"]),
     (layers_of_a_list, (0, 1), (_params([(3, 4), (4,), (4, 3), (3,)]), RNG.normal(size=(2, 3))),
      ["W", "c"]),
