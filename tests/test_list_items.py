@@ -394,3 +394,40 @@ def test_copy_of_a_view_taken_again_after_an_overlapping_write_back():
     # the near miss: b6 is head's only later name and head is not written before it; the
     # lowering makes b6 the view itself and takes it again after the write back (FD agrees)
     check_grad(view_copied_then_overlapping_view_divided_unbranched, np.linspace(-0.9, 1.2, 8))
+
+
+# Random memory program 469 of seed 4, reduced: after `y[:4] += ...` the view head is lowered to
+# a copy taken again after each write into y; `a4 = b5` (b5 = head, through a tuple) is another
+# name for head's memory, and `a4 *= ...` writes y in NumPy, but it wrote the copy, and the
+# run-time check on a4 compared the copy with y: a wrong value and gradient. A view whose other
+# names (made from it, or from those) are written in place and left as they are is no longer
+# lowered, and the write into y that changes it is refused.
+
+def view_renamed_through_a_tuple_then_written(x, W):
+    y = np.tanh(x)
+    head = y[:4]
+    y[:4] += W[0] * 0.17
+    a4, b5 = y[1::2], head
+    a4 = b5
+    a4 *= np.cos(x[4:8])
+    return np.sum(y * x)
+
+
+def view_renamed_then_written(x, W):
+    y = np.tanh(x)
+    head = y[:4]
+    y[:4] += W[0] * 0.17
+    b5 = head
+    a4 = b5
+    a4 *= np.cos(x[4:8])
+    return np.sum(y * x)
+
+
+def test_a_renamed_view_written_in_place_is_refused():
+    x, W = np.linspace(-0.9, 1.2, 8), np.linspace(0.3, -0.5, 8).reshape(2, 4)
+    with pytest.raises(tangent_lite.errors.UnsupportedSyntaxError) as err:
+        tangent_lite.grad(view_renamed_through_a_tuple_then_written, wrt=(0, 1))(x, W)
+    line = view_renamed_through_a_tuple_then_written.__code__.co_firstlineno + 3
+    assert f"test_list_items.py:{line}" in str(err.value)
+    # the near miss: each name bound once, so each is lowered with its write back (FD agrees)
+    check_grad(view_renamed_then_written, x, W, wrt=(0, 1))

@@ -56,9 +56,9 @@ def lower_views(ctx):
 
 
 def _stale_derived(region, v, b):
-    """Whether a name made from v by a view or alias in `region` is read after a write into v
-    or b: later in order, or in a later iteration of a loop that writes, around the read but
-    not around where the name was made."""
+    """Whether a name made from v by a view or alias in `region` (or from such a name) is read
+    after a write into v or b: later in order, or in a later iteration of a loop that writes,
+    around the read but not around where the name was made; or is itself written in place."""
     derived, stale, loops_written = {}, set(), set()
 
     def read(names, loops):
@@ -84,10 +84,14 @@ def _stale_derived(region, v, b):
             if read(set(reads(stmt)), loops):
                 return True
             view = _view(stmt)
-            if view is not None and view[1] == v:
-                derived[view[0]] = loops
+            if view is not None and (view[1] == v or view[1] in derived):
+                derived[view[0]] = loops       # made from v, or from a name made from it
                 stale.discard(view[0])
-            if writes_in_place(stmt) in (v, b):
+            written = writes_in_place(stmt)
+            if written in derived:
+                return True    # a write through another name for v's memory (`a = v;
+                #                a *= 2` left as it is): v's copy would not see it
+            if written in (v, b):
                 stale.update(derived)
         return False
 
