@@ -431,3 +431,31 @@ def test_a_renamed_view_written_in_place_is_refused():
     assert f"test_list_items.py:{line}" in str(err.value)
     # the near miss: each name bound once, so each is lowered with its write back (FD agrees)
     check_grad(view_renamed_then_written, x, W, wrt=(0, 1))
+
+
+# Random memory program 597 of seed 3, reduced: a view a1 = y[:4], swapped twice through a
+# tuple with b2 = y[1::2], then `a1 /= d`. grad refuses it at run time (a1 shares memory with
+# b2, read afterwards); vjp's forward sweep had saved a1 as a copy (y is written later, and the
+# split sweep restores y), so the run-time check compared the copy and passed, and the write
+# went into the copy: a wrong value and pullback. A name that may share memory with one written
+# in place is kept as the view it is (transforms/sweeps.py), and vjp refuses it as grad does.
+
+def view_swapped_twice_then_divided(x, W):
+    y = np.tanh(x)
+    a1, b2 = y[:4], y[1::2]
+    a1, b2 = b2, a1
+    a1, b2 = b2, a1
+    a1 /= 1.5 + np.tanh(W[1, 0:4])
+    s1 = np.sum(a1 * b2) * 0.46
+    y[:4] += x[4:8] * 0.35
+    return np.sum(y * x) + s1
+
+
+def test_vjp_of_a_view_written_in_place_keeps_its_run_time_check():
+    x, W = np.linspace(-0.9, 1.2, 8), np.linspace(0.3, -0.5, 8).reshape(2, 4)
+    line = view_swapped_twice_then_divided.__code__.co_firstlineno + 5
+    for run in (lambda: tangent_lite.vjp(view_swapped_twice_then_divided, x, W, wrt=(0, 1)),
+                lambda: tangent_lite.grad(view_swapped_twice_then_divided, wrt=(0, 1))(x, W)):
+        with pytest.raises(tangent_lite.errors.TangentLiteError) as err:
+            run()
+        assert f"test_list_items.py:{line}" in str(err.value)

@@ -10,11 +10,11 @@ import gast
 
 from .. import ir
 from ..analysis.activity import operand_names
-from ..analysis.aliasing import VIEW_FUNCS
+from ..analysis.aliasing import VIEW_FUNCS, alias_groups
 from ..ir import Comment
 from ..ir import syntax as s
 from ..ir.syntax import name_node
-from ..ir.uses import names_read
+from ..ir.uses import names_read, writes_in_place
 from . import checkpoint
 from .adjoints import RESULT, BranchAdjoint, LoopAdjoint, StmtAdjoint, rename
 from .common import alias_checks, loop_statement
@@ -34,9 +34,12 @@ class SweepWriter:
         # restores into a copy: what the backward sweep reads of them is saved as a copy,
         # not kept as a view the forward sweep's later writes would change (split sweeps)
         self.detach = set(detach)
-        # names a run-time alias check reads: kept as the views they are, so the check sees
-        # the memory they share (a copy would pass it, and hide NumPy's change to them)
-        self.checked = {m for checks in guards.values() for m, _ in checks}
+        # names a run-time alias check reads, and names that may share memory with one written
+        # in place (other than through the restored arrays themselves): kept as the views they
+        # are, so the check sees the memory they share and the write goes where NumPy's goes
+        # (a copy would pass the check and take the write: `a1 = y[:4]; a1 /= d`)
+        self.checked = ({m for checks in guards.values() for m, _ in checks}
+                        | _sharing_a_written_name(ctx.fn, self.detach))
         # checkpointed loops (transforms/checkpoint.py): what their snapshots hold
         self.states = checkpoint.loop_states(ctx, plan, dead)
         self.recording = True     # pushes written (off in a checkpointed loop's advance)
@@ -276,3 +279,14 @@ class SweepWriter:
             rename(items, RESULT, keep)
             return [s.assign(keep, name_node(v))] + pops + items
         return pops + items
+
+
+def _sharing_a_written_name(fn, restored):
+    """The names that may share memory with a name f writes in place, other than the arrays
+    in `restored` (the split sweep's detached bases, whose writes it restores)."""
+    if not restored:
+        return set()
+    written = {writes_in_place(st) for st in ir.walk(fn.body)} - {None} - set(restored)
+    if not written:
+        return set()
+    return {n for n, group in alias_groups(fn).items() if group & written}
