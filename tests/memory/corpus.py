@@ -550,6 +550,18 @@ def index_moves_in_loop(x, W):
     return s
 
 
+def mask_name_rebound(x, W):
+    """The same without a loop: the mask's name bound again after the write it indexes."""
+    B = W * 1.0
+    s = np.sum(np.sin(x * B))
+    idx = B > np.median(B)
+    B[idx] *= -0.5
+    s = s + np.sum(np.sin(x * B))
+    idx = B < np.median(B)
+    B[idx] *= 3.0
+    return s + np.sum(np.cos(x * B))
+
+
 def mask_argument(x):
     x[x > 0.5] -= 0.5
     return np.sum(x ** 2)
@@ -1259,6 +1271,7 @@ CASES = [
     C("5 mask", mask_moves_in_loop, dict(x=F(8), W=F(8))),
     C("5 mask", mask_shrinks_in_while, dict(x=F(8), W=F(8))),
     C("5 mask", index_moves_in_loop, dict(x=F(6), W=F(6))),
+    C("5 mask", mask_name_rebound, dict(x=F(8), W=F(8))),
     C("5 mask", relu_loop, dict(W=F(4, 4), x=F(4)), wrt=(0, 1)),
 
     C("6 methods", fill_then_add, dict(x=F(5))),
