@@ -31,6 +31,7 @@ from ..optimize.fused import fuse_chains
 from ..optimize.slices import products_into_slices
 from ..optimize.copies import propagate_copies
 from ..optimize.lower import known_shapes, lower
+from ..optimize.release import large_names, release
 from ..optimize.squares import drop_unread_squares, fold_scalar_seeds
 from ..optimize.seed import reduced_result
 from ..optimize.shift import invariant_maxima
@@ -117,8 +118,13 @@ def reverse_mode(ctx, options, copied=(), guards=None, callee=None,
         fwd, bwd = _split(ctx, options, prologue + forward, backward[2:], seed, plan, stack,
                           writer.states.values(), unbound)
         return Reversed(fwd, bwd, adjoints.callees)
-    deriv = _derivative(ctx, options, prologue + forward + backward, seed, value)
-    used = shapes.concrete.used + lowered if shapes.concrete is not None else 0
+    body = prologue + forward + backward
+    released = _release(ctx, options, shapes, body)
+    deriv = _derivative(ctx, options, body, seed, value)
+    if released:
+        deriv.docstring += ("\n\nIts large arrays are deleted (`del`) after their last read, so "
+                            "the arrays\nmade next reuse their memory while it is in the cache.")
+    used = shapes.concrete.used + lowered + released if shapes.concrete is not None else 0
     return Reversed(deriv, None, adjoints.callees, used)
 
 
@@ -184,6 +190,16 @@ def _lower(ctx, options, shapes, backward):
     known = known_shapes(ctx.fn, shapes.concrete,
                          specialise.param_shapes(ctx.fn.params, options.specialised))
     return lower(backward, known, ctx.bindings.spelled, ctx.np)
+
+
+def _release(ctx, options, shapes, body):
+    """In a specialised variant: its large arrays deleted after their last read, so the
+    arrays made next reuse their memory (optimize/release.py); how many."""
+    if shapes.concrete is None or not enabled("release"):
+        return 0
+    known = known_shapes(ctx.fn, shapes.concrete,
+                         specialise.param_shapes(ctx.fn.params, options.specialised))
+    return release(body, large_names(known, ctx.namer.adjoints()), ctx.fn.params)
 
 
 def _analyse(ctx, options, summary):
