@@ -12,12 +12,14 @@ forward statement) -> plan.py (what the forward sweep pushes) -> sweeps.py (both
 out). This module runs them and assembles df: the prologue, the seed, the returned gradients.
 """
 import dataclasses
+import functools
 import os
 
 import gast
 
 from .. import ir
 from ..analysis.activity import check_refusals, varied_names
+from ..analysis.aliasing import alias_groups
 from ..analysis.concrete import ConcreteShapes
 from ..analysis.shapes import SCALAR, ShapeFacts, resolver
 from ..errors import UnsupportedSyntaxError
@@ -95,8 +97,10 @@ def reverse_mode(ctx, options, copied=(), guards=None, callee=None,
     stack = ctx.namer.fresh("stack") if plan.uses_stack else None
     restored = {st.target for st in ir.walk(fn.body)
                 if isinstance(st, ir.SetItem) and id(st) in plan.pushes}
+    # who may share memory with whom: read by the split sweeps only, computed once if at all
+    groups = functools.cache(lambda: alias_groups(fn))
     writer = SweepWriter(ctx, plan, dead, guards, stack, shapes.numbers,
-                         detach=restored if options.split else ())
+                         detach=restored if options.split else (), groups=groups)
     unbound = set(plan.unbound)
     for state in writer.states.values():
         unbound.update(state.unbound)
@@ -116,7 +120,7 @@ def reverse_mode(ctx, options, copied=(), guards=None, callee=None,
     lowered = _lower(ctx, options, shapes, backward)
     if options.split:
         fwd, bwd = _split(ctx, options, prologue + forward, backward[2:], seed, plan, stack,
-                          writer.states.values(), unbound)
+                          writer.states.values(), unbound, groups)
         return Reversed(fwd, bwd, adjoints.callees)
     body = prologue + forward + backward
     released = _release(ctx, options, shapes, body)
@@ -285,7 +289,7 @@ def _returns(ctx, options, final):
     return stmts
 
 
-def _split(ctx, options, forward, backward, seed, plan, stack, states, unbound):
+def _split(ctx, options, forward, backward, seed, plan, stack, states, unbound, groups):
     """The forward sweep and the backward sweep as two functions, for a pullback that runs
     the backward sweep as often as it is called: the forward sweep returns its result and
     the state the backward sweep reads; the backward sweep works on copies of it."""
@@ -303,7 +307,7 @@ def _split(ctx, options, forward, backward, seed, plan, stack, states, unbound):
     restored = sorted(({st.target for st in ir.walk(fn.body) if isinstance(
         st, ir.SetItem) and id(st) in plan.pushes} | {n for c in states for n in c.copied})
         & set(state))
-    refuse_stale_views(ctx, plan, restored, state, backward)
+    refuse_stale_views(ctx, plan, restored, state, backward, groups)
     bound = ir.must_assigned(fn.body, fn.params) | set(unbound)
     maybe_unbound = [v for v in state if v not in bound and v != stack]
     if maybe_unbound:
