@@ -18,6 +18,7 @@ import test_rules
 import test_rules_elementwise
 import test_rules_fft
 import test_rules_linalg
+import test_row_slices
 import test_rules_shapes
 import test_shift_invariance
 from helpers import check_grad, load_program
@@ -43,6 +44,8 @@ def _programs(tmp_path_factory):
     out.extend((f, 0, (test_shift_invariance.A_TIES, test_shift_invariance.W5))
                for f in (test_shift_invariance.lse_rows_loss,
                          test_shift_invariance.cross_entropy))
+    # a parameter's row sliced in a loop (the LSTM's gates: the rows pass)
+    out.extend(test_row_slices.REWRITTEN[:3])
     folder = tmp_path_factory.mktemp("passes")
     for seed in range(12):
         text = test_control_flow.ProgramGenerator(1000 * seed).source()

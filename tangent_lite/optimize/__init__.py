@@ -49,6 +49,11 @@ PASSES = {
     "slices": "the gradient of a slice read that is a product, `dt = sum_product(g, b, t)` "
               "read only by `dx = unindex(dt, x, index)`, is computed straight into the slice "
               "of x's zero gradient, `unindex_product(g, b, t, x, index)` (slices.py)",
+    "rows": "the slices of a parameter's row read in a loop (`weight = p[2 * i]`, "
+            "`weight[:b]`, `weight[b:2 * b]`) add their gradients straight into the row of p's "
+            "gradient, one `add_row_slices(dp, 2 * i, weight, (np.s_[:b], ...), (g, ...))` "
+            "where the chain was unindex, add_at ..., add_at, the slices provably disjoint "
+            "(rows.py)",
     "shift": "the max subtracted in a max-shifted softmax, log-softmax or log-sum-exp receives "
              "no gradient: it is a constant for differentiation (shift.py)",
 }
