@@ -18,6 +18,7 @@ import test_rules
 import test_rules_elementwise
 import test_rules_fft
 import test_rules_linalg
+import test_row_slices
 import test_rules_shapes
 import test_release
 import test_shift_invariance
@@ -46,6 +47,8 @@ def _programs(tmp_path_factory):
                          test_shift_invariance.cross_entropy))
     # arrays of 2**14 elements and more, whose specialised variants delete names (release)
     out.extend(test_release.PROGRAMS[:2])
+    # a parameter's row sliced in a loop (the LSTM's gates: the rows pass)
+    out.extend(test_row_slices.REWRITTEN[:3])
     folder = tmp_path_factory.mktemp("passes")
     for seed in range(12):
         text = test_control_flow.ProgramGenerator(1000 * seed).source()

@@ -52,6 +52,11 @@ PASSES = {
     "release": "in a specialised variant, names holding arrays of 2**14 elements or more (or "
                "their adjoints) are deleted after their last read, `del t_mul, dd`, so the "
                "next arrays reuse their memory while it is in the cache (release.py)",
+    "rows": "the slices of a parameter's row read in a loop (`weight = p[2 * i]`, "
+            "`weight[:b]`, `weight[b:2 * b]`) add their gradients straight into the row of p's "
+            "gradient, one `add_row_slices(dp, 2 * i, weight, (np.s_[:b], ...), (g, ...))` "
+            "where the chain was unindex, add_at ..., add_at, the slices provably disjoint "
+            "(rows.py)",
     "shift": "the max subtracted in a max-shifted softmax, log-softmax or log-sum-exp receives "
              "no gradient: it is a constant for differentiation (shift.py)",
 }

@@ -10,7 +10,7 @@ reductions, shapes and products.
 from .registry import d, linear, nondifferentiable, tangent_rule
 from .template import Shape
 from .. import runtime
-from ..runtime import (add_at, add_grads, add_item, dot_lhs, dot_rhs, grad_like, grads_like, matmul_lhs,
+from ..runtime import (add_at, add_row_slices, add_grads, add_item, dot_lhs, dot_rhs, grad_like, grads_like, matmul_lhs,
                        matmul_rhs, owned, saved, select_arg, sum_product, sum_quotient, unarray,
                        unastype, unbroadcast,
                        unconcatenate, unindex, unindex_product, unreduce, unset, unstack, unsum, untranspose,
@@ -28,6 +28,12 @@ linear(unset, params="y, g, index: Shape")
 
 @tangent_rule(add_at)   # tangents may share arrays where gradients do not: add on a copy
 def _(y, g, index: Shape, value): d[y] = add_at(owned(d[g]), index, d[value])
+
+# the slices of a row's gradient added into a parameter's gradient (optimize/rows.py): as
+# add_at, linear in the gradient and the slices' values
+@tangent_rule(add_row_slices)
+def _(y, g, row: Shape, x: Shape, indices: Shape, values):
+    d[y] = add_row_slices(owned(d[g]), row, x, indices, d[values])
 
 # ---- the helpers of the basic rules: linear in the gradient ----------------------------------
 

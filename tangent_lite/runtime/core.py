@@ -36,6 +36,8 @@ class Stack(list):
 
 def unbroadcast(g, x: "shape"):
     """Sum the gradient `g` down to the shape of the operand `x` it flows back into."""
+    if type(g) is np.ndarray and type(x) is np.ndarray and g.shape == x.shape:
+        return g     # the common case first, without shape_of's calls: it sits in loops
     shape = shape_of(x)
     gshape = shape_of(g)
     if gshape == shape:

@@ -69,6 +69,12 @@ def append(items, value):
 
 def unset(g, index) -> "fresh":
     """A copy of the gradient `g` with `g[index]` zeroed: what reaches an overwritten part."""
+    if type(g) is GradList and type(index) is int and -len(g) <= index < len(g):
+        entry = g[index]   # the common case first: a list entry's gradient in a loop
+        if type(entry) is np.ndarray and entry.dtype.kind in "fc":
+            g = GradList(g)
+            g[index] = np.zeros(entry.shape, dtype=entry.dtype)
+            return g
     if isinstance(g, dict):   # a missing key is a zero gradient
         return GradDict((k, v) for k, v in g.items() if k != index)
     if isinstance(g, list):

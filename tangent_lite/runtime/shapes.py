@@ -262,12 +262,14 @@ def add_item(g, index, value, x: "shape"):
     if (type(g) is GradList and type(index) is int and type(value) is np.ndarray
             and isinstance(x, list) and len(g) == len(x) and -len(x) <= index < len(x)):
         entry, item = g[index], x[index]
-        if (type(entry) is np.ndarray and type(item) is np.ndarray
-                and entry.shape == item.shape == value.shape
-                and entry.dtype == float_dtype(item) and value.dtype == entry.dtype):
-            out = GradList(g)
-            out[index] = entry + value
-            return out
+        if type(entry) is np.ndarray and type(item) is np.ndarray:
+            # dtypes by identity first (float64's is one object): float_dtype is a call
+            dtype = entry.dtype
+            if (value.dtype is dtype and (item.dtype is dtype or dtype == float_dtype(item))
+                    and dtype.kind in "fc" and entry.shape == value.shape == item.shape):
+                out = GradList(g)
+                out[index] = entry + value
+                return out
     return add_grads(g, unindex(value, x, index))
 
 
@@ -286,6 +288,37 @@ def add_at(g, index, value):
     else:
         np.add.at(g, index, value)
     return g
+
+
+def add_row_slices(g, row, x: "shape", indices, values):
+    """`add_at(g, row, dx)` for the row gradient dx of disjoint slices `x[indices[k]]` of a
+    parameter's row `x = p[row]`: `dx = unindex(values[0], x, indices[0])`, then
+    `dx = add_at(dx, indices[k], values[k])` for the others (optimize/rows.py writes the chain
+    as this call). Returns g.
+
+    Where g is a NumPy array, or a list gradient whose entry `row` is one, and that row has x's
+    shape and the float dtype of x and of every value, each value is added straight into its
+    slice of the row (`g[row][index] += value`, in place as add_at adds), no zero row made;
+    anything else (another dtype, a row that broadcasts, a dict, Dask arrays) is the chain
+    itself."""
+    if (type(g) is np.ndarray or type(g) is GradList) and type(row) is int \
+            and type(x) is np.ndarray:
+        part = g[row]      # a view of g's row, or the list's entry
+        if type(part) is np.ndarray:
+            dtype = part.dtype
+            if x.dtype is dtype and dtype.kind in "fc" and part.shape == x.shape:
+                for index, value in zip(indices, values):
+                    if not (type(value) is np.ndarray and value.dtype is dtype
+                            and (type(index) is slice or _basic(index))):
+                        break
+                else:
+                    for index, value in zip(indices, values):
+                        part[index] += value
+                    return g
+    dx = unindex(values[0], x, indices[0])
+    for index, value in zip(indices[1:], values[1:]):
+        dx = add_at(dx, index, value)
+    return add_at(g, row, dx)
 
 
 def untranspose(g, axes=None):

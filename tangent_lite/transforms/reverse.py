@@ -30,6 +30,7 @@ from ..ir.uses import names_read
 from ..optimize import dead_code, enabled, specialise
 from ..optimize.algebra import float64_number, simplify
 from ..optimize.fused import fuse_chains
+from ..optimize.rows import slices_into_rows
 from ..optimize.slices import products_into_slices
 from ..optimize.copies import propagate_copies
 from ..optimize.lower import known_shapes, lower
@@ -172,7 +173,7 @@ def _seed_plan(fn, options, seqs, shapes):
 
 def _finish_sweeps(ctx, options, prologue, forward, backward):
     """The passes that read the written sweeps whole (optimize/), in place: copies, squares,
-    the algebraic simplifier."""
+    the algebraic simplifier, the fused chains, slice reads into slices and rows."""
     if enabled("copies"):
         propagate_copies(backward, prologue + forward + backward)
     if enabled("squares"):
@@ -184,6 +185,7 @@ def _finish_sweeps(ctx, options, prologue, forward, backward):
         simplify(backward, prologue + forward, ctx.bindings.spelled, ctx.namer.fresh)
     fuse_chains(backward, prologue + forward + backward, ctx.bindings.spelled, ctx.call)
     products_into_slices(backward, prologue + forward + backward, ctx.bindings.spelled, ctx.call)
+    slices_into_rows(backward, prologue + forward + backward, ctx.bindings.spelled, ctx.call)
 
 
 def _lower(ctx, options, shapes, backward):
