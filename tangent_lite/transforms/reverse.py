@@ -203,11 +203,12 @@ def _analyse(ctx, options, summary):
     if options.specialised is not None:
         shapes.concrete = ConcreteShapes(
             fn, specialise.param_shapes(fn.params, options.specialised),
-            _with_bindings(resolver(ctx.parsed), ctx.bindings.objects))
+            with_bindings(resolver(ctx.parsed), ctx.bindings.objects),
+            getattr(summary, "concrete", None))
     return varied, seqs, shapes
 
 
-def _with_bindings(resolve, objects):
+def with_bindings(resolve, objects):
     """`resolve`, which also knows the helpers the front end bound for df (`unpacks` of
     `W, b = params`): their names are fresh, never the user's."""
     def resolved(node):
