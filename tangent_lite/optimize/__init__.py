@@ -49,6 +49,9 @@ PASSES = {
     "slices": "the gradient of a slice read that is a product, `dt = sum_product(g, b, t)` "
               "read only by `dx = unindex(dt, x, index)`, is computed straight into the slice "
               "of x's zero gradient, `unindex_product(g, b, t, x, index)` (slices.py)",
+    "pieces": "the gradient of `np.concatenate([a, b], axis)` gives its last piece the rest "
+              "of the gradient, `unconcatenate(dy, [a, None], axis)`: the last array is not "
+              "kept or computed for its length (pieces.py)",
     "shift": "the max subtracted in a max-shifted softmax, log-softmax or log-sum-exp receives "
              "no gradient: it is a constant for differentiation (shift.py)",
 }

@@ -77,16 +77,24 @@ def _integer_array(index):
     return isinstance(index, (list, np.ndarray)) and np.asarray(index).dtype.kind in "iu"
 
 
+# The NumPy scalar type of an element of a float array of each native dtype.
+_SCALAR = {np.dtype(t): t for t in (np.float16, np.float32, np.float64, np.longdouble)}
+
+
 def unindex(g, x: "shape", index) -> "fresh":
     """The gradient of `x[index]`: zeros shaped like `x` with `g` added at `index`.
 
     For a Python list `x` the gradient is a GradList with one entry per element; for a dict,
     a GradDict with the one key `index` (the other keys' gradients are zero: a read of one
     parameter does not make zeros of every other)."""
-    if type(x) is np.ndarray and type(g) is np.ndarray and x.dtype == g.dtype \
-            and x.dtype.kind == "f" and _basic(index):
-        out = np.zeros(x.shape, dtype=x.dtype)   # the common case first: a slice of an array
-        out[index] = g                           # selects no element twice: no np.add.at
+    if type(x) is np.ndarray and x.dtype.kind == "f" and _basic(index) and (
+            type(g) is float or ((type(g) is np.ndarray or type(g) is _SCALAR.get(x.dtype))
+                                 and x.dtype == g.dtype)):
+        # the common case first: a slice of an array, or one element (`y[-1]`, g a Python
+        # float, which keeps x's float dtype as below, or a NumPy float of x's dtype),
+        # selects no element twice: no np.add.at
+        out = np.zeros(x.shape, dtype=x.dtype)
+        out[index] = g
         return out
     if isinstance(x, dict):
         return GradDict({index: g})
@@ -296,14 +304,18 @@ def untranspose(g, axes=None):
 
 
 def unconcatenate(g, arrays, axis=0):
-    """Split the gradient of `np.concatenate(arrays, axis)` into one piece per array."""
+    """Split the gradient of `np.concatenate(arrays, axis)` into one piece per array. The last
+    array may be given as None (optimize/pieces.py): its piece is the rest of g along axis."""
     if type(g) is np.ndarray and type(axis) is int and g.ndim:
         # NumPy first (an ODE right-hand side concatenates at every call): the same views as
         # _split's, bounds added up in Python ints rather than with np.cumsum
         lead = (slice(None),) * (axis % g.ndim)
         pieces, start = GradList(), 0
         for a in arrays:
-            stop = start + (a.shape if type(a) is np.ndarray else np.shape(a))[axis]
+            if a is None:
+                stop = None
+            else:
+                stop = start + (a.shape if type(a) is np.ndarray else np.shape(a))[axis]
             pieces.append(g[lead + (slice(start, stop),)])
             start = stop
         return pieces
@@ -311,8 +323,8 @@ def unconcatenate(g, arrays, axis=0):
         sizes = [size_of(a) for a in arrays]
         return GradList(np.reshape(p, np.shape(a))
                         for p, a in zip(_split(g, np.cumsum(sizes)[:-1]), arrays))
-    sizes = [np.shape(a)[axis] for a in arrays]
-    return GradList(_split(g, np.cumsum(sizes)[:-1], axis=axis))
+    sizes = [np.shape(a)[axis] for a in arrays if a is not None]
+    return GradList(_split(g, np.cumsum(sizes)[:len(arrays) - 1], axis=axis))
 
 
 def unstack(g, arrays, axis=0):
