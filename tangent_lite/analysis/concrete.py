@@ -290,10 +290,16 @@ class ConcreteShapes:
         if shape is None:
             return None
         items = index.elts if isinstance(index, gast.Tuple) else [index]
-        if len(items) > len(shape):
+        new_axes = sum(1 for item in items if _is_none(item))
+        if len(items) - new_axes > len(shape):
             return None
-        out = []
-        for item, dim in zip(items, shape):
+        out, k = [], 0
+        for item in items:
+            if _is_none(item):   # np.newaxis: a new axis of length 1, no dim of x used
+                out.append(1)
+                continue
+            dim = shape[k]
+            k += 1
             if self._integer(item):
                 continue
             if not isinstance(item, gast.Slice):
@@ -307,7 +313,7 @@ class ConcreteShapes:
                 out.append(len(range(*slice(*bounds).indices(dim))))
             else:
                 return None
-        return tuple(out) + tuple(shape[len(items):])
+        return tuple(out) + tuple(shape[k:])
 
     def _entry(self, entries, key):
         """The shape of `container[key]`: a constant key's entry, or for a tuple or list
@@ -472,6 +478,10 @@ def _constant_int(node):
         if isinstance(node.value, int) and not isinstance(node.value, bool):
             return node.value
     return False
+
+
+def _is_none(node):
+    return isinstance(node, gast.Constant) and node.value is None
 
 
 def _nodes(stmt):
