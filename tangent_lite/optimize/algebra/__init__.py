@@ -9,7 +9,8 @@ rewrite a module, each saying why it is exact:
 1. seeds.py: a full sum's spread seed folded into its product (`dx = g * e`);
 2. doubling.py: `dx = e; dx += e` written `dx = 2 * e`;
 3. subexpressions.py: a pure expression computed twice in a block named once (`t_cos`);
-4. dead.py: unread pure assignments dropped.
+4. negation.py: `a = -b; c = a * 2.0` written `c = b * -2.0`;
+5. dead.py: unread pure assignments dropped.
 
 spelling.py holds what they share (the spelling of NumPy and the helpers, the purity test,
 syntax tests); the rewrites import it and never each other. float_result.py proves a result
@@ -21,6 +22,7 @@ from ..copies import name_counts
 from .dead import dead_assignments
 from .doubling import double_repeats
 from .float_result import float64_number
+from .negation import fold_negations
 from .seeds import fold_spread_seeds
 from .spelling import Spelling
 from .subexpressions import common_subexpressions
@@ -40,6 +42,8 @@ def simplify(backward, others, spelled, fresh):
                                                           spelling))
     _blocks(backward, lambda block: double_repeats(block, spelling))
     _blocks(backward, lambda block: common_subexpressions(block, spelling, fresh))
+    loads, stores = name_counts(others + backward)
+    _blocks(backward, lambda block: fold_negations(block, loads, stores))
     dead_assignments(backward, spelling)
 
 
