@@ -349,10 +349,14 @@ class ConcreteShapes:
             return SCALAR if _is_number(self.resolve(node)) else None
         if isinstance(node, gast.Constant):
             return SCALAR if _is_number(node.value) else None
-        if isinstance(node, gast.Call) and not node.keywords:
+        if isinstance(node, gast.Call):
             func = self.resolve(node.func)
-            if func is builtins.len or func is builtins.float or func is builtins.int:
+            keywords = {k.arg: k.value for k in node.keywords}
+            if not keywords and (func is builtins.len or func is builtins.float
+                                 or func is builtins.int):
                 return SCALAR
+            if _hashable_in(func, _MADE) or _hashable_in(func, _MADE_LIKE):
+                return self._call(func, node.args, keywords, env)
             return None
         if isinstance(node, gast.UnaryOp):
             return SCALAR if isinstance(node.op, gast.Not) else \

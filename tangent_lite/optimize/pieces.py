@@ -27,7 +27,7 @@ def rest_for_last(op, binding):
     arrays, axis = binding.get("arrays"), binding.get("axis")
     if not isinstance(arrays, (gast.List, gast.Tuple)) or not arrays.elts:
         return binding
-    if axis is not None and not (isinstance(axis, gast.Constant) and type(axis.value) is int):
+    if axis is not None and not _int_literal(axis):
         return binding
     if any(isinstance(e, gast.Starred) for e in arrays.elts):
         return binding
@@ -35,3 +35,10 @@ def rest_for_last(op, binding):
     out = dict(binding)
     out["arrays"] = type(arrays)(elts=elts, ctx=gast.Load())
     return out
+
+
+def _int_literal(node):
+    """`0`, `1`, `-1`: an int written in the call (negated or not; not a bool)."""
+    if isinstance(node, gast.UnaryOp) and isinstance(node.op, gast.USub):
+        node = node.operand
+    return isinstance(node, gast.Constant) and type(node.value) is int

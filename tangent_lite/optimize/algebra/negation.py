@@ -1,7 +1,7 @@
 """A negated gradient scaled by a number, negated in the number: one array instead of two.
 
-`a = -b` read once, by the next statement `c = a * K` (or `K * a`), K a float literal other
-than zero, becomes `c = b * -K`: IEEE multiplication rounds symmetrically, so (-b) * K and
+`a = -b` read once, by the next statement `c = a * K` (or `K * a`, or `c += a * K`), K a float
+literal other than zero, becomes `c = b * -K`: IEEE multiplication rounds symmetrically, so (-b) * K and
 b * (-K) are the same value to the bit, sign included (-0.0 where b is 0.0), NaNs stay NaNs,
 and the dtype is b's own either way (a Python float keeps an array's dtype). The pair comes
 from a subtraction's rule followed by a product's: the np.dot k-means'
@@ -34,7 +34,8 @@ def _fold(first, second, loads, stores):
     if not (isinstance(value, gast.UnaryOp) and isinstance(value.op, gast.USub)
             and isinstance(value.operand, gast.Name)):
         return False
-    product = second.value if name_assign(second) is not None else None
+    product = second.value if (name_assign(second) is not None
+                               or isinstance(second, gast.AugAssign)) else None
     if not (isinstance(product, gast.BinOp) and isinstance(product.op, gast.Mult)):
         return False
     if is_name(product.left, a) and _scale(product.right):
