@@ -383,3 +383,13 @@ def test_negation_folded_into_a_float_literal_only():
     on = tl.grad(negated_scaled, wrt=(0, 1))(a, b)
     for x, y in zip(on, off):
         np.testing.assert_array_equal(x, y)
+
+
+def test_each_size_keeps_its_variant_where_a_symbol_removes_nothing():
+    df = tl.grad(ode_last, wrt=(0,))
+    for n in (5, 11, 7):
+        x = np.random.default_rng(n).uniform(size=n)
+        (g,) = df(x, 2)
+        np.testing.assert_allclose(g, numeric_grad(ode_last, (x, 2), 0), rtol=1e-6, atol=1e-9)
+        src = specialised_source(ode_last, (x, 2), (0,))
+        assert f"x.shape == ({n},)" in src and "unbroadcast(" not in src
