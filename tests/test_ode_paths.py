@@ -393,3 +393,44 @@ def test_each_size_keeps_its_variant_where_a_symbol_removes_nothing():
         np.testing.assert_allclose(g, numeric_grad(ode_last, (x, 2), 0), rtol=1e-6, atol=1e-9)
         src = specialised_source(ode_last, (x, 2), (0,))
         assert f"x.shape == ({n},)" in src and "unbroadcast(" not in src
+
+
+# ---- an add into a slice that is still zero -------------------------------------------------------
+
+def overlapping(x, y):
+    # x[:2] and x[1:] share x[1]: its gradient adds, it is not assigned
+    return np.concatenate([x[:2], x[1:] * y[:-1]])
+
+
+def apart(x, y):
+    return np.concatenate([x[3:] * y[:-3], x[:2]])
+
+
+def test_disjoint_slice_assigns_and_overlap_adds():
+    src = pipeline.vjp(ode_fun, ("x", "y")).source
+    assert "dx = set_at(dx, np.s_[:1], dt_item)" in src
+    assert "set_at" not in pipeline.vjp(overlapping, ("x", "y")).source
+    rng = np.random.default_rng(14)
+    x, y = rng.normal(size=6), rng.normal(size=6)
+    for f, n in ((overlapping, 7), (apart, 5), (ode_fun, 6)):
+        g = rng.normal(size=n)
+        _, pullback = tl.vjp(f, x, y, wrt=(0, 1))
+        dx, dy = pullback(g)
+        np.testing.assert_allclose(dx, numeric_grad(lambda x_: f(x_, y) * g, (x,), 0),
+                                   rtol=1e-6, atol=1e-9)
+        np.testing.assert_allclose(dy, numeric_grad(lambda y_: f(x, y_) * g, (y,), 0),
+                                   rtol=1e-6, atol=1e-9)
+
+
+def test_set_at_assigns_only_arrays_of_its_dtype():
+    g = np.zeros(5)
+    assert runtime_shapes.set_at(g, np.s_[:2], np.array([1.0, 2.0])) is g
+    np.testing.assert_array_equal(g, [1, 2, 0, 0, 0])
+    g32 = np.zeros(5, dtype=np.float32)
+    runtime_shapes.set_at(g32, np.s_[3:], np.array([1.5, 2.5]))   # another dtype: added
+    assert g32.dtype == np.float32 and list(g32) == [0, 0, 0, 1.5, 2.5]
+    runtime_shapes.set_at(g32, np.s_[3:], 1.0)                    # a number: added
+    assert list(g32) == [0, 0, 0, 2.5, 3.5]
+    da = pytest.importorskip("dask.array")
+    d = runtime_shapes.set_at(da.zeros(4, chunks=2), np.s_[:1], np.ones(1))
+    np.testing.assert_array_equal(np.asarray(d.compute()), [1, 0, 0, 0])

@@ -10,7 +10,7 @@ reductions, shapes and products.
 from .registry import d, linear, nondifferentiable, tangent_rule
 from .template import Shape
 from .. import runtime
-from ..runtime import (add_at, add_grads, add_item, dot_lhs, dot_rhs, grad_like, grads_like, matmul_lhs,
+from ..runtime import (add_at, add_grads, add_item, set_at, dot_lhs, dot_rhs, grad_like, grads_like, matmul_lhs,
                        matmul_rhs, owned, saved, select_arg, sum_product, sum_quotient, unarray,
                        unastype, unbroadcast,
                        unconcatenate, unindex, unindex_product, unreduce, unset, unstack, unsum, untranspose,
@@ -27,6 +27,9 @@ linear(owned, params="y, x")
 linear(unset, params="y, g, index: Shape")
 
 @tangent_rule(add_at)   # tangents may share arrays where gradients do not: add on a copy
+def _(y, g, index: Shape, value): d[y] = add_at(owned(d[g]), index, d[value])
+
+@tangent_rule(set_at)   # add: g's tangent need not be zero at index where g is
 def _(y, g, index: Shape, value): d[y] = add_at(owned(d[g]), index, d[value])
 
 # ---- the helpers of the basic rules: linear in the gradient ----------------------------------

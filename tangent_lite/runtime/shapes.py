@@ -324,6 +324,18 @@ def add_at(g, index, value):
     return g
 
 
+def set_at(g, index, value):
+    """`add_at(g, index, value)` where g is zero at index (optimize/slices.py proves it: g was
+    just made by `unindex_product` of a disjoint slice): NumPy arrays of value's dtype take
+    the value by assignment, `g[index] = value`, without the add's ufunc machinery (1.2 us on
+    one element); 0.0 + v is v (but for the sign of a zero). Anything else adds. Returns g."""
+    if type(g) is np.ndarray and type(value) is np.ndarray and value.dtype == g.dtype \
+            and type(index) is slice:
+        g[index] = value
+        return g
+    return add_at(g, index, value)
+
+
 def untranspose(g, axes=None):
     """Undo `np.transpose(x, axes)` on the gradient."""
     if axes is None:

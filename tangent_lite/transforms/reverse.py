@@ -28,7 +28,7 @@ from ..ir.uses import names_read
 from ..optimize import dead_code, enabled, specialise
 from ..optimize.algebra import float64_number, simplify
 from ..optimize.fused import fuse_chains
-from ..optimize.slices import products_into_slices
+from ..optimize.slices import products_into_slices, sets_into_zeros
 from ..optimize.copies import propagate_copies
 from ..optimize.lower import known_shapes, lower
 from ..optimize.squares import drop_unread_squares, fold_scalar_seeds
@@ -174,6 +174,7 @@ def _finish_sweeps(ctx, options, prologue, forward, backward):
         simplify(backward, prologue + forward, ctx.bindings.spelled, ctx.namer.fresh)
     fuse_chains(backward, prologue + forward + backward, ctx.bindings.spelled, ctx.call)
     products_into_slices(backward, prologue + forward + backward, ctx.bindings.spelled, ctx.call)
+    sets_into_zeros(backward, ctx.bindings.spelled, ctx.call)
 
 
 def _lower(ctx, options, shapes, backward):
