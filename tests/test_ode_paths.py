@@ -434,3 +434,10 @@ def test_set_at_assigns_only_arrays_of_its_dtype():
     da = pytest.importorskip("dask.array")
     d = runtime_shapes.set_at(da.zeros(4, chunks=2), np.s_[:1], np.ones(1))
     np.testing.assert_array_equal(np.asarray(d.compute()), [1, 0, 0, 0])
+
+
+def test_unindex_product_of_zero_d_operands_takes_the_general_path():
+    x = np.arange(4.0)
+    a = np.array(2.0)
+    got = runtime_shapes.unindex_product(a, np.array(3.0), np.array(1.0), x, np.s_[1:])
+    np.testing.assert_array_equal(got, [0.0, 6.0, 6.0, 6.0])   # unindex of the 0-d product

@@ -150,7 +150,7 @@ def unindex_product(a, b, t: "shape", x: "shape", index) -> "fresh":
         # the checks below in their cheapest form, and no zeros written where the product goes
         dtype = x.dtype
         if (a.dtype is dtype and b.dtype is dtype and dtype.kind == "f"
-                and a.shape == b.shape == t.shape):
+                and a.ndim == 1 and a.shape == b.shape == t.shape):
             start, stop, step = index.indices(x.shape[0])
             if step == 1 and stop - start == a.shape[0]:
                 return _product_into(a, b, x.shape[0], start, stop, dtype)
