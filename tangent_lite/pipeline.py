@@ -12,6 +12,7 @@ import threading
 
 from . import cache, higher
 from .analysis.aliasing import check_aliasing
+from .analysis.concrete import ConcreteShapes, callee_results
 from .analysis.shapes import ShapeFacts, resolver, summaries
 from .compiled import Bindings, Compiled, finish, unique
 from .emit import Namer, compile_function, to_source
@@ -24,7 +25,7 @@ from .rules import registry_version
 from .transforms.common import Context
 from .transforms.forward import ForwardTransform
 from .transforms.memory import lower_views
-from .transforms.reverse import ReverseOptions, reverse_mode
+from .transforms.reverse import ReverseOptions, reverse_mode, with_bindings
 
 
 def wrt_names(func, wrt):
@@ -245,7 +246,15 @@ def _specialised(func, options):
     """Reverse mode on `func` for a shape-specialised variant (specialiser.py, at df's first
     call with arrays): (context, transforms.reverse.Reversed)."""
     with _building_guard(func):
-        return _reverse(func, options, summaries(_shape_facts))
+        summary = summaries(_shape_facts)
+        summary.concrete = callee_results(_concrete_shapes)   # what the variant may assume
+        return _reverse(func, options, summary)
+
+
+def _concrete_shapes(func, shapes, callee):
+    """The shapes in a function called from a specialised variant, given its arguments'."""
+    parsed, _, bindings, fn = _front(func)
+    return ConcreteShapes(fn, shapes, with_bindings(resolver(parsed), bindings.objects), callee)
 
 
 def _shape_facts(func, summary):

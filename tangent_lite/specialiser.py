@@ -6,6 +6,9 @@ guard fits records the arguments' signature and compiles a variant for it. A lat
 the same kinds, dtypes and ranks but other sizes generalises that variant once (the sizes that
 changed become symbols) instead of compiling one per batch size, and at most
 specialise.MAX_VARIANTS are kept, so the cost of compiling is paid a few times per df at most.
+Where the generalised variant would remove nothing that the sized one did (the ODE's `x[1:]`
+has a length only for a known size), the sized one is kept and the new sizes get their own,
+up to the same bound.
 Where the specialisation would change nothing, the variant is recorded without a df and the
 generic df runs, after one guard call.
 
@@ -49,6 +52,7 @@ class Specialiser:
         self.off = optimize.switched_off()
         self.variants = ()
         self.compiles = 0
+        self.exact = set()   # structures whose generalised variant removed nothing
         self.lock = threading.Lock()
 
     def __call__(self, *args):
@@ -82,18 +86,30 @@ class Specialiser:
             kind = specialise.structure(signature)
             same = [k for k, v in enumerate(variants)
                     if specialise.structure(v.signature) == kind]
-            if same:
-                signature = specialise.generalised(variants.pop(same[0]).signature, signature)
-            elif len(variants) >= specialise.MAX_VARIANTS:
+            if same and kind not in self.exact:
+                old = variants[same[0]]
+                variant = self._attempt(specialise.generalised(old.signature, signature))
+                if variant.df is not None or old.df is None:
+                    variants.pop(same[0])
+                    self.variants = tuple(variants + [variant])
+                    return variant.df if variant.fits(*args) else None
+                # The sizes themselves removed the work (`x[1:]` of a symbol has no length
+                # the guard proves): keep the old variant, and one for these sizes if room.
+                self.exact.add(kind)
+            if len(variants) >= specialise.MAX_VARIANTS or self.compiles >= _MAX_COMPILES:
                 return None
-            self.compiles += 1
-            try:
-                variant = self._compile(signature)
-            except Exception as error:   # never worse than the generic df, which compiled
-                variant = Variant(signature, self._guard(signature)[0], None, None,
-                                  self._guard(signature)[1], error)
+            variant = self._attempt(signature)
             self.variants = tuple(variants + [variant])
             return variant.df if variant.fits(*args) else None
+
+    def _attempt(self, signature):
+        """The Variant compiled for `signature`, or one without a df saying why not."""
+        self.compiles += 1
+        try:
+            return self._compile(signature)
+        except Exception as error:   # never worse than the generic df, which compiled
+            fits, guard = self._guard(signature)
+            return Variant(signature, fits, None, None, guard, error)
 
     def _guard(self, signature):
         """(the guard function, its source) of a variant for `signature`."""

@@ -9,12 +9,15 @@ there the generic treatment stays.
 
 Propagated through broadcasting operations, reductions with a constant axis/keepdims, `@`,
 np.dot and np.matmul of 1-D and 2-D operands, transposes, indexing by a loop counter, an int
-or constant slices, np.reshape to constant ints, and sizes read of arrays (x.shape[k],
-len(x), x.size: numbers). The analysis is flow-sensitive over the core language like
+or constant slices, np.reshape to constant ints, np.concatenate of a list of arrays of known
+int lengths, arrays made to a size read of another (`np.zeros(x.shape[0])`, `np.ones_like(x)`),
+calls of the user's own functions (their body analysed with the arguments' shapes: `callee`),
+and sizes read of arrays (x.shape[k], len(x), x.size: numbers). The analysis is flow-sensitive over the core language like
 shapes.py: branches join (a name keeps its shape where both paths agree, else None) and loops
 iterate to a fixpoint, so an array that grows in a loop is None.
 """
 import builtins
+import inspect
 import operator
 
 import gast
@@ -32,6 +35,9 @@ _REDUCTIONS = {np.sum, np.mean, np.prod, np.max, np.min, np.amax, np.amin, np.st
                np.nansum, np.nanmean, np.nanmax, np.nanmin}
 _PRODUCTS = {np.dot, np.matmul, operator.matmul}
 _SCALAR_CALLS = {builtins.len, builtins.float, builtins.int}
+# Arrays made to a shape given as a size (`np.zeros(n)`, `np.zeros((m, n))`), or to an array's.
+_MADE = {np.zeros, np.ones, np.empty}
+_MADE_LIKE = {np.zeros_like, np.ones_like, np.empty_like}
 
 
 class Entries(dict):
@@ -86,8 +92,10 @@ class ConcreteShapes:
     """The shape of every operand of every operation of `fn`, when the parameters have the
     shapes `params` (name -> shape tuple, or None where nothing is assumed)."""
 
-    def __init__(self, fn, params, resolve=lambda node: None):
+    def __init__(self, fn, params, resolve=lambda node: None, callee=None):
         self.resolve = resolve    # what a global name denotes (shapes.resolver)
+        # callee(func, {param: shape}) -> the shape of a user function's result, or None
+        self.callee = callee
         self.before = {}          # id(ir.Assign) -> {name: shape} as the statement starts
         self.breaks = []
         self.used = 0             # unbroadcasts the specialisation removed or made sums
@@ -97,7 +105,9 @@ class ConcreteShapes:
                          if isinstance(st, ir.For)} - bound - set(fn.params)
         self.height = 2 * (len(all_names(fn)) + len(fn.params)) + 2   # unbound, shape, None
         env = {p: params.get(p) for p in fn.params}
-        self._block(fn.body, env)
+        end = self._block(fn.body, env)
+        # the shape of what fn returns (for the callers of a user function)
+        self.returned = _plain(end.get(fn.result)) if isinstance(fn.result, str) else None
 
     def at(self, stmt):
         """The shape of an operand expression of `stmt` as it runs: a function of the node."""
@@ -174,9 +184,30 @@ class ConcreteShapes:
     # -- operations ------------------------------------------------------------------------------
 
     def _op(self, op, env):
-        if op.user or op.func is None:
+        if op.user:
+            return self._user_call(op.func, op.args, op.keywords, env)
+        if op.func is None:
             return None
         return self._call(op.func, op.args, op.keywords, env)
+
+    def _user_call(self, func, args, keywords, env):
+        """The shape of a user function's result, from its body analysed with the shapes of
+        the arguments (callee); None where a parameter cannot be bound."""
+        if self.callee is None or not inspect.isfunction(func):
+            return None
+        try:
+            bound = inspect.signature(func).bind(*args, **keywords)
+        except TypeError:
+            return None
+        shapes = {}
+        for name, param in inspect.signature(func).parameters.items():
+            if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
+                return None
+            if name in bound.arguments:
+                shapes[name] = _plain(self._expr(bound.arguments[name], env))
+            else:   # left at its default
+                shapes[name] = SCALAR if _is_number(param.default) else None
+        return self.callee(func, shapes)
 
     def _call(self, func, args, keywords, env):
         shapes = [self._expr(a, env) for a in args]
@@ -187,6 +218,14 @@ class ConcreteShapes:
             return broadcast(shapes)
         if _hashable_in(func, _REDUCTIONS) and len(args) == 1:
             return _reduced(shapes[0], keywords)
+        if set(keywords) <= {"dtype"} and len(args) == 1:
+            if _hashable_in(func, _MADE):
+                return self._size(args[0], env)
+            if _hashable_in(func, _MADE_LIKE):
+                return shapes[0]
+        if func is np.concatenate and set(keywords) <= {"axis"} and 1 <= len(args) <= 2:
+            axis = keywords.get("axis", args[1] if len(args) == 2 else None)
+            return self._concatenated(args[0], 0 if axis is None else _constant_int(axis), env)
         if keywords:
             return None
         if _hashable_in(func, _PRODUCTS) and len(args) == 2:
@@ -201,16 +240,66 @@ class ConcreteShapes:
             return SCALAR
         return None
 
+    def _size(self, node, env):
+        """The shape a size argument gives: ints, `x.shape[k]`, `len(x)`, or a tuple of them."""
+        items = node.elts if isinstance(node, gast.Tuple) else [node]
+        dims = [self._dim(item, env) for item in items]
+        return None if None in dims else tuple(dims)
+
+    def _dim(self, node, env):
+        """The dim a size expression reads: a non-negative int constant, `x.shape[k]` or
+        `len(x)` of an array x of known shape; None otherwise."""
+        value = _constant_int(node)
+        if type(value) is int:
+            return value if value >= 0 else None
+        if _size_of(node) and isinstance(node, gast.Subscript):
+            shape = _plain(env.get(node.value.value.id))
+            k = _constant_int(node.slice)
+        elif (isinstance(node, gast.Call) and len(node.args) == 1 and not node.keywords
+              and isinstance(node.args[0], gast.Name)
+              and self.resolve(node.func) is builtins.len):
+            shape, k = _plain(env.get(node.args[0].id)), 0
+        else:
+            return None
+        if shape is None or type(k) is not int or not -len(shape) <= k < len(shape):
+            return None
+        return shape[k]
+
+    def _concatenated(self, seq, axis, env):
+        """np.concatenate of a list or tuple written in place: the pieces' shapes agree but
+        along `axis` (a constant int), where the int lengths add up."""
+        if not isinstance(seq, (gast.List, gast.Tuple)) or not seq.elts or type(axis) is not int:
+            return None
+        shapes = [_plain(self._expr(e, env)) for e in seq.elts]
+        if any(sh is None or not sh for sh in shapes) or len({len(sh) for sh in shapes}) != 1:
+            return None
+        rank = len(shapes[0])
+        if not -rank <= axis < rank:
+            return None
+        axis %= rank
+        lengths = [sh[axis] for sh in shapes]
+        rest = {sh[:axis] + sh[axis + 1:] for sh in shapes}
+        if len(rest) != 1 or not all(isinstance(n, int) for n in lengths):
+            return None
+        rest = rest.pop()
+        return rest[:axis] + (sum(lengths),) + rest[axis:]
+
     def _index(self, shape, index):
         """x[index] for ints, loop counters and constant slices; None for anything else (an
         index array, a mask, a name that might hold one)."""
         if shape is None:
             return None
         items = index.elts if isinstance(index, gast.Tuple) else [index]
-        if len(items) > len(shape):
+        new_axes = sum(1 for item in items if _is_none(item))
+        if len(items) - new_axes > len(shape):
             return None
-        out = []
-        for item, dim in zip(items, shape):
+        out, k = [], 0
+        for item in items:
+            if _is_none(item):   # np.newaxis: a new axis of length 1, no dim of x used
+                out.append(1)
+                continue
+            dim = shape[k]
+            k += 1
             if self._integer(item):
                 continue
             if not isinstance(item, gast.Slice):
@@ -224,7 +313,7 @@ class ConcreteShapes:
                 out.append(len(range(*slice(*bounds).indices(dim))))
             else:
                 return None
-        return tuple(out) + tuple(shape[len(items):])
+        return tuple(out) + tuple(shape[k:])
 
     def _entry(self, entries, key):
         """The shape of `container[key]`: a constant key's entry, or for a tuple or list
@@ -260,10 +349,14 @@ class ConcreteShapes:
             return SCALAR if _is_number(self.resolve(node)) else None
         if isinstance(node, gast.Constant):
             return SCALAR if _is_number(node.value) else None
-        if isinstance(node, gast.Call) and not node.keywords:
+        if isinstance(node, gast.Call):
             func = self.resolve(node.func)
-            if func is builtins.len or func is builtins.float or func is builtins.int:
+            keywords = {k.arg: k.value for k in node.keywords}
+            if not keywords and (func is builtins.len or func is builtins.float
+                                 or func is builtins.int):
                 return SCALAR
+            if _hashable_in(func, _MADE) or _hashable_in(func, _MADE_LIKE):
+                return self._call(func, node.args, keywords, env)
             return None
         if isinstance(node, gast.UnaryOp):
             return SCALAR if isinstance(node.op, gast.Not) else \
@@ -272,6 +365,32 @@ class ConcreteShapes:
             return broadcast([_plain(self._expr(node.left, env)),
                               _plain(self._expr(node.right, env))])
         return None
+
+
+def callee_results(analyze):
+    """For ConcreteShapes: (a user function, {param: shape}) -> the shape of its result, or
+    None; `analyze(func, shapes, callee)` gives the ConcreteShapes of func's body with those
+    parameter shapes (and this callback for the functions it calls). Remembered for one
+    compile; recursion is None."""
+    from ..errors import TangentLiteError
+    memo, active = {}, set()
+
+    def result(func, shapes):
+        func = inspect.unwrap(func)
+        key = (func, tuple(sorted(shapes.items())))
+        if key in memo:
+            return memo[key]
+        if func in active:
+            return None
+        active.add(func)
+        try:
+            memo[key] = analyze(func, shapes, result).returned
+        except TangentLiteError:
+            memo[key] = None
+        finally:
+            active.discard(func)
+        return memo[key]
+    return result
 
 
 def _reduced(shape, keywords):
@@ -363,6 +482,10 @@ def _constant_int(node):
         if isinstance(node.value, int) and not isinstance(node.value, bool):
             return node.value
     return False
+
+
+def _is_none(node):
+    return isinstance(node, gast.Constant) and node.value is None
 
 
 def _nodes(stmt):

@@ -57,6 +57,9 @@ PASSES = {
             "gradient, one `add_row_slices(dp, 2 * i, weight, (np.s_[:b], ...), (g, ...))` "
             "where the chain was unindex, add_at ..., add_at, the slices provably disjoint "
             "(rows.py)",
+    "pieces": "the gradient of `np.concatenate([a, b], axis)` gives its last piece the rest "
+              "of the gradient, `unconcatenate(dy, [a, None], axis)`: the last array is not "
+              "kept or computed for its length (pieces.py)",
     "shift": "the max subtracted in a max-shifted softmax, log-softmax or log-sum-exp receives "
              "no gradient: it is a constant for differentiation (shift.py)",
 }

@@ -46,6 +46,81 @@ def products_into_slices(backward, everything, spelled, call):
     _block(backward, product, unindex, once, Spelling(spelled), call)
 
 
+def sets_into_zeros(backward, spelled, call):
+    """After products_into_slices: `dx = unindex_product(g, b, t, x, I)` followed, in the same
+    block and with no statement between naming dx, by `dx = add_at(dx, J, v)`, I and J
+    constant slices `np.s_[a:b]` that share no element, writes the second `set_at(dx, J, v)`:
+    dx is zero at J (unindex_product made it so outside I), so the add is an assignment (the
+    ODE's `x[:1]` next to `x[1:]`). runtime/shapes.py `set_at` assigns only for a NumPy
+    array and a value of its dtype, and adds otherwise."""
+    if not enabled("slices"):
+        return
+    made, added = spelled("unindex_product"), spelled("add_at")
+    if made is None or added is None:
+        return
+    _sets(backward, made, added, call)
+
+
+def _sets(stmts, made, added, call):
+    for stmt in stmts:
+        if isinstance(stmt, (gast.If, gast.For, gast.While)):
+            _sets(stmt.body, made, added, call)
+            _sets(stmt.orelse, made, added, call)
+    for i, stmt in enumerate(stmts):
+        target, first = _helper_assign(stmt, made, 5)
+        if target is None:
+            continue
+        for later in stmts[i + 1:]:
+            if isinstance(later, Comment):
+                continue
+            name, second = _helper_assign(later, added, 3)
+            if (name == target and isinstance(second.args[0], gast.Name)
+                    and second.args[0].id == target
+                    and _disjoint(first.args[4], second.args[1])):
+                later.value = call("set_at", list(second.args))
+            if any(isinstance(n, gast.Name) and n.id == target for n in gast.walk(later)):
+                break
+
+
+def _helper_assign(stmt, helper, arity):
+    """(target, call) of `target = helper(...)` with `arity` positional arguments."""
+    if not (isinstance(stmt, gast.Assign) and len(stmt.targets) == 1
+            and isinstance(stmt.targets[0], gast.Name)):
+        return None, None
+    value = stmt.value
+    if not (isinstance(value, gast.Call) and isinstance(value.func, gast.Name)
+            and value.func.id == helper and len(value.args) == arity and not value.keywords):
+        return None, None
+    return stmt.targets[0].id, value
+
+
+def _disjoint(a, b):
+    """Whether the index nodes a and b are constant slices `np.s_[lo:hi]` (non-negative
+    bounds, no step) selecting no element in common along the first axis."""
+    a, b = _bounds(a), _bounds(b)
+    if a is None or b is None:
+        return False
+    (lo_a, hi_a), (lo_b, hi_b) = a, b
+    return (hi_a is not None and lo_b >= hi_a) or (hi_b is not None and lo_a >= hi_b)
+
+
+def _bounds(node):
+    if not (isinstance(node, gast.Subscript) and isinstance(node.value, gast.Attribute)
+            and node.value.attr == "s_" and isinstance(node.slice, gast.Slice)
+            and node.slice.step is None):
+        return None
+    out = []
+    for bound, default in ((node.slice.lower, 0), (node.slice.upper, None)):
+        if bound is None:
+            out.append(default)
+        elif (isinstance(bound, gast.Constant) and type(bound.value) is int
+              and bound.value >= 0):
+            out.append(bound.value)
+        else:
+            return None
+    return tuple(out)
+
+
 def _block(stmts, product, unindex, once, spelling, call):
     for stmt in stmts:
         if isinstance(stmt, (gast.If, gast.For, gast.While)):

@@ -10,7 +10,8 @@ reductions, shapes and products.
 from .registry import d, linear, nondifferentiable, tangent_rule
 from .template import Shape
 from .. import runtime
-from ..runtime import (add_at, add_row_slices, add_grads, add_item, dot_lhs, dot_rhs, grad_like, grads_like, matmul_lhs,
+from ..runtime import (add_at, add_row_slices, add_grads, add_item, set_at, dot_lhs, dot_rhs,
+                       grad_like, grads_like, matmul_lhs,
                        matmul_rhs, owned, saved, select_arg, sum_product, sum_quotient, unarray,
                        unastype, unbroadcast,
                        unconcatenate, unindex, unindex_product, unreduce, unset, unstack, unsum, untranspose,
@@ -34,6 +35,8 @@ def _(y, g, index: Shape, value): d[y] = add_at(owned(d[g]), index, d[value])
 @tangent_rule(add_row_slices)
 def _(y, g, row: Shape, x: Shape, indices: Shape, values):
     d[y] = add_row_slices(owned(d[g]), row, x, indices, d[values])
+@tangent_rule(set_at)   # add: g's tangent need not be zero at index where g is
+def _(y, g, index: Shape, value): d[y] = add_at(owned(d[g]), index, d[value])
 
 # ---- the helpers of the basic rules: linear in the gradient ----------------------------------
 

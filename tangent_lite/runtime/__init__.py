@@ -50,7 +50,8 @@ from .elementwise import (clip_mask, digamma, div_or_zero, pick_weight, safe_log
 from .reductions import (average_adjoint, average_weights_adjoint, average_weights_tangent,
                          cumprod_adjoint, cumprod_tangent, extremum_mask, median_weights,
                          nan_count, prod_adjoint, uncumsum)
-from .shapes import (add_at, add_row_slices, add_item, flatten, written, unappend, unatleast, unbroadcast_to, unconcatenate,
+from .shapes import (add_at, add_row_slices, add_item, set_at, flatten, written, unappend, unatleast,
+                     unbroadcast_to, unconcatenate,
                      undelete, undiag, undiagonal, undiff, unindex, unindex_product, uninsert, unjoin, unpad,
                      unpad_fill, unrepeat, unresize, unstack, untake, untake_along_axis, untile,
                      untrace, untranspose)
@@ -84,7 +85,8 @@ __all__ = [
     "extremum_mask", "prod_adjoint", "nan_count", "uncumsum", "cumprod_adjoint",
     "cumprod_tangent", "average_adjoint", "average_weights_adjoint", "average_weights_tangent",
     "median_weights",
-    "add_at", "add_row_slices", "add_item", "written", "unindex", "unindex_product", "unconcatenate", "unstack", "untranspose", "unbroadcast_to", "untile",
+    "add_at", "add_row_slices", "add_item", "set_at", "written", "unindex", "unindex_product",
+    "unconcatenate", "unstack", "untranspose", "unbroadcast_to", "untile",
     "unrepeat", "unpad", "unpad_fill", "undiag", "undiagonal", "untrace", "untake",
     "untake_along_axis", "unatleast", "unjoin", "unappend", "undelete", "uninsert", "unresize",
     "flatten", "undiff",

@@ -42,8 +42,18 @@ def extremum_mask(y, x, axis=None, keepdims=False):
     """Where `x` attains its max/min `y` along `axis`, ties sharing the gradient equally."""
     y_full = unreduce(y, x, axis, keepdims)
     mask = (x == y_full)
+    if type(mask) is np.ndarray and type(y) in (np.ndarray, *_FLOATS) and \
+            np.count_nonzero(mask) == np.size(y) and not np.isnan(y).any():
+        # No ties (the common case, k-means' min over the centroids): every extremum not NaN
+        # is attained at least once in its row, so as many hits as rows is exactly one a row,
+        # and the share is the mask itself (mask / 1 would be the same 1.0s and 0.0s), without
+        # the per-row counts and the division, two passes over x's size.
+        return mask.astype(float_dtype(x))
     share = mask / np.sum(mask, axis=axis, keepdims=True)
     return share.astype(float_dtype(x), copy=False)
+
+
+_FLOATS = (np.float16, np.float32, np.float64, np.longdouble)
 
 
 def nan_count(a, axis=None, keepdims=False):

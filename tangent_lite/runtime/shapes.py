@@ -77,16 +77,24 @@ def _integer_array(index):
     return isinstance(index, (list, np.ndarray)) and np.asarray(index).dtype.kind in "iu"
 
 
+# The NumPy scalar type of an element of a float array of each native dtype.
+_SCALAR = {np.dtype(t): t for t in (np.float16, np.float32, np.float64, np.longdouble)}
+
+
 def unindex(g, x: "shape", index) -> "fresh":
     """The gradient of `x[index]`: zeros shaped like `x` with `g` added at `index`.
 
     For a Python list `x` the gradient is a GradList with one entry per element; for a dict,
     a GradDict with the one key `index` (the other keys' gradients are zero: a read of one
     parameter does not make zeros of every other)."""
-    if type(x) is np.ndarray and type(g) is np.ndarray and x.dtype == g.dtype \
-            and x.dtype.kind == "f" and _basic(index):
-        out = np.zeros(x.shape, dtype=x.dtype)   # the common case first: a slice of an array
-        out[index] = g                           # selects no element twice: no np.add.at
+    if type(x) is np.ndarray and x.dtype.kind == "f" and _basic(index) and (
+            type(g) is float or ((type(g) is np.ndarray or type(g) is _SCALAR.get(x.dtype))
+                                 and x.dtype == g.dtype)):
+        # the common case first: a slice of an array, or one element (`y[-1]`, g a Python
+        # float, which keeps x's float dtype as below, or a NumPy float of x's dtype),
+        # selects no element twice: no np.add.at
+        out = np.zeros(x.shape, dtype=x.dtype)
+        out[index] = g
         return out
     if isinstance(x, dict):
         return GradDict({index: g})
@@ -136,6 +144,16 @@ def unindex_product(a, b, t: "shape", x: "shape", index) -> "fresh":
     same ufunc as `a * b`, so the same values to the bit). Where the index only adds axes of
     length 1 (`x[:, None]`), the gradient is the summed product itself, reshaped: a fresh
     array nobody else holds. Anything else is the expression written out."""
+    if type(a) is np.ndarray and type(b) is np.ndarray and type(x) is np.ndarray \
+            and type(index) is slice and type(t) is np.ndarray and x.ndim == 1:
+        # a 1-D slice of an array (an ODE right-hand side, `x[1:] * y[:-1]`, at every call):
+        # the checks below in their cheapest form, and no zeros written where the product goes
+        dtype = x.dtype
+        if (a.dtype is dtype and b.dtype is dtype and dtype.kind == "f"
+                and a.ndim == 1 and a.shape == b.shape == t.shape):
+            start, stop, step = index.indices(x.shape[0])
+            if step == 1 and stop - start == a.shape[0]:
+                return _product_into(a, b, x.shape[0], start, stop, dtype)
     if (type(a) is np.ndarray and type(b) is np.ndarray and type(x) is np.ndarray
             and a.dtype == b.dtype and a.dtype == x.dtype and x.dtype.kind == "f"
             and a.shape == b.shape and _basic(index)):
@@ -152,6 +170,24 @@ def unindex_product(a, b, t: "shape", x: "shape", index) -> "fresh":
             return total.reshape(x.shape)
         return unindex(total, x, index)
     return unindex(sum_product(a, b, t), x, index)
+
+
+# From this many bytes a 1-D gradient is made empty and only its elements outside the slice
+# zeroed: np.zeros writes every element (glibc's calloc clears reused memory), a pass over the
+# array the product then writes again. Below it, np.zeros is the cheaper call.
+_EMPTY_FROM = 1 << 16
+
+
+def _product_into(a, b, n, start, stop, dtype):
+    """A new 1-D array of n elements: a * b in [start, stop), zeros elsewhere."""
+    if n * dtype.itemsize < _EMPTY_FROM:
+        out = np.zeros(n, dtype=dtype)
+    else:
+        out = np.empty(n, dtype=dtype)
+        out[:start] = 0
+        out[stop:] = 0
+    np.multiply(a, b, out=out[start:stop])
+    return out
 
 
 def _adds_axes(index):
@@ -319,6 +355,16 @@ def add_row_slices(g, row, x: "shape", indices, values):
     for index, value in zip(indices[1:], values[1:]):
         dx = add_at(dx, index, value)
     return add_at(g, row, dx)
+def set_at(g, index, value):
+    """`add_at(g, index, value)` where g is zero at index (optimize/slices.py proves it: g was
+    just made by `unindex_product` of a disjoint slice): NumPy arrays of value's dtype take
+    the value by assignment, `g[index] = value`, without the add's ufunc machinery (1.2 us on
+    one element); 0.0 + v is v (but for the sign of a zero). Anything else adds. Returns g."""
+    if type(g) is np.ndarray and type(value) is np.ndarray and value.dtype == g.dtype \
+            and type(index) is slice:
+        g[index] = value
+        return g
+    return add_at(g, index, value)
 
 
 def untranspose(g, axes=None):
@@ -329,14 +375,18 @@ def untranspose(g, axes=None):
 
 
 def unconcatenate(g, arrays, axis=0):
-    """Split the gradient of `np.concatenate(arrays, axis)` into one piece per array."""
+    """Split the gradient of `np.concatenate(arrays, axis)` into one piece per array. The last
+    array may be given as None (optimize/pieces.py): its piece is the rest of g along axis."""
     if type(g) is np.ndarray and type(axis) is int and g.ndim:
         # NumPy first (an ODE right-hand side concatenates at every call): the same views as
         # _split's, bounds added up in Python ints rather than with np.cumsum
         lead = (slice(None),) * (axis % g.ndim)
         pieces, start = GradList(), 0
         for a in arrays:
-            stop = start + (a.shape if type(a) is np.ndarray else np.shape(a))[axis]
+            if a is None:
+                stop = None
+            else:
+                stop = start + (a.shape if type(a) is np.ndarray else np.shape(a))[axis]
             pieces.append(g[lead + (slice(start, stop),)])
             start = stop
         return pieces
@@ -344,8 +394,8 @@ def unconcatenate(g, arrays, axis=0):
         sizes = [size_of(a) for a in arrays]
         return GradList(np.reshape(p, np.shape(a))
                         for p, a in zip(_split(g, np.cumsum(sizes)[:-1]), arrays))
-    sizes = [np.shape(a)[axis] for a in arrays]
-    return GradList(_split(g, np.cumsum(sizes)[:-1], axis=axis))
+    sizes = [np.shape(a)[axis] for a in arrays if a is not None]
+    return GradList(_split(g, np.cumsum(sizes)[:len(arrays) - 1], axis=axis))
 
 
 def unstack(g, arrays, axis=0):

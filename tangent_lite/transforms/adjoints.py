@@ -22,6 +22,7 @@ from ..optimize import enabled, specialise, unbroadcast
 from ..optimize.inplace import fresh_value
 from ..optimize.fused import fuse_products
 from ..optimize.squares import merge_repeats
+from ..optimize.pieces import rest_for_last
 from ..frontend.callables import callee_name
 from .common import bind_rule, bind_user_call, call_of, compile_callee, spelling
 
@@ -296,7 +297,8 @@ class _Builder:
         template, binding = bind_rule(self.ctx, stmt, "adjoint", self.carries)
         identity = specialise.elision(getattr(self.shapes, "concrete", None), stmt) \
             or unbroadcast.identity_test(self.shapes, stmt)
-        filled = template.fill(binding, result, dv, spelling(self.ctx, template),
+        filled = template.fill(rest_for_last(stmt.op, binding), result, dv,
+                               spelling(self.ctx, template),
                                fresh=lambda base: self.namer.fresh(f"{base}_{dv}"),
                                elide=identity)
         return [item if item[0] == "stmt" else ("grad", *self.expand(binding, *item[1:]))

@@ -31,7 +31,7 @@ from ..optimize import dead_code, enabled, specialise
 from ..optimize.algebra import float64_number, simplify
 from ..optimize.fused import fuse_chains
 from ..optimize.rows import slices_into_rows
-from ..optimize.slices import products_into_slices
+from ..optimize.slices import products_into_slices, sets_into_zeros
 from ..optimize.copies import propagate_copies
 from ..optimize.lower import known_shapes, lower
 from ..optimize.release import large_names, release
@@ -186,6 +186,7 @@ def _finish_sweeps(ctx, options, prologue, forward, backward):
     fuse_chains(backward, prologue + forward + backward, ctx.bindings.spelled, ctx.call)
     products_into_slices(backward, prologue + forward + backward, ctx.bindings.spelled, ctx.call)
     slices_into_rows(backward, prologue + forward + backward, ctx.bindings.spelled, ctx.call)
+    sets_into_zeros(backward, ctx.bindings.spelled, ctx.call)
 
 
 def _lower(ctx, options, shapes, backward):
@@ -225,11 +226,12 @@ def _analyse(ctx, options, summary):
     if options.specialised is not None:
         shapes.concrete = ConcreteShapes(
             fn, specialise.param_shapes(fn.params, options.specialised),
-            _with_bindings(resolver(ctx.parsed), ctx.bindings.objects))
+            with_bindings(resolver(ctx.parsed), ctx.bindings.objects),
+            getattr(summary, "concrete", None))
     return varied, seqs, shapes
 
 
-def _with_bindings(resolve, objects):
+def with_bindings(resolve, objects):
     """`resolve`, which also knows the helpers the front end bound for df (`unpacks` of
     `W, b = params`): their names are fresh, never the user's."""
     def resolved(node):

@@ -11,7 +11,8 @@ rewrite a module, each saying why it is exact:
 3. subexpressions.py: a pure expression computed twice in a block named once (`t_cos`);
 4. negations.py: `v = -n` of a product chain whose leftmost factor is negated, both negations
    dropped (`-(-a * b / c)` is `a * b / c` to the bit);
-5. dead.py: unread pure assignments dropped.
+5. scaled.py: `a = -b; c = a * 2.0` written `c = b * -2.0`;
+6. dead.py: unread pure assignments dropped.
 
 spelling.py holds what they share (the spelling of NumPy and the helpers, the purity test,
 syntax tests); the rewrites import it and never each other. float_result.py proves a result
@@ -22,8 +23,9 @@ import gast
 from ..copies import name_counts
 from .dead import dead_assignments
 from .doubling import double_repeats
-from .negations import cancel_negations
 from .float_result import float64_number
+from .negations import cancel_negations
+from .scaled import fold_negations
 from .seeds import fold_spread_seeds
 from .spelling import Spelling
 from .subexpressions import common_subexpressions
@@ -45,6 +47,7 @@ def simplify(backward, others, spelled, fresh):
     _blocks(backward, lambda block: common_subexpressions(block, spelling, fresh))
     loads, stores = name_counts(others + backward)
     _blocks(backward, lambda block: cancel_negations(block, loads, stores, spelling))
+    _blocks(backward, lambda block: fold_negations(block, loads, stores))
     dead_assignments(backward, spelling)
 
 
