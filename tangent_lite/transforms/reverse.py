@@ -25,7 +25,7 @@ from ..ir import Comment
 from ..ir import syntax as s
 from ..ir.syntax import name_node
 from ..ir.uses import names_read
-from ..optimize import dead_code, enabled, specialise
+from ..optimize import dead_code, dtypes, enabled, specialise
 from ..optimize.algebra import float64_number, simplify
 from ..optimize.fused import fuse_chains
 from ..optimize.slices import products_into_slices
@@ -113,6 +113,7 @@ def reverse_mode(ctx, options, copied=(), guards=None, callee=None,
     backward += _returns(ctx, options, adjoints.final)
     _finish_sweeps(ctx, options, prologue, forward, backward)
     lowered = _lower(ctx, options, shapes, backward)
+    lowered += _by_dtypes(ctx, options, shapes, prologue, forward, backward, reduced)
     if options.split:
         fwd, bwd = _split(ctx, options, prologue + forward, backward[2:], seed, plan, stack,
                           writer.states.values(), unbound)
@@ -184,6 +185,25 @@ def _lower(ctx, options, shapes, backward):
     known = known_shapes(ctx.fn, shapes.concrete,
                          specialise.param_shapes(ctx.fn.params, options.specialised))
     return lower(backward, known, ctx.bindings.spelled, ctx.np)
+
+
+def _by_dtypes(ctx, options, shapes, prologue, forward, backward, reduced):
+    """In a specialised variant: what its argument dtypes prove (optimize/dtypes.py), the
+    seed of a float64 loss the number 1.0 and the loss's unread terms not computed, spread
+    seeds folded into their products; how many rewrites."""
+    if shapes.concrete is None or not enabled("dtypes"):
+        return 0
+    kinds_of = dtypes.kinds(ctx.fn, options.specialised)
+    done = 0
+    if reduced and not (options.with_value or options.split or options.seeded):
+        done += dtypes.seed_one(backward, forward, prologue, kinds_of,
+                                 ctx.bindings.spelled)
+    if enabled("lower"):
+        known = known_shapes(ctx.fn, shapes.concrete,
+                             specialise.param_shapes(ctx.fn.params, options.specialised))
+        done += dtypes.fold_spreads(backward, prologue + forward + backward, kinds_of, known,
+                                    ctx.namer.adjoints(), ctx.np("full").value.id)
+    return done
 
 
 def _analyse(ctx, options, summary):
