@@ -204,6 +204,9 @@ class ConcreteShapes:
         op = stmt.op
         if op.user or op.keywords or op.func is None:
             return None
+        if op.func is builtins.len and len(op.args) == 1 and isinstance(op.args[0], gast.Name):
+            shape = _plain(env.get(op.args[0].id))
+            return shape[0] if shape and isinstance(shape[0], int) else None
         values = [self._int(a, env) for a in op.args]
         if None in values:
             return None
@@ -237,6 +240,11 @@ class ConcreteShapes:
                 return int(np.prod(shape)) if node.attr == "size" else len(shape)
             k = _constant_int(node.slice)
             return shape[k] if type(k) is int and -len(shape) <= k < len(shape) else None
+        if isinstance(node, gast.Call) and len(node.args) == 1 and not node.keywords \
+                and isinstance(node.args[0], gast.Name) \
+                and self.resolve(node.func) is builtins.len:
+            shape = _plain(env.get(node.args[0].id))
+            return shape[0] if shape and isinstance(shape[0], int) else None
         if isinstance(node, gast.BinOp) and type(node.op) in _AST_ARITHMETIC:
             a, b = self._int(node.left, env, counter), self._int(node.right, env, counter)
             if a is None or b is None or (isinstance(node.op, gast.FloorDiv) and b == 0):

@@ -52,9 +52,10 @@ _FRESH = (np.zeros, np.ones, np.empty)         # float64 when no dtype is given
 _LOOP_INDEX = None
 
 
-def kinds(fn, signature):
+def kinds(fn, signature, resolve=lambda node: None):
     """name -> F8 or INT for the names of fn whose every binding gives that kind, given the
-    specialised signature (one entry per parameter: optimize/specialise.py)."""
+    specialised signature (one entry per parameter: optimize/specialise.py); resolve(node):
+    what a global name denotes (`len`)."""
     known = {}
     for p, e in zip(fn.params, signature):
         known[p] = (F8 if e[0] == "array" and np.dtype(e[1]) == np.float64
@@ -86,7 +87,7 @@ def kinds(fn, signature):
         for name, sts in binds.items():
             if out[name] is None:
                 continue
-            found = {_binding_kind(st, out) for st in sts}
+            found = {_binding_kind(st, out, resolve) for st in sts}
             new = found.pop() if len(found) == 1 else None
             if new != out[name]:
                 out[name] = new
@@ -94,7 +95,7 @@ def kinds(fn, signature):
     return {n: k for n, k in out.items() if k is not None}
 
 
-def _binding_kind(st, known):
+def _binding_kind(st, known, resolve):
     if st is False:
         return None
     if st in (F8, INT):
@@ -102,10 +103,10 @@ def _binding_kind(st, known):
     if isinstance(st, ir.Pop):
         return None
     if st.op is None:
-        return _atom(st.value, known)
+        return _atom(st.value, known, resolve)
     if st.op.user or st.op.func is None:
         return None
-    func, operands = st.op.func, [_atom(a, known) for a in st.op.args]
+    func, operands = st.op.func, [_atom(a, known, resolve) for a in st.op.args]
     keywords = set(st.op.keywords or {})
     if func is operator.getitem:             # indexing a float64 array, by anything
         return F8 if operands[:1] == [F8] and not keywords else None
@@ -119,6 +120,9 @@ def _binding_kind(st, known):
         if func is operator.truediv:
             return F8                        # int / int: a Python float
         return INT if func.__module__ == "_operator" else None   # np.add of ints: an int64
+    if func is operator.pow or func is np.power:
+        # a float64 base to an int power (a Python float to a float one may be complex)
+        return F8 if operands == [F8, INT] else None
     if _is(func, _PRODUCTS):
         return F8 if all(k == F8 for k in operands) else None
     if _is(func, _FLOAT_UFUNCS) or func is builtins.float:
@@ -134,7 +138,7 @@ def _binding_kind(st, known):
     return None
 
 
-def _atom(node, known):
+def _atom(node, known, resolve):
     if isinstance(node, gast.Constant):
         return {float: F8, int: INT}.get(type(node.value))
     if isinstance(node, gast.Name):
@@ -142,7 +146,9 @@ def _atom(node, known):
     if _size_of(node):
         return INT
     if isinstance(node, gast.Tuple):     # a shape `(n, L)`: an operand of np.zeros
-        return INT if all(_atom(e, known) == INT for e in node.elts) else None
+        return INT if all(_atom(e, known, resolve) == INT for e in node.elts) else None
+    if isinstance(node, gast.Call) and resolve(node.func) is builtins.len:
+        return INT
     return None
 
 

@@ -193,7 +193,7 @@ def _by_dtypes(ctx, options, shapes, prologue, forward, backward, reduced):
     seeds folded into their products; how many rewrites."""
     if shapes.concrete is None or not enabled("dtypes"):
         return 0
-    kinds_of = dtypes.kinds(ctx.fn, options.specialised)
+    kinds_of = dtypes.kinds(ctx.fn, options.specialised, shapes.concrete.resolve)
     done = 0
     if reduced and not (options.with_value or options.split or options.seeded):
         done += dtypes.seed_one(backward, forward, prologue, kinds_of,
