@@ -249,3 +249,39 @@ def test_passes_off_and_on_give_the_same_gradients():
         on = tl.grad(f, wrt=wrt)(*args)
         for a, b in zip(off, on):
             np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize("f", [layer_norm_mean, layer_norm_sum])
+@pytest.mark.parametrize("rows", [4, 700])     # 4 x 6 summed as written; 4200 > 4096: einsum
+def test_sums_of_products_written_as_numpy_where_the_shapes_decide(f, rows):
+    args = [(1.0 + 0.1 * rng.normal(size=6)), rng.normal(size=6),
+            rng.normal(size=(rows, 6)), rng.normal(size=(rows, 6))]
+    code = _variant(f, (0, 1, 2), args)
+    if rows == 4:
+        assert "sum_product(" not in code and "sum_quotient(" not in code
+        assert ".sum(axis=0)" in code and ".sum(axis=1, keepdims=True)" in code
+    else:
+        assert "sum_product(" in code
+    got = tl.grad(f, wrt=(0, 1, 2))(*args)
+    for i, g, e in zip((0, 1, 2), got, _generic(f, (0, 1, 2), args)):
+        np.testing.assert_allclose(g, e, rtol=1e-10, atol=1e-13)
+        if rows == 4:
+            np.testing.assert_allclose(g, numeric_grad(f, args, i), rtol=1e-5, atol=1e-7)
+    args32 = [a.astype(np.float32) for a in args]
+    for g in tl.grad(f, wrt=(0, 1, 2))(*args32):
+        assert g.dtype == np.float32
+
+
+def test_a_bias_broadcast_into_a_product_is_summed_as_written():
+    def scaled_rows(s, x, y):
+        return np.sum((x * s[:, None] - y) ** 2) / len(x)   # s's gradient: rows summed
+
+    def scaled_rows_method(s, x, y):
+        d = x * np.reshape(s, (-1, 1)) - y
+        return np.mean(d * d)
+
+    for f in (scaled_rows, scaled_rows_method):
+        args = [rng.normal(size=5), rng.normal(size=(5, 3)), rng.normal(size=(5, 3))]
+        got = tl.grad(f, wrt=(0, 1))(*args)
+        for i, g in zip((0, 1), got):
+            np.testing.assert_allclose(g, numeric_grad(f, args, i), rtol=1e-5, atol=1e-7)

@@ -184,6 +184,9 @@ def _lower(ctx, options, shapes, backward):
         return 0
     known = known_shapes(ctx.fn, shapes.concrete,
                          specialise.param_shapes(ctx.fn.params, options.specialised))
+    for adjoint, primal in ctx.namer.adjoints().items():   # an adjoint has its value's shape
+        if primal in known and adjoint not in known:
+            known[adjoint] = known[primal]
     return lower(backward, known, ctx.bindings.spelled, ctx.np)
 
 
