@@ -26,7 +26,7 @@ from ..ir import syntax as s
 from ..ir.syntax import name_node
 from ..ir.uses import names_read
 from ..optimize import dead_code, dtypes, enabled, specialise
-from ..optimize.algebra import float64_number, simplify
+from ..optimize.algebra import cancel_negations_everywhere, float64_number, simplify
 from ..optimize.fused import fuse_chains
 from ..optimize.slices import products_into_slices
 from ..optimize.copies import propagate_copies
@@ -204,8 +204,11 @@ def _by_dtypes(ctx, options, shapes, prologue, forward, backward, reduced):
     if enabled("lower"):
         known = known_shapes(ctx.fn, shapes.concrete,
                              specialise.param_shapes(ctx.fn.params, options.specialised))
-        done += dtypes.fold_spreads(backward, prologue + forward + backward, kinds_of, known,
-                                    ctx.namer.adjoints(), ctx.np("full").value.id)
+        folded = dtypes.fold_spreads(backward, prologue + forward + backward, kinds_of, known,
+                                     ctx.namer.adjoints(), ctx.np("full").value.id)
+        if folded and enabled("algebra"):    # the spread hid a chain's negation
+            cancel_negations_everywhere(backward, prologue + forward, ctx.bindings.spelled)
+        done += folded
     return done
 
 

@@ -8,8 +8,10 @@ rewrite a module, each saying why it is exact:
 
 1. seeds.py: a full sum's spread seed folded into its product (`dx = g * e`);
 2. doubling.py: `dx = e; dx += e` written `dx = 2 * e`;
-3. subexpressions.py: a pure expression computed twice in a block named once (`t_cos`);
-4. dead.py: unread pure assignments dropped.
+3. negations.py: negations that cancel in a product or quotient chain (`dz = -dt_neg` of
+   `dt_neg = (-dp * p / t_add) * t_exp` is `dp * p / t_add * t_exp`);
+4. subexpressions.py: a pure expression computed twice in a block named once (`t_cos`);
+5. dead.py: unread pure assignments dropped.
 
 spelling.py holds what they share (the spelling of NumPy and the helpers, the purity test,
 syntax tests); the rewrites import it and never each other. float_result.py proves a result
@@ -21,11 +23,12 @@ from ..copies import name_counts
 from .dead import dead_assignments
 from .doubling import double_repeats
 from .float_result import float64_number
+from .negations import cancel_negations
 from .seeds import fold_spread_seeds
 from .spelling import Spelling
 from .subexpressions import common_subexpressions
 
-__all__ = ["simplify", "float64_number"]
+__all__ = ["simplify", "float64_number", "cancel_negations_everywhere"]
 
 
 def simplify(backward, others, spelled, fresh):
@@ -39,8 +42,18 @@ def simplify(backward, others, spelled, fresh):
         _blocks(backward, lambda block: fold_spread_seeds(block, everything, loads, stores,
                                                           spelling))
     _blocks(backward, lambda block: double_repeats(block, spelling))
+    loads, stores = name_counts(others + backward)
+    _blocks(backward, lambda block: cancel_negations(block, loads, stores, spelling))
     _blocks(backward, lambda block: common_subexpressions(block, spelling, fresh))
     dead_assignments(backward, spelling)
+
+
+def cancel_negations_everywhere(backward, others, spelled):
+    """negations.py alone, in place, for a later pass that uncovered more (optimize/dtypes.py
+    folds spreads a negation hid behind)."""
+    spelling = Spelling(spelled)
+    loads, stores = name_counts(others + backward)
+    _blocks(backward, lambda block: cancel_negations(block, loads, stores, spelling))
 
 
 def _blocks(stmts, rewrite):
