@@ -460,6 +460,11 @@ def _hashable_in(func, table):
         return False
 
 
+def reads_size(node):
+    """Whether `node` reads a size of a local array, an int (optimize/dtypes.py asks too)."""
+    return _size_of(node)
+
+
 def _size_of(node):
     """Whether `node` reads a size of a local array, an int: `x.size`, `x.ndim`, `x.shape[k]`."""
     if isinstance(node, gast.Attribute) and node.attr in ("size", "ndim"):

@@ -31,7 +31,7 @@ import gast
 import numpy as np
 
 from .. import ir
-from ..analysis.concrete import _size_of
+from ..analysis.concrete import reads_size
 from ..ir import Comment
 from .algebra.spelling import Spelling, name_assign
 from .copies import name_counts
@@ -143,7 +143,7 @@ def _atom(node, known, resolve):
         return {float: F8, int: INT}.get(type(node.value))
     if isinstance(node, gast.Name):
         return known.get(node.id)
-    if _size_of(node):
+    if reads_size(node):
         return INT
     if isinstance(node, gast.Tuple):     # a shape `(n, L)`: an operand of np.zeros
         return INT if all(_atom(e, known, resolve) == INT for e in node.elts) else None
@@ -282,7 +282,7 @@ def fold_spreads(backward, everything, kinds_of, shapes, adjoint_of, np_name):
 
 def _number(node):
     return isinstance(node, gast.Constant) and type(node.value) in (int, float) or \
-        _size_of(node)
+        reads_size(node)
 
 
 def _statements(stmts):
