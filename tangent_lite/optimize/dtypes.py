@@ -194,7 +194,7 @@ def _drop_unread(stmts, loads, spelling):
 
 # -- 2. spread seeds -----------------------------------------------------------------------------
 
-def fold_spreads(backward, everything, kinds_of, shapes, adjoint_of, np_name):
+def fold_spreads(backward, everything, kinds_of, shapes, adjoint_of, np_name, spelled):
     """Replace `np.full(shape, g)` read as an operand of `*` or `+` whose other operand has
     that shape (and a dtype that makes the result the same: see the module's docstring) by g;
     a name assigned such a spread and read only so is dropped. shapes: name -> shape of the
@@ -244,6 +244,7 @@ def fold_spreads(backward, everything, kinds_of, shapes, adjoint_of, np_name):
             kinds_of.get(other.id) == F8 and stores.get(other.id, 0) <= 1
         return forward or array(g)
 
+    pure = Spelling(spelled).pure
     count = 0
     # inline spreads: `dx + np.full(shape, g)`
     for stmt in _statements(backward):
@@ -256,13 +257,19 @@ def fold_spreads(backward, everything, kinds_of, shapes, adjoint_of, np_name):
                     setattr(node, side, found[1])
                     count += 1
                     break
-    # named spreads: `dt = np.full(shape, g)` read only as such operands
+    # named spreads: `dt = np.full(shape, g)` read only as such operands, g a Python number
+    # (an array g could be written into in place between the spread and a use)
     loads, stores = name_counts(everything)
+    values = {name_assign(st): st.value for st in _all_statements(everything)
+              if name_assign(st) and stores.get(name_assign(st)) == 1}
     for block in _blocks(backward):
         for stmt in list(block):
             dt = name_assign(stmt)
             found = spread(stmt.value) if dt else None
             if not found or stores.get(dt) != 1:
+                continue
+            if not (_number_expr(found[1], values, set())
+                    or _plain_until_last_use(block, block.index(stmt), dt, pure)):
                 continue
             uses = [(node, side) for st in _statements(backward) for node in gast.walk(st)
                     if isinstance(node, gast.BinOp)
@@ -270,7 +277,8 @@ def fold_spreads(backward, everything, kinds_of, shapes, adjoint_of, np_name):
                     if isinstance(getattr(node, side), gast.Name)
                     and getattr(node, side).id == dt]
             if len(uses) != loads.get(dt) or not all(
-                    foldable(node, node.right if side == "left" else node.left, *found)
+                    not _is_name(node.right if side == "left" else node.left, dt)
+                    and foldable(node, node.right if side == "left" else node.left, *found)
                     for node, side in uses):
                 continue
             for node, side in uses:
@@ -278,6 +286,57 @@ def fold_spreads(backward, everything, kinds_of, shapes, adjoint_of, np_name):
             block.remove(stmt)
             count += len(uses)
     return count
+
+
+def _number_expr(node, values, seen):
+    """Whether node is certainly a Python int or float: constants, sizes, + - * / and unary -
+    of such, names bound once to such (values: name -> its one value)."""
+    if isinstance(node, gast.Constant):
+        return type(node.value) in (int, float)
+    if reads_size(node):
+        return True
+    if isinstance(node, gast.UnaryOp) and isinstance(node.op, gast.USub):
+        return _number_expr(node.operand, values, seen)
+    if isinstance(node, gast.BinOp) and isinstance(node.op, (gast.Add, gast.Sub, gast.Mult,
+                                                             gast.Div)):
+        return _number_expr(node.left, values, seen) and \
+            _number_expr(node.right, values, seen)
+    if isinstance(node, gast.Name) and node.id in values and node.id not in seen:
+        seen.add(node.id)
+        return _number_expr(values[node.id], values, seen)
+    return False
+
+
+def _plain_until_last_use(block, at, dt, pure):
+    """Whether every read of dt is in block after `at`, and every statement from there to the
+    last read is a plain `name = pure expression` (nothing written in place: an array g reads
+    the same wherever the spread is read)."""
+    last = None
+    for k in range(at + 1, len(block)):
+        if not isinstance(block[k], Comment) and any(_is_name(n, dt)
+                                                     for n in gast.walk(block[k])):
+            last = k
+    if last is None:
+        return False
+    for stmt in block[at + 1:last + 1]:
+        if isinstance(stmt, Comment):
+            continue
+        if not name_assign(stmt) or not pure(stmt.value):
+            return False
+    return True
+
+
+def _is_name(node, name):
+    return isinstance(node, gast.Name) and node.id == name
+
+
+def _all_statements(stmts):
+    for stmt in _statements(stmts):
+        yield stmt
+        for attr in ("body", "orelse"):
+            inner = getattr(stmt, attr, None)
+            if isinstance(stmt, (gast.If, gast.For, gast.While)) and inner:
+                yield from _all_statements(inner)
 
 
 def _number(node):

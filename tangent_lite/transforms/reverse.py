@@ -205,7 +205,8 @@ def _by_dtypes(ctx, options, shapes, prologue, forward, backward, reduced):
         known = known_shapes(ctx.fn, shapes.concrete,
                              specialise.param_shapes(ctx.fn.params, options.specialised))
         folded = dtypes.fold_spreads(backward, prologue + forward + backward, kinds_of, known,
-                                     ctx.namer.adjoints(), ctx.np("full").value.id)
+                                     ctx.namer.adjoints(), ctx.np("full").value.id,
+                                     ctx.bindings.spelled)
         if folded and enabled("algebra"):    # the spread hid a chain's negation
             cancel_negations_everywhere(backward, prologue + forward, ctx.bindings.spelled)
         done += folded
