@@ -106,7 +106,8 @@ def test_lowered_variant_equals_finite_differences(f, wrt, make, written):
     args = make()
     df = tl.grad(f, wrt=wrt)
     got = df(*args)
-    source = tl.source(f, wrt, specialised_for=args)
+    with optimize.disabled("dtypes"):   # which may fold the lowered spread further
+        source = tl.source(f, wrt, specialised_for=args)
     assert written in source
     for helper in ("dot_lhs(", "dot_rhs(", "matmul_lhs(", "matmul_rhs(", "reduced_count("):
         assert helper not in source.split("_specialised(")[1], helper
@@ -121,7 +122,8 @@ def test_float32_arguments_get_float32_gradients(f, wrt, make, written):
     args = make(np.float32)
     df = tl.grad(f, wrt=wrt)
     got = df(*args)
-    assert written in tl.source(f, wrt, specialised_for=args)
+    with optimize.disabled("dtypes"):
+        assert written in tl.source(f, wrt, specialised_for=args)
     for i, g, e in zip(wrt, got, _generic(f, wrt, args)):
         # as NumPy computes it: the generic df's type and dtype, float32 for float32 arrays
         assert type(g) is type(e) and getattr(g, "dtype", None) == getattr(e, "dtype", None)

@@ -29,6 +29,15 @@ from .shapes import broadcasting
 from ..ir.uses import all_names
 
 SCALAR = ()
+# The env's key of a name's int value (or a loop counter's range) beside its shape: no name
+# starts with it.
+_VALUE = "%"
+_MAX_COUNTS = 4096    # a slice's length is checked for each value of its counter
+_INT_ARITHMETIC = {operator.add: operator.add, operator.sub: operator.sub,
+                   operator.mul: operator.mul, operator.floordiv: operator.floordiv}
+_AST_ARITHMETIC = {gast.Add: operator.add, gast.Sub: operator.sub, gast.Mult: operator.mul,
+                   gast.FloorDiv: operator.floordiv}
+_MADE = {np.zeros, np.ones, np.empty}
 
 # Reductions over `axis` (an int or a tuple of ints, keepdims a bool) of one array.
 _REDUCTIONS = {np.sum, np.mean, np.prod, np.max, np.min, np.amax, np.amin, np.std, np.var,
@@ -103,7 +112,8 @@ class ConcreteShapes:
         bound = {t for st in ir.walk(fn.body) if isinstance(st, ir.Assign) for t in st.targets}
         self.counters = {st.target for st in ir.walk(fn.body)
                          if isinstance(st, ir.For)} - bound - set(fn.params)
-        self.height = 2 * (len(all_names(fn)) + len(fn.params)) + 2   # unbound, shape, None
+        # unbound, shape, None; and the same for an int's value (see _VALUE)
+        self.height = 4 * (len(all_names(fn)) + len(fn.params)) + 2
         env = {p: params.get(p) for p in fn.params}
         end = self._block(fn.body, env)
         # the shape of what fn returns (for the callers of a user function)
@@ -136,9 +146,11 @@ class ConcreteShapes:
                 value = self._op(stmt.op, env)
                 if _passes_entries(stmt.op, env):   # a call that may write into them
                     env = _forget_entries(env)
+            known = self._value_of(stmt, env) if len(stmt.targets) == 1 else None
             env = dict(env)
             for t in stmt.targets:
                 env[t] = value if len(stmt.targets) == 1 else None
+                env[_VALUE + t] = known
             return env
         if isinstance(stmt, ir.If):
             return _join(self._block(stmt.body, env), self._block(stmt.orelse, env))
@@ -161,11 +173,11 @@ class ConcreteShapes:
         for node in _nodes(stmt):
             for n in gast.walk(node):
                 if isinstance(n, gast.Name):
-                    env[n.id] = None
+                    env[n.id] = env[_VALUE + n.id] = None
         for attr in ("targets", "var", "alias", "target"):
             names = getattr(stmt, attr, None)
             for name in ([names] if isinstance(names, str) else names or ()):
-                env[name] = None
+                env[name] = env[_VALUE + name] = None
         return env
 
     def _checks_only(self, node):
@@ -179,7 +191,99 @@ class ConcreteShapes:
         return func is unpacks or func is builtins.print
 
     def _loop(self, stmt, env):
+        if isinstance(stmt, ir.For) and stmt.target in self.counters:
+            env = dict(env)    # the counter's values, where its range's bounds are known
+            env[_VALUE + stmt.target] = env.get(_VALUE + stmt.iter) \
+                if isinstance(env.get(_VALUE + stmt.iter), range) else None
         return loop_flow(self, stmt, env, _join, SCALAR, "shape specialisation")
+
+    # -- the values of ints (sizes, and the ranges loops count over) ---------------------------
+
+    def _value_of(self, stmt, env):
+        """The int (or the range, for `range(...)`) an assignment binds, where the shapes
+        prove it: `K = w.shape[0]`, `L = n - K + 1`; else None."""
+        if stmt.op is None:
+            value = stmt.value
+            if isinstance(value, gast.Call) and not value.keywords \
+                    and self.resolve(value.func) is builtins.range:
+                bounds = [self._int(a, env) for a in value.args]
+                if None in bounds or not 1 <= len(bounds) <= 3 or bounds[2:] == [0]:
+                    return None
+                return range(*bounds)
+            return self._int(value, env)
+        op = stmt.op
+        if op.user or op.keywords or op.func is None:
+            return None
+        if op.func is builtins.len and len(op.args) == 1 and isinstance(op.args[0], gast.Name):
+            shape = _plain(env.get(op.args[0].id))
+            return shape[0] if shape and isinstance(shape[0], int) else None
+        values = [self._int(a, env) for a in op.args]
+        if None in values:
+            return None
+        if op.func is builtins.range and 1 <= len(values) <= 3:
+            return range(*values) if values[-1] != 0 or len(values) < 3 else None
+        binary = _INT_ARITHMETIC.get(op.func)
+        if binary is not None and len(values) == 2:
+            return None if binary is operator.floordiv and values[1] == 0 else \
+                binary(*values)
+        if op.func is operator.neg and len(values) == 1:
+            return -values[0]
+        return None
+
+    def _int(self, node, env, counter=None):
+        """The int value of an inactive expression of ints and sizes, or None; counter: a
+        (name, int) pair to read a loop counter as that int."""
+        if counter is not None and isinstance(node, gast.Name) and node.id == counter[0]:
+            return counter[1]
+        value = _constant_int(node)
+        if value is not False:
+            return value
+        if isinstance(node, gast.Name):
+            found = env.get(_VALUE + node.id)
+            return found if type(found) is int else None
+        if _size_of(node):
+            shape = _plain(env.get(node.value.id) if isinstance(node.value, gast.Name)
+                           else env.get(node.value.value.id))
+            if shape is None or any(not isinstance(d, int) for d in shape):
+                return None
+            if isinstance(node, gast.Attribute):
+                return int(np.prod(shape)) if node.attr == "size" else len(shape)
+            k = _constant_int(node.slice)
+            return shape[k] if type(k) is int and -len(shape) <= k < len(shape) else None
+        if isinstance(node, gast.Call) and len(node.args) == 1 and not node.keywords \
+                and isinstance(node.args[0], gast.Name) \
+                and self.resolve(node.func) is builtins.len:
+            shape = _plain(env.get(node.args[0].id))
+            return shape[0] if shape and isinstance(shape[0], int) else None
+        if isinstance(node, gast.BinOp) and type(node.op) in _AST_ARITHMETIC:
+            a, b = self._int(node.left, env, counter), self._int(node.right, env, counter)
+            if a is None or b is None or (isinstance(node.op, gast.FloorDiv) and b == 0):
+                return None
+            return _AST_ARITHMETIC[type(node.op)](a, b)
+        return None
+
+    def _slice_length(self, item, dim, env):
+        """len(range(n)[item]) of a slice whose bounds are ints, or expressions of ints and
+        one loop counter of known range (`k:k + L`, the same length for every k), or None."""
+        bounds = (item.lower, item.upper, item.step)
+        counters = {n.id for b in bounds if b is not None for n in gast.walk(b)
+                    if isinstance(n, gast.Name) and isinstance(env.get(_VALUE + n.id), range)}
+        if len(counters) > 1:
+            return None
+        runs = [None]
+        if counters:
+            name = counters.pop()
+            values = env[_VALUE + name]
+            if not 0 < len(values) <= _MAX_COUNTS:
+                return None
+            runs = [(name, v) for v in values]
+        lengths = set()
+        for counter in runs:
+            ints = [None if b is None else self._int(b, env, counter) for b in bounds]
+            if any(b is None and n is not None for b, n in zip(ints, bounds)) or ints[2] == 0:
+                return None
+            lengths.add(len(range(*slice(*ints).indices(dim))))
+        return lengths.pop() if len(lengths) == 1 else None
 
     # -- operations ------------------------------------------------------------------------------
 
@@ -214,6 +318,8 @@ class ConcreteShapes:
         if func is operator.getitem and len(args) == 2 and isinstance(shapes[0], Entries):
             return self._entry(shapes[0], args[1])
         shapes = [_plain(sh) for sh in shapes]
+        if _hashable_in(func, _MADE) and len(args) == 1 and set(keywords) <= {"dtype"}:
+            return self._made(args[0], env)
         if broadcasting(func) and not keywords and _arity(func) in (None, len(args)):
             return broadcast(shapes)
         if _hashable_in(func, _REDUCTIONS) and len(args) == 1:
@@ -233,7 +339,7 @@ class ConcreteShapes:
         if func is np.transpose and len(args) == 1:
             return None if shapes[0] is None else tuple(reversed(shapes[0]))
         if func is operator.getitem and len(args) == 2:
-            return self._index(shapes[0], args[1])
+            return self._index(shapes[0], args[1], env)
         if func is np.reshape and len(args) == 2:
             return _reshaped(shapes[0], args[1])
         if _hashable_in(func, _SCALAR_CALLS) or getattr(func, "__module__", None) == "math":
@@ -284,7 +390,7 @@ class ConcreteShapes:
         rest = rest.pop()
         return rest[:axis] + (sum(lengths),) + rest[axis:]
 
-    def _index(self, shape, index):
+    def _index(self, shape, index, env=None):
         """x[index] for ints, loop counters and constant slices; None for anything else (an
         index array, a mask, a name that might hold one)."""
         if shape is None:
@@ -305,15 +411,28 @@ class ConcreteShapes:
             if not isinstance(item, gast.Slice):
                 return None
             bounds = [_constant_int(b) for b in (item.lower, item.upper, item.step)]
-            if any(b is False for b in bounds):
+            if bounds[2] == 0:
                 return None
             if bounds == [None, None, None]:
                 out.append(dim)
-            elif isinstance(dim, int):
+            elif isinstance(dim, int) and False not in bounds:
                 out.append(len(range(*slice(*bounds).indices(dim))))
+            elif isinstance(dim, int) and env is not None:
+                length = self._slice_length(item, dim, env)
+                if length is None:
+                    return None
+                out.append(length)
             else:
                 return None
         return tuple(out) + tuple(shape[k:])
+
+    def _made(self, node, env):
+        """The shape of np.zeros(shape) and the like: a tuple of known ints, or one."""
+        items = node.elts if isinstance(node, gast.Tuple) else [node]
+        dims = [self._int(item, env) for item in items]
+        if any(d is None or d < 0 for d in dims):
+            return None
+        return tuple(dims)
 
     def _entry(self, entries, key):
         """The shape of `container[key]`: a constant key's entry, or for a tuple or list
@@ -458,6 +577,11 @@ def _hashable_in(func, table):
         return func in table
     except TypeError:
         return False
+
+
+def reads_size(node):
+    """Whether `node` reads a size of a local array, an int (optimize/dtypes.py asks too)."""
+    return _size_of(node)
 
 
 def _size_of(node):

@@ -53,6 +53,10 @@ class Namer:
         """A temporary holding the result of operation `hint` (e.g. 'sin' -> 't_sin')."""
         return self.fresh(f"t_{hint}")
 
+    def adjoints(self):
+        """{adjoint name: primal} of the adjoints named so far."""
+        return {name: primal for primal, name in self._adjoints.items()}
+
     def adjoint(self, primal):
         """The one name of the adjoint of the variable `primal`: 'd' + primal where free."""
         name = self._adjoints.get(primal)

@@ -46,6 +46,10 @@ PASSES = {
     "lower": "in a specialised variant, the helper calls its shapes prove written as the "
              "NumPy they run: `np.dot(g, W.T)` for `dot_lhs(g, x, W)`, `np.full(shape, g)` "
              "for a small `unreduce`, an int for `reduced_count` (lower.py)",
+    "dtypes": "in a specialised variant, the seed of a loss `np.sum(t)` of a float64 t is "
+              "the number 1.0 and the loss's terms nobody reads are not computed; a spread "
+              "`np.full(shape, g) * e` of e's shape is `g * e` where the dtype is the same "
+              "(dtypes.py)",
     "slices": "the gradient of a slice read that is a product, `dt = sum_product(g, b, t)` "
               "read only by `dx = unindex(dt, x, index)`, is computed straight into the slice "
               "of x's zero gradient, `unindex_product(g, b, t, x, index)` (slices.py)",

@@ -17,16 +17,25 @@ are known when df is written, so the call can be the one line of NumPy the helpe
   returning a broadcast view: `np.full(shape, g)`, which is that array (same dtype: np.full
   takes g's, as unreduce does).
 
+- `sum_product(a, b, x)` / `sum_quotient(a, b, x)` (optimize/fused.py) where the shapes decide
+  the helper's branch whatever the dtypes: operands of x's shape, `a * b` (`a * b / x`); or
+  at most 4096 elements (runtime/fused.py's _SMALL_DOT) summed down to a shape that is neither
+  theirs nor (), the helper's own fallback `unbroadcast(a * b, x)` written as the sums it is
+  (`(dd * xhat).sum(axis=0)`, `(g * xhat / s).sum(axis=1, keepdims=True)`). An adjoint has
+  its value's shape in a specialised df, so `shapes` may name adjoints too.
+
 A name's shape is used only where the concrete analysis gives every binding of it the same
 shape; anything it cannot prove keeps the helper call.
 """
 import gast
 
 from .. import ir
+from ..analysis.concrete import broadcast
 from ..ir import Comment
 from ..ir import syntax as s
 
 _SMALL = 1 << 16   # runtime/core.py's unreduce returns a fresh array below this many elements
+_SMALL_DOT = 1 << 12   # runtime/fused.py: below this, a sum of products is its fallback
 
 
 def known_shapes(fn, concrete, params):
@@ -68,7 +77,7 @@ class _Lowering(gast.NodeTransformer):
         self.shapes, self.np_attr, self.count = shapes, np_attr, 0
         self.helpers = {}
         for helper in ("dot_lhs", "dot_rhs", "matmul_lhs", "matmul_rhs", "reduced_count",
-                       "unreduce"):
+                       "unreduce", "sum_product", "sum_quotient"):
             name = spelled(helper)
             if name is not None:
                 self.helpers[name] = helper
@@ -187,6 +196,56 @@ class _Lowering(gast.NodeTransformer):
         if size > _SMALL:
             return None   # the helper returns a read-only broadcast view there
         return s.call(self.np_attr("full"), [s.tuple_([s.const(d) for d in shape]), g])
+
+
+    def _sum_product(self, node):
+        return self._fused(node, quotient=False)
+
+    def _sum_quotient(self, node):
+        return self._fused(node, quotient=True)
+
+    def _fused(self, node, quotient):
+        if node.keywords or len(node.args) != 3:
+            return None
+        a, b, x = node.args
+        sa, sb, sx = self._shape(a), self._shape(b), self._shape(x)
+        if any(sh is None or not all(isinstance(d, int) for d in sh) for sh in (sa, sb, sx)):
+            return None
+        if sx == () or (sa == sb and sa != sx and _size(sa) > _SMALL_DOT):
+            return None   # np.vdot or np.einsum, which the dtypes decide
+        product = gast.BinOp(left=a, op=gast.Mult(), right=b)
+        if quotient:
+            product = gast.BinOp(left=product, op=gast.Div(), right=x)
+        return _summed_to(product, broadcast([sa, sb] + ([sx] if quotient else [])), sx)
+
+
+def _size(shape):
+    n = 1
+    for d in shape:
+        n *= d
+    return n
+
+
+def _summed_to(g, result, shape):
+    """unbroadcast(g, x) for g of shape `result` and x of `shape`, as the sums it runs."""
+    if result is None or len(result) < len(shape):
+        return None
+    if result == shape:
+        return g
+    lead = len(result) - len(shape)
+    if any(d != 1 and d != result[lead + k] for k, d in enumerate(shape)):
+        return None
+    kept = tuple(k for k, d in enumerate(shape) if d == 1 and result[lead + k] != 1)
+    for axes, keep in ((tuple(range(lead)), False), (kept, True)):
+        if not axes:
+            continue
+        axis = s.const(axes[0]) if len(axes) == 1 else s.tuple_([s.const(k) for k in axes])
+        keywords = [gast.keyword(arg="axis", value=axis)]
+        if keep:
+            keywords.append(gast.keyword(arg="keepdims", value=s.const(True)))
+        g = gast.Call(func=gast.Attribute(value=g, attr="sum", ctx=gast.Load()), args=[],
+                      keywords=keywords)
+    return g
 
 
 def _t(node):

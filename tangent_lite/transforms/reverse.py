@@ -27,8 +27,8 @@ from ..ir import Comment
 from ..ir import syntax as s
 from ..ir.syntax import name_node
 from ..ir.uses import names_read
-from ..optimize import dead_code, enabled, specialise
-from ..optimize.algebra import float64_number, simplify
+from ..optimize import dead_code, dtypes, enabled, specialise
+from ..optimize.algebra import cancel_negations_everywhere, float64_number, simplify
 from ..optimize.fused import fuse_chains
 from ..optimize.rows import slices_into_rows
 from ..optimize.slices import products_into_slices, sets_into_zeros
@@ -119,6 +119,7 @@ def reverse_mode(ctx, options, copied=(), guards=None, callee=None,
     backward += _returns(ctx, options, adjoints.final)
     _finish_sweeps(ctx, options, prologue, forward, backward)
     lowered = _lower(ctx, options, shapes, backward)
+    lowered += _by_dtypes(ctx, options, shapes, prologue, forward, backward, reduced)
     if options.split:
         fwd, bwd = _split(ctx, options, prologue + forward, backward[2:], seed, plan, stack,
                           writer.states.values(), unbound, groups)
@@ -196,6 +197,9 @@ def _lower(ctx, options, shapes, backward):
         return 0
     known = known_shapes(ctx.fn, shapes.concrete,
                          specialise.param_shapes(ctx.fn.params, options.specialised))
+    for adjoint, primal in ctx.namer.adjoints().items():   # an adjoint has its value's shape
+        if primal in known and adjoint not in known:
+            known[adjoint] = known[primal]
     return lower(backward, known, ctx.bindings.spelled, ctx.np)
 
 
@@ -207,6 +211,29 @@ def _release(ctx, options, shapes, body):
     known = known_shapes(ctx.fn, shapes.concrete,
                          specialise.param_shapes(ctx.fn.params, options.specialised))
     return release(body, large_names(known, ctx.namer.adjoints()), ctx.fn.params)
+
+
+def _by_dtypes(ctx, options, shapes, prologue, forward, backward, reduced):
+    """In a specialised variant: what its argument dtypes prove (optimize/dtypes.py), the
+    seed of a float64 loss the number 1.0 and the loss's unread terms not computed, spread
+    seeds folded into their products; how many rewrites."""
+    if shapes.concrete is None or not enabled("dtypes"):
+        return 0
+    kinds_of = dtypes.kinds(ctx.fn, options.specialised, shapes.concrete.resolve)
+    done = 0
+    if reduced and not (options.with_value or options.split or options.seeded):
+        done += dtypes.seed_one(backward, forward, prologue, kinds_of,
+                                 ctx.bindings.spelled)
+    if enabled("lower"):
+        known = known_shapes(ctx.fn, shapes.concrete,
+                             specialise.param_shapes(ctx.fn.params, options.specialised))
+        folded = dtypes.fold_spreads(backward, prologue + forward + backward, kinds_of, known,
+                                     ctx.namer.adjoints(), ctx.np("full").value.id,
+                                     ctx.bindings.spelled)
+        if folded and enabled("algebra"):    # the spread hid a chain's negation
+            cancel_negations_everywhere(backward, prologue + forward, ctx.bindings.spelled)
+        done += folded
+    return done
 
 
 def _analyse(ctx, options, summary):

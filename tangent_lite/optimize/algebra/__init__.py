@@ -8,9 +8,9 @@ rewrite a module, each saying why it is exact:
 
 1. seeds.py: a full sum's spread seed folded into its product (`dx = g * e`);
 2. doubling.py: `dx = e; dx += e` written `dx = 2 * e`;
-3. subexpressions.py: a pure expression computed twice in a block named once (`t_cos`);
-4. negations.py: `v = -n` of a product chain whose leftmost factor is negated, both negations
-   dropped (`-(-a * b / c)` is `a * b / c` to the bit);
+3. negations.py: negations that cancel in a product or quotient chain (`dz = -dt_neg` of
+   `dt_neg = (-dp * p / t_add) * t_exp` is `dp * p / t_add * t_exp`);
+4. subexpressions.py: a pure expression computed twice in a block named once (`t_cos`);
 5. scaled.py: `a = -b; c = a * 2.0` written `c = b * -2.0`;
 6. dead.py: unread pure assignments dropped.
 
@@ -30,7 +30,7 @@ from .seeds import fold_spread_seeds
 from .spelling import Spelling
 from .subexpressions import common_subexpressions
 
-__all__ = ["simplify", "float64_number"]
+__all__ = ["simplify", "float64_number", "cancel_negations_everywhere"]
 
 
 def simplify(backward, others, spelled, fresh):
@@ -44,11 +44,20 @@ def simplify(backward, others, spelled, fresh):
         _blocks(backward, lambda block: fold_spread_seeds(block, everything, loads, stores,
                                                           spelling))
     _blocks(backward, lambda block: double_repeats(block, spelling))
-    _blocks(backward, lambda block: common_subexpressions(block, spelling, fresh))
     loads, stores = name_counts(others + backward)
     _blocks(backward, lambda block: cancel_negations(block, loads, stores, spelling))
+    _blocks(backward, lambda block: common_subexpressions(block, spelling, fresh))
+    loads, stores = name_counts(others + backward)
     _blocks(backward, lambda block: fold_negations(block, loads, stores))
     dead_assignments(backward, spelling)
+
+
+def cancel_negations_everywhere(backward, others, spelled):
+    """negations.py alone, in place, for a later pass that uncovered more (optimize/dtypes.py
+    folds spreads a negation hid behind)."""
+    spelling = Spelling(spelled)
+    loads, stores = name_counts(others + backward)
+    _blocks(backward, lambda block: cancel_negations(block, loads, stores, spelling))
 
 
 def _blocks(stmts, rewrite):

@@ -1,26 +1,18 @@
-"""Two negations of one product cancelled, in a straight-line block of the backward sweep.
+"""Negations that cancel, in a straight-line block of the backward sweep.
 
-The vjp of `1.0 / (1.0 + np.exp(-v))` (a sigmoid the user wrote) is
+The rules of `-x`, of a subtrahend and of `1 / x` each negate their gradient, so a chain such
+as the sigmoid's `dt_add = -dp * p / t_add; dt_neg = dt_add * t_exp; dz = -dt_neg` negates an
+array twice, and `dt_sum = -dt_neg2; dt_log2 = dt_sum * t_sub; dt_sub2 = dt_log2 / t_sub2;
+dp = -dt_sub2` negates once more than it needs to. `y = -v`, where v is a product or quotient
+chain named once and read only there, is written with one negation inside the chain removed:
+`dz = dp * p / t_add * t_exp`, `dp = dt_neg2 * t_sub / t_sub2`.
 
-    dt_add = -dresult * result / t_add      # the quotient's rule: a negation
-    dt_neg = dt_add * t_exp
-    dv = -dt_neg                            # the negation's rule: another
-
-two array negations a call, three calls a step of the ADBench LSTM. `dv = -n` where n is a
-product or quotient chain whose leftmost factor is itself negated (directly, `-a * b`, or through
-a name holding such a chain) becomes the chain without either negation:
-
-    dv = dresult * result / t_add * t_exp
-
-Exact: round-to-nearest is symmetric in sign, so `-((-a) * b / c)` is `a * b / c` to the bit
-(float, complex and integer arrays alike: two's complement negation wraps both ways), and each
-product is computed in the same order as before. No negation is introduced, only a pair removed
-(for bool arrays, where NumPy refuses `-a`, a gradient never is one).
-
-What it proves: each name inlined (`dt_neg`, `dt_add`) is assigned once and read once in all of
-df, by the statement it is inlined into, earlier in the same block; its value is pure; and no
-statement between its assignment and the negation assigns a name that value reads or does
-anything but assign a name a pure value (or a pop).
+Exact: rounding to nearest is symmetric in sign, so -(a * b) is (-a) * b and a * (-b) to the
+bit, and -(a / b) is (-a) / b and a / (-b); negation keeps a value's dtype and type, so the
+result has the dtype, shape and type it had. A negation found in the chain is dropped, or a
+name bound once to `-u` is read as u. The chain's intermediate names, each read once, are
+inlined where nothing between their assignment and the use rebinds a name they read or writes
+into an array in place (`x += e`); their assignments go.
 """
 import gast
 
@@ -29,68 +21,73 @@ from .spelling import name_assign, names
 
 
 def cancel_negations(stmts, loads, stores, spelling):
-    """Rewrite, in the block stmts, each `v = -n` whose chain n starts with a negation."""
-    for j, stmt in enumerate(stmts):
-        v = name_assign(stmt)
+    """Rewrite, in the block stmts, each `y = -v` whose v cancels a negation (see above).
+    loads, stores: how often df reads and binds each name."""
+    i = 0
+    while i < len(stmts):
+        stmt = stmts[i]
         value = getattr(stmt, "value", None)
-        if not (v is not None and isinstance(value, gast.UnaryOp)
-                and isinstance(value.op, gast.USub) and isinstance(value.operand, gast.Name)):
-            continue
-        inlined = []
-        chain = _cancelled(value.operand, stmts, j, loads, stores, spelling, inlined)
-        if chain is None:
-            continue
-        stmt.value = chain
-        for k in sorted(inlined, reverse=True):
-            stmts[k] = None
-    stmts[:] = [s for s in stmts if s is not None]
+        if name_assign(stmt) and isinstance(value, gast.UnaryOp) \
+                and isinstance(value.op, gast.USub):
+            inlined = []
+            new = _cancel(value.operand, stmts, i, loads, stores, spelling, inlined)
+            if new is not None:
+                stmt.value = new
+                for j in sorted(inlined, reverse=True):
+                    del stmts[j]
+                i -= len(inlined)
+        i += 1
 
 
-def _cancelled(node, stmts, j, loads, stores, spelling, inlined):
-    """`node` (a factor at the left end of a product chain) without its leading negation, or
-    None where it has none that can be removed. inlined: positions of the statements whose
-    values were taken in."""
-    if isinstance(node, gast.UnaryOp) and isinstance(node.op, gast.USub):
-        return node.operand
-    if isinstance(node, gast.BinOp) and isinstance(node.op, (gast.Mult, gast.Div)):
-        left = _cancelled(node.left, stmts, j, loads, stores, spelling, inlined)
-        return None if left is None else gast.BinOp(left=left, op=node.op, right=node.right)
-    if not isinstance(node, gast.Name) or loads.get(node.id) != 1 or stores.get(node.id) != 1:
+def _cancel(expr, stmts, at, loads, stores, spelling, inlined):
+    """An expression equal to -expr to the bit with one negation fewer, or None. Names read
+    once may be inlined from the block (their statements' indices added to `inlined`)."""
+    if isinstance(expr, gast.UnaryOp) and isinstance(expr.op, gast.USub):
+        return expr.operand
+    if isinstance(expr, gast.BinOp) and isinstance(expr.op, (gast.Mult, gast.Div)):
+        left = _cancel(expr.left, stmts, at, loads, stores, spelling, inlined)
+        if left is not None:
+            return gast.BinOp(left=left, op=expr.op, right=expr.right)
+        right = _cancel(expr.right, stmts, at, loads, stores, spelling, inlined)
+        if right is not None:
+            return gast.BinOp(left=expr.left, op=expr.op, right=right)
         return None
-    k = _definition(stmts, j, node.id)
-    if k is None or k in inlined:
+    if not isinstance(expr, gast.Name) or stores.get(expr.id) != 1:
         return None
-    value = stmts[k].value
-    if not (isinstance(value, gast.BinOp) and isinstance(value.op, (gast.Mult, gast.Div))
-            or isinstance(value, gast.UnaryOp) and isinstance(value.op, gast.USub)):
+    j = _definition(stmts, at, expr.id)
+    if j is None:
         return None
-    if not spelling.pure(value):
+    value = stmts[j].value
+    if isinstance(value, gast.UnaryOp) and isinstance(value.op, gast.USub) \
+            and isinstance(value.operand, gast.Name) and stores.get(value.operand.id) == 1:
+        return value.operand            # n = -u: read u (n stays for its other readers)
+    if loads.get(expr.id) != 1 or not spelling.pure(value) or \
+            not isinstance(value, (gast.BinOp, gast.UnaryOp)) or \
+            not _unchanged_between(stmts, j, at, names(value)):
         return None
-    read = names(value)
-    for stmt in stmts[k + 1:j]:
-        if stmt is None or isinstance(stmt, Comment):
-            continue
-        # only assignments of names by pure values (or pops): nothing written in place
-        target = name_assign(stmt) if isinstance(stmt, gast.Assign) else \
-            stmt.target.id if isinstance(stmt, gast.AugAssign) and isinstance(
-                stmt.target, gast.Name) else None
-        if target is None or target in read or not (spelling.pure(stmt.value) or _pop(stmt.value)):
-            return None
-    inlined.append(k)
-    out = _cancelled(value, stmts, j, loads, stores, spelling, inlined)
-    if out is None:
-        inlined.remove(k)
-    return out
+    mark = len(inlined)
+    inlined.append(j)
+    new = _cancel(value, stmts, at, loads, stores, spelling, inlined)
+    if new is None:
+        del inlined[mark:]
+    return new
 
 
-def _pop(value):
-    return (isinstance(value, gast.Call) and isinstance(value.func, gast.Attribute)
-            and value.func.attr == "pop" and not value.args and not value.keywords)
-
-
-def _definition(stmts, j, name):
-    """The position of `name = ...` before stmts[j] in the block, or None."""
-    for k in range(j - 1, -1, -1):
-        if stmts[k] is not None and name_assign(stmts[k]) == name:
-            return k
+def _definition(stmts, at, name):
+    """The index of `name = ...` before stmts[at] in the block, or None."""
+    for j in range(at - 1, -1, -1):
+        if name_assign(stmts[j]) == name:
+            return j
     return None
+
+
+def _unchanged_between(stmts, j, at, read):
+    """Whether the statements strictly between j and at only bind names not in `read`, by
+    plain assignments (no in-place write, no nested block)."""
+    for stmt in stmts[j + 1:at]:
+        if isinstance(stmt, Comment):
+            continue
+        target = name_assign(stmt)
+        if target is None or target in read:
+            return False
+    return True

@@ -1,0 +1,359 @@
+"""What a specialised variant's argument dtypes prove (the pass "dtypes").
+
+A variant compiled for float64 arrays and Python numbers (optimize/specialise.py) knows more
+than shapes: most values f computes from them are float64 too. Two costs of a small gradient
+go once that is known:
+
+1. **The loss seed.** A loss `np.sum(t)` / `np.mean(t)` (optimize/seed.py) is seeded with
+   `unit_of(t)`, a one of t's dtype, so the forward sweep keeps t and everything it is made of
+   though the backward sweep may need none of it (logistic regression's log terms, the
+   cross-entropy's `y * logp`). Where t is certainly float64 or a Python number, unit_of
+   returns exactly the Python float 1.0 (runtime/core.py): the seed is written `1.0`, and the
+   forward assignments nothing reads any more are dropped.
+2. **Spread seeds.** `np.full(shape, g)` (a small `unreduce`, lowered by optimize/lower.py)
+   multiplied by or added to an array e of that same shape, `np.full(shape, g) * e`, is
+   `g * e`: the same elementwise values in the same shape, without the spread array. The dtype
+   is the same where e is float64 (a Python number g then gives float64 either way) or where
+   g is certainly an array (a NumPy operand promotes alike whether broadcast or spread: NEP 50).
+
+Dtypes are traced through f as kinds: "f8" (a float64 array or NumPy scalar, or a Python
+float: unit_of gives 1.0 for each, and each operation below gives float64 from them) and "int"
+(a Python int: sizes, loop indices). A name has a kind when every assignment to it gives that
+kind: a greatest fixpoint, as for optimize/algebra/float_result.py. Anything not listed below
+(comparisons, casts, user functions, containers' entries, keyword arguments other than a
+reduction's axis/keepdims) has no kind, and then nothing is assumed.
+"""
+import builtins
+import copy
+import operator
+
+import gast
+import numpy as np
+
+from .. import ir
+from ..analysis.concrete import reads_size
+from ..ir import Comment
+from .algebra.spelling import Spelling, name_assign
+from .copies import name_counts
+
+F8, INT = "f8", "int"
+
+_ARITHMETIC = (operator.add, operator.sub, operator.mul, operator.truediv, operator.neg,
+               operator.pos, np.add, np.subtract, np.multiply, np.divide, np.negative)
+_PRODUCTS = (operator.matmul, np.dot, np.matmul, np.vdot, np.inner, np.outer)
+# float functions: a float64 result from float64 or int operands (np.exp(3) is float64)
+_FLOAT_UFUNCS = (np.exp, np.log, np.sqrt, np.tanh, np.sin, np.cos, np.tan, np.log1p,
+                 np.expm1, np.sinh, np.cosh, np.arctan, np.arcsin, np.arccos, np.log2,
+                 np.log10, np.exp2, np.arctanh, np.arcsinh)
+_SAME = (np.abs, np.absolute, builtins.abs, np.square, np.transpose, np.reshape, np.ravel)
+_EITHER = (np.maximum, np.minimum, np.fmax, np.fmin, np.clip)   # float64 if an operand is
+_REDUCTIONS = (np.sum, np.mean, np.max, np.min, np.amax, np.amin, np.prod)
+_FRESH = (np.zeros, np.ones, np.empty)         # float64 when no dtype is given
+_LOOP_INDEX = None
+
+
+def kinds(fn, signature, resolve=lambda node: None):
+    """name -> F8 or INT for the names of fn whose every binding gives that kind, given the
+    specialised signature (one entry per parameter: optimize/specialise.py); resolve(node):
+    what a global name denotes (`len`)."""
+    known = {}
+    for p, e in zip(fn.params, signature):
+        known[p] = (F8 if e[0] == "array" and np.dtype(e[1]) == np.float64
+                    else F8 if e[0] == "float" else INT if e[0] == "int" else None)
+    ranges = {st.targets[0] for st in ir.walk(fn.body) if isinstance(st, ir.Assign)
+              and len(st.targets) == 1 and st.op is not None and st.op.func is builtins.range}
+    binds = {}
+    for st in ir.walk(fn.body):
+        if isinstance(st, ir.For):
+            binds.setdefault(st.target, []).append(INT if st.iter in ranges else False)
+        elif isinstance(st, ir.Assign):
+            for t in st.targets:
+                binds.setdefault(t, []).append(st if len(st.targets) == 1 else False)
+        elif isinstance(st, ir.Hook):
+            binds.setdefault(st.var, []).append(False)
+            binds.setdefault(st.alias, []).append(False)
+        elif isinstance(st, ir.Effect):
+            for n in gast.walk(st.node):
+                if isinstance(n, gast.Name) and not isinstance(n.ctx, gast.Load):
+                    binds.setdefault(n.id, []).append(False)
+    for p in fn.params:
+        if p in binds:
+            binds[p].append(known[p] if known[p] is not None else False)
+    out = dict(known)
+    out.update({name: F8 for name in binds})
+    changed = True
+    while changed:
+        changed = False
+        for name, sts in binds.items():
+            if out[name] is None:
+                continue
+            found = {_binding_kind(st, out, resolve) for st in sts}
+            new = found.pop() if len(found) == 1 else None
+            if new != out[name]:
+                out[name] = new
+                changed = True
+    return {n: k for n, k in out.items() if k is not None}
+
+
+def _binding_kind(st, known, resolve):
+    if st is False:
+        return None
+    if st in (F8, INT):
+        return st
+    if isinstance(st, ir.Pop):
+        return None
+    if st.op is None:
+        return _atom(st.value, known, resolve)
+    if st.op.user or st.op.func is None:
+        return None
+    func, operands = st.op.func, [_atom(a, known, resolve) for a in st.op.args]
+    keywords = set(st.op.keywords or {})
+    if func is operator.getitem:             # indexing a float64 array, by anything
+        return F8 if operands[:1] == [F8] and not keywords else None
+    if _is(func, _REDUCTIONS):
+        return F8 if keywords <= {"axis", "keepdims"} and operands == [F8] else None
+    if keywords or not operands or None in operands:
+        return None
+    if _is(func, _ARITHMETIC) or func in (operator.floordiv, operator.mod):
+        if F8 in operands:
+            return F8
+        if func is operator.truediv:
+            return F8                        # int / int: a Python float
+        return INT if func.__module__ == "_operator" else None   # np.add of ints: an int64
+    if func is operator.pow or func is np.power:
+        # a float64 base to an int power (a Python float to a float one may be complex)
+        return F8 if operands == [F8, INT] else None
+    if _is(func, _PRODUCTS):
+        return F8 if all(k == F8 for k in operands) else None
+    if _is(func, _FLOAT_UFUNCS) or func is builtins.float:
+        return F8
+    if _is(func, _EITHER):
+        return F8 if F8 in operands else None
+    if _is(func, _SAME):
+        return F8 if operands[0] == F8 else None
+    if _is(func, _FRESH) and len(operands) == 1:
+        return F8
+    if func is builtins.len or func is builtins.int:
+        return INT
+    return None
+
+
+def _atom(node, known, resolve):
+    if isinstance(node, gast.Constant):
+        return {float: F8, int: INT}.get(type(node.value))
+    if isinstance(node, gast.Name):
+        return known.get(node.id)
+    if reads_size(node):
+        return INT
+    if isinstance(node, gast.Tuple):     # a shape `(n, L)`: an operand of np.zeros
+        return INT if all(_atom(e, known, resolve) == INT for e in node.elts) else None
+    if isinstance(node, gast.Call) and resolve(node.func) is builtins.len:
+        return INT
+    return None
+
+
+def _is(func, table):
+    return any(func is f for f in table)
+
+
+# -- 1. the seed -----------------------------------------------------------------------------
+
+def seed_one(backward, forward, prologue, kinds_of, spelled):
+    """Write the seed `dresult = unit_of(t)` as `dresult = 1.0` where t is certainly float64
+    or a Python number, then drop the forward sweep's (`forward`, in place) assignments
+    nothing reads any more. Returns whether the seed was rewritten."""
+    unit_of = spelled("unit_of")
+    for stmt in backward:
+        if isinstance(stmt, Comment):
+            continue
+        value = getattr(stmt, "value", None)
+        if not (name_assign(stmt) and isinstance(value, gast.Call)
+                and isinstance(value.func, gast.Name) and value.func.id == unit_of
+                and len(value.args) == 1 and isinstance(value.args[0], gast.Name)
+                and kinds_of.get(value.args[0].id) in (F8, INT)):
+            return False
+        stmt.value = gast.Constant(value=1.0, kind=None)
+        break
+    else:
+        return False
+    spelling = Spelling(spelled)
+    while _drop_unread(forward, name_counts(prologue + forward + backward)[0], spelling):
+        pass
+    return True
+
+
+def _drop_unread(stmts, loads, spelling):
+    """Drop top-level `name = pure expression` of the forward sweep that nothing reads (the
+    statements in loops are left: their pushes read them)."""
+    keep = [st for st in stmts if not (name_assign(st) and not loads.get(name_assign(st))
+                                       and spelling.pure(st.value))]
+    dropped = len(keep) != len(stmts)
+    stmts[:] = keep
+    return dropped
+
+
+# -- 2. spread seeds -----------------------------------------------------------------------------
+
+def fold_spreads(backward, everything, kinds_of, shapes, adjoint_of, np_name, spelled):
+    """Replace `np.full(shape, g)` read as an operand of `*` or `+` whose other operand has
+    that shape (and a dtype that makes the result the same: see the module's docstring) by g;
+    a name assigned such a spread and read only so is dropped. shapes: name -> shape of the
+    forward names; adjoint_of: adjoint name -> its primal. Returns how many were folded."""
+    loads, stores = name_counts(everything)
+
+    def shape(node):
+        if not isinstance(node, gast.Name):
+            return None
+        name = node.id
+        if stores.get(name, 0) > 1 and name not in shapes:
+            name = adjoint_of.get(name, name)
+        return shapes.get(name) if name in shapes else shapes.get(adjoint_of.get(name))
+
+    def array(node):
+        """g certainly an ndarray: an adjoint of a value of rank >= 1 (a specialised df's
+        adjoints have their values' shapes), scaled by numbers or negated."""
+        if isinstance(node, gast.Name):
+            primal = adjoint_of.get(node.id)
+            return primal is not None and len(shapes.get(primal) or ()) >= 1
+        if isinstance(node, gast.UnaryOp) and isinstance(node.op, gast.USub):
+            return array(node.operand)
+        if isinstance(node, gast.BinOp) and isinstance(node.op, (gast.Mult, gast.Div)):
+            return (array(node.left) and _number(node.right)) or \
+                (isinstance(node.op, gast.Mult) and array(node.right) and _number(node.left))
+        return False
+
+    def spread(node):
+        """(shape, g) of `np.full((ints), g)`, or None."""
+        if not (isinstance(node, gast.Call) and isinstance(node.func, gast.Attribute)
+                and node.func.attr == "full" and isinstance(node.func.value, gast.Name)
+                and node.func.value.id == np_name and len(node.args) == 2
+                and not node.keywords and isinstance(node.args[0], gast.Tuple)):
+            return None
+        dims = node.args[0].elts
+        if not all(isinstance(d, gast.Constant) and type(d.value) is int for d in dims):
+            return None
+        g = node.args[1]
+        if not all(stores.get(n.id, 0) <= 1 for n in gast.walk(g) if isinstance(n, gast.Name)):
+            return None   # g must mean the same wherever the spread is read
+        return tuple(d.value for d in dims), g
+
+    def foldable(binop, other, full_shape, g):
+        if not isinstance(binop.op, (gast.Mult, gast.Add)) or shape(other) != full_shape:
+            return False
+        forward = isinstance(other, gast.Name) and other.id in shapes and \
+            kinds_of.get(other.id) == F8 and stores.get(other.id, 0) <= 1
+        return forward or array(g)
+
+    pure = Spelling(spelled).pure
+    count = 0
+    # inline spreads: `dx + np.full(shape, g)`
+    for stmt in _statements(backward):
+        for node in gast.walk(stmt):
+            if not isinstance(node, gast.BinOp):
+                continue
+            for side, other in (("left", node.right), ("right", node.left)):
+                found = spread(getattr(node, side))
+                if found and foldable(node, other, *found):
+                    setattr(node, side, found[1])
+                    count += 1
+                    break
+    # named spreads: `dt = np.full(shape, g)` read only as such operands, g a Python number
+    # (an array g could be written into in place between the spread and a use)
+    loads, stores = name_counts(everything)
+    values = {name_assign(st): st.value for st in _all_statements(everything)
+              if name_assign(st) and stores.get(name_assign(st)) == 1}
+    for block in _blocks(backward):
+        for stmt in list(block):
+            dt = name_assign(stmt)
+            found = spread(stmt.value) if dt else None
+            if not found or stores.get(dt) != 1:
+                continue
+            if not (_number_expr(found[1], values, set())
+                    or _plain_until_last_use(block, block.index(stmt), dt, pure)):
+                continue
+            uses = [(node, side) for st in _statements(backward) for node in gast.walk(st)
+                    if isinstance(node, gast.BinOp)
+                    for side in ("left", "right")
+                    if isinstance(getattr(node, side), gast.Name)
+                    and getattr(node, side).id == dt]
+            if len(uses) != loads.get(dt) or not all(
+                    not _is_name(node.right if side == "left" else node.left, dt)
+                    and foldable(node, node.right if side == "left" else node.left, *found)
+                    for node, side in uses):
+                continue
+            for node, side in uses:
+                setattr(node, side, copy.deepcopy(found[1]))
+            block.remove(stmt)
+            count += len(uses)
+    return count
+
+
+def _number_expr(node, values, seen):
+    """Whether node is certainly a Python int or float: constants, sizes, + - * / and unary -
+    of such, names bound once to such (values: name -> its one value)."""
+    if isinstance(node, gast.Constant):
+        return type(node.value) in (int, float)
+    if reads_size(node):
+        return True
+    if isinstance(node, gast.UnaryOp) and isinstance(node.op, gast.USub):
+        return _number_expr(node.operand, values, seen)
+    if isinstance(node, gast.BinOp) and isinstance(node.op, (gast.Add, gast.Sub, gast.Mult,
+                                                             gast.Div)):
+        return _number_expr(node.left, values, seen) and \
+            _number_expr(node.right, values, seen)
+    if isinstance(node, gast.Name) and node.id in values and node.id not in seen:
+        seen.add(node.id)
+        return _number_expr(values[node.id], values, seen)
+    return False
+
+
+def _plain_until_last_use(block, at, dt, pure):
+    """Whether every read of dt is in block after `at`, and every statement from there to the
+    last read is a plain `name = pure expression` (nothing written in place: an array g reads
+    the same wherever the spread is read)."""
+    last = None
+    for k in range(at + 1, len(block)):
+        if not isinstance(block[k], Comment) and any(_is_name(n, dt)
+                                                     for n in gast.walk(block[k])):
+            last = k
+    if last is None:
+        return False
+    for stmt in block[at + 1:last + 1]:
+        if isinstance(stmt, Comment):
+            continue
+        if not name_assign(stmt) or not pure(stmt.value):
+            return False
+    return True
+
+
+def _is_name(node, name):
+    return isinstance(node, gast.Name) and node.id == name
+
+
+def _all_statements(stmts):
+    for stmt in _statements(stmts):
+        yield stmt
+        for attr in ("body", "orelse"):
+            inner = getattr(stmt, attr, None)
+            if isinstance(stmt, (gast.If, gast.For, gast.While)) and inner:
+                yield from _all_statements(inner)
+
+
+def _number(node):
+    return isinstance(node, gast.Constant) and type(node.value) in (int, float) or \
+        reads_size(node)
+
+
+def _statements(stmts):
+    for stmt in stmts:
+        if not isinstance(stmt, Comment):
+            yield stmt
+
+
+def _blocks(stmts):
+    yield stmts
+    for stmt in stmts:
+        for attr in ("body", "orelse"):
+            inner = getattr(stmt, attr, None)
+            if isinstance(stmt, (gast.If, gast.For, gast.While)) and inner:
+                yield from _blocks(inner)
