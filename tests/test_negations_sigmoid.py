@@ -116,7 +116,7 @@ def test_near_misses_keep_their_negations():
         "n = -a * b\nw = n + 1\nv = -n\n": None,      # the chain read twice
         "n = -a * b\na = 2.0\nv = -n\n": None,        # a factor rebound in between
         "n = -a * b\nb[0] = 2.0\nv = -n\n": None,     # a factor written in place
-        "n = b * -a\nv = -n\n": None,                 # the negation not leftmost
+        "n = b * -a\nv = -n\n": "v = b * a",          # on the right: -(b * -a) is b * a
         "n = -a + b\nv = -n\n": None,                 # a sum, not a product
     }
     for text, expected in cases.items():

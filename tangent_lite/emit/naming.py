@@ -37,10 +37,6 @@ class Namer:
         adjoint of `primal`."""
         self._adjoints.setdefault(primal, name)
 
-    def adjoints(self):
-        """primal -> the name of its adjoint, for those handed out so far."""
-        return dict(self._adjoints)
-
     def snapshot(self):
         """The current state, to undo names handed out by a trial run."""
         return set(self.taken), dict(self._adjoints)
