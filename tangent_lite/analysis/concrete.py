@@ -324,11 +324,8 @@ class ConcreteShapes:
             return broadcast(shapes)
         if _hashable_in(func, _REDUCTIONS) and len(args) == 1:
             return _reduced(shapes[0], keywords)
-        if set(keywords) <= {"dtype"} and len(args) == 1:
-            if _hashable_in(func, _MADE):
-                return self._size(args[0], env)
-            if _hashable_in(func, _MADE_LIKE):
-                return shapes[0]
+        if set(keywords) <= {"dtype"} and len(args) == 1 and _hashable_in(func, _MADE_LIKE):
+            return shapes[0]
         if func is np.concatenate and set(keywords) <= {"axis"} and 1 <= len(args) <= 2:
             axis = keywords.get("axis", args[1] if len(args) == 2 else None)
             return self._concatenated(args[0], 0 if axis is None else _constant_int(axis), env)
@@ -346,15 +343,10 @@ class ConcreteShapes:
             return SCALAR
         return None
 
-    def _size(self, node, env):
-        """The shape a size argument gives: ints, `x.shape[k]`, `len(x)`, or a tuple of them."""
-        items = node.elts if isinstance(node, gast.Tuple) else [node]
-        dims = [self._dim(item, env) for item in items]
-        return None if None in dims else tuple(dims)
-
     def _dim(self, node, env):
-        """The dim a size expression reads: a non-negative int constant, `x.shape[k]` or
-        `len(x)` of an array x of known shape; None otherwise."""
+        """The dim a size expression reads where its value is not an int the analysis knows:
+        `x.shape[k]` or `len(x)` of an array x of known shape, which may be a symbol (a
+        generalised variant's batch size); None otherwise."""
         value = _constant_int(node)
         if type(value) is int:
             return value if value >= 0 else None
@@ -427,10 +419,14 @@ class ConcreteShapes:
         return tuple(out) + tuple(shape[k:])
 
     def _made(self, node, env):
-        """The shape of np.zeros(shape) and the like: a tuple of known ints, or one."""
+        """The shape of np.zeros(shape) and the like: a tuple of sizes, or one, each an int the
+        analysis knows or a dim read of an argument's shape."""
         items = node.elts if isinstance(node, gast.Tuple) else [node]
-        dims = [self._int(item, env) for item in items]
-        if any(d is None or d < 0 for d in dims):
+        dims = []
+        for item in items:
+            dim = self._int(item, env)
+            dims.append(self._dim(item, env) if dim is None else dim)
+        if any(d is None or type(d) is int and d < 0 for d in dims):
             return None
         return tuple(dims)
 
