@@ -34,8 +34,9 @@ FORWARD_ONLY = dict.fromkeys([
     # of arithmetic, builtins, and the basic reductions, shapes and products
     "unbroadcast", "unreduce", "unindex", "untranspose", "unconcatenate", "unstack", "unsum",
     "unarray", "unastype", "select_arg", "matmul_lhs", "matmul_rhs", "dot_lhs", "dot_rhs",
-    # optimize/fused.py: sums of products; optimize/slices.py: a slice read's product
-    "sum_product", "sum_quotient", "unindex_product",
+    # optimize/fused.py: sums of products; optimize/slices.py: a slice read's product;
+    # optimize/rows.py: the slices of a parameter's row added into its gradient's row
+    "sum_product", "sum_quotient", "unindex_product", "add_row_slices",
     # pytrees.py: field reads and dict literals
     "unfield", "field", "undict",
     # elementwise.py, reductions.py
