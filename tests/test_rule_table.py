@@ -35,8 +35,9 @@ FORWARD_ONLY = dict.fromkeys([
     "unbroadcast", "unreduce", "unindex", "untranspose", "unconcatenate", "unstack", "unsum",
     "unarray", "unastype", "select_arg", "matmul_lhs", "matmul_rhs", "dot_lhs", "dot_rhs",
     # optimize/fused.py: sums of products; optimize/slices.py: a slice read's product and
-    # the add into a slice still zero
-    "sum_product", "sum_quotient", "unindex_product", "set_at",
+    # the add into a slice still zero; optimize/rows.py: the slices of a parameter's row added
+    # into its gradient's row
+    "sum_product", "sum_quotient", "unindex_product", "set_at", "add_row_slices",
     # pytrees.py: field reads and dict literals
     "unfield", "field", "undict",
     # elementwise.py, reductions.py
