@@ -19,6 +19,7 @@ import test_rules_elementwise
 import test_rules_fft
 import test_rules_linalg
 import test_rules_shapes
+import test_release
 import test_shift_invariance
 from helpers import check_grad, load_program
 
@@ -43,6 +44,8 @@ def _programs(tmp_path_factory):
     out.extend((f, 0, (test_shift_invariance.A_TIES, test_shift_invariance.W5))
                for f in (test_shift_invariance.lse_rows_loss,
                          test_shift_invariance.cross_entropy))
+    # arrays of 2**14 elements and more, whose specialised variants delete names (release)
+    out.extend(test_release.PROGRAMS[:2])
     folder = tmp_path_factory.mktemp("passes")
     for seed in range(12):
         text = test_control_flow.ProgramGenerator(1000 * seed).source()

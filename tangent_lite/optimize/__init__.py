@@ -53,6 +53,9 @@ PASSES = {
     "slices": "the gradient of a slice read that is a product, `dt = sum_product(g, b, t)` "
               "read only by `dx = unindex(dt, x, index)`, is computed straight into the slice "
               "of x's zero gradient, `unindex_product(g, b, t, x, index)` (slices.py)",
+    "release": "in a specialised variant, names holding arrays of 2**14 elements or more (or "
+               "their adjoints) are deleted after their last read, `del t_mul, dd`, so the "
+               "next arrays reuse their memory while it is in the cache (release.py)",
     "shift": "the max subtracted in a max-shifted softmax, log-softmax or log-sum-exp receives "
              "no gradient: it is a constant for differentiation (shift.py)",
 }

@@ -159,6 +159,12 @@ def _backward_reads(plan, nodes, numbers, spelled):
                         found_values.add(node.stmt.target)
                     reads.update(found)
                     values.update(found_values)
+                if isinstance(node.stmt, ir.SetItem) and id(node.stmt) in plan.pushes:
+                    # its restore, `x[index] = stack.pop()`, reads the index as it was then
+                    # (a mask `B < 0.05` made again in each step of a loop)
+                    index = names_read(node.stmt.index)
+                    reads.update(index)
+                    values.update(index)
             elif isinstance(node, BranchAdjoint):
                 reads.add(node.stmt.test)
                 values.add(node.stmt.test)

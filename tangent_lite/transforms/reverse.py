@@ -12,12 +12,14 @@ forward statement) -> plan.py (what the forward sweep pushes) -> sweeps.py (both
 out). This module runs them and assembles df: the prologue, the seed, the returned gradients.
 """
 import dataclasses
+import functools
 import os
 
 import gast
 
 from .. import ir
 from ..analysis.activity import check_refusals, varied_names
+from ..analysis.aliasing import alias_groups
 from ..analysis.concrete import ConcreteShapes
 from ..analysis.shapes import SCALAR, ShapeFacts, resolver
 from ..errors import UnsupportedSyntaxError
@@ -31,6 +33,7 @@ from ..optimize.fused import fuse_chains
 from ..optimize.slices import products_into_slices
 from ..optimize.copies import propagate_copies
 from ..optimize.lower import known_shapes, lower
+from ..optimize.release import large_names, release
 from ..optimize.squares import drop_unread_squares, fold_scalar_seeds
 from ..optimize.seed import reduced_result
 from ..optimize.shift import invariant_maxima
@@ -94,8 +97,10 @@ def reverse_mode(ctx, options, copied=(), guards=None, callee=None,
     stack = ctx.namer.fresh("stack") if plan.uses_stack else None
     restored = {st.target for st in ir.walk(fn.body)
                 if isinstance(st, ir.SetItem) and id(st) in plan.pushes}
+    # who may share memory with whom: read by the split sweeps only, computed once if at all
+    groups = functools.cache(lambda: alias_groups(fn))
     writer = SweepWriter(ctx, plan, dead, guards, stack, shapes.numbers,
-                         detach=restored if options.split else ())
+                         detach=restored if options.split else (), groups=groups)
     unbound = set(plan.unbound)
     for state in writer.states.values():
         unbound.update(state.unbound)
@@ -116,10 +121,15 @@ def reverse_mode(ctx, options, copied=(), guards=None, callee=None,
     lowered += _by_dtypes(ctx, options, shapes, prologue, forward, backward, reduced)
     if options.split:
         fwd, bwd = _split(ctx, options, prologue + forward, backward[2:], seed, plan, stack,
-                          writer.states.values(), unbound)
+                          writer.states.values(), unbound, groups)
         return Reversed(fwd, bwd, adjoints.callees)
-    deriv = _derivative(ctx, options, prologue + forward + backward, seed, value)
-    used = shapes.concrete.used + lowered if shapes.concrete is not None else 0
+    body = prologue + forward + backward
+    released = _release(ctx, options, shapes, body)
+    deriv = _derivative(ctx, options, body, seed, value)
+    if released:
+        deriv.docstring += ("\n\nIts large arrays are deleted (`del`) after their last read, so "
+                            "the arrays\nmade next reuse their memory while it is in the cache.")
+    used = shapes.concrete.used + lowered + released if shapes.concrete is not None else 0
     return Reversed(deriv, None, adjoints.callees, used)
 
 
@@ -214,6 +224,16 @@ def _by_dtypes(ctx, options, shapes, prologue, forward, backward, reduced):
     return done
 
 
+def _release(ctx, options, shapes, body):
+    """In a specialised variant: its large arrays deleted after their last read, so the
+    arrays made next reuse their memory (optimize/release.py); how many."""
+    if shapes.concrete is None or not enabled("release"):
+        return 0
+    known = known_shapes(ctx.fn, shapes.concrete,
+                         specialise.param_shapes(ctx.fn.params, options.specialised))
+    return release(body, large_names(known, ctx.namer.adjoints()), ctx.fn.params)
+
+
 def _analyse(ctx, options, summary):
     """What the phases need to know of fn: (varied names, names holding Python lists, the shape
     analysis); raises for what reverse mode cannot differentiate."""
@@ -297,7 +317,7 @@ def _returns(ctx, options, final):
     return stmts
 
 
-def _split(ctx, options, forward, backward, seed, plan, stack, states, unbound):
+def _split(ctx, options, forward, backward, seed, plan, stack, states, unbound, groups):
     """The forward sweep and the backward sweep as two functions, for a pullback that runs
     the backward sweep as often as it is called: the forward sweep returns its result and
     the state the backward sweep reads; the backward sweep works on copies of it."""
@@ -315,7 +335,7 @@ def _split(ctx, options, forward, backward, seed, plan, stack, states, unbound):
     restored = sorted(({st.target for st in ir.walk(fn.body) if isinstance(
         st, ir.SetItem) and id(st) in plan.pushes} | {n for c in states for n in c.copied})
         & set(state))
-    refuse_stale_views(ctx, plan, restored, state, backward)
+    refuse_stale_views(ctx, plan, restored, state, backward, groups)
     bound = ir.must_assigned(fn.body, fn.params) | set(unbound)
     maybe_unbound = [v for v in state if v not in bound and v != stack]
     if maybe_unbound:

@@ -14,18 +14,19 @@ the write; grad is unaffected. Found by the memory fuzzer (seed 3, programs 236 
 import gast
 
 from .. import ir
-from ..analysis.aliasing import alias_groups, makes_list
+from ..analysis.aliasing import makes_list
 from ..errors import UnsupportedSyntaxError
 from ..ir import Comment
 
 
-def refuse_stale_views(ctx, plan, restored, state, backward):
+def refuse_stale_views(ctx, plan, restored, state, backward, groups):
     """Raise where the backward sweep reads, at or after its first restore of an array in
     `restored` (a statement, or a loop holding one, of the top-level list `backward`), an item
-    of a list in the state that may share that array's memory."""
+    of a list in the state that may share that array's memory. groups(): the alias groups of
+    ctx.fn (analysis.aliasing.alias_groups), computed once per compile."""
     if not restored:
         return
-    groups = alias_groups(ctx.fn)
+    groups = groups()
     lists, items = _list_items(ctx.fn)
     shape_only = {ctx.bindings.spelled(h): k for h, k in _SHAPE_ONLY.items()
                   if ctx.bindings.spelled(h) is not None}

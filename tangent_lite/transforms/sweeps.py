@@ -10,7 +10,7 @@ import gast
 
 from .. import ir
 from ..analysis.activity import operand_names
-from ..analysis.aliasing import VIEW_FUNCS, alias_groups
+from ..analysis.aliasing import VIEW_FUNCS
 from ..ir import Comment
 from ..ir import syntax as s
 from ..ir.syntax import name_node
@@ -23,7 +23,7 @@ from .common import alias_checks, loop_statement
 class SweepWriter:
     """Writes both sweeps; everything it reads is given to it here."""
 
-    def __init__(self, ctx, plan, dead, guards, stack, numbers, detach=()):
+    def __init__(self, ctx, plan, dead, guards, stack, numbers, detach=(), groups=None):
         self.ctx = ctx
         self.plan = plan          # transforms.plan.StackPlan
         self.dead = dead          # ids of forward assignments not to write
@@ -39,7 +39,7 @@ class SweepWriter:
         # are, so the check sees the memory they share and the write goes where NumPy's goes
         # (a copy would pass the check and take the write: `a1 = y[:4]; a1 /= d`)
         self.checked = ({m for checks in guards.values() for m, _ in checks}
-                        | _sharing_a_written_name(ctx.fn, self.detach))
+                        | _sharing_a_written_name(ctx.fn, self.detach, groups))
         # checkpointed loops (transforms/checkpoint.py): what their snapshots hold
         self.states = checkpoint.loop_states(ctx, plan, dead)
         self.recording = True     # pushes written (off in a checkpointed loop's advance)
@@ -281,12 +281,13 @@ class SweepWriter:
         return pops + items
 
 
-def _sharing_a_written_name(fn, restored):
+def _sharing_a_written_name(fn, restored, groups):
     """The names that may share memory with a name f writes in place, other than the arrays
-    in `restored` (the split sweep's detached bases, whose writes it restores)."""
+    in `restored` (the split sweep's detached bases, whose writes it restores); groups() is
+    analysis.aliasing.alias_groups(fn), computed once per compile."""
     if not restored:
         return set()
     written = {writes_in_place(st) for st in ir.walk(fn.body)} - {None} - set(restored)
     if not written:
         return set()
-    return {n for n, group in alias_groups(fn).items() if group & written}
+    return {n for n, group in groups().items() if group & written}

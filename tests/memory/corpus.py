@@ -516,6 +516,52 @@ def threshold_small(x):
     return np.sum(y * x)
 
 
+def mask_moves_in_loop(x, W):
+    """An array the gradient is not taken for, written through a mask made again in each step
+    (as many entries each step, in other places): the backward sweep restores it step by step
+    and needs each step's mask (seed 4, program 458 of the memory fuzzer)."""
+    B = W * 1.0
+    s = 0.0
+    for k in range(3):
+        s = s + np.sum(np.sin(x * B))
+        B[B > np.median(B)] *= -0.5
+    return s
+
+
+def mask_shrinks_in_while(x, W):
+    """The same in a while loop, the mask selecting fewer entries each step."""
+    B = W * 1.0
+    k = 0
+    s = 0.0
+    while k < 3:
+        k += 1
+        s = s + np.sum(np.cos(x * B) * k)
+        B[B < 0.25] += 0.4
+    return s
+
+
+def index_moves_in_loop(x, W):
+    """The same with an integer index array: the row of B's largest entry, each step."""
+    B = W * 1.0
+    s = 0.0
+    for k in range(3):
+        s = s + np.sum(x * B ** 2)
+        B[np.argmax(B)] -= 1.0
+    return s
+
+
+def mask_name_rebound(x, W):
+    """The same without a loop: the mask's name bound again after the write it indexes."""
+    B = W * 1.0
+    s = np.sum(np.sin(x * B))
+    idx = B > np.median(B)
+    B[idx] *= -0.5
+    s = s + np.sum(np.sin(x * B))
+    idx = B < np.median(B)
+    B[idx] *= 3.0
+    return s + np.sum(np.cos(x * B))
+
+
 def mask_argument(x):
     x[x > 0.5] -= 0.5
     return np.sum(x ** 2)
@@ -1222,6 +1268,10 @@ CASES = [
     C("5 mask", relu_two_layers, dict(W1=F(5, 3), W2=F(4, 5), x=F(3)), wrt=(0, 1, 2)),
     C("5 mask", threshold_small, dict(x=F(6, lo=-1.5, hi=1.5))),
     C("5 mask", mask_argument, dict(x=F(6))),
+    C("5 mask", mask_moves_in_loop, dict(x=F(8), W=F(8))),
+    C("5 mask", mask_shrinks_in_while, dict(x=F(8), W=F(8))),
+    C("5 mask", index_moves_in_loop, dict(x=F(6), W=F(6))),
+    C("5 mask", mask_name_rebound, dict(x=F(8), W=F(8))),
     C("5 mask", relu_loop, dict(W=F(4, 4), x=F(4)), wrt=(0, 1)),
 
     C("6 methods", fill_then_add, dict(x=F(5))),
