@@ -222,7 +222,8 @@ class ConcreteShapes:
             return None
         if op.func is builtins.range and 1 <= len(values) <= 3:
             return range(*values) if values[-1] != 0 or len(values) < 3 else None
-        binary = _INT_ARITHMETIC.get(op.func)
+        binary = _INT_ARITHMETIC.get(op.func) if _hashable_in(op.func, _INT_ARITHMETIC) \
+            else None
         if binary is not None and len(values) == 2:
             return None if binary is operator.floordiv and values[1] == 0 else \
                 binary(*values)

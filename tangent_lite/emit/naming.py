@@ -37,6 +37,10 @@ class Namer:
         adjoint of `primal`."""
         self._adjoints.setdefault(primal, name)
 
+    def adjoints(self):
+        """primal -> the name of its adjoint, for those handed out so far."""
+        return dict(self._adjoints)
+
     def snapshot(self):
         """The current state, to undo names handed out by a trial run."""
         return set(self.taken), dict(self._adjoints)
@@ -48,10 +52,6 @@ class Namer:
     def temp(self, hint):
         """A temporary holding the result of operation `hint` (e.g. 'sin' -> 't_sin')."""
         return self.fresh(f"t_{hint}")
-
-    def adjoints(self):
-        """{adjoint name: primal} of the adjoints named so far."""
-        return {name: primal for primal, name in self._adjoints.items()}
 
     def adjoint(self, primal):
         """The one name of the adjoint of the variable `primal`: 'd' + primal where free."""

@@ -31,7 +31,7 @@ _SCOPES = (gast.Lambda, gast.FunctionDef, gast.GeneratorExp, gast.ListComp, gast
 
 def large_names(shapes, adjoints):
     """The names df's arrays of at least _LARGE elements may have: those of `shapes` (name ->
-    shape, concrete) and, through `adjoints` (adjoint name -> primal), their adjoints."""
+    shape, concrete) and, through `adjoints` (primal -> adjoint name), their adjoints."""
     out = set()
     for name, shape in shapes.items():
         size = 1
@@ -39,7 +39,9 @@ def large_names(shapes, adjoints):
             size *= n if isinstance(n, int) else 0
         if size >= _LARGE:
             out.add(name)
-    return out | {a for a, primal in adjoints.items() if primal in out}
+            if name in adjoints:
+                out.add(adjoints[name])
+    return out
 
 
 def release(body, large, params):

@@ -197,7 +197,7 @@ def _lower(ctx, options, shapes, backward):
         return 0
     known = known_shapes(ctx.fn, shapes.concrete,
                          specialise.param_shapes(ctx.fn.params, options.specialised))
-    for adjoint, primal in ctx.namer.adjoints().items():   # an adjoint has its value's shape
+    for primal, adjoint in ctx.namer.adjoints().items():   # an adjoint has its value's shape
         if primal in known and adjoint not in known:
             known[adjoint] = known[primal]
     return lower(backward, known, ctx.bindings.spelled, ctx.np)
@@ -228,7 +228,8 @@ def _by_dtypes(ctx, options, shapes, prologue, forward, backward, reduced):
         known = known_shapes(ctx.fn, shapes.concrete,
                              specialise.param_shapes(ctx.fn.params, options.specialised))
         folded = dtypes.fold_spreads(backward, prologue + forward + backward, kinds_of, known,
-                                     ctx.namer.adjoints(), ctx.np("full").value.id,
+                                     {a: p for p, a in ctx.namer.adjoints().items()},
+                                     ctx.np("full").value.id,
                                      ctx.bindings.spelled)
         if folded and enabled("algebra"):    # the spread hid a chain's negation
             cancel_negations_everywhere(backward, prologue + forward, ctx.bindings.spelled)
