@@ -5,7 +5,7 @@ equal to central finite differences in float64, and the near misses keep the gen
   `np.zeros(x.shape[0])`, `np.zeros_like`, `np.concatenate` and `x[:, None]`;
 - the last piece of a concatenation's gradient is the rest (optimize/pieces.py, `unconcatenate`
   given None for the last array);
-- unindex_product of a 1-D slice, empty plus zeroed ends from 64 KB (runtime/shapes.py);
+- unindex_product of a 1-D slice, empty plus zeroed ends from 64 KB (runtime/indexing.py);
 - extremum_mask without ties (runtime/reductions.py);
 - a negated gradient scaled by a float literal (optimize/algebra/scaled.py).
 """
@@ -16,6 +16,7 @@ import pytest
 import tangent_lite as tl
 from tangent_lite import optimize
 from tangent_lite import pipeline
+from tangent_lite.runtime import indexing as runtime_indexing
 from tangent_lite.runtime import shapes as runtime_shapes
 from tangent_lite.runtime import reductions as runtime_reductions
 
@@ -292,7 +293,7 @@ def test_unindex_product_equals_zeros_and_assign(n, dtype, index):
     x = rng.normal(size=n).astype(dtype)
     t = x[index]
     a, b = rng.normal(size=t.shape).astype(dtype), rng.normal(size=t.shape).astype(dtype)
-    got = runtime_shapes.unindex_product(a, b, t, x, index)
+    got = runtime_indexing.unindex_product(a, b, t, x, index)
     want = np.zeros_like(x)
     want[index] = a * b
     assert got.dtype == want.dtype
@@ -302,24 +303,24 @@ def test_unindex_product_equals_zeros_and_assign(n, dtype, index):
 def test_unindex_product_mixed_dtypes_keep_the_general_path():
     x = np.linspace(0.0, 1.0, 9, dtype=np.float32)
     a, b = np.ones(8, dtype=np.float64), np.full(8, 2.0, dtype=np.float32)
-    got = runtime_shapes.unindex_product(a, b, x[1:], x, np.s_[1:])
+    got = runtime_indexing.unindex_product(a, b, x[1:], x, np.s_[1:])
     want = np.zeros(9, dtype=np.result_type(a, b))
     want[1:] = a * b
     np.testing.assert_array_equal(got, want)
     c = np.ones(8) + 1j
-    got = runtime_shapes.unindex_product(c, c, c, np.zeros(9, complex), np.s_[1:])
+    got = runtime_indexing.unindex_product(c, c, c, np.zeros(9, complex), np.s_[1:])
     assert got.dtype == complex and np.array_equal(got[1:], c * c) and got[0] == 0
 
 
 def test_unindex_of_one_element_with_a_number_gradient():
     for x in (np.arange(5.0), np.arange(5.0, dtype=np.float32)):
         for g in (1.0, x.dtype.type(2.5)):
-            got = runtime_shapes.unindex(g, x, -1)
+            got = runtime_indexing.unindex(g, x, -1)
             want = np.zeros_like(x)
             want[-1] = g
             assert got.dtype == x.dtype
             np.testing.assert_array_equal(got, want)
-    got = runtime_shapes.unindex(np.float64(2.0), np.arange(3.0, dtype=np.float32), 0)
+    got = runtime_indexing.unindex(np.float64(2.0), np.arange(3.0, dtype=np.float32), 0)
     assert got.dtype == np.float64    # another dtype's gradient: the general path, as before
 
 
@@ -424,20 +425,20 @@ def test_disjoint_slice_assigns_and_overlap_adds():
 
 def test_set_at_assigns_only_arrays_of_its_dtype():
     g = np.zeros(5)
-    assert runtime_shapes.set_at(g, np.s_[:2], np.array([1.0, 2.0])) is g
+    assert runtime_indexing.set_at(g, np.s_[:2], np.array([1.0, 2.0])) is g
     np.testing.assert_array_equal(g, [1, 2, 0, 0, 0])
     g32 = np.zeros(5, dtype=np.float32)
-    runtime_shapes.set_at(g32, np.s_[3:], np.array([1.5, 2.5]))   # another dtype: added
+    runtime_indexing.set_at(g32, np.s_[3:], np.array([1.5, 2.5]))   # another dtype: added
     assert g32.dtype == np.float32 and list(g32) == [0, 0, 0, 1.5, 2.5]
-    runtime_shapes.set_at(g32, np.s_[3:], 1.0)                    # a number: added
+    runtime_indexing.set_at(g32, np.s_[3:], 1.0)                    # a number: added
     assert list(g32) == [0, 0, 0, 2.5, 3.5]
     da = pytest.importorskip("dask.array")
-    d = runtime_shapes.set_at(da.zeros(4, chunks=2), np.s_[:1], np.ones(1))
+    d = runtime_indexing.set_at(da.zeros(4, chunks=2), np.s_[:1], np.ones(1))
     np.testing.assert_array_equal(np.asarray(d.compute()), [1, 0, 0, 0])
 
 
 def test_unindex_product_of_zero_d_operands_takes_the_general_path():
     x = np.arange(4.0)
     a = np.array(2.0)
-    got = runtime_shapes.unindex_product(a, np.array(3.0), np.array(1.0), x, np.s_[1:])
+    got = runtime_indexing.unindex_product(a, np.array(3.0), np.array(1.0), x, np.s_[1:])
     np.testing.assert_array_equal(got, [0.0, 6.0, 6.0, 6.0])   # unindex of the 0-d product

@@ -1,4 +1,4 @@
-"""The scatter paths of the index gradients (runtime/shapes.py unindex, untake, add_at): each fast
+"""The scatter paths of the index gradients (runtime/indexing.py unindex and add_at, runtime/shapes.py untake): each fast
 path (plain assignment for a basic index, one np.bincount for repeated integer rows) against the
 plain np.zeros + np.add.at scatter it replaces, bit for bit, on many index forms, and whole
 programs written the way users write gathers against central finite differences in float64."""

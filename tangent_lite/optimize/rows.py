@@ -17,7 +17,7 @@ five helper calls and a zero row made and summed, only to be added into a row of
     dmain_params = add_row_slices(dmain_params, 2 * i, weight, (np.s_[3 * b:], ...),
                                   (dt_item13, ...))
 
-and runtime/shapes.py `add_row_slices` does `row[3 * b:] += dt_item13` ... into
+and runtime/indexing.py `add_row_slices` does `row[3 * b:] += dt_item13` ... into
 `row = dmain_params[2 * i]` where the gradient is a NumPy array (or a list gradient's array
 entry) whose row has the shape and the float dtype of `weight` and of every slice's gradient,
 and the rules' own chain otherwise.

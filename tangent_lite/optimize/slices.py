@@ -10,7 +10,7 @@ where one will do: this pass writes the pair as one call,
     ...                                  ->      ...
     dx = unindex(dt, x, np.s_[1:])
 
-and runtime/shapes.py `unindex_product` computes the product into the slice of the zero gradient
+and runtime/indexing.py `unindex_product` computes the product into the slice of the zero gradient
 (`np.multiply(g, b, out=dx[1:])`), or, where the index only adds axes of length 1
 (`theta[:, None]`), returns the summed product reshaped instead of copying it into zeros.
 
@@ -51,7 +51,7 @@ def sets_into_zeros(backward, spelled, call):
     block and with no statement between naming dx, by `dx = add_at(dx, J, v)`, I and J
     constant slices `np.s_[a:b]` that share no element, writes the second `set_at(dx, J, v)`:
     dx is zero at J (unindex_product made it so outside I), so the add is an assignment (the
-    ODE's `x[:1]` next to `x[1:]`). runtime/shapes.py `set_at` assigns only for a NumPy
+    ODE's `x[:1]` next to `x[1:]`). runtime/indexing.py `set_at` assigns only for a NumPy
     array and a value of its dtype, and adds otherwise."""
     if not enabled("slices"):
         return

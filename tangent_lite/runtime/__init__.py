@@ -22,7 +22,8 @@ other in one direction, trees, dispatch, lists and core at the bottom:
     elementwise  powers, extrema, clip, sinc, fmax/fmin, sort (rules/elementwise.py); digamma
                  and trigamma (math.lgamma, rules/pymath.py: SciPy is optional)
     reductions   prod, max/min, cumsum/cumprod, average, median (rules/reductions.py)
-    shapes       indexing, transpose, concatenate/stack, tile, pad, take ... (rules/shapes.py)
+    indexing     subscripts read and written: unindex, add_at, written ... (rules/shapes.py)
+    shapes       transpose, concatenate/stack, tile, pad, take ... (rules/shapes.py)
     scatter      ufunc.at as functions: scatter_add, _subtract, _multiply, _maximum, _minimum
                  (rules/scatter.py)
     products     @, np.dot, einsum, tensordot, kron, inner, cross
@@ -50,11 +51,11 @@ from .elementwise import (clip_mask, digamma, div_or_zero, pick_weight, safe_log
 from .reductions import (average_adjoint, average_weights_adjoint, average_weights_tangent,
                          cumprod_adjoint, cumprod_tangent, extremum_mask, median_weights,
                          nan_count, prod_adjoint, uncumsum)
-from .shapes import (add_at, add_row_slices, add_item, set_at, flatten, written, unappend, unatleast,
-                     unbroadcast_to, unconcatenate,
-                     undelete, undiag, undiagonal, undiff, unindex, unindex_product, uninsert, unjoin, unpad,
-                     unpad_fill, unrepeat, unresize, unstack, untake, untake_along_axis, untile,
-                     untrace, untranspose)
+from .indexing import (add_at, add_row_slices, add_item, set_at, written, unindex,
+                       unindex_product)
+from .shapes import (flatten, unappend, unatleast, unbroadcast_to, unconcatenate, undelete,
+                     undiag, undiagonal, undiff, uninsert, unjoin, unpad, unpad_fill, unrepeat,
+                     unresize, unstack, untake, untake_along_axis, untile, untrace, untranspose)
 from .scatter import (scatter_add, scatter_maximum, scatter_minimum, scatter_multiply,
                       scatter_multiply_others, scatter_multiply_others_tangent, scatter_shares,
                       scatter_subtract)

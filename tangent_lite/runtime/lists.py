@@ -7,7 +7,7 @@ add, zero or copy it item by item; these are the helpers that know that. They si
 module, below core, because core's gradients of builtins (unit_like, unarray, unsum) and every
 module above it build list gradients with them, and because what they cost is what a loop over
 a list of weights (the ADBench LSTM's `main_params[2 * i]`) pays at every step. Reading an item
-of a list gradient in a loop (`add_item`) stays in shapes.py next to `unindex`, its general
+of a list gradient in a loop (`add_item`) is in indexing.py next to `unindex`, its general
 form.
 """
 import numpy as np
