@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import tangent_lite
-from tangent_lite.rules.template import fold
+from tangent_lite.rules.fold import fold
 from tests.helpers import check_grad
 
 EXPRESSIONS = ["x * 1.0", "1.0 * x", "x * 1", "1 * x", "x ** 1.0", "x ** 1", "2.0 * x ** 1.0",
