@@ -9,7 +9,7 @@ import tangent_lite as tl
 from tangent_lite import optimize
 from tangent_lite.errors import TangentLiteError
 
-from helpers import numeric_grad
+from helpers import check_grad, numeric_grad
 
 
 # ---- programs, written the way users write them, in several styles ---------------------------
@@ -284,3 +284,43 @@ def test_threads_calling_df_first_with_different_batches():
         for a, b_ in zip(g, e):
             np.testing.assert_allclose(a, b_, rtol=1e-12)
     assert len(df.__tangent_lite__.specialiser.variants) == 1
+
+
+def test_zero_indices_axes_and_bounds_have_shapes():
+    """0 == False: the analysis's "not a constant int" marker must be told from the int 0, or
+    `x[0]`, `np.sum(x, axis=0)`, `x[0:2]` and `x[-0]` have no shape (a missed variant)."""
+    import gast
+    from tangent_lite import ir, pipeline
+    from tangent_lite.analysis.concrete import ConcreteShapes
+    from tangent_lite.analysis.shapes import resolver
+    from tangent_lite.transforms.reverse import with_bindings
+
+    def zeros(x):
+        a = x[0]
+        b = np.sum(x, axis=0)
+        c = x[0:2]
+        d = x[-0]
+        e = np.mean(x, axis=(0, 1))
+        z = x * 2.0
+        return a, b, c, d, e, z
+
+    parsed, _, bindings, fn = pipeline._front(zeros)
+    facts = ConcreteShapes(fn, {"x": (4, 3)}, with_bindings(resolver(parsed), bindings.objects))
+    last = [st for st in ir.walk(fn.body) if isinstance(st, ir.Assign) and st.op is not None
+            and st.target == "z"][0]
+    shape_of = facts.at(last)
+    shapes = {n: shape_of(gast.Name(id=n, ctx=gast.Load(), annotation=None, type_comment=None))
+              for n in "abcde"}
+    assert shapes == {"a": (3,), "b": (3,), "c": (2, 3), "d": (3,), "e": ()}
+
+
+def test_a_variant_through_zero_indices_and_axes():
+    def loss(W, b, x):
+        h = np.tanh(x[0] @ W + b)
+        return np.sum(h * h) + np.sum(np.mean(x, axis=0) * b[0:3])
+
+    rng = np.random.default_rng(11)
+    W, b, x = rng.normal(size=(3, 3)), rng.normal(size=3), rng.normal(size=(5, 4, 3))
+    check_grad(loss, W, b, x, wrt=(0, 1, 2))
+    variant = tl.source(loss, wrt=(0, 1, 2), specialised_for=(W, b, x))
+    assert "unbroadcast(" not in variant.split("_specialised(")[1]

@@ -408,7 +408,7 @@ class ConcreteShapes:
                 return None
             if bounds == [None, None, None]:
                 out.append(dim)
-            elif isinstance(dim, int) and False not in bounds:
+            elif isinstance(dim, int) and not any(b is False for b in bounds):
                 out.append(len(range(*slice(*bounds).indices(dim))))
             elif isinstance(dim, int) and env is not None:
                 length = self._slice_length(item, dim, env)
@@ -450,7 +450,7 @@ class ConcreteShapes:
     def _integer(self, node):
         if isinstance(node, gast.Name):
             return node.id in self.counters
-        return _constant_int(node) not in (None, False)
+        return type(_constant_int(node)) is int
 
     def _expr(self, node, env):
         """The shape of an atom or of an inactive expression written as it is."""
@@ -524,7 +524,7 @@ def _reduced(shape, keywords):
     else:
         items = axis.elts if isinstance(axis, gast.Tuple) else [axis]
         axes = [_constant_int(a) for a in items]
-        if any(a in (None, False) for a in axes):
+        if any(a is None or a is False for a in axes):
             return None
         if any(not -len(shape) <= a < len(shape) for a in axes):
             return None
@@ -548,7 +548,7 @@ def _reshaped(shape, target):
         return None
     items = target.elts if isinstance(target, gast.Tuple) else [target]
     dims = [_constant_int(i) for i in items]
-    if any(d in (None, False) for d in dims):
+    if any(d is None or d is False for d in dims):
         return None
     size = int(np.prod(shape))
     known = int(np.prod([d for d in dims if d != -1]))
@@ -591,12 +591,13 @@ def _size_of(node):
 
 
 def _constant_int(node):
-    """The int a constant node holds; None for None (or no node); False for anything else."""
+    """The int a constant node holds; None for None (or no node); False for anything else
+    (test with `is`: 0 == False, so `0 in (None, False)` is true)."""
     if node is None:
         return None
     if isinstance(node, gast.UnaryOp) and isinstance(node.op, gast.USub):
         inner = _constant_int(node.operand)
-        return -inner if inner not in (None, False) else False
+        return -inner if type(inner) is int else False
     if isinstance(node, gast.Constant):
         if node.value is None:
             return None
