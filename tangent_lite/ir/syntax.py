@@ -37,6 +37,22 @@ def tuple_(elts):
     return gast.Tuple(elts=elts, ctx=gast.Load())
 
 
+def summed(g, leading, kept):
+    """`g.sum(axis=0)` or `g.sum(axis=(0, 1))` over the axes `leading` (dropped), then
+    `.sum(axis=k, keepdims=True)` over the axes `kept` (kept as ones): unbroadcast written as
+    the sums it runs, for shapes known when df is written."""
+    for axes, keep in ((leading, False), (kept, True)):
+        if not axes:
+            continue
+        axis = const(axes[0]) if len(axes) == 1 else tuple_([const(a) for a in axes])
+        keywords = [gast.keyword(arg="axis", value=axis)]
+        if keep:
+            keywords.append(gast.keyword(arg="keepdims", value=const(True)))
+        g = gast.Call(func=gast.Attribute(value=g, attr="sum", ctx=gast.Load()), args=[],
+                      keywords=keywords)
+    return g
+
+
 def copy(node):
     return clone(node)
 

@@ -236,16 +236,7 @@ def _summed_to(g, result, shape):
     if any(d != 1 and d != result[lead + k] for k, d in enumerate(shape)):
         return None
     kept = tuple(k for k, d in enumerate(shape) if d == 1 and result[lead + k] != 1)
-    for axes, keep in ((tuple(range(lead)), False), (kept, True)):
-        if not axes:
-            continue
-        axis = s.const(axes[0]) if len(axes) == 1 else s.tuple_([s.const(k) for k in axes])
-        keywords = [gast.keyword(arg="axis", value=axis)]
-        if keep:
-            keywords.append(gast.keyword(arg="keepdims", value=s.const(True)))
-        g = gast.Call(func=gast.Attribute(value=g, attr="sum", ctx=gast.Load()), args=[],
-                      keywords=keywords)
-    return g
+    return s.summed(g, tuple(range(lead)), kept)
 
 
 def _t(node):

@@ -251,17 +251,7 @@ def _summed(g, substitute, leading, kept):
     """`g.sum(axis=0)`, `g.sum(axis=(0, 1))`, `.sum(axis=k, keepdims=True)` after them."""
     if isinstance(g, gast.BinOp) and isinstance(g.op, (gast.Mult, gast.Div)):
         return None   # the fused pass writes it as one reduction
-    g = substitute(g)
-    for axes, keep in ((leading, False), (kept, True)):
-        if not axes:
-            continue
-        axis = s.const(axes[0]) if len(axes) == 1 else s.tuple_([s.const(a) for a in axes])
-        keywords = [gast.keyword(arg="axis", value=axis)]
-        if keep:
-            keywords.append(gast.keyword(arg="keepdims", value=s.const(True)))
-        g = gast.Call(func=gast.Attribute(value=g, attr="sum", ctx=gast.Load()), args=[],
-                      keywords=keywords)
-    return g
+    return s.summed(substitute(g), leading, kept)
 
 
 def dispatch(fn, parsed, bindings, specialiser):
