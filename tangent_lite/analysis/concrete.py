@@ -12,9 +12,10 @@ np.dot and np.matmul of 1-D and 2-D operands, transposes, indexing by a loop cou
 or constant slices, np.reshape to constant ints, np.concatenate of a list of arrays of known
 int lengths, arrays made to a size read of another (`np.zeros(x.shape[0])`, `np.ones_like(x)`),
 calls of the user's own functions (their body analysed with the arguments' shapes: `callee`),
-and sizes read of arrays (x.shape[k], len(x), x.size: numbers). The analysis is flow-sensitive over the core language like
-shapes.py: branches join (a name keeps its shape where both paths agree, else None) and loops
-iterate to a fixpoint, so an array that grows in a loop is None.
+and sizes read of arrays (x.shape[k], len(x), x.size: numbers); each operation's rule is in
+shape_rules.py. The analysis is flow-sensitive over the core language like shapes.py:
+branches join (a name keeps its shape where both paths agree, else None) and loops iterate to
+a fixpoint, so an array that grows in a loop is None.
 """
 import builtins
 import inspect
@@ -26,6 +27,9 @@ import numpy as np
 from .. import ir
 from .fixpoint import loop_flow
 from .shapes import broadcasting
+from .shape_rules import (MADE, MADE_LIKE, PRODUCTS, REDUCTIONS, SCALAR_CALLS, arity, broadcast,
+                          constant_int, hashable_in, is_none, reads_size, reduced, product,
+                          reshaped)
 from ..ir.uses import all_names
 
 SCALAR = ()
@@ -37,16 +41,6 @@ _INT_ARITHMETIC = {operator.add: operator.add, operator.sub: operator.sub,
                    operator.mul: operator.mul, operator.floordiv: operator.floordiv}
 _AST_ARITHMETIC = {gast.Add: operator.add, gast.Sub: operator.sub, gast.Mult: operator.mul,
                    gast.FloorDiv: operator.floordiv}
-_MADE = {np.zeros, np.ones, np.empty}
-
-# Reductions over `axis` (an int or a tuple of ints, keepdims a bool) of one array.
-_REDUCTIONS = {np.sum, np.mean, np.prod, np.max, np.min, np.amax, np.amin, np.std, np.var,
-               np.nansum, np.nanmean, np.nanmax, np.nanmin}
-_PRODUCTS = {np.dot, np.matmul, operator.matmul}
-_SCALAR_CALLS = {builtins.len, builtins.float, builtins.int}
-# Arrays made to a shape given as a size (`np.zeros(n)`, `np.zeros((m, n))`), or to an array's.
-_MADE = {np.zeros, np.ones, np.empty}
-_MADE_LIKE = {np.zeros_like, np.ones_like, np.empty_like}
 
 
 class Entries(dict):
@@ -79,22 +73,6 @@ def _passes_entries(op, env):
 def _plain(shape):
     """A shape as operations see it: a container's Entries are no shape (None)."""
     return None if isinstance(shape, Entries) else shape
-
-
-def broadcast(shapes):
-    """The broadcast of shapes, or None where it cannot be proved (a symbol against a
-    different symbol or a size other than 1: the call may fail, or not, at run time)."""
-    if any(sh is None for sh in shapes):
-        return None
-    rank = max((len(sh) for sh in shapes), default=0)
-    out = []
-    for k in range(rank):
-        dims = {sh[len(sh) - rank + k] for sh in shapes if len(sh) - rank + k >= 0}
-        dims.discard(1)
-        if len(dims) > 1:
-            return None
-        out.append(dims.pop() if dims else 1)
-    return tuple(out)
 
 
 class ConcreteShapes:
@@ -222,7 +200,7 @@ class ConcreteShapes:
             return None
         if op.func is builtins.range and 1 <= len(values) <= 3:
             return range(*values) if values[-1] != 0 or len(values) < 3 else None
-        binary = _INT_ARITHMETIC.get(op.func) if _hashable_in(op.func, _INT_ARITHMETIC) \
+        binary = _INT_ARITHMETIC.get(op.func) if hashable_in(op.func, _INT_ARITHMETIC) \
             else None
         if binary is not None and len(values) == 2:
             return None if binary is operator.floordiv and values[1] == 0 else \
@@ -236,20 +214,20 @@ class ConcreteShapes:
         (name, int) pair to read a loop counter as that int."""
         if counter is not None and isinstance(node, gast.Name) and node.id == counter[0]:
             return counter[1]
-        value = _constant_int(node)
+        value = constant_int(node)
         if value is not False:
             return value
         if isinstance(node, gast.Name):
             found = env.get(_VALUE + node.id)
             return found if type(found) is int else None
-        if _size_of(node):
+        if reads_size(node):
             shape = _plain(env.get(node.value.id) if isinstance(node.value, gast.Name)
                            else env.get(node.value.value.id))
             if shape is None or any(not isinstance(d, int) for d in shape):
                 return None
             if isinstance(node, gast.Attribute):
                 return int(np.prod(shape)) if node.attr == "size" else len(shape)
-            k = _constant_int(node.slice)
+            k = constant_int(node.slice)
             return shape[k] if type(k) is int and -len(shape) <= k < len(shape) else None
         if isinstance(node, gast.Call) and len(node.args) == 1 and not node.keywords \
                 and isinstance(node.args[0], gast.Name) \
@@ -319,28 +297,28 @@ class ConcreteShapes:
         if func is operator.getitem and len(args) == 2 and isinstance(shapes[0], Entries):
             return self._entry(shapes[0], args[1])
         shapes = [_plain(sh) for sh in shapes]
-        if _hashable_in(func, _MADE) and len(args) == 1 and set(keywords) <= {"dtype"}:
+        if hashable_in(func, MADE) and len(args) == 1 and set(keywords) <= {"dtype"}:
             return self._made(args[0], env)
-        if broadcasting(func) and not keywords and _arity(func) in (None, len(args)):
+        if broadcasting(func) and not keywords and arity(func) in (None, len(args)):
             return broadcast(shapes)
-        if _hashable_in(func, _REDUCTIONS) and len(args) == 1:
-            return _reduced(shapes[0], keywords)
-        if set(keywords) <= {"dtype"} and len(args) == 1 and _hashable_in(func, _MADE_LIKE):
+        if hashable_in(func, REDUCTIONS) and len(args) == 1:
+            return reduced(shapes[0], keywords)
+        if set(keywords) <= {"dtype"} and len(args) == 1 and hashable_in(func, MADE_LIKE):
             return shapes[0]
         if func is np.concatenate and set(keywords) <= {"axis"} and 1 <= len(args) <= 2:
             axis = keywords.get("axis", args[1] if len(args) == 2 else None)
-            return self._concatenated(args[0], 0 if axis is None else _constant_int(axis), env)
+            return self._concatenated(args[0], 0 if axis is None else constant_int(axis), env)
         if keywords:
             return None
-        if _hashable_in(func, _PRODUCTS) and len(args) == 2:
-            return _product(*shapes)
+        if hashable_in(func, PRODUCTS) and len(args) == 2:
+            return product(*shapes)
         if func is np.transpose and len(args) == 1:
             return None if shapes[0] is None else tuple(reversed(shapes[0]))
         if func is operator.getitem and len(args) == 2:
             return self._index(shapes[0], args[1], env)
         if func is np.reshape and len(args) == 2:
-            return _reshaped(shapes[0], args[1])
-        if _hashable_in(func, _SCALAR_CALLS) or getattr(func, "__module__", None) == "math":
+            return reshaped(shapes[0], args[1])
+        if hashable_in(func, SCALAR_CALLS) or getattr(func, "__module__", None) == "math":
             return SCALAR
         return None
 
@@ -348,12 +326,12 @@ class ConcreteShapes:
         """The dim a size expression reads where its value is not an int the analysis knows:
         `x.shape[k]` or `len(x)` of an array x of known shape, which may be a symbol (a
         generalised variant's batch size); None otherwise."""
-        value = _constant_int(node)
+        value = constant_int(node)
         if type(value) is int:
             return value if value >= 0 else None
-        if _size_of(node) and isinstance(node, gast.Subscript):
+        if reads_size(node) and isinstance(node, gast.Subscript):
             shape = _plain(env.get(node.value.value.id))
-            k = _constant_int(node.slice)
+            k = constant_int(node.slice)
         elif (isinstance(node, gast.Call) and len(node.args) == 1 and not node.keywords
               and isinstance(node.args[0], gast.Name)
               and self.resolve(node.func) is builtins.len):
@@ -389,12 +367,12 @@ class ConcreteShapes:
         if shape is None:
             return None
         items = index.elts if isinstance(index, gast.Tuple) else [index]
-        new_axes = sum(1 for item in items if _is_none(item))
+        new_axes = sum(1 for item in items if is_none(item))
         if len(items) - new_axes > len(shape):
             return None
         out, k = [], 0
         for item in items:
-            if _is_none(item):   # np.newaxis: a new axis of length 1, no dim of x used
+            if is_none(item):   # np.newaxis: a new axis of length 1, no dim of x used
                 out.append(1)
                 continue
             dim = shape[k]
@@ -403,7 +381,7 @@ class ConcreteShapes:
                 continue
             if not isinstance(item, gast.Slice):
                 return None
-            bounds = [_constant_int(b) for b in (item.lower, item.upper, item.step)]
+            bounds = [constant_int(b) for b in (item.lower, item.upper, item.step)]
             if bounds[2] == 0:
                 return None
             if bounds == [None, None, None]:
@@ -450,7 +428,7 @@ class ConcreteShapes:
     def _integer(self, node):
         if isinstance(node, gast.Name):
             return node.id in self.counters
-        return type(_constant_int(node)) is int
+        return type(constant_int(node)) is int
 
     def _expr(self, node, env):
         """The shape of an atom or of an inactive expression written as it is."""
@@ -459,7 +437,7 @@ class ConcreteShapes:
         if isinstance(node, gast.Subscript) and isinstance(node.value, gast.Name) \
                 and isinstance(env.get(node.value.id), Entries):
             return self._entry(env[node.value.id], node.slice)
-        if _size_of(node):
+        if reads_size(node):
             return SCALAR
         if isinstance(node, (gast.Name, gast.Attribute)):
             return SCALAR if _is_number(self.resolve(node)) else None
@@ -471,7 +449,7 @@ class ConcreteShapes:
             if not keywords and (func is builtins.len or func is builtins.float
                                  or func is builtins.int):
                 return SCALAR
-            if _hashable_in(func, _MADE) or _hashable_in(func, _MADE_LIKE):
+            if hashable_in(func, MADE) or hashable_in(func, MADE_LIKE):
                 return self._call(func, node.args, keywords, env)
             return None
         if isinstance(node, gast.UnaryOp):
@@ -507,107 +485,6 @@ def callee_results(analyze):
             active.discard(func)
         return memo[key]
     return result
-
-
-def _reduced(shape, keywords):
-    """The shape of a reduction of an array of `shape` with constant axis/keepdims."""
-    if shape is None or set(keywords) - {"axis", "keepdims"}:
-        return None
-    keep = keywords.get("keepdims")
-    if keep is not None:
-        if not (isinstance(keep, gast.Constant) and isinstance(keep.value, bool)):
-            return None
-        keep = keep.value
-    axis = keywords.get("axis")
-    if axis is None or (isinstance(axis, gast.Constant) and axis.value is None):
-        axes = range(len(shape))
-    else:
-        items = axis.elts if isinstance(axis, gast.Tuple) else [axis]
-        axes = [_constant_int(a) for a in items]
-        if any(a is None or a is False for a in axes):
-            return None
-        if any(not -len(shape) <= a < len(shape) for a in axes):
-            return None
-        axes = {a % len(shape) for a in axes}
-    return tuple((1 if keep else None) if k in axes else d for k, d in enumerate(shape)
-                 if keep or k not in axes)
-
-
-def _product(a, b):
-    """np.dot / np.matmul / `@` of 1-D and 2-D operands."""
-    if a is None or b is None or not (1 <= len(a) <= 2 and 1 <= len(b) <= 2):
-        return None
-    if a[-1] != b[0]:
-        return None
-    return tuple(a[:-1]) + tuple(b[1:])
-
-
-def _reshaped(shape, target):
-    """np.reshape(x, (ints...)) of an x of int dims; -1 filled in."""
-    if shape is None or any(not isinstance(d, int) for d in shape):
-        return None
-    items = target.elts if isinstance(target, gast.Tuple) else [target]
-    dims = [_constant_int(i) for i in items]
-    if any(d is None or d is False for d in dims):
-        return None
-    size = int(np.prod(shape))
-    known = int(np.prod([d for d in dims if d != -1]))
-    if dims.count(-1) > 1 or known == 0:
-        return None
-    if -1 in dims:
-        if size % known:
-            return None
-        dims[dims.index(-1)] = size // known
-    return tuple(dims) if int(np.prod(dims)) == size else None
-
-
-def _arity(func):
-    """How many operands a broadcasting function broadcasts (np.where with one argument finds
-    indices instead); None where any number will do."""
-    if isinstance(func, np.ufunc):
-        return func.nin
-    return 3 if func is np.where or func is np.clip else None
-
-
-def _hashable_in(func, table):
-    try:
-        return func in table
-    except TypeError:
-        return False
-
-
-def reads_size(node):
-    """Whether `node` reads a size of a local array, an int (optimize/dtypes.py asks too)."""
-    return _size_of(node)
-
-
-def _size_of(node):
-    """Whether `node` reads a size of a local array, an int: `x.size`, `x.ndim`, `x.shape[k]`."""
-    if isinstance(node, gast.Attribute) and node.attr in ("size", "ndim"):
-        return isinstance(node.value, gast.Name)
-    return (isinstance(node, gast.Subscript) and isinstance(node.value, gast.Attribute)
-            and node.value.attr == "shape" and isinstance(node.value.value, gast.Name)
-            and not isinstance(node.slice, (gast.Slice, gast.Tuple)))
-
-
-def _constant_int(node):
-    """The int a constant node holds; None for None (or no node); False for anything else
-    (test with `is`: 0 == False, so `0 in (None, False)` is true)."""
-    if node is None:
-        return None
-    if isinstance(node, gast.UnaryOp) and isinstance(node.op, gast.USub):
-        inner = _constant_int(node.operand)
-        return -inner if type(inner) is int else False
-    if isinstance(node, gast.Constant):
-        if node.value is None:
-            return None
-        if isinstance(node.value, int) and not isinstance(node.value, bool):
-            return node.value
-    return False
-
-
-def _is_none(node):
-    return isinstance(node, gast.Constant) and node.value is None
 
 
 def _nodes(stmt):

@@ -31,7 +31,7 @@ import gast
 import numpy as np
 
 from .. import ir
-from ..analysis.concrete import reads_size
+from ..analysis.shape_rules import reads_size
 from ..ir import Comment
 from .algebra.spelling import Spelling, name_assign
 from .copies import name_counts

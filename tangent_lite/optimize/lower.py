@@ -30,7 +30,7 @@ shape; anything it cannot prove keeps the helper call.
 import gast
 
 from .. import ir
-from ..analysis.concrete import broadcast
+from ..analysis.shape_rules import broadcast
 from ..ir import Comment
 from ..ir import syntax as s
 
