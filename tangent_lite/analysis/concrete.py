@@ -30,6 +30,7 @@ from .shapes import broadcasting
 from .shape_rules import (MADE, MADE_LIKE, PRODUCTS, REDUCTIONS, SCALAR_CALLS, arity, broadcast,
                           constant_int, hashable_in, is_none, reads_size, reduced, product,
                           reshaped)
+from ..ir.syntax import int_literal
 from ..ir.uses import all_names
 
 SCALAR = ()
@@ -412,10 +413,7 @@ class ConcreteShapes:
     def _entry(self, entries, key):
         """The shape of `container[key]`: a constant key's entry, or for a tuple or list
         whose entries share one shape, that shape at any int index (a loop counter)."""
-        value = key.value if isinstance(key, gast.Constant) else None
-        if isinstance(key, gast.UnaryOp) and isinstance(key.op, gast.USub) \
-                and isinstance(key.operand, gast.Constant) and type(key.operand.value) is int:
-            value = -key.operand.value
+        value = key.value if isinstance(key, gast.Constant) else int_literal(key)
         if entries.sequence:
             if type(value) is int and -len(entries) <= value < len(entries):
                 return entries.get(value % len(entries))

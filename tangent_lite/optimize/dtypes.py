@@ -33,6 +33,7 @@ import numpy as np
 from .. import ir
 from ..analysis.shape_rules import reads_size
 from ..ir import Comment
+from ..ir.syntax import negated
 from .algebra.spelling import Spelling, name_assign
 from .copies import name_counts
 
@@ -215,8 +216,8 @@ def fold_spreads(backward, everything, kinds_of, shapes, adjoint_of, np_name, sp
         if isinstance(node, gast.Name):
             primal = adjoint_of.get(node.id)
             return primal is not None and len(shapes.get(primal) or ()) >= 1
-        if isinstance(node, gast.UnaryOp) and isinstance(node.op, gast.USub):
-            return array(node.operand)
+        if negated(node) is not None:
+            return array(negated(node))
         if isinstance(node, gast.BinOp) and isinstance(node.op, (gast.Mult, gast.Div)):
             return (array(node.left) and _number(node.right)) or \
                 (isinstance(node.op, gast.Mult) and array(node.right) and _number(node.left))
@@ -295,8 +296,8 @@ def _number_expr(node, values, seen):
         return type(node.value) in (int, float)
     if reads_size(node):
         return True
-    if isinstance(node, gast.UnaryOp) and isinstance(node.op, gast.USub):
-        return _number_expr(node.operand, values, seen)
+    if negated(node) is not None:
+        return _number_expr(negated(node), values, seen)
     if isinstance(node, gast.BinOp) and isinstance(node.op, (gast.Add, gast.Sub, gast.Mult,
                                                              gast.Div)):
         return _number_expr(node.left, values, seen) and \

@@ -33,6 +33,7 @@ from .. import ir
 from ..analysis.shape_rules import broadcast
 from ..ir import Comment
 from ..ir import syntax as s
+from ..ir.syntax import int_literal
 
 _SMALL = 1 << 16   # runtime/core.py's unreduce returns a fresh array below this many elements
 _SMALL_DOT = 1 << 12   # runtime/fused.py: below this, a sum of products is its fallback
@@ -258,10 +259,7 @@ def _axes(node, rank):
     items = node.elts if isinstance(node, gast.Tuple) else [node]
     out = []
     for item in items:
-        value = item.value if isinstance(item, gast.Constant) else None
-        if isinstance(item, gast.UnaryOp) and isinstance(item.op, gast.USub) \
-                and isinstance(item.operand, gast.Constant):
-            value = -item.operand.value if type(item.operand.value) is int else None
+        value = int_literal(item)
         if type(value) is not int or not -rank <= value < rank:
             return None
         out.append(value % rank)

@@ -29,6 +29,7 @@ import gast
 import numpy as np
 
 from .. import ir
+from ..ir.syntax import int_literal
 from ..ir.uses import reads
 from . import enabled
 
@@ -91,12 +92,8 @@ def _reduction(op):
         return None
     if axis is None or (isinstance(axis, gast.Constant) and axis.value is None):
         return None, keep
-    sign = 1
-    if isinstance(axis, gast.UnaryOp) and isinstance(axis.op, gast.USub):
-        axis, sign = axis.operand, -1
-    if isinstance(axis, gast.Constant) and type(axis.value) is int:
-        return sign * axis.value, keep
-    return None
+    value = int_literal(axis)
+    return None if value is None else (value, keep)
 
 
 def _is_full_slice(node):
