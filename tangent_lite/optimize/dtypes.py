@@ -200,93 +200,116 @@ def fold_spreads(backward, everything, kinds_of, shapes, adjoint_of, np_name, sp
     that shape (and a dtype that makes the result the same: see the module's docstring) by g;
     a name assigned such a spread and read only so is dropped. shapes: name -> shape of the
     forward names; adjoint_of: adjoint name -> its primal. Returns how many were folded."""
-    loads, stores = name_counts(everything)
+    spreads = _Spreads(everything, kinds_of, shapes, adjoint_of, np_name)
+    count = spreads.inline(backward)
+    spreads.recount()       # the inline spreads' operands are read where the spreads were
+    return count + spreads.named(backward, Spelling(spelled).pure)
 
-    def shape(node):
+
+class _Spreads:
+    """The facts fold_spreads decides by: df's name counts, the shapes and dtypes of the
+    forward names, and which adjoint belongs to which primal."""
+
+    def __init__(self, everything, kinds_of, shapes, adjoint_of, np_name):
+        self.everything, self.kinds_of, self.shapes = everything, kinds_of, shapes
+        self.adjoint_of, self.np_name = adjoint_of, np_name
+        self.recount()
+
+    def recount(self):
+        self.loads, self.stores = name_counts(self.everything)
+
+    def shape(self, node):
         if not isinstance(node, gast.Name):
             return None
-        name = node.id
-        if stores.get(name, 0) > 1 and name not in shapes:
-            name = adjoint_of.get(name, name)
-        return shapes.get(name) if name in shapes else shapes.get(adjoint_of.get(name))
+        name, shapes = node.id, self.shapes
+        if self.stores.get(name, 0) > 1 and name not in shapes:
+            name = self.adjoint_of.get(name, name)
+        return shapes.get(name) if name in shapes else shapes.get(self.adjoint_of.get(name))
 
-    def array(node):
+    def array(self, node):
         """g certainly an ndarray: an adjoint of a value of rank >= 1 (a specialised df's
         adjoints have their values' shapes), scaled by numbers or negated."""
         if isinstance(node, gast.Name):
-            primal = adjoint_of.get(node.id)
-            return primal is not None and len(shapes.get(primal) or ()) >= 1
+            primal = self.adjoint_of.get(node.id)
+            return primal is not None and len(self.shapes.get(primal) or ()) >= 1
         if negated(node) is not None:
-            return array(negated(node))
+            return self.array(negated(node))
         if isinstance(node, gast.BinOp) and isinstance(node.op, (gast.Mult, gast.Div)):
-            return (array(node.left) and _number(node.right)) or \
-                (isinstance(node.op, gast.Mult) and array(node.right) and _number(node.left))
+            return (self.array(node.left) and _number(node.right)) or \
+                (isinstance(node.op, gast.Mult) and self.array(node.right)
+                 and _number(node.left))
         return False
 
-    def spread(node):
+    def spread(self, node):
         """(shape, g) of `np.full((ints), g)`, or None."""
         if not (isinstance(node, gast.Call) and isinstance(node.func, gast.Attribute)
                 and node.func.attr == "full" and isinstance(node.func.value, gast.Name)
-                and node.func.value.id == np_name and len(node.args) == 2
+                and node.func.value.id == self.np_name and len(node.args) == 2
                 and not node.keywords and isinstance(node.args[0], gast.Tuple)):
             return None
         dims = node.args[0].elts
         if not all(isinstance(d, gast.Constant) and type(d.value) is int for d in dims):
             return None
         g = node.args[1]
-        if not all(stores.get(n.id, 0) <= 1 for n in gast.walk(g) if isinstance(n, gast.Name)):
+        if not all(self.stores.get(n.id, 0) <= 1 for n in gast.walk(g)
+                   if isinstance(n, gast.Name)):
             return None   # g must mean the same wherever the spread is read
         return tuple(d.value for d in dims), g
 
-    def foldable(binop, other, full_shape, g):
-        if not isinstance(binop.op, (gast.Mult, gast.Add)) or shape(other) != full_shape:
+    def foldable(self, binop, other, full_shape, g):
+        if not isinstance(binop.op, (gast.Mult, gast.Add)) or self.shape(other) != full_shape:
             return False
-        forward = isinstance(other, gast.Name) and other.id in shapes and \
-            kinds_of.get(other.id) == F8 and stores.get(other.id, 0) <= 1
-        return forward or array(g)
+        forward = isinstance(other, gast.Name) and other.id in self.shapes and \
+            self.kinds_of.get(other.id) == F8 and self.stores.get(other.id, 0) <= 1
+        return forward or self.array(g)
 
-    pure = Spelling(spelled).pure
-    count = 0
-    # inline spreads: `dx + np.full(shape, g)`
-    for stmt in _statements(backward):
-        for node in gast.walk(stmt):
-            if not isinstance(node, gast.BinOp):
-                continue
-            for side, other in (("left", node.right), ("right", node.left)):
-                found = spread(getattr(node, side))
-                if found and foldable(node, other, *found):
-                    setattr(node, side, found[1])
-                    count += 1
-                    break
-    # named spreads: `dt = np.full(shape, g)` read only as such operands, g a Python number
-    # (an array g could be written into in place between the spread and a use)
-    loads, stores = name_counts(everything)
-    values = {name_assign(st): st.value for st in _all_statements(everything)
-              if name_assign(st) and stores.get(name_assign(st)) == 1}
-    for block in _blocks(backward):
-        for stmt in list(block):
-            dt = name_assign(stmt)
-            found = spread(stmt.value) if dt else None
-            if not found or stores.get(dt) != 1:
-                continue
-            if not (_number_expr(found[1], values, set())
-                    or _plain_until_last_use(block, block.index(stmt), dt, pure)):
-                continue
-            uses = [(node, side) for st in _statements(backward) for node in gast.walk(st)
-                    if isinstance(node, gast.BinOp)
-                    for side in ("left", "right")
-                    if isinstance(getattr(node, side), gast.Name)
-                    and getattr(node, side).id == dt]
-            if len(uses) != loads.get(dt) or not all(
-                    not _is_name(node.right if side == "left" else node.left, dt)
-                    and foldable(node, node.right if side == "left" else node.left, *found)
-                    for node, side in uses):
-                continue
-            for node, side in uses:
-                setattr(node, side, copy.deepcopy(found[1]))
-            block.remove(stmt)
-            count += len(uses)
-    return count
+    def inline(self, backward):
+        """`dx + np.full(shape, g)` -> `dx + g`."""
+        count = 0
+        for stmt in _statements(backward):
+            for node in gast.walk(stmt):
+                if not isinstance(node, gast.BinOp):
+                    continue
+                for side, other in (("left", node.right), ("right", node.left)):
+                    found = self.spread(getattr(node, side))
+                    if found and self.foldable(node, other, *found):
+                        setattr(node, side, found[1])
+                        count += 1
+                        break
+        return count
+
+    def named(self, backward, pure):
+        """`dt = np.full(shape, g)` read only as such operands, with g a Python number (an
+        array g could be written into in place between the spread and a use): dt dropped and
+        g read in its place."""
+        values = {name_assign(st): st.value for st in _all_statements(self.everything)
+                  if name_assign(st) and self.stores.get(name_assign(st)) == 1}
+        count = 0
+        for block in _blocks(backward):
+            for stmt in list(block):
+                dt = name_assign(stmt)
+                found = self.spread(stmt.value) if dt else None
+                if not found or self.stores.get(dt) != 1:
+                    continue
+                if not (_number_expr(found[1], values, set())
+                        or _plain_until_last_use(block, block.index(stmt), dt, pure)):
+                    continue
+                uses = [(node, side) for st in _statements(backward) for node in gast.walk(st)
+                        if isinstance(node, gast.BinOp)
+                        for side in ("left", "right")
+                        if isinstance(getattr(node, side), gast.Name)
+                        and getattr(node, side).id == dt]
+                if len(uses) != self.loads.get(dt) or not all(
+                        not _is_name(node.right if side == "left" else node.left, dt)
+                        and self.foldable(node, node.right if side == "left" else node.left,
+                                          *found)
+                        for node, side in uses):
+                    continue
+                for node, side in uses:
+                    setattr(node, side, copy.deepcopy(found[1]))
+                block.remove(stmt)
+                count += len(uses)
+        return count
 
 
 def _number_expr(node, values, seen):
