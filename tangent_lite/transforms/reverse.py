@@ -22,7 +22,6 @@ from ..analysis.activity import check_refusals, varied_names
 from ..analysis.aliasing import alias_groups
 from ..analysis.concrete import ConcreteShapes
 from ..analysis.shapes import SCALAR, ShapeFacts, resolver
-from ..errors import UnsupportedSyntaxError
 from ..ir import Comment
 from ..ir import syntax as s
 from ..ir.syntax import name_node
@@ -42,7 +41,7 @@ from . import checkpoint
 from .adjoints import build_adjoints
 from .common import Derivative, bound_for_checks, copied_arguments, refuse_misused_sequences
 from .plan import plan_stack
-from .split_views import refuse_stale_views
+from .split_views import followers, refuse_stale_views
 from .sweeps import SweepWriter
 
 
@@ -358,7 +357,12 @@ def _split(ctx, options, forward, backward, seed, plan, stack, states, unbound, 
     if stack:
         prologue.append(Comment("each call replays the sweep on its own copy"))
         prologue.append(s.assign(stack, ctx.call("Stack", [name_node(stack)])))
-    prologue += [s.assign(v, ctx.call("owned", [name_node(v)])) for v in restored]
+    for v, views in followers(ctx, restored, state, forward, groups).items():
+        owned = ctx.call("owned", [name_node(v)] + [name_node(w) for w in views])
+        prologue.append(s.assign(v, owned) if not views else gast.Assign(
+            targets=[gast.Tuple(elts=[name_node(n, store=True) for n in [v] + views],
+                                ctx=gast.Store())],
+            value=owned, type_comment=None))
     for c in states:
         if c.checkpoints in state:
             prologue.append(s.assign(c.checkpoints, s.call(s.attr(c.checkpoints, "replay"),
