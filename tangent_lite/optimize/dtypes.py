@@ -15,6 +15,11 @@ go once that is known:
    `g * e`: the same elementwise values in the same shape, without the spread array. The dtype
    is the same where e is float64 (a Python number g then gives float64 either way) or where
    g is certainly an array (a NumPy operand promotes alike whether broadcast or spread: NEP 50).
+   So is `unreduce(g, x, None, False)` (or with keepdims) that lower.py leaves as it is, where
+   x's shape has a symbol (a batch size that varied between calls) or is too large to fill:
+   the helper's array, filled or a broadcast view, holds g at every index of x's shape, and
+   equal symbolic shapes are equal sizes (the guard checks dims sharing a symbol). The forward
+   sweep's values that only the spread read (x, and what x is made of) are then dropped.
 
 Dtypes are traced through f as kinds: "f8" (a float64 array or NumPy scalar, or a Python
 float: unit_of gives 1.0 for each, and each operation below gives float64 from them) and "int"
@@ -177,9 +182,22 @@ def seed_one(backward, forward, prologue, kinds_of, spelled):
     else:
         return False
     spelling = Spelling(spelled)
-    while _drop_unread(forward, name_counts(prologue + forward + backward)[0], spelling):
+    while _drop_unread(forward, _reads(prologue + forward + backward), spelling):
         pass
     return True
+
+
+def _reads(stmts):
+    """name -> how often `stmts` read it, `n += 1` and `del n` counted as reads (name_counts
+    counts their targets as writes only)."""
+    loads = name_counts(stmts)[0]
+    for stmt in (n for st in _statements(stmts) for n in gast.walk(st)):
+        names = [stmt.target] if isinstance(stmt, gast.AugAssign) else \
+            stmt.targets if isinstance(stmt, gast.Delete) else []
+        for n in names:
+            if isinstance(n, gast.Name):
+                loads[n.id] = loads.get(n.id, 0) + 1
+    return loads
 
 
 def _drop_unread(stmts, loads, spelling):
@@ -222,8 +240,14 @@ def fold_spreads(backward, everything, kinds_of, shapes, adjoint_of, np_name, sp
                 (isinstance(node.op, gast.Mult) and array(node.right) and _number(node.left))
         return False
 
+    unreduce = spelled("unreduce")
+
     def spread(node):
-        """(shape, g) of `np.full((ints), g)`, or None."""
+        """(shape, g) of `np.full((ints), g)` or of `unreduce(g, x, None or axis, False or
+        True)` (x of a known shape, symbols allowed; no axis dropped), or None."""
+        if (isinstance(node, gast.Call) and isinstance(node.func, gast.Name)
+                and node.func.id == unreduce and unreduce is not None):
+            return _unreduced(node, shape, stores)
         if not (isinstance(node, gast.Call) and isinstance(node.func, gast.Attribute)
                 and node.func.attr == "full" and isinstance(node.func.value, gast.Name)
                 and node.func.value.id == np_name and len(node.args) == 2
@@ -286,6 +310,36 @@ def fold_spreads(backward, everything, kinds_of, shapes, adjoint_of, np_name, sp
             block.remove(stmt)
             count += len(uses)
     return count
+
+
+def _unreduced(node, shape, stores):
+    """(x's shape, g) of `unreduce(g, x[, axis[, keepdims]])` spreading g over all of x (a full
+    reduction's, or a keepdims one's: g broadcasts against x's shape), or None."""
+    if node.keywords or not 2 <= len(node.args) <= 4:
+        return None
+    g, x = node.args[:2]
+    axis = node.args[2] if len(node.args) > 2 else None
+    keepdims = node.args[3] if len(node.args) > 3 else None
+    full = axis is None or (isinstance(axis, gast.Constant) and axis.value is None)
+    kept = isinstance(keepdims, gast.Constant) and keepdims.value is True
+    if not (full or kept) or (keepdims is not None and not kept and not (
+            isinstance(keepdims, gast.Constant) and keepdims.value is False)):
+        return None
+    found = shape(x)
+    if found is None:
+        return None
+    if not all(stores.get(n.id, 0) <= 1 for n in gast.walk(g) if isinstance(n, gast.Name)):
+        return None   # g must mean the same wherever the spread is read
+    return found, g
+
+
+def drop_unread(forward, everything, spelled):
+    """Drop, in place, the forward sweep's top-level pure assignments nothing reads any more
+    (after spreads were folded: the values only they read); whether any were."""
+    spelling, dropped = Spelling(spelled), False
+    while _drop_unread(forward, _reads(everything()), spelling):
+        dropped = True
+    return dropped
 
 
 def _number_expr(node, values, seen):

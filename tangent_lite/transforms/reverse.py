@@ -200,7 +200,7 @@ def _lower(ctx, options, shapes, backward):
     for primal, adjoint in ctx.namer.adjoints().items():   # an adjoint has its value's shape
         if primal in known and adjoint not in known:
             known[adjoint] = known[primal]
-    return lower(backward, known, ctx.bindings.spelled, ctx.np)
+    return lower(backward, known, ctx.bindings.spelled, ctx.np, ctx.fn.params)
 
 
 def _release(ctx, options, shapes, body):
@@ -233,6 +233,9 @@ def _by_dtypes(ctx, options, shapes, prologue, forward, backward, reduced):
                                      ctx.bindings.spelled)
         if folded and enabled("algebra"):    # the spread hid a chain's negation
             cancel_negations_everywhere(backward, prologue + forward, ctx.bindings.spelled)
+        if folded and not (options.with_value or options.split):
+            dtypes.drop_unread(forward, lambda: prologue + forward + backward,
+                               ctx.bindings.spelled)
         done += folded
     return done
 
