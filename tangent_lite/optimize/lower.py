@@ -24,7 +24,7 @@ are known when df is written, so the call can be the one line of NumPy the helpe
   the helper's branch whatever the dtypes: operands of x's shape, `a * b` (`a * b / x`); or
   at most 4096 elements (runtime/fused.py's _SMALL_DOT) summed down to a shape that is neither
   theirs nor (), the helper's own fallback `unbroadcast(a * b, x)` written as the sums it is
-  (`(dd * xhat).sum(axis=0)`, `(g * xhat / s).sum(axis=1, keepdims=True)`). An adjoint has
+  (`(dd * xhat).sum(axis=0)`, `(g * xhat).sum(axis=1, keepdims=True) / s`). An adjoint has
   its value's shape in a specialised df, so `shapes` may name adjoints too.
 
 A name's shape is used only where the concrete analysis gives every binding of it the same
@@ -232,9 +232,10 @@ class _Lowering(gast.NodeTransformer):
         if sx == () or (sa == sb and sa != sx and _size(sa) > _SMALL_DOT):
             return None   # np.vdot or np.einsum, which the dtypes decide
         product = gast.BinOp(left=a, op=gast.Mult(), right=b)
-        if quotient:
-            product = gast.BinOp(left=product, op=gast.Div(), right=x)
-        return _summed_to(product, broadcast([sa, sb] + ([sx] if quotient else [])), sx)
+        summed = _summed_to(product, broadcast([sa, sb]), sx)
+        if summed is None or not quotient:
+            return summed
+        return gast.BinOp(left=summed, op=gast.Div(), right=x)   # the helper's sum, then / x
 
 
 def _size(shape):
