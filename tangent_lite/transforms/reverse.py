@@ -34,6 +34,7 @@ from ..optimize.rows import slices_into_rows
 from ..optimize.slices import products_into_slices, sets_into_zeros
 from ..optimize.copies import propagate_copies
 from ..optimize.lower import known_shapes, lower
+from ..optimize.methods import as_methods, proved_arrays
 from ..optimize.release import large_names, release
 from ..optimize.squares import drop_unread_squares, fold_scalar_seeds
 from ..optimize.seed import reduced_result
@@ -237,6 +238,11 @@ def _by_dtypes(ctx, options, shapes, prologue, forward, backward, reduced):
             dtypes.drop_unread(forward, lambda: prologue + forward + backward,
                                ctx.bindings.spelled)
         done += folded
+    if enabled("methods"):    # last: the other passes read `np.sum` calls, not methods
+        known = known_shapes(ctx.fn, shapes.concrete,
+                             specialise.param_shapes(ctx.fn.params, options.specialised))
+        done += as_methods(prologue + forward + backward,
+                           proved_arrays(kinds_of, known, dtypes.F8), ctx.np("sum").value.id)
     return done
 
 
