@@ -15,6 +15,11 @@ go once that is known:
    `g * e`: the same elementwise values in the same shape, without the spread array. The dtype
    is the same where e is float64 (a Python number g then gives float64 either way) or where
    g is certainly an array (a NumPy operand promotes alike whether broadcast or spread: NEP 50).
+   So is `unreduce(g, x, None, False)` (or with keepdims) that lower.py leaves as it is, where
+   x's shape has a symbol (a batch size that varied between calls) or is too large to fill:
+   the helper's array, filled or a broadcast view, holds g at every index of x's shape, and
+   equal symbolic shapes are equal sizes (the guard checks dims sharing a symbol). The forward
+   sweep's values that only the spread read (x, and what x is made of) are then dropped.
 
 Dtypes are traced through f as kinds: "f8" (a float64 array or NumPy scalar, or a Python
 float: unit_of gives 1.0 for each, and each operation below gives float64 from them) and "int"
@@ -178,9 +183,22 @@ def seed_one(backward, forward, prologue, kinds_of, spelled):
     else:
         return False
     spelling = Spelling(spelled)
-    while _drop_unread(forward, name_counts(prologue + forward + backward)[0], spelling):
+    while _drop_unread(forward, _reads(prologue + forward + backward), spelling):
         pass
     return True
+
+
+def _reads(stmts):
+    """name -> how often `stmts` read it, `n += 1` and `del n` counted as reads (name_counts
+    counts their targets as writes only)."""
+    loads = name_counts(stmts)[0]
+    for stmt in (n for st in _statements(stmts) for n in gast.walk(st)):
+        names = [stmt.target] if isinstance(stmt, gast.AugAssign) else \
+            stmt.targets if isinstance(stmt, gast.Delete) else []
+        for n in names:
+            if isinstance(n, gast.Name):
+                loads[n.id] = loads.get(n.id, 0) + 1
+    return loads
 
 
 def _drop_unread(stmts, loads, spelling):
@@ -200,7 +218,7 @@ def fold_spreads(backward, everything, kinds_of, shapes, adjoint_of, np_name, sp
     that shape (and a dtype that makes the result the same: see the module's docstring) by g;
     a name assigned such a spread and read only so is dropped. shapes: name -> shape of the
     forward names; adjoint_of: adjoint name -> its primal. Returns how many were folded."""
-    spreads = _Spreads(everything, kinds_of, shapes, adjoint_of, np_name)
+    spreads = _Spreads(everything, kinds_of, shapes, adjoint_of, np_name, spelled)
     count = spreads.inline(backward)
     spreads.recount()       # the inline spreads' operands are read where the spreads were
     return count + spreads.named(backward, Spelling(spelled).pure)
@@ -210,9 +228,10 @@ class _Spreads:
     """The facts fold_spreads decides by: df's name counts, the shapes and dtypes of the
     forward names, and which adjoint belongs to which primal."""
 
-    def __init__(self, everything, kinds_of, shapes, adjoint_of, np_name):
+    def __init__(self, everything, kinds_of, shapes, adjoint_of, np_name, spelled):
         self.everything, self.kinds_of, self.shapes = everything, kinds_of, shapes
         self.adjoint_of, self.np_name = adjoint_of, np_name
+        self.unreduce = spelled("unreduce")
         self.recount()
 
     def recount(self):
@@ -241,7 +260,11 @@ class _Spreads:
         return False
 
     def spread(self, node):
-        """(shape, g) of `np.full((ints), g)`, or None."""
+        """(shape, g) of `np.full((ints), g)` or of `unreduce(g, x, None or axis, False or
+        True)` (x of a known shape, symbols allowed; no axis dropped), or None."""
+        if (isinstance(node, gast.Call) and isinstance(node.func, gast.Name)
+                and self.unreduce is not None and node.func.id == self.unreduce):
+            return _unreduced(node, self.shape, self.stores)
         if not (isinstance(node, gast.Call) and isinstance(node.func, gast.Attribute)
                 and node.func.attr == "full" and isinstance(node.func.value, gast.Name)
                 and node.func.value.id == self.np_name and len(node.args) == 2
@@ -310,6 +333,36 @@ class _Spreads:
                 block.remove(stmt)
                 count += len(uses)
         return count
+
+
+def _unreduced(node, shape, stores):
+    """(x's shape, g) of `unreduce(g, x[, axis[, keepdims]])` spreading g over all of x (a full
+    reduction's, or a keepdims one's: g broadcasts against x's shape), or None."""
+    if node.keywords or not 2 <= len(node.args) <= 4:
+        return None
+    g, x = node.args[:2]
+    axis = node.args[2] if len(node.args) > 2 else None
+    keepdims = node.args[3] if len(node.args) > 3 else None
+    full = axis is None or (isinstance(axis, gast.Constant) and axis.value is None)
+    kept = isinstance(keepdims, gast.Constant) and keepdims.value is True
+    if not (full or kept) or (keepdims is not None and not kept and not (
+            isinstance(keepdims, gast.Constant) and keepdims.value is False)):
+        return None
+    found = shape(x)
+    if found is None:
+        return None
+    if not all(stores.get(n.id, 0) <= 1 for n in gast.walk(g) if isinstance(n, gast.Name)):
+        return None   # g must mean the same wherever the spread is read
+    return found, g
+
+
+def drop_unread(forward, everything, spelled):
+    """Drop, in place, the forward sweep's top-level pure assignments nothing reads any more
+    (after spreads were folded: the values only they read); whether any were."""
+    spelling, dropped = Spelling(spelled), False
+    while _drop_unread(forward, _reads(everything()), spelling):
+        dropped = True
+    return dropped
 
 
 def _number_expr(node, values, seen):

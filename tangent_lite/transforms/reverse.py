@@ -33,6 +33,7 @@ from ..optimize.rows import slices_into_rows
 from ..optimize.slices import products_into_slices, sets_into_zeros
 from ..optimize.copies import propagate_copies
 from ..optimize.lower import known_shapes, lower
+from ..optimize.methods import as_methods, proved_arrays
 from ..optimize.release import large_names, release
 from ..optimize.squares import drop_unread_squares, fold_scalar_seeds
 from ..optimize.seed import reduced_result
@@ -199,7 +200,7 @@ def _lower(ctx, options, shapes, backward):
     for primal, adjoint in ctx.namer.adjoints().items():   # an adjoint has its value's shape
         if primal in known and adjoint not in known:
             known[adjoint] = known[primal]
-    return lower(backward, known, ctx.bindings.spelled, ctx.np)
+    return lower(backward, known, ctx.bindings.spelled, ctx.np, ctx.fn.params)
 
 
 def _release(ctx, options, shapes, body):
@@ -232,7 +233,15 @@ def _by_dtypes(ctx, options, shapes, prologue, forward, backward, reduced):
                                      ctx.bindings.spelled)
         if folded and enabled("algebra"):    # the spread hid a chain's negation
             cancel_negations_everywhere(backward, prologue + forward, ctx.bindings.spelled)
+        if folded and not (options.with_value or options.split):
+            dtypes.drop_unread(forward, lambda: prologue + forward + backward,
+                               ctx.bindings.spelled)
         done += folded
+    if enabled("methods"):    # last: the other passes read `np.sum` calls, not methods
+        known = known_shapes(ctx.fn, shapes.concrete,
+                             specialise.param_shapes(ctx.fn.params, options.specialised))
+        done += as_methods(prologue + forward + backward,
+                           proved_arrays(kinds_of, known, dtypes.F8), ctx.np("sum").value.id)
     return done
 
 
