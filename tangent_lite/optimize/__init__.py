@@ -64,6 +64,11 @@ PASSES = {
     "pieces": "the gradient of `np.concatenate([a, b], axis)` gives its last piece the rest "
               "of the gradient, `unconcatenate(dy, [a, None], axis)`: the last array is not "
               "kept or computed for its length (pieces.py)",
+    "vjp_variants": "the vjp of a user function called from differentiated code gets "
+                    "shape-specialised variants too, behind a guard on its seed and arguments "
+                    "(the seed of its result's shape): the slice helpers of its backward sweep "
+                    "written as NumPy, `np.multiply(g, b, out=dy[:999])` for "
+                    "`unindex_product(...)` (lower_slices.py)",
     "shift": "the max subtracted in a max-shifted softmax, log-softmax or log-sum-exp receives "
              "no gradient: it is a constant for differentiation (shift.py)",
 }
