@@ -98,6 +98,16 @@ def vjp(func, wrt):
     return cache.get(func, (tuple(wrt), "vjp"), lambda: compile_reverse(func, wrt, seeded=True))
 
 
+def taped_vjp(func, wrt):
+    """vjp for a taped compile (forward mode differentiates it again, for an hvp): the callee's
+    vjp taped too, without the dispatch to shape-specialised variants, which forward mode
+    cannot follow (the variant is picked at run time)."""
+    if getattr(func, "__tangent_lite__", None) is not None:
+        return vjp(func, wrt)
+    return cache.get(func, (tuple(wrt), "taped_vjp"),
+                     lambda: compile_reverse(func, wrt, seeded=True, taped=True))
+
+
 def jvp(func, wrt):
     """The cached Compiled forward-mode derivative of `func` with respect to `wrt`:
     jvp_f(*args, **{tangent name: tangent}) returns (result, its tangent)."""
@@ -190,8 +200,8 @@ def _reverse(func, options, summary):
                                          filename=parsed.filename, lineno=fn.lineno)
     copied, guards = check_aliasing(fn, parsed)
     ctx = Context(fn, parsed, namer, bindings)
-    return ctx, reverse_mode(ctx, options, copied=copied, guards=guards, callee=vjp,
-                             summary=summary)
+    return ctx, reverse_mode(ctx, options, copied=copied, guards=guards,
+                             callee=taped_vjp if options.taped else vjp, summary=summary)
 
 
 def _compile_reverse(func, wrt, as_tuple, seeded, with_value, split, checkpoint=0,

@@ -222,7 +222,9 @@ def _release(ctx, options, shapes, body):
         return 0
     known = known_shapes(ctx.fn, shapes.concrete,
                          specialise.param_shapes(ctx.fn.params, options.specialised))
-    return release(body, large_names(known, ctx.namer.adjoints()), ctx.fn.params)
+    adjoints = ctx.namer.adjoints()
+    return release(body, large_names(known, adjoints), ctx.fn.params,
+                   large_names(known, adjoints, in_loops=True))
 
 
 def _by_dtypes(ctx, options, shapes, prologue, forward, backward, reduced):
