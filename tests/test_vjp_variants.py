@@ -74,6 +74,14 @@ def straight32(x, y):
     return np.sum(rhs_sites(x, y) ** 2)
 
 
+def rhs_swapped(x, y):
+    return np.concatenate([x[:1], x[1:] * y[:-1]])
+
+
+def straight_swapped(x, y):
+    return np.sum(rhs_swapped(x, y) ** 2)
+
+
 def shifted(x, y):
     # tuple, product order swapped, the first piece longer
     return np.concatenate((x[:2] * 3.0, y[:-2] * x[2:]))
@@ -322,6 +330,19 @@ def test_float32_is_kept():
     # the dtypes at run time)
     for v in _variants(rhs_sites, ("x", "y")):
         if v.df is not None and v.signature[1][1] == "<f4":
+            assert "np.multiply(" not in v.compiled.source
+
+
+def test_other_byte_order_lowers_no_slice_helper():
+    # '>f8' equals float64 but np.zeros makes '<f8': the helpers keep their dtypes
+    x, y = _rng(60, 9).astype(">f8"), _rng(61, 9).astype(">f8")
+    for _ in range(2):
+        dx, dy = tl.grad(straight_swapped, wrt=(0, 1))(x, y)
+    x64, y64 = x.astype(np.float64), y.astype(np.float64)
+    np.testing.assert_allclose(dx, numeric_grad(straight_swapped, (x64, y64), 0), rtol=1e-6)
+    np.testing.assert_allclose(dy, numeric_grad(straight_swapped, (x64, y64), 1), rtol=1e-6)
+    for v in _variants(rhs_swapped, ("x", "y")):
+        if v.df is not None:
             assert "np.multiply(" not in v.compiled.source
 
 

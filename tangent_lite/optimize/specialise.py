@@ -59,7 +59,7 @@ def _entry_signature(value, nested):
     return ("type", t)
 
 
-def _entries(e):
+def entries(e):
     """The (key, signature) entries of a signature entry: a container's, or itself as one."""
     return e[1] if e[0] in _CONTAINERS.values() else ((None, e),)
 
@@ -150,7 +150,7 @@ def guard_source(name, params, signature):
             tests.append(f"type({param}) is {whole[0]} and len({param}) == {len(whole[1])}")
             if whole[0] == "dict":   # its keys, in the order the signature has them
                 tests.append(f"tuple({param}) == {tuple(k for k, _ in whole[1])!r}")
-        for key, e in _entries(whole):
+        for key, e in entries(whole):
             p = param if key is None else f"{param}[{key!r}]"
             if e[0] == "array":
                 _array_tests(p, e, params, tests, dtypes, first)
@@ -206,11 +206,11 @@ def _type_test(p, t):
 def guardable(signature):
     """Whether a guard can check every entry (types it can name), and an array is among
     them (numbers alone have their own variant, optimize/numbers.py)."""
-    entries = [e for whole in signature for _, e in _entries(whole)]
-    for e in entries:
+    found = [e for whole in signature for _, e in entries(whole)]
+    for e in found:
         if e[0] == "type" and _type_test("x", e[1]) is None:
             return False
-    return any(e[0] == "array" for e in entries)
+    return any(e[0] == "array" for e in found)
 
 
 def elision(concrete, stmt):

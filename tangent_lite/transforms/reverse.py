@@ -205,11 +205,19 @@ def _lower(ctx, options, shapes, backward, everything):
         if primal in known and adjoint not in known:
             known[adjoint] = known[primal]
     lowered = lower(backward, known, ctx.bindings.spelled, ctx.np)
+    # float64 of the machine's byte order: the dtype np.zeros(n) makes (dtypes.kinds counts
+    # a '>f8' argument as float64 too, so a variant for one lowers no slice helper)
+    seeds = (options.seed_signature,) if options.seed_signature else ()
+    entries = [e for whole in options.specialised + seeds
+               for _, e in specialise.entries(whole)]
+    native = all(e[0] != "array" or np.dtype(e[1]) != np.float64
+                 or e[1] == np.dtype(np.float64).str for e in entries)
     float64 = {n for n, k in dtypes.kinds(ctx.fn, options.specialised,
-                                          shapes.concrete.resolve).items() if k == dtypes.F8}
+                                          shapes.concrete.resolve).items()
+               if k == dtypes.F8} if native else set()
     entry = options.seed_signature
     seed = (ctx.namer.adjoint(ctx.fn.result), entry[2]) if (
-        entry is not None and np.dtype(entry[1]) == np.float64
+        native and entry is not None and entry[1] == np.dtype(np.float64).str
         and all(type(d) is int for d in entry[2])) else None
     return lowered + lower_slices(backward, everything, known, float64, seed,
                                   ctx.bindings.spelled, ctx.np)
