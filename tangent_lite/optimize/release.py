@@ -132,6 +132,7 @@ def _release_in_loop(loop, candidates, total):
     forward sweep's `t_mul = h * k1`, read by `t_div = t_mul / 2` alone). Returns how many
     names are deleted."""
     stmts = loop.body
+    candidates = candidates | _holders(stmts, candidates)
     inside = _counts(stmts)
     per = [(k, _counts([st])) for k, st in enumerate(stmts) if not isinstance(st, Comment)]
     after = {}
@@ -149,6 +150,21 @@ def _release_in_loop(loop, candidates, total):
         after.setdefault(where[-1], []).append(name)
     _insert(stmts, after)
     return sum(len(v) for v in after.values())
+
+
+def _holders(stmts, large):
+    """The names of `stmts` whose entries are large arrays: `parts` of `dt = parts[1]`, dt
+    large (a user function's vjp returns its gradients as a tuple, which keeps them alive as
+    long as the name holding it)."""
+    out = set()
+    for st in stmts:
+        if (isinstance(st, gast.Assign) and len(st.targets) == 1
+                and isinstance(st.targets[0], gast.Name) and st.targets[0].id in large
+                and isinstance(st.value, gast.Subscript)
+                and isinstance(st.value.value, gast.Name)
+                and isinstance(st.value.slice, gast.Constant)):
+            out.add(st.value.value.id)
+    return out
 
 
 def _binds(st, name):
