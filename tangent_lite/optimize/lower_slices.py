@@ -15,7 +15,7 @@ the fast form is known when df is written, and written out:
 
     parts = (dresult[:1], dresult[1:])
     dy = np.zeros(1000)
-    np.multiply(dt_mul, t_item2, out=dy[:-1])
+    np.multiply(dt_mul, t_item2, out=dy[:999])
     dx[:1] = dt_item
 
 What it proves, statement by statement in the top-level block: a name is a float64 ndarray
@@ -33,7 +33,14 @@ there. Then, as runtime/indexing.py and runtime/shapes.py decide from the values
   float64: the helper's `_product_into`, zeros (or, from 64 KB, an empty array zeroed outside
   the slice) with `np.multiply(a, b, out=...)` into the slice: the same ufunc, the same bits;
 - `set_at(g, np.s_[lo:hi], v)`, g and v float64 arrays: `g[lo:hi] = v`, the helper's own
-  assignment for a NumPy array and a value of its dtype.
+  assignment for a NumPy array and a value of its dtype;
+- `dx = unindex(t, x, np.s_[lo:hi])` where `t = a * b` came earlier in the block, t assigned
+  and read once in df and only pure assignments to other names between (slices.py's proof),
+  a and b float64 arrays of the slice's shape: as unindex_product above, the product not
+  made on its own. (A specialised df writes `sum_product(g, b, t)` as `g * b` where the
+  shapes are equal, which slices.py, looking for sum_product, leaves apart; the add into
+  the other slice then stays `add_at`:)
+- `add_at(g, np.s_[lo:hi], v)`, g a known NumPy array: the helper's `g[lo:hi] += v`.
 
 Anything else keeps its helper call.
 """
