@@ -98,6 +98,16 @@ def vjp(func, wrt):
     return cache.get(func, (tuple(wrt), "vjp"), lambda: compile_reverse(func, wrt, seeded=True))
 
 
+def taped_vjp(func, wrt):
+    """vjp for a taped compile (forward mode differentiates it again, for an hvp): the callee's
+    vjp taped too, without the dispatch to shape-specialised variants, which forward mode
+    cannot follow (the variant is picked at run time)."""
+    if getattr(func, "__tangent_lite__", None) is not None:
+        return vjp(func, wrt)
+    return cache.get(func, (tuple(wrt), "taped_vjp"),
+                     lambda: compile_reverse(func, wrt, seeded=True, taped=True))
+
+
 def jvp(func, wrt):
     """The cached Compiled forward-mode derivative of `func` with respect to `wrt`:
     jvp_f(*args, **{tangent name: tangent}) returns (result, its tangent)."""
@@ -190,8 +200,8 @@ def _reverse(func, options, summary):
                                          filename=parsed.filename, lineno=fn.lineno)
     copied, guards = check_aliasing(fn, parsed)
     ctx = Context(fn, parsed, namer, bindings)
-    return ctx, reverse_mode(ctx, options, copied=copied, guards=guards, callee=vjp,
-                             summary=summary)
+    return ctx, reverse_mode(ctx, options, copied=copied, guards=guards,
+                             callee=taped_vjp if options.taped else vjp, summary=summary)
 
 
 def _compile_reverse(func, wrt, as_tuple, seeded, with_value, split, checkpoint=0,
@@ -222,12 +232,14 @@ def _compile_reverse(func, wrt, as_tuple, seeded, with_value, split, checkpoint=
         signature = f"{deriv.seed}, {signature}" if signature else deriv.seed
     callees = list(out.callees)
     specialiser = None
-    if (not (seeded or taped) and enabled("specialise") and specialise.specialisable(parsed)
-            and specialise.worthwhile(deriv.body, bindings)):
-        mode = "value_and_grad" if with_value else "grad"
+    if (not taped and enabled("specialise") and specialise.specialisable(parsed)
+            and specialise.worthwhile(deriv.body, bindings, seeded)):
+        mode = "vjp" if seeded else "value_and_grad" if with_value else "grad"
+        seed = deriv.seed if seeded else None
         specialiser = Specialiser(func, options, fn, signature, mode,
-                                  lambda variant: _specialised(func, variant))
-        deriv.body[:0] = specialise.dispatch(fn, parsed, bindings, specialiser)
+                                  lambda variant: _specialised(func, variant), seed=seed,
+                                  returned=lambda shapes: _returned_shape(func, shapes))
+        deriv.body[:0] = specialise.dispatch(fn, parsed, bindings, specialiser, seed)
     variant = None
     if not seeded and numbers.wanted(fn, parsed, summary):
         variant = _numbers_variant(func, options, deriv, signature, summary)
@@ -249,6 +261,15 @@ def _specialised(func, options):
         summary = summaries(_shape_facts)
         summary.concrete = callee_results(_concrete_shapes)   # what the variant may assume
         return _reverse(func, options, summary)
+
+
+def _returned_shape(func, shapes):
+    """The shape of func's result given its parameters' shapes (a specialised vjp's seed must
+    have it: specialiser.py), or None where the concrete analysis cannot tell."""
+    try:
+        return _concrete_shapes(func, shapes, callee_results(_concrete_shapes)).returned
+    except TangentLiteError:
+        return None
 
 
 def _concrete_shapes(func, shapes, callee):

@@ -43,10 +43,16 @@ class Variant:
 class Specialiser:
     """Called as the first thing df does: the variant df for these arguments, or None."""
 
-    def __init__(self, func, options, fn, signature, mode, reverse):
+    def __init__(self, func, options, fn, signature, mode, reverse, seed=None,
+                 returned=None):
         self.func, self.options, self.mode = func, options, mode
         self.reverse = reverse           # options -> (context, Reversed): pipeline's stages
-        self.params = list(fn.params)
+        # A vjp's first argument is its seed, the adjoint of f's result: the guard checks it
+        # with the parameters, and a variant is compiled only where it has the shape of the
+        # result (returned: parameter shapes -> that shape), which every adjoint of a
+        # specialised df is assumed to have.
+        self.seed, self.returned = seed, returned
+        self.params = ([seed] if seed else []) + list(fn.params)
         self.name = fn.name
         self.signature = signature       # df's parameter list as source
         self.off = optimize.switched_off()
@@ -122,9 +128,18 @@ class Specialiser:
 
     def _compile(self, signature):
         fits, guard = self._guard(signature)
-        options = dataclasses.replace(self.options, specialised=signature)
+        seed_entry = None
+        if self.seed:
+            seed_entry, signature = signature[0], signature[1:]
+            result = self.returned(specialise.param_shapes(self.params[1:], signature))
+            if seed_entry[0] != "array" or seed_entry[2] != result:
+                return Variant((seed_entry,) + signature, fits, None, None, guard)
+        options = dataclasses.replace(self.options, specialised=signature,
+                                      seed_signature=seed_entry)
         with optimize.only_off(self.off):
             ctx, out = self.reverse(options)
+        if seed_entry is not None:
+            signature = (seed_entry,) + signature
         if not out.specialised:
             return Variant(signature, fits, None, None, guard)
         compiled = finish(self.func, self.options.wrt, self.mode, ctx.parsed, ctx.fn,

@@ -22,6 +22,7 @@ import test_row_slices
 import test_rules_shapes
 import test_release
 import test_shift_invariance
+import test_vjp_variants
 from helpers import check_grad, load_program
 
 # A sample of every rule table (the passes act on a rule's code the same way for each of its
@@ -49,6 +50,8 @@ def _programs(tmp_path_factory):
     out.extend(test_release.PROGRAMS[:2])
     # a parameter's row sliced in a loop (the LSTM's gates: the rows pass)
     out.extend(test_row_slices.REWRITTEN[:3])
+    # user functions called from differentiated code, whose vjps have variants
+    out.extend(test_vjp_variants.PROGRAMS)
     folder = tmp_path_factory.mktemp("passes")
     for seed in range(12):
         text = test_control_flow.ProgramGenerator(1000 * seed).source()
@@ -69,7 +72,22 @@ def _gradient(f, wrt, args):
         source += tangent_lite.source(f, wrt=wrt, specialised_for=args)
     except tangent_lite.TangentLiteError:
         pass
-    return grads, source
+    return grads, source + _callee_variants(f, wrt)
+
+
+def _callee_variants(f, wrt):
+    """The sources of the variants of the vjps df and its variants call (compiled by now)."""
+    compiled = tangent_lite.api._compiled(f, wrt)
+    todo = list(compiled.deps)
+    if compiled.specialiser is not None:
+        todo += [dep for v in compiled.specialiser.variants if v.compiled is not None
+                 for dep in v.compiled.deps]
+    out = ""
+    for dep in todo:
+        if getattr(dep, "specialiser", None) is not None:
+            out += "".join(v.compiled.source for v in dep.specialiser.variants
+                           if v.compiled is not None)
+    return out
 
 
 @pytest.fixture(scope="module")

@@ -172,15 +172,20 @@ def test_layer_norm_deletes_its_forward_temporaries_and_finished_adjoints():
     assert not deleted & {"gamma", "beta", "x", "y"}      # parameters are the caller's
 
 
-def test_loop_values_are_deleted_after_the_loop():
+def test_loop_values_are_deleted_after_the_loop_and_step_temporaries_in_it():
     source = tangent_lite.source(smoothing_loop, wrt=(0, 1, 2), specialised_for=(X, G, B))
     lines = [ln.strip() for ln in source.splitlines()]
     assert any(ln.startswith("del ") for ln in lines)
     body = source.split("def grad_smoothing_loop_specialised")[1]
     loops = [ln for ln in body.splitlines() if ln.strip().startswith("for ")]
+    inside = set()
     for ln in body.splitlines():
-        if ln.strip().startswith("del "):    # never inside a loop: at the top level of df
-            assert ln.startswith("    del ")
+        if ln.strip().startswith("del ") and not ln.startswith("    del "):
+            inside |= {n.strip() for n in ln.strip()[4:].split(",")}
+    # the values read after their loop (s, t, ds) are deleted after it, at df's top level;
+    # inside a loop only the temporaries of one step (optimize/release.py _release_in_loop)
+    assert {"s", "t", "ds"} <= _deleted(smoothing_loop, (0, 1, 2), (X, G, B)) - inside
+    assert inside == {"t_sin", "t_mul2", "dt", "dt_sin"}
     assert loops
 
 

@@ -36,6 +36,7 @@ EXPECTED = {name: {"refused"} for name in REFUSED}
 @pytest.fixture
 def every_array(monkeypatch):
     monkeypatch.setattr(release, "_LARGE", 1)
+    monkeypatch.setattr(release, "LARGE_IN_LOOPS", 1)
     with optimize.disabled():     # a new passes version: nothing compiled before is reused
         yield
 

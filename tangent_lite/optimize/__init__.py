@@ -68,6 +68,11 @@ PASSES = {
                "np.prod of a name proved an exact ndarray (float64, rank >= 1) are written "
                "as its methods, `t.sum(axis=1)`: the same reduction without NumPy's "
                "function dispatch (methods.py)",
+    "vjp_variants": "the vjp of a user function called from differentiated code gets "
+                    "shape-specialised variants too, behind a guard on its seed and arguments "
+                    "(the seed of its result's shape): the slice helpers of its backward sweep "
+                    "written as NumPy, `np.multiply(g, b, out=dy[:999])` for "
+                    "`unindex_product(...)` (lower_slices.py)",
     "shift": "the max subtracted in a max-shifted softmax, log-softmax or log-sum-exp receives "
              "no gradient: it is a constant for differentiation (shift.py)",
 }

@@ -59,7 +59,7 @@ def _entry_signature(value, nested):
     return ("type", t)
 
 
-def _entries(e):
+def entries(e):
     """The (key, signature) entries of a signature entry: a container's, or itself as one."""
     return e[1] if e[0] in _CONTAINERS.values() else ((None, e),)
 
@@ -150,7 +150,7 @@ def guard_source(name, params, signature):
             tests.append(f"type({param}) is {whole[0]} and len({param}) == {len(whole[1])}")
             if whole[0] == "dict":   # its keys, in the order the signature has them
                 tests.append(f"tuple({param}) == {tuple(k for k, _ in whole[1])!r}")
-        for key, e in _entries(whole):
+        for key, e in entries(whole):
             p = param if key is None else f"{param}[{key!r}]"
             if e[0] == "array":
                 _array_tests(p, e, params, tests, dtypes, first)
@@ -206,11 +206,11 @@ def _type_test(p, t):
 def guardable(signature):
     """Whether a guard can check every entry (types it can name), and an array is among
     them (numbers alone have their own variant, optimize/numbers.py)."""
-    entries = [e for whole in signature for _, e in _entries(whole)]
-    for e in entries:
+    found = [e for whole in signature for _, e in entries(whole)]
+    for e in found:
         if e[0] == "type" and _type_test("x", e[1]) is None:
             return False
-    return any(e[0] == "array" for e in entries)
+    return any(e[0] == "array" for e in found)
 
 
 def elision(concrete, stmt):
@@ -254,10 +254,11 @@ def _summed(g, substitute, leading, kept):
     return s.summed(substitute(g), leading, kept)
 
 
-def dispatch(fn, parsed, bindings, specialiser):
+def dispatch(fn, parsed, bindings, specialiser, seed=None):
     """df's first statements after the numbers dispatch: the variant for these arguments'
-    shapes, when one fits (compiled at the first call of each kind)."""
-    args, keywords = [], []
+    shapes, when one fits (compiled at the first call of each kind); a vjp's seed is its
+    first argument, and the guard's."""
+    args, keywords = ([s.name(seed)] if seed else []), []
     params = parsed.node.args
     for p in list(params.posonlyargs) + list(params.args):
         args.append(s.name(p.id))
@@ -265,7 +266,7 @@ def dispatch(fn, parsed, bindings, specialiser):
         keywords.append(gast.keyword(arg=p.id, value=s.name(p.id)))
     picked = bindings.namer.fresh("specialised")
     pick = s.call(bindings.name(f"specialise_{identifier(fn.name)}", specialiser),
-                  [s.name(p) for p in fn.params])
+                  [s.name(p) for p in ([seed] if seed else []) + list(fn.params)])
     call = gast.Call(func=s.name(picked), args=args, keywords=keywords)
     return [Comment("the variant compiled for these arguments' dtypes and shapes, if one fits"),
             s.assign(picked, pick),
@@ -274,18 +275,27 @@ def dispatch(fn, parsed, bindings, specialiser):
                     body=[gast.Return(value=call)], orelse=[])]
 
 
-def worthwhile(body, bindings):
+# the helpers a vjp's variant writes as NumPy (optimize/lower_slices.py): a callee's vjp runs
+# at every call, often on small arrays, where their checks cost as much as their arithmetic
+_VJP_HELPERS = ("unconcatenate", "unindex_product", "set_at")
+
+
+def worthwhile(body, bindings, seeded=False):
     """Whether the generic df's statements `body` sum a gradient back to an operand's shape
-    (`unbroadcast`): the only work a variant can leave out, so the only dfs that get one."""
-    spelled = bindings.spelled("unbroadcast")
-    if spelled is None:
+    (`unbroadcast`), or, for a vjp (seeded), call a helper its variant writes as NumPy: the
+    work a variant can leave out, so the only dfs that get one."""
+    if seeded and not enabled("vjp_variants"):
+        return False
+    names = {bindings.spelled(h) for h in ("unbroadcast",) + (_VJP_HELPERS if seeded else ())}
+    names.discard(None)
+    if not names:
         return False
     for stmt in body:
         if isinstance(stmt, Comment):
             continue
         for node in gast.walk(stmt):
             if (isinstance(node, gast.Call) and isinstance(node.func, gast.Name)
-                    and node.func.id == spelled):
+                    and node.func.id in names):
                 return True
     return False
 

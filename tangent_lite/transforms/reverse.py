@@ -16,6 +16,7 @@ import functools
 import os
 
 import gast
+import numpy as np
 
 from .. import ir
 from ..analysis.activity import check_refusals, varied_names
@@ -34,6 +35,7 @@ from ..optimize.slices import products_into_slices, sets_into_zeros
 from ..optimize.copies import propagate_copies
 from ..optimize.lower import known_shapes, lower
 from ..optimize.methods import as_methods, proved_arrays
+from ..optimize.lower_slices import lower_slices
 from ..optimize.release import large_names, release
 from ..optimize.squares import drop_unread_squares, fold_scalar_seeds
 from ..optimize.seed import reduced_result
@@ -59,6 +61,8 @@ class ReverseOptions:
     checkpoint: int = 0         # > 0: checkpoint every outermost loop with that many snapshots
     taped: bool = False         # ignore checkpointed(...) markers: record every step (hvp)
     specialised: tuple = None   # the variant for one signature (optimize/specialise.py)
+    seed_signature: tuple = None   # a specialised vjp: its seed's signature entry (an array
+    #                                of the result's shape, the guard checks: specialiser.py)
 
 
 @dataclasses.dataclass
@@ -118,7 +122,7 @@ def reverse_mode(ctx, options, copied=(), guards=None, callee=None,
     backward += writer.backward(adjoints.nodes)
     backward += _returns(ctx, options, adjoints.final)
     _finish_sweeps(ctx, options, prologue, forward, backward)
-    lowered = _lower(ctx, options, shapes, backward)
+    lowered = _lower(ctx, options, shapes, backward, prologue + forward + backward)
     lowered += _by_dtypes(ctx, options, shapes, prologue, forward, backward, reduced)
     if options.split:
         fwd, bwd = _split(ctx, options, prologue + forward, backward[2:], seed, plan, stack,
@@ -190,7 +194,7 @@ def _finish_sweeps(ctx, options, prologue, forward, backward):
     sets_into_zeros(backward, ctx.bindings.spelled, ctx.call)
 
 
-def _lower(ctx, options, shapes, backward):
+def _lower(ctx, options, shapes, backward, everything):
     """In a specialised variant: the helper calls the shapes prove written as the NumPy they
     run (optimize/lower.py); how many."""
     if shapes.concrete is None or not enabled("lower"):
@@ -200,7 +204,23 @@ def _lower(ctx, options, shapes, backward):
     for primal, adjoint in ctx.namer.adjoints().items():   # an adjoint has its value's shape
         if primal in known and adjoint not in known:
             known[adjoint] = known[primal]
-    return lower(backward, known, ctx.bindings.spelled, ctx.np, ctx.fn.params)
+    lowered = lower(backward, known, ctx.bindings.spelled, ctx.np, ctx.fn.params)
+    # float64 of the machine's byte order: the dtype np.zeros(n) makes (dtypes.kinds counts
+    # a '>f8' argument as float64 too, so a variant for one lowers no slice helper)
+    seeds = (options.seed_signature,) if options.seed_signature else ()
+    entries = [e for whole in options.specialised + seeds
+               for _, e in specialise.entries(whole)]
+    native = all(e[0] != "array" or np.dtype(e[1]) != np.float64
+                 or e[1] == np.dtype(np.float64).str for e in entries)
+    float64 = {n for n, k in dtypes.kinds(ctx.fn, options.specialised,
+                                          shapes.concrete.resolve).items()
+               if k == dtypes.F8} if native else set()
+    entry = options.seed_signature
+    seed = (ctx.namer.adjoint(ctx.fn.result), entry[2]) if (
+        native and entry is not None and entry[1] == np.dtype(np.float64).str
+        and all(type(d) is int for d in entry[2])) else None
+    return lowered + lower_slices(backward, everything, known, float64, seed,
+                                  ctx.bindings.spelled, ctx.np)
 
 
 def _release(ctx, options, shapes, body):
@@ -210,7 +230,9 @@ def _release(ctx, options, shapes, body):
         return 0
     known = known_shapes(ctx.fn, shapes.concrete,
                          specialise.param_shapes(ctx.fn.params, options.specialised))
-    return release(body, large_names(known, ctx.namer.adjoints()), ctx.fn.params)
+    adjoints = ctx.namer.adjoints()
+    return release(body, large_names(known, adjoints), ctx.fn.params,
+                   large_names(known, adjoints, in_loops=True))
 
 
 def _by_dtypes(ctx, options, shapes, prologue, forward, backward, reduced):
@@ -389,6 +411,14 @@ def _docstring(ctx, options):
     fn = ctx.fn
     wrt = ", ".join(options.wrt)
     where = f"{os.path.basename(ctx.parsed.filename)}:{fn.lineno}"
+    if options.seeded and options.specialised is not None:
+        seed = ctx.namer.adjoint(fn.result)
+        described = specialise.wrapped(specialise.describe(
+            [seed] + list(fn.params), (options.seed_signature,) + options.specialised))
+        return (f"Vector-Jacobian product of {fn.name} ({where}) with respect to {wrt},\n"
+                f"specialised for\n{described}.\n\n"
+                "Called when the guard above holds: the shapes and dtypes being known, the "
+                "helpers\nthat would check them are written as the NumPy they run.")
     if options.seeded:
         return (f"Vector-Jacobian product of {fn.name} ({where}) with respect to "
                 f"{wrt}.\n\nGiven {ctx.namer.adjoint(fn.result)}, the gradient of "
