@@ -33,7 +33,7 @@ from ..optimize.fused import fuse_chains
 from ..optimize.rows import slices_into_rows
 from ..optimize.slices import products_into_slices, sets_into_zeros
 from ..optimize.copies import propagate_copies
-from ..optimize.lower import known_shapes, lower
+from ..optimize.lower import all_real, known_shapes, lower
 from ..optimize.release import large_names, release
 from ..optimize.squares import drop_unread_squares, fold_scalar_seeds
 from ..optimize.seed import reduced_result
@@ -200,7 +200,9 @@ def _lower(ctx, options, shapes, backward):
     for primal, adjoint in ctx.namer.adjoints().items():   # an adjoint has its value's shape
         if primal in known and adjoint not in known:
             known[adjoint] = known[primal]
-    return lower(backward, known, ctx.bindings.spelled, ctx.np)
+    real = enabled("dtypes") and all_real(
+        ctx.fn, dtypes.kinds(ctx.fn, options.specialised, shapes.concrete.resolve))
+    return lower(backward, known, ctx.bindings.spelled, ctx.np, real)
 
 
 def _release(ctx, options, shapes, body):

