@@ -172,3 +172,125 @@ def test_another_shape_runs_the_generic_df_and_is_right():
             assert g.dtype == args[i].dtype
             np.testing.assert_allclose(g, numeric_grad(conv_counter, wide, i),
                                        rtol=2e-3, atol=2e-3)
+
+
+# ---- LSTM gates: slices of one pre-activation, in several styles -------------------------------
+
+def _sig(v):
+    return 1.0 / (1.0 + np.exp(-v))
+
+
+def lstm_dot(W, U, b, xs, h, c):
+    H = h.shape[1]
+    for t in range(xs.shape[0]):
+        z = np.dot(xs[t], W) + np.dot(h, U) + b
+        i = 1.0 / (1.0 + np.exp(-z[:, :H]))
+        f = 1.0 / (1.0 + np.exp(-z[:, H:2 * H]))
+        o = 1.0 / (1.0 + np.exp(-z[:, 2 * H:3 * H]))
+        g = np.tanh(z[:, 3 * H:])
+        c = f * c + i * g
+        h = o * np.tanh(c)
+    return np.sum(h * h) / h.shape[0]
+
+
+def lstm_at_zip(W, U, b, xs, h, c):
+    for x in xs:
+        z = x @ W + h @ U + b
+        i = _sig(z[:, 0:3])
+        f = _sig(z[:, 3:6])
+        g = np.tanh(z[:, 6:9])
+        c = f * c + i * g
+        h = np.tanh(c)
+    return np.mean(h ** 2)
+
+
+def gates_overlapping(W, U, b, xs, h, c):
+    H = h.shape[1]
+    for t in range(xs.shape[0]):
+        z = np.dot(xs[t], W) + np.dot(h, U) + b
+        i = np.tanh(z[:, :2 * H])       # overlaps the next slice
+        f = np.tanh(z[:, H:3 * H])
+        h = i[:, :H] * f[:, H:] + c
+    return np.sum(h * h)
+
+
+def gates_written(W, U, b, xs, h, c):
+    H = h.shape[1]
+    for t in range(xs.shape[0]):
+        z = np.dot(xs[t], W) + np.dot(h, U) + b
+        z[:, :H] = z[:, :H] * 0.5      # a slice written in the loop
+        h = np.tanh(z[:, :H]) * np.tanh(z[:, H:2 * H]) + c
+    return np.sum(h * h)
+
+
+def gates_aliased(W, U, b, xs, h, c):
+    H = h.shape[1]
+    for t in range(xs.shape[0]):
+        z = np.dot(xs[t], W) + np.dot(h, U) + b
+        y = z
+        h = np.tanh(y[:, :H]) * np.tanh(z[:, H:2 * H]) + y[:, :H] + c
+    return np.sum(h * h)
+
+
+def _lstm(dtype=np.float64, width=4, gates=4, steps=3, batch=2, n_in=3):
+    return [rng.normal(size=(n_in, gates * width)).astype(dtype) / 2,
+            rng.normal(size=(width, gates * width)).astype(dtype) / 2,
+            0.1 * rng.normal(size=gates * width).astype(dtype),
+            rng.normal(size=(steps, batch, n_in)).astype(dtype),
+            0.5 * rng.normal(size=(batch, width)).astype(dtype),
+            0.5 * rng.normal(size=(batch, width)).astype(dtype)]
+
+
+LSTMS = [(lstm_dot, lambda dtype=np.float64: _lstm(dtype)),
+         (lstm_at_zip, lambda dtype=np.float64: _lstm(dtype, width=3, gates=3)),
+         (gates_overlapping, lambda dtype=np.float64: _lstm(dtype, gates=3)),
+         (gates_written, lambda dtype=np.float64: _lstm(dtype, gates=2)),
+         (gates_aliased, lambda dtype=np.float64: _lstm(dtype, gates=2))]
+LSTM_IDS = [f.__name__ for f, _ in LSTMS]
+
+
+@pytest.mark.parametrize("f, make", LSTMS, ids=LSTM_IDS)
+def test_lstm_variant_equals_finite_differences(f, make):
+    args = make()
+    df = tl.grad(f, wrt=(0, 1, 2))
+    df(*args)
+    _check(f, (0, 1, 2), args, df(*args))
+
+
+def test_the_gates_are_assigned_into_one_zero_array():
+    code = _backward(lstm_dot, (0, 1, 2), _lstm())
+    assert "unindex(" not in code and "add_at(" not in code
+    assert code.count("dz[:, ") == 4 and "dz = np.zeros((2, 16))" in code
+    assert "+=" not in [line for line in code.splitlines() if "dz[:, " in line][-1]
+
+
+def test_overlapping_slices_add():
+    code = _backward(gates_overlapping, (0, 1, 2), _lstm(gates=3))
+    assert "dz[:, H:3 * H] = " in code      # the first, into zeros
+    assert "dz[:, :2 * H] += " in code and "dz[:, :2 * H] = " not in code
+
+
+@pytest.mark.parametrize("f, make", LSTMS, ids=LSTM_IDS)
+def test_lstm_float32_gives_float32(f, make):
+    args = make(np.float32)
+    df = tl.grad(f, wrt=(0, 1, 2))
+    df(*args)
+    got = df(*args)
+    wide = [a.astype(np.float64) for a in args]
+    for i, g in zip((0, 1, 2), got):
+        assert g.dtype == np.float32
+        np.testing.assert_allclose(g, numeric_grad(f, wide, i), rtol=3e-3, atol=3e-3)
+    if f is lstm_dot:   # no zeros of an unproved dtype
+        assert "np.zeros(" not in _backward(f, (0, 1, 2), args)
+
+
+def test_another_lstm_shape_runs_the_generic_df():
+    df = tl.grad(lstm_dot, wrt=(0, 1, 2))
+    df(*_lstm())
+    for args in (_lstm(width=3), _lstm(batch=5), _lstm(np.float32)):
+        got = df(*args)
+        wide = [a.astype(np.float64) for a in args]
+        for i, g in zip((0, 1, 2), got):
+            assert g.dtype == args[i].dtype
+            np.testing.assert_allclose(g, numeric_grad(lstm_dot, wide, i), rtol=3e-3,
+                                       atol=3e-3)

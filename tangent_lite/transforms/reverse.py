@@ -33,6 +33,7 @@ from ..optimize.fused import fuse_chains
 from ..optimize.rows import slices_into_rows
 from ..optimize.slices import products_into_slices, sets_into_zeros
 from ..optimize.copies import propagate_copies
+from ..optimize.inslices import known_ints, slices_written
 from ..optimize.lower import all_real, known_shapes, lower
 from ..optimize.release import large_names, release
 from ..optimize.squares import drop_unread_squares, fold_scalar_seeds
@@ -200,9 +201,11 @@ def _lower(ctx, options, shapes, backward):
     for primal, adjoint in ctx.namer.adjoints().items():   # an adjoint has its value's shape
         if primal in known and adjoint not in known:
             known[adjoint] = known[primal]
-    real = enabled("dtypes") and all_real(
-        ctx.fn, dtypes.kinds(ctx.fn, options.specialised, shapes.concrete.resolve))
-    return lower(backward, known, ctx.bindings.spelled, ctx.np, real)
+    kinds_of = dtypes.kinds(ctx.fn, options.specialised, shapes.concrete.resolve)
+    real = enabled("dtypes") and all_real(ctx.fn, kinds_of)
+    done = lower(backward, known, ctx.bindings.spelled, ctx.np, real)
+    ints = known_ints(ctx.fn, shapes.concrete, kinds_of)
+    return done + slices_written(backward, known, ints, ctx.bindings.spelled, ctx.np, real)
 
 
 def _release(ctx, options, shapes, body):
