@@ -294,3 +294,20 @@ def test_another_lstm_shape_runs_the_generic_df():
             assert g.dtype == args[i].dtype
             np.testing.assert_allclose(g, numeric_grad(lstm_dot, wide, i), rtol=3e-3,
                                        atol=3e-3)
+
+
+@pytest.mark.parametrize("specialised", [True, False])
+def test_the_sigmoids_negations_are_flipped_in_place(specialised):
+    """The pops between `dt_add = -do * o / t_add` and `dt_item = -dt_neg` kept both
+    negations; flipped where they stand, none is left (optimize/algebra/negations.py)."""
+    args = _lstm()
+    if specialised:
+        code = _backward(lstm_dot, (0, 1, 2), args)
+    else:
+        with optimize.disabled("specialise"):
+            code = tl.source(lstm_dot, (0, 1, 2)).split("Backward sweep")[1]
+    assert " -d" not in code and "= -" not in code, code
+    with optimize.disabled("algebra"):
+        plain = tl.grad(lstm_dot, wrt=(0, 1, 2))(*args)
+    for g, e in zip(tl.grad(lstm_dot, wrt=(0, 1, 2))(*args), plain):
+        np.testing.assert_allclose(g, e, rtol=1e-12, atol=1e-14)
