@@ -33,6 +33,7 @@ from ..optimize.fused import fuse_chains
 from ..optimize.rows import slices_into_rows
 from ..optimize.slices import products_into_slices, sets_into_zeros
 from ..optimize.copies import propagate_copies
+from ..optimize.fresh_returns import fresh_returns
 from ..optimize.inslices import known_ints, slices_written
 from ..optimize.lower import all_real, known_shapes, lower
 from ..optimize.release import large_names, release
@@ -126,6 +127,8 @@ def reverse_mode(ctx, options, copied=(), guards=None, callee=None,
                           writer.states.values(), unbound, groups)
         return Reversed(fwd, bwd, adjoints.callees)
     body = prologue + forward + backward
+    if shapes.concrete is not None and enabled("lower") and not options.seeded:
+        lowered += fresh_returns(body, ctx.fn.params, options.specialised, ctx.bindings.spelled)
     released = _release(ctx, options, shapes, body)
     deriv = _derivative(ctx, options, body, seed, value)
     if released:
