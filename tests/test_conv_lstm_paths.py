@@ -346,3 +346,44 @@ def test_a_gradient_made_otherwise_keeps_grads_like():
     assert type(got[1]) is float
     for i, g in zip((0, 1), got):
         np.testing.assert_allclose(g, numeric_grad(scale_shift, args, i), rtol=1e-6, atol=1e-8)
+
+
+# ---- running sums in the forward sweep ---------------------------------------------------------
+
+def sum_from_argument(w, x, y):
+    out = y                               # the argument's own array: never added into
+    for k in range(3):
+        out = out + w[k] * x[:, k:k + 6]
+    return np.sum(out * out)
+
+
+def sum_viewed(w, x, y):
+    out = np.zeros_like(y)
+    first = None
+    for k in range(3):
+        out = out + w[k] * x[:, k:k + 6]
+        if k == 0:
+            first = out[:, :2]            # a view of the running sum, read after it grows
+    return np.sum(out * out) + np.sum(first * first)
+
+
+def product_running(w, x, y):
+    out = np.ones_like(y)
+    for k in range(3):
+        out = out + out * w[k] * x[:, k:k + 6]   # the backward sweep reads old outs
+    return np.sum(out)
+
+
+@pytest.mark.parametrize("f", [conv_counter, conv_square, sum_from_argument, sum_viewed,
+                               product_running])
+def test_running_sums_in_place_only_where_nothing_else_holds_the_array(f):
+    args = _conv()
+    kept = [a.copy() for a in args]
+    df = tl.grad(f, wrt=(0, 1))
+    df(*args)
+    _check(f, (0, 1), args, df(*args))
+    for a, b in zip(args, kept):
+        np.testing.assert_array_equal(a, b)
+    forward = tl.source(f, (0, 1), specialised_for=args).split("_specialised(")[1] \
+        .split("Backward sweep")[0]
+    assert ("out += " in forward) == (f in (conv_counter, conv_square)), forward

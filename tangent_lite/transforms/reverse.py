@@ -34,6 +34,7 @@ from ..optimize.rows import slices_into_rows
 from ..optimize.slices import products_into_slices, sets_into_zeros
 from ..optimize.copies import propagate_copies
 from ..optimize.fresh_returns import fresh_returns
+from ..optimize.running_sums import sums_in_place
 from ..optimize.inslices import known_ints, slices_written
 from ..optimize.lower import all_real, known_shapes, lower
 from ..optimize.release import large_names, release
@@ -126,6 +127,7 @@ def reverse_mode(ctx, options, copied=(), guards=None, callee=None,
         fwd, bwd = _split(ctx, options, prologue + forward, backward[2:], seed, plan, stack,
                           writer.states.values(), unbound, groups)
         return Reversed(fwd, bwd, adjoints.callees)
+    lowered += _sums_in_place(ctx, options, shapes, prologue, forward, backward)
     body = prologue + forward + backward
     if shapes.concrete is not None and enabled("lower") and not options.seeded:
         lowered += fresh_returns(body, ctx.fn.params, options.specialised, ctx.bindings.spelled)
@@ -209,6 +211,19 @@ def _lower(ctx, options, shapes, backward):
     done = lower(backward, known, ctx.bindings.spelled, ctx.np, real)
     ints = known_ints(ctx.fn, shapes.concrete, kinds_of)
     return done + slices_written(backward, known, ints, ctx.bindings.spelled, ctx.np, real)
+
+
+def _sums_in_place(ctx, options, shapes, prologue, forward, backward):
+    """In a specialised variant where every value is a float64 or an int: the forward sweep's
+    `out = out + e` of an array only it holds written `out += e` (optimize/running_sums.py)."""
+    if shapes.concrete is None or not (enabled("lower") and enabled("dtypes")) \
+            or options.checkpoint or not all_real(
+                ctx.fn, dtypes.kinds(ctx.fn, options.specialised, shapes.concrete.resolve)):
+        return 0
+    known = known_shapes(ctx.fn, shapes.concrete,
+                         specialise.param_shapes(ctx.fn.params, options.specialised))
+    return sums_in_place(forward, prologue + forward + backward, known,
+                         ctx.np("zeros").value.id)
 
 
 def _release(ctx, options, shapes, body):
