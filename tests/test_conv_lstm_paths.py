@@ -387,3 +387,11 @@ def test_running_sums_in_place_only_where_nothing_else_holds_the_array(f):
     forward = tl.source(f, (0, 1), specialised_for=args).split("_specialised(")[1] \
         .split("Backward sweep")[0]
     assert ("out += " in forward) == (f in (conv_counter, conv_square)), forward
+
+
+def test_z_is_no_longer_pushed_once_nothing_reads_it():
+    code = tl.source(lstm_dot, (0, 1, 2), specialised_for=_lstm()).split("_specialised(")[1]
+    assert "push(shaped(z))" not in code and "z = stack.pop()" not in code
+    assert code.count("stack.push(") == code.count("stack.pop()") > 0
+    generic = tl.source(lstm_dot, (0, 1, 2))
+    assert "push(shaped(z))" in generic      # the generic df reads z's shape: kept

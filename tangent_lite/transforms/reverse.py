@@ -34,6 +34,7 @@ from ..optimize.rows import slices_into_rows
 from ..optimize.slices import products_into_slices, sets_into_zeros
 from ..optimize.copies import propagate_copies
 from ..optimize.fresh_returns import fresh_returns
+from ..optimize.unread_pops import drop_unread_pops
 from ..optimize.running_sums import sums_in_place
 from ..optimize.inslices import known_ints, slices_written
 from ..optimize.lower import all_real, known_shapes, lower
@@ -122,6 +123,9 @@ def reverse_mode(ctx, options, copied=(), guards=None, callee=None,
     backward += _returns(ctx, options, adjoints.final)
     _finish_sweeps(ctx, options, prologue, forward, backward)
     lowered = _lower(ctx, options, shapes, backward)
+    if lowered and stack is not None and not (options.split or options.checkpoint
+                                              or options.taped):
+        lowered += drop_unread_pops(forward, backward, stack, ctx.bindings.spelled)
     lowered += _by_dtypes(ctx, options, shapes, prologue, forward, backward, reduced)
     if options.split:
         fwd, bwd = _split(ctx, options, prologue + forward, backward[2:], seed, plan, stack,
