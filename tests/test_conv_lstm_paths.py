@@ -374,8 +374,22 @@ def product_running(w, x, y):
     return np.sum(out)
 
 
+def sum_into_parameter(w, x, y):
+    for k in range(3):
+        y = y + w[k] * x[:, k:k + 6]      # y is the caller's array: a new one each step
+    return np.sum(y * y)
+
+
+def rebound_argument(w, x, y):
+    x = x[:, 1:] * 1.0                    # the differentiated argument's name rebound
+    out = np.zeros_like(y)
+    for k in range(2):
+        out = out + w[k] * x[:, k:k + 6]
+    return np.sum((out - y) ** 2)
+
+
 @pytest.mark.parametrize("f", [conv_counter, conv_square, sum_from_argument, sum_viewed,
-                               product_running])
+                               product_running, sum_into_parameter, rebound_argument])
 def test_running_sums_in_place_only_where_nothing_else_holds_the_array(f):
     args = _conv()
     kept = [a.copy() for a in args]

@@ -6,9 +6,9 @@ type, dtype and shape, copied where it is not a fresh array of its own (runtime/
 grad_like). For arrays it is a check that finds nothing to do in the common case, and ~2 us a
 call (a good part of the README conv1d's 40 us gradient). In a specialised variant it is
 known when df is written: a gradient bound once in df, by `dw = zeros_grad(w)` of an argument
-the guard checked is a NumPy array of a float dtype, and otherwise only added into in place
-(`dw += e`, `dw[k] += e`, `dw[index] = e`), is a fresh array of w's dtype and shape that no
-other gradient is: what grad_like returns unchanged. Where every gradient returned is one, df
+the guard checked is a NumPy array of a float dtype (a name df never rebinds), and otherwise
+only added into in place (`dw += e`, `dw[k] += e`, `dw[index] = e`), is a fresh array of w's
+dtype and shape that no other gradient is: what grad_like returns unchanged. Where every gradient returned is one, df
 returns them, `return (dw, dx)`.
 """
 import gast
@@ -41,7 +41,9 @@ def fresh_returns(body, params, signature, spelled):
     names = [g.id for g in grads]
     if len(set(names)) != len(names):
         return 0
-    bound = _bindings(body[:-1], set(names))
+    bound = _bindings(body[:-1], set(names) | {p.id for p in of})
+    if any(p.id in bound for p in of):
+        return 0    # an argument's name rebound: zeros_grad may have seen another value
     for g, p in zip(names, of):
         kinds = bound.get(g, [])
         made_by = [b for b in kinds if b != "in place"]

@@ -8,9 +8,9 @@ float64 or an int (lower.all_real) and out's shape is known, `out = out + e` is 
 += e` where:
 
 - e's shape broadcasts to out's (the sum has out's shape, so the array keeps it), rank >= 1;
-- every binding of out in df makes a fresh array: `np.zeros(...)`-like calls or arithmetic
-  (`out + e`, `a * b`), never another name, a pop, a view or a loop target (so out's array is
-  nobody else's: not an argument's, not on the stack);
+- out is not a parameter, and every binding of it in df makes a fresh array:
+  `np.zeros(...)`-like calls or arithmetic (`out + e`, `a * b`), never another name, a pop, a
+  view or a loop target (so out's array is nobody else's: not an argument's, not on the stack);
 - every read of out in df is an operand of arithmetic (`out + e`, `out - y`), which makes a
   new array and keeps no reference: no copy, view, push or call sees out's array.
 
@@ -24,9 +24,10 @@ from ..ir import Comment
 _FRESH = {"zeros", "ones", "empty", "zeros_like", "ones_like", "full"}
 
 
-def sums_in_place(forward, everything, shapes, np_name):
+def sums_in_place(forward, everything, shapes, np_name, params):
     """Rewrite `out = out + e` in the statement list `forward` (and its loops) in place;
-    everything: all of df's statements; shapes: name -> shape; np_name: how df spells numpy.
+    everything: all of df's statements; shapes: name -> shape; np_name: how df spells numpy;
+    params: df's parameters (an argument's array is the caller's: never added into).
     Returns how many."""
     parents = {}
     bindings = {}
@@ -47,6 +48,8 @@ def sums_in_place(forward, everything, shapes, np_name):
                 and node.func.attr in _FRESH)
 
     def owned(name):
+        if name in params:
+            return False
         for node in bindings.get(name, ()):
             parent = parents.get(id(node))
             if not (isinstance(parent, gast.Assign) and parent.targets == [node]

@@ -227,7 +227,7 @@ def _sums_in_place(ctx, options, shapes, prologue, forward, backward):
     known = known_shapes(ctx.fn, shapes.concrete,
                          specialise.param_shapes(ctx.fn.params, options.specialised))
     return sums_in_place(forward, prologue + forward + backward, known,
-                         ctx.np("zeros").value.id)
+                         ctx.np("zeros").value.id, set(ctx.fn.params))
 
 
 def _release(ctx, options, shapes, body):
