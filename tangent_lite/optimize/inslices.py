@@ -39,7 +39,6 @@ def known_ints(fn, concrete, kinds_of):
     counter) for the names of fn that hold a Python int (kind "int", optimize/dtypes.py):
     the value is the concrete analysis's where the name is bound once in fn and every
     statement the analysis saw after it agrees on it."""
-    from ..analysis.concrete import _VALUE
     bound, counters = {}, set()
     for st in ir.walk(fn.body):
         if isinstance(st, ir.For):
@@ -50,15 +49,11 @@ def known_ints(fn, concrete, kinds_of):
     out = {name: None for name, kind in kinds_of.items() if kind == "int"}
     for name in counters - set(bound) - set(fn.params):
         out[name] = None     # bound by loops alone, which count over ranges: a Python int
-    seen = {}
-    for env in concrete.before.values():
-        for name in out:
-            if bound.get(name) == 1 and _VALUE + name in env:
-                value = env[_VALUE + name]
-                seen.setdefault(name, set()).add(value if type(value) is int else None)
-    for name, values in seen.items():
-        if len(values) == 1 and None not in values and name not in fn.params:
-            out[name] = values.pop()
+    for name in out:
+        if bound.get(name) == 1 and name not in fn.params:
+            values = concrete.ints_seen(name)
+            if len(values) == 1 and None not in values:
+                out[name] = values.pop()
     return out
 
 
