@@ -131,10 +131,13 @@ def reverse_mode(ctx, options, copied=(), guards=None, callee=None,
         fwd, bwd = _split(ctx, options, prologue + forward, backward[2:], seed, plan, stack,
                           writer.states.values(), unbound, groups)
         return Reversed(fwd, bwd, adjoints.callees)
-    lowered += _sums_in_place(ctx, options, shapes, prologue, forward, backward)
+    # These two ride along in a variant kept for other work, and never decide that a variant
+    # is kept (specialiser.py: a generalised variant that removes nothing else gives way to
+    # one per size)
+    _sums_in_place(ctx, options, shapes, prologue, forward, backward)
     body = prologue + forward + backward
     if shapes.concrete is not None and enabled("lower") and not options.seeded:
-        lowered += fresh_returns(body, ctx.fn.params, options.specialised, ctx.bindings.spelled)
+        fresh_returns(body, ctx.fn.params, options.specialised, ctx.bindings.spelled)
     released = _release(ctx, options, shapes, body)
     deriv = _derivative(ctx, options, body, seed, value)
     if released:
