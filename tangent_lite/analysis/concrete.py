@@ -109,6 +109,12 @@ class ConcreteShapes:
         env = self.before.get(id(stmt))
         return None if env is None else self._op(stmt.op, env)
 
+    def ints_seen(self, name):
+        """The values the analysis gave the int `name` as the operations it reaches start (an
+        int, or None where it did not know one); empty where none saw it bound."""
+        return {env[_VALUE + name] if type(env[_VALUE + name]) is int else None
+                for env in self.before.values() if _VALUE + name in env}
+
     # -- the dataflow ----------------------------------------------------------------------------
 
     def _block(self, body, env):

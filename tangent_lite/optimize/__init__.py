@@ -45,7 +45,10 @@ PASSES = {
                   "it gone (specialise.py)",
     "lower": "in a specialised variant, the helper calls its shapes prove written as the "
              "NumPy they run: `np.dot(g, W.T)` for `dot_lhs(g, x, W)`, `np.full(shape, g)` "
-             "for a small `unreduce`, an int for `reduced_count` (lower.py)",
+             "for a small `unreduce`, an int for `reduced_count`, `np.vdot(a, b)` for a sum of "
+             "products to a number where every value is a float64; `dx[index] += v` for "
+             "`add_at`, and a chain of disjoint slices' gradients assigned into "
+             "`np.zeros(shape)` (lower.py, inslices.py)",
     "dtypes": "in a specialised variant, the seed of a loss `np.sum(t)` of a float64 t is "
               "the number 1.0 and the loss's terms nobody reads are not computed; a spread "
               "`np.full(shape, g) * e` of e's shape is `g * e` where the dtype is the same "

@@ -33,9 +33,13 @@ from ..optimize.fused import fuse_chains
 from ..optimize.rows import slices_into_rows
 from ..optimize.slices import products_into_slices, sets_into_zeros
 from ..optimize.copies import propagate_copies
-from ..optimize.lower import known_shapes, lower
 from ..optimize.methods import as_methods, proved_arrays
 from ..optimize.lower_slices import lower_slices
+from ..optimize.fresh_returns import fresh_returns
+from ..optimize.unread_pops import drop_unread_pops
+from ..optimize.running_sums import sums_in_place
+from ..optimize.inslices import known_ints, slices_written
+from ..optimize.lower import all_real, known_shapes, lower
 from ..optimize.release import large_names, release
 from ..optimize.squares import drop_unread_squares, fold_scalar_seeds
 from ..optimize.seed import reduced_result
@@ -123,12 +127,21 @@ def reverse_mode(ctx, options, copied=(), guards=None, callee=None,
     backward += _returns(ctx, options, adjoints.final)
     _finish_sweeps(ctx, options, prologue, forward, backward)
     lowered = _lower(ctx, options, shapes, backward, prologue + forward + backward)
+    if lowered and stack is not None and not (options.split or options.checkpoint
+                                              or options.taped):
+        lowered += drop_unread_pops(forward, backward, stack, ctx.bindings.spelled)
     lowered += _by_dtypes(ctx, options, shapes, prologue, forward, backward, reduced)
     if options.split:
         fwd, bwd = _split(ctx, options, prologue + forward, backward[2:], seed, plan, stack,
                           writer.states.values(), unbound, groups)
         return Reversed(fwd, bwd, adjoints.callees)
+    # These two ride along in a variant kept for other work, and never decide that a variant
+    # is kept (specialiser.py: a generalised variant that removes nothing else gives way to
+    # one per size)
+    _sums_in_place(ctx, options, shapes, prologue, forward, backward)
     body = prologue + forward + backward
+    if shapes.concrete is not None and enabled("lower") and not options.seeded:
+        fresh_returns(body, ctx.fn.params, options.specialised, ctx.bindings.spelled)
     released = _release(ctx, options, shapes, body)
     deriv = _derivative(ctx, options, body, seed, value)
     if released:
@@ -204,7 +217,11 @@ def _lower(ctx, options, shapes, backward, everything):
     for primal, adjoint in ctx.namer.adjoints().items():   # an adjoint has its value's shape
         if primal in known and adjoint not in known:
             known[adjoint] = known[primal]
-    lowered = lower(backward, known, ctx.bindings.spelled, ctx.np, ctx.fn.params)
+    kinds_of = dtypes.kinds(ctx.fn, options.specialised, shapes.concrete.resolve)
+    real = enabled("dtypes") and all_real(ctx.fn, kinds_of)
+    lowered = lower(backward, known, ctx.bindings.spelled, ctx.np, ctx.fn.params, real)
+    ints = known_ints(ctx.fn, shapes.concrete, kinds_of)
+    lowered += slices_written(backward, known, ints, ctx.bindings.spelled, ctx.np, real)
     # float64 of the machine's byte order: the dtype np.zeros(n) makes (dtypes.kinds counts
     # a '>f8' argument as float64 too, so a variant for one lowers no slice helper)
     seeds = (options.seed_signature,) if options.seed_signature else ()
@@ -212,15 +229,26 @@ def _lower(ctx, options, shapes, backward, everything):
                for _, e in specialise.entries(whole)]
     native = all(e[0] != "array" or np.dtype(e[1]) != np.float64
                  or e[1] == np.dtype(np.float64).str for e in entries)
-    float64 = {n for n, k in dtypes.kinds(ctx.fn, options.specialised,
-                                          shapes.concrete.resolve).items()
-               if k == dtypes.F8} if native else set()
+    float64 = {n for n, k in kinds_of.items() if k == dtypes.F8} if native else set()
     entry = options.seed_signature
     seed = (ctx.namer.adjoint(ctx.fn.result), entry[2]) if (
         native and entry is not None and entry[1] == np.dtype(np.float64).str
         and all(type(d) is int for d in entry[2])) else None
     return lowered + lower_slices(backward, everything, known, float64, seed,
                                   ctx.bindings.spelled, ctx.np)
+
+
+def _sums_in_place(ctx, options, shapes, prologue, forward, backward):
+    """In a specialised variant where every value is a float64 or an int: the forward sweep's
+    `out = out + e` of an array only it holds written `out += e` (optimize/running_sums.py)."""
+    if shapes.concrete is None or not (enabled("lower") and enabled("dtypes")) \
+            or options.checkpoint or not all_real(
+                ctx.fn, dtypes.kinds(ctx.fn, options.specialised, shapes.concrete.resolve)):
+        return 0
+    known = known_shapes(ctx.fn, shapes.concrete,
+                         specialise.param_shapes(ctx.fn.params, options.specialised))
+    return sums_in_place(forward, prologue + forward + backward, known,
+                         ctx.np("zeros").value.id, set(ctx.fn.params))
 
 
 def _release(ctx, options, shapes, body):

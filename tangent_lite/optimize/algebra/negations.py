@@ -13,6 +13,12 @@ result has the dtype, shape and type it had. A negation found in the chain is dr
 name bound once to `-u` is read as u. The chain's intermediate names, each read once, are
 inlined where nothing between their assignment and the use rebinds a name they read or writes
 into an array in place (`x += e`); their assignments go.
+
+Where a name cannot be inlined (a pop between rebinds a name it reads: the LSTM's `dt_add4 =
+-do * o / t_add4; o = stack.pop(); ...; dt_neg3 = dt_add4 * t_exp3; ...; dt_item4 = -dt_neg3`),
+the signs are flipped where they stand: a name bound once and read once, by the chain, is
+bound to its own negation (`dt_add4 = do * o / t_add4`), so its one reader computes the
+negation of what it did, and `y = -v` is `y = v`. Nothing moves, so nothing between matters.
 """
 import gast
 
@@ -36,7 +42,40 @@ def cancel_negations(stmts, loads, stores, spelling):
                 for j in sorted(inlined, reverse=True):
                     del stmts[j]
                 i -= len(inlined)
+            else:
+                flipped = _flip(value.operand, stmts, i, loads, stores)
+                if flipped is not None:
+                    new, changes = flipped
+                    for at, negated in changes:
+                        stmts[at].value = negated
+                    stmt.value = new
         i += 1
+
+
+def _flip(expr, stmts, at, loads, stores):
+    """(an expression equal to -expr to the bit, [(index, value)]: statements of the block to
+    bind the negation of what they bound) with one negation fewer and nothing moved, or None.
+    Only names bound once and read once in df (here) are flipped."""
+    if isinstance(expr, gast.UnaryOp) and isinstance(expr.op, gast.USub):
+        return expr.operand, []
+    if isinstance(expr, gast.BinOp) and isinstance(expr.op, (gast.Mult, gast.Div)):
+        left = _flip(expr.left, stmts, at, loads, stores)
+        if left is not None:
+            return gast.BinOp(left=left[0], op=expr.op, right=expr.right), left[1]
+        right = _flip(expr.right, stmts, at, loads, stores)
+        if right is not None:
+            return gast.BinOp(left=expr.left, op=expr.op, right=right[0]), right[1]
+        return None
+    if not (isinstance(expr, gast.Name) and stores.get(expr.id) == 1
+            and loads.get(expr.id) == 1):
+        return None
+    j = _definition(stmts, at, expr.id)
+    if j is None or not isinstance(stmts[j].value, (gast.BinOp, gast.UnaryOp)):
+        return None
+    inner = _flip(stmts[j].value, stmts, j, loads, stores)
+    if inner is None:
+        return None
+    return expr, inner[1] + [(j, inner[0])]
 
 
 def _cancel(expr, stmts, at, loads, stores, spelling, inlined):
