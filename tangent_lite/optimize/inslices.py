@@ -29,6 +29,7 @@ from .. import ir
 from ..ir import Comment
 from ..ir.uses import writes
 from ..ir import syntax as s
+from ..ir.syntax import negated
 
 _ARITHMETIC = {gast.Add: operator.add, gast.Sub: operator.sub, gast.Mult: operator.mul,
                gast.FloorDiv: operator.floordiv}
@@ -192,8 +193,8 @@ class _Writer:
             return node.value if type(node.value) is int else None
         if isinstance(node, gast.Name):
             return self.ints.get(node.id)
-        if isinstance(node, gast.UnaryOp) and isinstance(node.op, gast.USub):
-            v = self.value(node.operand)
+        if negated(node) is not None:
+            v = self.value(negated(node))
             return None if v is None else -v
         if isinstance(node, gast.BinOp) and type(node.op) in _ARITHMETIC:
             a, b = self.value(node.left), self.value(node.right)

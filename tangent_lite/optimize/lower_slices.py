@@ -48,6 +48,7 @@ import gast
 
 from ..ir import Comment
 from ..ir import syntax as s
+from ..ir.syntax import int_literal
 from .algebra import Spelling
 from .copies import name_counts
 from .slices import later_reader
@@ -360,17 +361,8 @@ def _slice_bounds(node):
         if bound is None:
             out.append(None)
             continue
-        value = _int(bound)
+        value = int_literal(bound)
         if value is None:
             return None
         out.append(value)
     return out[0], out[1], None
-
-
-def _int(node):
-    if isinstance(node, gast.Constant) and type(node.value) is int:
-        return node.value
-    if isinstance(node, gast.UnaryOp) and isinstance(node.op, gast.USub):
-        inner = _int(node.operand)
-        return None if inner is None else -inner
-    return None

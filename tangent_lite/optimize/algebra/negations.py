@@ -43,11 +43,11 @@ def cancel_negations(stmts, loads, stores, spelling):
                     del stmts[j]
                 i -= len(inlined)
             else:
-                flipped = _flip(value.operand, stmts, i, loads, stores)
+                flipped = _flip(negated(value), stmts, i, loads, stores)
                 if flipped is not None:
                     new, changes = flipped
-                    for at, negated in changes:
-                        stmts[at].value = negated
+                    for at, bound in changes:
+                        stmts[at].value = bound
                     stmt.value = new
         i += 1
 
@@ -56,8 +56,8 @@ def _flip(expr, stmts, at, loads, stores):
     """(an expression equal to -expr to the bit, [(index, value)]: statements of the block to
     bind the negation of what they bound) with one negation fewer and nothing moved, or None.
     Only names bound once and read once in df (here) are flipped."""
-    if isinstance(expr, gast.UnaryOp) and isinstance(expr.op, gast.USub):
-        return expr.operand, []
+    if negated(expr) is not None:
+        return negated(expr), []
     if isinstance(expr, gast.BinOp) and isinstance(expr.op, (gast.Mult, gast.Div)):
         left = _flip(expr.left, stmts, at, loads, stores)
         if left is not None:
