@@ -260,6 +260,8 @@ class _Builder:
                 kept = self.namer.fresh(f"{dy}_part")   # added after the part is cleared
                 out.append(s.assign(kept, part))
                 part = name_node(kept)
+            elif specialise.fills(getattr(self.shapes, "concrete", None), stmt):
+                out += self.contribute(stmt.value.id, part)   # the part has v's shape
             else:
                 out += self.contribute(stmt.value.id, self.ctx.call(
                     "unbroadcast", [part, name_node(stmt.value.id)]))
