@@ -163,6 +163,25 @@ class ConcreteShapes:
             part = self._index(_plain(target), stmt.index, env)
         return value is not None and part == value
 
+    def list_entry(self, stmt):
+        """The shape every entry of the list has where `stmt` reads (`t = x[i]`) or writes
+        (`x[i] = v`) one entry of x by an int index, x a list whose entries all have one shape
+        (Uniform) of at least one axis; None otherwise."""
+        env = self.before.get(id(stmt))
+        if env is None:
+            return None
+        if isinstance(stmt, ir.SetItem):
+            items, index = env.get(stmt.target), stmt.index
+        elif stmt.op is not None and stmt.op.func is operator.getitem and not stmt.op.user \
+                and len(stmt.op.args) == 2 and isinstance(stmt.op.args[0], gast.Name):
+            items, index = env.get(stmt.op.args[0].id), stmt.op.args[1]
+        else:
+            return None
+        if not isinstance(items, Uniform) or not items.shape \
+                or not self._integer(index, env):
+            return None
+        return items.shape
+
     # -- the dataflow ----------------------------------------------------------------------------
 
     def _block(self, body, env):

@@ -257,6 +257,14 @@ def fills(concrete, stmt):
     return True
 
 
+def list_entry(concrete, stmt):
+    """For the adjoints of `t = x[i]` and `x[i] = v` in a specialised df: whether x is a list
+    whose entries all have one shape (of at least one axis), so that its gradient's entry i is
+    t's gradient's shape (optimize/entries.py updates it in place)."""
+    return concrete is not None and enabled("specialise") \
+        and concrete.list_entry(stmt) is not None
+
+
 def _summed(g, substitute, leading, kept):
     """`g.sum(axis=0)`, `g.sum(axis=(0, 1))`, `.sum(axis=k, keepdims=True)` after them."""
     if isinstance(g, gast.BinOp) and isinstance(g.op, (gast.Mult, gast.Div)):
