@@ -11,6 +11,7 @@ misses must keep the generic treatment where it is needed: a list appended with 
 shapes, appended in one branch with another shape, an alias of the list given an entry of
 another shape; float32 stays float32, and a later call with other shapes is still right."""
 import re
+import types
 
 import numpy as np
 import pytest
@@ -353,3 +354,21 @@ def test_a_list_named_twice_is_refused_not_updated_in_place():
     # gradient list shared between two names and updated in place
     with pytest.raises(tl.InputError, match="names one list twice"):
         tl.grad(shared_state, wrt=(0, 1))(RNG.normal(size=3), RNG.normal(size=3))
+
+
+def test_the_generalised_variant_keeps_the_shapes():
+    # other lengths and layer counts make the sizes symbols (`sequence: float64[n1, 3]`); a
+    # size read of an int dim beside a symbol (`b = sequence.shape[1]`) is still an int
+    # a function object of its own: variants are kept per function, and the tests above
+    # compiled others for lstm_comprehension
+    f = types.FunctionType(lstm_comprehension.__code__, globals(), "lstm_comprehension")
+    df = tl.grad(f, wrt=(0, 1))
+    calls = [_lstm_comprehension(layers=layers, chars=chars)
+             for layers, chars in ((2, 5), (3, 7), (1, 4))]
+    got = [df(*args) for args in calls]
+    source = tl.source(f, (0, 1), specialised_for=_lstm_comprehension(layers=4, chars=6))
+    for args, g in zip(calls, got):
+        _check(f, (0, 1), args, g)
+    assert "[n0, 12]" in source and "[n1, 3]" in source, source[:600]
+    backward = source.split("# Backward sweep")[1]
+    assert "sum_product(" not in backward and "add_item(" not in backward

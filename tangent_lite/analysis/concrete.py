@@ -302,12 +302,17 @@ class ConcreteShapes:
         if reads_size(node):
             shape = _plain(env.get(node.value.id) if isinstance(node.value, gast.Name)
                            else env.get(node.value.value.id))
-            if shape is None or any(not isinstance(d, int) for d in shape):
+            if shape is None:
                 return None
             if isinstance(node, gast.Attribute):
-                return int(np.prod(shape)) if node.attr == "size" else len(shape)
-            k = constant_int(node.slice)
-            return shape[k] if type(k) is int and -len(shape) <= k < len(shape) else None
+                if node.attr == "ndim":
+                    return len(shape)
+                sized = all(isinstance(d, int) for d in shape)
+                return int(np.prod(shape)) if sized else None
+            k = constant_int(node.slice)   # an int dim, where other dims may be symbols
+            if type(k) is not int or not -len(shape) <= k < len(shape):
+                return None
+            return shape[k] if isinstance(shape[k], int) else None
         if isinstance(node, gast.Call) and len(node.args) == 1 and not node.keywords \
                 and isinstance(node.args[0], gast.Name) \
                 and self.resolve(node.func) is builtins.len:
