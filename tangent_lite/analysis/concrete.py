@@ -130,8 +130,9 @@ class ConcreteShapes:
         bound = {t for st in ir.walk(fn.body) if isinstance(st, ir.Assign) for t in st.targets}
         self.counters = {st.target for st in ir.walk(fn.body)
                          if isinstance(st, ir.For)} - bound - set(fn.params)
-        # unbound, shape, None; and the same for an int's value (see _VALUE)
-        self.height = 4 * (len(all_names(fn)) + len(fn.params)) + 2
+        # a name: unbound, [] (EMPTY), a shape or a Uniform list, None; an int's value (see
+        # _VALUE): unbound, the int or range, None
+        self.height = 5 * (len(all_names(fn)) + len(fn.params)) + 2
         env = {p: params.get(p) for p in fn.params}
         end = self._block(fn.body, env)
         # the shape of what fn returns (for the callers of a user function)
