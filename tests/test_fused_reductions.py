@@ -88,6 +88,26 @@ def test_fused_gradients_match_finite_differences(f, wrt, args):
         np.testing.assert_allclose(g, u, rtol=1e-12, atol=1e-14)
 
 
+def test_a_quotient_is_summed_then_divided_once():
+    # sum_quotient divides the sum by x (constant along the summed axes) at every size; the
+    # specialised variant writes the same: one (rows, 1) division, not one per element
+    for rows in (4, 700):
+        x = RNG.normal(size=(rows, 6))
+        args = (1.0 + 0.1 * RNG.normal(size=6), 0.1 * RNG.normal(size=6), x)
+        code = tangent_lite.source(layer_norm, wrt=(0, 1, 2), specialised_for=args)
+        if rows == 4:
+            assert "(dxhat * xhat).sum(axis=1, keepdims=True) / t_sqrt" in code
+        else:
+            assert "sum_quotient(dxhat, xhat, t_sqrt)" in code
+        check_grad(layer_norm, *args, wrt=(0, 1, 2), rtol=1e-5, atol=2e-6)
+        got = tangent_lite.grad(layer_norm, wrt=(0, 1, 2))(*[a.astype(np.float32) for a in args])
+        assert all(g.dtype == np.float32 for g in got)
+    a, b = RNG.normal(size=(3, 5)), RNG.normal(size=(3, 5))
+    s = RNG.uniform(1.0, 2.0, size=(3, 1))
+    np.testing.assert_array_equal(sum_quotient(a, b, s),
+                                  unbroadcast(a * b, s) / s)   # the small shapes' sum
+
+
 def test_the_generated_code_reads_as_one_sum():
     code = tangent_lite.source(conv_taps, wrt=("w", "x"))
     assert "sum_product(dt_mul, t_item2, t_item)" in code

@@ -30,6 +30,7 @@ from .shapes import broadcasting
 from .shape_rules import (MADE, MADE_LIKE, PRODUCTS, REDUCTIONS, SCALAR_CALLS, arity, broadcast,
                           constant_int, hashable_in, is_none, reads_size, reduced, product,
                           reshaped)
+from ..ir.syntax import int_literal
 from ..ir.uses import all_names
 
 SCALAR = ()
@@ -519,10 +520,7 @@ class ConcreteShapes:
         expression of ints)."""
         if isinstance(entries, Uniform):
             return entries.shape if self._integer(key, env) else None
-        value = key.value if isinstance(key, gast.Constant) else None
-        if isinstance(key, gast.UnaryOp) and isinstance(key.op, gast.USub) \
-                and isinstance(key.operand, gast.Constant) and type(key.operand.value) is int:
-            value = -key.operand.value
+        value = key.value if isinstance(key, gast.Constant) else int_literal(key)
         if entries.sequence:
             if type(value) is int and -len(entries) <= value < len(entries):
                 return entries.get(value % len(entries))

@@ -11,6 +11,8 @@ import operator
 import gast
 import numpy as np
 
+from ..ir.syntax import int_literal
+
 # Reductions over `axis` (an int or a tuple of ints, keepdims a bool) of one array.
 REDUCTIONS = {np.sum, np.mean, np.prod, np.max, np.min, np.amax, np.amin, np.std, np.var,
               np.nansum, np.nanmean, np.nanmax, np.nanmin}
@@ -111,17 +113,10 @@ def reads_size(node):
 def constant_int(node):
     """The int a constant node holds; None for None (or no node); False for anything else
     (test with `is`: 0 == False, so `0 in (None, False)` is true)."""
-    if node is None:
+    if node is None or (isinstance(node, gast.Constant) and node.value is None):
         return None
-    if isinstance(node, gast.UnaryOp) and isinstance(node.op, gast.USub):
-        inner = constant_int(node.operand)
-        return -inner if type(inner) is int else False
-    if isinstance(node, gast.Constant):
-        if node.value is None:
-            return None
-        if isinstance(node.value, int) and not isinstance(node.value, bool):
-            return node.value
-    return False
+    value = int_literal(node)
+    return False if value is None else value
 
 
 def is_none(node):

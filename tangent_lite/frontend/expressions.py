@@ -18,6 +18,7 @@ from ..errors import MissingRuleError, UnsupportedSyntaxError
 from ..rules import lookup
 from .callables import starred_call, user_callable
 from .parse import UNRESOLVED
+from ..ir.syntax import int_literal
 
 BINOPS = {
     gast.Add: (operator.add, "+", "add"), gast.Sub: (operator.sub, "-", "sub"),
@@ -92,9 +93,7 @@ class _Methods(gast.NodeTransformer):
 
 def _int_constant(node):
     """Whether `node` is an integer written as a literal (`3`, `-1`)."""
-    if isinstance(node, gast.UnaryOp) and isinstance(node.op, gast.USub):
-        node = node.operand
-    return isinstance(node, gast.Constant) and type(node.value) is int
+    return int_literal(node) is not None
 
 
 def _is_pop(node, stacks):

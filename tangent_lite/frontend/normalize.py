@@ -28,6 +28,7 @@ from .comprehensions import Comprehensions
 from .objects import Objects, explicit_super
 from .unpack import Unpacking, lower_scratch_dicts
 from .parse import UNRESOLVED
+from ..ir.syntax import negate
 
 _STMT_HINTS = {
     gast.With: "a `with` block: only `with tangent_lite.grad_of(...)` is planned; move the "
@@ -333,7 +334,7 @@ class Normalizer(Inliner, Assignments, Unpacking, InplaceLowering, Objects, Comp
             index = self.namer.fresh(f"i_{target.id}")
             last = gast.BinOp(left=_len(seq), op=gast.Sub(), right=gast.Constant(value=1,
                                                                                   kind=None))
-            minus_one = gast.UnaryOp(op=gast.USub(), operand=gast.Constant(value=1, kind=None))
+            minus_one = negate(gast.Constant(value=1, kind=None))
             rng = self.range_object([last, minus_one, minus_one], it)
             prefix.append((target.id, seq))
         elif func is builtins.zip and _names(target, len(it.args)) and not it.keywords:

@@ -19,6 +19,7 @@ from ..errors import InputError, SourceUnavailableError, UnsupportedSyntaxError
 from .callables import (MethodOf, StarredCall, bind_constants, expand_starred, same_attribute,
                         same_item, target_of)
 from .source import source_lines
+from ..ir.syntax import int_literal
 
 UNRESOLVED = object()
 
@@ -145,12 +146,10 @@ class ParsedFunction:
 
 def constant_key(node):
     """The int or str a subscript's index spells (`0`, `-1`, `"w"`), or UNRESOLVED."""
-    if isinstance(node, gast.UnaryOp) and isinstance(node.op, gast.USub):
-        inner = constant_key(node.operand)
-        return -inner if type(inner) is int else UNRESOLVED
-    if isinstance(node, gast.Constant) and type(node.value) in (int, str):
+    if isinstance(node, gast.Constant) and type(node.value) is str:
         return node.value
-    return UNRESOLVED
+    value = int_literal(node)
+    return UNRESOLVED if value is None else value
 
 
 def _all_args(args):

@@ -1,7 +1,7 @@
-"""Small constructors for the gast nodes the transforms write."""
+"""Small constructors for the gast nodes the transforms write, and the two readings of `-e`
+that many passes make (`negated`, `int_literal`)."""
 
 import gast
-
 
 
 def name(id_, store=False):
@@ -31,6 +31,30 @@ def attr(value, attribute):
 
 def expr(value):
     return gast.Expr(value=value)
+
+
+def negate(operand):
+    """`-operand`."""
+    return gast.UnaryOp(op=gast.USub(), operand=operand)
+
+
+def negated(node):
+    """e where node is `-e`, else None."""
+    if isinstance(node, gast.UnaryOp) and isinstance(node.op, gast.USub):
+        return node.operand
+    return None
+
+
+def int_literal(node):
+    """The int a literal spells, negated or not (`3`, `-1`; a bool is not an int here), else
+    None."""
+    inner = negated(node)
+    if inner is not None:
+        value = int_literal(inner)
+        return None if value is None else -value
+    if isinstance(node, gast.Constant) and type(node.value) is int:
+        return node.value
+    return None
 
 
 def tuple_(elts):

@@ -68,6 +68,10 @@ PASSES = {
     "pieces": "the gradient of `np.concatenate([a, b], axis)` gives its last piece the rest "
               "of the gradient, `unconcatenate(dy, [a, None], axis)`: the last array is not "
               "kept or computed for its length (pieces.py)",
+    "methods": "in a specialised variant, `np.sum(t, axis=1)`, np.mean, np.max, np.min, "
+               "np.prod of a name proved an exact ndarray (float64, rank >= 1) are written "
+               "as its methods, `t.sum(axis=1)`: the same reduction without NumPy's "
+               "function dispatch (methods.py)",
     "shift": "the max subtracted in a max-shifted softmax, log-softmax or log-sum-exp receives "
              "no gradient: it is a constant for differentiation (shift.py)",
 }

@@ -15,6 +15,11 @@ go once that is known:
    `g * e`: the same elementwise values in the same shape, without the spread array. The dtype
    is the same where e is float64 (a Python number g then gives float64 either way) or where
    g is certainly an array (a NumPy operand promotes alike whether broadcast or spread: NEP 50).
+   So is `unreduce(g, x, None, False)` (or with keepdims) that lower.py leaves as it is, where
+   x's shape has a symbol (a batch size that varied between calls) or is too large to fill:
+   the helper's array, filled or a broadcast view, holds g at every index of x's shape, and
+   equal symbolic shapes are equal sizes (the guard checks dims sharing a symbol). The forward
+   sweep's values that only the spread read (x, and what x is made of) are then dropped.
 
 Dtypes are traced through f as kinds: "f8" (a float64 array or NumPy scalar, or a Python
 float: unit_of gives 1.0 for each, and each operation below gives float64 from them) and "int"
@@ -33,6 +38,7 @@ import numpy as np
 from .. import ir
 from ..analysis.shape_rules import reads_size
 from ..ir import Comment
+from ..ir.syntax import negated
 from .algebra.spelling import Spelling, name_assign
 from .copies import name_counts
 
@@ -177,9 +183,22 @@ def seed_one(backward, forward, prologue, kinds_of, spelled):
     else:
         return False
     spelling = Spelling(spelled)
-    while _drop_unread(forward, name_counts(prologue + forward + backward)[0], spelling):
+    while _drop_unread(forward, _reads(prologue + forward + backward), spelling):
         pass
     return True
+
+
+def _reads(stmts):
+    """name -> how often `stmts` read it, `n += 1` and `del n` counted as reads (name_counts
+    counts their targets as writes only)."""
+    loads = name_counts(stmts)[0]
+    for stmt in (n for st in _statements(stmts) for n in gast.walk(st)):
+        names = [stmt.target] if isinstance(stmt, gast.AugAssign) else \
+            stmt.targets if isinstance(stmt, gast.Delete) else []
+        for n in names:
+            if isinstance(n, gast.Name):
+                loads[n.id] = loads.get(n.id, 0) + 1
+    return loads
 
 
 def _drop_unread(stmts, loads, spelling):
@@ -199,93 +218,151 @@ def fold_spreads(backward, everything, kinds_of, shapes, adjoint_of, np_name, sp
     that shape (and a dtype that makes the result the same: see the module's docstring) by g;
     a name assigned such a spread and read only so is dropped. shapes: name -> shape of the
     forward names; adjoint_of: adjoint name -> its primal. Returns how many were folded."""
-    loads, stores = name_counts(everything)
+    spreads = _Spreads(everything, kinds_of, shapes, adjoint_of, np_name, spelled)
+    count = spreads.inline(backward)
+    spreads.recount()       # the inline spreads' operands are read where the spreads were
+    return count + spreads.named(backward, Spelling(spelled).pure)
 
-    def shape(node):
+
+class _Spreads:
+    """The facts fold_spreads decides by: df's name counts, the shapes and dtypes of the
+    forward names, and which adjoint belongs to which primal."""
+
+    def __init__(self, everything, kinds_of, shapes, adjoint_of, np_name, spelled):
+        self.everything, self.kinds_of, self.shapes = everything, kinds_of, shapes
+        self.adjoint_of, self.np_name = adjoint_of, np_name
+        self.unreduce = spelled("unreduce")
+        self.recount()
+
+    def recount(self):
+        self.loads, self.stores = name_counts(self.everything)
+
+    def shape(self, node):
         if not isinstance(node, gast.Name):
             return None
-        name = node.id
-        if stores.get(name, 0) > 1 and name not in shapes:
-            name = adjoint_of.get(name, name)
-        return shapes.get(name) if name in shapes else shapes.get(adjoint_of.get(name))
+        name, shapes = node.id, self.shapes
+        if self.stores.get(name, 0) > 1 and name not in shapes:
+            name = self.adjoint_of.get(name, name)
+        return shapes.get(name) if name in shapes else shapes.get(self.adjoint_of.get(name))
 
-    def array(node):
+    def array(self, node):
         """g certainly an ndarray: an adjoint of a value of rank >= 1 (a specialised df's
         adjoints have their values' shapes), scaled by numbers or negated."""
         if isinstance(node, gast.Name):
-            primal = adjoint_of.get(node.id)
-            return primal is not None and len(shapes.get(primal) or ()) >= 1
-        if isinstance(node, gast.UnaryOp) and isinstance(node.op, gast.USub):
-            return array(node.operand)
+            primal = self.adjoint_of.get(node.id)
+            return primal is not None and len(self.shapes.get(primal) or ()) >= 1
+        if negated(node) is not None:
+            return self.array(negated(node))
         if isinstance(node, gast.BinOp) and isinstance(node.op, (gast.Mult, gast.Div)):
-            return (array(node.left) and _number(node.right)) or \
-                (isinstance(node.op, gast.Mult) and array(node.right) and _number(node.left))
+            return (self.array(node.left) and _number(node.right)) or \
+                (isinstance(node.op, gast.Mult) and self.array(node.right)
+                 and _number(node.left))
         return False
 
-    def spread(node):
-        """(shape, g) of `np.full((ints), g)`, or None."""
+    def spread(self, node):
+        """(shape, g) of `np.full((ints), g)` or of `unreduce(g, x, None or axis, False or
+        True)` (x of a known shape, symbols allowed; no axis dropped), or None."""
+        if (isinstance(node, gast.Call) and isinstance(node.func, gast.Name)
+                and self.unreduce is not None and node.func.id == self.unreduce):
+            return _unreduced(node, self.shape, self.stores)
         if not (isinstance(node, gast.Call) and isinstance(node.func, gast.Attribute)
                 and node.func.attr == "full" and isinstance(node.func.value, gast.Name)
-                and node.func.value.id == np_name and len(node.args) == 2
+                and node.func.value.id == self.np_name and len(node.args) == 2
                 and not node.keywords and isinstance(node.args[0], gast.Tuple)):
             return None
         dims = node.args[0].elts
         if not all(isinstance(d, gast.Constant) and type(d.value) is int for d in dims):
             return None
         g = node.args[1]
-        if not all(stores.get(n.id, 0) <= 1 for n in gast.walk(g) if isinstance(n, gast.Name)):
+        if not all(self.stores.get(n.id, 0) <= 1 for n in gast.walk(g)
+                   if isinstance(n, gast.Name)):
             return None   # g must mean the same wherever the spread is read
         return tuple(d.value for d in dims), g
 
-    def foldable(binop, other, full_shape, g):
-        if not isinstance(binop.op, (gast.Mult, gast.Add)) or shape(other) != full_shape:
+    def foldable(self, binop, other, full_shape, g):
+        if not isinstance(binop.op, (gast.Mult, gast.Add)) or self.shape(other) != full_shape:
             return False
-        forward = isinstance(other, gast.Name) and other.id in shapes and \
-            kinds_of.get(other.id) == F8 and stores.get(other.id, 0) <= 1
-        return forward or array(g)
+        forward = isinstance(other, gast.Name) and other.id in self.shapes and \
+            self.kinds_of.get(other.id) == F8 and self.stores.get(other.id, 0) <= 1
+        return forward or self.array(g)
 
-    pure = Spelling(spelled).pure
-    count = 0
-    # inline spreads: `dx + np.full(shape, g)`
-    for stmt in _statements(backward):
-        for node in gast.walk(stmt):
-            if not isinstance(node, gast.BinOp):
-                continue
-            for side, other in (("left", node.right), ("right", node.left)):
-                found = spread(getattr(node, side))
-                if found and foldable(node, other, *found):
-                    setattr(node, side, found[1])
-                    count += 1
-                    break
-    # named spreads: `dt = np.full(shape, g)` read only as such operands, g a Python number
-    # (an array g could be written into in place between the spread and a use)
-    loads, stores = name_counts(everything)
-    values = {name_assign(st): st.value for st in _all_statements(everything)
-              if name_assign(st) and stores.get(name_assign(st)) == 1}
-    for block in _blocks(backward):
-        for stmt in list(block):
-            dt = name_assign(stmt)
-            found = spread(stmt.value) if dt else None
-            if not found or stores.get(dt) != 1:
-                continue
-            if not (_number_expr(found[1], values, set())
-                    or _plain_until_last_use(block, block.index(stmt), dt, pure)):
-                continue
-            uses = [(node, side) for st in _statements(backward) for node in gast.walk(st)
-                    if isinstance(node, gast.BinOp)
-                    for side in ("left", "right")
-                    if isinstance(getattr(node, side), gast.Name)
-                    and getattr(node, side).id == dt]
-            if len(uses) != loads.get(dt) or not all(
-                    not _is_name(node.right if side == "left" else node.left, dt)
-                    and foldable(node, node.right if side == "left" else node.left, *found)
-                    for node, side in uses):
-                continue
-            for node, side in uses:
-                setattr(node, side, copy.deepcopy(found[1]))
-            block.remove(stmt)
-            count += len(uses)
-    return count
+    def inline(self, backward):
+        """`dx + np.full(shape, g)` -> `dx + g`."""
+        count = 0
+        for stmt in _statements(backward):
+            for node in gast.walk(stmt):
+                if not isinstance(node, gast.BinOp):
+                    continue
+                for side, other in (("left", node.right), ("right", node.left)):
+                    found = self.spread(getattr(node, side))
+                    if found and self.foldable(node, other, *found):
+                        setattr(node, side, found[1])
+                        count += 1
+                        break
+        return count
+
+    def named(self, backward, pure):
+        """`dt = np.full(shape, g)` read only as such operands, with g a Python number (an
+        array g could be written into in place between the spread and a use): dt dropped and
+        g read in its place."""
+        values = {name_assign(st): st.value for st in _all_statements(self.everything)
+                  if name_assign(st) and self.stores.get(name_assign(st)) == 1}
+        count = 0
+        for block in _blocks(backward):
+            for stmt in list(block):
+                dt = name_assign(stmt)
+                found = self.spread(stmt.value) if dt else None
+                if not found or self.stores.get(dt) != 1:
+                    continue
+                if not (_number_expr(found[1], values, set())
+                        or _plain_until_last_use(block, block.index(stmt), dt, pure)):
+                    continue
+                uses = [(node, side) for st in _statements(backward) for node in gast.walk(st)
+                        if isinstance(node, gast.BinOp)
+                        for side in ("left", "right")
+                        if isinstance(getattr(node, side), gast.Name)
+                        and getattr(node, side).id == dt]
+                if len(uses) != self.loads.get(dt) or not all(
+                        not _is_name(node.right if side == "left" else node.left, dt)
+                        and self.foldable(node, node.right if side == "left" else node.left,
+                                          *found)
+                        for node, side in uses):
+                    continue
+                for node, side in uses:
+                    setattr(node, side, copy.deepcopy(found[1]))
+                block.remove(stmt)
+                count += len(uses)
+        return count
+
+
+def _unreduced(node, shape, stores):
+    """(x's shape, g) of `unreduce(g, x[, axis[, keepdims]])` spreading g over all of x (a full
+    reduction's, or a keepdims one's: g broadcasts against x's shape), or None."""
+    if node.keywords or not 2 <= len(node.args) <= 4:
+        return None
+    g, x = node.args[:2]
+    axis = node.args[2] if len(node.args) > 2 else None
+    keepdims = node.args[3] if len(node.args) > 3 else None
+    full = axis is None or (isinstance(axis, gast.Constant) and axis.value is None)
+    kept = isinstance(keepdims, gast.Constant) and keepdims.value is True
+    if not (full or kept) or (keepdims is not None and not kept and not (
+            isinstance(keepdims, gast.Constant) and keepdims.value is False)):
+        return None
+    found = shape(x)
+    if found is None:
+        return None
+    if not all(stores.get(n.id, 0) <= 1 for n in gast.walk(g) if isinstance(n, gast.Name)):
+        return None   # g must mean the same wherever the spread is read
+    return found, g
+
+
+def drop_unread(forward, everything, spelled):
+    """Drop, in place, the forward sweep's top-level pure assignments nothing reads any more
+    (after spreads were folded: the values only they read); whether any were."""
+    spelling, dropped = Spelling(spelled), False
+    while _drop_unread(forward, _reads(everything()), spelling):
+        dropped = True
+    return dropped
 
 
 def _number_expr(node, values, seen):
@@ -295,8 +372,8 @@ def _number_expr(node, values, seen):
         return type(node.value) in (int, float)
     if reads_size(node):
         return True
-    if isinstance(node, gast.UnaryOp) and isinstance(node.op, gast.USub):
-        return _number_expr(node.operand, values, seen)
+    if negated(node) is not None:
+        return _number_expr(negated(node), values, seen)
     if isinstance(node, gast.BinOp) and isinstance(node.op, (gast.Add, gast.Sub, gast.Mult,
                                                              gast.Div)):
         return _number_expr(node.left, values, seen) and \

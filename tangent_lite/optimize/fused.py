@@ -22,6 +22,7 @@ from . import enabled
 from .algebra import Spelling
 from .copies import name_counts
 from .slices import later_reader
+from ..ir.syntax import negate, negated
 
 
 def fuse_products(pairs, calls, call):
@@ -47,15 +48,14 @@ def _fused(expr, calls, call):
         return expr
     fused = call("sum_quotient" if divide else "sum_product", [a, b, x])
     if minus_a != minus_b:
-        fused = gast.UnaryOp(op=gast.USub(), operand=fused)
+        fused = negate(fused)
     return fused
 
 
 def _negation_of(node):
     """(e, True) for `-e`, else (node, False)."""
-    if isinstance(node, gast.UnaryOp) and isinstance(node.op, gast.USub):
-        return node.operand, True
-    return node, False
+    inner = negated(node)
+    return (node, False) if inner is None else (inner, True)
 
 
 def _signed(node):
@@ -119,7 +119,7 @@ def _chains(stmts, unbroadcast, reads, spelling, call):
                 fused = gast.BinOp(left=gast.Constant(value=scale, kind=None), op=gast.Mult(),
                                    right=fused)
             if _signed(summed)[1] != negated:
-                fused = gast.UnaryOp(op=gast.USub(), operand=fused)
+                fused = negate(fused)
             stmts[j].value = fused
         del stmts[i]
 

@@ -11,7 +11,10 @@ are known when df is written, so the call can be the one line of NumPy the helpe
   `np.dot(g, b.T)`, `np.dot(a.T, g)`, `g @ b.T`, `np.multiply.outer(a, g)`... (the helper's
   own branch for those ranks; the gradient g has the product's shape, as every adjoint in a
   specialised df has its value's shape);
-- `reduced_count(a, axis)` of a shape without symbols: the int;
+- `reduced_count(a, axis)`: the int, or where the counted dims have symbols (sizes that
+  varied between calls), the product of the parameters' dims that carry them (`X.shape[0]`):
+  a parameter is bound all through df and the guard checks that dims sharing a symbol are
+  equal, and the count no longer keeps `a` (a loss's terms) alive;
 - `unreduce(g, x, axis, keepdims)` with no axis dropped (a full reduction, or keepdims) and
   x's shape without symbols, small enough that the helper fills a fresh array rather than
   returning a broadcast view: `np.full(shape, g)`, which is that array (same dtype: np.full
@@ -21,7 +24,7 @@ are known when df is written, so the call can be the one line of NumPy the helpe
   the helper's branch whatever the dtypes: operands of x's shape, `a * b` (`a * b / x`); or
   at most 4096 elements (runtime/fused.py's _SMALL_DOT) summed down to a shape that is neither
   theirs nor (), the helper's own fallback `unbroadcast(a * b, x)` written as the sums it is
-  (`(dd * xhat).sum(axis=0)`, `(g * xhat / s).sum(axis=1, keepdims=True)`). An adjoint has
+  (`(dd * xhat).sum(axis=0)`, `(g * xhat).sum(axis=1, keepdims=True) / s`). An adjoint has
   its value's shape in a specialised df, so `shapes` may name adjoints too.
 
 A name's shape is used only where the concrete analysis gives every binding of it the same
@@ -33,6 +36,7 @@ from .. import ir
 from ..analysis.shape_rules import broadcast
 from ..ir import Comment
 from ..ir import syntax as s
+from ..ir.syntax import int_literal
 
 _SMALL = 1 << 16   # runtime/core.py's unreduce returns a fresh array below this many elements
 _SMALL_DOT = 1 << 12   # runtime/fused.py: below this, a sum of products is its fallback
@@ -62,10 +66,11 @@ def known_shapes(fn, concrete, params):
     return {n: sh for n, sh in seen.items() if type(sh) is tuple}   # no container Entries
 
 
-def lower(body, shapes, spelled, np_attr):
+def lower(body, shapes, spelled, np_attr, params=()):
     """Rewrite, in place, the helper calls of the statements `body` that `shapes` (name ->
-    shape) prove; np_attr(name) is `np.name` as df spells it. Returns how many."""
-    lowering = _Lowering(shapes, spelled, np_attr)
+    shape) prove; np_attr(name) is `np.name` as df spells it; params: df's parameters (their
+    dims may stand for a symbol). Returns how many."""
+    lowering = _Lowering(shapes, spelled, np_attr, params)
     for k, stmt in enumerate(body):
         if not isinstance(stmt, Comment):
             body[k] = lowering.visit(stmt)
@@ -73,8 +78,13 @@ def lower(body, shapes, spelled, np_attr):
 
 
 class _Lowering(gast.NodeTransformer):
-    def __init__(self, shapes, spelled, np_attr):
+    def __init__(self, shapes, spelled, np_attr, params):
         self.shapes, self.np_attr, self.count = shapes, np_attr, 0
+        self.symbols = {}   # a symbolic dim -> (parameter, axis) that has it
+        for p in params:
+            for k, d in enumerate(shapes.get(p) or ()):
+                if isinstance(d, str):
+                    self.symbols.setdefault(d, (p, k))
         self.helpers = {}
         for helper in ("dot_lhs", "dot_rhs", "matmul_lhs", "matmul_rhs", "reduced_count",
                        "unreduce", "sum_product", "sum_quotient"):
@@ -169,15 +179,24 @@ class _Lowering(gast.NodeTransformer):
         if not args or len(args) > 2:
             return None
         shape = self._shape(args[0])
-        if shape is None or not all(isinstance(d, int) for d in shape):
+        if shape is None:
             return None
         axes = _axes(args[1] if len(args) == 2 else s.const(None), len(shape))
-        if axes is None:
+        if axes is None or not all(isinstance(shape[k], int) or shape[k] in self.symbols
+                                   for k in axes):
             return None
-        n = 1
+        n, out = 1, None
         for k in axes:
-            n *= shape[k]
-        return s.const(n)
+            if isinstance(shape[k], int):
+                n *= shape[k]
+                continue
+            p, axis = self.symbols[shape[k]]
+            dim = gast.Subscript(value=s.attr(s.name(p), "shape"), slice=s.const(axis),
+                                 ctx=gast.Load())
+            out = dim if out is None else gast.BinOp(left=out, op=gast.Mult(), right=dim)
+        if out is None:
+            return s.const(n)
+        return out if n == 1 else gast.BinOp(left=out, op=gast.Mult(), right=s.const(n))
 
     def _unreduce(self, node):
         if node.keywords or not 2 <= len(node.args) <= 4:
@@ -214,9 +233,10 @@ class _Lowering(gast.NodeTransformer):
         if sx == () or (sa == sb and sa != sx and _size(sa) > _SMALL_DOT):
             return None   # np.vdot or np.einsum, which the dtypes decide
         product = gast.BinOp(left=a, op=gast.Mult(), right=b)
-        if quotient:
-            product = gast.BinOp(left=product, op=gast.Div(), right=x)
-        return _summed_to(product, broadcast([sa, sb] + ([sx] if quotient else [])), sx)
+        summed = _summed_to(product, broadcast([sa, sb]), sx)
+        if summed is None or not quotient:
+            return summed
+        return gast.BinOp(left=summed, op=gast.Div(), right=x)   # the helper's sum, then / x
 
 
 def _size(shape):
@@ -258,10 +278,7 @@ def _axes(node, rank):
     items = node.elts if isinstance(node, gast.Tuple) else [node]
     out = []
     for item in items:
-        value = item.value if isinstance(item, gast.Constant) else None
-        if isinstance(item, gast.UnaryOp) and isinstance(item.op, gast.USub) \
-                and isinstance(item.operand, gast.Constant):
-            value = -item.operand.value if type(item.operand.value) is int else None
+        value = int_literal(item)
         if type(value) is not int or not -rank <= value < rank:
             return None
         out.append(value % rank)

@@ -17,6 +17,7 @@ import gast
 import numpy as np
 
 from . import enabled
+from ..ir.syntax import int_literal
 
 
 def rest_for_last(op, binding):
@@ -39,6 +40,4 @@ def rest_for_last(op, binding):
 
 def _int_literal(node):
     """`0`, `1`, `-1`: an int written in the call (negated or not; not a bool)."""
-    if isinstance(node, gast.UnaryOp) and isinstance(node.op, gast.USub):
-        node = node.operand
-    return isinstance(node, gast.Constant) and type(node.value) is int
+    return int_literal(node) is not None

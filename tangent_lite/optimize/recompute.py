@@ -33,6 +33,7 @@ import gast
 
 from .. import ir
 from ..analysis.aliasing import alias_groups
+from ..ir.syntax import negated
 from ..ir.uses import binds, names_read, reads, writes_in_place
 from . import enabled
 
@@ -167,7 +168,7 @@ class _Facts:
         if isinstance(node, gast.Constant):
             return type(node.value) is int
         if isinstance(node, gast.UnaryOp):
-            return isinstance(node.op, gast.USub) and self.loop_index(node.operand, i)
+            return negated(node) is not None and self.loop_index(negated(node), i)
         if isinstance(node, gast.BinOp):
             return (isinstance(node.op, (gast.Add, gast.Sub, gast.Mult))
                     and self.loop_index(node.left, i) and self.loop_index(node.right, i))

@@ -11,7 +11,9 @@ measured 1.37x the hand-written gradient as df was written, 0.86x with its large
 back at their last read (same process, paired rounds).
 
 So in a variant compiled for known shapes (optimize/specialise.py), a name the concrete
-analysis proves holds at least `_LARGE` elements, or that is the adjoint of one, is deleted
+analysis proves holds at least `_LARGE` elements, or one with a symbolic dim (a size that
+varied between calls: the variant serves every size the guard lets through, large ones too,
+and a `del` of a small array costs tens of nanoseconds), or that is the adjoint of one, is deleted
 (`del t_mul, dd`) after the top-level statement of df that reads it last. Deleting a name
 only ends its reference: an array also held elsewhere (on the stack, by another name, by the
 caller) lives on, so this never changes a value. It is done only where it is certainly
@@ -31,12 +33,13 @@ _SCOPES = (gast.Lambda, gast.FunctionDef, gast.GeneratorExp, gast.ListComp, gast
 
 def large_names(shapes, adjoints):
     """The names df's arrays of at least _LARGE elements may have: those of `shapes` (name ->
-    shape, concrete) and, through `adjoints` (primal -> adjoint name), their adjoints."""
+    shape, concrete; a symbolic dim may be any size) and, through `adjoints` (primal ->
+    adjoint name), their adjoints."""
     out = set()
     for name, shape in shapes.items():
         size = 1
         for n in shape:
-            size *= n if isinstance(n, int) else 0
+            size *= n if isinstance(n, int) else _LARGE
         if size >= _LARGE:
             out.add(name)
             if name in adjoints:

@@ -29,6 +29,7 @@ import gast
 import numpy as np
 
 from .. import ir
+from ..ir.syntax import int_literal
 from ..ir.uses import reads
 from . import enabled
 
@@ -91,12 +92,8 @@ def _reduction(op):
         return None
     if axis is None or (isinstance(axis, gast.Constant) and axis.value is None):
         return None, keep
-    sign = 1
-    if isinstance(axis, gast.UnaryOp) and isinstance(axis.op, gast.USub):
-        axis, sign = axis.operand, -1
-    if isinstance(axis, gast.Constant) and type(axis.value) is int:
-        return sign * axis.value, keep
-    return None
+    value = int_literal(axis)
+    return None if value is None else (value, keep)
 
 
 def _is_full_slice(node):
@@ -130,91 +127,142 @@ def _expands_axis(st, m, axis):
     return axis >= 0 and axis == at
 
 
-def _pattern(m_st, assigns, readers, result, places):
-    op = _op(m_st, _MAXIMA, 1)
-    reduced = op and _reduction(op)
-    if not reduced or m_st.targets[0] == result:
-        return False
-    (axis, keep), a, m = reduced, op.args[0].id, m_st.targets[0]
+class _Facts:
+    """What the pattern checks of f's statements: who assigns and who reads each name, where
+    each statement is, and f's result."""
 
-    def only(name):
+    def __init__(self, assigns, readers, result, places):
+        self.assigns, self.readers, self.result, self.places = assigns, readers, result, places
+
+    def only(self, name):
         """The single statement assigning `name`, if name is assigned once and not f's
         result; else None."""
-        sts = assigns.get(name, [])
-        return sts[0] if len(sts) == 1 and name != result else None
+        sts = self.assigns.get(name, [])
+        return sts[0] if len(sts) == 1 and name != self.result else None
 
-    def in_order(sts):
+    def in_order(self, sts):
         """Whether the statements follow each other in one block (one loop step), so each
         reads the value the one before assigned."""
-        where = [places.get(id(st)) for st in sts]
+        where = [self.places.get(id(st)) for st in sts]
         return (None not in where and len({block for block, _ in where}) == 1
                 and [k for _, k in where] == sorted(k for _, k in where)
                 and len({k for _, k in where}) == len(where))
 
-    def next_to(first, second):
+    def next_to(self, first, second):
         """Whether `second` directly follows `first` in one block: then `a` in `z = a - m` is
         the array m is the max of, so axis k of m is axis k of z (same rank)."""
-        one, two = places.get(id(first)), places.get(id(second))
+        one, two = self.places.get(id(first)), self.places.get(id(second))
         return one is not None and two is not None and one[0] == two[0] and two[1] == one[1] + 1
 
-    def read_by(name, allowed):
-        return {id(st) for st in readers.get(name, [])} == {id(st) for st in allowed}
+    def read_by(self, name, allowed):
+        """Whether exactly the statements `allowed` read `name`."""
+        return {id(st) for st in self.readers.get(name, [])} == {id(st) for st in allowed}
 
-    def reader(name, funcs, nargs):
+    def first_reader(self, name):
+        return next(iter(self.readers.get(name, [])), None)
+
+    def reader(self, name, funcs, nargs):
         """The statement reading `name` that is a call of `funcs`, if any."""
-        return next((st for st in readers.get(name, []) if _op(st, funcs, nargs)), None)
+        return next((st for st in self.readers.get(name, []) if _op(st, funcs, nargs)), None)
 
-    # The shift: z = a - m, with m's reduced axis kept (keepdims, or every axis reduced), or
-    # put back by an index right before it (mm = m[:, None]; z = a - mm).
+
+def _pattern(m_st, assigns, readers, result, places):
+    """Whether m_st's max is shifted out of a log-sum-exp, log-softmax or softmax (above)."""
+    op = _op(m_st, _MAXIMA, 1)
+    reduced = op and _reduction(op)
+    if not reduced or m_st.targets[0] == result:
+        return False
+    facts = _Facts(assigns, readers, result, places)
+    axis, keep = reduced
+    shift = _shift(m_st, op.args[0].id, axis, keep, facts)
+    if shift is None:
+        return False
+    z = shift[-1].targets[0]
+    e_st = facts.reader(z, (np.exp,), 1)
+    if e_st is None or facts.only(e_st.targets[0]) is None:
+        return False
+    s_st = facts.reader(e_st.targets[0], _SUMS, 1)
+    if s_st is None or facts.only(s_st.targets[0]) is None or \
+            _reduction(s_st.op) != (axis, keep):
+        return False
+    chain = shift + [e_st, s_st]
+    aligned = keep or axis is None      # r and s line up with z without an index
+    if facts.reader(s_st.targets[0], (np.log,), 1) is not None:
+        return _log_sum_exp(chain, facts) or (aligned and _log_softmax(chain, facts))
+    return aligned and _softmax(chain, facts)
+
+
+def _shift(m_st, a, axis, keep, facts):
+    """The statements [m = max(a), (mm = m[:, None],) z = a - m(m)] when m's reduced axis is
+    kept (keepdims, or every axis reduced) or put back by an index right before the shift,
+    and each follows the one before; else None."""
+    m = m_st.targets[0]
     shift = [m_st]
-    if keep or axis is None:
-        shifted = m
-    else:
-        mm_st = next(iter(readers.get(m, [])), None)
-        if (mm_st is None or not _expands_axis(mm_st, m, axis) or only(mm_st.targets[0]) is None
-                or not next_to(m_st, mm_st)):
-            return False
+    shifted = m
+    if not (keep or axis is None):
+        mm_st = facts.first_reader(m)
+        if (mm_st is None or not _expands_axis(mm_st, m, axis)
+                or facts.only(mm_st.targets[0]) is None or not facts.next_to(m_st, mm_st)):
+            return None
         shift.append(mm_st)
         shifted = mm_st.targets[0]
-    z_st = next(iter(readers.get(shifted, [])), None)
+    z_st = facts.first_reader(shifted)
     z_op = _op(z_st, (operator.sub, np.subtract), 2)
     if (z_op is None or [x.id for x in z_op.args] != [a, shifted]
-            or (shifted != m and not read_by(shifted, [z_st]))   # m's readers: below
-            or only(z_st.targets[0]) is None
-            or not next_to(shift[-1], z_st)):
+            or (shifted != m and not facts.read_by(shifted, [z_st]))   # m's: by each ending
+            or facts.only(z_st.targets[0]) is None
+            or not facts.next_to(shift[-1], z_st)):
+        return None
+    return shift + [z_st]
+
+
+def _log_of(chain, facts):
+    """`r = np.log(s)`, r assigned once, s read by it alone and e by the sum alone; else
+    None."""
+    e_st, s_st = chain[-2:]
+    r_st = facts.reader(s_st.targets[0], (np.log,), 1)
+    if (facts.only(r_st.targets[0]) is None or not facts.read_by(s_st.targets[0], [r_st])
+            or not facts.read_by(e_st.targets[0], [s_st])):
+        return None
+    return r_st
+
+
+def _log_sum_exp(chain, facts):
+    """`r = np.log(s); out = r + m`: any value of m gives the same out."""
+    z_st, e_st, _ = chain[-3:]
+    m, z = chain[0].targets[0], z_st.targets[0]
+    r_st = _log_of(chain, facts)
+    if r_st is None:
         return False
-    shift.append(z_st)
-    z = z_st.targets[0]
-    e_st = reader(z, (np.exp,), 1)
-    if e_st is None or only(e_st.targets[0]) is None:
+    r = r_st.targets[0]
+    out_st = facts.first_reader(r)
+    out_op = _op(out_st, (operator.add, np.add), 2)
+    return (out_op is not None and sorted(x.id for x in out_op.args) == sorted([r, m])
+            and r != m and facts.read_by(r, [out_st]) and facts.read_by(m, [chain[1], out_st])
+            and facts.read_by(z, [e_st]) and facts.in_order(chain + [r_st, out_st]))
+
+
+def _log_softmax(chain, facts):
+    """`r = np.log(s); l = z - r`, m's axis kept so that r lines up with z."""
+    z_st, e_st, _ = chain[-3:]
+    m, z = chain[0].targets[0], z_st.targets[0]
+    r_st = _log_of(chain, facts)
+    if r_st is None:
         return False
-    e = e_st.targets[0]
-    s_st = reader(e, _SUMS, 1)
-    if s_st is None or only(s_st.targets[0]) is None or _reduction(s_st.op) != (axis, keep):
-        return False
-    s = s_st.targets[0]
-    r_st = reader(s, (np.log,), 1)
-    chain = shift + [e_st, s_st]
-    if r_st is not None:
-        r = r_st.targets[0]
-        if only(r) is None or not read_by(s, [r_st]) or not read_by(e, [s_st]):
-            return False
-        out_st = next(iter(readers.get(r, [])), None)
-        # the log-sum-exp: out = r + m, any value of m giving the same out
-        out_op = _op(out_st, (operator.add, np.add), 2)
-        if (out_op is not None and sorted(x.id for x in out_op.args) == sorted([r, m])
-                and r != m and read_by(r, [out_st]) and read_by(m, [shift[1], out_st])
-                and read_by(z, [e_st]) and in_order(chain + [r_st, out_st])):
-            return True
-        # the log-softmax: l = z - r, m's axis kept so that r lines up with z
-        l_op = _op(out_st, (operator.sub, np.subtract), 2)
-        return (l_op is not None and (keep or axis is None)
-                and [x.id for x in l_op.args] == [z, r] and read_by(r, [out_st])
-                and read_by(m, [z_st]) and read_by(z, [e_st, out_st])
-                and in_order(chain + [r_st, out_st]))
-    # the softmax: p = e / s
-    p_st = reader(s, (operator.truediv, np.divide), 2)
-    return (p_st is not None and (keep or axis is None)
-            and [x.id for x in p_st.op.args] == [e, s]
-            and read_by(s, [p_st]) and read_by(e, [s_st, p_st]) and read_by(z, [e_st])
-            and read_by(m, [z_st]) and in_order(chain + [p_st]))
+    r = r_st.targets[0]
+    l_st = facts.first_reader(r)
+    l_op = _op(l_st, (operator.sub, np.subtract), 2)
+    return (l_op is not None and [x.id for x in l_op.args] == [z, r]
+            and facts.read_by(r, [l_st]) and facts.read_by(m, [z_st])
+            and facts.read_by(z, [e_st, l_st]) and facts.in_order(chain + [r_st, l_st]))
+
+
+def _softmax(chain, facts):
+    """`p = e / s`, m's axis kept so that s lines up with e."""
+    z_st, e_st, s_st = chain[-3:]
+    m, z, e, s = (st.targets[0] for st in (chain[0], z_st, e_st, s_st))
+    p_st = facts.reader(s, (operator.truediv, np.divide), 2)
+    return (p_st is not None and [x.id for x in p_st.op.args] == [e, s]
+            and facts.read_by(s, [p_st]) and facts.read_by(e, [s_st, p_st])
+            and facts.read_by(z, [e_st]) and facts.read_by(m, [z_st])
+            and facts.in_order(chain + [p_st]))

@@ -18,7 +18,7 @@ import textwrap
 import gast
 
 from ..frontend.source import source_lines
-from ..ir.syntax import clone, name_node
+from ..ir.syntax import clone, name_node, negate
 from .fold import fold
 
 
@@ -249,7 +249,7 @@ class Template:
             return stmts, None
         sign, total = terms[0]
         if sign < 0:
-            total = gast.UnaryOp(op=gast.USub(), operand=total)
+            total = negate(total)
         for sign, term in terms[1:]:
             total = gast.BinOp(left=total, op=gast.Add() if sign > 0 else gast.Sub(), right=term)
         return stmts, total

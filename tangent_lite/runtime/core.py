@@ -240,9 +240,14 @@ def saved(v):
     return v.copy() if type(v) is np.ndarray else v
 
 
-def owned(x):
+def owned(x, *views):
     """A private copy of an argument the function writes into: df never changes the caller's
-    arrays."""
+    arrays. With views (a pullback's backward sweep, which restores its copy of x in place):
+    the copy, then each of the views that looks into x looking at the same elements of the
+    copy, so that it sees the restores as a view sees them in grad's single sweep."""
+    if views:
+        copy = x.copy(order="K") if type(x) is np.ndarray else owned(x)
+        return (copy,) + tuple(_repointed(v, x, copy) for v in views)
     if type(x) is np.ndarray:
         return x.copy()
     if type(x) is list:
@@ -250,6 +255,30 @@ def owned(x):
     if type(x) is dict or type(x) is GradDict:
         return type(x)(x)
     return x
+
+
+def _repointed(view, original, copy):
+    """`view` on `copy` where it looks into `original`: the same offset and strides, which
+    copy(order="K") of a contiguous array keeps."""
+    if not (type(view) is np.ndarray and type(original) is np.ndarray and view.size
+            and np.may_share_memory(view, original)):
+        return view
+    start = view.__array_interface__["data"][0] - original.__array_interface__["data"][0]
+    low = start + sum((n - 1) * s for n, s in zip(view.shape, view.strides) if s < 0)
+    high = start + sum((n - 1) * s for n, s in zip(view.shape, view.strides) if s > 0)
+    if (original.flags.c_contiguous or original.flags.f_contiguous) and \
+            copy.strides == original.strides and low >= 0 and \
+            high + view.itemsize <= original.nbytes:
+        flat = copy if copy.flags.c_contiguous else copy.T      # the same memory, in order
+        return np.ndarray(view.shape, view.dtype, buffer=flat, offset=start,
+                          strides=view.strides)
+    if not np.shares_memory(view, original):
+        return view
+    raise InputError(
+            "vjp: a value the pullback reads looks into an array that the pullback restores "
+            "on its own copy, and is laid out so that it cannot follow it there (the array is "
+            "itself a strided view). Instead: use grad, or take a copy of the array before "
+            "writing into it (`.copy()`)")
 
 
 def _reaches(other, x):

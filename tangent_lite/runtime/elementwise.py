@@ -32,6 +32,15 @@ def sign_grad(g, x):
 def ties(a, b):
     """The share of the gradient of np.maximum(a, b) that `a` receives: 1 where it is larger,
     1/2 where they tie (in the arguments' float dtype)."""
+    if type(a) is np.ndarray and a.dtype.kind == "f" and (
+            type(b) is float or type(b) is int
+            or (type(b) is np.ndarray and b.dtype is a.dtype)):
+        # a ReLU's `np.maximum(a, 0.0)`: ties are rare, so the halves are added only where
+        # there is one (the shares are the same numbers, in a's dtype, the result's)
+        above, tie = a > b, a == b
+        if tie.any():
+            return (above + 0.5 * tie).astype(a.dtype, copy=False)
+        return above.astype(a.dtype)
     share = (a > b) + 0.5 * (a == b)
     if not isinstance(share, np.ndarray) and not duck(share):
         return float(share)

@@ -301,8 +301,8 @@ class _Builder:
         if isinstance(node, gast.Constant):
             return node.value is None or node.value is Ellipsis or (
                 isinstance(node.value, int) and not isinstance(node.value, bool))
-        if isinstance(node, gast.UnaryOp) and isinstance(node.op, gast.USub):
-            return self._basic(node.operand)
+        if s.negated(node) is not None:
+            return self._basic(s.negated(node))
         return isinstance(node, gast.Name) and node.id in self.counters
 
     def fill(self, stmt, result, dv):

@@ -22,7 +22,6 @@ from ..analysis.activity import check_refusals, varied_names
 from ..analysis.aliasing import alias_groups
 from ..analysis.concrete import ConcreteShapes
 from ..analysis.shapes import SCALAR, ShapeFacts, resolver
-from ..errors import UnsupportedSyntaxError
 from ..ir import Comment
 from ..ir import syntax as s
 from ..ir.syntax import name_node
@@ -35,6 +34,7 @@ from ..optimize.entries import entries_in_place
 from ..optimize.slices import products_into_slices, sets_into_zeros
 from ..optimize.copies import propagate_copies
 from ..optimize.lower import known_shapes, lower
+from ..optimize.methods import as_methods, proved_arrays
 from ..optimize.release import large_names, release
 from ..optimize.squares import drop_unread_squares, fold_scalar_seeds
 from ..optimize.seed import reduced_result
@@ -43,7 +43,7 @@ from . import checkpoint
 from .adjoints import build_adjoints
 from .common import Derivative, bound_for_checks, copied_arguments, refuse_misused_sequences
 from .plan import plan_stack
-from .split_views import refuse_stale_views
+from .split_views import followers, refuse_stale_views
 from .sweeps import SweepWriter
 
 
@@ -205,7 +205,7 @@ def _lower(ctx, options, shapes, backward):
     for primal, adjoint in ctx.namer.adjoints().items():   # an adjoint has its value's shape
         if primal in known and adjoint not in known:
             known[adjoint] = known[primal]
-    return lower(backward, known, ctx.bindings.spelled, ctx.np)
+    return lower(backward, known, ctx.bindings.spelled, ctx.np, ctx.fn.params)
 
 
 def _release(ctx, options, shapes, body):
@@ -238,7 +238,15 @@ def _by_dtypes(ctx, options, shapes, prologue, forward, backward, reduced):
                                      ctx.bindings.spelled)
         if folded and enabled("algebra"):    # the spread hid a chain's negation
             cancel_negations_everywhere(backward, prologue + forward, ctx.bindings.spelled)
+        if folded and not (options.with_value or options.split):
+            dtypes.drop_unread(forward, lambda: prologue + forward + backward,
+                               ctx.bindings.spelled)
         done += folded
+    if enabled("methods"):    # last: the other passes read `np.sum` calls, not methods
+        known = known_shapes(ctx.fn, shapes.concrete,
+                             specialise.param_shapes(ctx.fn.params, options.specialised))
+        done += as_methods(prologue + forward + backward,
+                           proved_arrays(kinds_of, known, dtypes.F8), ctx.np("sum").value.id)
     return done
 
 
@@ -363,7 +371,12 @@ def _split(ctx, options, forward, backward, seed, plan, stack, states, unbound, 
     if stack:
         prologue.append(Comment("each call replays the sweep on its own copy"))
         prologue.append(s.assign(stack, ctx.call("Stack", [name_node(stack)])))
-    prologue += [s.assign(v, ctx.call("owned", [name_node(v)])) for v in restored]
+    for v, views in followers(ctx, restored, state, forward, groups).items():
+        owned = ctx.call("owned", [name_node(v)] + [name_node(w) for w in views])
+        prologue.append(s.assign(v, owned) if not views else gast.Assign(
+            targets=[gast.Tuple(elts=[name_node(n, store=True) for n in [v] + views],
+                                ctx=gast.Store())],
+            value=owned, type_comment=None))
     for c in states:
         if c.checkpoints in state:
             prologue.append(s.assign(c.checkpoints, s.call(s.attr(c.checkpoints, "replay"),

@@ -1,9 +1,15 @@
-"""A pullback's backward sweep may not read a view of an array it restores on its own copy.
+"""A pullback's backward sweep reads views of an array it restores on its own copy through
+that copy, or not at all.
 
 `vjp` splits df in two: the forward sweep runs once and returns its state, and each call of
 the pullback runs the backward sweep on copies of the arrays it restores in place (`W[0] =
 stack.pop()` undoes the forward sweep's `W[0] += e`; `W = owned(W)` first, so a second call
-starts again from the forward sweep's end). A row of W reached through a list in the state
+starts again from the forward sweep's end). A value of the state that may look into W (`t =
+W[:, 0]`, kept for the gradient of `np.dot(W[:, 0], x)` before `np.fill_diagonal(W, 0)`) is
+re-pointed at the same elements of the copy (`W, t = owned(W, t)`: `followers`), so that it
+sees the restores as grad's single sweep's views do; read through the forward sweep's W it
+held the values of the end of the forward sweep, a wrong gradient (the memory fuzzer, seed 6,
+program 709). A row of W reached through a list in the state
 (`rows = list(W)`; `t = rows[0]`) still looks into the forward sweep's W, which nothing
 restores: read after the restore it holds the values of the end of the forward sweep, not the
 ones the backward sweep needs (grad's single sweep restores W itself, and its views see the old
@@ -59,6 +65,39 @@ def refuse_stale_views(ctx, plan, restored, state, backward, groups):
                 hint=f"instead: use grad, or write `{v}` without changing it in place "
                      f"(`{v} = {v} + ...`), or take a copy where the other value is made "
                      "(`.copy()`)")
+
+
+def followers(ctx, restored, state, forward, groups):
+    """{v: the names of the state, other than the restored ones, that may share v's memory}
+    for each v in `restored`, in order: what `owned(v, ...)` re-points at v's copy. Names
+    the forward sweep binds once to a copy (`t = saved(y[1:3])`) share nothing; lists pass
+    through `owned` as they are (an item of one is refused above)."""
+    if not restored:
+        return {}
+    groups = groups()
+    copies = _copies(forward, ctx.bindings.spelled("saved"))
+    others = set(state) - set(restored) - copies
+    taken, out = set(), {}
+    for v in restored:
+        views = sorted((groups.get(v, {v}) & others) - taken - {v})
+        taken.update(views)            # one copy to follow: the first array restored
+        out[v] = views
+    return out
+
+
+def _copies(forward, saved):
+    """The names the forward sweep binds once, to a copy (`t = saved(y[1:3])`)."""
+    stores, copies = {}, set()
+    for stmt in forward:
+        if isinstance(stmt, Comment):
+            continue
+        for node in gast.walk(stmt):
+            if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Store):
+                stores[node.id] = stores.get(node.id, 0) + 1
+            if isinstance(node, gast.Assign) and isinstance(node.value, gast.Call) \
+                    and isinstance(node.value.func, gast.Name) and node.value.func.id == saved:
+                copies |= {t.id for t in node.targets if isinstance(t, gast.Name)}
+    return {n for n in copies if stores.get(n) == 1}
 
 
 # Runtime helpers that read only the shape (or the structure) of their argument k.

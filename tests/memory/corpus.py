@@ -281,6 +281,25 @@ def view_split_halves(x):
     return np.sum(y * x)
 
 
+def view_kept_then_base_filled(x, W):
+    """A column of B read by np.dot, then B's diagonal filled and B appended to a list: vjp
+    kept the column as a view of the forward sweep's B (the append counts as a write to a
+    name sharing B's memory, so the column stays the view it is), which the pullback's
+    restore, on its own copy of B, never reached (the memory fuzzer, seed 6, program 709)."""
+    B = W * 1.0
+    parts = [x[2] * 1.0]
+    kept = []
+    parts.append(np.dot(B[:, 0], x[:2]) * 0.37)
+    np.fill_diagonal(B, 0.5)
+    kept.append(B)
+    t = 0.0
+    for item in parts:
+        t = t + item * item
+    for a in kept:
+        t = t + np.sum(a * a) * 0.1
+    return t
+
+
 # == 2 out=: results written into existing arrays =================================================
 
 def out_multiply(x):
@@ -1228,6 +1247,7 @@ CASES = [
     C("1 views", view_from_branch_read_in_loop, dict(x=F(8))),
     C("1 views", view_overlap_shift, dict(x=F(5))),
     C("1 views", view_split_halves, dict(x=F(6))),
+    C("1 views", view_kept_then_base_filled, dict(x=F(3), W=F(2, 2)), wrt=(0, 1)),
 
     C("2 out=", out_multiply, dict(x=F(5))),
     C("2 out=", out_exp_mean, dict(x=F(5))),

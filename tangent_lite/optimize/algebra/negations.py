@@ -17,6 +17,7 @@ into an array in place (`x += e`); their assignments go.
 import gast
 
 from ...ir import Comment
+from ...ir.syntax import negated
 from .spelling import name_assign, names
 
 
@@ -27,10 +28,9 @@ def cancel_negations(stmts, loads, stores, spelling):
     while i < len(stmts):
         stmt = stmts[i]
         value = getattr(stmt, "value", None)
-        if name_assign(stmt) and isinstance(value, gast.UnaryOp) \
-                and isinstance(value.op, gast.USub):
+        if name_assign(stmt) and negated(value) is not None:
             inlined = []
-            new = _cancel(value.operand, stmts, i, loads, stores, spelling, inlined)
+            new = _cancel(negated(value), stmts, i, loads, stores, spelling, inlined)
             if new is not None:
                 stmt.value = new
                 for j in sorted(inlined, reverse=True):
@@ -42,8 +42,8 @@ def cancel_negations(stmts, loads, stores, spelling):
 def _cancel(expr, stmts, at, loads, stores, spelling, inlined):
     """An expression equal to -expr to the bit with one negation fewer, or None. Names read
     once may be inlined from the block (their statements' indices added to `inlined`)."""
-    if isinstance(expr, gast.UnaryOp) and isinstance(expr.op, gast.USub):
-        return expr.operand
+    if negated(expr) is not None:
+        return negated(expr)
     if isinstance(expr, gast.BinOp) and isinstance(expr.op, (gast.Mult, gast.Div)):
         left = _cancel(expr.left, stmts, at, loads, stores, spelling, inlined)
         if left is not None:
@@ -58,9 +58,9 @@ def _cancel(expr, stmts, at, loads, stores, spelling, inlined):
     if j is None:
         return None
     value = stmts[j].value
-    if isinstance(value, gast.UnaryOp) and isinstance(value.op, gast.USub) \
-            and isinstance(value.operand, gast.Name) and stores.get(value.operand.id) == 1:
-        return value.operand            # n = -u: read u (n stays for its other readers)
+    operand = negated(value)
+    if isinstance(operand, gast.Name) and stores.get(operand.id) == 1:
+        return operand            # n = -u: read u (n stays for its other readers)
     if loads.get(expr.id) != 1 or not spelling.pure(value) or \
             not isinstance(value, (gast.BinOp, gast.UnaryOp)) or \
             not _unchanged_between(stmts, j, at, names(value)):

@@ -11,6 +11,7 @@ it where `-b` raises; K = 0.0 would give b * -0.0, whose zeros' signs differ fro
 """
 import gast
 
+from ...ir.syntax import negated
 from .spelling import is_name, name_assign, next_statement
 
 
@@ -30,19 +31,18 @@ def _fold(first, second, loads, stores):
     a = name_assign(first)
     if a is None or loads.get(a) != 1 or stores.get(a) != 1:
         return False
-    value = first.value
-    if not (isinstance(value, gast.UnaryOp) and isinstance(value.op, gast.USub)
-            and isinstance(value.operand, gast.Name)):
+    operand = negated(first.value)
+    if not isinstance(operand, gast.Name):
         return False
     product = second.value if (name_assign(second) is not None
                                or isinstance(second, gast.AugAssign)) else None
     if not (isinstance(product, gast.BinOp) and isinstance(product.op, gast.Mult)):
         return False
     if is_name(product.left, a) and _scale(product.right):
-        product.left, product.right = value.operand, _negated(product.right)
+        product.left, product.right = operand, _minus(product.right)
         return True
     if is_name(product.right, a) and _scale(product.left):
-        product.left, product.right = _negated(product.left), value.operand
+        product.left, product.right = _minus(product.left), operand
         return True
     return False
 
@@ -52,5 +52,5 @@ def _scale(node):
             and node.value != 0.0)
 
 
-def _negated(node):
+def _minus(node):
     return gast.Constant(value=-node.value, kind=None)

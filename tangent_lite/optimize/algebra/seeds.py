@@ -15,6 +15,7 @@ import copy
 
 import gast
 
+from ...ir.syntax import negated
 from .spelling import is_name, name_assign, next_statement, number
 
 def fold_spread_seeds(stmts, everything, loads, stores, spelling):
@@ -83,8 +84,8 @@ def _seeded_by(g, t, everything, stores, spelling):
         if isinstance(node, gast.BinOp) and isinstance(node.op, (gast.Add, gast.Sub,
                                                                   gast.Mult, gast.Div)):
             return ok(node.left) and ok(node.right)
-        if isinstance(node, gast.UnaryOp) and isinstance(node.op, gast.USub):
-            return ok(node.operand)
+        if negated(node) is not None:
+            return ok(negated(node))
         if number(node):
             return True
         if isinstance(node, gast.Name) and node.id not in followed:

@@ -9,6 +9,7 @@ import gast
 import numpy as np
 
 from ...ir import Comment
+from ...ir.syntax import negated
 
 # Runtime helpers that only compute their result (never write into an argument).
 PURE_HELPERS = frozenset([
@@ -115,8 +116,8 @@ def is_name(node, name):
 
 def number(node):
     """Whether node is a number literal (negated or not; a bool is not a number here)."""
-    if isinstance(node, gast.UnaryOp) and isinstance(node.op, gast.USub):
-        node = node.operand
+    if negated(node) is not None:
+        node = negated(node)
     return (isinstance(node, gast.Constant) and isinstance(node.value, (int, float))
             and not isinstance(node.value, bool))
 
