@@ -55,25 +55,65 @@ class Entries(dict):
         self.sequence = sequence
 
 
+class Uniform:
+    """A Python list built in df (`[]`, `[a, b]`, `items.append(v)`: the comprehension's form
+    too) whose every entry has one shape: what `hidden[i]` reads at any int index. `shape`
+    None is the empty list, whose entries (none) have every shape: appending to it gives its
+    first entry's shape. A list is a Uniform only while every write into it is proved to keep
+    that shape (`items[i] = v` of the shape, an append of the shape); any other write, or
+    passing it where it may be written, forgets it, and its aliases with it."""
+
+    __slots__ = ("shape",)
+
+    def __init__(self, shape):
+        self.shape = shape
+
+    def __eq__(self, other):
+        return type(other) is Uniform and other.shape == self.shape
+
+    def __hash__(self):
+        return hash((Uniform, self.shape))
+
+    def __repr__(self):
+        return f"Uniform({self.shape!r})"
+
+    def appended(self, shape):
+        """The list after appending a value of `shape`: still uniform, or None."""
+        if shape is None:
+            return None
+        return Uniform(shape) if self.shape in (None, shape) else None
+
+
+EMPTY = Uniform(None)
+_CONTAINERS = (Entries, Uniform)
+
+
 def _forget_entries(env):
     """env without what it knew of containers' entries: a container was written into, or
     passed where it may be (another name may hold the same dict or list)."""
-    return {n: None if isinstance(v, Entries) else v for n, v in env.items()}
+    return {n: None if isinstance(v, _CONTAINERS) else v for n, v in env.items()}
 
 
 def _passes_entries(op, env):
-    """Whether an operation takes a container with Entries other than to read one entry."""
+    """Whether an operation takes a container with Entries (or a Uniform list) other than to
+    read one entry or to append to it (`append` copies the list: it writes into none)."""
     args = list(op.args)
-    if op.func is operator.getitem and not op.user and len(args) == 2:
+    if not op.user and len(args) == 2 and (op.func is operator.getitem
+                                           or op.func is _runtime_append()):
         args = args[1:]
     args += list((op.keywords or {}).values())
-    return any(isinstance(n, gast.Name) and isinstance(env.get(n.id), Entries)
+    return any(isinstance(n, gast.Name) and isinstance(env.get(n.id), _CONTAINERS)
                for a in args for n in gast.walk(a))
+
+
+def _runtime_append():
+    from ..runtime import append
+    return append
 
 
 def _plain(shape):
     """A shape as operations see it: a container's Entries are no shape (None)."""
-    return None if isinstance(shape, Entries) else shape
+    return None if isinstance(shape, _CONTAINERS) else shape
 
 
 class ConcreteShapes:
@@ -91,8 +131,9 @@ class ConcreteShapes:
         bound = {t for st in ir.walk(fn.body) if isinstance(st, ir.Assign) for t in st.targets}
         self.counters = {st.target for st in ir.walk(fn.body)
                          if isinstance(st, ir.For)} - bound - set(fn.params)
-        # unbound, shape, None; and the same for an int's value (see _VALUE)
-        self.height = 4 * (len(all_names(fn)) + len(fn.params)) + 2
+        # a name: unbound, [] (EMPTY), a shape or a Uniform list, None; an int's value (see
+        # _VALUE): unbound, the int or range, None
+        self.height = 5 * (len(all_names(fn)) + len(fn.params)) + 2
         env = {p: params.get(p) for p in fn.params}
         end = self._block(fn.body, env)
         # the shape of what fn returns (for the callers of a user function)
@@ -114,6 +155,40 @@ class ConcreteShapes:
         int, or None where it did not know one); empty where none saw it bound."""
         return {env[_VALUE + name] if type(env[_VALUE + name]) is int else None
                 for env in self.before.values() if _VALUE + name in env}
+
+    def fills(self, stmt):
+        """Whether the write `x[index] = v` (an ir.SetItem) replaces a part of x of v's own
+        shape, proved: then the gradient of that part, `dx[index]`, is v's gradient as it is
+        (no sum back to v's shape). A list's entry has the list's one shape (Uniform)."""
+        env = self.before.get(id(stmt))
+        if env is None:
+            return False
+        value = _plain(self._expr(stmt.value, env))
+        target = env.get(stmt.target)
+        if isinstance(target, Uniform):
+            part = target.shape if self._integer(stmt.index, env) else None
+        else:
+            part = self._index(_plain(target), stmt.index, env)
+        return value is not None and part == value
+
+    def list_entry(self, stmt):
+        """The shape every entry of the list has where `stmt` reads (`t = x[i]`) or writes
+        (`x[i] = v`) one entry of x by an int index, x a list whose entries all have one shape
+        (Uniform) of at least one axis; None otherwise."""
+        env = self.before.get(id(stmt))
+        if env is None:
+            return None
+        if isinstance(stmt, ir.SetItem):
+            items, index = env.get(stmt.target), stmt.index
+        elif stmt.op is not None and stmt.op.func is operator.getitem and not stmt.op.user \
+                and len(stmt.op.args) == 2 and isinstance(stmt.op.args[0], gast.Name):
+            items, index = env.get(stmt.op.args[0].id), stmt.op.args[1]
+        else:
+            return None
+        if not isinstance(items, Uniform) or not items.shape \
+                or not self._integer(index, env):
+            return None
+        return items.shape
 
     # -- the dataflow ----------------------------------------------------------------------------
 
@@ -145,7 +220,13 @@ class ConcreteShapes:
             self.breaks.append(env)
             return env
         if isinstance(stmt, ir.SetItem):   # x[i] = v keeps x's shape (or raises)
-            if isinstance(env.get(stmt.target), Entries):   # a container's entry replaced
+            self.before[id(stmt)] = env
+            target = env.get(stmt.target)
+            if isinstance(target, Uniform) and target.shape is not None \
+                    and self._integer(stmt.index, env) \
+                    and _plain(self._expr(stmt.value, env)) == target.shape:
+                return env   # an entry replaced by one of the same shape: still uniform
+            if isinstance(target, _CONTAINERS):   # a container's entry replaced
                 return _forget_entries(env)
             return env
         if isinstance(stmt, ir.Effect) and self._checks_only(stmt.node):
@@ -200,8 +281,7 @@ class ConcreteShapes:
         if op.user or op.keywords or op.func is None:
             return None
         if op.func is builtins.len and len(op.args) == 1 and isinstance(op.args[0], gast.Name):
-            shape = _plain(env.get(op.args[0].id))
-            return shape[0] if shape and isinstance(shape[0], int) else None
+            return _length(env.get(op.args[0].id))
         values = [self._int(a, env) for a in op.args]
         if None in values:
             return None
@@ -230,17 +310,21 @@ class ConcreteShapes:
         if reads_size(node):
             shape = _plain(env.get(node.value.id) if isinstance(node.value, gast.Name)
                            else env.get(node.value.value.id))
-            if shape is None or any(not isinstance(d, int) for d in shape):
+            if shape is None:
                 return None
             if isinstance(node, gast.Attribute):
-                return int(np.prod(shape)) if node.attr == "size" else len(shape)
-            k = constant_int(node.slice)
-            return shape[k] if type(k) is int and -len(shape) <= k < len(shape) else None
+                if node.attr == "ndim":
+                    return len(shape)
+                sized = all(isinstance(d, int) for d in shape)
+                return int(np.prod(shape)) if sized else None
+            k = constant_int(node.slice)   # an int dim, where other dims may be symbols
+            if type(k) is not int or not -len(shape) <= k < len(shape):
+                return None
+            return shape[k] if isinstance(shape[k], int) else None
         if isinstance(node, gast.Call) and len(node.args) == 1 and not node.keywords \
                 and isinstance(node.args[0], gast.Name) \
                 and self.resolve(node.func) is builtins.len:
-            shape = _plain(env.get(node.args[0].id))
-            return shape[0] if shape and isinstance(shape[0], int) else None
+            return _length(env.get(node.args[0].id))
         if isinstance(node, gast.BinOp) and type(node.op) in _AST_ARITHMETIC:
             a, b = self._int(node.left, env, counter), self._int(node.right, env, counter)
             if a is None or b is None or (isinstance(node.op, gast.FloorDiv) and b == 0):
@@ -252,17 +336,9 @@ class ConcreteShapes:
         """len(range(n)[item]) of a slice whose bounds are ints, or expressions of ints and
         one loop counter of known range (`k:k + L`, the same length for every k), or None."""
         bounds = (item.lower, item.upper, item.step)
-        counters = {n.id for b in bounds if b is not None for n in gast.walk(b)
-                    if isinstance(n, gast.Name) and isinstance(env.get(_VALUE + n.id), range)}
-        if len(counters) > 1:
+        runs = self._runs([b for b in bounds if b is not None], env)
+        if runs is None:
             return None
-        runs = [None]
-        if counters:
-            name = counters.pop()
-            values = env[_VALUE + name]
-            if not 0 < len(values) <= _MAX_COUNTS:
-                return None
-            runs = [(name, v) for v in values]
         lengths = set()
         for counter in runs:
             ints = [None if b is None else self._int(b, env, counter) for b in bounds]
@@ -270,6 +346,22 @@ class ConcreteShapes:
                 return None
             lengths.add(len(range(*slice(*ints).indices(dim))))
         return lengths.pop() if len(lengths) == 1 else None
+
+    def _runs(self, nodes, env):
+        """The values to read `nodes` with: [None] where they name no loop counter of known
+        range, [(counter, value) for each value of its range] where they name one; None where
+        they name several, or one of an empty or too long range."""
+        counters = {n.id for node in nodes for n in gast.walk(node)
+                    if isinstance(n, gast.Name) and isinstance(env.get(_VALUE + n.id), range)}
+        if len(counters) > 1:
+            return None
+        if not counters:
+            return [None]
+        name = counters.pop()
+        values = env[_VALUE + name]
+        if not 0 < len(values) <= _MAX_COUNTS:
+            return None
+        return [(name, v) for v in values]
 
     # -- operations ------------------------------------------------------------------------------
 
@@ -301,8 +393,10 @@ class ConcreteShapes:
 
     def _call(self, func, args, keywords, env):
         shapes = [self._expr(a, env) for a in args]
-        if func is operator.getitem and len(args) == 2 and isinstance(shapes[0], Entries):
-            return self._entry(shapes[0], args[1])
+        if func is operator.getitem and len(args) == 2 and isinstance(shapes[0], _CONTAINERS):
+            return self._entry(shapes[0], args[1], env)
+        if func is _runtime_append() and len(args) == 2 and not keywords:
+            return self._appended(shapes[0], _plain(shapes[1]))
         shapes = [_plain(sh) for sh in shapes]
         if hashable_in(func, MADE) and len(args) == 1 and set(keywords) <= {"dtype"}:
             return self._made(args[0], env)
@@ -368,7 +462,7 @@ class ConcreteShapes:
         rest = rest.pop()
         return rest[:axis] + (sum(lengths),) + rest[axis:]
 
-    def _index(self, shape, index, env=None):
+    def _index(self, shape, index, env):
         """x[index] for ints, loop counters and constant slices; None for anything else (an
         index array, a mask, a name that might hold one)."""
         if shape is None:
@@ -384,7 +478,7 @@ class ConcreteShapes:
                 continue
             dim = shape[k]
             k += 1
-            if self._integer(item):
+            if self._integer(item, env):
                 continue
             if not isinstance(item, gast.Slice):
                 return None
@@ -395,7 +489,7 @@ class ConcreteShapes:
                 out.append(dim)
             elif isinstance(dim, int) and not any(b is False for b in bounds):
                 out.append(len(range(*slice(*bounds).indices(dim))))
-            elif isinstance(dim, int) and env is not None:
+            elif isinstance(dim, int):
                 length = self._slice_length(item, dim, env)
                 if length is None:
                     return None
@@ -416,22 +510,54 @@ class ConcreteShapes:
             return None
         return tuple(dims)
 
-    def _entry(self, entries, key):
+    def _appended(self, items, shape):
+        """The shape of `append(items, v)`: a Uniform list where every entry has v's shape."""
+        if isinstance(items, Uniform):
+            return items.appended(shape)
+        if isinstance(items, Entries) and items.sequence:   # a list parameter's entries
+            shapes = set(items.values())
+            if len(shapes) == 1:
+                return Uniform(shapes.pop()).appended(shape)
+        return None
+
+    def _entry(self, entries, key, env):
         """The shape of `container[key]`: a constant key's entry, or for a tuple or list
-        whose entries share one shape, that shape at any int index (a loop counter)."""
+        whose entries share one shape, that shape at any int index (a loop counter, an
+        expression of ints)."""
+        if isinstance(entries, Uniform):
+            return entries.shape if self._integer(key, env) else None
         value = key.value if isinstance(key, gast.Constant) else int_literal(key)
         if entries.sequence:
             if type(value) is int and -len(entries) <= value < len(entries):
                 return entries.get(value % len(entries))
             shapes = set(entries.values())
-            if self._integer(key) and len(shapes) == 1:
+            if self._integer(key, env) and len(shapes) == 1:
                 return shapes.pop()
-            return None
+            return self._entry_at_every_count(entries, key, env)
         return entries.get(value) if type(value) is str else None
 
-    def _integer(self, node):
+    def _entry_at_every_count(self, entries, key, env):
+        """A list or tuple's entry at an int expression of a loop counter of known range
+        (`params[2 * i + 1]` for i in range(len(params) // 2)): the one shape of the entries
+        it reads over the range, or None (an index out of range, or entries of two shapes)."""
+        runs = self._runs([key], env)
+        if runs is None or runs == [None]:
+            return None
+        shapes = set()
+        for counter in runs:
+            k = self._int(key, env, counter)
+            if k is None or not -len(entries) <= k < len(entries):
+                return None
+            shapes.add(entries.get(k % len(entries)))
+        return shapes.pop() if len(shapes) == 1 else None
+
+    def _integer(self, node, env):
+        """Whether the index `node` is certainly an int: a constant, a loop counter, a name
+        bound to a known int, or `+`, `-`, `*`, `//` of those (`2 * i + 1`, `t + 1`)."""
         if isinstance(node, gast.Name):
-            return node.id in self.counters
+            return node.id in self.counters or type(env.get(_VALUE + node.id)) is int
+        if isinstance(node, gast.BinOp) and type(node.op) in _AST_ARITHMETIC:
+            return self._integer(node.left, env) and self._integer(node.right, env)
         return type(constant_int(node)) is int
 
     def _expr(self, node, env):
@@ -439,8 +565,13 @@ class ConcreteShapes:
         if isinstance(node, gast.Name) and node.id in env:
             return env[node.id]
         if isinstance(node, gast.Subscript) and isinstance(node.value, gast.Name) \
-                and isinstance(env.get(node.value.id), Entries):
-            return self._entry(env[node.value.id], node.slice)
+                and isinstance(env.get(node.value.id), _CONTAINERS):
+            return self._entry(env[node.value.id], node.slice, env)
+        if isinstance(node, gast.List):   # a list made here: uniform if its entries agree
+            out = EMPTY
+            for e in node.elts:
+                out = out and out.appended(_plain(self._expr(e, env)))
+            return out
         if reads_size(node):
             return SCALAR
         if isinstance(node, (gast.Name, gast.Attribute)):
@@ -491,6 +622,15 @@ def callee_results(analyze):
     return result
 
 
+def _length(value):
+    """len(x) where the analysis knows it: an array's first dim, a list or tuple parameter's
+    number of entries (the guard checked it)."""
+    if isinstance(value, Entries):
+        return len(value) if value.sequence else None
+    value = _plain(value)
+    return value[0] if value and isinstance(value[0], int) else None
+
+
 def _nodes(stmt):
     for attr in ("node", "value", "test", "body"):
         v = getattr(stmt, attr, None)
@@ -507,5 +647,12 @@ def _is_number(value):
 def _join(a, b):
     out = dict(a)
     for name, value in b.items():
-        out[name] = value if out.get(name, value) == value else None
+        mine = out.get(name, value)
+        if mine == value:
+            out[name] = value
+        elif EMPTY in (mine, value) and isinstance(mine, Uniform) \
+                and isinstance(value, Uniform):
+            out[name] = mine if value == EMPTY else value   # [] has no entry of another shape
+        else:
+            out[name] = None
     return out

@@ -18,9 +18,10 @@ REDUCTIONS = {np.sum, np.mean, np.prod, np.max, np.min, np.amax, np.amin, np.std
               np.nansum, np.nanmean, np.nanmax, np.nanmin}
 PRODUCTS = {np.dot, np.matmul, operator.matmul}
 SCALAR_CALLS = {builtins.len, builtins.float, builtins.int}
-# Arrays made to a shape given as a size (`np.zeros(n)`, `np.zeros((m, n))`), or to an array's.
+# Arrays made to a shape given as a size (`np.zeros(n)`, `np.zeros((m, n))`), or to an array's
+# (np.copy: `x.copy()`, the comprehension `[s[i].copy() for i in ...]`).
 MADE = {np.zeros, np.ones, np.empty}
-MADE_LIKE = {np.zeros_like, np.ones_like, np.empty_like}
+MADE_LIKE = {np.zeros_like, np.ones_like, np.empty_like, np.copy}
 
 
 def broadcast(shapes):

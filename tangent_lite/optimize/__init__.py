@@ -59,6 +59,10 @@ PASSES = {
     "release": "in a specialised variant, names holding arrays of 2**14 elements or more (or "
                "their adjoints) are deleted after their last read, `del t_mul, dd`, so the "
                "next arrays reuse their memory while it is in the cache (release.py)",
+    "entries": "in a specialised variant, a list's gradient whose list object its name "
+               "alone holds, of a list whose entries have one shape, updated in place entry "
+               "by entry: `dh[i] = dh[i] + v` for `add_item`, `dh[i] = zeros_grad(dh[i])` "
+               "for `unset` (entries.py)",
     "rows": "the slices of a parameter's row read in a loop (`weight = p[2 * i]`, "
             "`weight[:b]`, `weight[b:2 * b]`) add their gradients straight into the row of p's "
             "gradient, one `add_row_slices(dp, 2 * i, weight, (np.s_[:b], ...), (g, ...))` "

@@ -247,6 +247,24 @@ def elision(concrete, stmt):
     return elide
 
 
+def fills(concrete, stmt):
+    """For the adjoint of the write `x[index] = v` in a specialised df: whether `dx[index]`
+    is v's gradient as it is (the part written has v's shape), so `unbroadcast(dx[index], v)`
+    is left out and v need not be kept for it."""
+    if concrete is None or not enabled("specialise") or not concrete.fills(stmt):
+        return False
+    concrete.used += 1
+    return True
+
+
+def list_entry(concrete, stmt):
+    """For the adjoints of `t = x[i]` and `x[i] = v` in a specialised df: whether x is a list
+    whose entries all have one shape (of at least one axis), so that its gradient's entry i is
+    t's gradient's shape (optimize/entries.py updates it in place)."""
+    return concrete is not None and enabled("specialise") \
+        and concrete.list_entry(stmt) is not None
+
+
 def _summed(g, substitute, leading, kept):
     """`g.sum(axis=0)`, `g.sum(axis=(0, 1))`, `.sum(axis=k, keepdims=True)` after them."""
     if isinstance(g, gast.BinOp) and isinstance(g.op, (gast.Mult, gast.Div)):

@@ -62,6 +62,7 @@ class Adjoints:
     final: set            # names whose adjoint holds a value at the function's start
     loops: dict           # id(loop statement) -> its LoopAdjoint
     callees: list         # Compiled vjps of the user functions called
+    proven_entries: dict  # id -> add_item/unset call on a list of one entry shape (entries.py)
 
 
 def build_adjoints(ctx, varied, seqs, shapes, callee):
@@ -70,6 +71,7 @@ def build_adjoints(ctx, varied, seqs, shapes, callee):
     builder = _Builder(ctx, varied, seqs, shapes, callee)
     nodes = builder.block(ctx.fn.body)
     return Adjoints(nodes=nodes, final=set(builder.defined), loops=builder.loops,
+                    proven_entries=builder.proven_entries,
                     callees=builder.callees)
 
 
@@ -95,6 +97,10 @@ class _Builder:
         self.loops = {}
         self.defined = {ctx.fn.result}
         self.owned = set()
+        # the add_item/unset calls on a list's gradient whose list is proved to have entries
+        # of one shape (id -> the call): optimize/entries.py may update them in place
+        self.proven_entries = {}
+        self.entry_read = False
         self.inplace = enabled("inplace")
         # names that only ever hold loop counters (ints): `y[i] = v` writes one element
         stmts = list(ir.walk(ctx.fn.body))
@@ -208,7 +214,11 @@ class _Builder:
             items = self.user_call(stmt, dv)
         else:
             items = self.fill(stmt, name_node(RESULT if self_update else v), dv)
-        return self.collect(v, dv, items)
+        self.entry_read = specialise.list_entry(getattr(self.shapes, "concrete", None), stmt)
+        try:
+            return self.collect(v, dv, items)
+        finally:
+            self.entry_read = False
 
     def collect(self, v, dv, items):
         """The statements of a filled-in rule: its temporaries, then each `d[arg] = e`
@@ -260,6 +270,8 @@ class _Builder:
                 kept = self.namer.fresh(f"{dy}_part")   # added after the part is cleared
                 out.append(s.assign(kept, part))
                 part = name_node(kept)
+            elif specialise.fills(getattr(self.shapes, "concrete", None), stmt):
+                out += self.contribute(stmt.value.id, part)   # the part has v's shape
             else:
                 out += self.contribute(stmt.value.id, self.ctx.call(
                     "unbroadcast", [part, name_node(stmt.value.id)]))
@@ -268,8 +280,10 @@ class _Builder:
                 value=name_node(dy), slice=s.copy(index), ctx=gast.Store())],
                 value=s.const(0.0), type_comment=None))
         else:
-            out.append(s.assign(dy, self.ctx.call("unset", [name_node(dy),
-                                                            self.ctx.index_value(index)])))
+            cleared = self.ctx.call("unset", [name_node(dy), self.ctx.index_value(index)])
+            if specialise.list_entry(getattr(self.shapes, "concrete", None), stmt):
+                self.proven_entries[id(cleared)] = cleared
+            out.append(s.assign(dy, cleared))
             self.set_owned(y, True)
         if self.carries(stmt.value) and stmt.value.id == y:
             out += self.contribute(y, self.ctx.call("unbroadcast", [part, name_node(y)]))
@@ -346,8 +360,10 @@ class _Builder:
             self.owned.discard(name)
             if self.calls(expr, "unindex") and len(expr.args) == 3 and not expr.keywords:
                 g, x, index = expr.args   # a list's entry read: add to that entry alone
-                return [s.assign(dname, self.ctx.call("add_item",
-                                                      [name_node(dname), index, g, x]))]
+                added = self.ctx.call("add_item", [name_node(dname), index, g, x])
+                if self.entry_read and isinstance(g, gast.Name):
+                    self.proven_entries[id(added)] = added
+                return [s.assign(dname, added)]
             return [s.assign(dname, self.ctx.call("add_grads", [name_node(dname), expr]))]
         if name in self.defined and name in self.owned:
             if self.calls(expr, "unindex"):

@@ -31,6 +31,7 @@ from ..optimize import dead_code, dtypes, enabled, specialise
 from ..optimize.algebra import cancel_negations_everywhere, float64_number, simplify
 from ..optimize.fused import fuse_chains
 from ..optimize.rows import slices_into_rows
+from ..optimize.entries import entries_in_place
 from ..optimize.slices import products_into_slices, sets_into_zeros
 from ..optimize.copies import propagate_copies
 from ..optimize.methods import as_methods, proved_arrays
@@ -131,6 +132,10 @@ def reverse_mode(ctx, options, copied=(), guards=None, callee=None,
                                               or options.taped):
         lowered += drop_unread_pops(forward, backward, stack, ctx.bindings.spelled)
     lowered += _by_dtypes(ctx, options, shapes, prologue, forward, backward, reduced)
+    if shapes.concrete is not None and not options.split:
+        lowered += entries_in_place(prologue + forward + backward, backward,
+                                    adjoints.proven_entries, ctx.fn.params,
+                                    ctx.bindings.spelled, ctx.call)
     if options.split:
         fwd, bwd = _split(ctx, options, prologue + forward, backward[2:], seed, plan, stack,
                           writer.states.values(), unbound, groups)
