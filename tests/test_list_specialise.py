@@ -290,7 +290,7 @@ def test_lists_of_several_shapes_keep_their_unbroadcasts(f, make):
 def test_the_analysis_knows_the_entries():
     # the concrete analysis itself: the entries of a list built by append and by a
     # comprehension have one shape; with two shapes, none
-    from tangent_lite.analysis.concrete import EMPTY, Uniform
+    from tangent_lite.analysis.containers import EMPTY, Uniform
     assert EMPTY.appended((3,)) == Uniform((3,))
     assert Uniform((3,)).appended((3,)) == Uniform((3,))
     assert Uniform((3,)).appended((3, 3)) is None

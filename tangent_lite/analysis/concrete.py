@@ -13,7 +13,8 @@ or constant slices, np.reshape to constant ints, np.concatenate of a list of arr
 int lengths, arrays made to a size read of another (`np.zeros(x.shape[0])`, `np.ones_like(x)`),
 calls of the user's own functions (their body analysed with the arguments' shapes: `callee`),
 and sizes read of arrays (x.shape[k], len(x), x.size: numbers); each operation's rule is in
-shape_rules.py. The analysis is flow-sensitive over the core language like shapes.py:
+shape_rules.py, what is known of containers' entries (a parameter's, a list built in df) in
+containers.py. The analysis is flow-sensitive over the core language like shapes.py:
 branches join (a name keeps its shape where both paths agree, else None) and loops iterate to
 a fixpoint, so an array that grows in a loop is None.
 """
@@ -27,6 +28,8 @@ import numpy as np
 from .. import ir
 from .fixpoint import loop_flow
 from .shapes import broadcasting
+from .containers import (CONTAINERS, EMPTY, Entries, Uniform, forget_entries, length,
+                         passes_entries, plain, runtime_append)
 from .shape_rules import (MADE, MADE_LIKE, PRODUCTS, REDUCTIONS, SCALAR_CALLS, arity, broadcast,
                           constant_int, hashable_in, is_none, reads_size, reduced, product,
                           reshaped)
@@ -42,78 +45,6 @@ _INT_ARITHMETIC = {operator.add: operator.add, operator.sub: operator.sub,
                    operator.mul: operator.mul, operator.floordiv: operator.floordiv}
 _AST_ARITHMETIC = {gast.Add: operator.add, gast.Sub: operator.sub, gast.Mult: operator.mul,
                    gast.FloorDiv: operator.floordiv}
-
-
-class Entries(dict):
-    """The shapes of the entries of a dict, tuple or list parameter (key -> shape), which the
-    guard checked entry by entry: what `params["W1"]` or `xs[t]` reads. Never a shape itself:
-    only indexing the container with a constant key (or, for a tuple or list whose entries
-    all have one shape, any int) gives a shape."""
-
-    def __init__(self, items, sequence):
-        super().__init__(items)
-        self.sequence = sequence
-
-
-class Uniform:
-    """A Python list built in df (`[]`, `[a, b]`, `items.append(v)`: the comprehension's form
-    too) whose every entry has one shape: what `hidden[i]` reads at any int index. `shape`
-    None is the empty list, whose entries (none) have every shape: appending to it gives its
-    first entry's shape. A list is a Uniform only while every write into it is proved to keep
-    that shape (`items[i] = v` of the shape, an append of the shape); any other write, or
-    passing it where it may be written, forgets it, and its aliases with it."""
-
-    __slots__ = ("shape",)
-
-    def __init__(self, shape):
-        self.shape = shape
-
-    def __eq__(self, other):
-        return type(other) is Uniform and other.shape == self.shape
-
-    def __hash__(self):
-        return hash((Uniform, self.shape))
-
-    def __repr__(self):
-        return f"Uniform({self.shape!r})"
-
-    def appended(self, shape):
-        """The list after appending a value of `shape`: still uniform, or None."""
-        if shape is None:
-            return None
-        return Uniform(shape) if self.shape in (None, shape) else None
-
-
-EMPTY = Uniform(None)
-_CONTAINERS = (Entries, Uniform)
-
-
-def _forget_entries(env):
-    """env without what it knew of containers' entries: a container was written into, or
-    passed where it may be (another name may hold the same dict or list)."""
-    return {n: None if isinstance(v, _CONTAINERS) else v for n, v in env.items()}
-
-
-def _passes_entries(op, env):
-    """Whether an operation takes a container with Entries (or a Uniform list) other than to
-    read one entry or to append to it (`append` copies the list: it writes into none)."""
-    args = list(op.args)
-    if not op.user and len(args) == 2 and (op.func is operator.getitem
-                                           or op.func is _runtime_append()):
-        args = args[1:]
-    args += list((op.keywords or {}).values())
-    return any(isinstance(n, gast.Name) and isinstance(env.get(n.id), _CONTAINERS)
-               for a in args for n in gast.walk(a))
-
-
-def _runtime_append():
-    from ..runtime import append
-    return append
-
-
-def _plain(shape):
-    """A shape as operations see it: a container's Entries are no shape (None)."""
-    return None if isinstance(shape, _CONTAINERS) else shape
 
 
 class ConcreteShapes:
@@ -137,13 +68,13 @@ class ConcreteShapes:
         env = {p: params.get(p) for p in fn.params}
         end = self._block(fn.body, env)
         # the shape of what fn returns (for the callers of a user function)
-        self.returned = _plain(end.get(fn.result)) if isinstance(fn.result, str) else None
+        self.returned = plain(end.get(fn.result)) if isinstance(fn.result, str) else None
 
     def at(self, stmt):
         """The shape of an operand expression of `stmt` as it runs: a function of the node."""
         env = self.before.get(id(stmt))
         return (lambda node: None) if env is None else \
-            (lambda node: _plain(self._expr(node, env)))
+            (lambda node: plain(self._expr(node, env)))
 
     def result(self, stmt):
         """The shape of the value of the operation `stmt`, or None."""
@@ -163,12 +94,12 @@ class ConcreteShapes:
         env = self.before.get(id(stmt))
         if env is None:
             return False
-        value = _plain(self._expr(stmt.value, env))
+        value = plain(self._expr(stmt.value, env))
         target = env.get(stmt.target)
         if isinstance(target, Uniform):
             part = target.shape if self._integer(stmt.index, env) else None
         else:
-            part = self._index(_plain(target), stmt.index, env)
+            part = self._index(plain(target), stmt.index, env)
         return value is not None and part == value
 
     def list_entry(self, stmt):
@@ -204,8 +135,8 @@ class ConcreteShapes:
             else:
                 self.before[id(stmt)] = env
                 value = self._op(stmt.op, env)
-                if _passes_entries(stmt.op, env):   # a call that may write into them
-                    env = _forget_entries(env)
+                if passes_entries(stmt.op, env):   # a call that may write into them
+                    env = forget_entries(env)
             known = self._value_of(stmt, env) if len(stmt.targets) == 1 else None
             env = dict(env)
             for t in stmt.targets:
@@ -224,16 +155,16 @@ class ConcreteShapes:
             target = env.get(stmt.target)
             if isinstance(target, Uniform) and target.shape is not None \
                     and self._integer(stmt.index, env) \
-                    and _plain(self._expr(stmt.value, env)) == target.shape:
+                    and plain(self._expr(stmt.value, env)) == target.shape:
                 return env   # an entry replaced by one of the same shape: still uniform
-            if isinstance(target, _CONTAINERS):   # a container's entry replaced
-                return _forget_entries(env)
+            if isinstance(target, CONTAINERS):   # a container's entry replaced
+                return forget_entries(env)
             return env
         if isinstance(stmt, ir.Effect) and self._checks_only(stmt.node):
             return env
         # Effects (a call that may resize its argument in place), hooks, pops: whatever
         # they name is no longer known.
-        env = _forget_entries(env) if any(
+        env = forget_entries(env) if any(
             isinstance(n, gast.Name) and isinstance(env.get(n.id), Entries)
             for node in _nodes(stmt) for n in gast.walk(node)) else dict(env)
         for node in _nodes(stmt):
@@ -281,7 +212,7 @@ class ConcreteShapes:
         if op.user or op.keywords or op.func is None:
             return None
         if op.func is builtins.len and len(op.args) == 1 and isinstance(op.args[0], gast.Name):
-            return _length(env.get(op.args[0].id))
+            return length(env.get(op.args[0].id))
         values = [self._int(a, env) for a in op.args]
         if None in values:
             return None
@@ -308,7 +239,7 @@ class ConcreteShapes:
             found = env.get(_VALUE + node.id)
             return found if type(found) is int else None
         if reads_size(node):
-            shape = _plain(env.get(node.value.id) if isinstance(node.value, gast.Name)
+            shape = plain(env.get(node.value.id) if isinstance(node.value, gast.Name)
                            else env.get(node.value.value.id))
             if shape is None:
                 return None
@@ -324,7 +255,7 @@ class ConcreteShapes:
         if isinstance(node, gast.Call) and len(node.args) == 1 and not node.keywords \
                 and isinstance(node.args[0], gast.Name) \
                 and self.resolve(node.func) is builtins.len:
-            return _length(env.get(node.args[0].id))
+            return length(env.get(node.args[0].id))
         if isinstance(node, gast.BinOp) and type(node.op) in _AST_ARITHMETIC:
             a, b = self._int(node.left, env, counter), self._int(node.right, env, counter)
             if a is None or b is None or (isinstance(node.op, gast.FloorDiv) and b == 0):
@@ -386,18 +317,18 @@ class ConcreteShapes:
             if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
                 return None
             if name in bound.arguments:
-                shapes[name] = _plain(self._expr(bound.arguments[name], env))
+                shapes[name] = plain(self._expr(bound.arguments[name], env))
             else:   # left at its default
                 shapes[name] = SCALAR if _is_number(param.default) else None
         return self.callee(func, shapes)
 
     def _call(self, func, args, keywords, env):
         shapes = [self._expr(a, env) for a in args]
-        if func is operator.getitem and len(args) == 2 and isinstance(shapes[0], _CONTAINERS):
+        if func is operator.getitem and len(args) == 2 and isinstance(shapes[0], CONTAINERS):
             return self._entry(shapes[0], args[1], env)
-        if func is _runtime_append() and len(args) == 2 and not keywords:
-            return self._appended(shapes[0], _plain(shapes[1]))
-        shapes = [_plain(sh) for sh in shapes]
+        if func is runtime_append() and len(args) == 2 and not keywords:
+            return self._appended(shapes[0], plain(shapes[1]))
+        shapes = [plain(sh) for sh in shapes]
         if hashable_in(func, MADE) and len(args) == 1 and set(keywords) <= {"dtype"}:
             return self._made(args[0], env)
         if broadcasting(func) and not keywords and arity(func) in (None, len(args)):
@@ -431,12 +362,12 @@ class ConcreteShapes:
         if type(value) is int:
             return value if value >= 0 else None
         if reads_size(node) and isinstance(node, gast.Subscript):
-            shape = _plain(env.get(node.value.value.id))
+            shape = plain(env.get(node.value.value.id))
             k = constant_int(node.slice)
         elif (isinstance(node, gast.Call) and len(node.args) == 1 and not node.keywords
               and isinstance(node.args[0], gast.Name)
               and self.resolve(node.func) is builtins.len):
-            shape, k = _plain(env.get(node.args[0].id)), 0
+            shape, k = plain(env.get(node.args[0].id)), 0
         else:
             return None
         if shape is None or type(k) is not int or not -len(shape) <= k < len(shape):
@@ -448,7 +379,7 @@ class ConcreteShapes:
         along `axis` (a constant int), where the int lengths add up."""
         if not isinstance(seq, (gast.List, gast.Tuple)) or not seq.elts or type(axis) is not int:
             return None
-        shapes = [_plain(self._expr(e, env)) for e in seq.elts]
+        shapes = [plain(self._expr(e, env)) for e in seq.elts]
         if any(sh is None or not sh for sh in shapes) or len({len(sh) for sh in shapes}) != 1:
             return None
         rank = len(shapes[0])
@@ -565,12 +496,12 @@ class ConcreteShapes:
         if isinstance(node, gast.Name) and node.id in env:
             return env[node.id]
         if isinstance(node, gast.Subscript) and isinstance(node.value, gast.Name) \
-                and isinstance(env.get(node.value.id), _CONTAINERS):
+                and isinstance(env.get(node.value.id), CONTAINERS):
             return self._entry(env[node.value.id], node.slice, env)
         if isinstance(node, gast.List):   # a list made here: uniform if its entries agree
             out = EMPTY
             for e in node.elts:
-                out = out and out.appended(_plain(self._expr(e, env)))
+                out = out and out.appended(plain(self._expr(e, env)))
             return out
         if reads_size(node):
             return SCALAR
@@ -589,10 +520,10 @@ class ConcreteShapes:
             return None
         if isinstance(node, gast.UnaryOp):
             return SCALAR if isinstance(node.op, gast.Not) else \
-                _plain(self._expr(node.operand, env))
+                plain(self._expr(node.operand, env))
         if isinstance(node, gast.BinOp) and not isinstance(node.op, gast.MatMult):
-            return broadcast([_plain(self._expr(node.left, env)),
-                              _plain(self._expr(node.right, env))])
+            return broadcast([plain(self._expr(node.left, env)),
+                              plain(self._expr(node.right, env))])
         return None
 
 
@@ -620,15 +551,6 @@ def callee_results(analyze):
             active.discard(func)
         return memo[key]
     return result
-
-
-def _length(value):
-    """len(x) where the analysis knows it: an array's first dim, a list or tuple parameter's
-    number of entries (the guard checked it)."""
-    if isinstance(value, Entries):
-        return len(value) if value.sequence else None
-    value = _plain(value)
-    return value[0] if value and isinstance(value[0], int) else None
 
 
 def _nodes(stmt):

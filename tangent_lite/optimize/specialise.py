@@ -96,7 +96,7 @@ def generalised(old, new):
 
 def param_shapes(params, signature):
     """name -> shape tuple (None where nothing is assumed), for the concrete analysis."""
-    from ..analysis.concrete import Entries
+    from ..analysis.containers import Entries
 
     def one(e):
         return e[2] if e[0] == "array" else () if e[0] in ("float", "int") else None
