@@ -101,8 +101,9 @@ def arity(func):
 
 
 def reads_size(node):
-    """Whether `node` reads a size of a local array, an int: `x.size`, `x.ndim`, `x.shape[k]`
-    (optimize/dtypes.py asks too)."""
+    """Whether `node` reads a size of a local array: `x.size`, `x.ndim`, `x.shape[k]` (an int
+    for NumPy arrays and every array type that follows them, whatever x's values; shapes.py
+    and optimize/dtypes.py ask too)."""
     if isinstance(node, gast.Attribute) and node.attr in ("size", "ndim"):
         return isinstance(node.value, gast.Name)
     return (isinstance(node, gast.Subscript) and isinstance(node.value, gast.Attribute)

@@ -22,6 +22,7 @@ import numpy as np
 from .. import ir
 from ..ir.uses import all_names
 from .fixpoint import loop_flow
+from .shape_rules import reads_size
 from ..errors import TangentLiteError
 from ..frontend.parse import UNRESOLVED
 from ..rules.registry import lookup
@@ -171,7 +172,7 @@ class ShapeFacts:
         inactive arithmetic or comparison of atoms)."""
         if isinstance(node, gast.Name) and node.id in env:
             return env[node.id]
-        if _size_of(node):
+        if reads_size(node):
             return SCALAR
         if isinstance(node, (gast.Name, gast.Attribute)):
             return SCALAR if _is_number(self.resolve(node)) else None
@@ -191,16 +192,6 @@ class ShapeFacts:
         if isinstance(node, gast.Compare) and all(isinstance(o, _ORDER) for o in node.ops):
             return _union([self._expr(n, env) for n in [node.left] + node.comparators])
         return None
-
-
-def _size_of(node):
-    """Whether `node` reads a size of a local array: `x.size`, `x.ndim`, `x.shape[k]` (an int
-    for NumPy arrays and every array type that follows them, whatever x's values)."""
-    if isinstance(node, gast.Attribute) and node.attr in ("size", "ndim"):
-        return isinstance(node.value, gast.Name)
-    return (isinstance(node, gast.Subscript) and isinstance(node.value, gast.Attribute)
-            and node.value.attr == "shape" and isinstance(node.value.value, gast.Name)
-            and not isinstance(node.slice, (gast.Slice, gast.Tuple)))
 
 
 def _arity(func):
