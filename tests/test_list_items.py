@@ -331,11 +331,16 @@ def _error(f, x, W, pullback=True, weight=0.7, eps=1e-6):
 
 @pytest.mark.parametrize("f", [rows_unpacked_then_argument_row_updated,
                                rows_listed_then_argument_row_updated])
-def test_pullback_reading_a_view_of_a_restored_array_is_refused(f):
+def test_pullback_reading_a_view_of_a_restored_array(f):
+    """Once refused; the row, bound to a name of the pullback's state that is never pushed,
+    is now re-pointed at the pullback's own copy of W (transforms/split_views.py
+    followed_views), so the pullback is right, and gives the same bits when called again."""
     x, W = np.linspace(0.2, 1.5, 8), STATE.copy()
     assert _error(f, x, W, pullback=False) < 1e-6     # grad restores W itself: right
-    with pytest.raises(tangent_lite.errors.TangentLiteError, match="test_list_items.py"):
-        tangent_lite.vjp(f, x, W, wrt=(0, 1))
+    assert _error(f, x, W, pullback=True) < 1e-6
+    _, pullback = tangent_lite.vjp(f, x.copy(), W.copy(), wrt=(0, 1))
+    for a, b in zip(pullback(0.7), pullback(0.7)):
+        np.testing.assert_array_equal(a, b)
 
 
 def rows_listed_only_for_their_shape(x, W):
