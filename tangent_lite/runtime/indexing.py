@@ -308,8 +308,12 @@ def add_at(g, index, value):
     """`g[index] += value` in place, for a gradient `g` no one else holds (np.add.at where an
     index array may repeat an element). Returns g."""
     if type(g) is np.ndarray and _basic(index):   # a slice, a row: first, it sits in loops
+        if g.dtype.kind != "c" and np.iscomplexobj(value):
+            value = np.real(value)   # a real value's gradient is real (grad_like)
         g[index] += value
         return g
+    if np.iscomplexobj(value) and not np.iscomplexobj(g):
+        value = np.real(value)
     if isinstance(g, dict):   # a GradDict: a missing key is zero; never add into a shared array
         g[index] = g[index] + value if index in g else value
     elif duck(g):   # Dask and CuPy: a new array (no np.add.at; Dask writes make new graphs)

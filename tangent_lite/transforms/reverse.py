@@ -39,6 +39,7 @@ from ..optimize.lower_slices import lower_slices
 from ..optimize.fresh_returns import fresh_returns
 from ..optimize.unread_pops import drop_unread_pops
 from ..optimize.running_sums import sums_in_place
+from ..optimize.inplace import complex_free
 from ..optimize.inslices import known_ints, slices_written
 from ..optimize.lower import all_real, known_shapes, lower
 from ..optimize.release import large_names, release
@@ -93,7 +94,8 @@ def reverse_mode(ctx, options, copied=(), guards=None, callee=None,
     varied, seqs, shapes = _analyse(ctx, options, summary)
 
     # Phase 1: the adjoint statements.
-    adjoints = build_adjoints(ctx, varied, seqs, shapes, callee)
+    adjoints = build_adjoints(ctx, varied, seqs, shapes, callee,
+                              complex_free(fn, options.specialised))
 
     # The seed, and what it (or df's return) reads of the forward sweep.
     seed_one, reduced, seed_reads = _seed_plan(fn, options, seqs, shapes)
@@ -226,7 +228,11 @@ def _lower(ctx, options, shapes, backward, everything):
     real = enabled("dtypes") and all_real(ctx.fn, kinds_of)
     lowered = lower(backward, known, ctx.bindings.spelled, ctx.np, ctx.fn.params, real)
     ints = known_ints(ctx.fn, shapes.concrete, kinds_of)
-    lowered += slices_written(backward, known, ints, ctx.bindings.spelled, ctx.np, real)
+    spelled = ctx.bindings.spelled
+    if not complex_free(ctx.fn, options.specialised):
+        # `dx[index] += v` into a real dx refuses a complex v: add_at takes its real part
+        spelled = lambda helper: None if helper == "add_at" else ctx.bindings.spelled(helper)
+    lowered += slices_written(backward, known, ints, spelled, ctx.np, real)
     # float64 of the machine's byte order: the dtype np.zeros(n) makes (dtypes.kinds counts
     # a '>f8' argument as float64 too, so a variant for one lowers no slice helper)
     seeds = (options.seed_signature,) if options.seed_signature else ()
@@ -239,8 +245,7 @@ def _lower(ctx, options, shapes, backward, everything):
     seed = (ctx.namer.adjoint(ctx.fn.result), entry[2]) if (
         native and entry is not None and entry[1] == np.dtype(np.float64).str
         and all(type(d) is int for d in entry[2])) else None
-    return lowered + lower_slices(backward, everything, known, float64, seed,
-                                  ctx.bindings.spelled, ctx.np)
+    return lowered + lower_slices(backward, everything, known, float64, seed, spelled, ctx.np)
 
 
 def _sums_in_place(ctx, options, shapes, prologue, forward, backward):
