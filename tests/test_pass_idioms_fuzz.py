@@ -65,9 +65,9 @@ class PassIdiomProgramGenerator(ProgramGenerator):
                     f"{p}{m} = np.max({a}, axis=0, keepdims=True)",
                     f"{p}{e} = np.exp({a} - {m})",
                     f"{p}s0 = s0 + np.sum({e} / np.sum({e}, axis=0, keepdims=True) * x)"]
-        if k < 0.18:
+        if k < 0.21:
             return self.complex_after_loop(p)
-        if k < 0.20:
+        if k < 0.26:
             return self.entry_of_another_shape(p)
         return super().stmt(depth, pad)
 

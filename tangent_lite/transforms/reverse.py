@@ -94,8 +94,7 @@ def reverse_mode(ctx, options, copied=(), guards=None, callee=None,
     varied, seqs, shapes = _analyse(ctx, options, summary)
 
     # Phase 1: the adjoint statements.
-    adjoints = build_adjoints(ctx, varied, seqs, shapes, callee,
-                              complex_free(fn, options.specialised))
+    adjoints = build_adjoints(ctx, varied, seqs, shapes, callee, _complex_free(ctx, options))
 
     # The seed, and what it (or df's return) reads of the forward sweep.
     seed_one, reduced, seed_reads = _seed_plan(fn, options, seqs, shapes)
@@ -214,6 +213,18 @@ def _finish_sweeps(ctx, options, prologue, forward, backward):
     sets_into_zeros(backward, ctx.bindings.spelled, ctx.call)
 
 
+def _complex_free(ctx, options):
+    """Whether no value or adjoint of df can be complex (optimize/inplace.complex_free): a
+    vjp's seed counts as an argument, which a generic vjp cannot know (a caller's complex
+    scaling gives a complex seed, `inner(x) * 1j`)."""
+    signature = options.specialised
+    if signature is not None and options.seed_signature is not None:
+        signature = (options.seed_signature,) + tuple(signature)
+    if signature is None and options.seeded:
+        return False
+    return complex_free(ctx.fn, signature)
+
+
 def _lower(ctx, options, shapes, backward, everything):
     """In a specialised variant: the helper calls the shapes prove written as the NumPy they
     run (optimize/lower.py); how many."""
@@ -229,7 +240,7 @@ def _lower(ctx, options, shapes, backward, everything):
     lowered = lower(backward, known, ctx.bindings.spelled, ctx.np, ctx.fn.params, real)
     ints = known_ints(ctx.fn, shapes.concrete, kinds_of)
     spelled = ctx.bindings.spelled
-    if not complex_free(ctx.fn, options.specialised):
+    if not _complex_free(ctx, options):
         # `dx[index] += v` into a real dx refuses a complex v: add_at takes its real part
         spelled = lambda helper: None if helper == "add_at" else ctx.bindings.spelled(helper)
     lowered += slices_written(backward, known, ints, spelled, ctx.np, real)
