@@ -192,7 +192,13 @@ def select_tangent(tangents, y, args):
 
 def with_item(t, y, index, value):
     """A copy of the tangent `t` of array `y` with `t[index] = value` (forward mode of a
-    subscript write): tangents are never changed in place, they may be shared."""
+    subscript write): tangents are never changed in place, they may be shared. A list's
+    tangent is a list, entry by entry: a written entry may change its shape
+    (`items[0] = np.outer(x, x)`), which one array of the entries could not hold."""
+    if type(t) is list:
+        out = list(t)
+        out[index] = value
+        return out
     if duck(t) or duck(y):   # a new Dask or CuPy array, chunked like y
         out = np.zeros_like(y, dtype=float_dtype(y, t)) + t
     else:
