@@ -278,3 +278,28 @@ def test_the_restore_comes_before_the_entry_is_zeroed():
     text = tangent_lite.source(replaced_by_outer)
     backward = text.split("Backward sweep")[1]
     assert backward.index("items[0] = stack.pop()") < backward.index("unset(ditems, 0, items)")
+
+
+@pytest.mark.parametrize("f", [replaced_by_outer, appended_then_replaced])
+def test_jvp_of_an_entry_replaced(f):
+    """Forward mode: the list's tangent stays a list, entry by entry (with_item)."""
+    x, tx = rng.standard_normal(4), rng.standard_normal(4)
+    value, tangent = tangent_lite.jvp(f, (x,), (tx,))
+    assert value == f(x)
+    np.testing.assert_allclose(tangent, numeric_grad(f, (x,), 0) @ tx, rtol=1e-6)
+
+
+def test_jvp_of_entries_replaced_in_a_loop():
+    x, W = rng.standard_normal(4), rng.standard_normal((2, 4)) * 0.5
+    tx, tW = rng.standard_normal(4), rng.standard_normal((2, 4))
+    _, tangent = tangent_lite.jvp(replaced_in_a_loop, (x, W), (tx, tW))
+    expected = (numeric_grad(replaced_in_a_loop, (x, W), 0) @ tx
+                + np.sum(numeric_grad(replaced_in_a_loop, (x, W), 1) * tW))
+    np.testing.assert_allclose(tangent, expected, rtol=1e-6)
+
+
+def test_hvp_of_an_entry_replaced():
+    x, v = rng.standard_normal(3), rng.standard_normal(3)
+    got = tangent_lite.hvp(replaced_by_outer)(x, v)
+    # sum(outer(x, x)) = sum(x) ** 2: the Hessian is 2 everywhere
+    np.testing.assert_allclose(got, np.full(3, 2.0 * np.sum(v)), rtol=1e-12)
