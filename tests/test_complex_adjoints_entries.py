@@ -303,3 +303,42 @@ def test_hvp_of_an_entry_replaced():
     got = tangent_lite.hvp(replaced_by_outer)(x, v)
     # sum(outer(x, x)) = sum(x) ** 2: the Hessian is 2 everywhere
     np.testing.assert_allclose(got, np.full(3, 2.0 * np.sum(v)), rtol=1e-12)
+
+
+# -- complex data: the generic df's variant that adds nothing in place -------------------------
+def real_first_then_complex_data(x, c):
+    r = x * c
+    a = np.sum(x ** 2)   # x's first contribution in the backward sweep: a real array
+    return np.sum(np.abs(r) ** 2) + a
+
+
+PHASES = np.exp(1j * np.linspace(0.0, 1.0, 5))
+
+
+def complex_global(x):
+    r = x * PHASES
+    a = np.sum(x ** 2)
+    return np.sum(np.abs(r + 1.0) ** 2) + a
+
+
+@pytest.mark.parametrize("specialise", [True, False])
+def test_complex_data_after_a_real_contribution(specialise):
+    x = rng.standard_normal(5)
+    c = rng.standard_normal(5) + 1j * rng.standard_normal(5)
+    context = optimize.disabled("specialise") if not specialise else _nothing()
+    with context:
+        got = tangent_lite.grad(real_first_then_complex_data)(x, c)
+        real = tangent_lite.grad(real_first_then_complex_data)(x, c.real)   # the generic df
+    np.testing.assert_allclose(got, numeric_grad(real_first_then_complex_data, (x, c), 0),
+                               rtol=1e-6)
+    np.testing.assert_allclose(real, numeric_grad(real_first_then_complex_data, (x, c.real), 0),
+                               rtol=1e-6)
+
+
+def test_complex_global():
+    check_grad(complex_global, rng.standard_normal(5))
+
+
+def _nothing():
+    import contextlib
+    return contextlib.nullcontext()

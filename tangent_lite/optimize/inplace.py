@@ -12,6 +12,8 @@ import gast
 import numpy as np
 
 from .. import ir, runtime
+from ..ir import Comment
+from ..ir import syntax as s
 from .specialise import entries
 
 # Runtime helpers whose result is a new array no other variable refers to (`-> "fresh"`).
@@ -47,8 +49,7 @@ def complex_free(fn, signature=None):
     cast: a real value's complex adjoint is reduced to its real part by the helpers instead
     (add_at, grad_like), which allocate. A name, a keyword or a string that mentions
     "complex" counts as one (a dtype), as do "c8" and "c16"."""
-    if signature is not None and not all(_real_entry(v) for e in signature
-                                         for _, v in entries(e)):
+    if signature is not None and not real_signature(signature):
         return False
     for st in ir.walk(fn.body):
         op = getattr(st, "op", None)
@@ -62,6 +63,11 @@ def complex_free(fn, signature=None):
             if _complex_node(node):
                 return False
     return True
+
+
+def real_signature(signature):
+    """Whether no entry of a specialised variant's signature is complex."""
+    return all(_real_entry(v) for e in signature for _, v in entries(e))
 
 
 def _real_entry(e):
@@ -96,3 +102,21 @@ def _complex_node(node):
     if isinstance(node, gast.Attribute):
         return _names_complex(node.attr)
     return False
+
+
+def adds_in_place(body):
+    """Whether df's statements `body` add an adjoint in place (`dx += e`)."""
+    return any(isinstance(node, gast.AugAssign) for st in body
+               if not isinstance(st, Comment) for node in gast.walk(st))
+
+
+def dispatch(data, parsed, bindings, variant):
+    """`if any_complex(...)`: `return grad_f_complex(...)`, the generic df's first statements
+    when it adds adjoints in place: a data argument (one of the names `data`) holding a
+    complex value makes complex adjoints of real values, which a real array refuses to add
+    in place."""
+    from .numbers import variant_call   # numbers imports the analyses: imported late
+    test = s.call(bindings.name("any_complex"), [s.name(p) for p in data])
+    call = variant_call(parsed, bindings, variant)
+    return [Comment("for complex arguments, the gradient that adds nothing in place"),
+            gast.If(test=test, body=[gast.Return(value=call)], orelse=[])]

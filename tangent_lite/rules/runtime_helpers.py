@@ -83,5 +83,5 @@ def _(y, a, b, t: Shape, x: Shape, index: Shape):
 # ---- no gradient -----------------------------------------------------------------------------
 
 nondifferentiable(runtime.Stack, runtime.zeros_grad, runtime.shaped, runtime.unit_like,
-                  runtime.unit_of, runtime.all_numbers, runtime.shares_memory,
-                  runtime.shares_array_memory)
+                  runtime.unit_of, runtime.all_numbers, runtime.any_complex,
+                  runtime.shares_memory, runtime.shares_array_memory)

@@ -67,6 +67,8 @@ class ReverseOptions:
     checkpoint: int = 0         # > 0: checkpoint every outermost loop with that many snapshots
     taped: bool = False         # ignore checkpointed(...) markers: record every step (hvp)
     specialised: tuple = None   # the variant for one signature (optimize/specialise.py)
+    complex_data: bool = False  # the variant of df for complex arguments: nothing added in
+    #                             place into a real array (optimize/inplace.complex_free)
     seed_signature: tuple = None   # a specialised vjp: its seed's signature entry (an array
     #                                of the result's shape, the guard checks: specialiser.py)
 
@@ -217,6 +219,8 @@ def _complex_free(ctx, options):
     """Whether no value or adjoint of df can be complex (optimize/inplace.complex_free): a
     vjp's seed counts as an argument, which a generic vjp cannot know (a caller's complex
     scaling gives a complex seed, `inner(x) * 1j`)."""
+    if options.complex_data:
+        return False
     signature = options.specialised
     if signature is not None and options.seed_signature is not None:
         signature = (options.seed_signature,) + tuple(signature)
