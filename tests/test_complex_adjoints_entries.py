@@ -342,3 +342,21 @@ def test_complex_global():
 def _nothing():
     import contextlib
     return contextlib.nullcontext()
+
+
+def comprehension_then_replaced(x, B):
+    items = [B[j] * 1.0 for j in range(2)]
+    for j in range(2):
+        items[j] = np.outer(B[j], x[j:j + 2])
+    return np.sum(items[0] * items[0]) + np.sum(items[1])
+
+
+def test_comprehension_entries_replaced():
+    """The comprehension's list is built by appends: its tangent is a GradList."""
+    x, B = rng.standard_normal(4), rng.standard_normal((2, 3))
+    check_grad(comprehension_then_replaced, x, B, wrt=(0, 1))
+    tx, tB = rng.standard_normal(4), rng.standard_normal((2, 3))
+    _, tangent = tangent_lite.jvp(comprehension_then_replaced, (x, B), (tx, tB))
+    expected = (numeric_grad(comprehension_then_replaced, (x, B), 0) @ tx
+                + np.sum(numeric_grad(comprehension_then_replaced, (x, B), 1) * tB))
+    np.testing.assert_allclose(tangent, expected, rtol=1e-6)

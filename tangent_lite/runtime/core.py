@@ -216,8 +216,8 @@ def with_item(t, y, index, value):
     subscript write): tangents are never changed in place, they may be shared. A list's
     tangent is a list, entry by entry: a written entry may change its shape
     (`items[0] = np.outer(x, x)`), which one array of the entries could not hold."""
-    if type(t) is list:
-        out = list(t)
+    if isinstance(t, list):   # a list, or a GradList (a list built by appends)
+        out = type(t)(t)
         out[index] = value
         return out
     if duck(t) or duck(y):   # a new Dask or CuPy array, chunked like y
