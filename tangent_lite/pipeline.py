@@ -19,9 +19,10 @@ from .emit import Namer, compile_function, to_source
 from .errors import USER_ERRORS, TangentLiteError, UnsupportedSyntaxError
 from .frontend.normalize import normalize
 from .frontend.parse import parse_function
-from .optimize import enabled, numbers, specialise
+from .optimize import enabled, inplace, numbers, specialise
 from .specialiser import Specialiser
 from .rules import registry_version
+from .runtime import any_complex
 from .transforms.common import Context
 from .transforms.forward import ForwardTransform
 from .transforms.memory import lower_views
@@ -210,6 +211,9 @@ def _compile_reverse(func, wrt, as_tuple, seeded, with_value, split, checkpoint=
     options = ReverseOptions(tuple(wrt), as_tuple=as_tuple, seeded=seeded, split=split,
                              with_value=with_value, checkpoint=checkpoint, taped=taped)
     ctx, out = _reverse(func, options, summary)
+    if _reads_complex(ctx.parsed):   # a complex array or number f reads from outside
+        options = dataclasses.replace(options, complex_data=True)
+        ctx, out = _reverse(func, options, summary)
     parsed, fn, bindings, deriv = ctx.parsed, ctx.fn, ctx.bindings, out.derivative
     if split:
         fwd, bwd = deriv, out.backward
@@ -240,6 +244,8 @@ def _compile_reverse(func, wrt, as_tuple, seeded, with_value, split, checkpoint=
                                   lambda variant: _specialised(func, variant), seed=seed,
                                   returned=lambda shapes: _returned_shape(func, shapes))
         deriv.body[:0] = specialise.dispatch(fn, parsed, bindings, specialiser, seed)
+    if specialiser is None and not (seeded or taped):
+        _complex_dispatch(ctx, func, options, signature, summary, deriv, callees)
     variant = None
     if not seeded and numbers.wanted(fn, parsed, summary):
         variant = _numbers_variant(func, options, deriv, signature, summary)
@@ -283,6 +289,64 @@ def _shape_facts(func, summary):
     parsed, _, _, fn = _front(func)
     facts = ShapeFacts(fn, False, resolver(parsed), summary)
     return facts, (parsed.func.__globals__, parsed.globals_used)
+
+
+def _complex_dispatch(ctx, func, options, signature, summary, deriv, callees):
+    """Where the generic df adds adjoints in place and no specialiser compiles variants for
+    its arguments' dtypes: df's first statements send data arguments holding complex values
+    (differentiated ones are real, or refused) to the variant that adds nothing in place."""
+    data = [p for p in ctx.fn.params if p not in options.wrt]
+    if not data or options.complex_data or not inplace.adds_in_place(deriv.body):
+        return
+    if enabled("specialise"):   # compiled at the first call with a complex argument
+        variant = _ComplexVariant(func, options, signature, summary, deriv.name)
+    else:   # a module ahead of time (aot/) carries every variant's source: compiled now
+        compiled = _complex_variant(func, options, signature, summary)
+        callees.append(compiled)
+        variant = compiled.df
+    deriv.body[:0] = inplace.dispatch(data, ctx.parsed, ctx.bindings, variant)
+
+
+def _reads_complex(parsed):
+    """Whether f reads a complex value from its globals or its closure."""
+    cells = []
+    for cell in parsed.closure.values():
+        try:
+            cells.append(cell.cell_contents)
+        except ValueError:   # an empty cell
+            pass
+    return any_complex(*parsed.globals_used.values(), *cells)
+
+
+class _ComplexVariant:
+    """The generic df's variant for arguments holding complex values (complex data: the
+    adjoints of real values are complex then, and a real array refuses them in place),
+    compiled at the first call that needs it: it adds no adjoint in place."""
+
+    def __init__(self, func, options, signature, summary, name):
+        self.func, self.options, self.signature, self.summary = func, options, signature, summary
+        self.__name__ = f"{name}_complex"
+        self.df = None
+        self.lock = threading.Lock()
+
+    def __call__(self, *args, **kwargs):
+        if self.df is None:
+            with self.lock:
+                if self.df is None:
+                    self.df = _complex_variant(self.func, self.options, self.signature,
+                                               self.summary).df
+        return self.df(*args, **kwargs)
+
+
+def _complex_variant(func, options, signature, summary):
+    """The Compiled generic gradient of `func` that adds no adjoint in place."""
+    options = dataclasses.replace(options, complex_data=True)
+    ctx, out = _reverse(func, options, summary)
+    mode = "value_and_grad" if options.with_value else "grad"
+    compiled = finish(func, options.wrt, mode, ctx.parsed, ctx.fn, out.derivative, signature,
+                      ctx.bindings, out.callees)
+    compiled.watched = summary.watched
+    return compiled
 
 
 def _numbers_variant(func, options, generic, signature, summary):

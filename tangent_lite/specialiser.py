@@ -24,6 +24,7 @@ import numpy as np
 from . import optimize
 from .compiled import finish
 from .optimize import specialise
+from .optimize.inplace import real_signature
 
 # names a guard's source reads besides the parameters (a parameter named so would hide them)
 _GUARD_NAMES = {"np", "ndarray", "type", "len", "tuple", "dict", "list"}
@@ -140,7 +141,9 @@ class Specialiser:
             ctx, out = self.reverse(options)
         if seed_entry is not None:
             signature = (seed_entry,) + signature
-        if not out.specialised:
+        if not out.specialised and real_signature(signature):
+            # nothing removed: the generic df serves; but for a complex argument, it adds
+            # adjoints in place into real arrays, which refuse complex ones: this one does not
             return Variant(signature, fits, None, None, guard)
         compiled = finish(self.func, self.options.wrt, self.mode, ctx.parsed, ctx.fn,
                           out.derivative, self.signature, ctx.bindings, out.callees)

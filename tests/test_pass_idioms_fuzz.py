@@ -65,7 +65,37 @@ class PassIdiomProgramGenerator(ProgramGenerator):
                     f"{p}{m} = np.max({a}, axis=0, keepdims=True)",
                     f"{p}{e} = np.exp({a} - {m})",
                     f"{p}s0 = s0 + np.sum({e} / np.sum({e}, axis=0, keepdims=True) * x)"]
+        if k < 0.21:
+            return self.complex_after_loop(p)
+        if k < 0.26:
+            return self.entry_of_another_shape(p)
         return super().stmt(depth, pad)
+
+    def complex_after_loop(self, p):
+        """A convolution of slices in a loop, then scaled by a complex number: the real
+        gradients the loop adds in place meet complex adjoints (their real part counts)."""
+        r = self.r
+        c, j, z = self.fresh("conv"), self.fresh("j"), self.fresh("z")
+        scale = r.choice(["(1 + 0.5j)", "np.exp(0.3j)", "np.exp(1j * x[:2])"])
+        step = r.choice([f"{c} = {c} + x[{j}] * x[{j}:{j} + 2]",
+                         f"{c} += np.tanh(x[{j} + 1]) * x[{j}:{j} + 2]"])
+        return [f"{p}{c} = np.zeros(2)", f"{p}for {j} in range(3):", f"{p}    {step}",
+                f"{p}{z} = ({c} - x[2:]) * {scale}",
+                f"{p}s1 = s1 + 0.1 * np.sum(np.abs({z}) ** 2)"]
+
+    def entry_of_another_shape(self, p):
+        """A list entry replaced by a value of another shape (an outer product over a
+        vector), written once or in a loop: its gradient entry takes the old value's shape."""
+        r = self.r
+        items, j = self.fresh("items"), self.fresh("j")
+        lines = [f"{p}{items} = [x[:2] * 1.0, x[2:] * {self.expr(1)}]"]
+        if r.random() < 0.5:
+            lines.append(f"{p}{items}[0] = np.outer(x[:2], x[1:])")
+        else:
+            lines += [f"{p}for {j} in range(2):",
+                      f"{p}    {items}[{j}] = np.outer({items}[{j}][:2], x[{j}:{j} + 2])"]
+        return lines + [f"{p}s0 = s0 + 0.1 * np.sum({items}[0] * {items}[0]) + "
+                        f"np.sum({items}[1]) * 0.1"]
 
 
 @pytest.mark.parametrize("seed", range(int(os.environ.get("TL_RANDOM_PROGRAMS", 100)) // 2))

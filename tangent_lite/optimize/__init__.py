@@ -16,8 +16,9 @@ PASSES = {
               "the same object (copies.py)",
     "unbroadcast": "`unbroadcast(g, x)` is dropped where no other operand can widen the "
                    "result beyond x's shape (unbroadcast.py)",
-    "inplace": "adjoints no other variable refers to are accumulated in place, `dx += e` "
-               "(inplace.py)",
+    "inplace": "adjoints no other variable refers to are accumulated in place, `dx += e`, "
+               "where no value or adjoint can be complex (a real array refuses a complex "
+               "`+=`: inplace.complex_free) (inplace.py)",
     "loss_seed": "a loss `return np.sum(v)` or `np.mean(v)`, or one scaled by numbers "
                  "(`np.sum(v) / n`, `-np.sum(v) / n`), is seeded from v's dtype and not "
                  "computed for its gradient (seed.py)",
@@ -47,7 +48,7 @@ PASSES = {
              "NumPy they run: `np.dot(g, W.T)` for `dot_lhs(g, x, W)`, `np.full(shape, g)` "
              "for a small `unreduce`, an int for `reduced_count`, `np.vdot(a, b)` for a sum of "
              "products to a number where every value is a float64; `dx[index] += v` for "
-             "`add_at`, and a chain of disjoint slices' gradients assigned into "
+             "`add_at` where no value can be complex, and a chain of disjoint slices' gradients assigned into "
              "`np.zeros(shape)` (lower.py, inslices.py)",
     "dtypes": "in a specialised variant, the seed of a loss `np.sum(t)` of a float64 t is "
               "the number 1.0 and the loss's terms nobody reads are not computed; a spread "

@@ -25,6 +25,15 @@ def wanted(fn, parsed, summary):
 
 def dispatch(fn, parsed, bindings, variant_df):
     """`if all_numbers(...)`: `return grad_f_numbers(...)`, df's first statements."""
+    test = s.call(bindings.name("all_numbers"), [s.name(p) for p in fn.params])
+    return [Comment("for numbers, the same gradient without the shape bookkeeping of arrays"),
+            gast.If(test=test, body=[gast.Return(value=variant_call(parsed, bindings,
+                                                                    variant_df))], orelse=[])]
+
+
+def variant_call(parsed, bindings, variant_df):
+    """`grad_f_numbers(x, *args, k=k, **kwargs)`: a variant of df called with df's own
+    arguments."""
     args, keywords = [], []
     params = parsed.node.args     # a bound method's or partial's fixed parameters left out
     for p in list(params.posonlyargs) + list(params.args):
@@ -35,7 +44,4 @@ def dispatch(fn, parsed, bindings, variant_df):
         keywords.append(gast.keyword(arg=p.id, value=s.name(p.id)))
     if params.kwarg is not None:
         keywords.append(gast.keyword(arg=None, value=s.name(params.kwarg.id)))
-    test = s.call(bindings.name("all_numbers"), [s.name(p) for p in fn.params])
-    call = s.call(bindings.name(variant_df.__name__, variant_df), args, keywords)
-    return [Comment("for numbers, the same gradient without the shape bookkeeping of arrays"),
-            gast.If(test=test, body=[gast.Return(value=call)], orelse=[])]
+    return s.call(bindings.name(variant_df.__name__, variant_df), args, keywords)

@@ -25,7 +25,7 @@ linear(add_grads, params="y, a, b", wrt=("a", "b"))
 linear(add_item, params="y, g, index: Shape, value, x: Shape", wrt=("g", "value"))
 linear(saved, params="y, v")
 linear(owned, params="y, x")
-linear(unset, params="y, g, index: Shape")
+linear(unset, params="y, g, index: Shape, x: Shape=None")
 
 @tangent_rule(add_at)   # tangents may share arrays where gradients do not: add on a copy
 def _(y, g, index: Shape, value): d[y] = add_at(owned(d[g]), index, d[value])
@@ -83,5 +83,5 @@ def _(y, a, b, t: Shape, x: Shape, index: Shape):
 # ---- no gradient -----------------------------------------------------------------------------
 
 nondifferentiable(runtime.Stack, runtime.zeros_grad, runtime.shaped, runtime.unit_like,
-                  runtime.unit_of, runtime.all_numbers, runtime.shares_memory,
-                  runtime.shares_array_memory)
+                  runtime.unit_of, runtime.all_numbers, runtime.any_complex,
+                  runtime.shares_memory, runtime.shares_array_memory)

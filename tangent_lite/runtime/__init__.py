@@ -42,10 +42,10 @@ which tangent_lite replaces with its own error class in every module that raises
 """
 from .meta import MODULES, is_fresh, shape_args  # noqa: F401
 from .lists import add_grads, append, GradList, unset, zeros_grad
-from .core import (all_numbers, as_tangent, astype, broadcast_like, grad_like, grads_like,
-                   InputError, real_like, reduced_count, select_arg, select_tangent, shaped,
-                   Stack, tangent_like, unarray, unastype, unbroadcast, unit_like, unit_of,
-                   unreduce, unsum, with_item)
+from .core import (all_numbers, any_complex, as_tangent, astype, broadcast_like, grad_like,
+                   grads_like, InputError, real_like, reduced_count, select_arg,
+                   select_tangent, shaped, Stack, tangent_like, unarray, unastype, unbroadcast,
+                   unit_like, unit_of, unreduce, unsum, with_item)
 from .ownership import (copied_in_order, detached, owned, saved, shares_array_memory,
                         shares_memory, unshared)
 from .fused import sum_product, sum_quotient
@@ -79,7 +79,7 @@ from .fft import (abs_adjoint, abs_adjoint_tangent, abs_tangent, angle_adjoint, 
 
 
 __all__ = [
-    "Stack", "GradList", "unbroadcast", "sum_product", "sum_quotient", "unit_like", "unit_of", "reduced_count", "all_numbers",
+    "Stack", "GradList", "unbroadcast", "sum_product", "sum_quotient", "unit_like", "unit_of", "reduced_count", "all_numbers", "any_complex",
     "shaped", "tangent_like", "unreduce", "grad_like", "grads_like", "broadcast_like",
     "as_tangent", "select_tangent", "with_item", "zeros_grad", "add_grads", "append", "unset", "shares_memory", "shares_array_memory", "detached",
     "saved", "owned", "unshared", "copied_in_order", "unarray", "unsum", "select_arg", "astype", "unastype",

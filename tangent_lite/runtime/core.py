@@ -118,6 +118,27 @@ def all_numbers(*args):
     return True
 
 
+def any_complex(*args):
+    """Whether an argument holds a complex value (an array or a number, or one in a list,
+    tuple, dict or pytree): then df runs its variant that adds no adjoint in place into a
+    real array, which refuses a complex `+=` (optimize/inplace.py)."""
+    for v in args:
+        t = type(v)
+        if t is np.ndarray:
+            if v.dtype.kind == "c":
+                return True
+        elif t is float or t is int or t is bool or v is None:
+            continue
+        elif t is complex or isinstance(v, np.complexfloating):
+            return True
+        elif is_container(v):
+            if any_complex(*(c for _, c in children(v))):
+                return True
+        elif getattr(getattr(v, "dtype", None), "kind", "") == "c":
+            return True
+    return False
+
+
 def unit_like(v):
     """The adjoint df's result starts with: ones shaped like it; for a float64 number, 1.0
     (a Python float computes the same and costs nothing to make)."""
@@ -192,7 +213,13 @@ def select_tangent(tangents, y, args):
 
 def with_item(t, y, index, value):
     """A copy of the tangent `t` of array `y` with `t[index] = value` (forward mode of a
-    subscript write): tangents are never changed in place, they may be shared."""
+    subscript write): tangents are never changed in place, they may be shared. A list's
+    tangent is a list, entry by entry: a written entry may change its shape
+    (`items[0] = np.outer(x, x)`), which one array of the entries could not hold."""
+    if isinstance(t, list):   # a list, or a GradList (a list built by appends)
+        out = type(t)(t)
+        out[index] = value
+        return out
     if duck(t) or duck(y):   # a new Dask or CuPy array, chunked like y
         out = np.zeros_like(y, dtype=float_dtype(y, t)) + t
     else:

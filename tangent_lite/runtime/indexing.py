@@ -307,6 +307,7 @@ def add_item(g, index, value, x: "shape"):
 def add_at(g, index, value):
     """`g[index] += value` in place, for a gradient `g` no one else holds (np.add.at where an
     index array may repeat an element). Returns g."""
+    value = _held_by(g, value)
     if type(g) is np.ndarray and _basic(index):   # a slice, a row: first, it sits in loops
         g[index] += value
         return g
@@ -319,6 +320,19 @@ def add_at(g, index, value):
     else:
         np.add.at(g, index, value)
     return g
+
+
+def _held_by(g, value):
+    """`value` as the gradient `g` of a real value holds it: its real part where value is
+    complex and g a real array (a real value's gradient is real, as grad_like makes it: a
+    complex adjoint's imaginary part belongs to no real direction; NumPy refuses to add it
+    into g in place, or drops it with a warning)."""
+    t = type(value)
+    if t is complex or ((t is np.ndarray or isinstance(value, np.generic))
+                        and value.dtype.kind == "c"):
+        if type(g) is np.ndarray and g.dtype.kind != "c":
+            return value.real
+    return value
 
 
 def add_row_slices(g, row, x: "shape", indices, values):

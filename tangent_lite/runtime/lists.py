@@ -67,11 +67,17 @@ def append(items, value):
     return out
 
 
-def unset(g, index) -> "fresh":
-    """A copy of the gradient `g` with `g[index]` zeroed: what reaches an overwritten part."""
+def unset(g, index, x: "shape" = None) -> "fresh":
+    """A copy of the gradient `g` with `g[index]` zeroed: what reaches an overwritten part.
+
+    x, for a list `x[index] = v`: the list as it was before the write (the backward sweep
+    restores the entry first), so that the zeroed entry has the shape of the value the write
+    overwrote, which may not be v's (`items[0] = np.outer(x, x)` over a vector)."""
     if type(g) is GradList and type(index) is int and -len(g) <= index < len(g):
         entry = g[index]   # the common case first: a list entry's gradient in a loop
-        if type(entry) is np.ndarray and entry.dtype.kind in "fc":
+        old = entry if x is None else x[index]
+        if type(entry) is np.ndarray and entry.dtype.kind in "fc" and (
+                old is entry or (type(old) is np.ndarray and old.shape == entry.shape)):
             g = GradList(g)
             g[index] = np.zeros(entry.shape, dtype=entry.dtype)
             return g
@@ -79,7 +85,7 @@ def unset(g, index) -> "fresh":
         return GradDict((k, v) for k, v in g.items() if k != index)
     if isinstance(g, list):
         g = GradList(g)
-        g[index] = zeros_grad(g[index])
+        g[index] = zeros_grad(g[index] if x is None else x[index])
         return g
     g = g.astype(float_dtype(g), copy=True) if duck(g) else np.array(g, dtype=float_dtype(g))
     g[index] = 0

@@ -65,10 +65,13 @@ class Adjoints:
     proven_entries: dict  # id -> add_item/unset call on a list of one entry shape (entries.py)
 
 
-def build_adjoints(ctx, varied, seqs, shapes, callee):
+def build_adjoints(ctx, varied, seqs, shapes, callee, real=True):
     """Phase 1 for ctx.fn: varied are the names that carry a gradient, seqs the names holding
-    Python lists, shapes the shape analysis, callee(func, wrt) the Compiled vjp of a helper."""
+    Python lists, shapes the shape analysis, callee(func, wrt) the Compiled vjp of a helper;
+    real: no value or adjoint can be complex (optimize/inplace.complex_free), so adjoints may
+    be accumulated in place (a real array refuses a complex `+=`)."""
     builder = _Builder(ctx, varied, seqs, shapes, callee)
+    builder.real = real
     nodes = builder.block(ctx.fn.body)
     return Adjoints(nodes=nodes, final=set(builder.defined), loops=builder.loops,
                     proven_entries=builder.proven_entries,
@@ -102,6 +105,7 @@ class _Builder:
         self.proven_entries = {}
         self.entry_read = False
         self.inplace = enabled("inplace")
+        self.real = True   # no adjoint can be complex: `dx += e` into a real dx is safe
         # names that only ever hold loop counters (ints): `y[i] = v` writes one element
         stmts = list(ir.walk(ctx.fn.body))
         self.counters = {st.target for st in stmts if isinstance(st, ir.For)} - {
@@ -280,7 +284,11 @@ class _Builder:
                 value=name_node(dy), slice=s.copy(index), ctx=gast.Store())],
                 value=s.const(0.0), type_comment=None))
         else:
-            cleared = self.ctx.call("unset", [name_node(dy), self.ctx.index_value(index)])
+            # a list's entry may have held a value of another shape: unset reads the list
+            # as the backward sweep restored it (sweeps.with_pop restores first)
+            shape = [name_node(y)] if y in self.seqs else []
+            cleared = self.ctx.call("unset", [name_node(dy), self.ctx.index_value(index)]
+                                    + shape)
             if specialise.list_entry(getattr(self.shapes, "concrete", None), stmt):
                 self.proven_entries[id(cleared)] = cleared
             out.append(s.assign(dy, cleared))
@@ -369,8 +377,9 @@ class _Builder:
             if self.calls(expr, "unindex"):
                 g, _, index = expr.args
                 return [s.assign(dname, self.ctx.call("add_at", [name_node(dname), index, g]))]
-            return [gast.AugAssign(target=name_node(dname, store=True), op=gast.Add(),
-                                   value=expr)]
+            if self.real:
+                return [gast.AugAssign(target=name_node(dname, store=True), op=gast.Add(),
+                                       value=expr)]
         if name in self.defined:
             expr = gast.BinOp(left=name_node(dname), op=gast.Add(), right=expr)
         self.defined.add(name)

@@ -39,6 +39,7 @@ from ..optimize.lower_slices import lower_slices
 from ..optimize.fresh_returns import fresh_returns
 from ..optimize.unread_pops import drop_unread_pops
 from ..optimize.running_sums import sums_in_place
+from ..optimize.inplace import complex_free
 from ..optimize.inslices import known_ints, slices_written
 from ..optimize.lower import all_real, known_shapes, lower
 from ..optimize.release import large_names, release
@@ -66,6 +67,8 @@ class ReverseOptions:
     checkpoint: int = 0         # > 0: checkpoint every outermost loop with that many snapshots
     taped: bool = False         # ignore checkpointed(...) markers: record every step (hvp)
     specialised: tuple = None   # the variant for one signature (optimize/specialise.py)
+    complex_data: bool = False  # the variant of df for complex arguments: nothing added in
+    #                             place into a real array (optimize/inplace.complex_free)
     seed_signature: tuple = None   # a specialised vjp: its seed's signature entry (an array
     #                                of the result's shape, the guard checks: specialiser.py)
 
@@ -93,7 +96,7 @@ def reverse_mode(ctx, options, copied=(), guards=None, callee=None,
     varied, seqs, shapes = _analyse(ctx, options, summary)
 
     # Phase 1: the adjoint statements.
-    adjoints = build_adjoints(ctx, varied, seqs, shapes, callee)
+    adjoints = build_adjoints(ctx, varied, seqs, shapes, callee, _complex_free(ctx, options))
 
     # The seed, and what it (or df's return) reads of the forward sweep.
     seed_one, reduced, seed_reads = _seed_plan(fn, options, seqs, shapes)
@@ -206,6 +209,20 @@ def _finish_sweeps(ctx, options, prologue, forward, backward):
     sets_into_zeros(backward, ctx.bindings.spelled, ctx.call)
 
 
+def _complex_free(ctx, options):
+    """Whether no value or adjoint of df can be complex (optimize/inplace.complex_free): a
+    vjp's seed counts as an argument, which a generic vjp cannot know (a caller's complex
+    scaling gives a complex seed, `inner(x) * 1j`)."""
+    if options.complex_data:
+        return False
+    signature = options.specialised
+    if signature is not None and options.seed_signature is not None:
+        signature = (options.seed_signature,) + tuple(signature)
+    if signature is None and options.seeded:
+        return False
+    return complex_free(ctx.fn, signature)
+
+
 @dataclasses.dataclass(frozen=True)
 class _VariantFacts:
     """What a specialised variant's passes read of its signature, worked out once per
@@ -258,7 +275,11 @@ def _lower(ctx, options, facts, backward, everything):
     real = enabled("dtypes") and facts.real
     lowered = lower(backward, known, ctx.bindings.spelled, ctx.np, ctx.fn.params, real)
     ints = known_ints(ctx.fn, facts.concrete, kinds_of)
-    lowered += slices_written(backward, known, ints, ctx.bindings.spelled, ctx.np, real)
+    spelled = ctx.bindings.spelled
+    if not _complex_free(ctx, options):
+        # `dx[index] += v` into a real dx refuses a complex v: add_at takes its real part
+        spelled = lambda helper: None if helper == "add_at" else ctx.bindings.spelled(helper)
+    lowered += slices_written(backward, known, ints, spelled, ctx.np, real)
     # float64 of the machine's byte order: the dtype np.zeros(n) makes (dtypes.kinds counts
     # a '>f8' argument as float64 too, so a variant for one lowers no slice helper)
     seeds = (options.seed_signature,) if options.seed_signature else ()
@@ -271,8 +292,7 @@ def _lower(ctx, options, facts, backward, everything):
     seed = (ctx.namer.adjoint(ctx.fn.result), entry[2]) if (
         native and entry is not None and entry[1] == np.dtype(np.float64).str
         and all(type(d) is int for d in entry[2])) else None
-    return lowered + lower_slices(backward, everything, known, float64, seed,
-                                  ctx.bindings.spelled, ctx.np)
+    return lowered + lower_slices(backward, everything, known, float64, seed, spelled, ctx.np)
 
 
 def _sums_in_place(ctx, options, facts, prologue, forward, backward):

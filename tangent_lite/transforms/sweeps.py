@@ -263,7 +263,9 @@ class SweepWriter:
             pops = [gast.Assign(targets=[gast.Subscript(
                 value=name_node(stmt.target), slice=s.copy(stmt.index), ctx=gast.Store())],
                 value=self.pop(), type_comment=None)] if names else []
-            return items + pops
+            # restored first: the adjoint of `y[i] = v` reads y only for the shape of what the
+            # write overwrote (unset's, of a list entry that may have held another shape)
+            return pops + items
         pops = [s.assign(v, self.pop()) for v in reversed(names)]
         if not isinstance(stmt, ir.Assign) or len(stmt.targets) > 1 or stmt.op is None or \
                 stmt.target not in operand_names(stmt.op):

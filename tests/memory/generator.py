@@ -85,7 +85,7 @@ FAMILIES = ["view_write", "out_write", "copyto", "at", "fancy", "mask", "method"
 # Families added later, with the first seed that draws them: the programs of earlier seeds stay
 # the ones BASELINE.md and tests/test_memory_programs.py record (a longer list of families
 # changes every random choice after it).
-LATER_FAMILIES = {"tuples": 3}
+LATER_FAMILIES = {"tuples": 3, "complex_lists": 11}
 
 
 def families_of(seed):
@@ -550,6 +550,44 @@ class ProgramGenerator:
         lines += [p + self.update(a, (4,)) for _ in range(r.randint(1, 2))]
         return lines + [r.choice([f"{p}y[:4] += {a} * {b} * {self.const(0.1, 0.5)}",
                                   f"{p}s1 += np.sum({a} * {b}) * {self.const(0.1, 0.5)}"])]
+
+    def complex_lists(self, p):
+        """A real value scaled by a complex number after a loop of slices (a convolution,
+        then `(out - B[0]) * (1 + 0.5j)`: the real arrays' gradients meet complex adjoints),
+        and a list, tuple or dict whose entry is replaced by a value of another shape
+        (`items[0] = np.outer(...)`, in a loop too, or an append of another shape)."""
+        r = self.r
+        if r.random() < 0.5:
+            self.features.add("complex scaling after a loop")
+            out, j = self.fresh("conv"), self.fresh("j")
+            scale = r.choice(["(1 + 0.5j)", "np.exp(0.3j)", f"({self.const()} - 1j)",
+                              "np.exp(1j * y[:4])"])
+            step = r.choice([f"{out} = {out} + x[{j}] * y[{j}:{j} + 4]",
+                             f"{out} += B[0, {j}] * y[{j} + 1:{j} + 5]"])
+            z = self.fresh("z")
+            return [f"{p}{out} = np.zeros(4)", f"{p}for {j} in range(3):", f"{p}    {step}",
+                    f"{p}{z} = ({out} - B[0]) * {scale}",
+                    f"{p}s1 += np.sum(np.abs({z}) ** 2) * 0.1"]
+        self.features.add("entry replaced by another shape")
+        items, k = self.fresh("items"), r.random()
+        if k < 0.3:
+            lines = [f"{p}{items} = [y[:4] * 1.0, B[1]]",
+                     f"{p}{items}[0] = np.outer(y[:2], B[0])"]
+        elif k < 0.5:
+            j = self.fresh("j")
+            lines = [f"{p}{items} = [B[{j}] * 1.0 for {j} in range(2)]",
+                     f"{p}for {j} in range(2):",
+                     f"{p}    {items}[{j}] = np.outer(B[{j}], y[{j}:{j} + 2])"]
+        elif k < 0.7:
+            lines = [f"{p}{items} = [y[:4] * 1.0]", f"{p}{items}.append(np.outer(y[:2], B[1]))",
+                     f"{p}{items}[0] = np.sum({items}[1], axis=1)"]
+        else:
+            self.features.add("dict entry replaced")
+            lines = [f"{p}{items} = {{'a': y[:4] * 1.0, 'b': B[1]}}",
+                     f"{p}{items}['a'] = np.outer(y[:2], B[0])"]
+        first, second = (f"{items}['a']", f"{items}['b']") if k >= 0.7 else \
+            (f"{items}[0]", f"{items}[1]")
+        return lines + [f"{p}s1 += np.sum({first} * {first}) * 0.1 + np.sum({second}) * 0.1"]
 
     def chain(self, p):
         """A shift register: c0 is new each step, c1 = c0, ..., carried through a loop."""
