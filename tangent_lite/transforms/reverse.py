@@ -36,7 +36,7 @@ from ..optimize.slices import products_into_slices, sets_into_zeros
 from ..optimize.copies import propagate_copies
 from ..optimize.methods import as_methods, proved_arrays
 from ..optimize.lower_slices import lower_slices
-from ..optimize.fresh_returns import fresh_returns
+from ..optimize.fresh_returns import Facts as FreshFacts, fresh_returns
 from ..optimize.unread_pops import drop_unread_pops
 from ..optimize.running_sums import sums_in_place
 from ..optimize.inslices import known_ints, slices_written
@@ -146,7 +146,8 @@ def reverse_mode(ctx, options, copied=(), guards=None, callee=None,
     _sums_in_place(ctx, options, shapes, prologue, forward, backward)
     body = prologue + forward + backward
     if shapes.concrete is not None and enabled("lower") and not options.seeded:
-        fresh_returns(body, ctx.fn.params, options.specialised, ctx.bindings.spelled)
+        fresh_returns(body, ctx.fn.params, options.specialised, ctx.bindings.spelled,
+                      _fresh_facts(ctx, options, shapes))
     released = _release(ctx, options, shapes, body)
     deriv = _derivative(ctx, options, body, seed, value)
     if released:
@@ -241,6 +242,23 @@ def _lower(ctx, options, shapes, backward, everything):
         and all(type(d) is int for d in entry[2])) else None
     return lowered + lower_slices(backward, everything, known, float64, seed,
                                   ctx.bindings.spelled, ctx.np)
+
+
+def _fresh_facts(ctx, options, shapes):
+    """What optimize/fresh_returns.py proves fresh returns from: the variant's shapes (an
+    adjoint has its value's), the names of f with a kind and their adjoints, whether every
+    value is real (optimize/lower.py all_real)."""
+    kinds_of = dtypes.kinds(ctx.fn, options.specialised, shapes.concrete.resolve)
+    known = known_shapes(ctx.fn, shapes.concrete,
+                         specialise.param_shapes(ctx.fn.params, options.specialised))
+    adjoints = ctx.namer.adjoints()
+    names = set(kinds_of) | {adjoints[n] for n in kinds_of if n in adjoints}
+    for primal, adjoint in adjoints.items():
+        if primal in known and adjoint not in known:
+            known[adjoint] = known[primal]
+    real = enabled("dtypes") and all_real(ctx.fn, kinds_of)
+    return FreshFacts(known, names, real, ctx.np("sum").value.id,
+                      lambda: ctx.bindings.name("float", float))
 
 
 def _sums_in_place(ctx, options, shapes, prologue, forward, backward):
