@@ -232,3 +232,42 @@ def test_the_dispatch_stops_compiling_at_the_bound():
         if dtype in (np.float64, np.longdouble):
             _check(mlp_at, (0, 1, 2, 3), args, got)
     assert len(df.__tangent_lite__.specialiser.variants) <= 4
+
+
+# ---- grad_like's fast paths: a NumPy float's gradient, an array's --------------------------
+
+def doubling(a):
+    b = a * 2
+    while np.linalg.norm(b) < 1000:
+        b = b * 2
+    if b.sum() > 0:
+        c = b
+    else:
+        c = 100 * b
+    return c
+
+
+@pytest.mark.parametrize("kind", [float, np.float64, np.float32, np.longdouble])
+def test_a_numpy_floats_gradient_keeps_its_type(kind):
+    df = tl.grad(doubling)
+    for a, expected in ((1.5, 1024.0), (-1.5, 102400.0), (0.3, 4096.0)):
+        g = df(kind(a))
+        assert type(g) is kind and g == expected   # c = a * 2**k: an exact power of two
+
+
+def test_grad_like_returns_fresh_arrays_and_copies_the_rest():
+    from tangent_lite.runtime import grad_like
+    for dtype in (np.float64, np.float32, ">f8"):
+        x = np.ones((2, 3), dtype)
+        g = np.full((2, 3), 2.0, dtype)
+        assert grad_like(g, x) is g
+        for other in (x, g[:1].repeat(2, axis=0)[:, :], g.T.T, np.broadcast_to(g[0], (2, 3))):
+            out = grad_like(other, x)
+            assert out.base is None and out.flags.writeable and out is not x
+            assert out.dtype == x.dtype and out.shape == x.shape
+            np.testing.assert_array_equal(out, other)
+        frozen = g.copy()
+        frozen.flags.writeable = False
+        assert grad_like(frozen, x) is not frozen and grad_like(frozen, x).flags.writeable
+    assert type(grad_like(np.float32(2.0), np.float64(1.0))) is np.float64
+    assert type(grad_like(3, 1.0)) is float
