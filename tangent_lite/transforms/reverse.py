@@ -49,7 +49,7 @@ from . import checkpoint
 from .adjoints import build_adjoints
 from .common import Derivative, bound_for_checks, copied_arguments, refuse_misused_sequences
 from .plan import plan_stack
-from .split_views import followers, refuse_stale_views
+from .split_views import followed_views
 from .sweeps import SweepWriter
 
 
@@ -443,7 +443,6 @@ def _split(ctx, options, forward, backward, seed, plan, stack, states, unbound, 
     restored = sorted(({st.target for st in ir.walk(fn.body) if isinstance(
         st, ir.SetItem) and id(st) in plan.pushes} | {n for c in states for n in c.copied})
         & set(state))
-    refuse_stale_views(ctx, plan, restored, state, backward, groups)
     bound = ir.must_assigned(fn.body, fn.params) | set(unbound)
     maybe_unbound = [v for v in state if v not in bound and v != stack]
     if maybe_unbound:
@@ -462,7 +461,8 @@ def _split(ctx, options, forward, backward, seed, plan, stack, states, unbound, 
     if stack:
         prologue.append(Comment("each call replays the sweep on its own copy"))
         prologue.append(s.assign(stack, ctx.call("Stack", [name_node(stack)])))
-    for v, views in followers(ctx, restored, state, forward, groups).items():
+    for v, views in followed_views(ctx, plan, restored, state, forward, backward,
+                                   groups).items():
         owned = ctx.call("owned", [name_node(v)] + [name_node(w) for w in views])
         prologue.append(s.assign(v, owned) if not views else gast.Assign(
             targets=[gast.Tuple(elts=[name_node(n, store=True) for n in [v] + views],
