@@ -32,8 +32,8 @@ def _wrt_key(wrt: Any) -> Any:
     """A cache key for `wrt` that tells True from 1 (equal and equally hashed)."""
     if type(wrt) is int or type(wrt) is str:
         return wrt
-    if isinstance(wrt, (tuple, list)):
-        return ("tuple",) + tuple((type(w), w) for w in wrt)
+    if isinstance(wrt, (tuple, list)):   # map and tuple in C: a lookup's biggest cost was
+        return ("tuple", tuple(map(type, wrt)), tuple(wrt))   # a generator of pairs
     return ("other", type(wrt), repr(wrt))
 
 

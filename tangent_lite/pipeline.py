@@ -256,6 +256,8 @@ def _compile_reverse(func, wrt, as_tuple, seeded, with_value, split, checkpoint=
     compiled = finish(func, wrt, mode, parsed, fn, deriv, signature, bindings, callees)
     compiled.numbers = variant
     compiled.specialiser = specialiser
+    if specialiser is not None:
+        specialiser.attach(compiled.df)
     compiled.watched = summary.watched
     return compiled
 

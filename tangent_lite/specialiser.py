@@ -1,7 +1,10 @@
 """The shape-specialised variants of one df, compiled when df is first called with arrays.
 
-The generic df starts by calling its Specialiser with its arguments: the variants compiled so
-far are tried in turn (each a guard function, optimize/specialise.py, and its df); a call no
+The generic df starts by calling its dispatch function with its arguments: the variants
+compiled so far are tried in turn, their guards (optimize/specialise.py) written inline in
+one function made afresh whenever the variants change and given to df's binding of it (a
+closure cell), so that a call pays df's own call, one guard and the variant's call (the
+guard's function and a loop over the variants cost a third of a microsecond more); a call no
 guard fits records the arguments' signature and compiles a variant for it. A later call with
 the same kinds, dtypes and ranks but other sizes generalises that variant once (the sizes that
 changed become symbols) instead of compiling one per batch size, and at most
@@ -31,6 +34,13 @@ _GUARD_NAMES = {"np", "ndarray", "type", "len", "tuple", "dict", "list"}
 _MAX_COMPILES = 16    # generalisations included: a bound whatever the calls
 
 
+def _fresh(name, taken):
+    """`name`, or with underscores added until it is none of `taken`."""
+    while name in taken:
+        name += "_"
+    return name
+
+
 @dataclasses.dataclass(frozen=True)
 class Variant:
     signature: tuple
@@ -58,14 +68,41 @@ class Specialiser:
         self.signature = signature       # df's parameter list as source
         self.off = optimize.switched_off()
         self.variants = ()
+        self._cells = []
+        self.dispatch = self._dispatch_missed   # no variant yet: every call misses
         self.compiles = 0
         self.exact = set()   # structures whose generalised variant removed nothing
         self.lock = threading.Lock()
 
     def __call__(self, *args):
-        for variant in self.variants:
-            if variant.fits(*args):
-                return variant.df
+        return self.dispatch(*args)
+
+    def attach(self, df):
+        """Make the generic `df` call the dispatch function: its binding of this
+        Specialiser (a closure cell of the compiled code) is given each new one."""
+        self._cells = [c for c in df.__closure__ or () if c.cell_contents is self]
+        for cell in self._cells:
+            cell.cell_contents = self.dispatch
+
+    def _publish(self, variants):
+        """Make `variants` the ones calls try: the tuple, and a dispatch function made
+        from their guards (specialise.dispatch_source), given to df's binding of it."""
+        taken = set(self.params) | _GUARD_NAMES
+        missed = _fresh("missed", taken)
+        picked = [_fresh(f"variant_{k}", taken) for k in range(len(variants))]
+        name = f"specialise_{specialise.identifier(self.name)}"
+        source, dtypes = specialise.dispatch_source(
+            name, self.params, [v.signature for v in variants], picked, missed)
+        namespace = {"np": np, "ndarray": np.ndarray, **dtypes, missed: self._dispatch_missed,
+                     **{p: v.df for p, v in zip(picked, variants)}}
+        exec(compile(source, f"<dispatch of {self.name}'s specialised gradients>", "exec"),
+             namespace)
+        self.variants = tuple(variants)
+        self.dispatch = namespace[name]
+        for cell in self._cells:
+            cell.cell_contents = self.dispatch
+
+    def _dispatch_missed(self, *args):
         return self._missed(args)
 
     def variant_for(self, args):
@@ -98,7 +135,7 @@ class Specialiser:
                 variant = self._attempt(specialise.generalised(old.signature, signature))
                 if variant.df is not None or old.df is None:
                     variants.pop(same[0])
-                    self.variants = tuple(variants + [variant])
+                    self._publish(variants + [variant])
                     return variant.df if variant.fits(*args) else None
                 # The sizes themselves removed the work (`x[1:]` of a symbol has no length
                 # the guard proves): keep the old variant, and one for these sizes if room.
@@ -106,7 +143,7 @@ class Specialiser:
             if len(variants) >= specialise.MAX_VARIANTS or self.compiles >= _MAX_COMPILES:
                 return None
             variant = self._attempt(signature)
-            self.variants = tuple(variants + [variant])
+            self._publish(variants + [variant])
             return variant.df if variant.fits(*args) else None
 
     def _attempt(self, signature):

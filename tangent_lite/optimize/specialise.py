@@ -144,7 +144,19 @@ def guard_source(name, params, signature):
     as NumPy names them (`float64`); returns (source, {dtype's name: dtype}).
     Every test is a type or identity check or an int comparison: a few hundred ns for six
     arrays."""
-    tests, dtypes, first = [], {}, {}
+    dtypes = {}
+    body = "\n            and ".join(guard_tests(params, signature, dtypes)) or "True"
+    source = (f"def {name}({', '.join(params)}):\n"
+              f"    \"\"\"Whether the arguments are those the variant below was compiled for:"
+              f"\n{wrapped(describe(params, signature), '    ')}.\"\"\"\n"
+              f"    return ({body})\n")
+    return source, {v: np.dtype(k) for k, v in dtypes.items()}   # and ndarray, np
+
+
+def guard_tests(params, signature, dtypes):
+    """The guard's tests, as source, of one signature; dtypes: dtype str -> the name the
+    tests give it, filled in (shared by the guards of one dispatch function)."""
+    tests, first = [], {}
     for param, whole in zip(params, signature):
         if whole[0] in _CONTAINERS.values():
             tests.append(f"type({param}) is {whole[0]} and len({param}) == {len(whole[1])}")
@@ -158,12 +170,20 @@ def guard_source(name, params, signature):
                 tests.append(_type_test(p, e[1]))
             else:
                 tests.append(f"type({p}) is {e[0]}")
-    body = "\n            and ".join(tests) or "True"
-    source = (f"def {name}({', '.join(params)}):\n"
-              f"    \"\"\"Whether the arguments are those the variant below was compiled for:"
-              f"\n{wrapped(describe(params, signature), '    ')}.\"\"\"\n"
-              f"    return ({body})\n")
-    return source, {v: np.dtype(k) for k, v in dtypes.items()}   # and ndarray, np
+    return tests
+
+
+def dispatch_source(name, params, signatures, picked, missed):
+    """The function df calls first: the variant of the first signature in `signatures`
+    whose guard holds (picked[k], a name), else what missed(*params) returns, as one
+    function whose tests are the guards' own, written inline: a call of df pays one guard
+    and one call before its variant runs. Returns (source, {dtype's name: dtype})."""
+    dtypes, lines = {}, [f"def {name}({', '.join(params)}):"]
+    for signature, variant in zip(signatures, picked):
+        tests = "\n            and ".join(guard_tests(params, signature, dtypes)) or "True"
+        lines += [f"    if ({tests}):", f"        return {variant}"]
+    lines.append(f"    return {missed}({', '.join(params)})")
+    return "\n".join(lines) + "\n", {v: np.dtype(k) for k, v in dtypes.items()}
 
 
 def _array_tests(p, e, params, tests, dtypes, first):
@@ -177,8 +197,11 @@ def _array_tests(p, e, params, tests, dtypes, first):
             dt = f"{dt}_{len(dtypes)}"
         dtypes[e[1]] = dt
     # `is`: NumPy's dtypes of native byte order are single objects; another object that
-    # equals one fails the guard, and the generic df runs (slower, as right)
-    tests.append(f"type({p}) is ndarray and {p}.dtype is {dt}")
+    # equals one fails the guard, and the generic df runs (slower, as right). Others (another
+    # byte order, a datetime unit) are objects of each array's own: compared by value, or no
+    # call would ever fit (and each would compile the variant again)
+    single = np.dtype(e[1]) is np.dtype(np.dtype(e[1]).type)
+    tests.append(f"type({p}) is ndarray and {p}.dtype {'is' if single else '=='} {dt}")
     if all(isinstance(d, int) for d in e[2]):
         tests.append(f"{p}.shape == {tuple(e[2])!r}")
         return

@@ -296,12 +296,16 @@ def grad_like(g, x: "shape", name="x"):
     returned is always a fresh, writable one that aliases nothing the caller holds.
     """
     tx = type(x)
-    if (tx is np.ndarray and type(g) is np.ndarray and g.dtype == x.dtype
-            and x.dtype.kind == "f" and g.shape == x.shape and g.base is None
-            and g.flags.writeable and g is not x):
-        return g            # the common case, first: a fresh array of x's kind
-    if tx is float and type(g) in _REAL_NUMBERS:
-        return float(g)     # a float argument's gradient: a real number made a float
+    if tx is np.ndarray and type(g) is np.ndarray and g.base is None and g is not x:
+        dt = x.dtype        # the common case, first: a fresh array of x's kind (float64
+        if ((g.dtype is dt or g.dtype == dt) and (dt is _FLOAT64 or dt.kind == "f")
+                and g.shape == x.shape and g.flags.writeable):   # tested by identity)
+            return g
+    if type(g) in _REAL_NUMBERS:    # a number's gradient, a real number: made its type
+        if tx is float:
+            return float(g)
+        if tx in _FLOAT_SCALARS:     # np.float64 ...: what isinstance(x, np.floating) gives
+            return tx(g)             # below, without the container and complex tests
     if tx is not np.ndarray and is_container(x):
         return tree_grad_like(g, x, name)
     if np.iscomplexobj(g):   # a real value's gradient is real: complex intermediates leave
@@ -395,6 +399,8 @@ def _differentiable_leaf(x):
 # type tests in a set, cheaper than the attribute look-ups that would prove it.
 _REAL_NUMBERS = frozenset({float, int, np.float64, np.float32, np.float16, np.longdouble})
 _NOT_LAZY = _REAL_NUMBERS | {np.ndarray}
+_FLOAT_SCALARS = frozenset({np.float64, np.float32, np.float16, np.longdouble})
+_FLOAT64 = np.dtype(np.float64)
 
 
 def grads_like(grads, args, names):

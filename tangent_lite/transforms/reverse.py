@@ -36,7 +36,7 @@ from ..optimize.slices import products_into_slices, sets_into_zeros
 from ..optimize.copies import propagate_copies
 from ..optimize.methods import as_methods, proved_arrays
 from ..optimize.lower_slices import lower_slices
-from ..optimize.fresh_returns import fresh_returns
+from ..optimize.fresh_returns import Facts as FreshFacts, fresh_returns
 from ..optimize.unread_pops import drop_unread_pops
 from ..optimize.running_sums import sums_in_place
 from ..optimize.inplace import complex_free
@@ -143,7 +143,8 @@ def reverse_mode(ctx, options, copied=(), guards=None, callee=None,
     _sums_in_place(ctx, options, facts, prologue, forward, backward)
     body = prologue + forward + backward
     if facts is not None and enabled("lower") and not options.seeded:
-        fresh_returns(body, ctx.fn.params, options.specialised, ctx.bindings.spelled)
+        fresh_returns(body, ctx.fn.params, options.specialised, ctx.bindings.spelled,
+                      _fresh_facts(ctx, facts))
     released = _release(ctx, facts, body)
     deriv = _derivative(ctx, options, body, seed, value)
     if released:
@@ -293,6 +294,20 @@ def _lower(ctx, options, facts, backward, everything):
         native and entry is not None and entry[1] == np.dtype(np.float64).str
         and all(type(d) is int for d in entry[2])) else None
     return lowered + lower_slices(backward, everything, known, float64, seed, spelled, ctx.np)
+
+
+def _fresh_facts(ctx, facts):
+    """What optimize/fresh_returns.py proves fresh returns from: the variant's shapes (an
+    adjoint has its value's), the names of f with a kind and their adjoints, whether every
+    value is real."""
+    known = dict(facts.known)
+    adjoints = ctx.namer.adjoints()
+    names = set(facts.kinds) | {adjoints[n] for n in facts.kinds if n in adjoints}
+    for primal, adjoint in adjoints.items():
+        if primal in known and adjoint not in known:
+            known[adjoint] = known[primal]
+    return FreshFacts(known, names, enabled("dtypes") and facts.real, ctx.np("sum").value.id,
+                      lambda: ctx.bindings.name("float", float))
 
 
 def _sums_in_place(ctx, options, facts, prologue, forward, backward):
