@@ -80,6 +80,10 @@ PASSES = {
                     "(the seed of its result's shape): the slice helpers of its backward sweep "
                     "written as NumPy, `np.multiply(g, b, out=dy[:999])` for "
                     "`unindex_product(...)` (lower_slices.py)",
+    "small_callees": "a call of a small straight-line function of the caller's own module "
+                     "(`def sigmoid(v): return 1.0 / (1.0 + np.exp(-v))`) is inlined: its "
+                     "operations run once, as the caller's own, where its vjp would run them "
+                     "again in the backward sweep (frontend/small_callees.py)",
     "shift": "the max subtracted in a max-shifted softmax, log-softmax or log-sum-exp receives "
              "no gradient: it is a constant for differentiation (shift.py)",
 }
