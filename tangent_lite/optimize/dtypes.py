@@ -218,7 +218,7 @@ def fold_spreads(backward, everything, kinds_of, shapes, adjoint_of, np_name, sp
     that shape (and a dtype that makes the result the same: see the module's docstring) by g;
     a name assigned such a spread and read only so is dropped. shapes: name -> shape of the
     forward names; adjoint_of: adjoint name -> its primal. Returns how many were folded."""
-    spreads = _Spreads(everything, kinds_of, shapes, adjoint_of, np_name, spelled)
+    spreads = _Spreads(everything, backward, kinds_of, shapes, adjoint_of, np_name, spelled)
     count = spreads.inline(backward)
     spreads.recount()       # the inline spreads' operands are read where the spreads were
     return count + spreads.named(backward, Spelling(spelled).pure)
@@ -228,8 +228,9 @@ class _Spreads:
     """The facts fold_spreads decides by: df's name counts, the shapes and dtypes of the
     forward names, and which adjoint belongs to which primal."""
 
-    def __init__(self, everything, kinds_of, shapes, adjoint_of, np_name, spelled):
-        self.everything, self.kinds_of, self.shapes = everything, kinds_of, shapes
+    def __init__(self, everything, backward, kinds_of, shapes, adjoint_of, np_name, spelled):
+        self.everything, self.backward = everything, backward
+        self.kinds_of, self.shapes = kinds_of, shapes
         self.adjoint_of, self.np_name = adjoint_of, np_name
         self.unreduce = spelled("unreduce")
         self.recount()
@@ -283,8 +284,22 @@ class _Spreads:
         if not isinstance(binop.op, (gast.Mult, gast.Add)) or self.shape(other) != full_shape:
             return False
         forward = isinstance(other, gast.Name) and other.id in self.shapes and \
-            self.kinds_of.get(other.id) == F8 and self.stores.get(other.id, 0) <= 1
+            self.kinds_of.get(other.id) == F8 and (self.stores.get(other.id, 0) <= 1
+                                                   or self.remade(other.id))
         return forward or self.array(g)
+
+    def remade(self, name):
+        """Whether the backward sweep binds the forward name `name` to its forward values
+        only: popped (`name = stack.pop()`) or made again by the one expression the forward
+        sweep assigns it (optimize/recompute.py). It then has its forward shape and kind
+        wherever it is read."""
+        made = {gast.dump(st.value) for st in _all_statements(self.everything)
+                if name_assign(st) == name and not _popped(st.value)}
+        bound = [st for st in _all_statements(self.backward) if name_assign(st) == name]
+        stores = sum(isinstance(n, gast.Name) and n.id == name and isinstance(n.ctx, gast.Store)
+                     for st in _statements(self.backward) for n in gast.walk(st))
+        return stores == len(bound) and len(made) == 1 and all(
+            _popped(st.value) or gast.dump(st.value) in made for st in bound)
 
     def inline(self, backward):
         """`dx + np.full(shape, g)` -> `dx + g`."""
@@ -414,6 +429,12 @@ def _all_statements(stmts):
             inner = getattr(stmt, attr, None)
             if isinstance(stmt, (gast.If, gast.For, gast.While)) and inner:
                 yield from _all_statements(inner)
+
+
+def _popped(value):
+    """Whether value is `stack.pop()`: a forward value restored."""
+    return (isinstance(value, gast.Call) and isinstance(value.func, gast.Attribute)
+            and value.func.attr == "pop" and not value.args and not value.keywords)
 
 
 def _number(node):
