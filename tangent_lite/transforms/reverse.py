@@ -127,15 +127,16 @@ def reverse_mode(ctx, options, copied=(), guards=None, callee=None,
     backward += writer.backward(adjoints.nodes)
     backward += _returns(ctx, options, adjoints.final)
     _finish_sweeps(ctx, options, prologue, forward, backward)
-    lowered = _lower(ctx, options, shapes, backward, prologue + forward + backward)
+    kinds_of = _kinds(ctx, options, shapes)
+    lowered = _lower(ctx, options, shapes, kinds_of, backward, prologue + forward + backward)
     if lowered and stack is not None and not (options.split or options.checkpoint
                                               or options.taped):
         lowered += drop_unread_pops(forward, backward, stack, ctx.bindings.spelled)
-    lowered += _by_dtypes(ctx, options, shapes, prologue, forward, backward, reduced)
+    lowered += _by_dtypes(ctx, options, shapes, kinds_of, prologue, forward, backward, reduced)
     if shapes.concrete is not None and not options.split:
         lowered += entries_in_place(prologue + forward + backward, backward,
                                     adjoints.proven_entries, ctx.fn.params,
-                                    ctx.bindings.spelled, ctx.call)
+                                    ctx.bindings.spelled, ctx.call, _real(ctx, kinds_of))
     if options.split:
         fwd, bwd = _split(ctx, options, prologue + forward, backward[2:], seed, plan, stack,
                           writer.states.values(), unbound, groups)
@@ -143,7 +144,7 @@ def reverse_mode(ctx, options, copied=(), guards=None, callee=None,
     # These two ride along in a variant kept for other work, and never decide that a variant
     # is kept (specialiser.py: a generalised variant that removes nothing else gives way to
     # one per size)
-    _sums_in_place(ctx, options, shapes, prologue, forward, backward)
+    _sums_in_place(ctx, options, shapes, kinds_of, prologue, forward, backward)
     body = prologue + forward + backward
     if shapes.concrete is not None and enabled("lower") and not options.seeded:
         fresh_returns(body, ctx.fn.params, options.specialised, ctx.bindings.spelled)
@@ -212,7 +213,20 @@ def _finish_sweeps(ctx, options, prologue, forward, backward):
     sets_into_zeros(backward, ctx.bindings.spelled, ctx.call)
 
 
-def _lower(ctx, options, shapes, backward, everything):
+def _kinds(ctx, options, shapes):
+    """In a specialised variant: the dtypes its signature proves (optimize/dtypes.py kinds),
+    computed once for the passes below; else {}."""
+    if shapes.concrete is None:
+        return {}
+    return dtypes.kinds(ctx.fn, options.specialised, shapes.concrete.resolve)
+
+
+def _real(ctx, kinds_of):
+    """Whether every value of f and every adjoint is a float64 or an int (lower.all_real)."""
+    return bool(kinds_of) and enabled("dtypes") and all_real(ctx.fn, kinds_of)
+
+
+def _lower(ctx, options, shapes, kinds_of, backward, everything):
     """In a specialised variant: the helper calls the shapes prove written as the NumPy they
     run (optimize/lower.py); how many."""
     if shapes.concrete is None or not enabled("lower"):
@@ -222,8 +236,7 @@ def _lower(ctx, options, shapes, backward, everything):
     for primal, adjoint in ctx.namer.adjoints().items():   # an adjoint has its value's shape
         if primal in known and adjoint not in known:
             known[adjoint] = known[primal]
-    kinds_of = dtypes.kinds(ctx.fn, options.specialised, shapes.concrete.resolve)
-    real = enabled("dtypes") and all_real(ctx.fn, kinds_of)
+    real = _real(ctx, kinds_of)
     lowered = lower(backward, known, ctx.bindings.spelled, ctx.np, ctx.fn.params, real)
     ints = known_ints(ctx.fn, shapes.concrete, kinds_of)
     lowered += slices_written(backward, known, ints, ctx.bindings.spelled, ctx.np, real)
@@ -243,12 +256,11 @@ def _lower(ctx, options, shapes, backward, everything):
                                   ctx.bindings.spelled, ctx.np)
 
 
-def _sums_in_place(ctx, options, shapes, prologue, forward, backward):
+def _sums_in_place(ctx, options, shapes, kinds_of, prologue, forward, backward):
     """In a specialised variant where every value is a float64 or an int: the forward sweep's
     `out = out + e` of an array only it holds written `out += e` (optimize/running_sums.py)."""
     if shapes.concrete is None or not (enabled("lower") and enabled("dtypes")) \
-            or options.checkpoint or not all_real(
-                ctx.fn, dtypes.kinds(ctx.fn, options.specialised, shapes.concrete.resolve)):
+            or options.checkpoint or not all_real(ctx.fn, kinds_of):
         return 0
     known = known_shapes(ctx.fn, shapes.concrete,
                          specialise.param_shapes(ctx.fn.params, options.specialised))
@@ -268,13 +280,12 @@ def _release(ctx, options, shapes, body):
                    large_names(known, adjoints, in_loops=True))
 
 
-def _by_dtypes(ctx, options, shapes, prologue, forward, backward, reduced):
+def _by_dtypes(ctx, options, shapes, kinds_of, prologue, forward, backward, reduced):
     """In a specialised variant: what its argument dtypes prove (optimize/dtypes.py), the
     seed of a float64 loss the number 1.0 and the loss's unread terms not computed, spread
     seeds folded into their products; how many rewrites."""
     if shapes.concrete is None or not enabled("dtypes"):
         return 0
-    kinds_of = dtypes.kinds(ctx.fn, options.specialised, shapes.concrete.resolve)
     done = 0
     if reduced and not (options.with_value or options.split or options.seeded):
         done += dtypes.seed_one(backward, forward, prologue, kinds_of,
