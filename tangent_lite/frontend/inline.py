@@ -106,7 +106,7 @@ class Inliner:
         (frontend/small_callees.py) `return e` is written `into = e` where the call's value
         is assigned to the name `into`: its body reads none of the caller's names.
         """
-        result = None
+        small = False
         if isinstance(call.func, gast.Lambda):
             fdef = call.func
         elif isinstance(call.func, gast.Name) and call.func.id in self.local_funcs:
@@ -114,10 +114,12 @@ class Inliner:
         else:
             fdef = self.writing_helper(call)
             if fdef is None:
-                fdef, result = self.small_helper(call), into
+                fdef, small = self.small_helper(call), True
         if isinstance(fdef, gast.FunctionDef):
             fdef = _ending_in_return(fdef)
         label = "lambda" if isinstance(fdef, gast.Lambda) else fdef.name
+        if small and label == "lambda" and isinstance(call.func, gast.Name):
+            label = call.func.id     # a module's `softplus = lambda v: ...`: its name
         if label in self.inlining:
             raise self.unsupported(call, f"recursion in the nested function `{label}`: write "
                                          "it as a loop")
@@ -143,7 +145,7 @@ class Inliner:
         body = [Rename(rename).visit(clone(st)) for st in body]
         saved = (self.loop, self.result, self.returned, self.lineno)
         self.loop, self.returned = None, None
-        self.result = result or self.namer.temp(label)
+        self.result = (into if small else None) or self.namer.temp(label)
         self.inlining.append(label)
         start = len(self.out)
         try:
