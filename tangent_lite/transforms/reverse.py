@@ -31,6 +31,7 @@ from ..optimize import dead_code, dtypes, enabled, specialise
 from ..optimize.algebra import cancel_negations_everywhere, float64_number, simplify
 from ..optimize.fused import fuse_chains
 from ..optimize.rows import slices_into_rows
+from ..optimize.row_tiles import rows_tiled
 from ..optimize.entries import entries_in_place
 from ..optimize.slices import products_into_slices, sets_into_zeros
 from ..optimize.copies import propagate_copies
@@ -240,6 +241,7 @@ def _lower(ctx, options, shapes, kinds_of, backward, everything):
     lowered = lower(backward, known, ctx.bindings.spelled, ctx.np, ctx.fn.params, real)
     ints = known_ints(ctx.fn, shapes.concrete, kinds_of)
     lowered += slices_written(backward, known, ints, ctx.bindings.spelled, ctx.np, real)
+    lowered += rows_tiled(backward, everything, known, ints, ctx.bindings.spelled, ctx.np, real)
     # float64 of the machine's byte order: the dtype np.zeros(n) makes (dtypes.kinds counts
     # a '>f8' argument as float64 too, so a variant for one lowers no slice helper)
     seeds = (options.seed_signature,) if options.seed_signature else ()
