@@ -135,3 +135,24 @@ def test_the_value_is_the_objectives_bit_for_bit():
     for _ in range(2):
         value, _ = tl.value_and_grad(gates, wrt=0)(*args)
         assert value == gates(*args)
+
+
+def written_in_place(params, state, xs):
+    # an array written in place: replaced entries are copied when pushed
+    b = xs.shape[1]
+    hidden = [state[0].copy()]
+    for t in range(xs.shape[0]):
+        w = params[0]
+        z = hidden[0] * w[:b]
+        z += xs[t] * w[b:]
+        hidden[0] = np.tanh(z)
+    return np.sum(hidden[0] ** 2)
+
+
+def test_replaced_entries_are_pushed_without_a_copy_only_where_nothing_is_written():
+    args = inputs()
+    tl.grad(gates, wrt=0)(*args)
+    assert "saved(" not in tl.source(gates, wrt=0, specialised_for=args)
+    args = (RNG.uniform(-1, 1, (1, 10)), RNG.uniform(-1, 1, (1, 5)), RNG.uniform(-1, 1, (3, 5)))
+    check_grad(written_in_place, *args, wrt=0)
+    assert "saved(hidden[0])" in tl.source(written_in_place, wrt=0, specialised_for=args)

@@ -32,6 +32,7 @@ from ..optimize.algebra import cancel_negations_everywhere, float64_number, simp
 from ..optimize.fused import fuse_chains
 from ..optimize.rows import slices_into_rows
 from ..optimize.row_tiles import rows_tiled
+from ..optimize.unsaved import pushed_as_is
 from ..optimize.entries import entries_in_place
 from ..optimize.slices import products_into_slices, sets_into_zeros
 from ..optimize.copies import propagate_copies
@@ -288,7 +289,7 @@ def _by_dtypes(ctx, options, shapes, kinds_of, prologue, forward, backward, redu
     seeds folded into their products; how many rewrites."""
     if shapes.concrete is None or not enabled("dtypes"):
         return 0
-    done = 0
+    done = pushed_as_is(forward, ctx.fn, kinds_of, ctx.bindings.spelled)
     if reduced and not (options.with_value or options.split or options.seeded):
         done += dtypes.seed_one(backward, forward, prologue, kinds_of,
                                  ctx.bindings.spelled)
