@@ -48,7 +48,7 @@ F8, INT = "f8", "int"
 LIST = "f8 list"   # a Python list built in f, every entry a float64 (array or number)
 _INT_OPS = (gast.Add, gast.Sub, gast.Mult, gast.FloorDiv, gast.Mod)
 _KEEPS = "keeps"
-_TOP = "top"       # the fixpoint's start: no binding of the name seen to give a kind yet   # a write into an array: it keeps its kind
+_TOP = "top"       # the fixpoint's start: no binding of the name seen to give a kind yet
 
 _ARITHMETIC = (operator.add, operator.sub, operator.mul, operator.truediv, operator.neg,
                operator.pos, np.add, np.subtract, np.multiply, np.divide, np.negative)
