@@ -63,6 +63,20 @@ def writes(stmt):
 walk = ir.walk
 
 
+def write_counts(fn):
+    """(name -> how many statements of fn other than loops write it, the loops of fn): a
+    loop binds its counter once a step, so each reader counts loops as it needs (an int
+    counter over a range, a range bound once)."""
+    counts, loops = {}, []
+    for stmt in walk(fn.body):
+        if isinstance(stmt, ir.For):
+            loops.append(stmt)
+            continue
+        for name in writes(stmt):
+            counts[name] = counts.get(name, 0) + 1
+    return counts, loops
+
+
 def all_names(fn):
     """Every name the function's parameters and statements bind or read: the universe the
     set-valued analyses draw from (and so the height of their lattices)."""

@@ -25,9 +25,8 @@ import operator
 
 import gast
 
-from .. import ir
 from ..ir import Comment
-from ..ir.uses import writes
+from ..ir.uses import write_counts
 from ..ir import syntax as s
 from ..ir.syntax import negated
 
@@ -40,13 +39,8 @@ def known_ints(fn, concrete, kinds_of):
     counter) for the names of fn that hold a Python int (kind "int", optimize/dtypes.py):
     the value is the concrete analysis's where the name is bound once in fn and every
     statement the analysis saw after it agrees on it."""
-    bound, counters = {}, set()
-    for st in ir.walk(fn.body):
-        if isinstance(st, ir.For):
-            counters.add(st.target)
-            continue
-        for name in writes(st):
-            bound[name] = bound.get(name, 0) + 1
+    bound, loops = write_counts(fn)
+    counters = {loop.target for loop in loops}
     out = {name: None for name, kind in kinds_of.items() if kind == "int"}
     for name in counters - set(bound) - set(fn.params):
         out[name] = None     # bound by loops alone, which count over ranges: a Python int

@@ -44,7 +44,7 @@ from ..analysis.shape_rules import broadcast
 from ..ir import Comment
 from ..ir import syntax as s
 from ..ir.syntax import int_literal
-from ..ir.uses import writes
+from ..ir.uses import write_counts
 
 _SMALL = 1 << 16   # runtime/core.py's unreduce returns a fresh array below this many elements
 _SMALL_DOT = 1 << 12   # runtime/fused.py: below this, a sum of products is its fallback
@@ -80,15 +80,9 @@ def all_real(fn, kinds_of):
     neither is any adjoint (the seed is a float64 and every rule's result is made of f's
     values and adjoints). A loop counts over a range object (ir.For): a counter bound by
     loops alone is an int, and a range bound once is the one the loop counts over."""
-    bindings, ranges = {}, set()
-    for name in fn.params:
-        bindings[name] = 1
-    for st in ir.walk(fn.body):
-        if isinstance(st, ir.For):
-            ranges.add(st.iter)
-            continue
-        for name in writes(st):
-            bindings[name] = bindings.get(name, 0) + 1
+    counts, loops = write_counts(fn)
+    ranges = {loop.iter for loop in loops}
+    bindings = {**counts, **{name: counts.get(name, 0) + 1 for name in fn.params}}
     for name, n in bindings.items():
         if name not in kinds_of and not (name in ranges and n == 1):
             return False

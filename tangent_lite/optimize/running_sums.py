@@ -24,50 +24,66 @@ from ..ir import Comment
 _FRESH = {"zeros", "ones", "empty", "zeros_like", "ones_like", "full"}
 
 
+class _Facts:
+    """What the rewrite asks of df's statements, read in one walk: each node's parent, each
+    name's bindings, the names read other than as an operand of arithmetic."""
+
+    def __init__(self, everything, np_name, params):
+        self.np_name, self.params = np_name, params
+        self.parents, self.bindings, self.read_elsewhere = {}, {}, set()
+        for stmt in everything:
+            if isinstance(stmt, Comment):
+                continue
+            for node in gast.walk(stmt):
+                for child in gast.iter_child_nodes(node):
+                    self.parents[id(child)] = node
+                if not isinstance(node, gast.Name):
+                    continue
+                if not isinstance(node.ctx, gast.Load):
+                    self.bindings.setdefault(node.id, []).append(node)
+                # walk yields a node before its children: its parent is known here
+                elif not isinstance(self.parents.get(id(node)), (gast.BinOp, gast.UnaryOp)):
+                    self.read_elsewhere.add(node.id)
+
+    def fresh(self, node):
+        """Whether expression `node` makes a new array: arithmetic or np.zeros-like."""
+        if isinstance(node, (gast.BinOp, gast.UnaryOp)):
+            return True
+        return (isinstance(node, gast.Call) and isinstance(node.func, gast.Attribute)
+                and isinstance(node.func.value, gast.Name)
+                and node.func.value.id == self.np_name and node.func.attr in _FRESH)
+
+    def owned(self, name):
+        """Whether every binding of `name` is `name = <fresh array>` and it is no parameter."""
+        if name in self.params or not self.bindings.get(name):
+            return False
+        for node in self.bindings[name]:
+            parent = self.parents.get(id(node))
+            if not (isinstance(parent, gast.Assign) and parent.targets == [node]
+                    and self.fresh(parent.value)):
+                return False
+        return True
+
+
+def _running_sum(stmt):
+    """(out, e) of `out = out + e` (or -, *) with e a name, else None."""
+    if not (isinstance(stmt, gast.Assign) and len(stmt.targets) == 1
+            and isinstance(stmt.targets[0], gast.Name)
+            and isinstance(stmt.value, gast.BinOp)
+            and isinstance(stmt.value.op, (gast.Add, gast.Sub, gast.Mult))
+            and isinstance(stmt.value.left, gast.Name)
+            and stmt.value.left.id == stmt.targets[0].id
+            and isinstance(stmt.value.right, gast.Name)):
+        return None
+    return stmt.targets[0].id, stmt.value.right.id
+
+
 def sums_in_place(forward, everything, shapes, np_name, params):
     """Rewrite `out = out + e` in the statement list `forward` (and its loops) in place;
     everything: all of df's statements; shapes: name -> shape; np_name: how df spells numpy;
     params: df's parameters (an argument's array is the caller's: never added into).
     Returns how many."""
-    parents = {}
-    bindings = {}
-    for stmt in everything:
-        if isinstance(stmt, Comment):
-            continue
-        for node in gast.walk(stmt):
-            for child in gast.iter_child_nodes(node):
-                parents[id(child)] = node
-            if isinstance(node, gast.Name) and not isinstance(node.ctx, gast.Load):
-                bindings.setdefault(node.id, []).append(node)
-
-    def fresh(node):
-        if isinstance(node, (gast.BinOp, gast.UnaryOp)):
-            return True
-        return (isinstance(node, gast.Call) and isinstance(node.func, gast.Attribute)
-                and isinstance(node.func.value, gast.Name) and node.func.value.id == np_name
-                and node.func.attr in _FRESH)
-
-    def owned(name):
-        if name in params:
-            return False
-        for node in bindings.get(name, ()):
-            parent = parents.get(id(node))
-            if not (isinstance(parent, gast.Assign) and parent.targets == [node]
-                    and fresh(parent.value)):
-                return False
-        return bool(bindings.get(name))
-
-    def reads_only_in_arithmetic(name):
-        for stmt in everything:
-            if isinstance(stmt, Comment):
-                continue
-            for node in gast.walk(stmt):
-                if isinstance(node, gast.Name) and node.id == name \
-                        and isinstance(node.ctx, gast.Load):
-                    if not isinstance(parents.get(id(node)), (gast.BinOp, gast.UnaryOp)):
-                        return False
-        return True
-
+    facts = _Facts(everything, np_name, params)
     count = 0
 
     def block(stmts):
@@ -77,18 +93,13 @@ def sums_in_place(forward, everything, shapes, np_name, params):
                 block(stmt.body)
                 block(stmt.orelse)
                 continue
-            if not (isinstance(stmt, gast.Assign) and len(stmt.targets) == 1
-                    and isinstance(stmt.targets[0], gast.Name)
-                    and isinstance(stmt.value, gast.BinOp)
-                    and isinstance(stmt.value.op, (gast.Add, gast.Sub, gast.Mult))
-                    and isinstance(stmt.value.left, gast.Name)
-                    and stmt.value.left.id == stmt.targets[0].id
-                    and isinstance(stmt.value.right, gast.Name)):
+            pair = _running_sum(stmt)
+            if pair is None:
                 continue
-            name, other = stmt.targets[0].id, stmt.value.right.id
+            name, other = pair
             mine, theirs = shapes.get(name), shapes.get(other)
             if not mine or theirs is None or broadcast([mine, theirs]) != mine \
-                    or not owned(name) or not reads_only_in_arithmetic(name):
+                    or not facts.owned(name) or name in facts.read_elsewhere:
                 continue
             stmts[k] = gast.AugAssign(target=gast.Name(id=name, ctx=gast.Store(),
                                                        annotation=None, type_comment=None),

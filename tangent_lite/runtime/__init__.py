@@ -18,6 +18,8 @@ other in one direction, trees, dispatch, lists and core at the bottom:
     lists        gradients of lists: GradList, zeros_grad, add_grads, append, unset
     core         the stack, unbroadcast/unreduce, grad_like, tangents,
                  builtins and conversions
+    ownership    who shares memory with whom (shares_memory, unshared), copies later
+                 writes cannot reach (owned, saved, detached)
     fused        sums of products in one np.vdot/np.einsum (optimize/fused.py)
     elementwise  powers, extrema, clip, sinc, fmax/fmin, sort (rules/elementwise.py); digamma
                  and trigamma (math.lgamma, rules/pymath.py: SciPy is optional)
@@ -40,11 +42,12 @@ which tangent_lite replaces with its own error class in every module that raises
 """
 from .meta import MODULES, is_fresh, shape_args  # noqa: F401
 from .lists import add_grads, append, GradList, unset, zeros_grad
-from .core import (all_numbers, as_tangent, astype, broadcast_like, copied_in_order, detached,
-                   grad_like, shares_array_memory, shares_memory, grads_like, InputError, owned,
-                   real_like, reduced_count, saved, select_arg, select_tangent, shaped, Stack,
-                   tangent_like, unarray, unastype, unbroadcast, unit_like, unit_of, unreduce,
-                   unshared, unsum, with_item)
+from .core import (all_numbers, as_tangent, astype, broadcast_like, grad_like, grads_like,
+                   InputError, real_like, reduced_count, select_arg, select_tangent, shaped,
+                   Stack, tangent_like, unarray, unastype, unbroadcast, unit_like, unit_of,
+                   unreduce, unsum, with_item)
+from .ownership import (copied_in_order, detached, owned, saved, shares_array_memory,
+                        shares_memory, unshared)
 from .fused import sum_product, sum_quotient
 from .elementwise import (clip_mask, digamma, div_or_zero, pick_weight, safe_log, sign_grad,
                           sinc_slope, ties, trigamma, unsort)

@@ -11,9 +11,9 @@ import dataclasses
 import gast
 
 from .. import ir, runtime
-from ..analysis.aliasing import VIEW_FUNCS
+from ..analysis.aliasing import VIEW_FUNCS, alias_groups
 from ..analysis.fixpoint import fixpoint
-from ..ir.uses import all_names, names_read
+from ..ir.uses import all_names, names_read, writes_in_place
 from ..optimize.recompute import recomputed_reads
 from . import checkpoint
 from .adjoints import RESULT, BranchAdjoint, StmtAdjoint
@@ -56,6 +56,7 @@ def plan_stack(fn, adjoints, wrt, numbers, spelled):
     are bound (zeroing their adjoints reads nothing); spelled(helper): how the generated code
     spells a runtime helper (None if it does not use it)."""
     bases = view_bases(fn)
+    sharing = _written_sharers(fn)
     recomputed = recomputed_reads(fn)
     again = {id(st): st for sts in recomputed.values() for st in sts}
 
@@ -67,7 +68,12 @@ def plan_stack(fn, adjoints, wrt, numbers, spelled):
                  for n in names_read(st.value)}
         # A view the backward sweep reads shows its base's memory: when the forward sweep
         # writes into the base later, the base is saved and restored like any value read.
-        return reads | more | {bases[n] for n in reads | more if n in bases}
+        # So does any value that may share memory with an array written in place (a view
+        # taken out of a list of views, `rows = [B[j] ...]; r = rows[0]`), whether or not
+        # the written array is differentiated.
+        found = reads | more
+        return found | {bases[n] for n in found if n in bases} | {
+            m for n in found for m in sharing(n)}
 
     # A checkpointed loop's steps run again in the backward sweep: what they read and do not
     # write must still hold the value the loop saw (transforms/checkpoint.py).
@@ -102,6 +108,16 @@ def view_bases(fn):
                 and stmt.op.func in VIEW_FUNCS and isinstance(stmt.op.args[0], gast.Name):
             out[stmt.target] = stmt.op.args[0].id
     return out
+
+
+def _written_sharers(fn):
+    """name -> the names written in place (`y[i] = e`, `y += e`) that may share its memory
+    (analysis/aliasing.py's points-to sets; computed only where fn writes in place)."""
+    written = {w for st in ir.walk(fn.body) for w in [writes_in_place(st)] if w is not None}
+    if not written:
+        return lambda name: ()
+    groups = alias_groups(fn)
+    return lambda name: groups.get(name, set()) & written
 
 
 def _pushes(fn, reads, again):

@@ -51,7 +51,7 @@ from . import checkpoint
 from .adjoints import build_adjoints
 from .common import Derivative, bound_for_checks, copied_arguments, refuse_misused_sequences
 from .plan import plan_stack
-from .split_views import followers, refuse_stale_views
+from .split_views import followed_views
 from .sweeps import SweepWriter
 
 
@@ -129,16 +129,9 @@ def reverse_mode(ctx, options, copied=(), guards=None, callee=None,
     backward += writer.backward(adjoints.nodes)
     backward += _returns(ctx, options, adjoints.final)
     _finish_sweeps(ctx, options, prologue, forward, backward)
-    kinds_of = _kinds(ctx, options, shapes)
-    lowered = _lower(ctx, options, shapes, kinds_of, backward, prologue + forward + backward)
-    if lowered and stack is not None and not (options.split or options.checkpoint
-                                              or options.taped):
-        lowered += drop_unread_pops(forward, backward, stack, ctx.bindings.spelled)
-    lowered += _by_dtypes(ctx, options, shapes, kinds_of, prologue, forward, backward, reduced)
-    if shapes.concrete is not None and not options.split:
-        lowered += entries_in_place(prologue + forward + backward, backward,
-                                    adjoints.proven_entries, ctx.fn.params,
-                                    ctx.bindings.spelled, ctx.call, _real(ctx, kinds_of))
+    facts = _variant_facts(ctx, options, shapes)
+    lowered = _variant_passes(ctx, options, facts, (prologue, forward, backward), stack,
+                              reduced, adjoints.proven_entries)
     if options.split:
         fwd, bwd = _split(ctx, options, prologue + forward, backward[2:], seed, plan, stack,
                           writer.states.values(), unbound, groups)
@@ -146,11 +139,11 @@ def reverse_mode(ctx, options, copied=(), guards=None, callee=None,
     # These two ride along in a variant kept for other work, and never decide that a variant
     # is kept (specialiser.py: a generalised variant that removes nothing else gives way to
     # one per size)
-    _sums_in_place(ctx, options, shapes, kinds_of, prologue, forward, backward)
+    _sums_in_place(ctx, options, facts, prologue, forward, backward)
     body = prologue + forward + backward
-    if shapes.concrete is not None and enabled("lower") and not options.seeded:
+    if facts is not None and enabled("lower") and not options.seeded:
         fresh_returns(body, ctx.fn.params, options.specialised, ctx.bindings.spelled)
-    released = _release(ctx, options, shapes, body)
+    released = _release(ctx, facts, body)
     deriv = _derivative(ctx, options, body, seed, value)
     if released:
         deriv.docstring += ("\n\nIts large arrays are deleted (`del`) after their last read, so "
@@ -215,32 +208,59 @@ def _finish_sweeps(ctx, options, prologue, forward, backward):
     sets_into_zeros(backward, ctx.bindings.spelled, ctx.call)
 
 
-def _kinds(ctx, options, shapes):
-    """In a specialised variant: the dtypes its signature proves (optimize/dtypes.py kinds),
-    computed once for the passes below; else {}."""
+@dataclasses.dataclass(frozen=True)
+class _VariantFacts:
+    """What a specialised variant's passes read of its signature, worked out once per
+    variant: the names of one shape, the names of one dtype kind, whether all are real."""
+
+    concrete: ConcreteShapes
+    known: dict      # name -> shape (optimize/lower.py known_shapes); passes get copies
+    kinds: dict      # name -> float64 or int (optimize/dtypes.py kinds)
+    real: bool       # every value a float64 or an int (optimize/lower.py all_real)
+
+
+def _variant_facts(ctx, options, shapes):
+    """The _VariantFacts of a specialised variant, or None for the generic df."""
     if shapes.concrete is None:
-        return {}
-    return dtypes.kinds(ctx.fn, options.specialised, shapes.concrete.resolve)
-
-
-def _real(ctx, kinds_of):
-    """Whether every value of f and every adjoint is a float64 or an int (lower.all_real)."""
-    return bool(kinds_of) and enabled("dtypes") and all_real(ctx.fn, kinds_of)
-
-
-def _lower(ctx, options, shapes, kinds_of, backward, everything):
-    """In a specialised variant: the helper calls the shapes prove written as the NumPy they
-    run (optimize/lower.py); how many."""
-    if shapes.concrete is None or not enabled("lower"):
-        return 0
+        return None
     known = known_shapes(ctx.fn, shapes.concrete,
                          specialise.param_shapes(ctx.fn.params, options.specialised))
+    kinds_of = dtypes.kinds(ctx.fn, options.specialised, shapes.concrete.resolve)
+    return _VariantFacts(shapes.concrete, known, kinds_of, all_real(ctx.fn, kinds_of))
+
+
+def _variant_passes(ctx, options, facts, sweeps, stack, reduced, proven_entries):
+    """In a specialised variant, before a split: the helper calls lowered, unread pops
+    dropped, what the dtypes prove, list gradients updated entry by entry; how many
+    rewrites."""
+    if facts is None:
+        return 0
+    prologue, forward, backward = sweeps
+    lowered = _lower(ctx, options, facts, backward, prologue + forward + backward)
+    if lowered and stack is not None and not (options.split or options.checkpoint
+                                              or options.taped):
+        lowered += drop_unread_pops(forward, backward, stack, ctx.bindings.spelled)
+    lowered += _by_dtypes(ctx, options, facts, prologue, forward, backward, reduced)
+    if not options.split:
+        lowered += entries_in_place(prologue + forward + backward, backward, proven_entries,
+                                    ctx.fn.params, ctx.bindings.spelled, ctx.call,
+                                    enabled("dtypes") and facts.real)
+    return lowered
+
+
+def _lower(ctx, options, facts, backward, everything):
+    """The helper calls the shapes prove written as the NumPy they run (optimize/lower.py);
+    how many."""
+    if not enabled("lower"):
+        return 0
+    known = dict(facts.known)
     for primal, adjoint in ctx.namer.adjoints().items():   # an adjoint has its value's shape
         if primal in known and adjoint not in known:
             known[adjoint] = known[primal]
-    real = _real(ctx, kinds_of)
+    kinds_of = facts.kinds
+    real = enabled("dtypes") and facts.real
     lowered = lower(backward, known, ctx.bindings.spelled, ctx.np, ctx.fn.params, real)
-    ints = known_ints(ctx.fn, shapes.concrete, kinds_of)
+    ints = known_ints(ctx.fn, facts.concrete, kinds_of)
     lowered += slices_written(backward, known, ints, ctx.bindings.spelled, ctx.np, real)
     lowered += rows_tiled(backward, everything, known, ints, ctx.bindings.spelled, ctx.np, real)
     # float64 of the machine's byte order: the dtype np.zeros(n) makes (dtypes.kinds counts
@@ -259,44 +279,41 @@ def _lower(ctx, options, shapes, kinds_of, backward, everything):
                                   ctx.bindings.spelled, ctx.np)
 
 
-def _sums_in_place(ctx, options, shapes, kinds_of, prologue, forward, backward):
+def _sums_in_place(ctx, options, facts, prologue, forward, backward):
     """In a specialised variant where every value is a float64 or an int: the forward sweep's
     `out = out + e` of an array only it holds written `out += e` (optimize/running_sums.py)."""
-    if shapes.concrete is None or not (enabled("lower") and enabled("dtypes")) \
-            or options.checkpoint or not all_real(ctx.fn, kinds_of):
+    if facts is None or not (enabled("lower") and enabled("dtypes")) \
+            or options.checkpoint or not facts.real:
         return 0
-    known = known_shapes(ctx.fn, shapes.concrete,
-                         specialise.param_shapes(ctx.fn.params, options.specialised))
-    return sums_in_place(forward, prologue + forward + backward, known,
+    return sums_in_place(forward, prologue + forward + backward, dict(facts.known),
                          ctx.np("zeros").value.id, set(ctx.fn.params))
 
 
-def _release(ctx, options, shapes, body):
+def _release(ctx, facts, body):
     """In a specialised variant: its large arrays deleted after their last read, so the
     arrays made next reuse their memory (optimize/release.py); how many."""
-    if shapes.concrete is None or not enabled("release"):
+    if facts is None or not enabled("release"):
         return 0
-    known = known_shapes(ctx.fn, shapes.concrete,
-                         specialise.param_shapes(ctx.fn.params, options.specialised))
+    known = dict(facts.known)
     adjoints = ctx.namer.adjoints()
     return release(body, large_names(known, adjoints), ctx.fn.params,
                    large_names(known, adjoints, in_loops=True))
 
 
-def _by_dtypes(ctx, options, shapes, kinds_of, prologue, forward, backward, reduced):
-    """In a specialised variant: what its argument dtypes prove (optimize/dtypes.py), the
-    seed of a float64 loss the number 1.0 and the loss's unread terms not computed, spread
-    seeds folded into their products; how many rewrites."""
-    if shapes.concrete is None or not enabled("dtypes"):
+def _by_dtypes(ctx, options, facts, prologue, forward, backward, reduced):
+    """What the variant's argument dtypes prove (optimize/dtypes.py), the seed of a float64
+    loss the number 1.0 and the loss's unread terms not computed, spread seeds folded into
+    their products; how many rewrites."""
+    if not enabled("dtypes"):
         return 0
+    kinds_of = facts.kinds
     done = pushed_as_is(forward, ctx.fn, kinds_of, ctx.bindings.spelled)
     if reduced and not (options.with_value or options.split or options.seeded):
         done += dtypes.seed_one(backward, forward, prologue, kinds_of,
                                  ctx.bindings.spelled)
     if enabled("lower"):
-        known = known_shapes(ctx.fn, shapes.concrete,
-                             specialise.param_shapes(ctx.fn.params, options.specialised))
-        folded = dtypes.fold_spreads(backward, prologue + forward + backward, kinds_of, known,
+        folded = dtypes.fold_spreads(backward, prologue + forward + backward, kinds_of,
+                                     dict(facts.known),
                                      {a: p for p, a in ctx.namer.adjoints().items()},
                                      ctx.np("full").value.id,
                                      ctx.bindings.spelled)
@@ -307,10 +324,9 @@ def _by_dtypes(ctx, options, shapes, kinds_of, prologue, forward, backward, redu
                                ctx.bindings.spelled)
         done += folded
     if enabled("methods"):    # last: the other passes read `np.sum` calls, not methods
-        known = known_shapes(ctx.fn, shapes.concrete,
-                             specialise.param_shapes(ctx.fn.params, options.specialised))
         done += as_methods(prologue + forward + backward,
-                           proved_arrays(kinds_of, known, dtypes.F8), ctx.np("sum").value.id)
+                           proved_arrays(kinds_of, dict(facts.known), dtypes.F8),
+                           ctx.np("sum").value.id)
     return done
 
 
@@ -416,7 +432,6 @@ def _split(ctx, options, forward, backward, seed, plan, stack, states, unbound, 
     restored = sorted(({st.target for st in ir.walk(fn.body) if isinstance(
         st, ir.SetItem) and id(st) in plan.pushes} | {n for c in states for n in c.copied})
         & set(state))
-    refuse_stale_views(ctx, plan, restored, state, backward, groups)
     bound = ir.must_assigned(fn.body, fn.params) | set(unbound)
     maybe_unbound = [v for v in state if v not in bound and v != stack]
     if maybe_unbound:
@@ -435,7 +450,8 @@ def _split(ctx, options, forward, backward, seed, plan, stack, states, unbound, 
     if stack:
         prologue.append(Comment("each call replays the sweep on its own copy"))
         prologue.append(s.assign(stack, ctx.call("Stack", [name_node(stack)])))
-    for v, views in followers(ctx, restored, state, forward, groups).items():
+    for v, views in followed_views(ctx, plan, restored, state, forward, backward,
+                                   groups).items():
         owned = ctx.call("owned", [name_node(v)] + [name_node(w) for w in views])
         prologue.append(s.assign(v, owned) if not views else gast.Assign(
             targets=[gast.Tuple(elts=[name_node(n, store=True) for n in [v] + views],

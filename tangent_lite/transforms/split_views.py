@@ -13,9 +13,12 @@ program 709). A row of W reached through a list in the state
 (`rows = list(W)`; `t = rows[0]`) still looks into the forward sweep's W, which nothing
 restores: read after the restore it holds the values of the end of the forward sweep, not the
 ones the backward sweep needs (grad's single sweep restores W itself, and its views see the old
-values; a view made directly, `row = W[0]`, is followed by the memory model). Until the
-backward sweep can re-point such views at its copy, that program's pullback is refused, naming
-the write; grad is unaffected. Found by the memory fuzzer (seed 3, programs 236 and 384).
+values; a view made directly, `row = W[0]`, is followed by the memory model). Where the item is
+bound to a name of the state that is never pushed, `owned` re-points it like any view, and
+every read of it sees the copy (the memory fuzzer, seed 8, program 485); elsewhere (the
+name pushed, so the backward sweep pops the forward sweep's views) the pullback is refused,
+naming the write; grad is unaffected. Found by the memory fuzzer (seed 3, programs 236 and
+384).
 """
 import gast
 
@@ -25,14 +28,27 @@ from ..errors import UnsupportedSyntaxError
 from ..ir import Comment
 
 
-def refuse_stale_views(ctx, plan, restored, state, backward, groups):
+def followed_views(ctx, plan, restored, state, forward, backward, groups):
+    """{v: the names of the state `owned(v, ...)` re-points at v's copy} for each v in
+    `restored`, in order (followers); raises where a value the pullback reads may still look
+    into the forward sweep's v (refuse_stale_views). groups(): the alias groups of ctx.fn
+    (analysis.aliasing.alias_groups), computed once per compile."""
+    if not restored:
+        return {}
+    copies = _copies(forward, ctx.bindings.spelled("saved"))
+    follow = followers(restored, state, copies, groups())
+    pushed = {n for names in plan.pushes.values() for n in names}
+    # a copy shares nothing; a name re-pointed and never pushed is read only as re-pointed
+    safe = {v: copies | (set(views) - pushed) for v, views in follow.items()}
+    refuse_stale_views(ctx, plan, restored, state, backward, groups(), safe)
+    return follow
+
+
+def refuse_stale_views(ctx, plan, restored, state, backward, groups, safe):
     """Raise where the backward sweep reads, at or after its first restore of an array in
     `restored` (a statement, or a loop holding one, of the top-level list `backward`), an item
-    of a list in the state that may share that array's memory. groups(): the alias groups of
-    ctx.fn (analysis.aliasing.alias_groups), computed once per compile."""
-    if not restored:
-        return
-    groups = groups()
+    of a list in the state that may share that array's memory, other than the names safe[v]
+    (copies, and views `owned` re-points at the copy that the backward sweep never pops)."""
     lists, items = _list_items(ctx.fn)
     shape_only = {ctx.bindings.spelled(h): k for h, k in _SHAPE_ONLY.items()
                   if ctx.bindings.spelled(h) is not None}
@@ -49,7 +65,7 @@ def refuse_stale_views(ctx, plan, restored, state, backward, groups):
         for stmt in backward[first:]:
             if not isinstance(stmt, Comment):
                 read |= _values_read(stmt, shape_only)
-        stale = sorted(sharing & read)
+        stale = sorted(sharing & read - safe[v])
         if stale:
             write = next(st for st in ir.walk(ctx.fn.body) if isinstance(st, ir.SetItem)
                          and st.target == v and id(st) in plan.pushes)
@@ -67,15 +83,11 @@ def refuse_stale_views(ctx, plan, restored, state, backward, groups):
                      "(`.copy()`)")
 
 
-def followers(ctx, restored, state, forward, groups):
+def followers(restored, state, copies, groups):
     """{v: the names of the state, other than the restored ones, that may share v's memory}
     for each v in `restored`, in order: what `owned(v, ...)` re-points at v's copy. Names
-    the forward sweep binds once to a copy (`t = saved(y[1:3])`) share nothing; lists pass
-    through `owned` as they are (an item of one is refused above)."""
-    if not restored:
-        return {}
-    groups = groups()
-    copies = _copies(forward, ctx.bindings.spelled("saved"))
+    the forward sweep binds once to a copy (`copies`: `t = saved(y[1:3])`) share nothing;
+    lists pass through `owned` as they are (an item of one is refused above)."""
     others = set(state) - set(restored) - copies
     taken, out = set(), {}
     for v in restored:

@@ -300,6 +300,21 @@ def view_kept_then_base_filled(x, W):
     return t
 
 
+def view_from_list_then_base_bumped(x, W):
+    """Rows of B gathered in a list, one read back through the list into a product, then B's
+    row bumped in place through another view: differentiated in x alone (B a constant), the
+    stack plan saved nothing, and the backward sweep read the bumped row (the memory fuzzer,
+    seed 8, program 485: grad wrt x alone and hvp wrong; wrt (x, W) right)."""
+    y = np.tanh(x)
+    B = W * 1.0
+    rows = [B[j] for j in range(2)]
+    rows[1] = rows[1] * np.cos(x[2:6] + y[1:5])
+    y[:4] += rows[0] * rows[1] * 0.12
+    a, b = B[0], y[::2]
+    a += 0.04
+    return np.sum(y * x) + np.sum(B * W)
+
+
 # == 2 out=: results written into existing arrays =================================================
 
 def out_multiply(x):
@@ -1248,6 +1263,7 @@ CASES = [
     C("1 views", view_overlap_shift, dict(x=F(5))),
     C("1 views", view_split_halves, dict(x=F(6))),
     C("1 views", view_kept_then_base_filled, dict(x=F(3), W=F(2, 2)), wrt=(0, 1)),
+    C("1 views", view_from_list_then_base_bumped, dict(x=F(8), W=F(2, 4))),
 
     C("2 out=", out_multiply, dict(x=F(5))),
     C("2 out=", out_exp_mean, dict(x=F(5))),

@@ -18,7 +18,9 @@ nothing is derived by hand. Each answer gets one verdict:
                      sample point is at a kink); never expected for the corpus
 
 Checks per program (tangent_lite; tangent and autograd are run through grad only):
-    grad   tool.grad(f, wrt)(*args) vs finite differences of sum(f)
+    grad   tool.grad(f, wrt)(*args) vs finite differences of sum(f); with several arguments,
+           also each one alone (wrt=i: the others are then constants, a case of its own for
+           the activity analysis and the stack plan)
     vjp    the pullback of random weights w vs finite differences of sum(w * f)
     jvp    the directional derivative along random tangents vs finite differences along them
     hvp    the Hessian-vector product vs mixed second differences of sum(f) (step 1e-4; a
@@ -299,7 +301,10 @@ def expectations(api, f, args, where, rng):
     """(what the tool is asked, [(label, expected, tol)]): the ground truth, computed before
     the tool runs. The tool's answer is a list in the order of the expectations."""
     if api == "grad":
-        return None, [(f"d/d{i}", fd_grad(f, args, i), TOL) for i in where]
+        grads = [(f"d/d{i}", fd_grad(f, args, i), TOL) for i in where]
+        alone = [(f"d/d{i} alone", exp, tol) for (_, exp, tol), i in zip(grads, where)] \
+            if len(where) > 1 else []
+        return None, grads + alone
     if api == "vjp":
         value = on_copies(f)(*args)
         weights = rng.standard_normal(np.shape(value))
@@ -328,7 +333,8 @@ def at_step(api, f, args, where, question, eps):
     truncation error of the 1e-6 step itself exceeds TOL, and the finer step EPS / 10, a
     hundredth of it, is. None for hvp."""
     if api == "grad":
-        return [fd_grad(f, args, i, eps) for i in where]
+        grads = [fd_grad(f, args, i, eps) for i in where]
+        return grads + grads if len(where) > 1 else grads
     if api == "vjp":
         return [None] + [fd_grad(f, args, i, eps, weights=question) for i in where]
     if api == "jvp":
@@ -341,8 +347,11 @@ def ask(tool, api, g, wrt, given, where, question):
     several = isinstance(wrt, tuple)
     if api == "grad":
         got = tool.grad(g, wrt, given)
-        return list(got) if several and isinstance(got, (tuple, list)) else \
+        got = list(got) if several and isinstance(got, (tuple, list)) else \
             [got] if not several else got
+        if several and len(where) > 1 and isinstance(got, list):
+            got += [tool.grad(g, i, given) for i in where]
+        return got
     if api == "vjp":
         value, got = tool.vjp(g, wrt, given, question)
         grads = list(got) if several and isinstance(got, (tuple, list)) else \
