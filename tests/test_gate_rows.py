@@ -156,3 +156,25 @@ def test_replaced_entries_are_pushed_without_a_copy_only_where_nothing_is_writte
     args = (RNG.uniform(-1, 1, (1, 10)), RNG.uniform(-1, 1, (1, 5)), RNG.uniform(-1, 1, (3, 5)))
     check_grad(written_in_place, *args, wrt=0)
     assert "saved(hidden[0])" in tl.source(written_in_place, wrt=0, specialised_for=args)
+
+
+def stacked(params, xs):
+    # the list escapes into np.stack: its entries are not known through its name alone
+    hidden = [xs[0] * 1.0]
+    for t in range(1, xs.shape[0]):
+        hidden.append(np.tanh(hidden[t - 1] * params[0, :xs.shape[1]] + xs[t]))
+    return np.sum(np.stack(hidden) ** 2)
+
+
+def test_list_kinds():
+    from tangent_lite import pipeline
+    from tangent_lite.optimize import dtypes
+    sig = [("array", "<f8", (2, 20)), ("array", "<f8", (4, 5)), ("array", "<f8", (4, 5))]
+    parsed, _, _, fn = pipeline._front(gates)
+    kinds = dtypes.kinds(fn, sig, parsed.resolve)
+    assert kinds["hidden"] == kinds["cell"] == dtypes.LIST
+    assert kinds["b"] == kinds["i"] == dtypes.INT and kinds["y"] == dtypes.F8
+    parsed, _, _, fn = pipeline._front(stacked)
+    kinds = dtypes.kinds(fn, sig[::2], parsed.resolve)
+    assert "hidden" not in kinds
+    check_grad(stacked, RNG.uniform(-1, 1, (1, 10)), RNG.uniform(-1, 1, (4, 5)), wrt=0)
