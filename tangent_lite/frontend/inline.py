@@ -11,6 +11,10 @@ A module-level helper of the same module that may write into an array it is give
 writes, through the names bound to the caller's arrays, and the memory model follows them as
 NumPy runs them. Differentiated on its own it would work on copies, and the caller would not
 see the write.
+
+A small straight-line elementwise function of the caller's module (`sigmoid`) is inlined too,
+for speed: its operations then run once, as the caller's own (frontend/small_callees.py says
+which, and why each condition keeps the program the same).
 """
 import inspect
 
