@@ -14,7 +14,8 @@ int lengths, arrays made to a size read of another (`np.zeros(x.shape[0])`, `np.
 calls of the user's own functions (their body analysed with the arguments' shapes: `callee`),
 and sizes read of arrays (x.shape[k], len(x), x.size: numbers); each operation's rule is in
 shape_rules.py, what is known of containers' entries (a parameter's, a list built in df) in
-containers.py. The analysis is flow-sensitive over the core language like shapes.py:
+containers.py, the ints proved beside the shapes (sizes, ranges, slice lengths) in
+int_values.py. The analysis is flow-sensitive over the core language like shapes.py:
 branches join (a name keeps its shape where both paths agree, else None) and loops iterate to
 a fixpoint, so an array that grows in a loop is None.
 """
@@ -28,7 +29,8 @@ import numpy as np
 from .. import ir
 from .fixpoint import loop_flow
 from .shapes import broadcasting
-from .containers import (CONTAINERS, EMPTY, Entries, Uniform, forget_entries, length,
+from .int_values import VALUE, IntValues
+from .containers import (CONTAINERS, EMPTY, Entries, Uniform, forget_entries,
                          passes_entries, plain, runtime_append)
 from .shape_rules import (MADE, MADE_LIKE, PRODUCTS, REDUCTIONS, SCALAR_CALLS, arity, broadcast,
                           constant_int, hashable_in, is_none, reads_size, reduced, product,
@@ -37,14 +39,6 @@ from ..ir.syntax import int_literal
 from ..ir.uses import all_names
 
 SCALAR = ()
-# The env's key of a name's int value (or a loop counter's range) beside its shape: no name
-# starts with it.
-_VALUE = "%"
-_MAX_COUNTS = 4096    # a slice's length is checked for each value of its counter
-_INT_ARITHMETIC = {operator.add: operator.add, operator.sub: operator.sub,
-                   operator.mul: operator.mul, operator.floordiv: operator.floordiv}
-_AST_ARITHMETIC = {gast.Add: operator.add, gast.Sub: operator.sub, gast.Mult: operator.mul,
-                   gast.FloorDiv: operator.floordiv}
 
 
 class ConcreteShapes:
@@ -62,8 +56,9 @@ class ConcreteShapes:
         bound = {t for st in ir.walk(fn.body) if isinstance(st, ir.Assign) for t in st.targets}
         self.counters = {st.target for st in ir.walk(fn.body)
                          if isinstance(st, ir.For)} - bound - set(fn.params)
+        self.ints = IntValues(resolve, self.counters)
         # a name: unbound, [] (EMPTY), a shape or a Uniform list, None; an int's value (see
-        # _VALUE): unbound, the int or range, None
+        # VALUE): unbound, the int or range, None
         self.height = 5 * (len(all_names(fn)) + len(fn.params)) + 2
         env = {p: params.get(p) for p in fn.params}
         end = self._block(fn.body, env)
@@ -84,8 +79,8 @@ class ConcreteShapes:
     def ints_seen(self, name):
         """The values the analysis gave the int `name` as the operations it reaches start (an
         int, or None where it did not know one); empty where none saw it bound."""
-        return {env[_VALUE + name] if type(env[_VALUE + name]) is int else None
-                for env in self.before.values() if _VALUE + name in env}
+        return {env[VALUE + name] if type(env[VALUE + name]) is int else None
+                for env in self.before.values() if VALUE + name in env}
 
     def fills(self, stmt):
         """Whether the write `x[index] = v` (an ir.SetItem) replaces a part of x of v's own
@@ -97,7 +92,7 @@ class ConcreteShapes:
         value = plain(self._expr(stmt.value, env))
         target = env.get(stmt.target)
         if isinstance(target, Uniform):
-            part = target.shape if self._integer(stmt.index, env) else None
+            part = target.shape if self.ints.is_int(stmt.index, env) else None
         else:
             part = self._index(plain(target), stmt.index, env)
         return value is not None and part == value
@@ -117,7 +112,7 @@ class ConcreteShapes:
         else:
             return None
         if not isinstance(items, Uniform) or not items.shape \
-                or not self._integer(index, env):
+                or not self.ints.is_int(index, env):
             return None
         return items.shape
 
@@ -137,11 +132,11 @@ class ConcreteShapes:
                 value = self._op(stmt.op, env)
                 if passes_entries(stmt.op, env):   # a call that may write into them
                     env = forget_entries(env)
-            known = self._value_of(stmt, env) if len(stmt.targets) == 1 else None
+            known = self.ints.bound(stmt, env) if len(stmt.targets) == 1 else None
             env = dict(env)
             for t in stmt.targets:
                 env[t] = value if len(stmt.targets) == 1 else None
-                env[_VALUE + t] = known
+                env[VALUE + t] = known
             return env
         if isinstance(stmt, ir.If):
             return _join(self._block(stmt.body, env), self._block(stmt.orelse, env))
@@ -154,7 +149,7 @@ class ConcreteShapes:
             self.before[id(stmt)] = env
             target = env.get(stmt.target)
             if isinstance(target, Uniform) and target.shape is not None \
-                    and self._integer(stmt.index, env) \
+                    and self.ints.is_int(stmt.index, env) \
                     and plain(self._expr(stmt.value, env)) == target.shape:
                 return env   # an entry replaced by one of the same shape: still uniform
             if isinstance(target, CONTAINERS):   # a container's entry replaced
@@ -170,11 +165,11 @@ class ConcreteShapes:
         for node in _nodes(stmt):
             for n in gast.walk(node):
                 if isinstance(n, gast.Name):
-                    env[n.id] = env[_VALUE + n.id] = None
+                    env[n.id] = env[VALUE + n.id] = None
         for attr in ("targets", "var", "alias", "target"):
             names = getattr(stmt, attr, None)
             for name in ([names] if isinstance(names, str) else names or ()):
-                env[name] = env[_VALUE + name] = None
+                env[name] = env[VALUE + name] = None
         return env
 
     def _checks_only(self, node):
@@ -190,109 +185,11 @@ class ConcreteShapes:
     def _loop(self, stmt, env):
         if isinstance(stmt, ir.For) and stmt.target in self.counters:
             env = dict(env)    # the counter's values, where its range's bounds are known
-            env[_VALUE + stmt.target] = env.get(_VALUE + stmt.iter) \
-                if isinstance(env.get(_VALUE + stmt.iter), range) else None
+            env[VALUE + stmt.target] = env.get(VALUE + stmt.iter) \
+                if isinstance(env.get(VALUE + stmt.iter), range) else None
         return loop_flow(self, stmt, env, _join, SCALAR, "shape specialisation")
 
     # -- the values of ints (sizes, and the ranges loops count over) ---------------------------
-
-    def _value_of(self, stmt, env):
-        """The int (or the range, for `range(...)`) an assignment binds, where the shapes
-        prove it: `K = w.shape[0]`, `L = n - K + 1`; else None."""
-        if stmt.op is None:
-            value = stmt.value
-            if isinstance(value, gast.Call) and not value.keywords \
-                    and self.resolve(value.func) is builtins.range:
-                bounds = [self._int(a, env) for a in value.args]
-                if None in bounds or not 1 <= len(bounds) <= 3 or bounds[2:] == [0]:
-                    return None
-                return range(*bounds)
-            return self._int(value, env)
-        op = stmt.op
-        if op.user or op.keywords or op.func is None:
-            return None
-        if op.func is builtins.len and len(op.args) == 1 and isinstance(op.args[0], gast.Name):
-            return length(env.get(op.args[0].id))
-        values = [self._int(a, env) for a in op.args]
-        if None in values:
-            return None
-        if op.func is builtins.range and 1 <= len(values) <= 3:
-            return range(*values) if values[-1] != 0 or len(values) < 3 else None
-        binary = _INT_ARITHMETIC.get(op.func) if hashable_in(op.func, _INT_ARITHMETIC) \
-            else None
-        if binary is not None and len(values) == 2:
-            return None if binary is operator.floordiv and values[1] == 0 else \
-                binary(*values)
-        if op.func is operator.neg and len(values) == 1:
-            return -values[0]
-        return None
-
-    def _int(self, node, env, counter=None):
-        """The int value of an inactive expression of ints and sizes, or None; counter: a
-        (name, int) pair to read a loop counter as that int."""
-        if counter is not None and isinstance(node, gast.Name) and node.id == counter[0]:
-            return counter[1]
-        value = constant_int(node)
-        if value is not False:
-            return value
-        if isinstance(node, gast.Name):
-            found = env.get(_VALUE + node.id)
-            return found if type(found) is int else None
-        if reads_size(node):
-            shape = plain(env.get(node.value.id) if isinstance(node.value, gast.Name)
-                           else env.get(node.value.value.id))
-            if shape is None:
-                return None
-            if isinstance(node, gast.Attribute):
-                if node.attr == "ndim":
-                    return len(shape)
-                sized = all(isinstance(d, int) for d in shape)
-                return int(np.prod(shape)) if sized else None
-            k = constant_int(node.slice)   # an int dim, where other dims may be symbols
-            if type(k) is not int or not -len(shape) <= k < len(shape):
-                return None
-            return shape[k] if isinstance(shape[k], int) else None
-        if isinstance(node, gast.Call) and len(node.args) == 1 and not node.keywords \
-                and isinstance(node.args[0], gast.Name) \
-                and self.resolve(node.func) is builtins.len:
-            return length(env.get(node.args[0].id))
-        if isinstance(node, gast.BinOp) and type(node.op) in _AST_ARITHMETIC:
-            a, b = self._int(node.left, env, counter), self._int(node.right, env, counter)
-            if a is None or b is None or (isinstance(node.op, gast.FloorDiv) and b == 0):
-                return None
-            return _AST_ARITHMETIC[type(node.op)](a, b)
-        return None
-
-    def _slice_length(self, item, dim, env):
-        """len(range(n)[item]) of a slice whose bounds are ints, or expressions of ints and
-        one loop counter of known range (`k:k + L`, the same length for every k), or None."""
-        bounds = (item.lower, item.upper, item.step)
-        runs = self._runs([b for b in bounds if b is not None], env)
-        if runs is None:
-            return None
-        lengths = set()
-        for counter in runs:
-            ints = [None if b is None else self._int(b, env, counter) for b in bounds]
-            if any(b is None and n is not None for b, n in zip(ints, bounds)) or ints[2] == 0:
-                return None
-            lengths.add(len(range(*slice(*ints).indices(dim))))
-        return lengths.pop() if len(lengths) == 1 else None
-
-    def _runs(self, nodes, env):
-        """The values to read `nodes` with: [None] where they name no loop counter of known
-        range, [(counter, value) for each value of its range] where they name one; None where
-        they name several, or one of an empty or too long range."""
-        counters = {n.id for node in nodes for n in gast.walk(node)
-                    if isinstance(n, gast.Name) and isinstance(env.get(_VALUE + n.id), range)}
-        if len(counters) > 1:
-            return None
-        if not counters:
-            return [None]
-        name = counters.pop()
-        values = env[_VALUE + name]
-        if not 0 < len(values) <= _MAX_COUNTS:
-            return None
-        return [(name, v) for v in values]
 
     # -- operations ------------------------------------------------------------------------------
 
@@ -409,7 +306,7 @@ class ConcreteShapes:
                 continue
             dim = shape[k]
             k += 1
-            if self._integer(item, env):
+            if self.ints.is_int(item, env):
                 continue
             if not isinstance(item, gast.Slice):
                 return None
@@ -421,7 +318,7 @@ class ConcreteShapes:
             elif isinstance(dim, int) and not any(b is False for b in bounds):
                 out.append(len(range(*slice(*bounds).indices(dim))))
             elif isinstance(dim, int):
-                length = self._slice_length(item, dim, env)
+                length = self.ints.slice_length(item, dim, env)
                 if length is None:
                     return None
                 out.append(length)
@@ -435,7 +332,7 @@ class ConcreteShapes:
         items = node.elts if isinstance(node, gast.Tuple) else [node]
         dims = []
         for item in items:
-            dim = self._int(item, env)
+            dim = self.ints.value(item, env)
             dims.append(self._dim(item, env) if dim is None else dim)
         if any(d is None or type(d) is int and d < 0 for d in dims):
             return None
@@ -456,13 +353,13 @@ class ConcreteShapes:
         whose entries share one shape, that shape at any int index (a loop counter, an
         expression of ints)."""
         if isinstance(entries, Uniform):
-            return entries.shape if self._integer(key, env) else None
+            return entries.shape if self.ints.is_int(key, env) else None
         value = key.value if isinstance(key, gast.Constant) else int_literal(key)
         if entries.sequence:
             if type(value) is int and -len(entries) <= value < len(entries):
                 return entries.get(value % len(entries))
             shapes = set(entries.values())
-            if self._integer(key, env) and len(shapes) == 1:
+            if self.ints.is_int(key, env) and len(shapes) == 1:
                 return shapes.pop()
             return self._entry_at_every_count(entries, key, env)
         return entries.get(value) if type(value) is str else None
@@ -471,25 +368,16 @@ class ConcreteShapes:
         """A list or tuple's entry at an int expression of a loop counter of known range
         (`params[2 * i + 1]` for i in range(len(params) // 2)): the one shape of the entries
         it reads over the range, or None (an index out of range, or entries of two shapes)."""
-        runs = self._runs([key], env)
+        runs = self.ints.runs([key], env)
         if runs is None or runs == [None]:
             return None
         shapes = set()
         for counter in runs:
-            k = self._int(key, env, counter)
+            k = self.ints.value(key, env, counter)
             if k is None or not -len(entries) <= k < len(entries):
                 return None
             shapes.add(entries.get(k % len(entries)))
         return shapes.pop() if len(shapes) == 1 else None
-
-    def _integer(self, node, env):
-        """Whether the index `node` is certainly an int: a constant, a loop counter, a name
-        bound to a known int, or `+`, `-`, `*`, `//` of those (`2 * i + 1`, `t + 1`)."""
-        if isinstance(node, gast.Name):
-            return node.id in self.counters or type(env.get(_VALUE + node.id)) is int
-        if isinstance(node, gast.BinOp) and type(node.op) in _AST_ARITHMETIC:
-            return self._integer(node.left, env) and self._integer(node.right, env)
-        return type(constant_int(node)) is int
 
     def _expr(self, node, env):
         """The shape of an atom or of an inactive expression written as it is."""
