@@ -132,7 +132,13 @@ def test_each_gradient_is_what_grad_compiles(fixture, tmp_path):
 
 
 def test_clashing_names_are_renamed_apart(fixture, tmp_path):
-    _, text = _generate(fixture, tmp_path)
+    # squash and append are small elementwise callees, which are inlined where they are
+    # called (tests/test_small_callees.py): with that pass on, no vjp of them is linked
+    _, inlined = _generate(fixture, tmp_path, filename="inlined.py")
+    assert "vjp_squash" not in inlined and "append2" not in inlined
+    # the linker's renaming of callees apart, with the callees called
+    with tangent_lite.optimize.disabled("small_callees"):
+        _, text = _generate(fixture, tmp_path)
     # The user's append is imported under another name; the runtime's keeps its own.
     assert re.search(rf"^from {MODULE} import .*\bappend as append2\b", text, re.M)
     assert "def append(items, value):" in text

@@ -302,9 +302,15 @@ def test_the_analysis_knows_the_entries():
 def test_list_gradients_are_updated_in_place():
     source = tl.source(lstm_comprehension, (0, 1), specialised_for=_lstm_comprehension())
     backward = source.split("# Backward sweep")[1]
-    assert "dhidden[i] = dhidden[i] + " in backward and "dcell[i] = zeros_grad(dcell[i])" \
-        in backward
+    assert "dhidden[i] = dhidden[i] + " in backward
+    # unset's entry zeroed, then set from a fresh product (optimize/zeroed_entries.py); with
+    # that pass's proof out of reach (float32 is not all real) it stays `zeros_grad`
+    assert "dcell[i] = dt_item" in backward and "zeros_grad(dcell[i])" not in backward
     assert "add_item(" not in backward and "unset(" not in backward
+    args32 = [a.astype(np.float32) if isinstance(a, np.ndarray) else a
+              for a in _lstm_comprehension()]
+    source32 = tl.source(lstm_comprehension, (0, 1), specialised_for=args32)
+    assert "dcell[i] = zeros_grad(dcell[i])" in source32.split("# Backward sweep")[1]
 
 
 @pytest.mark.parametrize("f, wrt, make", CASES, ids=IDS)

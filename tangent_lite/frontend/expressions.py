@@ -182,7 +182,9 @@ class ExpressionNormalizer:
                 self.assign(target, load(name))
             return
         if self.is_inline_call(value):
-            value = self.inline(value)
+            value = self.inline(value, into=target)
+            if isinstance(value, gast.Name) and value.id == target:
+                return
         if isinstance(value, (gast.Name, gast.Constant)) or self.inactive(value):
             self.emit(ir.Assign(targets=[target], value=value, op=None, lineno=self.lineno))
             return

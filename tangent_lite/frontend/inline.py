@@ -11,13 +11,19 @@ A module-level helper of the same module that may write into an array it is give
 writes, through the names bound to the caller's arrays, and the memory model follows them as
 NumPy runs them. Differentiated on its own it would work on copies, and the caller would not
 see the write.
+
+A small straight-line elementwise function of the caller's module (`sigmoid`) is inlined too,
+for speed: its operations then run once, as the caller's own (frontend/small_callees.py says
+which, and why each condition keeps the program the same).
 """
 import inspect
 
 import gast
 
 from ..ir.syntax import clone
+from ..optimize import enabled
 from ..rules.registry import lookup
+from . import small_callees
 from .expressions import load
 from .mutation import writes_parameters
 from .parse import parse_function
@@ -32,13 +38,13 @@ class Inliner:
         return isinstance(node, gast.Call) and (
             isinstance(node.func, gast.Lambda) or (
                 isinstance(node.func, gast.Name) and node.func.id in self.local_funcs)
-            or self.writing_helper(node) is not None)
+            or self.writing_helper(node) is not None or self.small_helper(node) is not None)
 
-    def writing_helper(self, call):
-        """The definition of the helper `call` calls, when it is a plain Python function of
-        the caller's own module (same globals, no closure, no rule) that may write into its
-        arguments; else None. Such a helper that cannot be inlined (from another module, a
-        closure, a method) is refused: differentiated on its own it would work on copies."""
+    def helper_entry(self, call):
+        """(target, func, fdef, writes) for a call of a plain Python function (or method) of
+        the user's that has no rule and is not tangent_lite's own; fdef is its parsed
+        definition (None without source), writes whether it may write into its arguments.
+        None for anything else. Cached per function: every call is asked about."""
         if not isinstance(call.func, (gast.Name, gast.Attribute)):
             return None
         func = self.parsed.resolve(call.func)
@@ -54,10 +60,20 @@ class Inliner:
             except Exception:       # no source: differentiated (or refused) as a call
                 fdef = None
             writes = fdef is not None and writes_parameters(fdef, skip_self=target is not func)
-            cache[key] = fdef if writes else None
-        fdef = cache[key]
-        if fdef is not None and (target is not func or func.__globals__ is not self.parsed.globals
-                                 or func.__closure__):
+            cache[key] = (fdef, writes)
+        return (target, func) + cache[key]
+
+    def writing_helper(self, call):
+        """The definition of the helper `call` calls, when it is a plain Python function of
+        the caller's own module (same globals, no closure, no rule) that may write into its
+        arguments; else None. Such a helper that cannot be inlined (from another module, a
+        closure, a method) is refused: differentiated on its own it would work on copies."""
+        entry = self.helper_entry(call)
+        if entry is None or not entry[3]:
+            return None
+        target, func, fdef, _ = entry
+        if target is not func or func.__globals__ is not self.parsed.globals or \
+                func.__closure__:
             raise self.unsupported(call, (
                 f"a call of {gast.unparse(call.func).strip()}, which may write into an array "
                 "it is given, and is defined in another module, as a closure or as a method "
@@ -66,21 +82,48 @@ class Inliner:
                 "caller"))
         return fdef
 
-    def inline(self, call):
+    def small_helper(self, call):
+        """The definition of the function `call` calls, when it is a small straight-line
+        function of the caller's own module and file that its caller sees through
+        (frontend/small_callees.py); else None."""
+        if not enabled("small_callees") or any(
+                isinstance(a, gast.Starred) for a in call.args) or any(
+                k.arg is None for k in call.keywords):
+            return None
+        entry = self.helper_entry(call)
+        if entry is None or entry[3] or entry[2] is None:
+            return None
+        target, func, fdef, _ = entry
+        if (target is not func or func.__globals__ is not self.parsed.globals
+                or func.__closure__ or target.__code__.co_filename != self.parsed.filename
+                or not small_callees.straight_line(fdef)
+                or not small_callees.elementwise(fdef, self.parsed.resolve)
+                or small_callees.free_names(fdef) & self.parsed.local_names):
+            return None
+        return fdef
+
+    def inline(self, call, into=None):
         """Inline a call of a nested function or lambda; return the name of its result.
 
         The body is normalized in place, its parameters and locals renamed apart, so it sees
-        the enclosing function's variables as a closure would when called.
+        the enclosing function's variables as a closure would when called. A small callee's
+        (frontend/small_callees.py) `return e` is written `into = e` where the call's value
+        is assigned to the name `into`: its body reads none of the caller's names.
         """
+        small = False
         if isinstance(call.func, gast.Lambda):
             fdef = call.func
         elif isinstance(call.func, gast.Name) and call.func.id in self.local_funcs:
             fdef = self.local_funcs[call.func.id]
         else:
             fdef = self.writing_helper(call)
+            if fdef is None:
+                fdef, small = self.small_helper(call), True
         if isinstance(fdef, gast.FunctionDef):
             fdef = _ending_in_return(fdef)
         label = "lambda" if isinstance(fdef, gast.Lambda) else fdef.name
+        if small and label == "lambda" and isinstance(call.func, gast.Name):
+            label = call.func.id     # a module's `softplus = lambda v: ...`: its name
         if label in self.inlining:
             raise self.unsupported(call, f"recursion in the nested function `{label}`: write "
                                          "it as a loop")
@@ -104,9 +147,9 @@ class Inliner:
         for p, value in zip(params, values):
             self.assign(rename[p], value)
         body = [Rename(rename).visit(clone(st)) for st in body]
-        saved = (self.loop, self.result, self.returned)
+        saved = (self.loop, self.result, self.returned, self.lineno)
         self.loop, self.returned = None, None
-        self.result = self.namer.temp(label)
+        self.result = (into if small else None) or self.namer.temp(label)
         self.inlining.append(label)
         start = len(self.out)
         try:
@@ -116,7 +159,7 @@ class Inliner:
             return load(self.result)
         finally:
             self.inlining.pop()
-            self.loop, self.result, self.returned = saved
+            self.loop, self.result, self.returned, self.lineno = saved
 
     def bind_call(self, call, params, defaults, label):
         if any(isinstance(a, gast.Starred) for a in call.args) or any(

@@ -48,12 +48,16 @@ PASSES = {
              "NumPy they run: `np.dot(g, W.T)` for `dot_lhs(g, x, W)`, `np.full(shape, g)` "
              "for a small `unreduce`, an int for `reduced_count`, `np.vdot(a, b)` for a sum of "
              "products to a number where every value is a float64; `dx[index] += v` for "
-             "`add_at` where no value can be complex, and a chain of disjoint slices' gradients assigned into "
-             "`np.zeros(shape)` (lower.py, inslices.py)",
+             "`add_at` where no value can be complex, and a chain of disjoint slices' "
+             "gradients assigned into `np.zeros(shape)`; a row's slice gradients that tile "
+             "the row added as one `dg[row] += np.concatenate(...)` (lower.py, inslices.py, "
+             "row_tiles.py)",
     "dtypes": "in a specialised variant, the seed of a loss `np.sum(t)` of a float64 t is "
               "the number 1.0 and the loss's terms nobody reads are not computed; a spread "
               "`np.full(shape, g) * e` of e's shape is `g * e` where the dtype is the same "
-              "(dtypes.py)",
+              "(dtypes.py); a Python list of float64 entries that only its name reaches is known "
+              "as such, and where f writes no array in place its replaced entries are pushed "
+              "without a copy (unsaved.py)",
     "slices": "the gradient of a slice read that is a product, `dt = sum_product(g, b, t)` "
               "read only by `dx = unindex(dt, x, index)`, is computed straight into the slice "
               "of x's zero gradient, `unindex_product(g, b, t, x, index)` (slices.py)",
@@ -63,7 +67,8 @@ PASSES = {
     "entries": "in a specialised variant, a list's gradient whose list object its name "
                "alone holds, of a list whose entries have one shape, updated in place entry "
                "by entry: `dh[i] = dh[i] + v` for `add_item`, `dh[i] = zeros_grad(dh[i])` "
-               "for `unset` (entries.py)",
+               "for `unset`; where every value is a float64, an entry zeroed and then set from a "
+               "fresh value is that value, `dh[i] = v` (entries.py, zeroed_entries.py)",
     "rows": "the slices of a parameter's row read in a loop (`weight = p[2 * i]`, "
             "`weight[:b]`, `weight[b:2 * b]`) add their gradients straight into the row of p's "
             "gradient, one `add_row_slices(dp, 2 * i, weight, (np.s_[:b], ...), (g, ...))` "
@@ -81,6 +86,10 @@ PASSES = {
                     "(the seed of its result's shape): the slice helpers of its backward sweep "
                     "written as NumPy, `np.multiply(g, b, out=dy[:999])` for "
                     "`unindex_product(...)` (lower_slices.py)",
+    "small_callees": "a call of a small straight-line function of the caller's own module "
+                     "(`def sigmoid(v): return 1.0 / (1.0 + np.exp(-v))`) is inlined: its "
+                     "operations run once, as the caller's own, where its vjp would run them "
+                     "again in the backward sweep (frontend/small_callees.py)",
     "shift": "the max subtracted in a max-shifted softmax, log-softmax or log-sum-exp receives "
              "no gradient: it is a constant for differentiation (shift.py)",
 }

@@ -36,6 +36,8 @@ import gast
 import numpy as np
 
 from .. import ir
+from ..ir.uses import names_read, reads
+from ..runtime.lists import append as runtime_append
 from ..analysis.shape_rules import reads_size
 from ..ir import Comment
 from ..ir.syntax import negated
@@ -43,6 +45,10 @@ from .algebra.spelling import Spelling, name_assign
 from .copies import name_counts
 
 F8, INT = "f8", "int"
+LIST = "f8 list"   # a Python list built in f, every entry a float64 (array or number)
+_INT_OPS = (gast.Add, gast.Sub, gast.Mult, gast.FloorDiv, gast.Mod)
+_KEEPS = "keeps"
+_TOP = "top"       # the fixpoint's start: no binding of the name seen to give a kind yet
 
 _ARITHMETIC = (operator.add, operator.sub, operator.mul, operator.truediv, operator.neg,
                operator.pos, np.add, np.subtract, np.multiply, np.divide, np.negative)
@@ -51,7 +57,8 @@ _PRODUCTS = (operator.matmul, np.dot, np.matmul, np.vdot, np.inner, np.outer)
 _FLOAT_UFUNCS = (np.exp, np.log, np.sqrt, np.tanh, np.sin, np.cos, np.tan, np.log1p,
                  np.expm1, np.sinh, np.cosh, np.arctan, np.arcsin, np.arccos, np.log2,
                  np.log10, np.exp2, np.arctanh, np.arcsinh)
-_SAME = (np.abs, np.absolute, builtins.abs, np.square, np.transpose, np.reshape, np.ravel)
+_SAME = (np.abs, np.absolute, builtins.abs, np.square, np.transpose, np.reshape, np.ravel,
+         np.copy)
 _EITHER = (np.maximum, np.minimum, np.fmax, np.fmin, np.clip)   # float64 if an operand is
 _REDUCTIONS = (np.sum, np.mean, np.max, np.min, np.amax, np.amin, np.prod)
 _FRESH = (np.zeros, np.ones, np.empty)         # float64 when no dtype is given
@@ -59,15 +66,21 @@ _LOOP_INDEX = None
 
 
 def kinds(fn, signature, resolve=lambda node: None):
-    """name -> F8 or INT for the names of fn whose every binding gives that kind, given the
-    specialised signature (one entry per parameter: optimize/specialise.py); resolve(node):
-    what a global name denotes (`len`)."""
+    """name -> F8, INT or LIST for the names of fn whose every binding gives that kind, given
+    the specialised signature (one entry per parameter: optimize/specialise.py); resolve(node):
+    what a global name denotes (`len`).
+
+    A list is LIST where every binding makes it of float64 entries (`[]`, `[a, b]`,
+    `items.append(v)`'s `append(items, v)`), every `items[i] = v` writes a float64 at an int,
+    and its name is read only to read an entry at an int, to append or to write an entry: no
+    other name, container or callee can see it, so no write the analysis does not see can
+    reach its entries. Reading `items[i]` at an int gives a float64 then."""
     known = {}
     for p, e in zip(fn.params, signature):
         known[p] = (F8 if e[0] == "array" and np.dtype(e[1]) == np.float64
                     else F8 if e[0] == "float" else INT if e[0] == "int" else None)
     ranges = {st.targets[0] for st in ir.walk(fn.body) if isinstance(st, ir.Assign)
-              and len(st.targets) == 1 and st.op is not None and st.op.func is builtins.range}
+              and len(st.targets) == 1 and _makes_range(st, resolve)}
     binds = {}
     for st in ir.walk(fn.body):
         if isinstance(st, ir.For):
@@ -75,6 +88,8 @@ def kinds(fn, signature, resolve=lambda node: None):
         elif isinstance(st, ir.Assign):
             for t in st.targets:
                 binds.setdefault(t, []).append(st if len(st.targets) == 1 else False)
+        elif isinstance(st, ir.SetItem):
+            binds.setdefault(st.target, []).append(st)
         elif isinstance(st, ir.Hook):
             binds.setdefault(st.var, []).append(False)
             binds.setdefault(st.alias, []).append(False)
@@ -86,19 +101,54 @@ def kinds(fn, signature, resolve=lambda node: None):
         if p in binds:
             binds[p].append(known[p] if known[p] is not None else False)
     out = dict(known)
-    out.update({name: F8 for name in binds})
+    out.update({name: _TOP for name in binds})
+    seen = _seen(fn)
     changed = True
     while changed:
         changed = False
         for name, sts in binds.items():
             if out[name] is None:
                 continue
-            found = {_binding_kind(st, out, resolve) for st in sts}
-            new = found.pop() if len(found) == 1 else None
+            found = {_binding_kind(st, out, resolve) for st in sts} - {_KEEPS, _TOP}
+            new = out[name] if not found else found.pop() if len(found) == 1 else None
+            if new == LIST and name in seen or out[name] not in (_TOP, new):
+                new = None   # a kind once found and then another: none (and an end)
             if new != out[name]:
                 out[name] = new
                 changed = True
-    return {n: k for n, k in out.items() if k is not None}
+    return {n: k for n, k in out.items() if k not in (None, _TOP)}
+
+
+def _seen(fn):
+    """The names fn reads other than to read an entry, append or write an entry (an int's
+    `items[i]`, `append(items, v)`, `items[i] = v`, `len(items)`): what may share a list."""
+    out = set()
+    for st in ir.walk(fn.body):
+        op = getattr(st, "op", None)
+        if isinstance(st, ir.Assign) and op is not None and (
+                op.func is operator.getitem or op.func is runtime_append
+                or op.func is builtins.len) and op.args and isinstance(op.args[0], gast.Name):
+            out.update(n for a in op.args[1:] + list((op.keywords or {}).values())
+                       for n in names_read(a))
+        elif isinstance(st, ir.SetItem):
+            out.update(names_read(st.value) | names_read(st.index))
+        else:
+            out.update(reads(st))
+    return out
+
+
+def _makes_range(st, resolve):
+    """Whether the assignment st binds a range (`range(n)`; an inactive one has no op)."""
+    if st.op is not None:
+        return st.op.func is builtins.range
+    return isinstance(st.value, gast.Call) and resolve(st.value.func) is builtins.range
+
+
+def _entry_index(kinds):
+    """Whether a list indexed by atoms of these kinds gives one entry: an int. F8 is also
+    the start of the fixpoint (see kinds); a float index would raise, so the entry read where
+    f runs is an int's."""
+    return len(kinds) == 1 and kinds[0] in (INT, F8)
 
 
 def _binding_kind(st, known, resolve):
@@ -106,6 +156,13 @@ def _binding_kind(st, known, resolve):
         return None
     if st in (F8, INT):
         return st
+    if isinstance(st, ir.SetItem):           # an array keeps its dtype; a list, its entries'
+        if known.get(st.target) != LIST:
+            return _KEEPS
+        value, index = _atom(st.value, known, resolve), _atom(st.index, known, resolve)
+        if _TOP in (value, index):
+            return _TOP
+        return LIST if value == F8 and _entry_index([index]) else None
     if isinstance(st, ir.Pop):
         return None
     if st.op is None:
@@ -113,9 +170,15 @@ def _binding_kind(st, known, resolve):
     if st.op.user or st.op.func is None:
         return None
     func, operands = st.op.func, [_atom(a, known, resolve) for a in st.op.args]
+    if _TOP in operands:
+        return _TOP                          # not known yet: decided by the others
     keywords = set(st.op.keywords or {})
     if func is operator.getitem:             # indexing a float64 array, by anything
+        if operands[:1] == [LIST]:           # a list's entry, at an int (see _entry_index)
+            return F8 if _entry_index(operands[1:]) and not keywords else None
         return F8 if operands[:1] == [F8] and not keywords else None
+    if func is runtime_append:               # F8: the start of the fixpoint (see kinds)
+        return LIST if operands[0] in (LIST, F8) and operands[1:] == [F8] else None
     if _is(func, _REDUCTIONS):
         return F8 if keywords <= {"axis", "keepdims"} and operands == [F8] else None
     if keywords or not operands or None in operands:
@@ -151,11 +214,22 @@ def _atom(node, known, resolve):
         return known.get(node.id)
     if reads_size(node):
         return INT
+    if isinstance(node, gast.BinOp) and isinstance(node.op, _INT_OPS):   # `n // 2`: an int
+        return _all_of([node.left, node.right], INT, INT, known, resolve)
+    if isinstance(node, gast.List):      # a list of float64 values (or none yet)
+        return _all_of(node.elts, F8, LIST, known, resolve)
     if isinstance(node, gast.Tuple):     # a shape `(n, L)`: an operand of np.zeros
-        return INT if all(_atom(e, known, resolve) == INT for e in node.elts) else None
+        return _all_of(node.elts, INT, INT, known, resolve)
     if isinstance(node, gast.Call) and resolve(node.func) is builtins.len:
         return INT
     return None
+
+
+def _all_of(nodes, kind, result, known, resolve):
+    """result where every node is of `kind`, _TOP where the others are and some not known
+    yet, else None."""
+    found = {_atom(n, known, resolve) for n in nodes} - {kind}
+    return result if not found else _TOP if found == {_TOP} else None
 
 
 def _is(func, table):
@@ -218,7 +292,7 @@ def fold_spreads(backward, everything, kinds_of, shapes, adjoint_of, np_name, sp
     that shape (and a dtype that makes the result the same: see the module's docstring) by g;
     a name assigned such a spread and read only so is dropped. shapes: name -> shape of the
     forward names; adjoint_of: adjoint name -> its primal. Returns how many were folded."""
-    spreads = _Spreads(everything, kinds_of, shapes, adjoint_of, np_name, spelled)
+    spreads = _Spreads(everything, backward, kinds_of, shapes, adjoint_of, np_name, spelled)
     count = spreads.inline(backward)
     spreads.recount()       # the inline spreads' operands are read where the spreads were
     return count + spreads.named(backward, Spelling(spelled).pure)
@@ -228,8 +302,9 @@ class _Spreads:
     """The facts fold_spreads decides by: df's name counts, the shapes and dtypes of the
     forward names, and which adjoint belongs to which primal."""
 
-    def __init__(self, everything, kinds_of, shapes, adjoint_of, np_name, spelled):
-        self.everything, self.kinds_of, self.shapes = everything, kinds_of, shapes
+    def __init__(self, everything, backward, kinds_of, shapes, adjoint_of, np_name, spelled):
+        self.everything, self.backward = everything, backward
+        self.kinds_of, self.shapes = kinds_of, shapes
         self.adjoint_of, self.np_name = adjoint_of, np_name
         self.unreduce = spelled("unreduce")
         self.recount()
@@ -283,8 +358,24 @@ class _Spreads:
         if not isinstance(binop.op, (gast.Mult, gast.Add)) or self.shape(other) != full_shape:
             return False
         forward = isinstance(other, gast.Name) and other.id in self.shapes and \
-            self.kinds_of.get(other.id) == F8 and self.stores.get(other.id, 0) <= 1
+            self.kinds_of.get(other.id) == F8 and (self.stores.get(other.id, 0) <= 1
+                                                   or self.remade(other.id))
         return forward or self.array(g)
+
+    def remade(self, name):
+        """Whether the backward sweep binds the forward name `name` to its forward values
+        only: popped (`name = stack.pop()`) or made again by the one expression the forward
+        sweep assigns it (optimize/recompute.py). It then has its forward shape and kind
+        wherever it is read (the `name = None` before a loop, pushed at its first step, is
+        popped back only after the backward sweep's last read of the name)."""
+        made = {gast.dump(st.value) for st in _all_statements(self.everything)
+                if name_assign(st) == name and not _popped(st.value) and not (
+                    isinstance(st.value, gast.Constant) and st.value.value is None)}
+        bound = [st for st in _all_statements(self.backward) if name_assign(st) == name]
+        stores = sum(isinstance(n, gast.Name) and n.id == name and isinstance(n.ctx, gast.Store)
+                     for st in _statements(self.backward) for n in gast.walk(st))
+        return stores == len(bound) and len(made) == 1 and all(
+            _popped(st.value) or gast.dump(st.value) in made for st in bound)
 
     def inline(self, backward):
         """`dx + np.full(shape, g)` -> `dx + g`."""
@@ -414,6 +505,12 @@ def _all_statements(stmts):
             inner = getattr(stmt, attr, None)
             if isinstance(stmt, (gast.If, gast.For, gast.While)) and inner:
                 yield from _all_statements(inner)
+
+
+def _popped(value):
+    """Whether value is `stack.pop()`: a forward value restored."""
+    return (isinstance(value, gast.Call) and isinstance(value.func, gast.Attribute)
+            and value.func.attr == "pop" and not value.args and not value.keywords)
 
 
 def _number(node):

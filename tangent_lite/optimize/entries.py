@@ -31,17 +31,19 @@ a call rebuilt by a later pass is not among them and is left as it is.
 import gast
 
 from . import enabled
+from .zeroed_entries import zeroed_then_set
 from ..ir import Comment
 from ..ir import syntax as s
 
 _NEW_LISTS = ("add_item", "unset", "add_grads")   # a new list from their first argument
 
 
-def entries_in_place(everything, backward, proven, params, spelled, call):
+def entries_in_place(everything, backward, proven, params, spelled, call, real=False):
     """Rewrite the proven `add_item`/`unset` calls of `backward` (df's backward statements,
     rewritten in place) whose gradient list is held by its name alone in `everything` (all of
     df's statements); params: df's parameters; spelled(helper): how generated code spells a
-    runtime helper; call(helper, args): a call of one. Returns how many it rewrote."""
+    runtime helper; call(helper, args): a call of one; real: every value and adjoint is a
+    float64 or an int (lower.all_real). Returns how many it rewrote."""
     if not enabled("entries") or not proven:
         return 0
     names = {spelled(h): h for h in _NEW_LISTS + ("zeros_grad",) if spelled(h) is not None}
@@ -49,7 +51,10 @@ def entries_in_place(everything, backward, proven, params, spelled, call):
     held = {g for g in targets - set(params) if _held_alone(g, everything, names)}
     if not held:
         return 0
-    return _rewrite(backward, held, proven, names, call)
+    done = _rewrite(backward, held, proven, names, call)
+    if real:
+        done += zeroed_then_set(backward, everything, held, names)
+    return done
 
 
 def _helper(node, names):

@@ -358,7 +358,11 @@ def add_row_slices(g, row, x: "shape", indices, values):
                         break
                 else:
                     for index, value in zip(indices, values):
-                        part[index] += value
+                        if type(index) is slice:   # a view: added into without the
+                            view = part[index]     # store back `part[index] += v` makes
+                            view += value
+                        else:
+                            part[index] += value
                     return g
     dx = unindex(values[0], x, indices[0])
     for index, value in zip(indices[1:], values[1:]):

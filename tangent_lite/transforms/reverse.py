@@ -31,6 +31,8 @@ from ..optimize import dead_code, dtypes, enabled, specialise
 from ..optimize.algebra import cancel_negations_everywhere, float64_number, simplify
 from ..optimize.fused import fuse_chains
 from ..optimize.rows import slices_into_rows
+from ..optimize.row_tiles import rows_tiled
+from ..optimize.unsaved import pushed_as_is
 from ..optimize.entries import entries_in_place
 from ..optimize.slices import products_into_slices, sets_into_zeros
 from ..optimize.copies import propagate_copies
@@ -259,7 +261,8 @@ def _variant_passes(ctx, options, facts, sweeps, stack, reduced, proven_entries)
     lowered += _by_dtypes(ctx, options, facts, prologue, forward, backward, reduced)
     if not options.split:
         lowered += entries_in_place(prologue + forward + backward, backward, proven_entries,
-                                    ctx.fn.params, ctx.bindings.spelled, ctx.call)
+                                    ctx.fn.params, ctx.bindings.spelled, ctx.call,
+                                    enabled("dtypes") and facts.real)
     return lowered
 
 
@@ -281,6 +284,7 @@ def _lower(ctx, options, facts, backward, everything):
         # `dx[index] += v` into a real dx refuses a complex v: add_at takes its real part
         spelled = lambda helper: None if helper == "add_at" else ctx.bindings.spelled(helper)
     lowered += slices_written(backward, known, ints, spelled, ctx.np, real)
+    lowered += rows_tiled(backward, everything, known, ints, spelled, ctx.np, real)
     # float64 of the machine's byte order: the dtype np.zeros(n) makes (dtypes.kinds counts
     # a '>f8' argument as float64 too, so a variant for one lowers no slice helper)
     seeds = (options.seed_signature,) if options.seed_signature else ()
@@ -338,7 +342,7 @@ def _by_dtypes(ctx, options, facts, prologue, forward, backward, reduced):
     if not enabled("dtypes"):
         return 0
     kinds_of = facts.kinds
-    done = 0
+    done = pushed_as_is(forward, ctx.fn, kinds_of, ctx.bindings.spelled)
     if reduced and not (options.with_value or options.split or options.seeded):
         done += dtypes.seed_one(backward, forward, prologue, kinds_of,
                                  ctx.bindings.spelled)
