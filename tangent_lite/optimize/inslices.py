@@ -58,12 +58,15 @@ def slices_written(body, shapes, ints, spelled, np_attr, real):
     `np.name` as df spells it; real: every value and adjoint is a float64 or an int. Returns
     how many statements were rewritten."""
     added, made = spelled("add_at"), spelled("unindex")
-    writer = _Writer(shapes, ints, added, made if real else None, np_attr)
+    writer = SliceWriter(shapes, ints, added, made if real else None, np_attr)
     writer.block(body)
     return writer.count
 
 
-class _Writer:
+class SliceWriter:
+    """Writes slice gradients into their arrays as NumPy (`dx[I] += v`, slices assigned into
+    `np.zeros(shape)`); also used by row_tiles.py."""
+
     def __init__(self, shapes, ints, added, made, np_attr):
         self.shapes, self.ints, self.added, self.made = shapes, ints, added, made
         self.spread = gast.dump(np_attr("s_"))
@@ -109,7 +112,7 @@ class _Writer:
 
     def added_in_place(self, stmt):
         """(dx, index, v, None) for `dx = add_at(dx, index, v)` that is `dx[index] += v`."""
-        call = _helper_assign(stmt, self.added, 3)
+        call = helper_assign(stmt, self.added, 3)
         if call is None:
             return None
         target = stmt.targets[0].id
@@ -125,7 +128,7 @@ class _Writer:
         """(dz, index, g, z's shape) for `dz = unindex(g, z, index)` written as zeros."""
         if self.made is None:
             return None
-        call = _helper_assign(stmt, self.made, 3)
+        call = helper_assign(stmt, self.made, 3)
         if call is None:
             return None
         g, z, index = call.args
@@ -198,7 +201,8 @@ class _Writer:
         return None
 
 
-def _helper_assign(stmt, helper, arity):
+def helper_assign(stmt, helper, arity):
+    """The call of `target = helper(...)` with `arity` positional arguments, or None."""
     if helper is None or not (isinstance(stmt, gast.Assign) and len(stmt.targets) == 1
                               and isinstance(stmt.targets[0], gast.Name)):
         return None

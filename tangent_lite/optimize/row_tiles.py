@@ -30,7 +30,7 @@ from ..ir import Comment
 from ..ir import syntax as s
 from .algebra.spelling import name_assign
 from .copies import name_counts
-from .inslices import _Writer, _helper_assign
+from .inslices import SliceWriter, helper_assign
 
 
 def rows_tiled(body, everything, shapes, ints, spelled, np_attr, real):
@@ -39,7 +39,7 @@ def rows_tiled(body, everything, shapes, ints, spelled, np_attr, real):
     helper = spelled("add_row_slices")
     if not real or helper is None:
         return 0
-    writer = _Writer(shapes, _bound_ints(everything, ints, np_attr), None, None, np_attr)
+    writer = SliceWriter(shapes, _bound_ints(everything, ints, np_attr), None, None, np_attr)
     return _block(body, helper, writer, np_attr)
 
 
@@ -47,7 +47,7 @@ def _bound_ints(everything, ints, np_attr):
     """ints, and the names bound once in df to an int expression of known ints."""
     out = dict(ints)
     stores = name_counts(everything)[1]
-    writer = _Writer({}, out, None, None, np_attr)
+    writer = SliceWriter({}, out, None, None, np_attr)
     for stmt in _statements(everything):
         name = name_assign(stmt)
         if name and stores.get(name) == 1 and name not in out:
@@ -77,7 +77,7 @@ def _block(stmts, helper, writer, np_attr):
             inner = getattr(stmt, field, None)
             if isinstance(stmt, (gast.If, gast.For, gast.While)) and inner:
                 done += _block(inner, helper, writer, np_attr)
-        call = _helper_assign(stmt, helper, 5)
+        call = helper_assign(stmt, helper, 5)
         tiled = _tiled(stmt, call, writer) if call is not None else None
         if tiled is not None:
             g, row, values = tiled
