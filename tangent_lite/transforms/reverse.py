@@ -215,13 +215,15 @@ def _finish_sweeps(ctx, options, prologue, forward, backward):
 def _complex_free(ctx, options):
     """Whether no value or adjoint of df can be complex (optimize/inplace.complex_free): a
     vjp's seed counts as an argument, which a generic vjp cannot know (a caller's complex
-    scaling gives a complex seed, `inner(x) * 1j`)."""
+    scaling gives a complex seed, `inner(x) * 1j`). So does a split backward sweep's (a
+    pullback's weights, tl.vjp), and its data arguments too: the pullback has no dispatch
+    to a variant for complex data (pipeline._complex_dispatch), as grad's df has."""
     if options.complex_data:
         return False
     signature = options.specialised
     if signature is not None and options.seed_signature is not None:
         signature = (options.seed_signature,) + tuple(signature)
-    if signature is None and options.seeded:
+    if signature is None and (options.seeded or options.split):
         return False
     return complex_free(ctx.fn, signature)
 
