@@ -316,6 +316,8 @@ def add_at(g, index, value):
     elif duck(g):   # Dask and CuPy: a new array (no np.add.at; Dask writes make new graphs)
         return g + unindex(value, g, index)
     elif _basic(index):
+        if type(g) is not np.ndarray:   # a list's entry: a real array keeps the real part
+            value = _held_by(g[index], value)
         g[index] += value
     else:
         np.add.at(g, index, value)
