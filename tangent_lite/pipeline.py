@@ -295,11 +295,13 @@ def _shape_facts(func, summary):
 
 def _complex_dispatch(ctx, func, options, signature, summary, deriv, callees):
     """Where the generic df adds adjoints in place and no specialiser compiles variants for
-    its arguments' dtypes: df's first statements send data arguments holding complex values
-    (differentiated ones are real, or refused) to the variant that adds nothing in place."""
-    data = [p for p in ctx.fn.params if p not in options.wrt]
-    if not data or options.complex_data or not inplace.adds_in_place(deriv.body):
+    its arguments' dtypes: df's first statements send arguments holding complex values to
+    the variant that adds nothing in place. A data argument's complex values make complex
+    adjoints of real ones; a differentiated argument's are refused (grad_like, at the end of
+    that variant) before a real array meets a complex `+=` (a raw NumPy error)."""
+    if options.complex_data or not inplace.adds_in_place(deriv.body):
         return
+    data = list(ctx.fn.params)
     if enabled("specialise"):   # compiled at the first call with a complex argument
         variant = _ComplexVariant(func, options, signature, summary, deriv.name)
     else:   # a module ahead of time (aot/) carries every variant's source: compiled now

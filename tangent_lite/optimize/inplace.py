@@ -112,9 +112,9 @@ def adds_in_place(body):
 
 def dispatch(data, parsed, bindings, variant):
     """`if any_complex(...)`: `return grad_f_complex(...)`, the generic df's first statements
-    when it adds adjoints in place: a data argument (one of the names `data`) holding a
-    complex value makes complex adjoints of real values, which a real array refuses to add
-    in place."""
+    when it adds adjoints in place: an argument (one of the names `data`) holding a complex
+    value makes complex adjoints of real values, which a real array refuses to add in place
+    (and a differentiated one is refused by that variant, with InputError)."""
     from .numbers import variant_call   # numbers imports the analyses: imported late
     test = s.call(bindings.name("any_complex"), [s.name(p) for p in data])
     call = variant_call(parsed, bindings, variant)
