@@ -22,7 +22,6 @@ from .frontend.parse import parse_function
 from .optimize import enabled, inplace, numbers, specialise
 from .specialiser import Specialiser
 from .rules import registry_version
-from .runtime import any_complex
 from .transforms.common import Context
 from .transforms.forward import ForwardTransform
 from .transforms.memory import lower_views
@@ -211,7 +210,7 @@ def _compile_reverse(func, wrt, as_tuple, seeded, with_value, split, checkpoint=
     options = ReverseOptions(tuple(wrt), as_tuple=as_tuple, seeded=seeded, split=split,
                              with_value=with_value, checkpoint=checkpoint, taped=taped)
     ctx, out = _reverse(func, options, summary)
-    if _reads_complex(ctx.parsed):   # a complex array or number f reads from outside
+    if inplace.reads_complex(ctx.parsed):   # a complex value f reads from outside
         options = dataclasses.replace(options, complex_data=True)
         ctx, out = _reverse(func, options, summary)
     parsed, fn, bindings, deriv = ctx.parsed, ctx.fn, ctx.bindings, out.derivative
@@ -309,17 +308,6 @@ def _complex_dispatch(ctx, func, options, signature, summary, deriv, callees):
         callees.append(compiled)
         variant = compiled.df
     deriv.body[:0] = inplace.dispatch(data, ctx.parsed, ctx.bindings, variant)
-
-
-def _reads_complex(parsed):
-    """Whether f reads a complex value from its globals or its closure."""
-    cells = []
-    for cell in parsed.closure.values():
-        try:
-            cells.append(cell.cell_contents)
-        except ValueError:   # an empty cell
-            pass
-    return any_complex(*parsed.globals_used.values(), *cells)
 
 
 class _ComplexVariant:

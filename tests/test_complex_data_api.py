@@ -88,7 +88,20 @@ class Filter:
         return np.sum(np.abs(z) ** 2) + self.response(x)
 
 
+class Spectrum:
+    """A plain class whose complex attribute is read after a real contribution to dx."""
+
+    def __init__(self, basis):
+        self.basis = basis
+
+    def loss(self, x):
+        y = np.real(self.basis @ x)
+        a = np.sum(np.sin(x) * x)
+        return a + np.sum(y ** 2)
+
+
 FILTER = Filter(cvec(2, 3))
+SPECTRUM = Spectrum(cvec(2, 3))
 
 
 def elementwise_aux(x, c):
@@ -103,6 +116,7 @@ CASES = [
     ("looped", looped, lambda: (rng.normal(size=3), cvec(3))),
     ("list_of_complex", list_of_complex, lambda: (rng.normal(size=3), [cvec(3), cvec(3)])),
     ("method", FILTER.response, lambda: (rng.normal(size=3),)),
+    ("method_attribute", SPECTRUM.loss, lambda: (rng.normal(size=3),)),
     ("method_with_data", FILTER.mixed, lambda: (rng.normal(size=3), cvec(3))),
 ]
 IDS = [c[0] for c in CASES]

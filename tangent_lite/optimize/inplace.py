@@ -8,6 +8,8 @@ reference (a plain `dy = dx`, a hook, a Python list of gradients). The tracking 
 transforms/adjoints.py, statement by statement (switched off, nothing is owned); this module
 says which values are fresh.
 """
+import inspect
+
 import gast
 import numpy as np
 
@@ -101,6 +103,26 @@ def _complex_node(node):
         return _names_complex(node.id)
     if isinstance(node, gast.Attribute):
         return _names_complex(node.attr)
+    return False
+
+
+def reads_complex(parsed):
+    """Whether f reads a complex value from outside its arguments, as they hold when f is
+    compiled: a global, a closure cell, an attribute of one (`self.taps` of a bound method's
+    instance, `cfg.phases`; a list or dict there is searched too)."""
+    cells = []
+    for cell in parsed.closure.values():
+        try:
+            cells.append(cell.cell_contents)
+        except ValueError:   # an empty cell
+            pass
+    if runtime.any_complex(*parsed.globals_used.values(), *cells):
+        return True
+    for node in gast.walk(parsed.node):
+        if isinstance(node, gast.Attribute) and isinstance(node.ctx, gast.Load):
+            value = parsed.resolve(node)
+            if not inspect.ismodule(value) and runtime.any_complex(value):
+                return True
     return False
 
 
