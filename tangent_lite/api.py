@@ -12,7 +12,8 @@ import numpy as np
 from . import cache, higher, pipeline, pytree
 from .pipeline import wrt_names
 from .errors import InputError, TangentLiteError, user_facing
-from .runtime import GradList, unit_like, zeros_grad
+from .runtime import GradList, any_complex, unit_like, zeros_grad
+from .runtime.trees import children, is_container
 
 #: An argument to differentiate with respect to: its index or its name, or a tuple of them.
 Wrt = Union[int, str, Sequence[Union[int, str]]]
@@ -168,8 +169,24 @@ def jvp(f: Function, primals: Sequence[Any], tangents: Sequence[Any]) -> Tuple[A
     params = list(inspect.signature(f).parameters)
     wrt = tuple(p for p, t in zip(params, tangents) if t is not None)
     compiled = cache.get(f, (wrt, "jvp"), lambda: pipeline.compile_forward(f, wrt))
+    for p, x, t in zip(params, primals, tangents):
+        _real_tangent(p, x, t)
     named = {compiled.tangent_params[p]: t for p, t in zip(params, tangents) if t is not None}
     return compiled.df(*primals, **named)
+
+
+def _real_tangent(name: str, x: Any, t: Any) -> None:
+    """Refuse a complex tangent of a real argument (leaf by leaf in a pytree): f is a function
+    of real values there, and a complex direction leaves its domain (a complex argument takes
+    one: the real directional derivative along it)."""
+    if t is None or not any_complex(t) or any_complex(x):
+        return
+    if is_container(x) and is_container(t):
+        for (key, xc), (_, tc) in zip(children(x), children(t)):
+            _real_tangent(f"{name}[{key!r}]", xc, tc)
+        return
+    raise InputError(f"a complex tangent for the real argument {name!r}: give a real one (the "
+                     "real and imaginary parts of a complex direction are two jvps, or hvps)")
 
 
 @user_facing
@@ -187,6 +204,9 @@ def hvp(f: Function, wrt: Wrt = 0) -> Function:
     @user_facing
     def hessian_vector_product(*args: Any) -> Any:
         *primals, v = args
+        if any_complex(v):
+            bound = inspect.signature(unwrap(f)).bind_partial(*primals).arguments
+            _real_tangent(name, bound.get(name), v)
         jvp_df = pipeline.jvp(df, (name,)).df
         return jvp_df(*primals, **{tangent_name: v})[1]
     return hessian_vector_product

@@ -351,3 +351,22 @@ def test_generated_module_with_complex_data(tmp_path):
     want = numeric(module.model, (x, C))
     close(grads.grad_model(x, C), want)
     close(grads.grad_model(x, C.real.copy()), numeric(module.model, (x, C.real.copy())))
+
+
+def test_complex_tangent_of_a_real_argument_is_refused():
+    x, c, v = rng.normal(size=3), cvec(3), cvec(3)
+    with pytest.raises(InputError, match="complex tangent for the real argument 'x'"):
+        tl.jvp(elementwise, (x, c), (v, None))
+    with pytest.raises(InputError, match="complex tangent for the real argument 'x'"):
+        tl.hvp(elementwise)(x, c, v)
+    tree = {"w": rng.normal(size=3), "b": rng.normal(size=3)}
+    with pytest.raises(InputError, match=r"real argument \"params\['b'\]\""):
+        tl.jvp(dict_params, (tree, c), ({"w": rng.normal(size=3), "b": cvec(3)}, None))
+
+
+def test_complex_weights_of_a_real_result():
+    """Re(ct * J): the imaginary part of a weight moves no real result."""
+    x, c = rng.normal(size=3), cvec(3)
+    _, pullback = tl.vjp(real_out, x, c)
+    np.testing.assert_array_equal(pullback(2.0j), np.zeros(3))
+    close(pullback(1.5 - 2.0j), 1.5 * numeric(real_out, (x, c)))

@@ -7,9 +7,14 @@ rewrite is proved on the program's shape; here it meets loops, branches, reassig
 the other statements of f, and each program is checked against central finite differences at
 a point where no branch is about to flip."""
 import os
+import re
 
+import numpy as np
 import pytest
 from test_control_flow import N, ProgramGenerator, check_random_program
+
+import tangent_lite
+from helpers import load_program, numeric_grad
 
 
 class PassIdiomProgramGenerator(ProgramGenerator):
@@ -103,3 +108,82 @@ def test_random_pass_idiom_program(seed, tmp_path):
     """One random program per seed (the first of up to 10 with a smooth sample point)."""
     check_random_program(lambda attempt: PassIdiomProgramGenerator(104729 * seed + attempt),
                          seed, tmp_path)
+
+
+class ComplexDataProgramGenerator(PassIdiomProgramGenerator):
+    """The same programs with a complex data argument c of N values, f(x, c), not
+    differentiated: the adjoints of the real values it meets are complex (their real part
+    counts), also where the passes add them in place, in slices, loops and lists."""
+
+    def stmt(self, depth, pad):
+        if self.r.random() < 0.25:
+            return self.complex_data("    " * pad)
+        return super().stmt(depth, pad)
+
+    def complex_data(self, p):
+        r, k = self.r, self.r.random()
+        if k < 0.15:
+            return [f"{p}s1 = s1 + 0.1 * np.sum(np.abs(x * c) ** 2)"]
+        if k < 0.3:
+            return [f"{p}s0 = s0 + 0.2 * np.real(np.dot(c, x * {self.expr(1)}))"]
+        if k < 0.45:
+            u = self.fresh("u")
+            return [f"{p}{u} = np.outer(c, np.conj(c)) @ x",
+                    f"{p}s1 = s1 + 0.1 * np.sum(np.real({u}) * np.imag({u}))"]
+        if k < 0.6:
+            return [f"{p}y[:2] += np.imag(c[:2] * x[2:]) * 0.3"]
+        if k < 0.75:
+            j = self.fresh("j")
+            return [f"{p}for {j} in range({N - 2}):",
+                    f"{p}    s1 = s1 + 0.1 * np.real(np.sum(c[{j}:{j} + 2] * x[{j}:{j} + 2] "
+                    f"* x[{j} + 1:{j} + 3]))"]
+        if k < 0.88:
+            parts = self.fresh("parts")
+            return [f"{p}{parts} = [c * x, np.conj(c) * x[::-1]]",
+                    f"{p}s0 = s0 + 0.05 * np.sum(np.abs({parts}[0] + {parts}[1]) ** 2)"]
+        conv, j, z = self.fresh("conv"), self.fresh("j"), self.fresh("z")
+        return [f"{p}{conv} = np.zeros(2)", f"{p}for {j} in range(3):",
+                f"{p}    {conv} += x[{j}] * x[{j}:{j} + 2]",
+                f"{p}{z} = ({conv} - x[2:]) * c[:2]",
+                f"{p}s1 = s1 + 0.1 * np.sum(np.abs({z}) ** 2)"]
+
+    def source(self):
+        return re.sub(r"def (f|f_traced)\(x\):", r"def \1(x, c):", super().source())
+
+
+def _smooth_with_data(module, x, c):
+    """No condition within 1e-3 of flipping at x, and finite differences at two steps agree."""
+    module.MARGINS.clear()
+    value = module.f_traced(x, c)
+    if (module.MARGINS and min(module.MARGINS) < 1e-3) or not np.isfinite(value):
+        return False
+    assert value == module.f(x, c)
+    return np.allclose(numeric_grad(module.f, (x, c), 0, eps=1e-4),
+                       numeric_grad(module.f, (x, c), 0, eps=1e-6), rtol=1e-4, atol=1e-6)
+
+
+@pytest.mark.parametrize("seed", range(int(os.environ.get("TL_RANDOM_PROGRAMS", 100)) // 4))
+def test_random_program_with_complex_data(seed, tmp_path):
+    """grad, vjp (its pullback twice) and jvp of one random program f(x, c) with complex c."""
+    points = np.random.default_rng([seed, 13])
+    for attempt in range(10):
+        text = ComplexDataProgramGenerator(f"complex:{seed}:{attempt}").source()
+        module = load_program(tmp_path / f"cprog_{seed}_{attempt}.py", text)
+        for _ in range(5):
+            x = points.uniform(-1.5, 1.5, size=N)
+            c = points.uniform(-1, 1, size=N) + 1j * points.uniform(-1, 1, size=N)
+            if not _smooth_with_data(module, x, c):
+                continue
+            want = numeric_grad(module.f, (x, c), 0)
+            np.testing.assert_allclose(tangent_lite.grad(module.f)(x, c), want, rtol=1e-5,
+                                       atol=1e-7)
+            value, pullback = tangent_lite.vjp(module.f, x, c)
+            assert value == module.f(x, c)
+            first = pullback(1.0)
+            np.testing.assert_allclose(first, want, rtol=1e-5, atol=1e-7)
+            np.testing.assert_array_equal(pullback(1.0), first)
+            v = points.standard_normal(N)
+            _, dvalue = tangent_lite.jvp(module.f, (x, c), (v, None))
+            np.testing.assert_allclose(dvalue, want @ v, rtol=1e-5, atol=1e-7)
+            return
+    pytest.fail(f"no smooth sample point found for seed {seed}")

@@ -85,7 +85,7 @@ FAMILIES = ["view_write", "out_write", "copyto", "at", "fancy", "mask", "method"
 # Families added later, with the first seed that draws them: the programs of earlier seeds stay
 # the ones BASELINE.md and tests/test_memory_programs.py record (a longer list of families
 # changes every random choice after it).
-LATER_FAMILIES = {"tuples": 3, "complex_lists": 11}
+LATER_FAMILIES = {"tuples": 3, "complex_lists": 11, "complex_data": 13}
 
 
 def families_of(seed):
@@ -589,6 +589,40 @@ class ProgramGenerator:
             (f"{items}[0]", f"{items}[1]")
         return lines + [f"{p}s1 += np.sum({first} * {first}) * 0.1 + np.sum({second}) * 0.1"]
 
+    def complex_data(self, p):
+        """A complex data argument c (4 values, not differentiated: f(x, W, c)) meeting the
+        real values: elementwise, np.dot and @, np.abs(...) ** 2, np.real / np.imag /
+        np.conj, in a loop of slices, in a list, and written into real arrays in place (the
+        adjoints of real values are complex; their real part counts)."""
+        r = self.r
+        self.features.add("complex data argument")
+        k = r.random()
+        if k < 0.15:
+            return [f"{p}s1 += np.sum(np.abs(y[:4] * c) ** 2) * 0.1"]
+        if k < 0.3:
+            return [f"{p}s0 = s0 + np.real(np.dot(c, B[{r.randrange(2)}] * y[:4])) * 0.2"]
+        if k < 0.42:
+            u = self.fresh("u")
+            return [f"{p}{u} = B @ (c * y[4:])",
+                    f"{p}s1 = s1 + np.sum(np.real({u}) * np.imag({u})) * 0.1"]
+        if k < 0.54:
+            self.features.add("complex data written into a real array")
+            return [f"{p}y[:4] += np.real(c * np.conj(c)) * y[4:] * 0.1",
+                    f"{p}B[{r.randrange(2)}] += np.imag(c * {self.vec(4)}) * 0.2"]
+        if k < 0.7:
+            j = self.fresh("j")
+            return [f"{p}for {j} in range(3):",
+                    f"{p}    s1 += np.sum(np.real(c[{j}:{j} + 2] * y[{j}:{j} + 2])) * 0.1"]
+        if k < 0.85:
+            parts = self.fresh("parts")
+            return [f"{p}{parts} = [c * y[:4], np.conj(c) * B[1]]",
+                    f"{p}{parts}.append(c * {self.vec(4)})",
+                    f"{p}s0 = s0 + np.sum(np.abs({parts}[0] - {parts}[2]) ** 2) * 0.05 "
+                    f"+ np.real(np.sum({parts}[1])) * 0.1"]
+        z = self.fresh("z")
+        return [f"{p}{z} = np.exp(1j * y[:4]) * c",
+                f"{p}y[4:] = y[4:] + np.real({z} * np.conj(c)) * 0.1"]
+
     def chain(self, p):
         """A shift register: c0 is new each step, c1 = c0, ..., carried through a loop."""
         r = self.r
@@ -670,7 +704,8 @@ class ProgramGenerator:
             while "@" in code:
                 code = re.sub(r"@(\d+)@",
                               lambda m: spelling.format(*self.conds[int(m[1])]), code)
-            out += f"\n\ndef {name}(x, W):\n{code}\n"
+            params = "x, W, c" if "complex_data" in self.families else "x, W"
+            out += f"\n\ndef {name}({params}):\n{code}\n"
         return out
 
 
@@ -696,7 +731,7 @@ def smooth_at(module, args):
 
 def find_program(seed, k, directory):
     """Random program k of `seed` (the first of up to 10 with a smooth sample point among 5):
-    (module, [x, W], features, families), or None."""
+    (module, [x, W] or [x, W, c], features, families), or None."""
     for attempt in range(10):
         gen = ProgramGenerator(f"{seed}:{k}:{attempt}", families_of(seed))
         text = gen.source()
@@ -705,6 +740,8 @@ def find_program(seed, k, directory):
         points = np.random.default_rng([seed, k, attempt])
         for _ in range(5):
             args = [points.uniform(-1.5, 1.5, size=N), points.uniform(-1.0, 1.0, size=(2, 4))]
+            if "complex_data" in gen.families:   # data, not differentiated
+                args.append(points.uniform(-1, 1, size=4) + 1j * points.uniform(-1, 1, size=4))
             if smooth_at(module, args):
                 return module, args, sorted(gen.features), list(gen.families)
     return None

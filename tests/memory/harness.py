@@ -634,6 +634,8 @@ def main(argv=None):
             print("# features:", ", ".join(features))
             print(f"\n# the sample point\nx = np.array({args[0].tolist()!r})")
             print(f"W = np.array({args[1].tolist()!r})")
+            if len(args) > 2:   # the complex data argument (generator.complex_data)
+                print(f"c = np.array({args[2].tolist()!r})")
         shutil.rmtree(d, ignore_errors=True)
         return 0
 
