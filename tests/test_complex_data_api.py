@@ -370,3 +370,25 @@ def test_complex_weights_of_a_real_result():
     _, pullback = tl.vjp(real_out, x, c)
     np.testing.assert_array_equal(pullback(2.0j), np.zeros(3))
     close(pullback(1.5 - 2.0j), 1.5 * numeric(real_out, (x, c)))
+
+
+# -- found by the complex-data fuzzer (tests/test_pass_idioms_fuzz.py), no complex value in it --
+def checkpointed_in_a_loop_that_may_not_run(x):
+    s = 0.0
+    k = 0
+    while k < 2 and x[0] > 10:
+        k += 1
+        for i in tl.checkpointed(range(3), snapshots=2):
+            s = s + np.sin(x[i])
+    return s + np.sum(x)
+
+
+@pytest.mark.parametrize("x0", [1.0, 11.0], ids=["not-run", "run"])
+def test_pullback_of_a_checkpointed_loop_never_run(x0):
+    """The split backward sweep replayed the snapshots of a loop the forward sweep never
+    reached (None): `checkpoints.replay()` only where they were bound."""
+    f = checkpointed_in_a_loop_that_may_not_run
+    x = np.array([x0, 2.0, 3.0])
+    _, pullback = tl.vjp(f, x)
+    close(pullback(1.0), numeric(f, (x,)))
+    close(pullback(1.0), numeric(f, (x,)))

@@ -128,7 +128,7 @@ class ComplexDataProgramGenerator(PassIdiomProgramGenerator):
             return [f"{p}s0 = s0 + 0.2 * np.real(np.dot(c, x * {self.expr(1)}))"]
         if k < 0.45:
             u = self.fresh("u")
-            return [f"{p}{u} = np.outer(c, np.conj(c)) @ x",
+            return [f"{p}{u} = np.matmul(np.outer(c, np.conj(c)), x)",  # no `@`: it marks conditions
                     f"{p}s1 = s1 + 0.1 * np.sum(np.real({u}) * np.imag({u}))"]
         if k < 0.6:
             return [f"{p}y[:2] += np.imag(c[:2] * x[2:]) * 0.3"]

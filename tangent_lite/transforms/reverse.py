@@ -496,8 +496,12 @@ def _split(ctx, options, forward, backward, seed, plan, stack, states, unbound, 
             value=owned, type_comment=None))
     for c in states:
         if c.checkpoints in state:
-            prologue.append(s.assign(c.checkpoints, s.call(s.attr(c.checkpoints, "replay"),
-                                                           [])))
+            replay = s.assign(c.checkpoints, s.call(s.attr(c.checkpoints, "replay"), []))
+            if c.checkpoints in maybe_unbound:   # a loop inside a loop that may not run
+                replay = gast.If(test=gast.Compare(
+                    left=name_node(c.checkpoints), ops=[gast.IsNot()],
+                    comparators=[s.const(None)]), body=[replay], orelse=[])
+            prologue.append(replay)
     wrt = ", ".join(options.wrt)
     bwd = Derivative(
         name=ctx.namer.fresh(f"backward_{fn.name}"), params=[state_name, seed],
