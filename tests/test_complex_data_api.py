@@ -392,3 +392,21 @@ def test_pullback_of_a_checkpointed_loop_never_run(x0):
     _, pullback = tl.vjp(f, x)
     close(pullback(1.0), numeric(f, (x,)))
     close(pullback(1.0), numeric(f, (x,)))
+
+
+def restored_in_a_loop(x):
+    y = np.zeros(4)
+    for i in range(4):
+        y = np.sin(y) * np.sum(x[1:] * x[:-1] * x[i])
+        y[1] -= 0.2
+    return np.sum(y * x)
+
+
+def test_pullback_called_again_after_restores():
+    """The backward sweep restored `y[1]` into the array it popped, the forward sweep's own:
+    a pullback called again read the first call's restores (now popped as a copy)."""
+    x = np.array([0.3, -0.7, 1.1, 0.5])
+    _, pullback = tl.vjp(restored_in_a_loop, x)
+    first = pullback(1.0)
+    close(first, numeric(restored_in_a_loop, (x,)))
+    np.testing.assert_array_equal(pullback(1.0), first)

@@ -266,7 +266,10 @@ class SweepWriter:
             # restored first: the adjoint of `y[i] = v` reads y only for the shape of what the
             # write overwrote (unset's, of a list entry that may have held another shape)
             return pops + items
-        pops = [s.assign(v, self.pop()) for v in reversed(names)]
+        # a restored array (split sweeps) is popped as a copy: the restores write into it,
+        # and the stack a pullback called again copies holds the forward sweep's array
+        pops = [s.assign(v, self.ctx.call("owned", [self.pop()]) if v in self.detach
+                         else self.pop()) for v in reversed(names)]
         if not isinstance(stmt, ir.Assign) or len(stmt.targets) > 1 or stmt.op is None or \
                 stmt.target not in operand_names(stmt.op):
             return items + pops
