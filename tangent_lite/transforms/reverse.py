@@ -107,7 +107,10 @@ def reverse_mode(ctx, options, copied=(), guards=None, callee=None,
     seed_one, reduced, seed_reads = _seed_plan(fn, options, seqs, shapes)
 
     # Phase 2: the stack plan; then what the forward sweep need not compute.
-    plan = plan_stack(fn, adjoints, wrt, shapes.numbers, ctx.bindings.spelled)
+    # who may share memory with whom: read by the stack plan where fn writes in place and by
+    # the split sweeps, computed once if at all
+    groups = functools.cache(lambda: alias_groups(fn))
+    plan = plan_stack(fn, adjoints, wrt, shapes.numbers, ctx.bindings.spelled, groups)
     dead = dead_code.dead_assignments(fn, plan.reads | seed_reads, guards) \
         if enabled("dead_code") else set()
 
@@ -115,8 +118,6 @@ def reverse_mode(ctx, options, copied=(), guards=None, callee=None,
     stack = ctx.namer.fresh("stack") if plan.uses_stack else None
     restored = {st.target for st in ir.walk(fn.body)
                 if isinstance(st, ir.SetItem) and id(st) in plan.pushes}
-    # who may share memory with whom: read by the split sweeps only, computed once if at all
-    groups = functools.cache(lambda: alias_groups(fn))
     writer = SweepWriter(ctx, plan, dead, guards, stack, shapes.numbers,
                          detach=restored if options.split else (), groups=groups)
     unbound = set(plan.unbound)
