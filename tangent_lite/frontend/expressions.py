@@ -102,6 +102,18 @@ def _is_pop(node, stacks):
             and node.func.value.id in stacks and not node.args)
 
 
+# Builtins that iterate their arguments, refused as values where their items are
+# differentiated (a for loop or comprehension over zip or enumerate is lowered to an index
+# loop): what to write instead.
+_LOOP = ("instead: iterate it in a for loop or a comprehension (`for a, b in zip(xs, ys)`, "
+         "`[a * b for a, b in zip(xs, ys)]`), or index the sequences")
+_ITERATORS = {zip: _LOOP, enumerate: _LOOP, iter: _LOOP, next: _LOOP,
+              map: "instead: write a comprehension, `[f(v) for v in xs]`",
+              filter: "instead: write a comprehension, `[v for v in xs if cond(v)]`",
+              reversed: "instead: index backwards, `xs[::-1]`",
+              sorted: "instead: np.sort of an array (its gradient follows the permutation)"}
+
+
 def load(name):
     return gast.Name(id=name, ctx=gast.Load(), annotation=None, type_comment=None)
 
@@ -325,6 +337,13 @@ class ExpressionNormalizer:
 
     def call(self, node):
         node = self.expand_partial(node)
+        if self.parsed.resolve(node.func) is zip and len(node.args) == 1 and \
+                isinstance(node.args[0], gast.Starred) and not node.keywords:
+            # `zip(*rows)`: runs where rows are constants, refused where differentiated
+            rows = self.atom(node.args[0].value)
+            expr = gast.Call(func=node.func, args=[gast.Starred(value=rows, ctx=gast.Load())],
+                             keywords=[])
+            return expr, self.op(zip, "zip", [rows], {}, node, hint="zip")
         for a in node.args:
             if isinstance(a, gast.Starred):
                 raise self.unsupported(a, EXPR_HINTS[gast.Starred])
@@ -462,6 +481,9 @@ class ExpressionNormalizer:
                    "is differentiated")
             hint = "compute these arguments from non-differentiated values, or register a " \
                    "rule with @tangent_lite.adjoint"
+        elif any(func is f for f in _ITERATORS):
+            msg = f"{label}(...) used as a value has no derivative rule"
+            hint = _ITERATORS[func]
         else:
             msg = f"{label} has no derivative rule"
             hint = f"register one with @tangent_lite.adjoint({label}), or use a NumPy " \

@@ -177,6 +177,16 @@ class Unpacking:
 
     # -- unpacking assignments -----------------------------------------------------------------
 
+    def indexable(self, value):
+        """`value` as the unpacking reads it by index: an iterator a builtin makes
+        (`a, b = zip(*rows)`) is taken into a tuple first, as the unpacking itself would."""
+        if isinstance(value, gast.Call) and any(
+                self.parsed.resolve(value.func) is f for f in (zip, enumerate, map, filter,
+                                                                reversed)):
+            return gast.Call(func=load(self.bindings.name("tuple", builtins.tuple)),
+                             args=[load(self.atom(value).id)], keywords=[])
+        return value
+
     def unpack(self, target, value, stmt):
         """`a, (b, c) = value` for a value that may carry a gradient: index reads."""
         elts = target.elts

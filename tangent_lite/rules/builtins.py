@@ -60,4 +60,7 @@ linear(append, wrt=("items", "value"))
 
 # ---- no gradient -----------------------------------------------------------------------------
 
-nondifferentiable(int, bool, round, isinstance, range, enumerate, zip, len)
+nondifferentiable(int, bool, round, isinstance, range, len)
+# zip and enumerate carry their items' gradients: a loop or comprehension over them is lowered
+# to an index loop (frontend/normalize.py); used as a value (`list(zip(a, b))`) they are refused
+# where those items are differentiated, never taken as constants.
