@@ -99,3 +99,45 @@ ACCEPTED = [zip_loop, zip_comprehension, enumerate_loop, constant_zip]
 @pytest.mark.parametrize("f", ACCEPTED, ids=[f.__name__ for f in ACCEPTED])
 def test_loops_and_constants_still_differentiate(f):
     check_grad(f, X)
+
+
+# -- a dict walked by its keys: `for k in params` reading `params[k]` -----------------------------
+
+def l2_over_keys(params, x):
+    total = np.sum(np.tanh(params["W"] @ x + params["b"]) ** 2)
+    for name in params:
+        total = total + 0.1 * np.sum(params[name] ** 2)
+    return total
+
+
+def l2_over_sorted_keys(params, x):
+    total = 0.0
+    for k in sorted(params):
+        total = total * 0.5 + np.sum(params[k] * np.mean(x))
+    return total
+
+
+def _params():
+    rng = np.random.default_rng(3)
+    return {"W": rng.normal(size=(2, 3)), "b": rng.normal(size=2)}
+
+
+@pytest.mark.parametrize("f", [l2_over_keys, l2_over_sorted_keys])
+def test_a_dict_walked_by_its_keys(f):
+    # these raised a raw KeyError (the loop read params[0]); sorted(params) was refused
+    params, x = _params(), X[:3]
+    g = tangent_lite.grad(f)(params, x)
+    eps = 1e-6
+    for name, value in params.items():
+        expected = np.zeros_like(value)
+        for k in np.ndindex(value.shape):
+            plus = {n: v.copy() for n, v in params.items()}
+            minus = {n: v.copy() for n, v in params.items()}
+            plus[name][k] += eps
+            minus[name][k] -= eps
+            expected[k] = (f(plus, x) - f(minus, x)) / (2 * eps)
+        np.testing.assert_allclose(g[name], expected, rtol=1e-6, atol=1e-8)
+    value, pullback = tangent_lite.vjp(f, params, x)
+    assert value == f(params, x)
+    for name in params:
+        np.testing.assert_allclose(pullback(1.0)[name], g[name], rtol=1e-12)

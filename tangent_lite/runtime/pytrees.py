@@ -43,6 +43,16 @@ def keys_of(d):
     return list(d)
 
 
+def sorted_keys(d):
+    """The keys of the dict `d`, sorted, as a list a loop indexes (`for k in sorted(params)`,
+    whose body reads `params[k]`)."""
+    if not isinstance(d, dict):
+        raise TypeError(f"`for k in sorted(d)` reading `d[k]` walks a dict's keys here, not a "
+                        f"{type(d).__name__}'s items: write `for v in sorted(...)` without "
+                        "indexing, or np.sort for an array")
+    return sorted(d)
+
+
 def unpacks(value, n):
     """Python's check of `a, b = value` (lowered to `a = value[0]; b = value[1]`): value must
     hold exactly n items; a dict would unpack its keys (write `a, b = d.values()`)."""
