@@ -255,8 +255,7 @@ def _variant_passes(ctx, options, facts, sweeps, stack, reduced, proven_entries)
         return 0
     prologue, forward, backward = sweeps
     lowered = _lower(ctx, options, facts, backward, prologue + forward + backward)
-    if lowered and stack is not None and not (options.split or options.checkpoint
-                                              or options.taped):
+    if stack is not None and not (options.split or options.checkpoint or options.taped):
         lowered += drop_unread_pops(forward, backward, stack, ctx.bindings.spelled)
     lowered += _by_dtypes(ctx, options, facts, prologue, forward, backward, reduced)
     if not options.split:
