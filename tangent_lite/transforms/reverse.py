@@ -39,6 +39,7 @@ from ..optimize.copies import propagate_copies
 from ..optimize.methods import as_methods, proved_arrays
 from ..optimize.lower_slices import lower_slices
 from ..optimize.fresh_returns import Facts as FreshFacts, fresh_returns
+from ..optimize.einsum_parts import einsum_parts
 from ..optimize.unread_pops import drop_unread_pops
 from ..optimize.running_sums import sums_in_place
 from ..optimize.inplace import complex_free
@@ -277,6 +278,8 @@ def _lower(ctx, options, facts, backward, everything):
     kinds_of = facts.kinds
     real = enabled("dtypes") and facts.real
     lowered = lower(backward, known, ctx.bindings.spelled, ctx.np, ctx.fn.params, real)
+    lowered += einsum_parts(backward, everything, known, ctx.bindings.spelled,
+                            ctx.bindings.name, ctx.np, real)
     ints = known_ints(ctx.fn, facts.concrete, kinds_of)
     spelled = ctx.bindings.spelled
     if not _complex_free(ctx, options):
