@@ -19,6 +19,14 @@ the einsum that leaves those letters out, so the n x k x d array it would sum is
     dt_item3 = -np.expand_dims(np.einsum('nki,kij->kj', dQxc, Q, optimize=True), 0)
 
 (the sum is taken in another order, as any gradient's may be; the forward sweep is untouched).
+Where the shapes or the dtypes are not proved (the GMM's Q is gathered through a user
+function's index), the parts are the runtime's `einsum_part`, which has the helper's meaning
+for each part and leaves the summed letters out where the part is that one einsum:
+
+    dQ = einsum_part(dQxc, ('kij,nkj->nki', Q, xc), 1)
+    dt_item3 = -einsum_part(dQxc, ('kij,nkj->nki', Q, xc), 2, axis=0, keepdims=True)
+
+That is written only where it saves work (a sum folded, or a part nobody reads).
 """
 import gast
 
@@ -38,16 +46,19 @@ def einsum_parts(body, everything, shapes, spelled, name_of, np_attr, real):
     if helper is None:
         return 0
     loads, stores = name_counts(everything)
-    facts = _Facts(helper, shapes if real else {}, np_attr, loads, stores)
-    facts.part_helper = lambda: name_of("einsum_part")
+    facts = _Facts(helper, lambda: name_of("einsum_part"), shapes if real else {}, np_attr,
+                   loads, stores)
     return _block(body, facts)
 
 
 class _Facts:
-    def __init__(self, helper, shapes, np_attr, loads, stores):
-        self.helper, self.shapes, self.np_attr = helper, shapes, np_attr
+    """What the rewrites read: the helpers' spellings, the proved shapes ({} where not every
+    value is real: then no part is written as np.einsum), df's read and bind counts."""
+
+    def __init__(self, helper, part_helper, shapes, np_attr, loads, stores):
+        self.helper, self.part_helper = helper, part_helper
+        self.shapes, self.np_attr = shapes, np_attr
         self.loads, self.stores = loads, stores
-        self.part_helper = None
 
 
 def _block(stmts, facts):
