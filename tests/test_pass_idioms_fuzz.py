@@ -1,7 +1,7 @@
 """Random programs with the array idioms the optimize passes rewrite, inside the random control
 flow of test_control_flow.py: products of two slices summed (optimize/slices.py), a
 concatenation of a slice product (the ODE's right-hand side), the max-shifted log-sum-exp and
-softmax (optimize/shift.py), squared distances of a broadcast summed after a min (the fused
+softmax (optimize/shift.py), buffers swapped in a loop (analysis/distinct.py), squared distances of a broadcast summed after a min (the fused
 chains of optimize/fused.py) and a batched einsum (its gradient's contraction path). Each
 rewrite is proved on the program's shape; here it meets loops, branches, reassigned names and
 the other statements of f, and each program is checked against central finite differences at
@@ -69,7 +69,29 @@ class PassIdiomProgramGenerator(ProgramGenerator):
             return self.complex_after_loop(p)
         if k < 0.26:
             return self.entry_of_another_shape(p)
+        if k < 0.30:
+            return self.swapped_buffers(p)
         return super().stmt(depth, pad)
+
+    def swapped_buffers(self, p):
+        """Two buffers that trade arrays in a loop (a stencil: `new[1:-1] = ...` from `u`,
+        then `u, new = new, u`, or through a temporary): analysis/distinct.py proves they
+        never share memory, so the writes into `new` are differentiated in place. Inside a
+        checkpointed loop, whose replays refuse them on purpose, a list idiom instead."""
+        r = self.r
+        if any("tl.checkpointed" in h for h in self.loops):
+            return self.entry_of_another_shape(p)
+        u, new, j = self.fresh("u"), self.fresh("new"), self.fresh("j")
+        lines = [f"{p}{u} = np.tanh(x) * ({self.expr(1)})", f"{p}{new} = np.zeros_like({u})",
+                 f"{p}for {j} in range({r.randint(2, 4)}):",
+                 f"{p}    {new}[1:-1] = ({u}[:-2] + {u}[2:]) * np.tanh({u}[1:-1]) * 0.5",
+                 f"{p}    {new}[0], {new}[-1] = {u}[0], {u}[-1] * 0.9"]
+        if r.random() < 0.5:
+            lines.append(f"{p}    {u}, {new} = {new}, {u}")
+        else:
+            t = self.fresh("t")
+            lines += [f"{p}    {t} = {u}", f"{p}    {u} = {new}", f"{p}    {new} = {t}"]
+        return lines + [f"{p}s0 = s0 + 0.1 * np.sum({u} * {new})"]
 
     def complex_after_loop(self, p):
         """A convolution of slices in a loop, then scaled by a complex number: the real

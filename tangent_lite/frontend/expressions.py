@@ -328,6 +328,9 @@ class ExpressionNormalizer:
                 return called
         if func is UNRESOLVED and isinstance(node.func, gast.Attribute):
             return self.method_call(node)
+        built = self.record_call(node, func)     # a namedtuple or dataclass (unpack.py)
+        if built is not None:
+            return built
         args = [self.call_arg(a) for a in node.args]
         keywords = {k.arg: self.call_arg(k.value) for k in node.keywords}
         expr = gast.Call(func=node.func, args=args,
