@@ -151,8 +151,8 @@ def _part(call, k, facts):
     does (see the module's docstring), else (call, k) for the helper einsum_part."""
     g, subscripts, operands, _ = call
     names = [n.id for n in operands.elts[1:]]
-    if not all(n in facts.shapes for n in names + [g.id]) or k > len(names):
-        return call, k
+    if not all(n in facts.shapes for n in names + [g.id]) or len(names) < 2 or k > len(names):
+        return call, k          # one array: its einsum of g alone may be a view of g
     shapes = [facts.shapes[n] for n in names]
     try:
         ins, out = einsum_parse(subscripts, [len(sh) for sh in shapes])
