@@ -150,6 +150,25 @@ def rows_of_tuple(x, W):
     return np.sum(a * b * x[:4])
 
 
+def relu_net(x, W):
+    return np.sum(np.maximum(W @ x, 0.0) ** 2) + np.sum(np.minimum(x, x[::-1] * 0.9) ** 3)
+
+
+def norms(x, W):
+    return np.linalg.norm(W @ x) + 0.3 * np.linalg.norm(x, ord=3) + np.sum(np.sign(x) * x ** 2)
+
+
+@pytest.mark.parametrize("f", [relu_net, norms])
+def test_hvp_through_relu_minimum_sign_and_norms(f):
+    # np.maximum's `ties` and np.sign's gradient were differentiated from their source and
+    # refused; np.linalg.norm's second derivative was not implemented
+    x, W = np.array([0.3, -0.7, 0.55, 1.2]), np.linspace(-0.6, 0.9, 12).reshape(3, 4)
+    v = np.array([1.0, -0.5, 0.25, 0.8])
+    eps = 1e-5
+    fd = (tl.grad(f)(x + eps * v, W) - tl.grad(f)(x - eps * v, W)) / (2 * eps)
+    np.testing.assert_allclose(tl.hvp(f)(x, W, v), fd, rtol=1e-5, atol=1e-8)
+
+
 @pytest.mark.parametrize("f", [rows_of, rows_of_tuple])
 def test_hvp_through_the_rows_of_an_array(f):
     x, W = np.linspace(0.1, 0.8, 8), np.linspace(-0.5, 0.5, 8).reshape(2, 4)

@@ -68,7 +68,7 @@ from .products import (cross_adjoint, dot_lhs, dot_rhs, einsum_adjoint, einsum_a
 from .linalg import (cholesky_adjoint, cholesky_tangent, eigh_adjoint, eigh_tangent,
                      eigvalsh_adjoint, eigvalsh_tangent, lstsq_adjoint, lstsq_tangent,
                      matrix_power_adjoint, matrix_power_tangent, norm_grad,
-                     norm_tangent, pinv_adjoint, pinv_tangent, qr_adjoint, qr_tangent,
+                     norm_grad_tangent, norm_tangent, pinv_adjoint, pinv_tangent, qr_adjoint, qr_tangent,
                      slogdet_adjoint, slogdet_adjoint_tangent, solve_adjoint, solve_adjoint_tangent, solve_tangent,
                      svd_adjoint, svd_tangent)
 from .trees import GradDict, is_container, register_node  # noqa: F401
@@ -104,7 +104,7 @@ __all__ = [
     "slogdet_adjoint", "slogdet_adjoint_tangent", "cholesky_adjoint", "cholesky_tangent",
     "eigh_adjoint", "eigh_tangent", "eigvalsh_adjoint", "eigvalsh_tangent", "svd_adjoint",
     "svd_tangent", "pinv_adjoint", "pinv_tangent", "lstsq_adjoint", "lstsq_tangent",
-    "matrix_power_adjoint", "matrix_power_tangent", "norm_grad", "norm_tangent",
+    "matrix_power_adjoint", "matrix_power_tangent", "norm_grad", "norm_grad_tangent", "norm_tangent",
     "qr_adjoint", "qr_tangent",
     "fft_adjoint", "abs_adjoint", "abs_tangent", "abs_adjoint_tangent", "angle_adjoint",
     "angle_tangent",
