@@ -63,8 +63,8 @@ from .scatter import (scatter_add, scatter_maximum, scatter_minimum, scatter_mul
                       scatter_multiply_others, scatter_multiply_others_tangent, scatter_shares,
                       scatter_subtract)
 from .products import (cross_adjoint, dot_lhs, dot_rhs, einsum_adjoint, einsum_adjoint_tangent,
-                       einsum_tangent, inner_adjoint, kron_adjoint, matmul_lhs, matmul_rhs,
-                       outer_adjoint, tensordot_adjoint)
+                       einsum_part, einsum_tangent, inner_adjoint, kron_adjoint, matmul_lhs,
+                       matmul_rhs, outer_adjoint, tensordot_adjoint)
 from .linalg import (cholesky_adjoint, cholesky_tangent, eigh_adjoint, eigh_tangent,
                      eigvalsh_adjoint, eigvalsh_tangent, lstsq_adjoint, lstsq_tangent,
                      matrix_power_adjoint, matrix_power_tangent, norm_grad,
@@ -97,8 +97,8 @@ __all__ = [
     "flatten", "undiff",
     "scatter_add", "scatter_subtract", "scatter_multiply", "scatter_maximum", "scatter_minimum",
     "scatter_multiply_others", "scatter_multiply_others_tangent", "scatter_shares",
-    "matmul_lhs", "matmul_rhs", "dot_lhs", "dot_rhs", "einsum_adjoint", "einsum_tangent",
-    "einsum_adjoint_tangent", "tensordot_adjoint", "kron_adjoint", "inner_adjoint",
+    "matmul_lhs", "matmul_rhs", "dot_lhs", "dot_rhs", "einsum_adjoint", "einsum_part",
+    "einsum_tangent", "einsum_adjoint_tangent", "tensordot_adjoint", "kron_adjoint", "inner_adjoint",
     "outer_adjoint", "cross_adjoint",
     "solve_adjoint", "solve_tangent", "solve_adjoint_tangent",
     "slogdet_adjoint", "slogdet_adjoint_tangent", "cholesky_adjoint", "cholesky_tangent",
