@@ -4,6 +4,7 @@ import inspect
 import pathlib
 import re
 import shlex
+import sys
 import traceback
 
 import numpy as np
@@ -312,3 +313,61 @@ def test_runtime_copy_closes_over_what_helpers_call():
     assert needed == [n for n in runtime_source.names() if n in needed]   # file order
     text = runtime_source.source(["grad_like"])
     assert "InputError = TypeError" in text and "def grad_like(" in text
+
+
+OBJECTS = '''\
+import collections
+import numpy as np
+
+
+class Lin:
+    def __init__(self, W):
+        self.W = W
+
+    def __call__(self, x):
+        return np.tanh(self.W @ x)
+
+
+LAYERS = [Lin(np.eye(3) * 0.5), Lin(np.array([[0.2, 0.1, 0.0], [0.0, 0.3, 0.1], [0.1, 0.0, 0.4]]))]
+State = collections.namedtuple("State", ["h", "c"])
+
+
+def layered(x):
+    h = x
+    for layer in LAYERS:
+        h = layer(h)
+    return np.sum(h ** 2)
+
+
+def stateful(x):
+    s = State(h=np.tanh(x), c=x * 0.5)
+    for t in range(2):
+        s = State(h=np.tanh(s.h + s.c), c=s.c * 0.9 + s.h)
+    return np.sum(s.h * s.c)
+'''
+
+
+def test_methods_of_objects_and_records_ship(tmp_path):
+    # a method called on objects of one class (MethodOf) made the linker fail with a raw
+    # AttributeError; records built inside f ship with their runtime helpers
+    (tmp_path / "tl_objects.py").write_text(OBJECTS)
+    sys.path.insert(0, str(tmp_path))
+    try:
+        import tl_objects
+        tangent_lite.generate_module([tl_objects.layered, tl_objects.stateful],
+                                     tmp_path / "object_grads.py")
+        proc = run_without_tangent_lite(tmp_path, f"""
+            import json
+            import numpy as np
+            import object_grads
+            x = np.array({X.tolist()})
+            print(json.dumps({{n: getattr(object_grads, "grad_" + n)(x).tolist()
+                              for n in ("layered", "stateful")}}))
+        """)
+        for name in ("layered", "stateful"):
+            np.testing.assert_allclose(proc.result[name],
+                                       numeric_grad(getattr(tl_objects, name), [X], 0),
+                                       rtol=1e-6, atol=1e-9)
+    finally:
+        sys.path.remove(str(tmp_path))
+        sys.modules.pop("tl_objects", None)

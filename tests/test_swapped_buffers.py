@@ -237,7 +237,67 @@ def _same(a):
     return a
 
 
-SHARED = [same_array, view_of_the_other, view_kept_from_before, from_a_callee]
+def view_made_inside(x):
+    u = x.copy()
+    new = np.zeros_like(x)
+    for i in range(3):
+        new[:] = np.sin(u) + x
+        u, new = new, u
+        if i == 1:
+            new = u[::-1]
+    return np.sum(u ** 2)
+
+
+def aliased_before_break(x):
+    u = x.copy()
+    new = np.zeros_like(x)
+    for i in range(4):
+        new[:] = np.sin(u) * x
+        if i == 2:
+            new = u
+            break
+        u, new = new, u
+    return np.sum(u * new)
+
+
+def kept_in_a_list(x):
+    u = x.copy()
+    new = np.zeros_like(x)
+    keep = [u]
+    for i in range(3):
+        new[:] = np.sin(u) + x
+        u, new = new, u
+    return np.sum(u ** 2) + np.sum(keep[0])
+
+
+def old_name_read(x):
+    u = x.copy()
+    new = np.zeros_like(x)
+    old = u
+    for i in range(3):
+        new[:] = np.sin(u) + x
+        u, new = new, u
+    return np.sum(u ** 2) + np.sum(old)
+
+
+SHARED = [same_array, view_of_the_other, view_kept_from_before, from_a_callee,
+          view_made_inside, aliased_before_break, kept_in_a_list, old_name_read]
+
+
+def swapped_in_an_inner_loop(x):
+    u = x.copy()
+    new = np.zeros_like(x)
+    for i in range(2):
+        for j in range(2):
+            new[1:] = u[:-1] * np.cos(u[1:])
+            new[0] = u[0]
+            u, new = new, u
+        u = u * 1.0
+    return np.sum(u ** 2)
+
+
+def test_swapped_in_an_inner_loop():
+    check_grad(swapped_in_an_inner_loop, point())
 
 
 @pytest.mark.parametrize("f", SHARED, ids=[f.__name__ for f in SHARED])

@@ -123,6 +123,7 @@ class _Linker:
         """What the free name `free` of `unit` denotes, as a hashable key."""
         compiled = unit.compiled
         func = inspect.unwrap(compiled.func)
+        func = getattr(func, "function", func)   # a method seen on one class (MethodOf)
         if free in compiled.bindings:
             if compiled.bindings[free] is getattr(builtins, free, None):
                 return ("builtin", free)
