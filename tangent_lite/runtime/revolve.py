@@ -86,9 +86,6 @@ class Checkpoints:
         n = self.length
         for late in [k for k in self.stored if k >= n]:
             del self.stored[late]
-        # the forward sweep's snapshots again once the schedule is done: a pullback called
-        # again pops this same object from its copy of the stack (a loop in a loop)
-        kept = dict(self.stored)
         starts = sorted(self.stored)
         self.at = n
         end = n
@@ -97,7 +94,6 @@ class Checkpoints:
             yield from self._reverse(start, end, self.snapshots - index)
             del self.stored[start]
             end = start
-        self.stored = kept
 
     def _reverse(self, a, b, c):
         """Reverse steps [a, b), the state at a being kept, with c snapshots (a's included)."""

@@ -267,7 +267,7 @@ def backward(writer, node, state, in_loop):
     out = [ctx.line_comment(stmt.lineno)]
     if in_loop:
         saved = [state.checkpoints] + ([state.kept] if state.entry else [])
-        out += [s.assign(n, writer.pop()) for n in reversed(saved)]
+        out += [s.assign(n, writer.popped(n)) for n in reversed(saved)]
     s_ = stmt.snapshots
     out.append(Comment(f"revolve with s = {s_} snapshots: each step is recomputed at most r "
                        f"times, r the least number"))

@@ -120,7 +120,8 @@ def reverse_mode(ctx, options, copied=(), guards=None, callee=None,
     restored = {st.target for st in ir.walk(fn.body)
                 if isinstance(st, ir.SetItem) and id(st) in plan.pushes}
     writer = SweepWriter(ctx, plan, dead, guards, stack, shapes.numbers,
-                         detach=restored if options.split else (), groups=groups)
+                         detach=restored if options.split else (), groups=groups,
+                         split=options.split)
     unbound = set(plan.unbound)
     for state in writer.states.values():
         unbound.update(state.unbound)

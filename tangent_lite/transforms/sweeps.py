@@ -23,7 +23,8 @@ from .common import alias_checks, loop_statement
 class SweepWriter:
     """Writes both sweeps; everything it reads is given to it here."""
 
-    def __init__(self, ctx, plan, dead, guards, stack, numbers, detach=(), groups=None):
+    def __init__(self, ctx, plan, dead, guards, stack, numbers, detach=(), groups=None,
+                 split=False):
         self.ctx = ctx
         self.plan = plan          # transforms.plan.StackPlan
         self.dead = dead          # ids of forward assignments not to write
@@ -34,6 +35,7 @@ class SweepWriter:
         # restores into a copy: what the backward sweep reads of them is saved as a copy,
         # not kept as a view the forward sweep's later writes would change (split sweeps)
         self.detach = set(detach)
+        self.split = split        # a pullback's backward sweep, which may run again
         # names a run-time alias check reads, and names that may share memory with one written
         # in place (other than through the restored arrays themselves): kept as the views they
         # are, so the check sees the memory they share and the write goes where NumPy's goes
@@ -257,6 +259,16 @@ class SweepWriter:
         return [s.assign(self.ctx.namer.adjoint(v), s.const(0.0) if v in self.numbers
                          else self.ctx.call("zeros_grad", [name_node(v)])) for v in names]
 
+    def popped(self, v):
+        """`stack.pop()`; in split sweeps, what the backward sweep changes is popped as its
+        own copy, as the stack a pullback called again copies holds the forward sweep's: a
+        restored array (the restores write into it), a checkpointed loop's snapshots."""
+        if v in self.detach:
+            return self.ctx.call("owned", [self.pop()])
+        if self.split and v in {c.checkpoints for c in self.states.values()}:
+            return s.call(s.attr(self.pop(), "replay"), [])
+        return self.pop()
+
     def with_pop(self, stmt, items):
         names = self.plan.pushes.get(id(stmt), ())
         if isinstance(stmt, ir.SetItem):
@@ -266,10 +278,7 @@ class SweepWriter:
             # restored first: the adjoint of `y[i] = v` reads y only for the shape of what the
             # write overwrote (unset's, of a list entry that may have held another shape)
             return pops + items
-        # a restored array (split sweeps) is popped as a copy: the restores write into it,
-        # and the stack a pullback called again copies holds the forward sweep's array
-        pops = [s.assign(v, self.ctx.call("owned", [self.pop()]) if v in self.detach
-                         else self.pop()) for v in reversed(names)]
+        pops = [s.assign(v, self.popped(v)) for v in reversed(names)]
         if not isinstance(stmt, ir.Assign) or len(stmt.targets) > 1 or stmt.op is None or \
                 stmt.target not in operand_names(stmt.op):
             return items + pops
