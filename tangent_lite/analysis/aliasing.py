@@ -89,6 +89,12 @@ def makes_list(stmt):
     return stmt.op.func in (list, runtime.append)
 
 
+def certain_lists(fn):
+    """name -> the list objects it may hold, for the names that are certainly Python lists
+    (see _lists)."""
+    return _lists(fn, _linearize(fn.body))
+
+
 def _lists(fn, events):
     """name -> the list objects (points-to entries) it may hold, for the names that are
     certainly Python lists: not parameters, and every binding of them makes a new list.
@@ -280,8 +286,14 @@ def alias_groups(fn):
 def _points_to(fn, events):
     """Points-to sets: which arrays (a parameter, or the result of one non-view statement) each
     name may refer to; two names may share memory when their sets meet. Returns (sets, the
-    events that make views)."""
+    events that make views).
+
+    A name that is certainly a Python list (_lists) points to its list object and to what the
+    list holds; reading an entry (`y = hidden[i]`) gives what it holds, not the list object,
+    so replacing an entry later (`hidden[i] = e`) changes nothing `y` sees. Replacing an
+    entry adds the new value to what the list holds."""
     points = {p: {("param", p)} for p in fn.params}
+    lists = _lists(fn, events)
     alias_defs, sources = [], []
     for e in events:
         stmt = e.stmt
@@ -289,17 +301,25 @@ def _points_to(fn, events):
             found = _alias_sources(stmt)
             if found:
                 alias_defs.append(e)
-                sources.extend((stmt.target, src) for src in found)
+                listed = _entry_of(stmt, lists)
+                sources.extend((stmt.target, src, listed if src == listed else None)
+                               for src in found)
             if not found or stmt.op is not None and stmt.op.func in _CONTAINERS:
                 for t in stmt.targets:
                     points.setdefault(t, set()).add(("new", id(stmt)))
+        elif isinstance(stmt, ir.SetItem) and stmt.replaces and stmt.target in lists and \
+                isinstance(stmt.value, gast.Name):
+            sources.append((stmt.target, stmt.value.id, None))
         elif isinstance(stmt, ir.For):
             points.setdefault(stmt.target, set()).add(("new", id(stmt)))
+
     def spread():
         changed = False
-        for target, src in sources:
+        for target, src, entry_of in sources:
             mine = points.setdefault(target, set())
             theirs = points.setdefault(src, {("global", src)})
+            if entry_of is not None:
+                theirs = theirs - lists[entry_of]
             if not theirs <= mine:
                 mine |= theirs
                 changed = True
@@ -309,6 +329,16 @@ def _points_to(fn, events):
     closure(spread, len(all_names(fn)) * (len(events) + len(fn.params) + len(sources)),
             "alias analysis")
     return points, alias_defs
+
+
+def _entry_of(stmt, lists):
+    """The list whose entry `stmt` reads, when that name is certainly a Python list
+    (`y = hidden[i]`), else None."""
+    op = stmt.op
+    if op is not None and op.func is operator.getitem and not op.user and \
+            isinstance(op.args[0], gast.Name) and op.args[0].id in lists:
+        return op.args[0].id
+    return None
 
 
 def _reads_by_name(fn, events):
