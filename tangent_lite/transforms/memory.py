@@ -33,7 +33,7 @@ import gast
 import numpy as np
 
 from .. import ir, runtime
-from ..analysis.aliasing import alias_groups
+from ..analysis.aliasing import alias_groups, certain_lists
 from ..ir import syntax as s
 from ..errors import UnsupportedSyntaxError
 from ..ir.uses import binds, reads, writes, writes_in_place
@@ -55,7 +55,17 @@ def lower_views(ctx):
     _Lowering(ctx, groups).block(fn.body)
 
 
-def _stale_derived(region, v, b):
+def _array_written(stmt, lists):
+    """The name whose memory `stmt` writes in place, as writes_in_place, but None for an entry
+    of a name that is certainly a Python list replaced (`hidden[i] = e`): that writes no
+    array, and a name holding the old entry (`old = hidden[i]`) keeps it."""
+    written = writes_in_place(stmt)
+    if isinstance(stmt, ir.SetItem) and stmt.replaces and written in lists:
+        return None
+    return written
+
+
+def _stale_derived(region, v, b, lists):
     """Whether a name made from v by a view or alias in `region` (or from such a name) is read
     after a write into v or b: later in order, or in a later iteration of a loop that writes,
     around the read but not around where the name was made; or is itself written in place."""
@@ -71,7 +81,7 @@ def _stale_derived(region, v, b):
         for stmt in stmts:
             if isinstance(stmt, (ir.For, ir.While)):
                 inner = loops + (id(stmt),)
-                if any(writes_in_place(st) in (v, b) for st in ir.walk(stmt.body)):
+                if any(_array_written(st, lists) in (v, b) for st in ir.walk(stmt.body)):
                     loops_written.add(id(stmt))
                 if read(set(reads(stmt)), loops) or visit(stmt.body, inner):
                     return True
@@ -87,7 +97,7 @@ def _stale_derived(region, v, b):
             if view is not None and (view[1] == v or view[1] in derived):
                 derived[view[0]] = loops       # made from v, or from a name made from it
                 stale.discard(view[0])
-            written = writes_in_place(stmt)
+            written = _array_written(stmt, lists)
             if written in derived:
                 return True    # a write through another name for v's memory (`a = v;
                 #                a *= 2` left as it is): v's copy would not see it
@@ -183,6 +193,10 @@ class _Lowering:
         self.ctx = ctx
         self.groups = groups          # name -> the names that may share its memory
         self.uses = _count_uses(ctx.fn.body)
+        self.lists = certain_lists(ctx.fn)
+
+    def written(self, stmt):
+        return _array_written(stmt, self.lists)
 
     def block(self, body):
         for stmt in body:
@@ -196,6 +210,7 @@ class _Lowering:
             # the view is now a copy of its own: recount, and regroup what shares memory
             self.uses = _count_uses(self.ctx.fn.body)
             self.groups = alias_groups(self.ctx.fn)
+            self.lists = certain_lists(self.ctx.fn)
 
     # -- which views ----------------------------------------------------------------------
 
@@ -220,12 +235,12 @@ class _Lowering:
             if not later:
                 continue
             region = list(ir.walk(body[p + 1:later[-1] + 1]))
-            written_view = any(writes_in_place(st) == v for st in region)
+            written_view = any(self.written(st) == v for st in region)
             # a write into b by the last statement using v needs no retake, unless that
             # statement is a loop or branch that uses v again after the write
             last = body[later[-1]]
             until = later[-1] + (1 if ir.children(last) else 0)
-            written_base = any(writes_in_place(st) == b for st in ir.walk(body[p + 1:until]))
+            written_base = any(self.written(st) == b for st in ir.walk(body[p + 1:until]))
             if not (written_view or written_base):
                 continue   # neither v nor its base is written while v is in use
             if self.rewritable(body, p, v, b, later):
@@ -254,13 +269,13 @@ class _Lowering:
             return False          # v is used elsewhere: in another block, or earlier here
         argument_names = reads(body[p]) - {b}
         others = self.groups.get(b, set()) - {b, v}
-        if _stale_derived(body[p + 1:], v, b):
+        if _stale_derived(body[p + 1:], v, b, self.lists):
             return False          # another name for v's memory (`d = v`, `t = v[0]`) read
             #                       after a write (up to the block's end, where that name may
             #                       still be read after v's own last use): it would not follow
             #                       v's write backs and retakes
         for stmt in ir.walk(region):
-            written = writes_in_place(stmt)
+            written = self.written(stmt)
             if written in others:
                 return False      # another name that may share b's memory is written (reads
                 #                   of them after a write back are the aliasing analysis's)
@@ -291,7 +306,7 @@ class _Lowering:
             for child in ir.children(stmt):
                 child[:] = self.follow(child, define, kind, shared, v, b, None)
             out.append(stmt)
-            written = writes_in_place(stmt)
+            written = self.written(stmt)
             if written == v:
                 out.append(self.write_back(define, kind, shared, v, b, stmt.lineno))
             elif written == b and stmt is not last:
