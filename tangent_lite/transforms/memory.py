@@ -51,7 +51,7 @@ def lower_views(ctx):
     """Rewrite ctx.fn's body in place (see the module docstring)."""
     fn = ctx.fn
     groups = alias_groups(fn)
-    _order_checks(ctx, fn.body, groups, _view_definitions(fn.body))
+    _order_checks(ctx, fn.body, groups, _view_definitions(fn.body), certain_lists(fn))
     _Lowering(ctx, groups).block(fn.body)
 
 
@@ -120,7 +120,7 @@ def _view_definitions(body):
     return {n: st for n, st in found.items() if counts.get(n) == 1}
 
 
-def _order_checks(ctx, body, groups, views, reaching=None):
+def _order_checks(ctx, body, groups, views, lists, reaching=None):
     """Before `t[i] = v` where v may share t's memory: `copied_in_order(<t[i]>, <v>, where)`,
     with t and v spelled as the views they are of their bases (`y[::2][...]`, `y[:4]`), since
     the lowering below may make either a copy of its own.
@@ -130,24 +130,26 @@ def _order_checks(ctx, body, groups, views, reaching=None):
     with no other binding in between (reaching; a loop forgets the names its body binds, an
     if the names its branches bind). A name that is a view somewhere but whose view here is
     not known is refused: checking the copy the lowering makes would miss NumPy's overlap
-    (`v = y[::2]; v[...] = y[:4]; v += 1`, where NumPy copies element by element)."""
+    (`v = y[::2]; v[...] = y[:4]; v += 1`, where NumPy copies element by element). Replacing
+    an entry of a certain list (`lists`) copies nothing: it needs no check."""
     reaching = dict(reaching or {})
     out = []
     for stmt in body:
         if isinstance(stmt, (ir.For, ir.While)):
             bound = _bound_in(stmt.body)
             inner = {n: d for n, d in reaching.items() if n not in bound}
-            _order_checks(ctx, stmt.body, groups, views, inner)
+            _order_checks(ctx, stmt.body, groups, views, lists, inner)
             for n in bound:
                 reaching.pop(n, None)
         else:
             for child in ir.children(stmt):
-                _order_checks(ctx, child, groups, views, reaching)
+                _order_checks(ctx, child, groups, views, lists, reaching)
             for child in ir.children(stmt):
                 for n in _bound_in(child):
                     reaching.pop(n, None)
         if isinstance(stmt, ir.SetItem) and isinstance(stmt.value, gast.Name) and \
-                stmt.value.id in groups.get(stmt.target, ()) and stmt.value.id != stmt.target:
+                stmt.value.id in groups.get(stmt.target, ()) and stmt.value.id != stmt.target \
+                and _array_written(stmt, lists) is not None:
             dst = gast.Subscript(value=_spelled(ctx, stmt, stmt.target, views, reaching),
                                  slice=s.copy(stmt.index), ctx=gast.Load())
             value = _spelled(ctx, stmt, stmt.value.id, views, reaching)
