@@ -168,6 +168,17 @@ def dict_of_states(W, xs):
     return total
 
 
+def dict_made_per_sequence(W, xs):
+    total = 0.0
+    for r in range(2):
+        state = {'h': np.zeros(4), 'c': np.zeros(4)}     # made in the loop: a new dict each time
+        for x in xs:
+            state['c'] = 0.5 * state['c'] + np.tanh(W[r] @ x)
+            state['h'] = np.tanh(state['c']) + state['h']
+            total = total + np.sum(state['h'] ** 2)
+    return total
+
+
 def appended_then_last(W, xs):
     states = [np.zeros(4)]
     for x in xs:
@@ -196,7 +207,7 @@ class StackedRNN:
 PROGRAMS = [layers_matmul, layers_dot_mean, layers_through_alias, layers_through_helper,
             layers_zip_enumerate, entry_read_back_and_reused, old_entry_kept_after_replacement,
             tuple_rebuilt_each_step, pairs_per_layer, pairs_from_cell, dict_of_states,
-            appended_then_last, StackedRNN(2).loss]
+            dict_made_per_sequence, appended_then_last, StackedRNN(2).loss]
 IDS = [getattr(f, "__qualname__", str(f)) for f in PROGRAMS]
 
 
@@ -235,6 +246,22 @@ def test_hvp(f):
     expected = (numeric_grad(f, [W + eps * v, XS], 0, eps=1e-5)
                 - numeric_grad(f, [W - eps * v, XS], 0, eps=1e-5)) / (2 * eps)
     close(got, expected, rtol=1e-4, atol=1e-5)
+
+
+def dict_keys_differ_per_branch(W, xs):
+    if xs.shape[0] > 2:
+        state = {'h': np.zeros(4), 'c': np.zeros(4)}
+    else:
+        state = {'h': np.zeros(4)}
+    for x in xs:
+        state['h'] = np.tanh(W[0] @ x) + state['h']
+    return np.sum(state['h'])
+
+
+def test_a_dict_whose_keys_differ_stays_refused():
+    with pytest.raises(tl.UnsupportedSyntaxError, match="writing into the dict `state`") as e:
+        tl.grad(dict_keys_differ_per_branch)(W.copy(), XS)
+    assert "test_list_states.py:" in str(e.value)
 
 
 def test_the_alias_reads_as_the_list_in_the_generated_code():

@@ -207,7 +207,8 @@ def check_aliasing(fn, parsed):
                 if not (kept or any(_risky(d, w, r, m in up) for d in defs)):
                     continue
                 if isinstance(stmt, ir.SetItem):
-                    message, hint = _explained(x, m, r, kept, replaced and not stmt.replaces)
+                    message, hint = _explained(x, m, r, kept, replaced and not stmt.replaces,
+                                               replaced and stmt.replaces)
                     raise parsed.error(UnsupportedSyntaxError, stmt, message, hint=hint)
                 # `x += e` is only in place when x is an array: check when it runs.
                 where = f"{os.path.basename(parsed.filename)}:{stmt.lineno}"
@@ -216,12 +217,18 @@ def check_aliasing(fn, parsed):
     return copied, guards
 
 
-def _explained(x, m, r, kept, item_changed):
+def _explained(x, m, r, kept, item_changed, entry_replaced=False):
     """The message and hint of a refused in-place write to x, which m (read at r) may see.
 
     kept: m is a list keeping the aliases of earlier iterations, which a later iteration's
     write changes; item_changed: x is a list whose item is changed in place (`x[i] *= e`, or
-    a view of the item written through), not replaced."""
+    a view of the item written through), not replaced; entry_replaced: x is a list whose
+    entry is replaced, and m may name the same list."""
+    if entry_replaced:
+        return (f"this write replaces an entry of the list `{x}`, which `{m}` may also name, "
+                f"and `{m}` is read afterwards (line {_line(r)}): Python would change both",
+                f"instead: use one name for the list, or bind `{m} = {x}` once, before any "
+                "loop or branch, and never rebind either")
     if item_changed:
         return (f"this write changes an item of the list `{x}` in place (an augmented "
                 f"assignment, or a write through a view of the item), and that item may share "
