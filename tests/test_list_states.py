@@ -356,7 +356,24 @@ def alias_made_in_a_branch(W, xs):
     return np.sum(hidden[0] ** 2)
 
 
-@pytest.mark.parametrize("f", [alias_then_append, alias_made_in_a_branch])
+def inner_list_entry_replaced(W, xs):
+    layers = [[np.zeros(4), np.zeros(4)], [np.zeros(4)]]
+    layer = layers[0]                      # the inner list itself, not a copy
+    layer[0] = np.tanh(W[0] @ xs[0])
+    return np.sum(layers[0][0] ** 2)
+
+
+def inner_list_entry_then_written(W, xs):
+    layers = [[np.zeros(4), np.zeros(4)], [np.zeros(4)]]
+    layer = layers[0]
+    a = np.tanh(W[0] @ xs[0])
+    layer[0] = a
+    a[0] = 5.0                             # layers[0][0] is a: NumPy changes it too
+    return np.sum(layers[0][0] * a)
+
+
+@pytest.mark.parametrize("f", [alias_then_append, alias_made_in_a_branch,
+                               inner_list_entry_replaced, inner_list_entry_then_written])
 def test_aliases_that_are_not_certain_stay_exact_or_refused(f):
     try:
         g = tl.grad(f)(W.copy(), XS)

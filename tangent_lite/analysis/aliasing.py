@@ -298,10 +298,11 @@ def _points_to(fn, events):
     A name that is certainly a Python list (_lists) points to its list object and to what the
     list holds; reading an entry (`y = hidden[i]`) gives what it holds, not the list object,
     so replacing an entry later (`hidden[i] = e`) changes nothing `y` sees. Replacing an
-    entry adds the new value to what the list holds."""
+    entry adds the new value to what the list holds, and so to what every name holding
+    that list holds (`layer = layers[0]; layer[0] = a`: layers holds a)."""
     points = {p: {("param", p)} for p in fn.params}
     lists = _lists(fn, events)
-    alias_defs, sources = [], []
+    alias_defs, sources, stores = [], [], []
     for e in events:
         stmt = e.stmt
         if isinstance(stmt, ir.Assign):
@@ -314,14 +315,29 @@ def _points_to(fn, events):
             if not found or stmt.op is not None and stmt.op.func in _CONTAINERS:
                 for t in stmt.targets:
                     points.setdefault(t, set()).add(("new", id(stmt)))
-        elif isinstance(stmt, ir.SetItem) and stmt.replaces and stmt.target in lists and \
-                isinstance(stmt.value, gast.Name):
-            sources.append((stmt.target, stmt.value.id, None))
+        elif isinstance(stmt, ir.SetItem) and isinstance(stmt.value, gast.Name) and \
+                (stmt.replaces or stmt.target in lists):
+            alias_defs.append(e)       # the user's `x[i] = v`, or a view written back into a list
+            stores.append((stmt.target, stmt.value.id))
         elif isinstance(stmt, ir.For):
             points.setdefault(stmt.target, set()).add(("new", id(stmt)))
+    # the objects that may be lists: made here, or a list view's own copy (`detached(...)`,
+    # transforms/memory.py), besides parameters and globals
+    made_lists = {("new", id(e.stmt)) for e in events if makes_list(e.stmt) or (
+        isinstance(e.stmt, ir.Assign) and e.stmt.op is not None
+        and e.stmt.op.func is runtime.detached)}
 
     def spread():
         changed = False
+        for target, value in stores:
+            # `x[i] = v` puts v itself into x when x is a list (one made here, or maybe a
+            # parameter or global): every name holding that list holds v from then on
+            held = {o for o in points.get(target, ()) if o in made_lists or o[0] != "new"}
+            theirs = points.setdefault(value, {("global", value)})
+            for mine in points.values():
+                if mine & held and not theirs <= mine:
+                    mine |= theirs
+                    changed = True
         for target, src, entry_of in sources:
             mine = points.setdefault(target, set())
             theirs = points.setdefault(src, {("global", src)})
@@ -333,7 +349,8 @@ def _points_to(fn, events):
         return changed
 
     # Each pass adds at least one (name, array) pair; there are at most names x arrays.
-    closure(spread, len(all_names(fn)) * (len(events) + len(fn.params) + len(sources)),
+    closure(spread, len(all_names(fn)) * (len(events) + len(fn.params) + len(sources)
+                                          + len(stores)),
             "alias analysis")
     return points, alias_defs
 
