@@ -298,8 +298,7 @@ def _points_to(fn, events):
     A name that is certainly a Python list (_lists) points to its list object and to what the
     list holds; reading an entry (`y = hidden[i]`) gives what it holds, not the list object,
     so replacing an entry later (`hidden[i] = e`) changes nothing `y` sees. Replacing an
-    entry adds the new value to what the list holds, and so to what every name holding
-    that list holds (`layer = layers[0]; layer[0] = a`: layers holds a)."""
+    entry adds the new value to what the list holds (_Stores)."""
     points = {p: {("param", p)} for p in fn.params}
     lists = _lists(fn, events)
     alias_defs, sources, stores = [], [], []
@@ -318,26 +317,13 @@ def _points_to(fn, events):
         elif isinstance(stmt, ir.SetItem) and isinstance(stmt.value, gast.Name) and \
                 (stmt.replaces or stmt.target in lists):
             alias_defs.append(e)       # the user's `x[i] = v`, or a view written back into a list
-            stores.append((stmt.target, stmt.value.id))
+            stores.append((stmt.target, stmt.value.id, stmt.replaces))
         elif isinstance(stmt, ir.For):
             points.setdefault(stmt.target, set()).add(("new", id(stmt)))
-    # the objects that may be lists: made here, or a list view's own copy (`detached(...)`,
-    # transforms/memory.py), besides parameters and globals
-    made_lists = {("new", id(e.stmt)) for e in events if makes_list(e.stmt) or (
-        isinstance(e.stmt, ir.Assign) and e.stmt.op is not None
-        and e.stmt.op.func is runtime.detached)}
+    stored = _Stores(points, stores, events)
 
     def spread():
-        changed = False
-        for target, value in stores:
-            # `x[i] = v` puts v itself into x when x is a list (one made here, or maybe a
-            # parameter or global): every name holding that list holds v from then on
-            held = {o for o in points.get(target, ()) if o in made_lists or o[0] != "new"}
-            theirs = points.setdefault(value, {("global", value)})
-            for mine in points.values():
-                if mine & held and not theirs <= mine:
-                    mine |= theirs
-                    changed = True
+        changed = stored.spread()
         for target, src, entry_of in sources:
             mine = points.setdefault(target, set())
             theirs = points.setdefault(src, {("global", src)})
@@ -350,9 +336,46 @@ def _points_to(fn, events):
 
     # Each pass adds at least one (name, array) pair; there are at most names x arrays.
     closure(spread, len(all_names(fn)) * (len(events) + len(fn.params) + len(sources)
-                                          + len(stores)),
+                                          + 2 * len(stores)),
             "alias analysis")
     return points, alias_defs
+
+
+class _Stores:
+    """`x[i] = v` puts v itself into x when x is a list: every name holding that list holds
+    v from then on (`layer = layers[0]; layer[0] = a`: layers holds a).
+
+    Which objects may be lists: those made here, parameters and globals, and the copy a view
+    of something that may be a list gets (`detached(...)`, transforms/memory.py). A view
+    written back (`if t_shared: cell[0] = v`, not the user's `x[i] = v`) puts v in the list
+    only when v may itself be a list: an array written back is copied into the entry's
+    memory, which the list already holds."""
+
+    def __init__(self, points, stores, events):
+        self.points, self.stores = points, stores
+        self.maybe = {("new", id(e.stmt)) for e in events if makes_list(e.stmt)}
+        self.copies = [(("new", id(e.stmt)), e.stmt.op.args[0].id) for e in events
+                       if isinstance(e.stmt, ir.Assign) and e.stmt.op is not None and
+                       e.stmt.op.func is runtime.detached and
+                       isinstance(e.stmt.op.args[0], gast.Name)]
+
+    def spread(self):
+        changed = False
+        points = self.points
+        for obj, arg in self.copies:
+            if obj not in self.maybe and points.get(arg, set()) & self.maybe:
+                self.maybe.add(obj)
+                changed = True
+        for target, value, replaces in self.stores:
+            theirs = points.setdefault(value, {("global", value)})
+            if not replaces and not theirs & self.maybe:
+                continue
+            held = {o for o in points.get(target, ()) if o in self.maybe or o[0] != "new"}
+            for mine in points.values():
+                if mine & held and not theirs <= mine:
+                    mine |= theirs
+                    changed = True
+        return changed
 
 
 def _entry_of(stmt, lists):
