@@ -10,8 +10,8 @@ import dataclasses
 import inspect
 import threading
 
-from . import cache, higher
-from .analysis.aliasing import check_aliasing
+from . import cache, higher, ir
+from .analysis.aliasing import CHECKPOINTED, PULLBACK, check_aliasing
 from .analysis.concrete import ConcreteShapes, callee_results
 from .analysis.shapes import ShapeFacts, resolver, summaries
 from .compiled import Bindings, Compiled, finish, unique
@@ -201,10 +201,20 @@ def _reverse(func, options, summary):
         if p not in fn.params:
             raise UnsupportedSyntaxError(f"cannot differentiate with respect to {p!r}",
                                          filename=parsed.filename, lineno=fn.lineno)
-    copied, guards = check_aliasing(fn, parsed)
+    copied, guards = check_aliasing(fn, parsed, replays=_replays(fn, options))
     ctx = Context(fn, parsed, namer, bindings)
     return ctx, reverse_mode(ctx, options, copied=copied, guards=guards,
                              callee=taped_vjp if options.taped else vjp, summary=summary)
+
+
+def _replays(fn, options):
+    """What replays df's backward sweep from saved state, for check_aliasing: a pullback, a
+    checkpointed loop, or nothing."""
+    if options.split:
+        return PULLBACK
+    if options.checkpoint or any(getattr(st, "snapshots", 0) for st in ir.walk(fn.body)):
+        return CHECKPOINTED
+    return None
 
 
 def _compile_reverse(func, wrt, as_tuple, seeded, with_value, split, checkpoint=0,

@@ -10,6 +10,7 @@ common patterns stay accepted: filling `y[i]` and reading it back at once, accum
 a fresh array, or writing into an argument (df then works on a copy, never on the caller's
 array).
 """
+import functools
 import operator
 import os
 
@@ -19,6 +20,7 @@ import numpy as np
 from .. import ir, runtime
 from ..errors import UnsupportedSyntaxError
 from ..ir.uses import all_names, binds, reads as reads_of, writes_in_place
+from .distinct import apart_at
 from .fixpoint import closure
 
 # Functions whose result may share memory with their first argument.
@@ -147,14 +149,38 @@ def _kept_across_iterations(d, w, r, bound_at):
     return False
 
 
+def _rebound_between(w, r, bindings):
+    """Whether m is certainly bound again between a write at w and each read of m at r that
+    could follow it: a binding b that runs before r each time r runs (it dominates r), and
+    after every run of w that r could follow (w earlier in program order, or w later and every
+    loop carrying the write to r encloses b too). `prev_old = prev; prev = cur` in a loop that
+    writes into `cur` then reads `prev_old`: the read sees the binding made after the write.
+    The binding's own value may share memory with the written array: it was made after the
+    write, so it holds what NumPy holds, as any later read of the array does."""
+    carried = set(w.loops) & set(r.loops)
+    return any(_dominates(b, r) and (w.pos < b.pos or w.pos > r.pos and carried <= set(b.loops))
+               for b in bindings)
+
+
 def _maybe_bound(b, w):
     """Can a binding at event b have happened when w runs (before it, or in an earlier
     iteration of a loop around both)?"""
     return b.pos < w.pos or bool(set(b.loops) & set(w.loops))
 
 
-def check_aliasing(fn, parsed):
+PULLBACK = "a pullback (vjp, or grad with has_aux=True)"
+CHECKPOINTED = "a checkpointed loop (checkpoint=, or checkpointed(...))"
+
+
+def check_aliasing(fn, parsed, replays=None):
     """Raise for an in-place write another name could observe.
+
+    Two refinements hold for derivatives whose backward sweep runs once, on the arrays as the
+    forward sweep left them (grad, jvp, hvp): a name bound again between the write and its
+    read (`prev_old = prev` in a swap), and buffers proved apart (distinct.py). A backward
+    sweep that replays from saved state does not take them (replays: PULLBACK or CHECKPOINTED,
+    named in the error): it would restore such writes in arrays the saved state still holds,
+    which the next replay then sees.
 
     Returns (copied, guards): the parameters that may be written in place (df copies them
     first so the caller's arrays never change), and for `x += e` statements that are in place
@@ -171,6 +197,7 @@ def check_aliasing(fn, parsed):
         for t in binds(e.stmt):
             bound_at.setdefault(t, []).append(e)
     single = {n for n, bindings in bound_at.items() if len(bindings) == 1}
+    apart = functools.cache(lambda: apart_at(fn, parsed.resolve, VIEW_FUNCS))   # only where needed
     for w in events:
         stmt = w.stmt
         x = writes_in_place(stmt)
@@ -185,6 +212,10 @@ def check_aliasing(fn, parsed):
         if isinstance(stmt, ir.SetItem):
             copied.update(p for p in fn.params if p in group)
         for m in sorted(group - {x}):
+            # swapped buffers: m holds another array now (distinct.py)
+            swapped = frozenset((x, m)) in apart()[id(stmt)]
+            if swapped and not replays:
+                continue
             # the aliases that link m to x's memory: x made from m by views (directly, or
             # through others: `t = B.T; flat = t.reshape(-1)` links flat to B), or m made as
             # a view (of x, or of an alias of it)
@@ -203,18 +234,35 @@ def check_aliasing(fn, parsed):
             for r in reads.get(m, ()):
                 if r.stmt is stmt:
                     continue      # the write's own read of m (`x[i] = m * 2`) comes first
+                # r reads a value of m bound after the write
+                refined = swapped or _rebound_between(w, r, bound_at.get(m, ()))
+                if refined and not replays:
+                    continue
                 kept = any(_kept_across_iterations(d, w, r, bound_at) for d in defs)
                 if not (kept or any(_risky(d, w, r, m in up) for d in defs)):
                     continue
                 if isinstance(stmt, ir.SetItem):
-                    message, hint = _explained(x, m, r, kept, replaced and not stmt.replaces,
-                                               replaced and stmt.replaces)
+                    message, hint = _replay_refused(x, m, r, replays) if refined else \
+                        _explained(x, m, r, kept, replaced and not stmt.replaces,
+                                   replaced and stmt.replaces)
                     raise parsed.error(UnsupportedSyntaxError, stmt, message, hint=hint)
                 # `x += e` is only in place when x is an array: check when it runs.
                 where = f"{os.path.basename(parsed.filename)}:{stmt.lineno}"
                 guards.setdefault(id(stmt), []).append((m, where))
                 break
     return copied, guards
+
+
+def _replay_refused(x, m, r, replays):
+    """The message and hint of a write a replaying backward sweep refuses (replays names it)
+    and the others accept."""
+    instead = ("grad, value_and_grad, jvp and hvp differentiate this as it is"
+               if replays == PULLBACK else "differentiate it without checkpointing")
+    return (f"{replays} cannot replay this in-place write into `{x}`: `{x}` and `{m}` trade "
+            f"arrays (or `{m}` is bound again) before `{m}` is read (line {_line(r)}), and the "
+            "backward sweep would restore the write in an array its saved state still holds, "
+            "so the next replay would see it",
+            f"instead: {instead}; or write `{x}` anew (`{x} = ...`) instead of into it")
 
 
 def _explained(x, m, r, kept, item_changed, entry_replaced=False):

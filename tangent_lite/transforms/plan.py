@@ -51,12 +51,14 @@ class StackPlan:
         return bool(node.zero_before or node.zero_end) or any(self.live(n) for n in node.body)
 
 
-def plan_stack(fn, adjoints, wrt, numbers, spelled):
+def plan_stack(fn, adjoints, wrt, numbers, spelled, groups=None):
     """The StackPlan of fn given its Adjoints. numbers: names that hold a number wherever they
     are bound (zeroing their adjoints reads nothing); spelled(helper): how the generated code
-    spells a runtime helper (None if it does not use it)."""
+    spells a runtime helper (None if it does not use it); groups(): fn's alias_groups, which
+    the caller may cache for its own later use (it is computed only where fn writes in
+    place)."""
     bases = view_bases(fn)
-    sharing = _written_sharers(fn)
+    sharing = _written_sharers(fn, groups or (lambda: alias_groups(fn)))
     recomputed = recomputed_reads(fn)
     again = {id(st): st for sts in recomputed.values() for st in sts}
 
@@ -110,14 +112,15 @@ def view_bases(fn):
     return out
 
 
-def _written_sharers(fn):
+def _written_sharers(fn, groups):
     """name -> the names written in place (`y[i] = e`, `y += e`) that may share its memory
-    (analysis/aliasing.py's points-to sets; computed only where fn writes in place)."""
+    (groups(): analysis/aliasing.py's points-to sets, asked for only where fn writes in
+    place)."""
     written = {w for st in ir.walk(fn.body) for w in [writes_in_place(st)] if w is not None}
     if not written:
         return lambda name: ()
-    groups = alias_groups(fn)
-    return lambda name: groups.get(name, set()) & written
+    shared = groups()
+    return lambda name: shared.get(name, set()) & written
 
 
 def _pushes(fn, reads, again):

@@ -14,6 +14,8 @@ out). This module runs them and assembles df: the prologue, the seed, the return
 import dataclasses
 import functools
 import os
+import types
+from collections.abc import Mapping
 
 import gast
 import numpy as np
@@ -98,13 +100,17 @@ def reverse_mode(ctx, options, copied=(), guards=None, callee=None,
     varied, seqs, shapes = _analyse(ctx, options, summary)
 
     # Phase 1: the adjoint statements.
-    adjoints = build_adjoints(ctx, varied, seqs, shapes, callee, _complex_free(ctx, options))
+    complex_free = _complex_free(ctx, options)
+    adjoints = build_adjoints(ctx, varied, seqs, shapes, callee, complex_free)
 
     # The seed, and what it (or df's return) reads of the forward sweep.
     seed_one, reduced, seed_reads = _seed_plan(fn, options, seqs, shapes)
 
     # Phase 2: the stack plan; then what the forward sweep need not compute.
-    plan = plan_stack(fn, adjoints, wrt, shapes.numbers, ctx.bindings.spelled)
+    # who may share memory with whom: read by the stack plan where fn writes in place and by
+    # the split sweeps, computed once if at all
+    groups = functools.cache(lambda: alias_groups(fn))
+    plan = plan_stack(fn, adjoints, wrt, shapes.numbers, ctx.bindings.spelled, groups)
     dead = dead_code.dead_assignments(fn, plan.reads | seed_reads, guards) \
         if enabled("dead_code") else set()
 
@@ -112,8 +118,6 @@ def reverse_mode(ctx, options, copied=(), guards=None, callee=None,
     stack = ctx.namer.fresh("stack") if plan.uses_stack else None
     restored = {st.target for st in ir.walk(fn.body)
                 if isinstance(st, ir.SetItem) and id(st) in plan.pushes}
-    # who may share memory with whom: read by the split sweeps only, computed once if at all
-    groups = functools.cache(lambda: alias_groups(fn))
     writer = SweepWriter(ctx, plan, dead, guards, stack, shapes.numbers,
                          detach=restored if options.split else (), groups=groups)
     unbound = set(plan.unbound)
@@ -132,7 +136,7 @@ def reverse_mode(ctx, options, copied=(), guards=None, callee=None,
     backward += writer.backward(adjoints.nodes)
     backward += _returns(ctx, options, adjoints.final)
     _finish_sweeps(ctx, options, prologue, forward, backward)
-    facts = _variant_facts(ctx, options, shapes)
+    facts = _variant_facts(ctx, options, shapes, complex_free)
     lowered = _variant_passes(ctx, options, facts, (prologue, forward, backward), stack,
                               reduced, adjoints.proven_entries)
     if options.split:
@@ -232,19 +236,30 @@ class _VariantFacts:
     variant: the names of one shape, the names of one dtype kind, whether all are real."""
 
     concrete: ConcreteShapes
-    known: dict      # name -> shape (optimize/lower.py known_shapes); passes get copies
+    known: Mapping   # name -> shape (optimize/lower.py known_shapes), read-only
     kinds: dict      # name -> float64 or int (optimize/dtypes.py kinds)
     real: bool       # every value a float64 or an int (optimize/lower.py all_real)
+    complex_free: bool    # no value or adjoint of df can be complex (_complex_free)
+
+    def with_adjoints(self, adjoints):
+        """known, and each adjoint (adjoints: primal -> adjoint name) with its value's shape."""
+        known = dict(self.known)
+        for primal, adjoint in adjoints.items():
+            if primal in known and adjoint not in known:
+                known[adjoint] = known[primal]
+        return types.MappingProxyType(known)
 
 
-def _variant_facts(ctx, options, shapes):
-    """The _VariantFacts of a specialised variant, or None for the generic df."""
+def _variant_facts(ctx, options, shapes, complex_free):
+    """The _VariantFacts of a specialised variant, or None for the generic df. Its shapes
+    are read-only, so the passes that read them need no copies."""
     if shapes.concrete is None:
         return None
     known = known_shapes(ctx.fn, shapes.concrete,
                          specialise.param_shapes(ctx.fn.params, options.specialised))
     kinds_of = dtypes.kinds(ctx.fn, options.specialised, shapes.concrete.resolve)
-    return _VariantFacts(shapes.concrete, known, kinds_of, all_real(ctx.fn, kinds_of))
+    return _VariantFacts(shapes.concrete, types.MappingProxyType(known), kinds_of,
+                         all_real(ctx.fn, kinds_of), complex_free)
 
 
 def _variant_passes(ctx, options, facts, sweeps, stack, reduced, proven_entries):
@@ -271,16 +286,13 @@ def _lower(ctx, options, facts, backward, everything):
     how many."""
     if not enabled("lower"):
         return 0
-    known = dict(facts.known)
-    for primal, adjoint in ctx.namer.adjoints().items():   # an adjoint has its value's shape
-        if primal in known and adjoint not in known:
-            known[adjoint] = known[primal]
+    known = facts.with_adjoints(ctx.namer.adjoints())
     kinds_of = facts.kinds
     real = enabled("dtypes") and facts.real
     lowered = lower(backward, known, ctx.bindings.spelled, ctx.np, ctx.fn.params, real)
     ints = known_ints(ctx.fn, facts.concrete, kinds_of)
     spelled = ctx.bindings.spelled
-    if not _complex_free(ctx, options):
+    if not facts.complex_free:
         # `dx[index] += v` into a real dx refuses a complex v: add_at takes its real part
         spelled = lambda helper: None if helper == "add_at" else ctx.bindings.spelled(helper)
     lowered += slices_written(backward, known, ints, spelled, ctx.np, real)
@@ -304,13 +316,9 @@ def _fresh_facts(ctx, facts):
     """What optimize/fresh_returns.py proves fresh returns from: the variant's shapes (an
     adjoint has its value's), the names of f with a kind and their adjoints, whether every
     value is real."""
-    known = dict(facts.known)
     adjoints = ctx.namer.adjoints()
     names = set(facts.kinds) | {adjoints[n] for n in facts.kinds if n in adjoints}
-    for primal, adjoint in adjoints.items():
-        if primal in known and adjoint not in known:
-            known[adjoint] = known[primal]
-    return FreshFacts(known, names, enabled("dtypes") and facts.real, ctx.np("sum").value.id,
+    return FreshFacts(facts.with_adjoints(adjoints), names, enabled("dtypes") and facts.real, ctx.np("sum").value.id,
                       lambda: ctx.bindings.name("float", float))
 
 
@@ -320,7 +328,7 @@ def _sums_in_place(ctx, options, facts, prologue, forward, backward):
     if facts is None or not (enabled("lower") and enabled("dtypes")) \
             or options.checkpoint or not facts.real:
         return 0
-    return sums_in_place(forward, prologue + forward + backward, dict(facts.known),
+    return sums_in_place(forward, prologue + forward + backward, facts.known,
                          ctx.np("zeros").value.id, set(ctx.fn.params))
 
 
@@ -329,10 +337,9 @@ def _release(ctx, facts, body):
     arrays made next reuse their memory (optimize/release.py); how many."""
     if facts is None or not enabled("release"):
         return 0
-    known = dict(facts.known)
     adjoints = ctx.namer.adjoints()
-    return release(body, large_names(known, adjoints), ctx.fn.params,
-                   large_names(known, adjoints, in_loops=True))
+    return release(body, large_names(facts.known, adjoints), ctx.fn.params,
+                   large_names(facts.known, adjoints, in_loops=True))
 
 
 def _by_dtypes(ctx, options, facts, prologue, forward, backward, reduced):
@@ -348,7 +355,7 @@ def _by_dtypes(ctx, options, facts, prologue, forward, backward, reduced):
                                  ctx.bindings.spelled)
     if enabled("lower"):
         folded = dtypes.fold_spreads(backward, prologue + forward + backward, kinds_of,
-                                     dict(facts.known),
+                                     facts.known,
                                      {a: p for p, a in ctx.namer.adjoints().items()},
                                      ctx.np("full").value.id,
                                      ctx.bindings.spelled)
@@ -360,7 +367,7 @@ def _by_dtypes(ctx, options, facts, prologue, forward, backward, reduced):
         done += folded
     if enabled("methods"):    # last: the other passes read `np.sum` calls, not methods
         done += as_methods(prologue + forward + backward,
-                           proved_arrays(kinds_of, dict(facts.known), dtypes.F8),
+                           proved_arrays(kinds_of, facts.known, dtypes.F8),
                            ctx.np("sum").value.id)
     return done
 

@@ -92,7 +92,7 @@ FAMILIES = ["view_write", "out_write", "copyto", "at", "fancy", "mask", "method"
 # Families added later, with the first seed that draws them: the programs of earlier seeds stay
 # the ones BASELINE.md and tests/test_memory_programs.py record (a longer list of families
 # changes every random choice after it).
-LATER_FAMILIES = {"tuples": 3, "complex_lists": 11, "list_states": 13}
+LATER_FAMILIES = {"tuples": 3, "complex_lists": 11, "buffers": 14, "list_states": 15}
 
 
 def families_of(seed):
@@ -595,6 +595,64 @@ class ProgramGenerator:
         first, second = (f"{items}['a']", f"{items}['b']") if k >= 0.7 else \
             (f"{items}[0]", f"{items}[1]")
         return lines + [f"{p}s1 += np.sum({first} * {first}) * 0.1 + np.sum({second}) * 0.1"]
+
+    def buffers(self, p):
+        """Buffers that trade arrays in a loop, as stencils and time steppers write them
+        (`new[1:3] = ...; u, new = new, u`): swapped as a tuple, through a temporary, under a
+        condition, or three rotated, in a for or a while loop, written with slices or `+=`.
+        The near misses share memory for real: the second buffer the first itself or a view
+        of it, or a view of a buffer kept from before the loop and read after it."""
+        r = self.r
+        self.features.add("swapped buffers")
+        u, new, t = self.fresh("u"), self.fresh("nb"), self.fresh("t")
+        lines = [f"{p}{u} = " + r.choice(["y[:4].copy()", "np.tanh(y[:4])", "B[0] * 1.0",
+                                           "y[4:] + 0.0", "np.copy(B[1])"])]
+        kept = None
+        if r.random() < 0.15:
+            self.features.add("buffers sharing memory")
+            lines.append(f"{p}{new} = " + r.choice([u, f"{u}[::-1]", f"{u}.reshape(4)"]))
+        else:
+            lines.append(f"{p}{new} = " + r.choice(["np.zeros(4)", f"np.zeros_like({u})",
+                                                     "np.ones(4) * 0.5", f"{u} * 0.0"]))
+            if r.random() < 0.1:
+                self.features.add("buffers sharing memory")
+                kept = self.fresh("kept")
+                lines.append(f"{p}{kept} = {u}[:2]")
+        third = self.fresh("w") if r.random() < 0.2 else None
+        if third:
+            lines.append(f"{p}{third} = np.zeros(4)")
+        c1, c2 = self.const(0.2, 0.6), self.const(0.2, 0.6)
+        body = [r.choice([
+            f"{new}[:] = np.tanh({u}) * {c1} + {self.vec(4)} * {c2}",
+            f"{new}[1:3] = ({u}[:2] + {u}[2:]) * {c1}",
+            f"{new}[...] = np.cos({u}) * {self.vec(4)}",
+            f"{new} += {u} * {c1}"])]
+        if body[0].startswith(f"{new}[1:3]"):
+            body += [f"{new}[0] = {u}[0] * {c2}", f"{new}[3] = {u}[3]"]
+        if third:
+            self.features.add("buffers rotated")
+            body += [f"{third}[:] = {u} * {new} * {c2}", f"{u}, {new}, {third} = {new}, {third}, {u}"]
+        else:
+            k = r.random()
+            if k < 0.5:
+                body.append(f"{u}, {new} = {new}, {u}")
+            elif k < 0.75:
+                tmp = self.fresh("tmp")
+                body += [f"{tmp} = {u}", f"{u} = {new}", f"{new} = {tmp}"]
+            else:
+                body += [f"if {self.cond()}:", f"    {u}, {new} = {new}, {u}"]
+        n = r.randint(2, 4)
+        if r.random() < 0.3:
+            self.features.add("while")
+            lines += [f"{p}{t} = 0", f"{p}while {t} < {n}:",
+                      *(f"{p}    {b}" for b in body), f"{p}    {t} += 1"]
+        else:
+            lines += [f"{p}for {t} in range({n}):", *(f"{p}    {b}" for b in body)]
+        lines.append(r.choice([f"{p}y[:4] += {u} * {new} * {self.const(0.1, 0.5)}",
+                               f"{p}s1 += np.sum({u} ** 2) * {self.const(0.1, 0.5)}"]))
+        if kept:
+            lines.append(f"{p}s0 += np.sum({kept}) * {self.const(0.1, 0.5)}")
+        return lines
 
     def list_states(self, p):
         """States of a multi-layer recurrent network in a list, a dict, (h, c) pairs

@@ -1,4 +1,4 @@
-"""The `list_states` family of the memory fuzzer (generator.py, from seed 13 on): states of a
+"""The `list_states` family of the memory fuzzer (generator.py, from seed 15 on): states of a
 multi-layer recurrent network kept the way users write them, and their near misses.
 
     hs = [np.zeros(4), np.tanh(B[1])]         # or a comprehension, or list(B) (rows of B)

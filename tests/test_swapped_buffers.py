@@ -1,0 +1,232 @@
+"""Buffers that trade arrays in a loop (analysis/distinct.py, analysis/aliasing.py).
+
+Stencils and time steppers write into one buffer from another and swap the names
+(`new[1:-1] = ...; u, new = new, u`). The flow-insensitive alias analysis saw each name as
+maybe either array and refused the write; the names only permute two arrays made apart, so
+they never share memory, and a name bound again after the write (`u_old = u` of the swap) reads
+the array as NumPy holds it. grad, value_and_grad, jvp and hvp differentiate these; a pullback
+(vjp, has_aux) refuses them with its own message. Where the buffers do share memory (one is the
+other, or a view of it, or a view is kept from before the loop) the write stays refused.
+Every gradient is checked against central finite differences in float64."""
+import numpy as np
+import pytest
+
+import tangent_lite
+from tangent_lite.errors import TangentLiteError, UnsupportedSyntaxError
+
+from helpers import check_grad, numeric_grad
+
+RNG = np.random.default_rng(14)
+
+
+def jacobi(x):
+    u = x.copy()
+    new = np.empty_like(u)
+    for step in range(4):
+        new[1:-1] = 0.5 * (u[:-2] + u[2:]) * np.cos(u[1:-1])
+        new[0] = u[0]
+        new[-1] = u[-1]
+        u, new = new, u
+    return np.sum(u ** 2)
+
+
+def double_buffer(x):
+    prev = np.zeros_like(x)
+    cur = x * 1.0
+    for i in range(3):
+        cur[:] = prev + np.sin(cur)
+        prev, cur = cur, prev
+    return np.sum(cur * prev)
+
+
+def through_a_temporary(x):
+    u = np.tanh(x)
+    new = np.zeros(x.shape[0])
+    k = 0
+    while k < 3:
+        new[...] = np.cos(u) * x + 0.1 * u
+        tmp = u
+        u = new
+        new = tmp
+        k += 1
+    return np.mean(u * u) + np.sum(new) / x.shape[0]
+
+
+def rotated(x):
+    a = x + 0.0
+    b = np.ones_like(x) * 0.5
+    c = np.zeros_like(x)
+    for i in range(4):
+        c[:] = a * b * 0.7 + np.sin(x)
+        a, b, c = b, c, a
+    return np.sum(a * b * c) + np.sum(b)
+
+
+def swapped_when(x):
+    u = np.copy(x)
+    new = np.zeros_like(x)
+    for i in range(4):
+        new[:] = np.tanh(u) + 0.3 * x
+        if np.sum(new) > np.sum(u):
+            u, new = new, u
+    return np.sum(u ** 3)
+
+
+def heat_dot(x, A):
+    # a time stepper written with np.dot, and one with @
+    u = x.copy()
+    new = np.zeros_like(u)
+    for step in range(3):
+        new[:] = u + 0.1 * np.tanh(np.dot(A, u))
+        u, new = new, u
+    return np.sum(u * u)
+
+
+def heat_matmul(x, A):
+    u = x.copy()
+    new = np.zeros_like(u)
+    for step in range(3):
+        new[:] = u + 0.1 * np.tanh(A @ u)
+        u, new = new, u
+    return np.sum(u * u)
+
+
+class Stencil:
+    """The same stencil as a method of a model class."""
+
+    def __init__(self, steps):
+        self.steps = steps
+
+    def loss(self, x):
+        u = x.copy()
+        new = np.empty_like(u)
+        for step in range(self.steps):
+            new[1:-1] = (u[:-2] + u[1:-1] + u[2:]) / 3.0 * np.sin(u[1:-1] + 1.0)
+            new[0], new[-1] = u[0], u[-1]
+            u, new = new, u
+        return np.sum(u ** 2)
+
+
+ONE_ARG = [jacobi, double_buffer, through_a_temporary, rotated, swapped_when]
+
+
+def point():
+    return RNG.uniform(0.2, 0.9, size=6)
+
+
+@pytest.mark.parametrize("f", ONE_ARG, ids=[f.__name__ for f in ONE_ARG])
+def test_grad(f):
+    check_grad(f, point())
+
+
+@pytest.mark.parametrize("f", [heat_dot, heat_matmul], ids=["np.dot", "matmul"])
+def test_grad_in_both_arguments(f):
+    check_grad(f, point(), RNG.normal(size=(6, 6)) * 0.4, wrt=(0, 1))
+
+
+def test_method():
+    check_grad(Stencil(3).loss, point())
+
+
+@pytest.mark.parametrize("f", ONE_ARG, ids=[f.__name__ for f in ONE_ARG])
+def test_value_and_grad(f):
+    x = point()
+    value, g = tangent_lite.value_and_grad(f)(x)
+    assert value == f(x.copy())
+    np.testing.assert_allclose(g, numeric_grad(f, (x,), 0), rtol=1e-5, atol=1e-7)
+
+
+@pytest.mark.parametrize("f", ONE_ARG, ids=[f.__name__ for f in ONE_ARG])
+def test_jvp(f):
+    x, v = point(), RNG.normal(size=6)
+    value, tangent = tangent_lite.jvp(f, (x,), (v,))
+    assert value == f(x.copy())
+    np.testing.assert_allclose(tangent, numeric_grad(f, (x,), 0) @ v, rtol=1e-5, atol=1e-7)
+
+
+@pytest.mark.parametrize("f", ONE_ARG, ids=[f.__name__ for f in ONE_ARG])
+def test_hvp(f):
+    x, v = point(), RNG.normal(size=6)
+    eps = 1e-4
+    expected = (numeric_grad(f, (x + eps * v,), 0) - numeric_grad(f, (x - eps * v,), 0)) / (2 * eps)
+    np.testing.assert_allclose(tangent_lite.hvp(f)(x, v), expected, rtol=1e-4, atol=1e-6)
+
+
+def test_checkpointed_loop_refuses_with_its_own_message():
+    # its snapshots hold the buffers, which the swaps then write into
+    with pytest.raises(UnsupportedSyntaxError) as info:
+        tangent_lite.grad(jacobi, checkpoint=2)(point())
+    assert "checkpointed loop" in str(info.value) and "without checkpointing" in str(info.value)
+
+
+def test_arguments_unchanged():
+    x = point()
+    kept = x.copy()
+    tangent_lite.grad(jacobi)(x)
+    tangent_lite.jvp(jacobi, (x,), (np.ones(6),))
+    np.testing.assert_array_equal(x, kept)
+
+
+@pytest.mark.parametrize("f", [jacobi, double_buffer], ids=["jacobi", "double_buffer"])
+def test_pullback_refuses_with_its_own_message(f):
+    with pytest.raises(UnsupportedSyntaxError) as info:
+        tangent_lite.vjp(f, point())
+    text = str(info.value)
+    assert "test_swapped_buffers.py:" in text and "pullback" in text
+    assert "grad, value_and_grad, jvp and hvp differentiate this" in text
+
+
+# -- buffers that do share memory: NumPy changes both, so the writes stay refused ---------------
+
+def same_array(x):
+    u = x.copy()
+    new = u
+    for step in range(3):
+        new[1:-1] = 0.5 * (u[:-2] + u[2:])
+        u, new = new, u
+    return np.sum(u ** 2)
+
+
+def view_of_the_other(x):
+    u = x.copy()
+    new = u[::-1]
+    for step in range(3):
+        new[:] = np.sin(u) + x
+        u, new = new, u
+    return np.sum(u ** 2)
+
+
+def view_kept_from_before(x):
+    u = x.copy()
+    new = np.zeros_like(u)
+    first = u[:2]
+    for step in range(3):
+        new[:] = np.sin(u) + x
+        u, new = new, u
+    return np.sum(u ** 2) + np.sum(first)
+
+
+def from_a_callee(x):
+    u = x.copy()
+    new = _same(u)
+    for step in range(3):
+        new[:] = np.sin(u) + x
+        u, new = new, u
+    return np.sum(u ** 2)
+
+
+def _same(a):
+    return a
+
+
+SHARED = [same_array, view_of_the_other, view_kept_from_before, from_a_callee]
+
+
+@pytest.mark.parametrize("f", SHARED, ids=[f.__name__ for f in SHARED])
+def test_shared_buffers_refused(f):
+    x = point()
+    with pytest.raises(TangentLiteError) as info:
+        tangent_lite.grad(f)(x)
+    assert "test_swapped_buffers.py:" in str(info.value)
+    with pytest.raises(TangentLiteError):
+        tangent_lite.jvp(f, (x,), (np.ones(6),))
