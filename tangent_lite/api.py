@@ -175,20 +175,23 @@ def jvp(f: Function, primals: Sequence[Any], tangents: Sequence[Any]) -> Tuple[A
 @user_facing
 def hvp(f: Function, wrt: Wrt = 0) -> Function:
     """`hvp(f)(*args, v)`: the Hessian of f with respect to `wrt` times v, forward-over-reverse
-    (the jvp of the gradient), without forming the Hessian.
+    (the jvp of the gradient), without forming the Hessian. With several `wrt`, v is a tuple
+    with one tangent per argument, and so is the result (the Hessian's blocks times v).
 
     Forward mode runs over a gradient that records every step: loops marked checkpointed(...)
     in f are taped here (their memory is not reduced; the values are the same)."""
     compiled = _compiled(f, wrt, "taped")
-    df = compiled.df
-    (name,) = compiled.wrt
-    tangent_name = pipeline.jvp(df, (name,)).tangent_params[name]
+    df, names = compiled.df, tuple(compiled.wrt)
+    tangent_names = [pipeline.jvp(df, names).tangent_params[n] for n in names]
 
     @user_facing
     def hessian_vector_product(*args: Any) -> Any:
         *primals, v = args
-        jvp_df = pipeline.jvp(df, (name,)).df
-        return jvp_df(*primals, **{tangent_name: v})[1]
+        if len(names) > 1 and (not isinstance(v, (tuple, list)) or len(v) != len(names)):
+            raise InputError(f"hvp with respect to {len(names)} arguments takes v as a tuple "
+                             f"of {len(names)} tangents, one per argument, after the arguments")
+        jvp_df = pipeline.jvp(df, names).df
+        return jvp_df(*primals, **dict(zip(tangent_names, v if len(names) > 1 else (v,))))[1]
     return hessian_vector_product
 
 

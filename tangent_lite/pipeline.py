@@ -201,20 +201,21 @@ def _reverse(func, options, summary):
         if p not in fn.params:
             raise UnsupportedSyntaxError(f"cannot differentiate with respect to {p!r}",
                                          filename=parsed.filename, lineno=fn.lineno)
-    copied, guards = check_aliasing(fn, parsed, replays=_replays(fn, options))
+    copied, guards = check_aliasing(fn, parsed, replayed=_replayed(fn, options))
     ctx = Context(fn, parsed, namer, bindings)
     return ctx, reverse_mode(ctx, options, copied=copied, guards=guards,
                              callee=taped_vjp if options.taped else vjp, summary=summary)
 
 
-def _replays(fn, options):
-    """What replays df's backward sweep from saved state, for check_aliasing: a pullback, a
-    checkpointed loop, or nothing."""
+def _replayed(fn, options):
+    """For check_aliasing: loop ids around a write -> what replays the write's backward sweep
+    from saved state (a pullback, a checkpointed loop) or None."""
     if options.split:
-        return PULLBACK
-    if options.checkpoint or any(getattr(st, "snapshots", 0) for st in ir.walk(fn.body)):
-        return CHECKPOINTED
-    return None
+        return lambda loops: PULLBACK
+    if options.checkpoint:     # every outermost loop is checkpointed
+        return lambda loops: CHECKPOINTED if loops else None
+    marked = {id(st) for st in ir.walk(fn.body) if getattr(st, "snapshots", 0)}
+    return lambda loops: CHECKPOINTED if marked.intersection(loops) else None
 
 
 def _compile_reverse(func, wrt, as_tuple, seeded, with_value, split, checkpoint=0,

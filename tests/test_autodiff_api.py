@@ -123,6 +123,63 @@ def test_hvp_equals_a_finite_difference_of_gradients():
     np.testing.assert_allclose(hv, fd, rtol=1e-5, atol=1e-8)
 
 
+def test_hvp_in_several_arguments_takes_and_returns_a_tuple():
+    v = (np.array([1.0, -0.5, 0.25]), np.linspace(-1.0, 1.0, 9).reshape(3, 3))
+    hv = tl.hvp(loop_branch, wrt=(0, 1))(X3, W33, v)
+    grad = tl.grad(loop_branch, wrt=(0, 1))
+    eps = 1e-6
+    plus, minus = grad(X3 + eps * v[0], W33 + eps * v[1]), grad(X3 - eps * v[0], W33 - eps * v[1])
+    assert isinstance(hv, tuple) and len(hv) == 2
+    for got, p, m in zip(hv, plus, minus):
+        np.testing.assert_allclose(got, (p - m) / (2 * eps), rtol=1e-5, atol=1e-8)
+    with pytest.raises(InputError, match="tuple of 2 tangents"):
+        tl.hvp(loop_branch, wrt=(0, 1))(X3, W33, v[0])
+
+
+def rows_of(x, W):
+    # list(B) of an array: its gradient is an array again, in every order of derivative
+    B = W * np.sin(x[0])
+    rows = list(B)
+    for j in range(2):
+        rows[j] = np.tanh(rows[j]) + rows[1 - j] * 0.5
+    return np.sum(rows[0] * rows[1] * x[:4]) + np.sum(B * W)
+
+
+def rows_of_tuple(x, W):
+    a, b = tuple(np.cos(W) * x[1])
+    return np.sum(a * b * x[:4])
+
+
+def relu_net(x, W):
+    return np.sum(np.maximum(W @ x, 0.0) ** 2) + np.sum(np.minimum(x, x[::-1] * 0.9) ** 3)
+
+
+def norms(x, W):
+    return np.linalg.norm(W @ x) + 0.3 * np.linalg.norm(x, ord=3) + np.sum(np.sign(x) * x ** 2)
+
+
+@pytest.mark.parametrize("f", [relu_net, norms])
+def test_hvp_through_relu_minimum_sign_and_norms(f):
+    # np.maximum's `ties` and np.sign's gradient were differentiated from their source and
+    # refused; np.linalg.norm's second derivative was not implemented
+    x, W = np.array([0.3, -0.7, 0.55, 1.2]), np.linspace(-0.6, 0.9, 12).reshape(3, 4)
+    v = np.array([1.0, -0.5, 0.25, 0.8])
+    eps = 1e-5
+    fd = (tl.grad(f)(x + eps * v, W) - tl.grad(f)(x - eps * v, W)) / (2 * eps)
+    np.testing.assert_allclose(tl.hvp(f)(x, W, v), fd, rtol=1e-5, atol=1e-8)
+
+
+@pytest.mark.parametrize("f", [rows_of, rows_of_tuple])
+def test_hvp_through_the_rows_of_an_array(f):
+    x, W = np.linspace(0.1, 0.8, 8), np.linspace(-0.5, 0.5, 8).reshape(2, 4)
+    v = np.linspace(1.0, -1.0, 8)
+    eps = 1e-5
+    fd = (tl.grad(f)(x + eps * v, W) - tl.grad(f)(x - eps * v, W)) / (2 * eps)
+    np.testing.assert_allclose(tl.hvp(f)(x, W, v), fd, rtol=1e-5, atol=1e-8)
+    np.testing.assert_allclose(tl.grad(f, wrt=1)(x, W), numeric_grad(f, (x, W), 1),
+                               rtol=1e-5, atol=1e-8)
+
+
 @pytest.mark.parametrize("mode", ["reverse", "forward"])
 @pytest.mark.parametrize("x", [np.array([0.4, 1.5, -0.3]), np.array([-0.4, 1.5, -0.3])])
 def test_jacobian_of_a_function_with_a_branch(mode, x):

@@ -254,6 +254,14 @@ def doubling(a):
 def test_a_numpy_floats_gradient_keeps_its_type(kind):
     df = tl.grad(doubling)
     for a, expected in ((1.5, 1024.0), (-1.5, 102400.0), (0.3, 4096.0)):
+        if kind is float:
+            # `b.sum()` of a Python float raises in f, and so in df (conditions run as
+            # written: tests/test_conditions_as_written.py)
+            with pytest.raises(AttributeError):
+                doubling(kind(a))
+            with pytest.raises(AttributeError):
+                df(kind(a))
+            continue
         g = df(kind(a))
         assert type(g) is kind and g == expected   # c = a * 2**k: an exact power of two
 

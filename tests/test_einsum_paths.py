@@ -1,5 +1,5 @@
 """The gradients of np.einsum choose their own contraction order (runtime/products.py
-_gradient_optimize): NumPy's C loop for small operands, a BLAS path from 2**15 iterations,
+gradient_optimize): NumPy's C loop for small operands, a BLAS path from 2**15 iterations,
 whatever `optimize` the user wrote. Each against central finite differences in float64, and
 the large and small paths against each other."""
 import numpy as np
@@ -71,7 +71,7 @@ def test_large_gradient_paths_equal_the_c_loop(spec, shapes, monkeypatch):
     y = np.einsum(spec, *arrays)
     g = RNG.normal(size=y.shape)
     fast = einsum_adjoint(g, [spec] + arrays)
-    assert products._gradient_optimize(False, {"a": products._EINSUM_OPTIMIZE_FROM})
+    assert products.gradient_optimize(False, {"a": products._EINSUM_OPTIMIZE_FROM})
     monkeypatch.setattr(products, "_EINSUM_OPTIMIZE_FROM", float("inf"))
     monkeypatch.setattr(products, "_EINSUM_BATCHED_FROM", float("inf"))
     loop = einsum_adjoint(g, [spec] + arrays)
@@ -80,10 +80,10 @@ def test_large_gradient_paths_equal_the_c_loop(spec, shapes, monkeypatch):
 
 
 def test_gradient_optimize_keeps_a_named_strategy():
-    assert products._gradient_optimize("greedy", {"a": 2}) == "greedy"
-    assert products._gradient_optimize(True, {"a": 2}) is True
-    assert products._gradient_optimize(False, {"a": 2}) is False
-    assert products._gradient_optimize(["einsum_path", (0, 1)], {"a": 2}) is False
+    assert products.gradient_optimize("greedy", {"a": 2}) == "greedy"
+    assert products.gradient_optimize(True, {"a": 2}) is True
+    assert products.gradient_optimize(False, {"a": 2}) is False
+    assert products.gradient_optimize(["einsum_path", (0, 1)], {"a": 2}) is False
 
 
 @pytest.mark.parametrize("spec, batched", [
@@ -94,5 +94,5 @@ def test_gradient_optimize_keeps_a_named_strategy():
 def test_batched_contractions_are_optimized_sooner(spec, batched):
     sizes = {"a": products._EINSUM_BATCHED_FROM}
     assert products._batched_contraction(spec) is batched
-    assert products._gradient_optimize(False, sizes, spec) is batched
-    assert products._gradient_optimize("greedy", sizes, spec) == "greedy"
+    assert products.gradient_optimize(False, sizes, spec) is batched
+    assert products.gradient_optimize("greedy", sizes, spec) == "greedy"

@@ -1,15 +1,40 @@
 """Random programs with the array idioms the optimize passes rewrite, inside the random control
 flow of test_control_flow.py: products of two slices summed (optimize/slices.py), a
 concatenation of a slice product (the ODE's right-hand side), the max-shifted log-sum-exp and
-softmax (optimize/shift.py), squared distances of a broadcast summed after a min (the fused
+softmax (optimize/shift.py), buffers swapped in a loop (analysis/distinct.py), namedtuples and
+dataclasses built inside f, squared distances of a broadcast summed after a min (the fused
 chains of optimize/fused.py) and a batched einsum (its gradient's contraction path). Each
 rewrite is proved on the program's shape; here it meets loops, branches, reassigned names and
 the other statements of f, and each program is checked against central finite differences at
 a point where no branch is about to flip."""
 import os
+import textwrap
 
 import pytest
-from test_control_flow import N, ProgramGenerator, check_random_program
+from test_control_flow import N, PRELUDE, ProgramGenerator, check_random_program
+
+# Records built inside f (frontend/unpack.py record_call): a namedtuple, a step function
+# returning one, and a dataclass built then called.
+RECORDS = textwrap.dedent("""
+    import collections
+    import dataclasses
+
+    Pair = collections.namedtuple("Pair", ["a", "b"])
+
+
+    @dataclasses.dataclass
+    class Affine:
+        w: np.ndarray
+        c: float = 0.5
+
+        def __call__(self, v):
+            return np.tanh(self.w * v + self.c)
+
+
+    def advance(pair, v):
+        # a step function returning a namedtuple
+        return Pair(a=pair.b * 0.5 + np.sin(v), b=pair.a * v)
+    """)
 
 
 class PassIdiomProgramGenerator(ProgramGenerator):
@@ -69,7 +94,53 @@ class PassIdiomProgramGenerator(ProgramGenerator):
             return self.complex_after_loop(p)
         if k < 0.26:
             return self.entry_of_another_shape(p)
+        if k < 0.30:
+            return self.swapped_buffers(p)
+        if k < 0.34:
+            return self.records(p)
         return super().stmt(depth, pad)
+
+    def source(self):
+        return super().source().replace(PRELUDE, PRELUDE + RECORDS, 1)
+
+    def records(self, p):
+        """A namedtuple or dataclass built inside f: fields read by name and by index, a
+        state advanced by a step function in a loop, a dataclass layer called."""
+        r, k = self.r, self.r.random()
+        if k < 0.35:
+            pr = self.fresh("pair")
+            return [f"{p}{pr} = Pair(x[:2] * ({self.expr(1)}), b=np.cos(x[2:4]))",
+                    f"{p}s0 = s0 + 0.1 * np.sum({pr}.a * {pr}[1])"]
+        if k < 0.7:
+            pr, j = self.fresh("state"), self.fresh("j")
+            return [f"{p}{pr} = Pair(x[:2] * 1.0, x[2:4] * ({self.expr(1)}))",
+                    f"{p}for {j} in range({r.randint(1, 3)}):",
+                    f"{p}    {pr} = advance({pr}, x[{j}:{j} + 2])",
+                    f"{p}s1 = s1 + 0.1 * np.sum({pr}.a + {pr}.b ** 2)"]
+        layer = self.fresh("layer")
+        built = r.choice([f"Affine(x[:2] * ({self.expr(1)}))",
+                          f"Affine(w=np.sin(x[1:3]), c={r.uniform(-0.5, 0.5):.2f})"])
+        return [f"{p}{layer} = {built}", f"{p}s0 = s0 + 0.1 * np.sum({layer}(x[2:4]))"]
+
+    def swapped_buffers(self, p):
+        """Two buffers that trade arrays in a loop (a stencil: `new[1:-1] = ...` from `u`,
+        then `u, new = new, u`, or through a temporary): analysis/distinct.py proves they
+        never share memory, so the writes into `new` are differentiated in place. Inside a
+        checkpointed loop, whose replays refuse them on purpose, a list idiom instead."""
+        r = self.r
+        if any("tl.checkpointed" in h for h in self.loops):
+            return self.entry_of_another_shape(p)
+        u, new, j = self.fresh("u"), self.fresh("new"), self.fresh("j")
+        lines = [f"{p}{u} = np.tanh(x) * ({self.expr(1)})", f"{p}{new} = np.zeros_like({u})",
+                 f"{p}for {j} in range({r.randint(2, 4)}):",
+                 f"{p}    {new}[1:-1] = ({u}[:-2] + {u}[2:]) * np.tanh({u}[1:-1]) * 0.5",
+                 f"{p}    {new}[0], {new}[-1] = {u}[0], {u}[-1] * 0.9"]
+        if r.random() < 0.5:
+            lines.append(f"{p}    {u}, {new} = {new}, {u}")
+        else:
+            t = self.fresh("t")
+            lines += [f"{p}    {t} = {u}", f"{p}    {u} = {new}", f"{p}    {new} = {t}"]
+        return lines + [f"{p}s0 = s0 + 0.1 * np.sum({u} * {new})"]
 
     def complex_after_loop(self, p):
         """A convolution of slices in a loop, then scaled by a complex number: the real

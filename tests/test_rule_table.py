@@ -34,12 +34,15 @@ FORWARD_ONLY = dict.fromkeys([
     # of arithmetic, builtins, and the basic reductions, shapes and products
     "unbroadcast", "unreduce", "unindex", "untranspose", "unconcatenate", "unstack", "unsum",
     "unarray", "unastype", "select_arg", "matmul_lhs", "matmul_rhs", "dot_lhs", "dot_rhs",
+    "unlist",
     # optimize/fused.py: sums of products; optimize/slices.py: a slice read's product and
     # the add into a slice still zero; optimize/rows.py: the slices of a parameter's row added
     # into its gradient's row
     "sum_product", "sum_quotient", "unindex_product", "set_at", "add_row_slices",
-    # pytrees.py: field reads and dict literals
-    "unfield", "field", "undict",
+    # pytrees.py: field reads, records built and dict literals
+    "unfield", "field", "undict", "unrecord", "record_tangent",
+    # linalg.py: a Hessian-vector product through np.linalg.norm
+    "norm_grad",
     # elementwise.py, reductions.py
     "unsort", "uncumsum", "average_adjoint", "div_or_zero",
     # pymath.py (math.lgamma, math.gamma)

@@ -635,3 +635,10 @@ def test_constructors_with_constant_arguments(f, x, expected):
 def test_constructors_refuse_differentiated_arguments(f, x):
     with pytest.raises(tangent_lite.MissingRuleError):
         tangent_lite.grad(f)(x)
+
+
+@pytest.mark.parametrize("c", CASES, ids=_id)
+def test_hvp_matches_finite_differences_of_gradients(c):
+    # second derivatives through each rule's helpers (np.maximum's `ties` was differentiated
+    # from its source, and refused, until it was registered as the step function it is)
+    rule_checks.check_hvp(c)

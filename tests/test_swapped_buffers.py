@@ -159,6 +159,24 @@ def test_checkpointed_loop_refuses_with_its_own_message():
     assert "checkpointed loop" in str(info.value) and "without checkpointing" in str(info.value)
 
 
+def swap_beside_a_checkpointed_loop(x):
+    h = x * 1.0
+    for t in tangent_lite.checkpointed(range(4), snapshots=2):
+        h = np.tanh(h * 0.9 + x)
+    u = h.copy()
+    new = np.zeros_like(u)
+    for step in range(3):
+        new[1:-1] = (u[:-2] + u[2:]) * np.cos(u[1:-1])
+        new[0], new[-1] = u[0], u[-1]
+        u, new = new, u
+    return np.sum(u * h)
+
+
+def test_checkpointed_loop_elsewhere_does_not_refuse():
+    # only writes inside a checkpointed loop are replayed from its snapshots
+    check_grad(swap_beside_a_checkpointed_loop, point())
+
+
 def test_arguments_unchanged():
     x = point()
     kept = x.copy()
@@ -219,7 +237,67 @@ def _same(a):
     return a
 
 
-SHARED = [same_array, view_of_the_other, view_kept_from_before, from_a_callee]
+def view_made_inside(x):
+    u = x.copy()
+    new = np.zeros_like(x)
+    for i in range(3):
+        new[:] = np.sin(u) + x
+        u, new = new, u
+        if i == 1:
+            new = u[::-1]
+    return np.sum(u ** 2)
+
+
+def aliased_before_break(x):
+    u = x.copy()
+    new = np.zeros_like(x)
+    for i in range(4):
+        new[:] = np.sin(u) * x
+        if i == 2:
+            new = u
+            break
+        u, new = new, u
+    return np.sum(u * new)
+
+
+def kept_in_a_list(x):
+    u = x.copy()
+    new = np.zeros_like(x)
+    keep = [u]
+    for i in range(3):
+        new[:] = np.sin(u) + x
+        u, new = new, u
+    return np.sum(u ** 2) + np.sum(keep[0])
+
+
+def old_name_read(x):
+    u = x.copy()
+    new = np.zeros_like(x)
+    old = u
+    for i in range(3):
+        new[:] = np.sin(u) + x
+        u, new = new, u
+    return np.sum(u ** 2) + np.sum(old)
+
+
+SHARED = [same_array, view_of_the_other, view_kept_from_before, from_a_callee,
+          view_made_inside, aliased_before_break, kept_in_a_list, old_name_read]
+
+
+def swapped_in_an_inner_loop(x):
+    u = x.copy()
+    new = np.zeros_like(x)
+    for i in range(2):
+        for j in range(2):
+            new[1:] = u[:-1] * np.cos(u[1:])
+            new[0] = u[0]
+            u, new = new, u
+        u = u * 1.0
+    return np.sum(u ** 2)
+
+
+def test_swapped_in_an_inner_loop():
+    check_grad(swapped_in_an_inner_loop, point())
 
 
 @pytest.mark.parametrize("f", SHARED, ids=[f.__name__ for f in SHARED])

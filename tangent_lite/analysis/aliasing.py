@@ -172,15 +172,16 @@ PULLBACK = "a pullback (vjp, or grad with has_aux=True)"
 CHECKPOINTED = "a checkpointed loop (checkpoint=, or checkpointed(...))"
 
 
-def check_aliasing(fn, parsed, replays=None):
+def check_aliasing(fn, parsed, replayed=None):
     """Raise for an in-place write another name could observe.
 
     Two refinements hold for derivatives whose backward sweep runs once, on the arrays as the
     forward sweep left them (grad, jvp, hvp): a name bound again between the write and its
     read (`prev_old = prev` in a swap), and buffers proved apart (distinct.py). A backward
-    sweep that replays from saved state does not take them (replays: PULLBACK or CHECKPOINTED,
-    named in the error): it would restore such writes in arrays the saved state still holds,
-    which the next replay then sees.
+    sweep that replays from saved state does not take them: it would restore such writes in
+    arrays the saved state still holds, which the next replay then sees. replayed(loops): for
+    a write inside `loops` (ids, outermost first), PULLBACK or CHECKPOINTED where a replay
+    would run it (named in the error), else None.
 
     Returns (copied, guards): the parameters that may be written in place (df copies them
     first so the caller's arrays never change), and for `x += e` statements that are in place
@@ -203,6 +204,7 @@ def check_aliasing(fn, parsed, replays=None):
         x = writes_in_place(stmt)
         if x is None:
             continue
+        replays = replayed(w.loops) if replayed else None
         replaced = isinstance(stmt, ir.SetItem) and x in lists
         if replaced and stmt.replaces:
             # an item of a list replaced: only another name for the list itself sees it

@@ -34,7 +34,7 @@ from .containers import (CONTAINERS, EMPTY, Entries, Uniform, forget_entries,
                          passes_entries, plain, runtime_append)
 from .shape_rules import (MADE, MADE_LIKE, PRODUCTS, REDUCTIONS, SCALAR_CALLS, arity, broadcast,
                           constant_int, hashable_in, is_none, reads_size, reduced, product,
-                          reshaped)
+                          reshaped, einsummed)
 from ..ir.syntax import int_literal
 from ..ir.uses import all_names
 
@@ -237,6 +237,9 @@ class ConcreteShapes:
         if func is np.concatenate and set(keywords) <= {"axis"} and 1 <= len(args) <= 2:
             axis = keywords.get("axis", args[1] if len(args) == 2 else None)
             return self._concatenated(args[0], 0 if axis is None else constant_int(axis), env)
+        if func is np.einsum and set(keywords) <= {"optimize"} and len(args) >= 2 \
+                and isinstance(args[0], gast.Constant):
+            return einsummed(args[0].value, shapes[1:])
         if keywords:
             return None
         if hashable_in(func, PRODUCTS) and len(args) == 2:

@@ -92,7 +92,8 @@ def _binding(st, tracked, resolve, views):
     if _one_of(op.func, views):
         base = op.args[0] if op.args else None
         return base.id if isinstance(base, gast.Name) and base.id in tracked else None
-    if isinstance(op.func, np.ufunc) or _one_of(op.func, _NEW_RESULTS + _UNARY) or (
+    if isinstance(op.func, np.ufunc) or _one_of(op.func, _NEW_RESULTS + _UNARY) \
+            or getattr(op.func, "__module__", None) == "math" or (
             _one_of(op.func, _ARITHMETIC)
             and any(_array_operand(a, tracked, resolve) for a in op.args)):
         return "new"

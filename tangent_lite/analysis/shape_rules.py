@@ -12,6 +12,7 @@ import gast
 import numpy as np
 
 from ..ir.syntax import int_literal
+from ..runtime.products import einsum_parse
 
 # Reductions over `axis` (an int or a tuple of ints, keepdims a bool) of one array.
 REDUCTIONS = {np.sum, np.mean, np.prod, np.max, np.min, np.amax, np.amin, np.std, np.var,
@@ -71,6 +72,27 @@ def product(a, b):
     if a[-1] != b[0]:
         return None
     return tuple(a[:-1]) + tuple(b[1:])
+
+
+def einsummed(subscripts, shapes):
+    """np.einsum(subscripts, *operands) of operands of these shapes: each output letter's
+    size, the one every operand gives it (a 1 broadcasts, as NumPy's einsum does)."""
+    if not isinstance(subscripts, str) or any(sh is None for sh in shapes):
+        return None
+    try:
+        ins, out = einsum_parse(subscripts, [len(sh) for sh in shapes])
+    except (NotImplementedError, ValueError):
+        return None
+    sizes = {}
+    for sub, shape in zip(ins, shapes):
+        if len(sub) != len(shape):
+            return None
+        for c, n in zip(sub, shape):
+            if sizes.get(c, 1) == 1:
+                sizes[c] = n
+            elif n not in (1, sizes[c]):
+                return None
+    return tuple(sizes[c] for c in out) if set(out) <= set(sizes) else None
 
 
 def reshaped(shape, target):

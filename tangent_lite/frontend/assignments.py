@@ -63,7 +63,7 @@ class Assignments:
             elif self.inactive(value):
                 self.emit(ir.Assign(targets=names, value=value, op=None, lineno=self.lineno))
             else:
-                self.unpack(target, value, stmt)    # index reads (unpack.py)
+                self.unpack(target, self.indexable(value), stmt)    # index reads (unpack.py)
         elif isinstance(target, (gast.Tuple, gast.List)) and isinstance(
                 value, (gast.Tuple, gast.List)) and len(value.elts) == len(target.elts) and all(
                 isinstance(e, (gast.Name, gast.Subscript)) for e in target.elts):

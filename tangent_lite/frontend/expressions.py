@@ -72,25 +72,6 @@ EXPR_HINTS = {
 }
 
 
-class _Methods(gast.NodeTransformer):
-    def __init__(self, normalizer):
-        self.normalizer = normalizer
-
-    def visit_Call(self, node):
-        self.generic_visit(node)
-        func = node.func
-        if (isinstance(func, gast.Attribute) and func.attr in METHODS
-                and self.normalizer.parsed.resolve(func) is UNRESOLVED):
-            args = list(node.args)
-            if func.attr in PACKED_METHODS and len(args) > 1:
-                args = [gast.Tuple(elts=args, ctx=gast.Load())]
-            expr, _ = self.normalizer.numpy_call(METHODS[func.attr], func.attr,
-                                                 [func.value] + args, {}, node)
-            expr.keywords = node.keywords
-            return expr
-        return node
-
-
 def _int_constant(node):
     """Whether `node` is an integer written as a literal (`3`, `-1`)."""
     return int_literal(node) is not None
@@ -100,6 +81,18 @@ def _is_pop(node, stacks):
     return (isinstance(node, gast.Call) and isinstance(node.func, gast.Attribute)
             and node.func.attr == "pop" and isinstance(node.func.value, gast.Name)
             and node.func.value.id in stacks and not node.args)
+
+
+# Builtins that iterate their arguments, refused as values where their items are
+# differentiated (a for loop or comprehension over zip or enumerate is lowered to an index
+# loop): what to write instead.
+_LOOP = ("instead: iterate it in a for loop or a comprehension (`for a, b in zip(xs, ys)`, "
+         "`[a * b for a, b in zip(xs, ys)]`), or index the sequences")
+_ITERATORS = {zip: _LOOP, enumerate: _LOOP, iter: _LOOP, next: _LOOP,
+              map: "instead: write a comprehension, `[f(v) for v in xs]`",
+              filter: "instead: write a comprehension, `[v for v in xs if cond(v)]`",
+              reversed: "instead: index backwards, `xs[::-1]`",
+              sorted: "instead: np.sort of an array (its gradient follows the permutation)"}
 
 
 def load(name):
@@ -233,11 +226,13 @@ class ExpressionNormalizer:
         return name
 
     def verbatim(self, node):
-        """An expression run as written (a condition): array methods become NumPy calls."""
+        """An expression run as written (a condition), methods included: `b.sum() > 0` stays,
+        because for a Python float b it raises as f does (np.sum(b) would not: a gradient of
+        a program f is not), and an array's method skips np.sum's dispatch (~1 us)."""
         for n in gast.walk(node):
             if isinstance(n, gast.NamedExpr):
                 raise self.unsupported(n, EXPR_HINTS[gast.NamedExpr])
-        return _Methods(self).visit(node)
+        return node
 
     def block(self, fill):
         """Run fill() with a fresh output list; return that list."""
@@ -325,6 +320,13 @@ class ExpressionNormalizer:
 
     def call(self, node):
         node = self.expand_partial(node)
+        if self.parsed.resolve(node.func) is zip and len(node.args) == 1 and \
+                isinstance(node.args[0], gast.Starred) and not node.keywords:
+            # `zip(*rows)`: runs where rows are constants, refused where differentiated
+            rows = self.atom(node.args[0].value)
+            expr = gast.Call(func=node.func, args=[gast.Starred(value=rows, ctx=gast.Load())],
+                             keywords=[])
+            return expr, self.op(zip, "zip", [rows], {}, node, hint="zip")
         for a in node.args:
             if isinstance(a, gast.Starred):
                 raise self.unsupported(a, EXPR_HINTS[gast.Starred])
@@ -345,6 +347,9 @@ class ExpressionNormalizer:
                 return called
         if func is UNRESOLVED and isinstance(node.func, gast.Attribute):
             return self.method_call(node)
+        built = self.record_call(node, func)     # a namedtuple or dataclass (unpack.py)
+        if built is not None:
+            return built
         args = [self.call_arg(a) for a in node.args]
         keywords = {k.arg: self.call_arg(k.value) for k in node.keywords}
         expr = gast.Call(func=node.func, args=args,
@@ -459,6 +464,9 @@ class ExpressionNormalizer:
                    "is differentiated")
             hint = "compute these arguments from non-differentiated values, or register a " \
                    "rule with @tangent_lite.adjoint"
+        elif any(func is f for f in _ITERATORS):
+            msg = f"{label}(...) used as a value has no derivative rule"
+            hint = _ITERATORS[func]
         else:
             msg = f"{label} has no derivative rule"
             hint = f"register one with @tangent_lite.adjoint({label}), or use a NumPy " \

@@ -22,6 +22,7 @@ from .. import ir
 from .callables import MethodOf, python_method
 from .expressions import load
 from .parse import UNRESOLVED
+from .unpack import record_fields
 
 
 class Objects:
@@ -103,6 +104,10 @@ class Objects:
             return set()
         if isinstance(value, gast.Subscript):
             return self._elements(value.value)
+        if isinstance(value, gast.Call):     # `layer = Layer(W, b)`: a dataclass built here
+            cls = self.parsed.resolve(value.func)
+            if isinstance(record_fields(cls), list) and not issubclass(cls, tuple):
+                return {cls}
         return None
 
     def object_call(self, node):

@@ -26,6 +26,39 @@ from .expressions import load
 from .parse import UNRESOLVED
 from ..rules import lookup
 
+_NO_DEFAULT = object()
+
+
+def record_fields(cls):
+    """[(field, default or _NO_DEFAULT)] of a namedtuple class or a dataclass its generated
+    `__init__` builds; a message (str) for a dataclass that computes in `__init__` or
+    `__post_init__`, or has fields `__init__` does not take; None for anything else."""
+    if not isinstance(cls, type):
+        return None
+    if issubclass(cls, tuple) and hasattr(cls, "_fields"):
+        defaults = getattr(cls, "_field_defaults", {})
+        return [(n, defaults.get(n, _NO_DEFAULT)) for n in cls._fields]
+    specs = getattr(cls, "__dataclass_fields__", None)
+    if specs is None:
+        return None
+    params = getattr(cls, "__dataclass_params__", None)
+    if (params is not None and not params.init) or hasattr(cls, "__post_init__"):
+        return (f"building the dataclass {cls.__name__}, whose `__init__` or `__post_init__` "
+                "is its own code: build it outside, or give it the generated `__init__` only")
+    out = []
+    for name, spec in specs.items():
+        if repr(getattr(spec, "_field_type", "_FIELD")) not in ("_FIELD", "'_FIELD'"):
+            return (f"building the dataclass {cls.__name__}, which has ClassVar or InitVar "
+                    "fields: build it outside")
+        if not spec.init:
+            return (f"building the dataclass {cls.__name__}, whose field `{name}` its "
+                    "`__init__` does not take: build it outside")
+        default = spec.default if type(spec.default).__name__ != "_MISSING_TYPE" \
+            else _NO_DEFAULT
+        out.append((name, default))
+    return out
+
+
 _DICT_VIEWS = ("items", "values", "keys")
 # Iterators a loop cannot index: the forms above are lowered, the others refused.
 _ITERATORS = {builtins.enumerate, builtins.zip, builtins.map, builtins.filter, builtins.iter,
@@ -69,6 +102,46 @@ class Unpacking:
                              [obj, gast.Constant(value=node.attr, kind=None)], {}, node,
                              hint=node.attr)
 
+    def record_call(self, node, cls):
+        """(expression, op) of `Params(W=a, b=c)`, building a namedtuple or dataclass of
+        `cls` from its fields: the call as written, on atoms, bound to the rule of
+        runtime.record with the fields' values in field order; None when cls is not such a
+        class. A field left to a default that is not a constant is refused."""
+        fields = record_fields(cls)
+        if fields is None:
+            return None
+        if isinstance(fields, str):
+            raise self.unsupported(node, fields)
+        names = [name for name, _ in fields]
+        given = dict(zip(names, node.args))
+        if len(node.args) > len(names):
+            raise self.unsupported(node, f"{cls.__name__} has {len(names)} fields, not "
+                                         f"{len(node.args)}: pass one value per field")
+        for k in node.keywords:
+            if k.arg not in names or k.arg in given:
+                raise self.unsupported(node, f"the keyword `{k.arg}`: {cls.__name__}'s "
+                                             f"fields are {', '.join(names)}")
+            given[k.arg] = k.value
+        args = [self.call_arg(a) for a in node.args]
+        keywords = [gast.keyword(arg=k.arg, value=self.call_arg(k.value))
+                    for k in node.keywords]
+        by_name = dict(zip(names, args))
+        by_name.update((k.arg, k.value) for k in keywords)
+        values = []
+        for name, default in fields:
+            if name in by_name:
+                values.append(by_name[name])
+            elif isinstance(default, (int, float, complex, str, bool, type(None))) and \
+                    default is not _NO_DEFAULT:
+                values.append(gast.Constant(value=default, kind=None))
+            else:
+                raise self.unsupported(node, f"`{name}` of {cls.__name__} left to its default: "
+                                             "pass it (only number defaults are read here)")
+        expr = gast.Call(func=node.func, args=args, keywords=keywords)
+        return expr, self.op(runtime.record, f"{cls.__name__}(...)",
+                             [gast.List(elts=values, ctx=gast.Load())], {}, node,
+                             hint=cls.__name__.lower())
+
     def dict_literal(self, node):
         """(expression, op) of `{'W': a, 'b': b}`: the literal on atoms, bound to the rule of
         runtime.dict_of (keys that are computed or `**spread` are refused)."""
@@ -103,6 +176,16 @@ class Unpacking:
                         "dict with one literal"))
 
     # -- unpacking assignments -----------------------------------------------------------------
+
+    def indexable(self, value):
+        """`value` as the unpacking reads it by index: an iterator a builtin makes
+        (`a, b = zip(*rows)`) is taken into a tuple first, as the unpacking itself would."""
+        if isinstance(value, gast.Call) and any(
+                self.parsed.resolve(value.func) is f for f in (zip, enumerate, map, filter,
+                                                                reversed)):
+            return gast.Call(func=load(self.bindings.name("tuple", builtins.tuple)),
+                             args=[load(self.atom(value).id)], keywords=[])
+        return value
 
     def unpack(self, target, value, stmt):
         """`a, (b, c) = value` for a value that may carry a gradient: index reads."""

@@ -50,8 +50,9 @@ PASSES = {
              "products to a number where every value is a float64; `dx[index] += v` for "
              "`add_at` where no value can be complex, and a chain of disjoint slices' "
              "gradients assigned into `np.zeros(shape)`; a row's slice gradients that tile "
-             "the row added as one `dg[row] += np.concatenate(...)` (lower.py, inslices.py, "
-             "row_tiles.py)",
+             "the row added as one `dg[row] += np.concatenate(...)`; an einsum's gradients part by "
+             "part, a part read as its sum over axes computed without them (lower.py, "
+             "inslices.py, row_tiles.py, einsum_parts.py)",
     "dtypes": "in a specialised variant, the seed of a loss `np.sum(t)` of a float64 t is "
               "the number 1.0 and the loss's terms nobody reads are not computed; a spread "
               "`np.full(shape, g) * e` of e's shape is `g * e` where the dtype is the same "

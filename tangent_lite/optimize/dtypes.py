@@ -181,6 +181,8 @@ def _binding_kind(st, known, resolve):
         return LIST if operands[0] in (LIST, F8) and operands[1:] == [F8] else None
     if _is(func, _REDUCTIONS):
         return F8 if keywords <= {"axis", "keepdims"} and operands == [F8] else None
+    if func is np.einsum and keywords <= {"optimize"} and len(operands) >= 2:
+        return F8 if all(k == F8 for k in operands[1:]) else None   # after the subscripts
     if keywords or not operands or None in operands:
         return None
     if _is(func, _ARITHMETIC) or func in (operator.floordiv, operator.mod):
@@ -208,6 +210,9 @@ def _binding_kind(st, known, resolve):
 
 
 def _atom(node, known, resolve):
+    if isinstance(node, gast.UnaryOp) and isinstance(node.op, (gast.USub, gast.UAdd)) \
+            and isinstance(node.operand, gast.Constant):
+        node = node.operand                  # a negative number: `-0.5 * t`
     if isinstance(node, gast.Constant):
         return {float: F8, int: INT}.get(type(node.value))
     if isinstance(node, gast.Name):

@@ -18,15 +18,7 @@ def drop_unread_pops(forward, backward, stack, spelled):
     """Remove, in place, the pushes in `forward` and pops in `backward` of the names the
     backward sweep reads nowhere else; stack: the stack's name. Returns how many names."""
     shaped = spelled("shaped")
-    popped = set()
-    read = set()
-    for stmt in _statements(backward):
-        if _pop(stmt, stack) is not None:
-            popped.add(_pop(stmt, stack))
-            continue
-        read |= {n.id for n in gast.walk(stmt)
-                 if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load)}
-    unread = popped - read
+    unread = _unread_pops(backward, stack)
     pushed = set()
     for stmt in _statements(forward):
         name = _push(stmt, stack, shaped)
@@ -40,6 +32,31 @@ def drop_unread_pops(forward, backward, stack, spelled):
     return len(unread)
 
 
+def _unread_pops(backward, stack):
+    """The names popped in `backward` whose popped values no statement reads.
+
+    A read in a top-level statement before the first one holding a pop of the name sees the
+    value the forward sweep left, never a popped one: the ADBench LSTM's `dt_neg = dresult /
+    count` reads the final count before the loop that pops it back, step by step, for no one.
+    """
+    popped, read = set(), set()
+    for stmt in backward:
+        inner = list(_statements([stmt]))
+        popped |= {_pop(st, stack) for st in inner} - {None}
+        read |= {n.id for st in inner if _pop(st, stack) is None
+                 for n in _loads(st) if n.id in popped}
+    return popped - read
+
+
+def _loads(stmt):
+    """The Names a statement reads outside its nested blocks (_statements yields those)."""
+    parts = [getattr(stmt, f) for f in stmt._fields if f not in ("body", "orelse")]
+    nodes = [node for part in parts for node in (part if isinstance(part, list) else [part])
+             if isinstance(node, gast.AST)]
+    return [n for node in nodes for n in gast.walk(node)
+            if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load)]
+
+
 def _statements(stmts):
     for stmt in stmts:
         if isinstance(stmt, Comment):
@@ -51,7 +68,22 @@ def _statements(stmts):
 
 
 def _remove(stmts, drop):
-    stmts[:] = [st for st in stmts if isinstance(st, Comment) or not drop(st)]
+    """Drop the statements `drop` says, and a line's comment left with nothing under it."""
+    kept, emptied = [], False
+    for st in stmts:
+        if isinstance(st, Comment):
+            if emptied:
+                kept.pop()         # the comment before it now heads no statement
+            kept.append(st)
+            emptied = False
+        elif drop(st):
+            emptied = emptied or bool(kept and isinstance(kept[-1], Comment))
+        else:
+            kept.append(st)
+            emptied = False
+    if emptied:
+        kept.pop()
+    stmts[:] = kept
     for stmt in stmts:
         if isinstance(stmt, (gast.If, gast.For, gast.While)):
             _remove(stmt.body, drop)

@@ -161,5 +161,6 @@ nondifferentiable(
     operator.not_,
 )
 
-# The helpers above, as they appear in gradient code: piecewise constant.
-nondifferentiable(runtime.pick_weight, runtime.clip_mask)
+# The helpers above, as they appear in gradient code: piecewise constant (a Hessian-vector
+# product through np.maximum, a ReLU, differentiates `ties` as the zero it is, not its source).
+nondifferentiable(runtime.pick_weight, runtime.clip_mask, runtime.ties)

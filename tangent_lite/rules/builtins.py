@@ -8,7 +8,7 @@ import numpy as np
 from .registry import adjoint, d, linear, nondifferentiable, tangent_rule
 from .. import runtime
 from ..runtime import (append, as_tangent, broadcast_like, select_arg, select_tangent, unarray,
-                       unastype, unbroadcast, unsum, zeros_grad)  # noqa: F401 (zeros_grad: filler)
+                       unastype, unbroadcast, unlist, unsum, zeros_grad)  # noqa: F401 (zeros_grad: filler)
 
 # ---- conversions -----------------------------------------------------------------------------
 
@@ -49,7 +49,7 @@ def _(y, *args): d[args] = select_arg(d[y], y, args)
 def _(y, *args): d[y] = select_tangent(d[args], y, args)
 
 @adjoint(list, tuple)
-def _(y, iterable): d[iterable] = list(d[y])
+def _(y, iterable): d[iterable] = unlist(d[y], iterable)
 linear(list, tuple)
 
 @adjoint(append)
@@ -60,4 +60,7 @@ linear(append, wrt=("items", "value"))
 
 # ---- no gradient -----------------------------------------------------------------------------
 
-nondifferentiable(int, bool, round, isinstance, range, enumerate, zip, len)
+nondifferentiable(int, bool, round, isinstance, range, len)
+# zip and enumerate carry their items' gradients: a loop or comprehension over them is lowered
+# to an index loop (frontend/normalize.py); used as a value (`list(zip(a, b))`) they are refused
+# where those items are differentiated, never taken as constants.

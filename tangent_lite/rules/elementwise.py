@@ -290,5 +290,8 @@ nondifferentiable(*NONDIFFERENTIABLE)
 
 # ---- the helpers above, as they appear in gradient code (for Hessian-vector products) ----------
 
+# sign_grad is zeros (np.sign is flat), whatever its arguments.
+nondifferentiable(runtime.sign_grad)
+
 # unsort is linear in the gradient and moves it by the permutation `order`, an integer array.
 linear(runtime.unsort, params="out, g, order, axis, shape")

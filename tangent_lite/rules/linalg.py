@@ -33,7 +33,8 @@ from ..runtime import (cholesky_adjoint, cholesky_tangent, cross_adjoint, dot_lh
                        eigh_adjoint, eigh_tangent, eigvalsh_adjoint, eigvalsh_tangent,
                        einsum_adjoint, einsum_adjoint_tangent, einsum_tangent, inner_adjoint,
                        kron_adjoint, lstsq_adjoint, lstsq_tangent, matmul_lhs, matmul_rhs,
-                       matrix_power_adjoint, matrix_power_tangent, norm_grad, norm_tangent,
+                       matrix_power_adjoint, matrix_power_tangent, norm_grad, norm_grad_tangent,
+                       norm_tangent,
                        outer_adjoint,
                        pinv_adjoint, pinv_tangent, qr_adjoint, qr_tangent, slogdet_adjoint,
                        slogdet_adjoint_tangent,
@@ -253,12 +254,18 @@ def _(y, g, a, b, axisa=-1, axisb=-1, axisc=-1, axis=None, which=0):
     d[y] = (cross_adjoint(d[g], a, b, axisa, axisb, axisc, axis, which)
             + cross_adjoint(g, d[a], d[b], axisa, axisb, axisc, axis, which))
 
-# Second derivatives through the factorizations, matrix_power, pinv, lstsq and the norms are not
+# A Hessian-vector product through np.linalg.norm: its gradient's tangent (the matrix norms
+# 2, -2 and 'nuc' refused there).
+@tangent_rule(runtime.norm_grad)
+def _(out, g, y, x, ord=None, axis=None, keepdims=False):
+    d[out] = norm_grad_tangent(d[g], d[y], d[x], g, y, x, ord, axis, keepdims)
+
+# Second derivatives through the factorizations, matrix_power, pinv and lstsq are not
 # implemented: a Hessian-vector product through their helpers is refused. The forward-mode helpers
 # appear only in jvp code, which is never differentiated again.
 nondifferentiable(runtime.matrix_power_adjoint, runtime.pinv_adjoint, runtime.cholesky_adjoint,
                   runtime.eigh_adjoint, runtime.eigvalsh_adjoint, runtime.svd_adjoint,
-                  runtime.norm_grad, runtime.einsum_tangent, runtime.solve_tangent,
+                  runtime.einsum_tangent, runtime.solve_tangent,
                   runtime.matrix_power_tangent, runtime.pinv_tangent, runtime.cholesky_tangent,
                   runtime.eigh_tangent, runtime.eigvalsh_tangent, runtime.svd_tangent,
                   runtime.norm_tangent, runtime.lstsq_adjoint, runtime.lstsq_tangent,

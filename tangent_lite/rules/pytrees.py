@@ -1,12 +1,13 @@
 """Structured values (pytrees): a field read `p.log_sigma` of a namedtuple, dataclass or
 registered container (the normalizer writes it as the attribute read it is, and binds it to
-`getattr`), dict literals (dict_of), and the helpers of dict loops and unpacking, which carry no gradient.
+`getattr`), a namedtuple or dataclass built from its fields (record), dict literals (dict_of), and the helpers of dict loops and unpacking, which carry no gradient.
 """
 # flake8: noqa: E704
 from .registry import adjoint, d, linear, nondifferentiable, tangent_rule
 from .template import Shape
 from .. import runtime
-from ..runtime import dict_of, field, undict, unfield  # noqa: F401 (the templates' names)
+from ..runtime import (dict_of, field, record, record_tangent, undict, unfield,  # noqa: F401
+                       unrecord)  # (the templates' names)
 
 @adjoint(getattr)
 def _(y, obj, name: Shape): d[obj] = unfield(d[y], obj, name)
@@ -18,8 +19,16 @@ def _(y, obj, name: Shape): d[y] = field(d[obj], obj, name)
 def _(y, keys: Shape, values): d[values] = undict(d[y], keys, values)
 linear(dict_of, params="y, keys: Shape, values", wrt=("values",))
 
+@adjoint(record)            # `Params(W=a, b=c)`: the generated code calls the class
+def _(y, values): d[values] = unrecord(d[y], y, values)
+
+@tangent_rule(record)
+def _(y, values): d[y] = record_tangent(d[values], y)
+
 linear(undict, params="y, g, keys: Shape, values: Shape")
+linear(unrecord, params="y, g, x: Shape, values: Shape")
+linear(record_tangent, params="y, t, x: Shape")
 linear(unfield, params="y, g, x: Shape, name: Shape")
 linear(field, params="y, t, x: Shape, name: Shape")
 
-nondifferentiable(runtime.keys_of, runtime.unpacks)
+nondifferentiable(runtime.keys_of, runtime.sorted_keys, runtime.unpacks)

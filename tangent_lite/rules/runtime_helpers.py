@@ -14,7 +14,8 @@ from ..runtime import (add_at, add_row_slices, add_grads, add_item, set_at, dot_
                        grad_like, grads_like, matmul_lhs,
                        matmul_rhs, owned, saved, select_arg, sum_product, sum_quotient, unarray,
                        unastype, unbroadcast,
-                       unconcatenate, unindex, unindex_product, unreduce, unset, unstack, unsum, untranspose,
+                       unconcatenate, unindex, unindex_product, unlist, unreduce, unset, unstack, unsum,
+                       untranspose,
                        zeros_grad)  # noqa: F401 (zeros_grad: the template filler's)
 
 # ---- what the compiler emits: results, accumulation, saved values -----------------------------
@@ -47,6 +48,7 @@ linear(untranspose, params="y, g, axes: Shape = None")
 linear(unconcatenate, params="y, g, arrays: Shape, axis=0")
 linear(unstack, params="y, g, arrays: Shape, axis=0")
 linear(unsum, params="y, g, iterable: Shape")
+linear(unlist, params="y, g, iterable: Shape")
 linear(unarray, params="y, g, v: Shape, a: Shape")
 linear(unastype, params="y, g, v: Shape, x: Shape")
 linear(select_arg, params="y, g, v: Shape, args: Shape")

@@ -41,7 +41,7 @@ __all__ is every name generated code may use; this module re-exports those and I
 which tangent_lite replaces with its own error class in every module that raises it.
 """
 from .meta import MODULES, is_fresh, shape_args  # noqa: F401
-from .lists import add_grads, append, GradList, unset, zeros_grad
+from .lists import add_grads, append, GradList, unlist, unset, zeros_grad
 from .core import (all_numbers, any_complex, as_tangent, astype, broadcast_like, grad_like,
                    grads_like, InputError, real_like, reduced_count, select_arg,
                    select_tangent, shaped, Stack, tangent_like, unarray, unastype, unbroadcast,
@@ -63,16 +63,17 @@ from .scatter import (scatter_add, scatter_maximum, scatter_minimum, scatter_mul
                       scatter_multiply_others, scatter_multiply_others_tangent, scatter_shares,
                       scatter_subtract)
 from .products import (cross_adjoint, dot_lhs, dot_rhs, einsum_adjoint, einsum_adjoint_tangent,
-                       einsum_tangent, inner_adjoint, kron_adjoint, matmul_lhs, matmul_rhs,
-                       outer_adjoint, tensordot_adjoint)
+                       einsum_part, einsum_tangent, inner_adjoint, kron_adjoint, matmul_lhs,
+                       matmul_rhs, outer_adjoint, tensordot_adjoint)
 from .linalg import (cholesky_adjoint, cholesky_tangent, eigh_adjoint, eigh_tangent,
                      eigvalsh_adjoint, eigvalsh_tangent, lstsq_adjoint, lstsq_tangent,
                      matrix_power_adjoint, matrix_power_tangent, norm_grad,
-                     norm_tangent, pinv_adjoint, pinv_tangent, qr_adjoint, qr_tangent,
+                     norm_grad_tangent, norm_tangent, pinv_adjoint, pinv_tangent, qr_adjoint, qr_tangent,
                      slogdet_adjoint, slogdet_adjoint_tangent, solve_adjoint, solve_adjoint_tangent, solve_tangent,
                      svd_adjoint, svd_tangent)
 from .trees import GradDict, is_container, register_node  # noqa: F401
-from .pytrees import dict_of, field, keys_of, undict, unfield, unpacks
+from .pytrees import (dict_of, field, keys_of, record, record_tangent, sorted_keys, undict,
+                      unfield, unpacks, unrecord)
 from .revolve import Checkpoints, copy_into
 from .fft import (abs_adjoint, abs_adjoint_tangent, abs_tangent, angle_adjoint, angle_tangent,
                   fft_adjoint)
@@ -82,7 +83,7 @@ __all__ = [
     "Stack", "GradList", "unbroadcast", "sum_product", "sum_quotient", "unit_like", "unit_of", "reduced_count", "all_numbers", "any_complex",
     "shaped", "tangent_like", "unreduce", "grad_like", "grads_like", "broadcast_like",
     "as_tangent", "select_tangent", "with_item", "zeros_grad", "add_grads", "append", "unset", "shares_memory", "shares_array_memory", "detached",
-    "saved", "owned", "unshared", "copied_in_order", "unarray", "unsum", "select_arg", "astype", "unastype",
+    "saved", "owned", "unshared", "copied_in_order", "unarray", "unsum", "unlist", "select_arg", "astype", "unastype",
     "real_like",
     "ties", "sign_grad", "safe_log", "clip_mask", "sinc_slope", "pick_weight", "div_or_zero",
     "unsort", "digamma", "trigamma",
@@ -96,17 +97,18 @@ __all__ = [
     "flatten", "undiff",
     "scatter_add", "scatter_subtract", "scatter_multiply", "scatter_maximum", "scatter_minimum",
     "scatter_multiply_others", "scatter_multiply_others_tangent", "scatter_shares",
-    "matmul_lhs", "matmul_rhs", "dot_lhs", "dot_rhs", "einsum_adjoint", "einsum_tangent",
-    "einsum_adjoint_tangent", "tensordot_adjoint", "kron_adjoint", "inner_adjoint",
+    "matmul_lhs", "matmul_rhs", "dot_lhs", "dot_rhs", "einsum_adjoint", "einsum_part",
+    "einsum_tangent", "einsum_adjoint_tangent", "tensordot_adjoint", "kron_adjoint", "inner_adjoint",
     "outer_adjoint", "cross_adjoint",
     "solve_adjoint", "solve_tangent", "solve_adjoint_tangent",
     "slogdet_adjoint", "slogdet_adjoint_tangent", "cholesky_adjoint", "cholesky_tangent",
     "eigh_adjoint", "eigh_tangent", "eigvalsh_adjoint", "eigvalsh_tangent", "svd_adjoint",
     "svd_tangent", "pinv_adjoint", "pinv_tangent", "lstsq_adjoint", "lstsq_tangent",
-    "matrix_power_adjoint", "matrix_power_tangent", "norm_grad", "norm_tangent",
+    "matrix_power_adjoint", "matrix_power_tangent", "norm_grad", "norm_grad_tangent", "norm_tangent",
     "qr_adjoint", "qr_tangent",
     "fft_adjoint", "abs_adjoint", "abs_tangent", "abs_adjoint_tangent", "angle_adjoint",
     "angle_tangent",
-    "GradDict", "dict_of", "field", "keys_of", "undict", "unfield", "unpacks",
+    "GradDict", "dict_of", "field", "keys_of", "sorted_keys", "undict", "unfield", "unpacks", "record",
+    "unrecord", "record_tangent",
     "Checkpoints", "copy_into",
 ]

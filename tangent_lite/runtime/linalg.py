@@ -373,6 +373,32 @@ def norm_grad(g, y, x, ord=None, axis=None, keepdims=False):
     return (g * grad).astype(dtype, copy=False)
 
 
+def norm_grad_tangent(dg, dy, dx, g, y, x, ord=None, axis=None, keepdims=False):
+    """The tangent of norm_grad (a Hessian-vector product through np.linalg.norm): dg times
+    the norm's gradient G, plus g times G's own tangent. G is piecewise constant for vector
+    ord 0, 1, +-inf and matrix ord 1, -1, +-inf, so that tangent is zero; for the 2-norm, the
+    Frobenius norm and the vector p-norms of real x, G = sign(x) (|x| / y) ** (p - 1) moves
+    by (p - 1) (|x| / y) ** (p - 2) (dx / y - x dy / y**2). The matrix norms 2, -2 and 'nuc'
+    (through the SVD) and complex x are refused."""
+    x = as_array(x)
+    axes, matrix = _norm_axes(x, ord, axis)
+    first = norm_grad(dg, y, x, ord, axis, keepdims)
+    if ord in ((1, -1, np.inf, -np.inf) if matrix else (0, 1, np.inf, -np.inf)):
+        return first
+    if np.iscomplexobj(x) or np.iscomplexobj(dx) or (matrix and ord not in (None, "fro")):
+        raise InputError(f"tangent_lite: the second derivative of np.linalg.norm with "
+                         f"ord={ord!r} of {'complex values' if np.iscomplexobj(x) else 'a matrix'}"
+                         " is not implemented (Hessian-vector products through it): write the "
+                         "norm out, e.g. np.sqrt(np.sum(x ** 2))")
+    if not keepdims:
+        g, y, dy = (np.expand_dims(v, axes) for v in (g, y, dy))
+    p = 2 if ord in (None, "fro") else ord
+    with np.errstate(divide="ignore", invalid="ignore"):
+        moved = np.where(y == 0, 0.0,
+                         (p - 1) * (np.abs(x) / y) ** (p - 2) * (dx / y - x * dy / (y * y)))
+    return (first + np.real(g) * moved).astype(float_dtype(x, g), copy=False)
+
+
 def _matrix_norm_grad(x, ord, axes):
     _real_only(x, f"np.linalg.norm with ord={ord!r} on matrices")
     m = np.moveaxis(x, axes, (-2, -1))

@@ -1,6 +1,6 @@
 """Gradients of Python lists and tuples: GradList, a zero gradient of any value (zeros_grad),
 adding two gradients (add_grads), and the gradients of `append` and of a write into one item
-(unset).
+(unset), and the gradient of `list(rows)` (unlist).
 
 A list's gradient is a list with one gradient per item, so every helper that meets one must
 add, zero or copy it item by item; these are the helpers that know that. They sit in their own
@@ -58,6 +58,18 @@ def add_grads(a, b):
     if isinstance(a, dict) and isinstance(b, dict):
         return GradDict(a) + b
     return a + b
+
+
+def unlist(g, iterable):
+    """The gradient of `list(iterable)` or `tuple(iterable)`, given the list's gradient g: a
+    list of its items' gradients, or, when the iterable is an array (a list of its rows), an
+    array shaped like it, so that adding it into the array's gradient (and the tangent of
+    that, in a Hessian-vector product) gives an array, never a list."""
+    if not isinstance(iterable, np.ndarray):
+        return list(g)
+    if not len(g):
+        return np.zeros(np.shape(iterable))
+    return np.stack([np.broadcast_to(e, iterable.shape[1:]) for e in g])
 
 
 def append(items, value):

@@ -102,7 +102,7 @@ def dot_rhs(g, a, b: "shape") -> "fresh":
 _EINSUM_LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
 
-def _einsum_parse(subscripts, ndims):
+def einsum_parse(subscripts, ndims):
     """([subscripts of each operand], output subscripts) with '...' spelled out in letters and
     the implicit output (letters used once, in order) made explicit."""
     if not isinstance(subscripts, str):
@@ -141,7 +141,7 @@ def _einsum_grad(g, ins, out, arrays, k, optimize=False):
     kept = "".join(c for c in letters if c in known)
     spec = ",".join([out] + [ins[j] for j in others]) + "->" + kept
     grad = np.einsum(spec, g, *[arrays[j] for j in others],
-                     optimize=_gradient_optimize(optimize, sizes, spec))
+                     optimize=gradient_optimize(optimize, sizes, spec))
     dims = iter(np.shape(grad))
     grad = np.reshape(grad, [next(dims) if c in kept else 1 for c in letters])
     grad = np.broadcast_to(grad, [sizes[c] for c in letters])
@@ -153,7 +153,7 @@ def _einsum_grad(g, ins, out, arrays, k, optimize=False):
     return real_like(unbroadcast(grad, x), x)
 
 
-def _gradient_optimize(optimize, sizes, spec=None):
+def gradient_optimize(optimize, sizes, spec=None):
     """How a gradient's einsum is computed. The user's `optimize` was chosen for their einsum,
     not for the gradient's, which contracts other operands (the GMM's "kij,nkj->nki" without
     optimize has gradients "nki,nkj->kij" and "nki,kij->nkj": NumPy's C loop takes 5.7 ms
@@ -191,9 +191,42 @@ def einsum_adjoint(g, operands, optimize=False):
     """The gradients of `np.einsum(subscripts, *arrays)`: [None for the subscripts, then one
     per array]."""
     arrays = operands[1:]
-    ins, out = _einsum_parse(operands[0], [np.ndim(a) for a in arrays])
+    ins, out = einsum_parse(operands[0], [np.ndim(a) for a in arrays])
     return GradList([None] + [_einsum_grad(g, ins, out, arrays, k, optimize)
                               for k in range(len(arrays))])
+
+
+def einsum_part(g, operands, k, optimize=False, axis=None, keepdims=False):
+    """`einsum_adjoint(g, operands, optimize)[k]` alone, summed over `axis` when one is given
+    (`np.sum(part, axis, keepdims=keepdims)`). Where the part is the one einsum (operand k
+    repeats no letter, has none the others and g lack, and every letter has one size), the
+    summed letters are left out of it, so the array the sum would reduce is never made (the
+    GMM's means: `xc = x[:, None, :] - mu`, whose gradient the einsum makes n x k x d, is
+    summed over n)."""
+    arrays = operands[1:]
+    ins, out = einsum_parse(operands[0], [np.ndim(a) for a in arrays])
+    k -= 1
+    if axis is None:
+        return _einsum_grad(g, ins, out, arrays, k, optimize)
+    sub, x = ins[k], arrays[k]
+    axes = sorted({a % len(sub) for a in (axis if isinstance(axis, tuple) else (axis,))})
+    sizes = {}
+    for letters, a in zip(list(ins) + [out], list(arrays) + [g]):
+        for c, n in zip(letters, np.shape(a)):
+            sizes.setdefault(c, set()).add(n)
+    others = [j for j in range(len(arrays)) if j != k]
+    known = set(out).union(*[ins[j] for j in others])
+    kept = "".join(c for i, c in enumerate(sub) if i not in axes)
+    if len(set(sub)) < len(sub) or not set(sub) <= known or not kept \
+            or any(len(n) > 1 for n in sizes.values()):
+        return np.sum(_einsum_grad(g, ins, out, arrays, k, optimize), axis=axis,
+                      keepdims=keepdims)
+    spec = ",".join([out] + [ins[j] for j in others]) + "->" + kept
+    chosen = gradient_optimize(optimize, {c: sizes[c].pop() for c in sizes}, spec)
+    grad = np.einsum(spec, g, *[arrays[j] for j in others], optimize=chosen)
+    if keepdims:
+        grad = np.expand_dims(grad, tuple(axes))
+    return real_like(grad, x)
 
 
 def einsum_tangent(tangents, operands, optimize=False):
@@ -214,7 +247,7 @@ def einsum_tangent(tangents, operands, optimize=False):
 def einsum_adjoint_tangent(g, dg, operands, doperands, optimize=False):
     """The tangent of `einsum_adjoint(g, operands)`: linear in g and in each other operand."""
     arrays, tangents = list(operands[1:]), list(doperands[1:])
-    ins, out = _einsum_parse(operands[0], [np.ndim(a) for a in arrays])
+    ins, out = einsum_parse(operands[0], [np.ndim(a) for a in arrays])
     result = [None]
     for k in range(len(arrays)):
         total = _einsum_grad(dg, ins, out, arrays, k, optimize)

@@ -1,6 +1,7 @@
 """The helpers of structured values (pytrees) that generated code calls: reading a field of a
-namedtuple, dataclass or registered container and its gradient, the keys of a dict a loop
-walks, and Python's check of an unpacking assignment.
+namedtuple, dataclass or registered container and its gradient, building a namedtuple or
+dataclass (record) and its gradient, the keys of a dict a loop walks, and Python's check of an
+unpacking assignment.
 
 The frontend lowers `W, b = params` to index reads (`W = params[0]`), `for name, p in
 params.items()` to a loop over `keys_of(params)`, and `p.log_sigma` stays an attribute read
@@ -42,6 +43,16 @@ def keys_of(d):
     return list(d)
 
 
+def sorted_keys(d):
+    """The keys of the dict `d`, sorted, as a list a loop indexes (`for k in sorted(params)`,
+    whose body reads `params[k]`)."""
+    if not isinstance(d, dict):
+        raise TypeError(f"`for k in sorted(d)` reading `d[k]` walks a dict's keys here, not a "
+                        f"{type(d).__name__}'s items: write `for v in sorted(...)` without "
+                        "indexing, or np.sort for an array")
+    return sorted(d)
+
+
 def unpacks(value, n):
     """Python's check of `a, b = value` (lowered to `a = value[0]; b = value[1]`): value must
     hold exactly n items; a dict would unpack its keys (write `a, b = d.values()`)."""
@@ -72,6 +83,34 @@ def field_key(x, name):
         return name
     raise InputError(f"`.{name}` of a {type(x).__name__}: only the fields of a namedtuple, a "
                      "dataclass or a registered pytree carry gradients")
+
+
+def record(values):
+    """The rule table's name for building a namedtuple or a dataclass from its fields' values
+    (in field order): the generated code calls the class itself, as the user wrote it."""
+    raise TypeError("record() names the construction of a namedtuple or dataclass in the rule "
+                    "table; it is never called")
+
+
+def unrecord(g, x: "shape", values: "shape"):
+    """The gradients of the fields a namedtuple or dataclass `x` was built from, from the
+    gradient `g` of x: a GradList for a namedtuple (g holds one entry per field), a GradDict
+    for a dataclass (the fields it leaves out have zero gradients), or a record of x's own
+    class (a cotangent the caller gave)."""
+    if is_namedtuple(x):
+        return GradList(g[k] for k in range(len(values)))
+    names = dataclass_fields(x)
+    if isinstance(g, dict):
+        return GradList(g[k] if k in g else zeros_grad(v) for k, v in zip(names, values))
+    return GradList(getattr(g, k) for k in names)
+
+
+def record_tangent(tangents, x: "shape"):
+    """The tangent of a namedtuple or dataclass `x` from its fields' tangents: keyed as its
+    gradient is (a GradList by position, a GradDict by field name), which `field` reads."""
+    if is_namedtuple(x):
+        return GradList(tangents)
+    return GradDict(zip(dataclass_fields(x), tangents))
 
 
 def dict_of(keys, values):

@@ -41,6 +41,7 @@ from ..optimize.copies import propagate_copies
 from ..optimize.methods import as_methods, proved_arrays
 from ..optimize.lower_slices import lower_slices
 from ..optimize.fresh_returns import Facts as FreshFacts, fresh_returns
+from ..optimize.einsum_parts import einsum_parts
 from ..optimize.unread_pops import drop_unread_pops
 from ..optimize.running_sums import sums_in_place
 from ..optimize.inplace import complex_free
@@ -270,8 +271,7 @@ def _variant_passes(ctx, options, facts, sweeps, stack, reduced, proven_entries)
         return 0
     prologue, forward, backward = sweeps
     lowered = _lower(ctx, options, facts, backward, prologue + forward + backward)
-    if lowered and stack is not None and not (options.split or options.checkpoint
-                                              or options.taped):
+    if stack is not None and not (options.split or options.checkpoint or options.taped):
         lowered += drop_unread_pops(forward, backward, stack, ctx.bindings.spelled)
     lowered += _by_dtypes(ctx, options, facts, prologue, forward, backward, reduced)
     if not options.split:
@@ -290,6 +290,8 @@ def _lower(ctx, options, facts, backward, everything):
     kinds_of = facts.kinds
     real = enabled("dtypes") and facts.real
     lowered = lower(backward, known, ctx.bindings.spelled, ctx.np, ctx.fn.params, real)
+    lowered += einsum_parts(backward, everything, known, ctx.bindings.spelled,
+                            ctx.bindings.name, ctx.np, real)
     ints = known_ints(ctx.fn, facts.concrete, kinds_of)
     spelled = ctx.bindings.spelled
     if not facts.complex_free:

@@ -49,7 +49,27 @@ def cancel_negations(stmts, loads, stores, spelling):
                     for at, bound in changes:
                         stmts[at].value = bound
                     stmt.value = new
+                    if _bind_in_place(stmts, i, loads, stores):
+                        i -= 1
         i += 1
+
+
+def _bind_in_place(stmts, at, loads, stores):
+    """`y = v` left by a flip, where v is bound once and read only here: bind y where v is
+    bound (`dv = dt_neg` of `dt_neg = dt_add * t_exp` is `dv = dt_add * t_exp`) and drop the
+    copy, where no statement between mentions y. Says whether it did."""
+    value = stmts[at].value
+    if not (isinstance(value, gast.Name) and stores.get(value.id) == 1
+            and loads.get(value.id) == 1):
+        return False
+    j = _definition(stmts, at, value.id)
+    target = name_assign(stmts[at])
+    if j is None or any(target in names(st) for st in stmts[j + 1:at]
+                        if not isinstance(st, Comment)):
+        return False
+    stmts[j].targets = stmts[at].targets
+    del stmts[at]
+    return True
 
 
 def _flip(expr, stmts, at, loads, stores):
