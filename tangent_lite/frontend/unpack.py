@@ -27,6 +27,12 @@ from .parse import UNRESOLVED
 from ..rules import lookup
 
 _NO_DEFAULT = object()
+_MADE = object()     # a dataclass field's default_factory: not a constant
+
+
+def _constant(value):
+    return value is not _NO_DEFAULT and isinstance(value, (int, float, complex, str, bool,
+                                                           type(None)))
 
 
 def record_fields(cls):
@@ -53,9 +59,9 @@ def record_fields(cls):
         if not spec.init:
             return (f"building the dataclass {cls.__name__}, whose field `{name}` its "
                     "`__init__` does not take: build it outside")
-        default = spec.default if type(spec.default).__name__ != "_MISSING_TYPE" \
-            else _NO_DEFAULT
-        out.append((name, default))
+        missing = type(spec.default).__name__ == "_MISSING_TYPE"
+        factory = type(spec.default_factory).__name__ != "_MISSING_TYPE"
+        out.append((name, spec.default if not missing else _MADE if factory else _NO_DEFAULT))
     return out
 
 
@@ -113,30 +119,20 @@ class Unpacking:
         if isinstance(fields, str):
             raise self.unsupported(node, fields)
         names = [name for name, _ in fields]
-        given = dict(zip(names, node.args))
-        if len(node.args) > len(names):
-            raise self.unsupported(node, f"{cls.__name__} has {len(names)} fields, not "
-                                         f"{len(node.args)}: pass one value per field")
-        for k in node.keywords:
-            if k.arg not in names or k.arg in given:
-                raise self.unsupported(node, f"the keyword `{k.arg}`: {cls.__name__}'s "
-                                             f"fields are {', '.join(names)}")
-            given[k.arg] = k.value
+        trailing = len(fields) - next((i for i, (_, d) in enumerate(fields)
+                                       if d is not _NO_DEFAULT), len(fields))
+        defaults = [gast.Constant(value=d, kind=None) if _constant(d) else node
+                    for _, d in fields[len(fields) - trailing:]]
         args = [self.call_arg(a) for a in node.args]
         keywords = [gast.keyword(arg=k.arg, value=self.call_arg(k.value))
                     for k in node.keywords]
-        by_name = dict(zip(names, args))
-        by_name.update((k.arg, k.value) for k in keywords)
-        values = []
-        for name, default in fields:
-            if name in by_name:
-                values.append(by_name[name])
-            elif isinstance(default, (int, float, complex, str, bool, type(None))) and \
-                    default is not _NO_DEFAULT:
-                values.append(gast.Constant(value=default, kind=None))
-            else:
-                raise self.unsupported(node, f"`{name}` of {cls.__name__} left to its default: "
-                                             "pass it (only number defaults are read here)")
+        values = self.bind_call(gast.Call(func=node.func, args=args, keywords=keywords),
+                                names, defaults, cls.__name__)
+        for name, value in zip(names, values):
+            if value is node:     # a default bind_call filled in that is not a number
+                raise self.unsupported(node, f"`{name}` of {cls.__name__} left to its "
+                                             "default: pass it (only number defaults are read "
+                                             "here)")
         expr = gast.Call(func=node.func, args=args, keywords=keywords)
         return expr, self.op(runtime.record, f"{cls.__name__}(...)",
                              [gast.List(elts=values, ctx=gast.Load())], {}, node,
