@@ -24,6 +24,7 @@ from .specialiser import Specialiser
 from .rules import registry_version
 from .transforms.common import Context
 from .transforms.forward import ForwardTransform
+from .transforms.list_aliases import resolve_list_aliases
 from .transforms.memory import lower_views
 from .transforms.reverse import ReverseOptions, reverse_mode, with_bindings
 
@@ -182,6 +183,7 @@ def _front(func):
     bindings = Bindings(namer, parsed)
     fn = normalize(parsed, namer, bindings)
     if not _generated(func):
+        resolve_list_aliases(fn)
         lower_views(Context(fn, parsed, namer, bindings))
     return parsed, namer, bindings, fn
 

@@ -50,6 +50,22 @@ def check_grad(f, *args, wrt=0, rtol=1e-5, atol=1e-7):
     return got
 
 
+def check_jvp(f, x, v):
+    """Assert tangent_lite.jvp of a one-argument f along v: its value f(x) exactly, and its
+    tangent against central finite differences."""
+    value, tangent = tangent_lite.jvp(f, (x,), (v,))
+    assert value == f(x.copy())
+    np.testing.assert_allclose(tangent, numeric_grad(f, (x,), 0) @ v, rtol=1e-5, atol=1e-7)
+
+
+def check_hvp(f, x, v, eps=1e-4):
+    """Assert tangent_lite.hvp of a one-argument f against central differences of finite-
+    difference gradients along v."""
+    expected = (numeric_grad(f, (x + eps * v,), 0) - numeric_grad(f, (x - eps * v,), 0)) \
+        / (2 * eps)
+    np.testing.assert_allclose(tangent_lite.hvp(f)(x, v), expected, rtol=1e-4, atol=1e-6)
+
+
 def load_program(path, text):
     """Write `text` to `path` and import it: tangent_lite reads functions' source files."""
     path.write_text(text)

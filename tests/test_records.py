@@ -13,7 +13,7 @@ import pytest
 import tangent_lite
 from tangent_lite.errors import TangentLiteError
 
-from helpers import check_grad, numeric_grad
+from helpers import check_grad, check_hvp, check_jvp, numeric_grad
 
 RNG = np.random.default_rng(21)
 
@@ -118,18 +118,12 @@ def test_vjp(f):
 
 @pytest.mark.parametrize("f", PROGRAMS, ids=[f.__name__ for f in PROGRAMS])
 def test_jvp(f):
-    x, v = point(), RNG.normal(size=6)
-    value, tangent = tangent_lite.jvp(f, (x,), (v,))
-    assert value == f(x)
-    np.testing.assert_allclose(tangent, numeric_grad(f, (x,), 0) @ v, rtol=1e-5, atol=1e-7)
+    check_jvp(f, point(), RNG.normal(size=6))
 
 
 @pytest.mark.parametrize("f", PROGRAMS, ids=[f.__name__ for f in PROGRAMS])
 def test_hvp(f):
-    x, v = point(), RNG.normal(size=6)
-    eps = 1e-4
-    expected = (numeric_grad(f, (x + eps * v,), 0) - numeric_grad(f, (x - eps * v,), 0)) / (2 * eps)
-    np.testing.assert_allclose(tangent_lite.hvp(f)(x, v), expected, rtol=1e-4, atol=1e-6)
+    check_hvp(f, point(), RNG.normal(size=6))
 
 
 def built_and_returned(x):
@@ -177,7 +171,7 @@ def too_many(x):
 
 @pytest.mark.parametrize("f, words", [(post_init, "__post_init__"),
                                       (factory_default, "left to its default"),
-                                      (too_many, "one value per field")])
+                                      (too_many, "too many arguments")])
 def test_refused_with_the_line_and_what_to_write(f, words):
     with pytest.raises(TangentLiteError) as info:
         tangent_lite.grad(f)(point())

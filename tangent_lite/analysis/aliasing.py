@@ -91,6 +91,12 @@ def makes_list(stmt):
     return stmt.op.func in (list, runtime.append)
 
 
+def certain_lists(fn):
+    """name -> the list objects it may hold, for the names that are certainly Python lists
+    (see _lists)."""
+    return _lists(fn, _linearize(fn.body))
+
+
 def _lists(fn, events):
     """name -> the list objects (points-to entries) it may hold, for the names that are
     certainly Python lists: not parameters, and every binding of them makes a new list.
@@ -239,7 +245,8 @@ def check_aliasing(fn, parsed, replayed=None):
                     continue
                 if isinstance(stmt, ir.SetItem):
                     message, hint = _replay_refused(x, m, r, replays) if refined else \
-                        _explained(x, m, r, kept, replaced and not stmt.replaces)
+                        _explained(x, m, r, kept, replaced and not stmt.replaces,
+                                   replaced and stmt.replaces)
                     raise parsed.error(UnsupportedSyntaxError, stmt, message, hint=hint)
                 # `x += e` is only in place when x is an array: check when it runs.
                 where = f"{os.path.basename(parsed.filename)}:{stmt.lineno}"
@@ -260,12 +267,18 @@ def _replay_refused(x, m, r, replays):
             f"instead: {instead}; or write `{x}` anew (`{x} = ...`) instead of into it")
 
 
-def _explained(x, m, r, kept, item_changed):
+def _explained(x, m, r, kept, item_changed, entry_replaced=False):
     """The message and hint of a refused in-place write to x, which m (read at r) may see.
 
     kept: m is a list keeping the aliases of earlier iterations, which a later iteration's
     write changes; item_changed: x is a list whose item is changed in place (`x[i] *= e`, or
-    a view of the item written through), not replaced."""
+    a view of the item written through), not replaced; entry_replaced: x is a list whose
+    entry is replaced, and m may name the same list."""
+    if entry_replaced:
+        return (f"this write replaces an entry of the list `{x}`, which `{m}` may also name, "
+                f"and `{m}` is read afterwards (line {_line(r)}): Python would change both",
+                f"instead: use one name for the list, or bind `{m} = {x}` once, before any "
+                "loop or branch, and never rebind either")
     if item_changed:
         return (f"this write changes an item of the list `{x}` in place (an augmented "
                 f"assignment, or a write through a view of the item), and that item may share "
@@ -330,35 +343,99 @@ def alias_groups(fn):
 def _points_to(fn, events):
     """Points-to sets: which arrays (a parameter, or the result of one non-view statement) each
     name may refer to; two names may share memory when their sets meet. Returns (sets, the
-    events that make views)."""
+    events that make views).
+
+    A name that is certainly a Python list (_lists) points to its list object and to what the
+    list holds; reading an entry (`y = hidden[i]`) gives what it holds, not the list object,
+    so replacing an entry later (`hidden[i] = e`) changes nothing `y` sees. Replacing an
+    entry adds the new value to what the list holds (_Stores)."""
     points = {p: {("param", p)} for p in fn.params}
-    alias_defs, sources = [], []
+    lists = _lists(fn, events)
+    alias_defs, sources, stores = [], [], []
     for e in events:
         stmt = e.stmt
         if isinstance(stmt, ir.Assign):
             found = _alias_sources(stmt)
             if found:
                 alias_defs.append(e)
-                sources.extend((stmt.target, src) for src in found)
+                listed = _entry_of(stmt, lists)
+                sources.extend((stmt.target, src, listed if src == listed else None)
+                               for src in found)
             if not found or stmt.op is not None and stmt.op.func in _CONTAINERS:
                 for t in stmt.targets:
                     points.setdefault(t, set()).add(("new", id(stmt)))
+        elif isinstance(stmt, ir.SetItem) and isinstance(stmt.value, gast.Name) and \
+                (stmt.replaces or stmt.target in lists):
+            alias_defs.append(e)       # the user's `x[i] = v`, or a view written back into a list
+            stores.append((stmt.target, stmt.value.id, stmt.replaces))
         elif isinstance(stmt, ir.For):
             points.setdefault(stmt.target, set()).add(("new", id(stmt)))
+    stored = _Stores(points, stores, events)
+
     def spread():
-        changed = False
-        for target, src in sources:
+        changed = stored.spread()
+        for target, src, entry_of in sources:
             mine = points.setdefault(target, set())
             theirs = points.setdefault(src, {("global", src)})
+            if entry_of is not None:
+                theirs = theirs - lists[entry_of]
             if not theirs <= mine:
                 mine |= theirs
                 changed = True
         return changed
 
     # Each pass adds at least one (name, array) pair; there are at most names x arrays.
-    closure(spread, len(all_names(fn)) * (len(events) + len(fn.params) + len(sources)),
+    closure(spread, len(all_names(fn)) * (len(events) + len(fn.params) + len(sources)
+                                          + 2 * len(stores)),
             "alias analysis")
     return points, alias_defs
+
+
+class _Stores:
+    """`x[i] = v` puts v itself into x when x is a list: every name holding that list holds
+    v from then on (`layer = layers[0]; layer[0] = a`: layers holds a).
+
+    Which objects may be lists: those made here, parameters and globals, and the copy a view
+    of something that may be a list gets (`detached(...)`, transforms/memory.py). A view
+    written back (`if t_shared: cell[0] = v`, not the user's `x[i] = v`) puts v in the list
+    only when v may itself be a list: an array written back is copied into the entry's
+    memory, which the list already holds."""
+
+    def __init__(self, points, stores, events):
+        self.points, self.stores = points, stores
+        self.maybe = {("new", id(e.stmt)) for e in events if makes_list(e.stmt)}
+        self.copies = [(("new", id(e.stmt)), e.stmt.op.args[0].id) for e in events
+                       if isinstance(e.stmt, ir.Assign) and e.stmt.op is not None and
+                       e.stmt.op.func is runtime.detached and
+                       isinstance(e.stmt.op.args[0], gast.Name)]
+
+    def spread(self):
+        changed = False
+        points = self.points
+        for obj, arg in self.copies:
+            if obj not in self.maybe and points.get(arg, set()) & self.maybe:
+                self.maybe.add(obj)
+                changed = True
+        for target, value, replaces in self.stores:
+            theirs = points.setdefault(value, {("global", value)})
+            if not replaces and not theirs & self.maybe:
+                continue
+            held = {o for o in points.get(target, ()) if o in self.maybe or o[0] != "new"}
+            for mine in points.values():
+                if mine & held and not theirs <= mine:
+                    mine |= theirs
+                    changed = True
+        return changed
+
+
+def _entry_of(stmt, lists):
+    """The list whose entry `stmt` reads, when that name is certainly a Python list
+    (`y = hidden[i]`), else None."""
+    op = stmt.op
+    if op is not None and op.func is operator.getitem and not op.user and \
+            isinstance(op.args[0], gast.Name) and op.args[0].id in lists:
+        return op.args[0].id
+    return None
 
 
 def _reads_by_name(fn, events):

@@ -27,6 +27,12 @@ from .parse import UNRESOLVED
 from ..rules import lookup
 
 _NO_DEFAULT = object()
+_MADE = object()     # a dataclass field's default_factory: not a constant
+
+
+def _constant(value):
+    return value is not _NO_DEFAULT and isinstance(value, (int, float, complex, str, bool,
+                                                           type(None)))
 
 
 def record_fields(cls):
@@ -53,9 +59,9 @@ def record_fields(cls):
         if not spec.init:
             return (f"building the dataclass {cls.__name__}, whose field `{name}` its "
                     "`__init__` does not take: build it outside")
-        default = spec.default if type(spec.default).__name__ != "_MISSING_TYPE" \
-            else _NO_DEFAULT
-        out.append((name, default))
+        missing = type(spec.default).__name__ == "_MISSING_TYPE"
+        factory = type(spec.default_factory).__name__ != "_MISSING_TYPE"
+        out.append((name, spec.default if not missing else _MADE if factory else _NO_DEFAULT))
     return out
 
 
@@ -113,30 +119,20 @@ class Unpacking:
         if isinstance(fields, str):
             raise self.unsupported(node, fields)
         names = [name for name, _ in fields]
-        given = dict(zip(names, node.args))
-        if len(node.args) > len(names):
-            raise self.unsupported(node, f"{cls.__name__} has {len(names)} fields, not "
-                                         f"{len(node.args)}: pass one value per field")
-        for k in node.keywords:
-            if k.arg not in names or k.arg in given:
-                raise self.unsupported(node, f"the keyword `{k.arg}`: {cls.__name__}'s "
-                                             f"fields are {', '.join(names)}")
-            given[k.arg] = k.value
+        trailing = len(fields) - next((i for i, (_, d) in enumerate(fields)
+                                       if d is not _NO_DEFAULT), len(fields))
+        defaults = [gast.Constant(value=d, kind=None) if _constant(d) else node
+                    for _, d in fields[len(fields) - trailing:]]
         args = [self.call_arg(a) for a in node.args]
         keywords = [gast.keyword(arg=k.arg, value=self.call_arg(k.value))
                     for k in node.keywords]
-        by_name = dict(zip(names, args))
-        by_name.update((k.arg, k.value) for k in keywords)
-        values = []
-        for name, default in fields:
-            if name in by_name:
-                values.append(by_name[name])
-            elif isinstance(default, (int, float, complex, str, bool, type(None))) and \
-                    default is not _NO_DEFAULT:
-                values.append(gast.Constant(value=default, kind=None))
-            else:
-                raise self.unsupported(node, f"`{name}` of {cls.__name__} left to its default: "
-                                             "pass it (only number defaults are read here)")
+        values = self.bind_call(gast.Call(func=node.func, args=args, keywords=keywords),
+                                names, defaults, cls.__name__)
+        for name, value in zip(names, values):
+            if value is node:     # a default bind_call filled in that is not a number
+                raise self.unsupported(node, f"`{name}` of {cls.__name__} left to its "
+                                             "default: pass it (only number defaults are read "
+                                             "here)")
         expr = gast.Call(func=node.func, args=args, keywords=keywords)
         return expr, self.op(runtime.record, f"{cls.__name__}(...)",
                              [gast.List(elts=values, ctx=gast.Load())], {}, node,
@@ -338,8 +334,10 @@ def lower_scratch_dicts(node, namer):
     variables: each key becomes its own name, so the derivative treats them as the variables
     they are. Each literal starts a new set of names (`cache = {}` again forgets the keys), so
     reading a key not written since is an error as in Python (a NameError for its KeyError).
-    Any other use of the dict (passed on, returned, iterated, a computed key) leaves it a dict,
-    and writing into such a dict is refused (Assignments.setitem)."""
+    A dict made in a loop or branch too becomes one variable a key when every literal has the
+    same keys (_keyed_candidates). Any other use of the dict (passed on, returned, iterated, a
+    computed key) leaves it a dict, and writing into such a dict is refused
+    (Assignments.setitem)."""
     for name in _scratch_candidates(node):
         body = []
         rename = None
@@ -355,6 +353,37 @@ def lower_scratch_dicts(node, namer):
                 continue
             body.append(rename.visit(stmt) if rename is not None else stmt)
         node.body = body
+    for name, keys in _keyed_candidates(node):
+        _KeyedDict(name, {k: namer.fresh(f"{name}_{k}") for k in sorted(keys)}).visit(node)
+
+
+def _keyed_candidates(node):
+    """(name, keys) of the local dicts that are scratch but made in a loop or branch too
+    (`state = {'h': h0, 'c': c0}` per sequence): every literal has the same constant keys,
+    reads no key of the dict, and every other use reads or writes one of those keys. The
+    dict then always holds those keys, each the value last written: one variable each."""
+    made = {}
+    for n in gast.walk(node):
+        if isinstance(n, gast.Assign) and len(n.targets) == 1 and \
+                isinstance(n.targets[0], gast.Name) and isinstance(n.value, gast.Dict):
+            made.setdefault(n.targets[0].id, []).append(n)
+    params = {a.id for a in node.args.args + node.args.posonlyargs + node.args.kwonlyargs}
+    for name, literals in made.items():
+        keys = {tuple(sorted(k.value if isinstance(k, gast.Constant) else None
+                             for k in lit.value.keys)) for lit in literals}
+        if name in params or len(keys) != 1 or not all(
+                isinstance(k, str) and k.isidentifier() for k in next(iter(keys))):
+            continue
+        keys = set(next(iter(keys)))
+        if any(isinstance(n, gast.Name) and n.id == name
+               for lit in literals for n in gast.walk(lit.value)):
+            continue
+        subscripted = [n for n in gast.walk(node) if isinstance(n, gast.Subscript) and
+                       isinstance(n.value, gast.Name) and n.value.id == name]
+        uses = sum(isinstance(n, gast.Name) and n.id == name for n in gast.walk(node))
+        if uses - len(literals) == len(subscripted) and all(
+                _str_key(n) and n.slice.value in keys for n in subscripted):
+            yield name, keys
 
 
 def _binds(stmt, name):
@@ -391,6 +420,30 @@ def _scratch_candidates(node):
         if uses - count == len(subscripted):   # every use but the literals' targets
             out.append(name)
     return out
+
+
+class _KeyedDict(gast.NodeTransformer):
+    """`name = {'h': a, 'c': b}` -> `name_h = a; name_c = b`, and `name['h']` -> `name_h`,
+    wherever they are (see _keyed_candidates)."""
+
+    def __init__(self, name, spelled):
+        self.name, self.spelled = name, spelled
+
+    def visit_Assign(self, node):
+        if not (_binds(node, self.name) and isinstance(node.value, gast.Dict)):
+            return self.generic_visit(node)
+        return [gast.copy_location(gast.Assign(
+            targets=[gast.Name(id=self.spelled[k.value], ctx=gast.Store(), annotation=None,
+                               type_comment=None)],
+            value=self.visit(v), type_comment=None), node)
+            for k, v in zip(node.value.keys, node.value.values)]
+
+    def visit_Subscript(self, node):
+        if isinstance(node.value, gast.Name) and node.value.id == self.name:
+            return gast.copy_location(gast.Name(id=self.spelled[node.slice.value],
+                                                ctx=node.ctx, annotation=None,
+                                                type_comment=None), node)
+        return self.generic_visit(node)
 
 
 class _Rename(gast.NodeTransformer):

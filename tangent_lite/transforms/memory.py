@@ -33,7 +33,7 @@ import gast
 import numpy as np
 
 from .. import ir, runtime
-from ..analysis.aliasing import alias_groups
+from ..analysis.aliasing import alias_groups, certain_lists
 from ..ir import syntax as s
 from ..errors import UnsupportedSyntaxError
 from ..ir.uses import binds, reads, writes, writes_in_place
@@ -51,11 +51,21 @@ def lower_views(ctx):
     """Rewrite ctx.fn's body in place (see the module docstring)."""
     fn = ctx.fn
     groups = alias_groups(fn)
-    _order_checks(ctx, fn.body, groups, _view_definitions(fn.body))
+    _order_checks(ctx, fn.body, groups, _view_definitions(fn.body), certain_lists(fn))
     _Lowering(ctx, groups).block(fn.body)
 
 
-def _stale_derived(region, v, b):
+def _array_written(stmt, lists):
+    """The name whose memory `stmt` writes in place, as writes_in_place, but None for an entry
+    of a name that is certainly a Python list replaced (`hidden[i] = e`): that writes no
+    array, and a name holding the old entry (`old = hidden[i]`) keeps it."""
+    written = writes_in_place(stmt)
+    if isinstance(stmt, ir.SetItem) and stmt.replaces and written in lists:
+        return None
+    return written
+
+
+def _stale_derived(region, v, b, lists):
     """Whether a name made from v by a view or alias in `region` (or from such a name) is read
     after a write into v or b: later in order, or in a later iteration of a loop that writes,
     around the read but not around where the name was made; or is itself written in place."""
@@ -71,7 +81,7 @@ def _stale_derived(region, v, b):
         for stmt in stmts:
             if isinstance(stmt, (ir.For, ir.While)):
                 inner = loops + (id(stmt),)
-                if any(writes_in_place(st) in (v, b) for st in ir.walk(stmt.body)):
+                if any(_array_written(st, lists) in (v, b) for st in ir.walk(stmt.body)):
                     loops_written.add(id(stmt))
                 if read(set(reads(stmt)), loops) or visit(stmt.body, inner):
                     return True
@@ -87,7 +97,7 @@ def _stale_derived(region, v, b):
             if view is not None and (view[1] == v or view[1] in derived):
                 derived[view[0]] = loops       # made from v, or from a name made from it
                 stale.discard(view[0])
-            written = writes_in_place(stmt)
+            written = _array_written(stmt, lists)
             if written in derived:
                 return True    # a write through another name for v's memory (`a = v;
                 #                a *= 2` left as it is): v's copy would not see it
@@ -110,7 +120,7 @@ def _view_definitions(body):
     return {n: st for n, st in found.items() if counts.get(n) == 1}
 
 
-def _order_checks(ctx, body, groups, views, reaching=None):
+def _order_checks(ctx, body, groups, views, lists, reaching=None):
     """Before `t[i] = v` where v may share t's memory: `copied_in_order(<t[i]>, <v>, where)`,
     with t and v spelled as the views they are of their bases (`y[::2][...]`, `y[:4]`), since
     the lowering below may make either a copy of its own.
@@ -120,24 +130,26 @@ def _order_checks(ctx, body, groups, views, reaching=None):
     with no other binding in between (reaching; a loop forgets the names its body binds, an
     if the names its branches bind). A name that is a view somewhere but whose view here is
     not known is refused: checking the copy the lowering makes would miss NumPy's overlap
-    (`v = y[::2]; v[...] = y[:4]; v += 1`, where NumPy copies element by element)."""
+    (`v = y[::2]; v[...] = y[:4]; v += 1`, where NumPy copies element by element). Replacing
+    an entry of a certain list (`lists`) copies nothing: it needs no check."""
     reaching = dict(reaching or {})
     out = []
     for stmt in body:
         if isinstance(stmt, (ir.For, ir.While)):
             bound = _bound_in(stmt.body)
             inner = {n: d for n, d in reaching.items() if n not in bound}
-            _order_checks(ctx, stmt.body, groups, views, inner)
+            _order_checks(ctx, stmt.body, groups, views, lists, inner)
             for n in bound:
                 reaching.pop(n, None)
         else:
             for child in ir.children(stmt):
-                _order_checks(ctx, child, groups, views, reaching)
+                _order_checks(ctx, child, groups, views, lists, reaching)
             for child in ir.children(stmt):
                 for n in _bound_in(child):
                     reaching.pop(n, None)
         if isinstance(stmt, ir.SetItem) and isinstance(stmt.value, gast.Name) and \
-                stmt.value.id in groups.get(stmt.target, ()) and stmt.value.id != stmt.target:
+                stmt.value.id in groups.get(stmt.target, ()) and stmt.value.id != stmt.target \
+                and _array_written(stmt, lists) is not None:
             dst = gast.Subscript(value=_spelled(ctx, stmt, stmt.target, views, reaching),
                                  slice=s.copy(stmt.index), ctx=gast.Load())
             value = _spelled(ctx, stmt, stmt.value.id, views, reaching)
@@ -183,6 +195,10 @@ class _Lowering:
         self.ctx = ctx
         self.groups = groups          # name -> the names that may share its memory
         self.uses = _count_uses(ctx.fn.body)
+        self.lists = certain_lists(ctx.fn)
+
+    def written(self, stmt):
+        return _array_written(stmt, self.lists)
 
     def block(self, body):
         for stmt in body:
@@ -196,6 +212,7 @@ class _Lowering:
             # the view is now a copy of its own: recount, and regroup what shares memory
             self.uses = _count_uses(self.ctx.fn.body)
             self.groups = alias_groups(self.ctx.fn)
+            self.lists = certain_lists(self.ctx.fn)
 
     # -- which views ----------------------------------------------------------------------
 
@@ -220,12 +237,12 @@ class _Lowering:
             if not later:
                 continue
             region = list(ir.walk(body[p + 1:later[-1] + 1]))
-            written_view = any(writes_in_place(st) == v for st in region)
+            written_view = any(self.written(st) == v for st in region)
             # a write into b by the last statement using v needs no retake, unless that
             # statement is a loop or branch that uses v again after the write
             last = body[later[-1]]
             until = later[-1] + (1 if ir.children(last) else 0)
-            written_base = any(writes_in_place(st) == b for st in ir.walk(body[p + 1:until]))
+            written_base = any(self.written(st) == b for st in ir.walk(body[p + 1:until]))
             if not (written_view or written_base):
                 continue   # neither v nor its base is written while v is in use
             if self.rewritable(body, p, v, b, later):
@@ -254,13 +271,13 @@ class _Lowering:
             return False          # v is used elsewhere: in another block, or earlier here
         argument_names = reads(body[p]) - {b}
         others = self.groups.get(b, set()) - {b, v}
-        if _stale_derived(body[p + 1:], v, b):
+        if _stale_derived(body[p + 1:], v, b, self.lists):
             return False          # another name for v's memory (`d = v`, `t = v[0]`) read
             #                       after a write (up to the block's end, where that name may
             #                       still be read after v's own last use): it would not follow
             #                       v's write backs and retakes
         for stmt in ir.walk(region):
-            written = writes_in_place(stmt)
+            written = self.written(stmt)
             if written in others:
                 return False      # another name that may share b's memory is written (reads
                 #                   of them after a write back are the aliasing analysis's)
@@ -291,7 +308,7 @@ class _Lowering:
             for child in ir.children(stmt):
                 child[:] = self.follow(child, define, kind, shared, v, b, None)
             out.append(stmt)
-            written = writes_in_place(stmt)
+            written = self.written(stmt)
             if written == v:
                 out.append(self.write_back(define, kind, shared, v, b, stmt.lineno))
             elif written == b and stmt is not last:

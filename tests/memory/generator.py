@@ -12,7 +12,8 @@ head = y[:4], col = B[:, 1] taken at the start, and mixes, inside loops and bran
     without where=; np.add/subtract/multiply/maximum/minimum.at with repeated indices; fancy
     writes with repeated indices; mask writes whose mask reads the array written; fill, sort,
     put, np.put, np.fill_diagonal, clip(out=); chained assignment; list aliasing with append;
-    shift registers of 3 to 20 variables carried through loops; writes to the arguments.
+    shift registers of 3 to 20 variables carried through loops; writes to the arguments;
+    lists of recurrent states (list_states.py).
 
 Every condition and kink is kept away from flipping: f_traced is f with each condition spelled
 `_m(e - c) > 0`, and with `_m(...)`, `_ties(...)` calls before each mask, clip, sort and
@@ -28,6 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from tests.helpers import load_program
+from tests.memory.list_states import list_states
 
 N = 8
 MARGIN = 1e-3
@@ -74,6 +76,11 @@ PRELUDE = "import numpy as np\n\nMARGINS = []\n" + textwrap.dedent('''
         stack.append(v)
 
 
+    def _put(items, i, v):
+        # a helper that replaces an entry of a list
+        items[i] = v
+
+
     def _bump_sum(v, d):
         # writes through its argument and returns a value that is used
         v *= 1.0 + 0.1 * d
@@ -86,7 +93,8 @@ FAMILIES = ["view_write", "out_write", "copyto", "at", "fancy", "mask", "method"
 # Families added later, with the first seed that draws them: the programs of earlier seeds stay
 # the ones BASELINE.md and tests/test_memory_programs.py record (a longer list of families
 # changes every random choice after it).
-LATER_FAMILIES = {"tuples": 3, "complex_lists": 11, "buffers": 14, "complex_data": 16}
+LATER_FAMILIES = {"tuples": 3, "complex_lists": 11, "buffers": 14, "list_states": 15,
+                  "complex_data": 16}
 
 
 def families_of(seed):
@@ -648,6 +656,10 @@ class ProgramGenerator:
             lines.append(f"{p}s0 += np.sum({kept}) * {self.const(0.1, 0.5)}")
         return lines
 
+    def list_states(self, p):
+        """States of a multi-layer recurrent network in a list, a dict, (h, c) pairs
+        (list_states.py)."""
+        return list_states(self, p)
     def complex_data(self, p):
         """A complex data argument c (4 values, not differentiated: f(x, W, c)) meeting the
         real values: elementwise, np.dot and np.matmul, np.abs(...) ** 2, np.real / np.imag /
