@@ -178,8 +178,9 @@ def check_aliasing(fn, parsed, replayed=None):
     Two refinements hold for derivatives whose backward sweep runs once, on the arrays as the
     forward sweep left them (grad, jvp, hvp): a name bound again between the write and its
     read (`prev_old = prev` in a swap), and buffers proved apart (distinct.py). A backward
-    sweep that replays from saved state does not take them: it would restore such writes in
-    arrays the saved state still holds, which the next replay then sees. replayed(loops): for
+    sweep that replays from saved state does not take them: it restores such writes in its own
+    copies of the arrays, which the names that trade them do not see (measured: the pullback
+    of a Jacobi stencil off by 0.04, of three rotated buffers by 33). replayed(loops): for
     a write inside `loops` (ids, outermost first), PULLBACK or CHECKPOINTED where a replay
     would run it (named in the error), else None.
 
@@ -261,9 +262,9 @@ def _replay_refused(x, m, r, replays):
     instead = ("grad, value_and_grad, jvp and hvp differentiate this as it is"
                if replays == PULLBACK else "differentiate it without checkpointing")
     return (f"{replays} cannot replay this in-place write into `{x}`: `{x}` and `{m}` trade "
-            f"arrays (or `{m}` is bound again) before `{m}` is read (line {_line(r)}), and the "
-            "backward sweep would restore the write in an array its saved state still holds, "
-            "so the next replay would see it",
+            f"arrays (or `{m}` is bound again) before `{m}` is read (line {_line(r)}), and a "
+            "backward sweep replayed from saved state restores the write in its own copy of "
+            "the array, which the name that traded it does not see",
             f"instead: {instead}; or write `{x}` anew (`{x} = ...`) instead of into it")
 
 
