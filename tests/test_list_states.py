@@ -320,9 +320,24 @@ def array_put_in_list_then_written(W, xs):
     return np.sum(hidden[0] ** 2)
 
 
+def view_copy_listed_then_bumped(W, xs):
+    # the memory fuzzer, seed 16 #240 (wrong on main and before this work: error 0.998): y
+    # written while its view `head` lives, so head became the compiler's copy, written back
+    # when written through its own name; put in a list and bumped through the list's entry,
+    # NumPy changes y's memory
+    y = np.tanh(W[0] @ xs[0])
+    head = y[:2]
+    y[:2] += xs[1][:2] * 0.47
+    states = [head, xs[2] * 0.1]
+    states[0] += np.cos(y[::2])
+    return np.sum(y * xs[0])
+
+
 @pytest.mark.parametrize("f, line, construct", [
     (entry_written_through_slice, "hidden[0][:] = np.tanh(W[0] @ x)", "nested subscript"),
     (array_put_in_list_then_written, "a[0] = 5.0", "in-place write changes `a`"),
+    (view_copy_listed_then_bumped, "states[0] += np.cos(y[::2])",
+     "changes an item of the list `states` in place"),
 ])
 def test_true_sharing_is_refused(f, line, construct):
     for make in (tl.grad, tl.hvp):

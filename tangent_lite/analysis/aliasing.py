@@ -60,12 +60,15 @@ def _dominates(b, e):
     return b.pos < e.pos and e.blocks[:len(b.blocks)] == b.blocks
 
 
-def _alias_sources(stmt):
+def _alias_sources(stmt, through_copies=()):
     """The names whose memory the assigned value may share: the array a view is of, the name
     copied, the arrays a Python list holds (`[a, b]`, `items.append(h)`, `list(items)`)."""
     if not isinstance(stmt, ir.Assign) or len(stmt.targets) != 1:
         return []
     value, op = stmt.value, stmt.op
+    if stmt.target in through_copies and op is not None and op.func is runtime.detached and \
+            isinstance(op.args[0], gast.Name):
+        return [op.args[0].id]    # a view's copy standing for its base (_points_to)
     if op is None:
         if isinstance(value, gast.Name):
             return [value.id]
@@ -200,6 +203,7 @@ def check_aliasing(fn, parsed, replayed=None):
             bound_at.setdefault(t, []).append(e)
     single = {n for n, bindings in bound_at.items() if len(bindings) == 1}
     apart = functools.cache(lambda: apart_at(fn, parsed.resolve, VIEW_FUNCS))   # only where needed
+    copies_points = functools.cache(lambda: _points_to(fn, events, _listed_copies(events)))
     for w in events:
         stmt = w.stmt
         x = writes_in_place(stmt)
@@ -207,9 +211,15 @@ def check_aliasing(fn, parsed, replayed=None):
             continue
         replays = replayed(w.loops) if replayed else None
         replaced = isinstance(stmt, ir.SetItem) and x in lists
+        defs_here = alias_defs
         if replaced and stmt.replaces:
             # an item of a list replaced: only another name for the list itself sees it
             group = {n for n, objs in points.items() if objs & lists[x]} | {x}
+        elif replaced:
+            # an item of a list changed in place (`items[0] += e`): the item may be a view's
+            # copy that stands for its base (`items = [head, ...]` with head = y[:4])
+            through, defs_here = copies_points()
+            group = {n for n, objs in through.items() if objs & through.get(x, set())} | {x}
         else:
             group = {n for n, objs in points.items() if objs & points.get(x, set())} | {x}
         if isinstance(stmt, ir.SetItem):
@@ -222,15 +232,16 @@ def check_aliasing(fn, parsed, replayed=None):
             # the aliases that link m to x's memory: x made from m by views (directly, or
             # through others: `t = B.T; flat = t.reshape(-1)` links flat to B), or m made as
             # a view (of x, or of an alias of it)
-            up = _made_from(x, alias_defs, single)
+            through = _listed_copies(events) if defs_here is not alias_defs else ()
+            up = _made_from(x, defs_here, single, through)
             if m not in up:
                 # through names bound more than once too (`B = W; col = B[:, 1]; B = ...`:
                 # col is still W's memory): not certain, so only ever more cautious
-                further = _made_from(x, alias_defs, set(bound_at))
+                further = _made_from(x, defs_here, set(bound_at), through)
                 if m in further:
                     up = further
             links = up - {m} if m in up else {m}
-            defs = [d for d in alias_defs if d.stmt.target in links]
+            defs = [d for d in defs_here if d.stmt.target in links]
             local = m in bound_at and m not in fn.params
             if local and not any(_maybe_bound(b, w) for b in bound_at[m]):
                 continue          # a local m holds nothing yet when x is written
@@ -319,7 +330,7 @@ def checked_before_bound(fn, guards):
                    if m not in at.get(sid, frozenset())})
 
 
-def _made_from(name, alias_defs, single):
+def _made_from(name, alias_defs, single, through_copies=()):
     """`name`, the names its views and plain copies are made from, and further back through
     names assigned only once (temporaries: `t = B.T; flat = t.reshape(-1)`), so that each
     link certainly still holds when the chain is used."""
@@ -330,7 +341,7 @@ def _made_from(name, alias_defs, single):
             out.add(n)
             if n == name or n in single:
                 todo.extend(src for d in alias_defs if d.stmt.target == n
-                            for src in _alias_sources(d.stmt))
+                            for src in _alias_sources(d.stmt, through_copies))
     return out
 
 
@@ -341,10 +352,13 @@ def alias_groups(fn):
     return {n: {m for m, theirs in points.items() if theirs & mine} for n, mine in points.items()}
 
 
-def _points_to(fn, events):
+def _points_to(fn, events, through_copies=()):
     """Points-to sets: which arrays (a parameter, or the result of one non-view statement) each
     name may refer to; two names may share memory when their sets meet. Returns (sets, the
-    events that make views).
+    events that make views). through_copies: names of views' copies (`head = detached(t_view)`,
+    which transforms/memory.py makes when the view's base is written) that stand for the base's
+    memory too, as they do once put in a list and written through its entry (the lowering
+    writes back what is written through the copy's own name only).
 
     A name that is certainly a Python list (_lists) points to its list object and to what the
     list holds; reading an entry (`y = hidden[i]`) gives what it holds, not the list object,
@@ -356,7 +370,7 @@ def _points_to(fn, events):
     for e in events:
         stmt = e.stmt
         if isinstance(stmt, ir.Assign):
-            found = _alias_sources(stmt)
+            found = _alias_sources(stmt, through_copies)
             if found:
                 alias_defs.append(e)
                 listed = _entry_of(stmt, lists)
@@ -427,6 +441,24 @@ class _Stores:
                     mine |= theirs
                     changed = True
         return changed
+
+
+def _listed_copies(events):
+    """The views' copies (`head = detached(t_view)`) that are put in a list (`[head, b]`,
+    `items.append(head)`, `items[i] = head`): an in-place write through the list's entry
+    changes the view's base in NumPy, which the copy's write-back does not follow."""
+    copies = {e.stmt.target for e in events if isinstance(e.stmt, ir.Assign)
+              and e.stmt.op is not None and e.stmt.op.func is runtime.detached}
+    listed = set()
+    for e in events:
+        stmt = e.stmt
+        if makes_list(stmt) or (isinstance(stmt, ir.Assign) and stmt.op is not None
+                                and stmt.op.func in _CONTAINERS):
+            listed.update(_alias_sources(stmt))
+        elif isinstance(stmt, ir.SetItem) and stmt.replaces and \
+                isinstance(stmt.value, gast.Name):
+            listed.add(stmt.value.id)     # the user's `items[i] = head`, not a write-back
+    return frozenset(copies & listed)
 
 
 def _entry_of(stmt, lists):
