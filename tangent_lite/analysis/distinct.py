@@ -26,7 +26,7 @@ import gast
 import numpy as np
 
 from .. import ir
-from ..ir.uses import binds
+from ..ir.uses import binds, writes_in_place
 from .fixpoint import fixpoint
 
 # Calls that make a new array of their own (as an inactive expression or an operation).
@@ -118,10 +118,34 @@ def tracked_names(fn, resolve, views):
     return fixpoint(step, start, len(start), "own-array analysis")
 
 
+def _linked(fn, tracked, resolve, views):
+    """The tracked names linked to an array written in place by copies and views (either
+    way): only their pairs can decide a write's refusal, since a name bound only to new
+    arrays, never copied, viewed or written, cannot share memory with a written one. The
+    pairs are kept for these alone, which keeps the analysis small in long functions."""
+    edges = {}
+    for st in ir.walk(fn.body):
+        for t in binds(st):
+            how = _binding(st, tracked, resolve, views) if t in tracked else None
+            if how not in (None, "new", "same"):
+                edges.setdefault(t, set()).add(how)
+                edges.setdefault(how, set()).add(t)
+    todo = [w for st in ir.walk(fn.body) for w in [writes_in_place(st)] if w in tracked]
+    linked = set()
+    while todo:
+        n = todo.pop()
+        if n not in linked:
+            linked.add(n)
+            todo.extend(edges.get(n, ()))
+    return linked
+
+
 def apart_at(fn, resolve, views):
     """statement id -> the pairs (frozensets of two names) of tracked names whose arrays
-    certainly share no memory when the statement runs (arguments as for tracked_names)."""
-    tracked = tracked_names(fn, resolve, views)
+    certainly share no memory when the statement runs (arguments as for tracked_names), for
+    the names linked to a write in place (_linked)."""
+    full = tracked_names(fn, resolve, views)
+    tracked = frozenset(_linked(fn, full, resolve, views))
     every = frozenset(frozenset((a, b)) for a in tracked for b in tracked if a < b)
     at = {}
 
@@ -129,7 +153,7 @@ def apart_at(fn, resolve, views):
         for t in binds(st):
             if t not in tracked:
                 continue
-            how = _binding(st, tracked, resolve, views)
+            how = _binding(st, full, resolve, views)
             if how == "same":
                 continue                     # the same array, changed in place
             kept = frozenset(p for p in pairs if t not in p)
