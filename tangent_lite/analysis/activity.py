@@ -23,7 +23,7 @@ SEQUENCE_BUILDERS = {list, tuple, runtime.append}
 SEQUENCE_CONSUMERS = {operator.getitem, np.stack, np.concatenate, np.array, np.asarray,
                       np.sum, np.mean, sum, len, max, min, list, tuple, runtime.append,
                       np.vstack, np.hstack, np.dstack, np.column_stack, np.atleast_1d,
-                      np.atleast_2d, np.atleast_3d, runtime.detached}
+                      np.atleast_2d, np.atleast_3d, runtime.detached, runtime.dict_of}
 
 
 def is_varied(node, varied):

@@ -120,6 +120,9 @@ def dict_of(keys, values):
 
 
 def undict(g, keys, values: "shape"):
-    """The gradient of the values of a dict literal from the gradient `g` of the dict: one
-    entry per value, zeros for the keys g leaves out."""
-    return GradList(g[k] if k in g else zeros_grad(v) for k, v in zip(keys, values))
+    """The gradient of the values of a dict literal or comprehension from the gradient `g` of
+    the dict: one entry per value, zeros for the keys g leaves out and for a value a later one
+    at the same key replaced (`{k % 2: v for ...}` keeps the last)."""
+    last = {k: i for i, k in enumerate(keys)}
+    return GradList(g[k] if k in g and last[k] == i else zeros_grad(v)
+                    for i, (k, v) in enumerate(zip(keys, values)))
