@@ -4,7 +4,8 @@ chained assignment, and the subscript writes of NumPy calls that write into arra
 """
 import gast
 
-from .. import ir
+from .. import ir, runtime
+from .dict_writes import rebuilt_dict
 from .expressions import BINOPS, load
 
 
@@ -93,11 +94,29 @@ class Assignments:
                                          "write `A[i, j] = ...` (an array), or `A[i] = "
                                          "<a new item>` (a list)")
         name = target.value.id
+        if self.rebuilt_dict(name):    # `new[k] = v` -> `new = dict_set(new, k, v)`
+            return self.dict_set(name, target.slice, value, stmt)
         self.refuse_dict_write(name, stmt, target.slice)   # unpack.py
         index = self.own_index(name, target.slice)
         atom = self.atom(value)
         self.emit(ir.SetItem(target=name, index=index, value=atom, lineno=self.lineno,
                              replaces=replaces))
+
+    def rebuilt_dict(self, name):
+        """Whether writes into `name` rebuild it (dict_writes.py), decided once a name."""
+        known = self.__dict__.setdefault("_rebuilt_dicts", {})
+        if name not in known:
+            known[name] = rebuilt_dict(self.parsed.node, name, self.parsed.resolve)
+        return known[name]
+
+    def dict_set(self, name, key, value, stmt):
+        """`name[key] = value` as `name = dict_set(name, key, value)`: a new dict."""
+        args = [load(name), self.atom(key), self.atom(value)]   # a key carries no gradient
+        call = gast.Call(func=load(self.bindings.name("dict_set", runtime.dict_set)),
+                         args=args, keywords=[])
+        op = self.op(runtime.dict_set, f"writing into the dict `{name}`", args, {}, stmt,
+                     hint=name)
+        self.emit(ir.Assign(targets=[name], value=call, op=op, lineno=self.lineno))
 
     def own_index(self, name, index):
         """An index that reads the array it writes (`h[h < 0] = 0.0`) is computed into a

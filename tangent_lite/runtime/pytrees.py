@@ -5,7 +5,9 @@ unpacking assignment.
 
 The frontend lowers `W, b = params` to index reads (`W = params[0]`), `for name, p in
 params.items()` to a loop over `keys_of(params)`, and `p.log_sigma` stays an attribute read
-whose gradient `unfield` builds; trees.py says what a container is.
+whose gradient `unfield` builds; trees.py says what a container is. A local dict written at
+computed keys (`new[k] = v`) is rebuilt by `dict_set`, whose gradient `dict_unset` and
+`dict_entry` split.
 """
 from .lists import GradList, zeros_grad
 from .dispatch import InputError
@@ -126,3 +128,25 @@ def undict(g, keys, values: "shape"):
     last = {k: i for i, k in enumerate(keys)}
     return GradList(g[k] if k in g and last[k] == i else zeros_grad(v)
                     for i, (k, v) in enumerate(zip(keys, values)))
+
+
+def dict_set(d, key, value):
+    """`d[key] = value` on a local dict as a new dict (the frontend writes `new = dict_set(new,
+    k, v)` where nothing else holds the dict, so no one sees the difference): a gradient dict
+    stays one, so the tangent of the write is the write of the tangents."""
+    out = GradDict(d) if isinstance(d, GradDict) else dict(d)
+    out[key] = value
+    return out
+
+
+def dict_unset(g, key) -> "fresh":
+    """The gradient of the dict before `d[key] = value` from the gradient `g` after it: the
+    entry at `key` went to the value, so it is left out (a missing key is a zero)."""
+    out = GradDict(g)
+    out.pop(key, None)
+    return out
+
+
+def dict_entry(g, key, value: "shape"):
+    """The gradient of the value written by `d[key] = value`: g's entry at key, or zeros."""
+    return g[key] if key in g else zeros_grad(value)
