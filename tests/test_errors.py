@@ -60,10 +60,12 @@ def with_block(x):
     return np.sum(y)
 
 
-@case(U, r"dict comprehension")
-def dict_comprehension(x):
-    scaled = {k: x * k for k in (1.0, 2.0)}  # <-
-    return np.sum(scaled[1.0])
+@case(U, r"writing into the dict")
+def dict_write_into_an_alias(x):
+    scaled = {k: x * k for k in (1.0, 2.0)}
+    alias = scaled
+    scaled[1.0] = x  # <-
+    return np.sum(alias[1.0])
 
 
 @case(U, r"generator")

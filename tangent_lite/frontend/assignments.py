@@ -136,6 +136,17 @@ class Assignments:
             self.assign(target.id, gast.BinOp(left=load(target.id), op=stmt.op,
                                               right=stmt.value))
             self.out[-1].inplace = True
+        elif isinstance(target, gast.Subscript) and isinstance(target.value, gast.Name) and \
+                self.rebuilt_dict(target.value.id):
+            # `d[k] += v` adds into the entry's array in place (others holding it see that),
+            # then stores it back: the entry as a name, so the in-place rules apply to it
+            key = self.atom(target.slice)
+            entry = self.namer.fresh(f"{target.value.id}_entry")
+            self.assign(entry, gast.Subscript(value=load(target.value.id), slice=key,
+                                              ctx=gast.Load()))
+            self.assign(entry, gast.BinOp(left=load(entry), op=stmt.op, right=stmt.value))
+            self.out[-1].inplace = True
+            self.dict_set(target.value.id, key, load(entry), stmt)
         elif isinstance(target, gast.Subscript) and isinstance(target.value, gast.Name):
             index = self.own_index(target.value.id, target.slice)
             read = gast.Subscript(value=load(target.value.id), slice=index, ctx=gast.Load())

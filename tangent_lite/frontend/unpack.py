@@ -162,14 +162,16 @@ class Unpacking:
             raise self.unsupported(stmt, (
                 f"writing into the dict `{name}`: assign the value to a variable (or to a "
                 "local dict used only with constant string keys) and read it from there"))
+        made = (gast.Dict, gast.DictComp)
         for st in self.parsed.node.body:
             for n in gast.walk(st):
-                if isinstance(n, gast.Assign) and isinstance(n.value, gast.Dict) and any(
+                if isinstance(n, gast.Assign) and isinstance(n.value, made) and any(
                         isinstance(t, gast.Name) and t.id == name for t in n.targets):
                     raise self.unsupported(stmt, (
-                        f"writing into the dict `{name}`: read and write it only with "
-                        "constant string keys (then each key is a variable), or build the "
-                        "dict with one literal"))
+                        f"writing into the dict `{name}`, which another name or a nested "
+                        "function may hold: keep it under its own name (made by a literal or "
+                        "comprehension, read at keys, walked, returned), or build a new dict "
+                        "with a comprehension"))
 
     # -- unpacking assignments -----------------------------------------------------------------
 
