@@ -106,8 +106,14 @@ class Assignments:
         """Whether writes into `name` rebuild it (dict_writes.py), decided once a name."""
         known = self.__dict__.setdefault("_rebuilt_dicts", {})
         if name not in known:
-            known[name] = rebuilt_dict(self.parsed.node, name, self.parsed.resolve)
+            known[name] = rebuilt_dict(self.parsed.node, name, self.resolve_generated)
         return known[name]
+
+    def resolve_generated(self, func):
+        """The object `func` denotes, runtime helpers the frontend wrote in too."""
+        if isinstance(func, gast.Name) and func.id in self.bindings.objects:
+            return self.bindings.objects[func.id]
+        return self.parsed.resolve(func)
 
     def dict_set(self, name, key, value, stmt):
         """`name[key] = value` as `name = dict_set(name, key, value)`: a new dict."""

@@ -11,7 +11,7 @@ two writes, so `rebuilt_dict` admits a dict that:
 
 - is made in the function by literals or dict comprehensions (not an argument: the caller
   would see the writes), and bound to nothing else;
-- is otherwise only read at keys (`new[k]`), walked (`for k in new`, `.items()`, `.keys()`,
+- is otherwise only read at keys (`new[k]`, `.get` lowered by dict_methods.py), walked (`for k in new`, `.items()`, `.keys()`,
   `.values()`), measured (`len(new)`) or returned;
 - is not used by a nested function or lambda (which could hold it across a write);
 - is written inside a loop over itself only at the loop's own key (`for k in d: d[k] = ...`),
@@ -23,6 +23,8 @@ A local dict used only with constant string keys is a set of variables instead
 import builtins
 
 import gast
+
+from .. import runtime
 
 _VIEWS = ("items", "keys", "values")
 
@@ -83,7 +85,7 @@ def _read_here(node, parent, parents, resolve):
             return False
         return _iterated(call, parents.get(call))
     if isinstance(parent, gast.Call) and node in parent.args:
-        return resolve(parent.func) is builtins.len
+        return resolve(parent.func) in (builtins.len, runtime.has_key)
     if isinstance(parent, (gast.For, gast.comprehension)) and parent.iter is node:
         return True
     if isinstance(parent, gast.Tuple):   # `return new, loss`

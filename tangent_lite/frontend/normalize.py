@@ -27,6 +27,7 @@ from .inplace import InplaceLowering
 from .comprehensions import Comprehensions
 from .objects import Objects, explicit_super
 from .unpack import Unpacking, lower_scratch_dicts
+from .dict_methods import lower_dict_get
 from .parse import UNRESOLVED
 from ..ir.syntax import negate
 
@@ -518,6 +519,7 @@ def normalize(parsed, namer, bindings):
     for n in gast.walk(parsed.node):
         if isinstance(n, gast.Name):
             namer.reserve(n.id)
+    lower_dict_get(parsed.node, parsed, bindings)   # `d.get(k, v)`: a conditional read
     lower_scratch_dicts(parsed.node, namer)   # `cache['h']` -> `cache_h` (unpack.py)
     normalizer = Normalizer(parsed, namer, bindings)
     fn = normalizer.function()

@@ -42,4 +42,4 @@ linear(record_tangent, params="y, t, x: Shape")
 linear(unfield, params="y, g, x: Shape, name: Shape")
 linear(field, params="y, t, x: Shape, name: Shape")
 
-nondifferentiable(runtime.keys_of, runtime.sorted_keys, runtime.unpacks)
+nondifferentiable(runtime.keys_of, runtime.sorted_keys, runtime.unpacks, runtime.has_key)

@@ -72,7 +72,8 @@ from .linalg import (cholesky_adjoint, cholesky_tangent, eigh_adjoint, eigh_tang
                      slogdet_adjoint, slogdet_adjoint_tangent, solve_adjoint, solve_adjoint_tangent, solve_tangent,
                      svd_adjoint, svd_tangent)
 from .trees import GradDict, is_container, register_node  # noqa: F401
-from .pytrees import (dict_entry, dict_of, dict_set, dict_unset, field, keys_of, record,
+from .pytrees import (dict_entry, dict_of, dict_set, dict_unset, field, has_key, keys_of,
+                      record,
                       record_tangent, sorted_keys, undict, unfield, unpacks, unrecord)
 from .revolve import Checkpoints, copy_into
 from .fft import (abs_adjoint, abs_adjoint_tangent, abs_tangent, angle_adjoint, angle_tangent,
@@ -108,7 +109,7 @@ __all__ = [
     "qr_adjoint", "qr_tangent",
     "fft_adjoint", "abs_adjoint", "abs_tangent", "abs_adjoint_tangent", "angle_adjoint",
     "angle_tangent",
-    "GradDict", "dict_entry", "dict_of", "dict_set", "dict_unset", "field", "keys_of",
+    "GradDict", "dict_entry", "dict_of", "dict_set", "dict_unset", "field", "has_key", "keys_of",
     "sorted_keys", "undict", "unfield", "unpacks", "record",
     "unrecord", "record_tangent",
     "Checkpoints", "copy_into",

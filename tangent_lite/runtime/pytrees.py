@@ -150,3 +150,11 @@ def dict_unset(g, key) -> "fresh":
 def dict_entry(g, key, value: "shape"):
     """The gradient of the value written by `d[key] = value`: g's entry at key, or zeros."""
     return g[key] if key in g else zeros_grad(value)
+
+
+def has_key(d, key):
+    """`key in d` for `d.get(key, default)` lowered to a conditional read: d must be a dict
+    (a list or an array has no `.get`, and `in` would look through its items)."""
+    if not isinstance(d, dict):
+        raise AttributeError(f"'{type(d).__name__}' object has no attribute 'get'")
+    return key in d
