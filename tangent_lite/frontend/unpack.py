@@ -370,6 +370,7 @@ def _keyed_candidates(node):
                 isinstance(n.targets[0], gast.Name) and isinstance(n.value, gast.Dict):
             made.setdefault(n.targets[0].id, []).append(n)
     params = {a.id for a in node.args.args + node.args.posonlyargs + node.args.kwonlyargs}
+    params |= _written_in_nested(node)
     for name, literals in made.items():
         keys = {tuple(sorted(k.value if isinstance(k, gast.Constant) else None
                              for k in lit.value.keys)) for lit in literals}
@@ -386,6 +387,20 @@ def _keyed_candidates(node):
         if uses - len(literals) == len(subscripted) and all(
                 _str_key(n) and n.slice.value in keys for n in subscripted):
             yield name, keys
+
+
+def _written_in_nested(node):
+    """The dicts a nested function or lambda writes into (`d['a'] = v` in a closure): renamed
+    to variables, the write would bind a local of the nested function instead."""
+    out = set()
+    for inner in gast.walk(node):
+        if inner is node or not isinstance(inner, (gast.FunctionDef, gast.Lambda)):
+            continue
+        for n in gast.walk(inner):
+            if isinstance(n, gast.Subscript) and isinstance(n.ctx, gast.Store) and \
+                    isinstance(n.value, gast.Name):
+                out.add(n.value.id)
+    return out
 
 
 def _binds(stmt, name):
@@ -408,6 +423,7 @@ def _scratch_candidates(node):
             name = stmt.targets[0].id
             made[name] = made.get(name, 0) + 1
     params = {a.id for a in node.args.args + node.args.posonlyargs + node.args.kwonlyargs}
+    params |= _written_in_nested(node)
     out = []
     for name, count in made.items():
         if name in params:
