@@ -2,7 +2,8 @@
 flow of test_control_flow.py: products of two slices summed (optimize/slices.py), a
 concatenation of a slice product (the ODE's right-hand side), the max-shifted log-sum-exp and
 softmax (optimize/shift.py), buffers swapped in a loop (analysis/distinct.py), namedtuples and
-dataclasses built inside f, squared distances of a broadcast summed after a min (the fused
+dataclasses built inside f, parameter dicts updated by comprehensions and writes at computed
+keys (frontend/dict_writes.py), squared distances of a broadcast summed after a min (the fused
 chains of optimize/fused.py) and a batched einsum (its gradient's contraction path). Each
 rewrite is proved on the program's shape; here it meets loops, branches, reassigned names and
 the other statements of f, and each program is checked against central finite differences at
@@ -103,6 +104,8 @@ class PassIdiomProgramGenerator(ProgramGenerator):
             return self.swapped_buffers(p)
         if k < 0.34:
             return self.records(p)
+        if k < 0.38:
+            return self.param_dicts(p)
         return super().stmt(depth, pad)
 
     def source(self):
@@ -126,6 +129,34 @@ class PassIdiomProgramGenerator(ProgramGenerator):
         built = r.choice([f"Affine(x[:2] * ({self.expr(1)}))",
                           f"Affine(w=np.sin(x[1:3]), c={r.uniform(-0.5, 0.5):.2f})"])
         return [f"{p}{layer} = {built}", f"{p}s0 = s0 + 0.1 * np.sum({layer}(x[2:4]))"]
+
+    def param_dicts(self, p):
+        """A dict of parameters updated as optimizer code does: a dict comprehension over
+        its keys or items (a loop and dict_of), writes at computed keys into a new dict
+        (dict_set), `acc[k] += ...`, and `.get` with a default (a conditional read)."""
+        r, k = self.r, self.r.random()
+        P, key, v = self.fresh("params"), self.fresh("k"), self.fresh("v")
+        lines = [f"{p}{P} = {{'w': x[:2] * ({self.expr(1)}), 'b': np.cos(x[2:4])}}"]
+        if k < 0.3:
+            g = self.fresh("g")
+            lines += [f"{p}{g} = {{{key}: np.tanh({v} * x[1:3]) for {key}, {v} in "
+                      f"{P}.items()}}",
+                      f"{p}{P} = {{{key}: {P}[{key}] - 0.1 * {g}[{key}] for {key} in {P}}}"]
+        elif k < 0.6:
+            new = self.fresh("new")
+            lines += [f"{p}{new} = {{}}", f"{p}for {key} in {P}:",
+                      f"{p}    {new}[{key}] = {P}[{key}] * np.sin(x[{r.randint(0, 3)}])"]
+            P = new
+        elif k < 0.8:
+            acc, j = self.fresh("acc"), self.fresh("j")
+            lines += [f"{p}{acc} = {{{key}: np.sum({v}) for {key}, {v} in {P}.items()}}",
+                      f"{p}for {j} in range({r.randint(1, 3)}):",
+                      f"{p}    for {key} in {acc}:",
+                      f"{p}        {acc}[{key}] += np.sum({P}[{key}] * x[{j}:{j} + 2])",
+                      f"{p}s1 = s1 + 0.1 * {acc}['w'] * {acc}['b']"]
+        else:
+            lines += [f"{p}s1 = s1 + 0.1 * np.sum({P}.get('w') * {P}.get('c', 0.5))"]
+        return lines + [f"{p}s0 = s0 + 0.1 * np.sum({P}['w'] * {P}['b'])"]
 
     def swapped_buffers(self, p):
         """Two buffers that trade arrays in a loop (a stencil: `new[1:-1] = ...` from `u`,
