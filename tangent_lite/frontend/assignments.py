@@ -6,6 +6,7 @@ import gast
 
 from .. import ir, runtime
 from .dict_writes import rebuilt_dict
+from .list_growth import grown, list_names
 from .expressions import BINOPS, load
 
 
@@ -39,6 +40,9 @@ class Assignments:
             self.emit_writes(writes, stmt)
             self.assign(target.id, result if result is not None else
                         gast.Constant(value=None, kind=None))
+        elif isinstance(target, gast.Name) and grown(target.id, value) is not None and \
+                target.id in self.list_names():
+            self.grow_list(target.id, grown(target.id, value), inplace=False)
         elif isinstance(target, gast.Name):
             self.assign(target.id, value)
         elif isinstance(target, (gast.Tuple, gast.List)) and all(
@@ -109,6 +113,23 @@ class Assignments:
             known[name] = rebuilt_dict(self.parsed.node, name, self.resolve_generated)
         return known[name]
 
+    def list_names(self):
+        """The names that are Python lists wherever bound (list_growth.py), found once."""
+        names = self.__dict__.get("_list_names")
+        if names is None:
+            names = self._list_names = list_names(self.parsed.node)
+        return names
+
+    def grow_list(self, name, items, inplace):
+        """`name = name + [a, b]` (a new list) or `name += [a, b]` (in place): the items
+        first, as Python evaluates them, then one append each."""
+        atoms = [self.atom(e) for e in items]
+        for atom in atoms:
+            expr, op = self.numpy_call(runtime.append, "append", [load(name), atom], {},
+                                       atom)
+            self.emit(ir.Assign(targets=[name], value=expr, op=op, lineno=self.lineno,
+                                refuse=op.refuse, inplace=inplace))
+
     def resolve_generated(self, func):
         """The object `func` denotes, runtime helpers the frontend wrote in too."""
         if isinstance(func, gast.Name) and func.id in self.bindings.objects:
@@ -138,7 +159,10 @@ class Assignments:
         if type(stmt.op) not in BINOPS:
             raise self.unsupported(stmt, "this augmented assignment: write `x = x <op> e`")
         target = stmt.target
-        if isinstance(target, gast.Name):
+        if isinstance(target, gast.Name) and target.id in self.list_names() and \
+                grown(target.id, gast.BinOp(left=target, op=stmt.op, right=stmt.value)):
+            self.grow_list(target.id, stmt.value.elts, inplace=True)   # list `+=`: extend
+        elif isinstance(target, gast.Name):
             self.assign(target.id, gast.BinOp(left=load(target.id), op=stmt.op,
                                               right=stmt.value))
             self.out[-1].inplace = True

@@ -28,6 +28,7 @@ from .comprehensions import Comprehensions
 from .objects import Objects, explicit_super
 from .unpack import Unpacking, lower_scratch_dicts
 from .dict_methods import lower_dict_get
+from .list_growth import extended
 from .parse import UNRESOLVED
 from ..ir.syntax import negate
 
@@ -232,6 +233,8 @@ class Normalizer(Inliner, Assignments, Unpacking, InplaceLowering, Objects, Comp
             # a nested function, lambda, or helper that writes into its arguments: its body
             # runs here (frontend/inline.py), its result is dropped
             self.inline(value)
+        elif extended(value) is not None and extended(value)[0] in self.list_names():
+            self.grow_list(*extended(value), inplace=True)   # list_growth.py
         elif _is_append(value):
             # items.append(v) -> items = append(items, v): lists stay values.
             items = value.func.value.id
