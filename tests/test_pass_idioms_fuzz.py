@@ -3,7 +3,7 @@ flow of test_control_flow.py: products of two slices summed (optimize/slices.py)
 concatenation of a slice product (the ODE's right-hand side), the max-shifted log-sum-exp and
 softmax (optimize/shift.py), buffers swapped in a loop (analysis/distinct.py), namedtuples and
 dataclasses built inside f, parameter dicts updated by comprehensions and writes at computed
-keys (frontend/dict_writes.py), squared distances of a broadcast summed after a min (the fused
+keys (frontend/dict_writes.py), lists grown by concatenation, squared distances of a broadcast summed after a min (the fused
 chains of optimize/fused.py) and a batched einsum (its gradient's contraction path). Each
 rewrite is proved on the program's shape; here it meets loops, branches, reassigned names and
 the other statements of f, and each program is checked against central finite differences at
@@ -154,8 +154,15 @@ class PassIdiomProgramGenerator(ProgramGenerator):
                       f"{p}    for {key} in {acc}:",
                       f"{p}        {acc}[{key}] += np.sum({P}[{key}] * x[{j}:{j} + 2])",
                       f"{p}s1 = s1 + 0.1 * {acc}['w'] * {acc}['b']"]
-        else:
+        elif k < 0.9:
             lines += [f"{p}s1 = s1 + 0.1 * np.sum({P}.get('w') * {P}.get('c', 0.5))"]
+        else:   # a list grown by concatenation (frontend/list_growth.py)
+            out, j = self.fresh("out"), self.fresh("j")
+            grow = r.choice([f"{out} = {out} + [{P}['w'] * x[{j}]]",
+                             f"{out} += [{P}['b'] * x[{j}], np.tanh({P}['w'])]",
+                             f"{out}.extend([{P}['b'] ** 2])"])
+            lines += [f"{p}{out} = [{P}['b']]", f"{p}for {j} in range({r.randint(1, 3)}):",
+                      f"{p}    {grow}", f"{p}s1 = s1 + 0.1 * np.sum(np.stack({out}) * x[:2])"]
         return lines + [f"{p}s0 = s0 + 0.1 * np.sum({P}['w'] * {P}['b'])"]
 
     def swapped_buffers(self, p):
