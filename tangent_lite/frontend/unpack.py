@@ -188,11 +188,12 @@ class Unpacking:
     def unpack(self, target, value, stmt):
         """`a, (b, c) = value` for a value that may carry a gradient: index reads."""
         elts = target.elts
+        starred = [k for k, e in enumerate(elts) if isinstance(e, gast.Starred)]
         for e in elts:
-            if isinstance(e, gast.Starred):
-                raise self.unsupported(stmt, "starred unpacking `a, *rest = v`: index it "
-                                             "instead (`a = v[0]`, `rest = v[1:]`)")
-            if not isinstance(e, (gast.Name, gast.Tuple, gast.List)):
+            if isinstance(e, gast.Starred) and not isinstance(e.value, gast.Name):
+                raise self.unsupported(stmt, "starred unpacking into this target: unpack "
+                                             "into `*name`")
+            if not isinstance(e, (gast.Name, gast.Tuple, gast.List, gast.Starred)):
                 # `B[:, 0], B[:, 1] = B[:, 1], B[:, 0]` writes through views of what it reads
                 raise self.unsupported(stmt, "this assignment target: unpack into plain "
                                              "names, then write each one on its own line")
@@ -209,15 +210,33 @@ class Unpacking:
             name = self.namer.temp("value")
             self.assign(name, base)
             base = load(name)
-        if checked:
+        if checked or starred:
+            count = gast.Constant(value=len(elts) - len(starred), kind=None)
+            # with a star, Python checks for at least the names around it
+            keywords = [gast.keyword(arg="starred", value=gast.Constant(value=True, kind=None))
+                        ] if starred else []
             self.emit(ir.Effect(node=gast.Expr(value=gast.Call(
-                func=load(self.bindings.name("unpacks")),
-                args=[load(base.id), gast.Constant(value=len(elts), kind=None)],
-                keywords=[])), lineno=self.lineno))
+                func=load(self.bindings.name("unpacks")), args=[load(base.id), count],
+                keywords=keywords)), lineno=self.lineno))
+        star = starred[0] if starred else len(elts)
         for k, e in enumerate(elts):
+            if k == star:
+                self.bind_starred(e.value, base, k, len(elts) - k - 1, stmt)
+                continue
+            index = k if k < star else k - len(elts)   # after the star: from the end
             self.bind_item(e, gast.Subscript(value=load(base.id),
-                                             slice=gast.Constant(value=k, kind=None),
+                                             slice=gast.Constant(value=index, kind=None),
                                              ctx=gast.Load()), stmt)
+
+    def bind_starred(self, target, base, before, after, stmt):
+        """`*rest` of `a, *rest, b = v`: a list of the items between, as Python makes it
+        (rows of an array, items of a tuple), `list(v[1:-1])`."""
+        def bound(k):
+            return gast.Constant(value=k, kind=None) if k else None
+        items = gast.Subscript(value=load(base.id), slice=gast.Slice(
+            lower=bound(before), upper=bound(-after), step=None), ctx=gast.Load())
+        self.assign_to(target, gast.Call(func=load(self.bindings.name("list", builtins.list)),
+                                         args=[items], keywords=[]), stmt)
 
     def bind_item(self, target, value, stmt):
         """Bind one unpacking target (a name, a nested tuple, a subscript) to `value`."""

@@ -55,14 +55,18 @@ def sorted_keys(d):
     return sorted(d)
 
 
-def unpacks(value, n):
+def unpacks(value, n, starred=False):
     """Python's check of `a, b = value` (lowered to `a = value[0]; b = value[1]`): value must
-    hold exactly n items; a dict would unpack its keys (write `a, b = d.values()`)."""
+    hold exactly n items, or at least n for `a, *rest, b = value`; a dict would unpack its
+    keys (write `a, b = d.values()`)."""
     if isinstance(value, dict):
         raise TypeError("unpacking a dict gives its keys, not its values: write "
                         "`a, b = d['a'], d['b']`")
     k = len(value)
-    if k != n:
+    if starred:
+        if k < n:
+            raise ValueError(f"not enough values to unpack (expected at least {n}, got {k})")
+    elif k != n:
         raise ValueError(f"too many values to unpack (expected {n}, got {k})" if k > n else
                          f"not enough values to unpack (expected {n}, got {k})")
 
