@@ -29,6 +29,7 @@ from .objects import Objects, explicit_super
 from .unpack import Unpacking, lower_scratch_dicts
 from .dict_methods import lower_dict_get
 from .list_growth import extended
+from .star_calls import expand_star_calls
 from .parse import UNRESOLVED
 from ..ir.syntax import negate
 
@@ -523,6 +524,7 @@ def normalize(parsed, namer, bindings):
         if isinstance(n, gast.Name):
             namer.reserve(n.id)
     lower_dict_get(parsed.node, parsed, bindings)   # `d.get(k, v)`: a conditional read
+    expand_star_calls(parsed.node, parsed.resolve)   # `f(*parts)` of a known length
     lower_scratch_dicts(parsed.node, namer)   # `cache['h']` -> `cache_h` (unpack.py)
     normalizer = Normalizer(parsed, namer, bindings)
     fn = normalizer.function()
