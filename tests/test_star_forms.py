@@ -96,8 +96,9 @@ def test_starred_forms(f):
 
 
 def test_the_expansions_read_as_written():
-    src = tl.source(star_call_of_a_list)
-    assert "= parts[0]" in src and "= parts[1]" in src and "np.add(*" not in src
+    code = [line.split("#")[0] for line in tl.source(star_call_of_a_list).splitlines()]
+    assert any("= parts[1]" in line for line in code)
+    assert not any("*parts" in line for line in code)
     assert "axis=0" in tl.source(kwargs_of_dict_call)
     src = tl.source(star_in_the_middle)
     assert "unpacks(" in src and "starred=True" in src and "mid = list(" in src
