@@ -3,7 +3,8 @@ flow of test_control_flow.py: products of two slices summed (optimize/slices.py)
 concatenation of a slice product (the ODE's right-hand side), the max-shifted log-sum-exp and
 softmax (optimize/shift.py), buffers swapped in a loop (analysis/distinct.py), namedtuples and
 dataclasses built inside f, parameter dicts updated by comprehensions and writes at computed
-keys (frontend/dict_writes.py), lists grown by concatenation, squared distances of a broadcast summed after a min (the fused
+keys (frontend/dict_writes.py), lists grown by concatenation, starred unpacking and calls,
+squared distances of a broadcast summed after a min (the fused
 chains of optimize/fused.py) and a batched einsum (its gradient's contraction path). Each
 rewrite is proved on the program's shape; here it meets loops, branches, reassigned names and
 the other statements of f, and each program is checked against central finite differences at
@@ -106,7 +107,25 @@ class PassIdiomProgramGenerator(ProgramGenerator):
             return self.records(p)
         if k < 0.38:
             return self.param_dicts(p)
+        if k < 0.41:
+            return self.starred(p)
         return super().stmt(depth, pad)
+
+    def starred(self, p):
+        """Starred unpacking of a tuple or of an array's rows (unpack.py), and a call that
+        stars a list or a dict the function fixes (frontend/star_calls.py)."""
+        r, k = self.r, self.r.random()
+        a, rest, parts = self.fresh("a"), self.fresh("rest"), self.fresh("parts")
+        if k < 0.5:
+            value = r.choice([f"(x[0] * ({self.expr(1)}), np.sin(x[1]), x[2] ** 2)",
+                              f"x[:3] * ({self.expr(1)})"])
+            return [f"{p}{a}, *{rest} = {value}",
+                    f"{p}s0 = s0 + 0.1 * {a} * sum({rest})"]
+        opts = self.fresh("opts")
+        return [f"{p}{parts} = [x[:2] * ({self.expr(1)}), np.cos(x[2:4])]",
+                f"{p}{opts} = dict(axis=0)",
+                f"{p}s1 = s1 + 0.1 * np.sum(np.sum(np.stack([np.multiply(*{parts}), "
+                f"x[1:3]]), **{opts}))"]
 
     def source(self):
         return super().source().replace(PRELUDE, PRELUDE + RECORDS, 1)
