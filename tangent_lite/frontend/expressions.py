@@ -341,6 +341,14 @@ class ExpressionNormalizer:
                 f"calling `{gast.unparse(node.func).strip()}`, tangent_lite's {mode} function "
                 f"(of the functions tangent_lite makes, only a gradient grad(f) can be "
                 f"differentiated again): call tl.grad(f)(x) there, and f(x) for the value"))
+        cls = self.built_class(node) if func is UNRESOLVED else None
+        if self.is_record(cls) and not issubclass(cls, tuple) and \
+                self.parsed.resolve(_receiver(node).func) is cls:
+            # `M(w)(v)`, `C(w).f(v)`: the dataclass built first, as `m = M(w); m(v)` does
+            obj = self.atom(_receiver(node))
+            self.built_objects[obj.id] = cls     # objects.py: calls of it are its methods
+            self.parsed.local_names.add(obj.id)
+            return self.call(_with_receiver(node, obj))
         if func is UNRESOLVED:
             called = self.object_call(node)     # objects.py
             if called is not None:
@@ -458,12 +466,50 @@ class ExpressionNormalizer:
             op.refuse = lambda: self.no_rule(node, label, func, prim)
         return op
 
+    def built_class(self, node):
+        """The class `M` of a call `M(a)(b)`, `M(a).f(b)` or `M.make(a).f(b)` (a
+        classmethod), or None."""
+        func = node.func if isinstance(node, gast.Call) else None
+        if isinstance(func, gast.Attribute):
+            func = func.value
+        if not isinstance(func, gast.Call):
+            return None
+        made = self.parsed.resolve(func.func)
+        if inspect.ismethod(made) and isinstance(made.__self__, type):
+            return made.__self__
+        return made
+
+    def is_record(self, cls):
+        """Whether cls is a namedtuple or dataclass class built here (unpack.py)."""
+        return False
+
+    def class_refusal(self, node, cls):
+        """The error for an object of the user's class `cls` built from differentiated
+        values: only records (dataclasses, namedtuples) carry gradients through fields."""
+        name = cls.__name__
+        if self.is_record(cls):   # built by a classmethod: its result's class is not known
+            hint = (f"build it by calling `{name}(...)` itself, assigned to a name (`obj = "
+                    f"{name}(...)`), and call its methods on that name")
+        else:
+            hint = (f"make {name} a dataclass (`@dataclasses.dataclass`, with the attributes "
+                    "its `__init__` assigns as fields) or a namedtuple: tangent_lite "
+                    "differentiates through their fields, methods and properties; or keep its "
+                    "arrays in a dict or tuple")
+        return self.parsed.error(UnsupportedSyntaxError, node, (
+            f"building an object of the class {name} from values that depend on what is "
+            "differentiated"), hint=hint)
+
     def no_rule(self, node, label, func, prim):
         if prim is not None:
             msg = (f"{label} is treated as a constant, but its arguments here depend on what "
                    "is differentiated")
             hint = "compute these arguments from non-differentiated values, or register a " \
                    "rule with @tangent_lite.adjoint"
+        elif user_class(func) or user_class(self.built_class(node)):
+            # a class of the user's (built, or built then called): only records carry
+            # gradients through their fields
+            return self.class_refusal(node, func if user_class(func) else
+                                      self.built_class(node))
         elif any(func is f for f in _ITERATORS):
             msg = f"{label}(...) used as a value has no derivative rule"
             hint = _ITERATORS[func]
@@ -472,3 +518,20 @@ class ExpressionNormalizer:
             hint = f"register one with @tangent_lite.adjoint({label}), or use a NumPy " \
                    "function that has one"
         return self.parsed.error(MissingRuleError, node, msg, hint=hint)
+
+
+def user_class(obj):
+    """Whether obj is a class of the user's (not a builtin or NumPy type)."""
+    return isinstance(obj, type) and obj.__module__ not in ("builtins", "numpy")
+
+
+def _receiver(node):
+    """The object a call `M(w)(v)` or `M(w).f(v)` calls: `M(w)`."""
+    return node.func.value if isinstance(node.func, gast.Attribute) else node.func
+
+
+def _with_receiver(node, atom):
+    func = gast.Attribute(value=atom, attr=node.func.attr, ctx=gast.Load()) \
+        if isinstance(node.func, gast.Attribute) else atom
+    return gast.copy_location(gast.Call(func=func, args=node.args, keywords=node.keywords),
+                              node)

@@ -101,9 +101,13 @@ class Unpacking:
     # -- field reads ---------------------------------------------------------------------------
 
     def field_read(self, node):
-        """(expression, op) of `obj.name` on a value of the function: a getattr primitive."""
+        """(expression, op) of `obj.name` on a value of the function: a getattr primitive,
+        or the getter of a property of obj's class (objects.py) called on obj."""
         obj = self.atom(node.value)
         expr = gast.Attribute(value=obj, attr=node.attr, ctx=gast.Load())
+        getter = self.property_getter(obj, node.attr)
+        if getter is not None:
+            return expr, self.op(getter, f".{node.attr}", [obj], {}, node, hint=node.attr)
         return expr, self.op(builtins.getattr, f"the field `.{node.attr}`",
                              [obj, gast.Constant(value=node.attr, kind=None)], {}, node,
                              hint=node.attr)
@@ -137,6 +141,10 @@ class Unpacking:
         return expr, self.op(runtime.record, f"{cls.__name__}(...)",
                              [gast.List(elts=values, ctx=gast.Load())], {}, node,
                              hint=cls.__name__.lower())
+
+    def is_record(self, cls):
+        fields = record_fields(cls)
+        return fields is not None and not isinstance(fields, str)
 
     def dict_literal(self, node):
         """(expression, op) of `{'W': a, 'b': b}`: the literal on atoms, bound to the rule of
