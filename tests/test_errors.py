@@ -125,8 +125,9 @@ def del_statement(x):
 
 
 @case(U, r"starred|\*rest")
-def starred_unpacking(x):
-    a, *rest = x  # <-
+def starred_unpacking_into_a_subscript(x):
+    rest = [0.0, 0.0, 0.0]
+    a, *rest[1:] = x  # <-
     return a * np.sum(rest)
 
 
@@ -169,7 +170,8 @@ def attribute_assignment(x):
 
 @case(U, r"unpack")
 def unpack_nested_starred(x):
-    a, (b, *c) = x  # <-
+    c = [x, x]
+    a, (b, *c[1:]) = x  # <-
     return a * b
 
 

@@ -502,13 +502,13 @@ def test_a_dict_built_inside_and_indexed():
     check_jvp_hvp(f, (r(3),))
 
 
-def test_starred_unpacking_is_refused_with_a_hint():
+def test_starred_unpacking_reads_the_rest_as_a_list():
+    # rest is a list of x's elements, as Python makes it (tests/test_star_forms.py)
     def f(x):
         first, *rest = x
-        return first
-    with pytest.raises(tl.UnsupportedSyntaxError, match="starred") as info:
-        tl.grad(f)(r(3))
-    assert "instead" in str(info.value)
+        return first * np.sum(rest)
+    check_tree_grad(f, r(3))
+    check_jvp_hvp(f, (r(3),))
 
 
 # ---- structured results, has_aux ----------------------------------------------------------------
