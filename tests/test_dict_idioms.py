@@ -1,6 +1,7 @@
 """Parameter dicts built and updated the way optimizer code writes them: dict comprehensions
 (`{k: params[k] - lr * g[k] for k in params}`), writes at computed keys into a local dict
-(`new[k] = ...` in a loop over `params`), `d.get(key, default)` and `acc[k] += ...`.
+(`new[k] = ...` in a loop over `params`), `d.get(key, default)`, `d.update(k=v)` and
+`acc[k] += ...`.
 
 Comprehensions lower to a loop and `dict_of(keys, values)`; writes to
 `new = dict_set(new, k, v)` where no other name holds the dict (frontend/dict_writes.py);
@@ -142,8 +143,22 @@ def get_with_default(params, x):
     return np.sum(d["w"] * d["b"]) + np.sum(params.get("c", x))
 
 
+def update_with_keywords(params, x):
+    p = {"w": params["w"] * x, "b": params["b"]}
+    p.update(w=p["w"] * 2, c=np.sin(params["b"]))
+    return np.sum(p["w"] * p["b"] * p["c"])
+
+
+def update_with_a_literal_in_a_loop(params, x):
+    p = {}
+    for i in range(2):
+        p.update({"a": params["w"] * (i + 1), "b": p.get("a", 1.0) * x ** 2})
+    return np.sum(p["a"] * p["b"])
+
+
 @pytest.mark.parametrize("f", [new_dict_loop, new_dict_items, overwrite_in_place, accumulate,
-                               get_with_default])
+                               get_with_default, update_with_keywords,
+                               update_with_a_literal_in_a_loop])
 def test_writes_at_computed_keys(f):
     args = (params(), X.copy())
     check_all(f, args, 0)

@@ -113,6 +113,13 @@ class Assignments:
             known[name] = rebuilt_dict(self.parsed.node, name, self.resolve_generated)
         return known[name]
 
+    def update_dict(self, name, pairs, stmt):
+        """`name.update(k=v, ...)`: every key and value first, as Python evaluates them,
+        then one write a key."""
+        pairs = [(self.atom(k), self.atom(v)) for k, v in pairs]
+        for key, value in pairs:
+            self.dict_set(name, key, value, stmt)
+
     def list_names(self):
         """The names that are Python lists wherever bound (list_growth.py), found once."""
         names = self.__dict__.get("_list_names")

@@ -11,7 +11,8 @@ two writes, so `rebuilt_dict` admits a dict that:
 
 - is made in the function by literals or dict comprehensions (not an argument: the caller
   would see the writes), and bound to nothing else;
-- is otherwise only read at keys (`new[k]`, `.get` lowered by dict_methods.py), walked (`for k in new`, `.items()`, `.keys()`,
+- is otherwise only read at keys (`new[k]`, `.get` lowered by dict_methods.py), updated
+  (`new.update(k=v)` or with a dict literal: one `dict_set` a key), walked (`for k in new`, `.items()`, `.keys()`,
   `.values()`), measured (`len(new)`) or returned;
 - is not used by a nested function or lambda (which could hold it across a write);
 - is written inside a loop over itself only at the loop's own key (`for k in d: d[k] = ...`),
@@ -55,6 +56,23 @@ def rebuilt_dict(fdef, name, resolve):
     return made
 
 
+def updated(call):
+    """(name, [(key node, value node)]) of `name.update(k=v)` or `name.update({'k': v})`,
+    else None."""
+    if not (isinstance(call, gast.Call) and isinstance(call.func, gast.Attribute) and
+            call.func.attr == "update" and isinstance(call.func.value, gast.Name)):
+        return None
+    pairs = [(gast.Constant(value=k.arg, kind=None), k.value) for k in call.keywords]
+    if any(k.arg is None for k in call.keywords) or len(call.args) > 1:
+        return None
+    if call.args:
+        literal = call.args[0]
+        if not isinstance(literal, gast.Dict) or any(k is None for k in literal.keys):
+            return None
+        pairs = list(zip(literal.keys, literal.values)) + pairs
+    return call.func.value.id, pairs
+
+
 def _arguments(fdef):
     a = fdef.args
     return {arg.id for arg in a.posonlyargs + a.args + a.kwonlyargs + [a.vararg, a.kwarg]
@@ -79,6 +97,9 @@ def _read_here(node, parent, parents, resolve):
     """Whether this load of the dict is one that cannot keep it beyond a later write."""
     if isinstance(parent, gast.Subscript) and parent.value is node:
         return True   # `new[k][i] = v` writes into the entry: setitem refuses it
+    if isinstance(parent, gast.Attribute) and parent.attr == "update":
+        call = parents.get(parent)
+        return updated(call) is not None and isinstance(parents.get(call), gast.Expr)
     if isinstance(parent, gast.Attribute) and parent.attr in _VIEWS:
         call = parents.get(parent)
         if not (isinstance(call, gast.Call) and call.func is parent and not call.args):

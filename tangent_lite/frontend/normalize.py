@@ -29,6 +29,7 @@ from .objects import Objects, explicit_super
 from .unpack import Unpacking, lower_scratch_dicts
 from .dict_methods import lower_dict_get
 from .list_growth import extended
+from .dict_writes import updated
 from .star_calls import expand_star_calls
 from .parse import UNRESOLVED
 from ..ir.syntax import negate
@@ -234,6 +235,8 @@ class Normalizer(Inliner, Assignments, Unpacking, InplaceLowering, Objects, Comp
             # a nested function, lambda, or helper that writes into its arguments: its body
             # runs here (frontend/inline.py), its result is dropped
             self.inline(value)
+        elif updated(value) is not None and self.rebuilt_dict(updated(value)[0]):
+            self.update_dict(*updated(value), stmt)   # dict_writes.py
         elif extended(value) is not None and extended(value)[0] in self.list_names():
             self.grow_list(*extended(value), inplace=True)   # list_growth.py
         elif _is_append(value):
