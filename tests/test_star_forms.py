@@ -1,6 +1,7 @@
 """Starred forms written the way users write them: `a, *rest = v` (rest a list of the items
 or of an array's rows, as Python makes it), `f(*parts)` and `np.sum(A, **opts)` with a list,
-tuple or dict whose length and keys the function fixes. Every derivative is checked against
+tuple or dict whose length and keys the function fixes, and nested functions and lambdas
+with `*args` and `**kw` (a tuple and a dict, as Python binds them). Every derivative is checked against
 central finite differences in float64 in grad, vjp, jvp and hvp; the forms whose length is
 not known stay refused with the file and line.
 """
@@ -81,10 +82,38 @@ def star_and_kwargs_to_a_function(x):
     return _affine(*args, **kw) + len(args)
 
 
+def nested_with_kwargs(x):
+    def f(v, **kw):
+        return np.sum(v * kw["s"]) + kw.get("t", 0.0)
+    return f(x, s=x[::-1], t=x[0]) + f(x ** 2, s=x)
+
+
+def nested_with_varargs(x):
+    def total(scale, *parts):
+        out = 0.0
+        for p in parts:
+            out = out + scale * np.sum(p ** 2)
+        return out
+    return total(x[0], x[1:3], np.sin(x[3:])) + total(2.0)
+
+
+def nested_with_both(x):
+    def f(a, *rest, **opts):
+        return np.sum(a @ rest[0]) * opts.get("w", 1.0) + len(rest)
+    return f(x[:3], x[3:], x[:3], w=x[1]) + f(x[3:], x[:3])
+
+
+def lambda_with_varargs(x):
+    g = lambda *vs: sum(vs) * vs[0]
+    return np.sum(g(x[:3], x[3:]))
+
+
 @pytest.mark.parametrize("f", [star_of_a_tuple, star_of_array_rows, star_in_the_middle,
                                star_first_of_a_list, star_left_empty, star_walked,
                                star_call_of_a_list, star_call_in_a_loop, kwargs_of_dict_call,
-                               kwargs_of_dict_literal, star_and_kwargs_to_a_function])
+                               kwargs_of_dict_literal, star_and_kwargs_to_a_function,
+                               nested_with_kwargs, nested_with_varargs, nested_with_both,
+                               lambda_with_varargs])
 def test_starred_forms(f):
     x, v = RNG.normal(size=6), RNG.normal(size=6)
     check_grad(f, x)
