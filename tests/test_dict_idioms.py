@@ -143,6 +143,15 @@ def get_with_default(params, x):
     return np.sum(d["w"] * d["b"]) + np.sum(params.get("c", x))
 
 
+def sgd_steps_into_a_new_dict(params, x):
+    for step in range(3):
+        new = {}
+        for k in params:
+            new[k] = params[k] - 0.1 * G[k] * np.sum((params[k] * x) ** 2)
+        params = new
+    return np.sum(params["w"] * params["b"])
+
+
 def update_with_keywords(params, x):
     p = {"w": params["w"] * x, "b": params["b"]}
     p.update(w=p["w"] * 2, c=np.sin(params["b"]))
@@ -157,7 +166,8 @@ def update_with_a_literal_in_a_loop(params, x):
 
 
 @pytest.mark.parametrize("f", [new_dict_loop, new_dict_items, overwrite_in_place, accumulate,
-                               get_with_default, update_with_keywords,
+                               get_with_default, sgd_steps_into_a_new_dict,
+                               update_with_keywords,
                                update_with_a_literal_in_a_loop])
 def test_writes_at_computed_keys(f):
     args = (params(), X.copy())
@@ -202,6 +212,14 @@ def in_a_closure(x):
     return np.sum(d["a"])
 
 
+def written_after_its_alias(x):
+    new = {}
+    new["a"] = x[:3]
+    old = new
+    new["a"] = x * 2
+    return np.sum(old["a"])
+
+
 def aliased_entry(x):
     h = x * 1.0
     d = {"a": h}
@@ -211,7 +229,7 @@ def aliased_entry(x):
 
 
 @pytest.mark.parametrize("f", [through_an_alias, a_new_key_while_walking, through_values,
-                               in_a_closure, aliased_entry])
+                               in_a_closure, aliased_entry, written_after_its_alias])
 def test_near_misses_are_refused(f):
     with pytest.raises(tl.TangentLiteError) as info:
         tl.grad(f)(X.copy())

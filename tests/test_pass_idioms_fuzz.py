@@ -164,8 +164,8 @@ class PassIdiomProgramGenerator(ProgramGenerator):
         elif k < 0.6:
             new = self.fresh("new")
             lines += [f"{p}{new} = {{}}", f"{p}for {key} in {P}:",
-                      f"{p}    {new}[{key}] = {P}[{key}] * np.sin(x[{r.randint(0, 3)}])"]
-            P = new
+                      f"{p}    {new}[{key}] = {P}[{key}] * np.sin(x[{r.randint(0, 3)}])",
+                      f"{p}{P} = {new}"]
         elif k < 0.8:
             acc, j = self.fresh("acc"), self.fresh("j")
             lines += [f"{p}{acc} = {{{key}: np.sum({v}) for {key}, {v} in {P}.items()}}",

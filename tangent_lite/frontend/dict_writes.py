@@ -10,7 +10,8 @@ dict the rest. That is the program Python runs only when no one else holds the d
 two writes, so `rebuilt_dict` admits a dict that:
 
 - is made in the function by literals or dict comprehensions (not an argument: the caller
-  would see the writes), and bound to nothing else;
+  would see the writes), and bound to no other name, except once after its last write in
+  the block that makes it (`new = {}; for k in params: new[k] = ...; params = new`);
 - is otherwise only read at keys (`new[k]`, `.get` lowered by dict_methods.py), updated
   (`new.update(k=v)` or with a dict literal: one `dict_set` a key), walked (`for k in new`, `.items()`, `.keys()`,
   `.values()`), measured (`len(new)`) or returned;
@@ -39,21 +40,52 @@ def rebuilt_dict(fdef, name, resolve):
     for node in gast.walk(fdef):
         for child in gast.iter_child_nodes(node):
             parents[child] = node
-    made = False
+    made, uses, aliases = [], [], []
     for node in gast.walk(fdef):
         if not (isinstance(node, gast.Name) and node.id == name):
             continue
         if _inside_nested(node, parents, fdef):
             return False
         parent = parents.get(node)
+        uses.append(node)
         if isinstance(node.ctx, gast.Store):
             if not _made_here(parent, node):
                 return False
-            made = True
+            made.append(parent)
+        elif isinstance(parent, gast.Assign) and parent.value is node and \
+                len(parent.targets) == 1 and isinstance(parent.targets[0], gast.Name):
+            aliases.append(parent)     # `params = new`
         elif not _read_here(node, parent, parents, resolve) or \
                 not _write_in_own_loop_ok(node, parent, parents, name):
             return False
-    return made
+    if aliases and not (len(made) == 1 and len(aliases) == 1 and
+                        _alias_last(made[0], aliases[0], uses, parents)):
+        return False
+    return bool(made)
+
+
+def _alias_last(made, alias, uses, parents):
+    """Whether `other = name` comes after every write in the block that makes the dict, and
+    the dict is used nowhere else: each run of the block makes a new dict, writes it, then
+    hands it on, so no write reaches the dict another name holds."""
+    block = _block_of(alias, parents)
+    if block is None or made not in block:
+        return False
+    start, end = block.index(made), block.index(alias)
+    if start > end:
+        return False
+    inside = {id(n) for st in block[start:end + 1] for n in gast.walk(st)}
+    return all(id(n) in inside for n in uses)
+
+
+def _block_of(stmt, parents):
+    """The statement list holding stmt (a body or orelse of its parent)."""
+    parent = parents.get(stmt)
+    for field in ("body", "orelse", "finalbody"):
+        block = getattr(parent, field, None)
+        if isinstance(block, list) and any(st is stmt for st in block):
+            return block
+    return None
 
 
 def updated(call):
