@@ -234,3 +234,22 @@ def test_near_misses_are_refused(f):
     with pytest.raises(tl.TangentLiteError) as info:
         tl.grad(f)(X.copy())
     assert "test_dict_idioms.py:" in str(info.value)
+
+
+class _Config:
+    def get(self, key, default=None):
+        return 3.0
+
+
+def scaled_by_a_setting(cfg, x):
+    return np.sum(x ** 2) * cfg.get("scale", 1.0)
+
+
+def test_get_of_a_mapping_argument_and_of_another_object():
+    from types import MappingProxyType
+    x = X.copy()
+    got = tl.grad(scaled_by_a_setting, wrt=1)(MappingProxyType({"scale": 2.0}), x)
+    np.testing.assert_allclose(got, 4.0 * x, rtol=1e-12)
+    # an object whose `.get` is its own method: not read as a mapping, refused
+    with pytest.raises(tl.TangentLiteError, match="`.get` of a _Config"):
+        tl.grad(scaled_by_a_setting, wrt=1)(_Config(), x)

@@ -9,6 +9,8 @@ whose gradient `unfield` builds; trees.py says what a container is. A local dict
 computed keys (`new[k] = v`) is rebuilt by `dict_set`, whose gradient `dict_unset` and
 `dict_entry` split.
 """
+from collections.abc import Mapping
+
 from .lists import GradList, zeros_grad
 from .dispatch import InputError
 from .trees import PYTREE_NODES, GradDict, children, dataclass_fields, is_namedtuple
@@ -158,7 +160,12 @@ def dict_entry(g, key, value: "shape"):
 
 def has_key(d, key):
     """`key in d` for `d.get(key, default)` lowered to a conditional read: d must be a dict
-    (a list or an array has no `.get`, and `in` would look through its items)."""
-    if not isinstance(d, dict):
-        raise AttributeError(f"'{type(d).__name__}' object has no attribute 'get'")
+    or another mapping, whose `.get(k)` is `d[k] if k in d` (a list or an array has no
+    `.get`, and `in` would look through its items; another object's `.get` is its own)."""
+    if not isinstance(d, Mapping):
+        if not hasattr(d, "get"):
+            raise AttributeError(f"'{type(d).__name__}' object has no attribute 'get'")
+        raise InputError(f"`.get` of a {type(d).__name__}: tangent_lite reads `d.get(k, v)` "
+                         "of a dict or mapping as `d[k] if k in d else v`; call the method "
+                         "outside the differentiated function, or pass a dict")
     return key in d
