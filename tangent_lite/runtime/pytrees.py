@@ -9,8 +9,6 @@ whose gradient `unfield` builds; trees.py says what a container is. A local dict
 computed keys (`new[k] = v`) is rebuilt by `dict_set`, whose gradient `dict_unset` and
 `dict_entry` split.
 """
-from collections.abc import Mapping
-
 from .lists import GradList, zeros_grad
 from .dispatch import InputError
 from .trees import PYTREE_NODES, GradDict, children, dataclass_fields, is_namedtuple
@@ -162,6 +160,9 @@ def has_key(d, key):
     """`key in d` for `d.get(key, default)` lowered to a conditional read: d must be a dict
     or another mapping, whose `.get(k)` is `d[k] if k in d` (a list or an array has no
     `.get`, and `in` would look through its items; another object's `.get` is its own)."""
+    if isinstance(d, dict):
+        return key in d
+    from collections.abc import Mapping   # the standard library's (modules copy NumPy only)
     if not isinstance(d, Mapping):
         if not hasattr(d, "get"):
             raise AttributeError(f"'{type(d).__name__}' object has no attribute 'get'")
