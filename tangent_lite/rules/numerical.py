@@ -19,7 +19,6 @@ uninterp, interp_fp) are in tangent_lite/runtime/numerical.py.
 import numpy as np
 
 from .registry import adjoint, d, linear, nondifferentiable, tangent_rule
-from .template import Shape
 from .. import runtime
 from ..runtime import (convolve_padding, interp_fp, interp_slope, polyval_powers,
                        polyval_slope, uninterp, untrapezoid)
