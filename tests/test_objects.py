@@ -430,6 +430,56 @@ def test_attribute_or_method_of_a_differentiated_value_is_refused():
         tl.grad(method_of_differentiated)
 
 
+# -- a model passed as a differentiated argument -----------------------------------------------
+
+@dataclasses.dataclass
+class TanhNet:
+    W1: np.ndarray
+    b1: np.ndarray
+    w2: np.ndarray
+
+    def forward(self, x):
+        return np.tanh(x @ self.W1 + self.b1) @ self.w2
+
+
+def net_through_class(model, x, y):
+    return np.mean((TanhNet.forward(model, x) - y) ** 2)
+
+
+def net_fields(model, x, y):
+    r = np.dot(np.tanh(np.dot(x, model.W1) + model.b1), model.w2) - y
+    return np.sum(r * r) / len(y)
+
+
+def net_method(model, x, y):
+    return np.mean((model.forward(x) - y) ** 2)
+
+
+def net_method_typed(model: TanhNet, x, y):
+    return np.mean((model.forward(x) - y) ** 2)
+
+
+def test_a_model_argument_through_its_class_or_fields_matches_finite_differences():
+    model = TanhNet(RNG.normal(size=(3, 4)), RNG.normal(size=4), RNG.normal(size=4))
+    for f in (net_through_class, net_fields):
+        g = tl.grad(f)(model, X, Y)
+        assert type(g) is TanhNet
+        for name in ("W1", "b1", "w2"):
+            def along(v, name=name):
+                return f(dataclasses.replace(model, **{name: v}), X, Y)
+            close(getattr(g, name), numeric_grad(along, (getattr(model, name),), 0))
+
+
+def test_a_method_called_on_a_model_argument_says_to_call_it_through_the_class():
+    with pytest.raises(UnsupportedSyntaxError, match="on the argument `model`") as info:
+        tl.grad(net_method_typed)
+    assert "`TanhNet.forward(model, ...)`" in str(info.value)
+    assert "test_objects.py" in str(info.value)
+    with pytest.raises(UnsupportedSyntaxError, match="TheClass.forward") as info:
+        tl.grad(net_method)
+    assert "for an array" in str(info.value)
+
+
 # -- random draws as constants --------------------------------------------------------------------
 
 def vae_sample_loss(mu, log_sigma):

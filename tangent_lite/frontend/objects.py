@@ -266,11 +266,36 @@ class Objects:
         instead = f"call the NumPy function np.{node.func.attr}(x, ...), or make its " \
             "arguments constants" if hasattr(np, node.func.attr) else \
             "make its arguments constants, or call a function written in Python"
+        owner = node.func.value
+        if isinstance(owner, gast.Name) and owner.id in {
+                a.id for a in _arguments(self.parsed.node.args)}:
+            op.refuse = lambda: self.unsupported(node, self._argument_method(node, owner.id))
+            return expr, op
         op.refuse = lambda: self.unsupported(node, (
             f"the method call `{spelled}(...)` on values that depend on what is "
             "differentiated (a method tangent_lite has no rule for, or a random draw, which "
             f"has no derivative): {instead}"))
         return expr, op
+
+    def _argument_method(self, node, name):
+        """The refusal of `name.method(...)` on a differentiated argument. For an object (a
+        model), which method runs depends on the class of what is passed, unknown when df is
+        compiled; through its class, the method is a function tangent_lite reads."""
+        method = node.func.attr
+        cls = None
+        for a in _arguments(self.parsed.node.args):
+            if a.id == name and a.annotation is not None:
+                cls = self.parsed.resolve(a.annotation)
+        through = (f"call it through the class, `{getattr(cls, '__name__', 'TheClass')}."
+                   f"{method}({name}, ...)` (differentiated from its source, reading the "
+                   f"fields it uses), or differentiate a bound method (`grad({name}.loss)`)")
+        if not isinstance(cls, type) or issubclass(cls, (np.ndarray, float, int, complex)):
+            numpy = f"np.{method}({name}, ...)" if hasattr(np, method) else \
+                "a NumPy function that has a rule"
+            through = f"for an array, use {numpy}; for a model object, {through}"
+        return (f"the method call `{name}.{method}(...)` on the argument `{name}`, which "
+                "depends on what is differentiated (for an object, which method runs depends "
+                f"on the class passed, unknown when df is compiled): {through}")
 
 
 def _is_super(node, parsed):
