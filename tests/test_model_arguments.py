@@ -262,3 +262,13 @@ def test_a_callable_model_argument_gets_its_gradient_not_zero():
     g = tl.grad(loss_call)(layer, X, Y)
     assert np.abs(g.W).sum() > 0
     assert_tree_close(g, layer, numeric(loss_call, layer, (X, Y)))
+
+
+def test_the_per_class_gradient_is_not_differentiated_again_or_shipped(tmp_path):
+    df = tl.grad(loss_forward)
+    model = mlp()
+    with pytest.raises(UnsupportedSyntaxError, match="compiled for the classes") as info:
+        tl.grad(df)(model, X, Y)
+    assert "tl.hvp(loss_forward)" in str(info.value)
+    with pytest.raises(UnsupportedSyntaxError, match="no code of its own"):
+        tl.generate_module(loss_forward, tmp_path / "shipped.py")
