@@ -236,36 +236,48 @@ def _smooth_with_data(module, x, c):
                        numeric_grad(module.f, (x, c), 0, eps=1e-6), rtol=1e-4, atol=1e-6)
 
 
+def _first_smooth(generator, data, seed, tmp_path, check):
+    """check(module, x, data, points) on the first of up to 10 programs f(x, data) of
+    `generator(attempt)` with a smooth sample point (data(module, points) draws the data)."""
+    points = np.random.default_rng([seed, 13])
+    for attempt in range(10):
+        module = load_program(tmp_path / f"prog_{seed}_{attempt}.py",
+                              generator(attempt).source())
+        for _ in range(5):
+            x = points.uniform(-1.5, 1.5, size=N)
+            c = data(module, points)
+            if _smooth_with_data(module, x, c):
+                check(module, x, c, points)
+                return
+    pytest.fail(f"no smooth sample point found for seed {seed}")
+
+
 @pytest.mark.parametrize("seed", range(int(os.environ.get("TL_RANDOM_PROGRAMS", 100)) // 4))
 def test_random_program_with_complex_data(seed, tmp_path):
     """grad, vjp (its pullback twice) and jvp of one random program f(x, c) with complex c."""
-    points = np.random.default_rng([seed, 13])
-    for attempt in range(10):
-        text = ComplexDataProgramGenerator(f"complex:{seed}:{attempt}").source()
-        module = load_program(tmp_path / f"cprog_{seed}_{attempt}.py", text)
-        for _ in range(5):
-            x = points.uniform(-1.5, 1.5, size=N)
-            c = points.uniform(-1, 1, size=N) + 1j * points.uniform(-1, 1, size=N)
-            if not _smooth_with_data(module, x, c):
-                continue
-            want = numeric_grad(module.f, (x, c), 0)
-            np.testing.assert_allclose(tangent_lite.grad(module.f)(x, c), want, rtol=1e-5,
-                                       atol=1e-7)
-            try:
-                value, pullback = tangent_lite.vjp(module.f, x, c)
-            except tangent_lite.UnsupportedSyntaxError as exc:
-                # a pullback refuses to replay some writes into traded buffers (grad is right)
-                assert "cannot replay" in str(exc), exc
-            else:
-                assert value == module.f(x, c)
-                first = pullback(1.0)
-                np.testing.assert_allclose(first, want, rtol=1e-5, atol=1e-7)
-                np.testing.assert_array_equal(pullback(1.0), first)
-            v = points.standard_normal(N)
-            _, dvalue = tangent_lite.jvp(module.f, (x, c), (v, None))
-            np.testing.assert_allclose(dvalue, want @ v, rtol=1e-5, atol=1e-7)
-            return
-    pytest.fail(f"no smooth sample point found for seed {seed}")
+    def data(module, points):
+        return points.uniform(-1, 1, size=N) + 1j * points.uniform(-1, 1, size=N)
+
+    def check(module, x, c, points):
+        want = numeric_grad(module.f, (x, c), 0)
+        np.testing.assert_allclose(tangent_lite.grad(module.f)(x, c), want, rtol=1e-5,
+                                   atol=1e-7)
+        try:
+            value, pullback = tangent_lite.vjp(module.f, x, c)
+        except tangent_lite.UnsupportedSyntaxError as exc:
+            # a pullback refuses to replay some writes into traded buffers (grad is right)
+            assert "cannot replay" in str(exc), exc
+        else:
+            assert value == module.f(x, c)
+            first = pullback(1.0)
+            np.testing.assert_allclose(first, want, rtol=1e-5, atol=1e-7)
+            np.testing.assert_array_equal(pullback(1.0), first)
+        v = points.standard_normal(N)
+        _, dvalue = tangent_lite.jvp(module.f, (x, c), (v, None))
+        np.testing.assert_allclose(dvalue, want @ v, rtol=1e-5, atol=1e-7)
+
+    _first_smooth(lambda attempt: ComplexDataProgramGenerator(f"complex:{seed}:{attempt}"),
+                  data, seed, tmp_path, check)
 
 
 # A model passed to f as a differentiated argument, its methods called inside (classes.py
@@ -331,26 +343,23 @@ def _model_leaves_grad(f, x, model, eps=1e-6):
 @pytest.mark.parametrize("seed", range(int(os.environ.get("TL_RANDOM_PROGRAMS", 100)) // 4))
 def test_random_program_with_a_model_argument(seed, tmp_path):
     """grad with respect to x and to the model (of one of two classes), and jvp along both."""
-    points = np.random.default_rng([seed, 29])
-    for attempt in range(10):
-        text = ModelArgumentProgramGenerator(f"model:{seed}:{attempt}").source()
-        module = load_program(tmp_path / f"mprog_{seed}_{attempt}.py", text)
-        for _ in range(5):
-            x = points.uniform(-1.5, 1.5, size=N)
-            cls = module.Model if points.random() < 0.5 else module.SineModel
-            model = cls(w=points.uniform(-1, 1, size=2), b=float(points.uniform(-0.5, 0.5)))
-            if not _smooth_with_data(module, x, model):
-                continue
-            dx, dmodel = tangent_lite.grad(module.f, wrt=(0, 1))(x, model)
-            assert type(dmodel) is cls
-            np.testing.assert_allclose(dx, numeric_grad(module.f, (x, model), 0), rtol=1e-5,
-                                       atol=1e-7)
-            dw, db = _model_leaves_grad(module.f, x, model)
-            np.testing.assert_allclose(dmodel.w, dw, rtol=1e-5, atol=1e-7)
-            np.testing.assert_allclose(dmodel.b, db, rtol=1e-5, atol=1e-7)
-            v, vm = points.standard_normal(N), cls(w=points.standard_normal(2), b=0.3)
-            _, dvalue = tangent_lite.jvp(module.f, (x, model), (v, vm))
-            np.testing.assert_allclose(dvalue, dx @ v + dmodel.w @ vm.w + dmodel.b * 0.3,
-                                       rtol=1e-5, atol=1e-7)
-            return
-    pytest.fail(f"no smooth sample point found for seed {seed}")
+    def data(module, points):
+        cls = module.Model if points.random() < 0.5 else module.SineModel
+        return cls(w=points.uniform(-1, 1, size=2), b=float(points.uniform(-0.5, 0.5)))
+
+    def check(module, x, model, points):
+        cls = type(model)
+        dx, dmodel = tangent_lite.grad(module.f, wrt=(0, 1))(x, model)
+        assert type(dmodel) is cls
+        np.testing.assert_allclose(dx, numeric_grad(module.f, (x, model), 0), rtol=1e-5,
+                                   atol=1e-7)
+        dw, db = _model_leaves_grad(module.f, x, model)
+        np.testing.assert_allclose(dmodel.w, dw, rtol=1e-5, atol=1e-7)
+        np.testing.assert_allclose(dmodel.b, db, rtol=1e-5, atol=1e-7)
+        v, vm = points.standard_normal(N), cls(w=points.standard_normal(2), b=0.3)
+        _, dvalue = tangent_lite.jvp(module.f, (x, model), (v, vm))
+        np.testing.assert_allclose(dvalue, dx @ v + dmodel.w @ vm.w + dmodel.b * 0.3,
+                                   rtol=1e-5, atol=1e-7)
+
+    _first_smooth(lambda attempt: ModelArgumentProgramGenerator(f"model:{seed}:{attempt}"),
+                  data, seed, tmp_path, check)
