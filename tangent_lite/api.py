@@ -281,6 +281,8 @@ def _hessian_blocks(f: Function, wrt: Wrt, args: Any) -> Any:
     """The Hessian with respect to the arguments `wrt`, forward mode over the gradient, as
     nested blocks (pytree.py), and the gradient."""
     compiled = _compiled(f, tuple(wrt) if isinstance(wrt, (tuple, list)) else (wrt,), "taped")
+    if compiled.by_class is not None:   # the gradient for the classes of these arguments
+        compiled = compiled.by_class.variant(tuple(args), {})
     params = list(inspect.signature(unwrap(f)).parameters)
     return pytree.hessian_blocks(compiled.df, pipeline.jvp(compiled.df, compiled.wrt), args,
                                  compiled.wrt, [params.index(n) for n in compiled.wrt])

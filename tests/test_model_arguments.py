@@ -272,3 +272,19 @@ def test_the_per_class_gradient_is_not_differentiated_again_or_shipped(tmp_path)
     assert "tl.hvp(loss_forward)" in str(info.value)
     with pytest.raises(UnsupportedSyntaxError, match="no code of its own"):
         tl.generate_module(loss_forward, tmp_path / "shipped.py")
+
+
+def test_hessian_and_jacobian_of_a_model_argument():
+    model = Affine(rng.normal(size=(3, 2)) * 0.5, rng.normal(size=2) * 0.5)
+    H = tl.hessian(loss_call)(model, X, Y)
+    g = tl.grad(loss_call)
+    eps = 1e-5
+    for i in np.ndindex(model.W.shape):
+        e = np.zeros_like(model.W)
+        e[i] = eps
+        column = (g(Affine(model.W + e, model.b), X, Y).W
+                  - g(Affine(model.W - e, model.b), X, Y).W) / (2 * eps)
+        np.testing.assert_allclose(H.W.W[(slice(None), slice(None)) + i], column, rtol=1e-6,
+                                   atol=1e-8)
+    J = tl.jacobian(loss_call)(model, X, Y)
+    assert_tree_close(J, model, numeric(loss_call, model, (X, Y)))
