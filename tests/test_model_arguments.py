@@ -288,3 +288,24 @@ def test_hessian_and_jacobian_of_a_model_argument():
                                    atol=1e-8)
     J = tl.jacobian(loss_call)(model, X, Y)
     assert_tree_close(J, model, numeric(loss_call, model, (X, Y)))
+
+
+def first_layer_called(layers, x, y):
+    layer = layers[0]
+    return np.sum((layer(x) - y) ** 2)
+
+
+def layers_in_a_loop(layers, x, y):
+    h = x
+    for layer in layers:
+        h = layer(h)
+    return np.sum((h - y) ** 2)
+
+
+@pytest.mark.parametrize("f", [first_layer_called, layers_in_a_loop])
+def test_calling_an_object_taken_from_a_differentiated_list_is_refused_not_zero(f):
+    # Was a silent zero gradient: the callee was not an input of the call.
+    layers = [Affine(rng.normal(size=(3, 2)), rng.normal(size=2))]
+    with pytest.raises(UnsupportedSyntaxError, match="calling `layer`") as info:
+        tl.grad(f)(layers, X, Y)
+    assert "test_model_arguments.py" in str(info.value)
