@@ -39,8 +39,8 @@ FORWARD_ONLY = dict.fromkeys([
     # the add into a slice still zero; optimize/rows.py: the slices of a parameter's row added
     # into its gradient's row
     "sum_product", "sum_quotient", "unindex_product", "set_at", "add_row_slices",
-    # pytrees.py: field reads, records built and dict literals
-    "unfield", "field", "undict", "unrecord", "record_tangent",
+    # pytrees.py: field reads, records built, dict literals and writes at computed keys
+    "unfield", "field", "undict", "unrecord", "record_tangent", "dict_unset", "dict_entry",
     # linalg.py: a Hessian-vector product through np.linalg.norm
     "norm_grad",
     # elementwise.py, reductions.py
