@@ -84,6 +84,22 @@ def _alias_sources(stmt, through_copies=()):
     return []
 
 
+def held_in_container(stmt):
+    """(container, names) when `stmt` puts the arrays of `names` into a Python container
+    named `container`, holding them as they are (no copy): `c = [a, b]`, `c = (a, b)`,
+    `c = list(...)`, `c = append(c, a)`, `c[i] = a` as the user wrote it. Else None."""
+    if isinstance(stmt, ir.SetItem):
+        if stmt.replaces and isinstance(stmt.value, gast.Name):
+            return stmt.target, {stmt.value.id}
+        return None
+    if not isinstance(stmt, ir.Assign) or isinstance(stmt, ir.Pop) or len(stmt.targets) != 1:
+        return None
+    if (stmt.op is None and isinstance(stmt.value, (gast.List, gast.Tuple))) or \
+            (stmt.op is not None and stmt.op.func in _CONTAINERS):
+        return stmt.target, set(_alias_sources(stmt))
+    return None
+
+
 def makes_list(stmt):
     """Whether `stmt` binds its target to a new Python list: `[]`, `[a, b]`, `list(...)`,
     or a comprehension's `append`."""

@@ -33,7 +33,7 @@ import gast
 import numpy as np
 
 from .. import ir, runtime
-from ..analysis.aliasing import alias_groups, certain_lists
+from ..analysis.aliasing import alias_groups, certain_lists, held_in_container
 from ..ir import syntax as s
 from ..errors import UnsupportedSyntaxError
 from ..ir.uses import binds, reads, writes, writes_in_place
@@ -97,6 +97,16 @@ def _stale_derived(region, v, b, lists):
             if view is not None and (view[1] == v or view[1] in derived):
                 derived[view[0]] = loops       # made from v, or from a name made from it
                 stale.discard(view[0])
+            held = held_in_container(stmt)
+            if held is not None and held[1] & (set(derived) | {v}):
+                # a list or tuple holding v (or a name made from it): in NumPy its entry is
+                # the view itself, which sees writes into b and whose writes reach b; the
+                # copy in it would do neither
+                if isinstance(stmt, ir.SetItem):
+                    derived.setdefault(held[0], loops)
+                else:
+                    derived[held[0]] = loops
+                    stale.discard(held[0])
             written = _array_written(stmt, lists)
             if written in derived:
                 return True    # a write through another name for v's memory (`a = v;
