@@ -84,12 +84,13 @@ def _alias_sources(stmt, through_copies=()):
     return []
 
 
-def held_in_container(stmt):
+def held_in_container(stmt, lists):
     """(container, names) when `stmt` puts the arrays of `names` into a Python container
     named `container`, holding them as they are (no copy): `c = [a, b]`, `c = (a, b)`,
-    `c = list(...)`, `c = append(c, a)`, `c[i] = a` as the user wrote it. Else None."""
+    `c = list(...)`, `c = append(c, a)`, and `c[i] = a` as the user wrote it where c is
+    certainly a list (lists: certain_lists; into an array, it copies). Else None."""
     if isinstance(stmt, ir.SetItem):
-        if stmt.replaces and isinstance(stmt.value, gast.Name):
+        if stmt.replaces and stmt.target in lists and isinstance(stmt.value, gast.Name):
             return stmt.target, {stmt.value.id}
         return None
     if not isinstance(stmt, ir.Assign) or isinstance(stmt, ir.Pop) or len(stmt.targets) != 1:

@@ -97,8 +97,8 @@ def _stale_derived(region, v, b, lists):
             if view is not None and (view[1] == v or view[1] in derived):
                 derived[view[0]] = loops       # made from v, or from a name made from it
                 stale.discard(view[0])
-            held = held_in_container(stmt)
-            if held is not None and held[1] & (set(derived) | {v}):
+            held = held_in_container(stmt, lists)
+            if held is not None and held[0] not in (v, b) and held[1] & (set(derived) | {v}):
                 # a list or tuple holding v (or a name made from it): in NumPy its entry is
                 # the view itself, which sees writes into b and whose writes reach b; the
                 # copy in it would do neither
