@@ -210,8 +210,8 @@ def check_aliasing(fn, parsed, replayed=None):
     [(other name, "file:line")].
     """
     events = _linearize(fn.body)
-    points, alias_defs = _points_to(fn, events)
     lists = _lists(fn, events)
+    points, alias_defs = _points_to(fn, events, lists)
     reads = _reads_by_name(fn, events)
     copied, guards = set(), {}
     bound_at = {}
@@ -220,7 +220,8 @@ def check_aliasing(fn, parsed, replayed=None):
             bound_at.setdefault(t, []).append(e)
     single = {n for n, bindings in bound_at.items() if len(bindings) == 1}
     apart = functools.cache(lambda: apart_at(fn, parsed.resolve, VIEW_FUNCS))   # only where needed
-    copies_points = functools.cache(lambda: _points_to(fn, events, _listed_copies(events)))
+    listed = functools.cache(lambda: _listed_copies(events))
+    copies_points = functools.cache(lambda: _points_to(fn, events, lists, listed()))
     for w in events:
         stmt = w.stmt
         x = writes_in_place(stmt)
@@ -249,7 +250,7 @@ def check_aliasing(fn, parsed, replayed=None):
             # the aliases that link m to x's memory: x made from m by views (directly, or
             # through others: `t = B.T; flat = t.reshape(-1)` links flat to B), or m made as
             # a view (of x, or of an alias of it)
-            through = _listed_copies(events) if defs_here is not alias_defs else ()
+            through = listed() if defs_here is not alias_defs else ()
             up = _made_from(x, defs_here, single, through)
             if m not in up:
                 # through names bound more than once too (`B = W; col = B[:, 1]; B = ...`:
@@ -362,14 +363,15 @@ def _made_from(name, alias_defs, single, through_copies=()):
     return out
 
 
-def alias_groups(fn):
+def alias_groups(fn, lists=None):
     """name -> the names that may share its memory (itself included), from the points-to
-    sets below."""
-    points, _ = _points_to(fn, _linearize(fn.body))
+    sets below. lists: certain_lists(fn), when the caller has it already."""
+    events = _linearize(fn.body)
+    points, _ = _points_to(fn, events, _lists(fn, events) if lists is None else lists)
     return {n: {m for m, theirs in points.items() if theirs & mine} for n, mine in points.items()}
 
 
-def _points_to(fn, events, through_copies=()):
+def _points_to(fn, events, lists, through_copies=()):
     """Points-to sets: which arrays (a parameter, or the result of one non-view statement) each
     name may refer to; two names may share memory when their sets meet. Returns (sets, the
     events that make views). through_copies: names of views' copies (`head = detached(t_view)`,
@@ -380,9 +382,8 @@ def _points_to(fn, events, through_copies=()):
     A name that is certainly a Python list (_lists) points to its list object and to what the
     list holds; reading an entry (`y = hidden[i]`) gives what it holds, not the list object,
     so replacing an entry later (`hidden[i] = e`) changes nothing `y` sees. Replacing an
-    entry adds the new value to what the list holds (_Stores)."""
+    entry adds the new value to what the list holds (_Stores). lists: _lists(fn, events)."""
     points = {p: {("param", p)} for p in fn.params}
-    lists = _lists(fn, events)
     alias_defs, sources, stores = [], [], []
     for e in events:
         stmt = e.stmt

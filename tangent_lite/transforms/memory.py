@@ -50,9 +50,11 @@ _KINDS = {operator.getitem: "index", np.transpose: "transpose", np.swapaxes: "se
 def lower_views(ctx):
     """Rewrite ctx.fn's body in place (see the module docstring)."""
     fn = ctx.fn
-    groups = alias_groups(fn)
-    _order_checks(ctx, fn.body, groups, _view_definitions(fn.body), certain_lists(fn))
-    _Lowering(ctx, groups).block(fn.body)
+    # the rewrites below bind no list (copies, flags, write backs): the lists stay certain
+    lists = certain_lists(fn)
+    groups = alias_groups(fn, lists)
+    _order_checks(ctx, fn.body, groups, _view_definitions(fn.body), lists)
+    _Lowering(ctx, groups, lists).block(fn.body)
 
 
 def _array_written(stmt, lists):
@@ -201,11 +203,11 @@ def _spelled(ctx, stmt, name, views, reaching):
 
 
 class _Lowering:
-    def __init__(self, ctx, groups):
+    def __init__(self, ctx, groups, lists):
         self.ctx = ctx
         self.groups = groups          # name -> the names that may share its memory
         self.uses = _count_uses(ctx.fn.body)
-        self.lists = certain_lists(ctx.fn)
+        self.lists = lists            # certain_lists(ctx.fn)
 
     def written(self, stmt):
         return _array_written(stmt, self.lists)
@@ -221,8 +223,7 @@ class _Lowering:
             self.rewrite(body, *found)
             # the view is now a copy of its own: recount, and regroup what shares memory
             self.uses = _count_uses(self.ctx.fn.body)
-            self.groups = alias_groups(self.ctx.fn)
-            self.lists = certain_lists(self.ctx.fn)
+            self.groups = alias_groups(self.ctx.fn, self.lists)
 
     # -- which views ----------------------------------------------------------------------
 
