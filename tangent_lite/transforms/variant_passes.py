@@ -14,6 +14,7 @@ from collections.abc import Mapping
 import numpy as np
 
 from ..analysis.concrete import ConcreteShapes
+from ..analysis.dtype_kinds import F8, kinds
 from ..optimize import dtypes, enabled, specialise
 from ..optimize.algebra import cancel_negations_everywhere
 from ..optimize.entries import entries_in_place
@@ -37,7 +38,7 @@ class VariantFacts:
 
     concrete: ConcreteShapes
     known: Mapping   # name -> shape (optimize/lower.py known_shapes), read-only
-    kinds: dict      # name -> float64 or int (optimize/dtypes.py kinds)
+    kinds: dict      # name -> float64 or int (analysis/dtype_kinds.py)
     real: bool       # every value a float64 or an int (optimize/lower.py all_real)
     complex_free: bool    # no value or adjoint of df can be complex (_complex_free)
 
@@ -57,7 +58,7 @@ def variant_facts(ctx, options, shapes, complex_free):
         return None
     known = known_shapes(ctx.fn, shapes.concrete,
                          specialise.param_shapes(ctx.fn.params, options.specialised))
-    kinds_of = dtypes.kinds(ctx.fn, options.specialised, shapes.concrete.resolve)
+    kinds_of = kinds(ctx.fn, options.specialised, shapes.concrete.resolve)
     return VariantFacts(shapes.concrete, types.MappingProxyType(known), kinds_of,
                          all_real(ctx.fn, kinds_of), complex_free)
 
@@ -98,14 +99,14 @@ def _lower(ctx, options, facts, backward, everything):
         spelled = lambda helper: None if helper == "add_at" else ctx.bindings.spelled(helper)
     lowered += slices_written(backward, known, ints, spelled, ctx.np, real)
     lowered += rows_tiled(backward, everything, known, ints, spelled, ctx.np, real)
-    # float64 of the machine's byte order: the dtype np.zeros(n) makes (dtypes.kinds counts
+    # float64 of the machine's byte order: the dtype np.zeros(n) makes (dtype_kinds.kinds counts
     # a '>f8' argument as float64 too, so a variant for one lowers no slice helper)
     seeds = (options.seed_signature,) if options.seed_signature else ()
     entries = [e for whole in options.specialised + seeds
                for _, e in specialise.entries(whole)]
     native = all(e[0] != "array" or np.dtype(e[1]) != np.float64
                  or e[1] == np.dtype(np.float64).str for e in entries)
-    float64 = {n for n, k in kinds_of.items() if k == dtypes.F8} if native else set()
+    float64 = {n for n, k in kinds_of.items() if k == F8} if native else set()
     entry = options.seed_signature
     seed = (ctx.namer.adjoint(ctx.fn.result), entry[2]) if (
         native and entry is not None and entry[1] == np.dtype(np.float64).str
@@ -168,6 +169,6 @@ def _by_dtypes(ctx, options, facts, prologue, forward, backward, reduced):
         done += folded
     if enabled("methods"):    # last: the other passes read `np.sum` calls, not methods
         done += as_methods(prologue + forward + backward,
-                           proved_arrays(kinds_of, facts.known, dtypes.F8),
+                           proved_arrays(kinds_of, facts.known, F8),
                            ctx.np("sum").value.id)
     return done
