@@ -209,80 +209,111 @@ def check_aliasing(fn, parsed, replayed=None):
     only if x is an array, the runtime checks to run before them: statement id ->
     [(other name, "file:line")].
     """
-    events = _linearize(fn.body)
-    lists = _lists(fn, events)
-    points, alias_defs = _points_to(fn, events, lists)
-    reads = _reads_by_name(fn, events)
+    program = _Program(fn, parsed)
     copied, guards = set(), {}
-    bound_at = {}
-    for e in events:
-        for t in binds(e.stmt):
-            bound_at.setdefault(t, []).append(e)
-    single = {n for n, bindings in bound_at.items() if len(bindings) == 1}
-    apart = functools.cache(lambda: apart_at(fn, parsed.resolve, VIEW_FUNCS))   # only where needed
-    listed = functools.cache(lambda: _listed_copies(events))
-    copies_points = functools.cache(lambda: _points_to(fn, events, lists, listed()))
-    for w in events:
+    for w in program.events:
         stmt = w.stmt
         x = writes_in_place(stmt)
         if x is None:
             continue
         replays = replayed(w.loops) if replayed else None
-        replaced = isinstance(stmt, ir.SetItem) and x in lists
-        defs_here = alias_defs
-        if replaced and stmt.replaces:
-            # an item of a list replaced: only another name for the list itself sees it
-            group = {n for n, objs in points.items() if objs & lists[x]} | {x}
-        elif replaced:
-            # an item of a list changed in place (`items[0] += e`): the item may be a view's
-            # copy that stands for its base (`items = [head, ...]` with head = y[:4])
-            through, defs_here = copies_points()
-            group = {n for n, objs in through.items() if objs & through.get(x, set())} | {x}
-        else:
-            group = {n for n, objs in points.items() if objs & points.get(x, set())} | {x}
+        replaced = isinstance(stmt, ir.SetItem) and x in program.lists
+        group, defs, through = program.sharing(stmt, x)
         if isinstance(stmt, ir.SetItem):
             copied.update(p for p in fn.params if p in group)
         for m in sorted(group - {x}):
-            # swapped buffers: m holds another array now (distinct.py)
-            swapped = frozenset((x, m)) in apart()[id(stmt)]
-            if swapped and not replays:
+            seen = _first_seen(program, w, x, m, (defs, through), replays)
+            if seen is None:
                 continue
-            # the aliases that link m to x's memory: x made from m by views (directly, or
-            # through others: `t = B.T; flat = t.reshape(-1)` links flat to B), or m made as
-            # a view (of x, or of an alias of it)
-            through = listed() if defs_here is not alias_defs else ()
-            up = _made_from(x, defs_here, single, through)
-            if m not in up:
-                # through names bound more than once too (`B = W; col = B[:, 1]; B = ...`:
-                # col is still W's memory): not certain, so only ever more cautious
-                further = _made_from(x, defs_here, set(bound_at), through)
-                if m in further:
-                    up = further
-            links = up - {m} if m in up else {m}
-            defs = [d for d in defs_here if d.stmt.target in links]
-            local = m in bound_at and m not in fn.params
-            if local and not any(_maybe_bound(b, w) for b in bound_at[m]):
-                continue          # a local m holds nothing yet when x is written
-            for r in reads.get(m, ()):
-                if r.stmt is stmt:
-                    continue      # the write's own read of m (`x[i] = m * 2`) comes first
-                # r reads a value of m bound after the write
-                refined = swapped or _rebound_between(w, r, bound_at.get(m, ()))
-                if refined and not replays:
-                    continue
-                kept = any(_kept_across_iterations(d, w, r, bound_at) for d in defs)
-                if not (kept or any(_risky(d, w, r, m in up) for d in defs)):
-                    continue
-                if isinstance(stmt, ir.SetItem):
-                    message, hint = _replay_refused(x, m, r, replays) if refined else \
-                        _explained(x, m, r, kept, replaced and not stmt.replaces,
-                                   replaced and stmt.replaces)
-                    raise parsed.error(UnsupportedSyntaxError, stmt, message, hint=hint)
-                # `x += e` is only in place when x is an array: check when it runs.
-                where = f"{os.path.basename(parsed.filename)}:{stmt.lineno}"
-                guards.setdefault(id(stmt), []).append((m, where))
-                break
+            r, refined, kept = seen
+            if isinstance(stmt, ir.SetItem):
+                message, hint = _replay_refused(x, m, r, replays) if refined else \
+                    _explained(x, m, r, kept, replaced and not stmt.replaces,
+                               replaced and stmt.replaces)
+                raise parsed.error(UnsupportedSyntaxError, stmt, message, hint=hint)
+            # `x += e` is only in place when x is an array: check when it runs.
+            where = f"{os.path.basename(parsed.filename)}:{stmt.lineno}"
+            guards.setdefault(id(stmt), []).append((m, where))
     return copied, guards
+
+
+class _Program:
+    """What check_aliasing reads of fn, worked out once: its statements in order (events),
+    the certain lists, the points-to sets and the events making aliases, each name's reads
+    and bindings; and, only where a write needs them, the buffers proved apart (distinct.py)
+    and the points-to sets through the views' copies put in lists (_listed_copies)."""
+
+    def __init__(self, fn, parsed):
+        self.fn = fn
+        self.events = events = _linearize(fn.body)
+        self.lists = _lists(fn, events)
+        self.points, self.alias_defs = _points_to(fn, events, self.lists)
+        self.reads = _reads_by_name(fn, events)
+        self.bound_at = {}
+        for e in events:
+            for t in binds(e.stmt):
+                self.bound_at.setdefault(t, []).append(e)
+        self.single = {n for n, bindings in self.bound_at.items() if len(bindings) == 1}
+        self.apart = functools.cache(lambda: apart_at(fn, parsed.resolve, VIEW_FUNCS))
+        self.listed = functools.cache(lambda: _listed_copies(events))
+        self.copies_points = functools.cache(
+            lambda: _points_to(fn, events, self.lists, self.listed()))
+
+    def sharing(self, stmt, x):
+        """(the names that may see an in-place write into x, the events making the aliases
+        that link them, the views' copies standing for their bases in those links)."""
+        points, lists = self.points, self.lists
+        if isinstance(stmt, ir.SetItem) and x in lists and stmt.replaces:
+            # an item of a list replaced: only another name for the list itself sees it
+            return {n for n, objs in points.items() if objs & lists[x]} | {x}, \
+                self.alias_defs, ()
+        if isinstance(stmt, ir.SetItem) and x in lists:
+            # an item of a list changed in place (`items[0] += e`): the item may be a view's
+            # copy that stands for its base (`items = [head, ...]` with head = y[:4])
+            through, defs = self.copies_points()
+            return {n for n, objs in through.items() if objs & through.get(x, set())} | {x}, \
+                defs, self.listed()
+        return {n for n, objs in points.items() if objs & points.get(x, set())} | {x}, \
+            self.alias_defs, ()
+
+
+def _first_seen(program, w, x, m, links_of, replays):
+    """The first read of m that may see the in-place write into x at w, as (that read,
+    whether only a refinement a replay does not take accepted it, whether m keeps earlier
+    iterations' aliases), or None where m sees nothing of it. links_of: (the events making
+    aliases, the views' copies standing for their bases) of the write (_Program.sharing)."""
+    stmt, (defs_here, through) = w.stmt, links_of
+    # swapped buffers: m holds another array now (distinct.py)
+    swapped = frozenset((x, m)) in program.apart()[id(stmt)]
+    if swapped and not replays:
+        return None
+    # the aliases that link m to x's memory: x made from m by views (directly, or through
+    # others: `t = B.T; flat = t.reshape(-1)` links flat to B), or m made as a view (of x, or
+    # of an alias of it)
+    bound_at = program.bound_at
+    up = _made_from(x, defs_here, program.single, through)
+    if m not in up:
+        # through names bound more than once too (`B = W; col = B[:, 1]; B = ...`: col is
+        # still W's memory): not certain, so only ever more cautious
+        further = _made_from(x, defs_here, set(bound_at), through)
+        if m in further:
+            up = further
+    links = up - {m} if m in up else {m}
+    defs = [d for d in defs_here if d.stmt.target in links]
+    if m in bound_at and m not in program.fn.params and \
+            not any(_maybe_bound(b, w) for b in bound_at[m]):
+        return None          # a local m holds nothing yet when x is written
+    for r in program.reads.get(m, ()):
+        if r.stmt is stmt:
+            continue         # the write's own read of m (`x[i] = m * 2`) comes first
+        # r reads a value of m bound after the write
+        refined = swapped or _rebound_between(w, r, bound_at.get(m, ()))
+        if refined and not replays:
+            continue
+        kept = any(_kept_across_iterations(d, w, r, bound_at) for d in defs)
+        if kept or any(_risky(d, w, r, m in up) for d in defs):
+            return r, refined, kept
+    return None
 
 
 def _replay_refused(x, m, r, replays):
