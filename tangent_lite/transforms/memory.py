@@ -67,10 +67,13 @@ def _array_written(stmt, lists):
     return written
 
 
-def _stale_derived(region, v, b, lists):
-    """Whether a name made from v by a view or alias in `region` (or from such a name) is read
-    after a write into v or b: later in order, or in a later iteration of a loop that writes,
-    around the read but not around where the name was made; or is itself written in place."""
+def _stale_derived(region, v, b, lists, outside):
+    """Whether a name made from v by a view or alias in `region` (or from such a name), or a
+    list or tuple holding one, is read after a write into v or b: later in order, or in a
+    later iteration of a loop that writes, around the read but not around where the name was
+    made; or is itself written in place; or is used outside `region` (outside(name)), where
+    the write backs and retakes of v cannot follow it (`out[0] = head` into a list made
+    before, bumped after the loop or branch)."""
     derived, stale, loops_written = {}, set(), set()
 
     def read(names, loops):
@@ -97,10 +100,14 @@ def _stale_derived(region, v, b, lists):
                 return True
             view = _view(stmt)
             if view is not None and (view[1] == v or view[1] in derived):
+                if outside(view[0]):
+                    return True
                 derived[view[0]] = loops       # made from v, or from a name made from it
                 stale.discard(view[0])
             held = held_in_container(stmt, lists)
             if held is not None and held[0] not in (v, b) and held[1] & (set(derived) | {v}):
+                if outside(held[0]):
+                    return True
                 # a list or tuple holding v (or a name made from it): in NumPy its entry is
                 # the view itself, which sees writes into b and whose writes reach b; the
                 # copy in it would do neither
@@ -282,7 +289,9 @@ class _Lowering:
             return False          # v is used elsewhere: in another block, or earlier here
         argument_names = reads(body[p]) - {b}
         others = self.groups.get(b, set()) - {b, v}
-        if _stale_derived(body[p + 1:], v, b, self.lists):
+        tail = _count_uses(body[p + 1:])
+        if _stale_derived(body[p + 1:], v, b, self.lists,
+                          lambda n: self.uses.get(n, 0) != tail.get(n, 0)):
             return False          # another name for v's memory (`d = v`, `t = v[0]`) read
             #                       after a write (up to the block's end, where that name may
             #                       still be read after v's own last use): it would not follow
