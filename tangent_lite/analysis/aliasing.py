@@ -60,15 +60,12 @@ def _dominates(b, e):
     return b.pos < e.pos and e.blocks[:len(b.blocks)] == b.blocks
 
 
-def _alias_sources(stmt, through_copies=()):
+def _alias_sources(stmt):
     """The names whose memory the assigned value may share: the array a view is of, the name
     copied, the arrays a Python list holds (`[a, b]`, `items.append(h)`, `list(items)`)."""
     if not isinstance(stmt, ir.Assign) or len(stmt.targets) != 1:
         return []
     value, op = stmt.value, stmt.op
-    if stmt.target in through_copies and op is not None and op.func is runtime.detached and \
-            isinstance(op.args[0], gast.Name):
-        return [op.args[0].id]    # a view's copy standing for its base (_points_to)
     if op is None:
         if isinstance(value, gast.Name):
             return [value.id]
@@ -218,11 +215,11 @@ def check_aliasing(fn, parsed, replayed=None):
             continue
         replays = replayed(w.loops) if replayed else None
         replaced = isinstance(stmt, ir.SetItem) and x in program.lists
-        group, defs, through = program.sharing(stmt, x)
+        group = program.sharing(stmt, x)
         if isinstance(stmt, ir.SetItem):
             copied.update(p for p in fn.params if p in group)
         for m in sorted(group - {x}):
-            seen = _first_seen(program, w, x, m, (defs, through), replays)
+            seen = _first_seen(program, w, x, m, replays)
             if seen is None:
                 continue
             r, refined, kept = seen
@@ -240,8 +237,7 @@ def check_aliasing(fn, parsed, replayed=None):
 class _Program:
     """What check_aliasing reads of fn, worked out once: its statements in order (events),
     the certain lists, the points-to sets and the events making aliases, each name's reads
-    and bindings; and, only where a write needs them, the buffers proved apart (distinct.py)
-    and the points-to sets through the views' copies put in lists (_listed_copies)."""
+    and bindings; and, only where a write needs them, the buffers proved apart (distinct.py)."""
 
     def __init__(self, fn, parsed):
         self.fn = fn
@@ -255,34 +251,24 @@ class _Program:
                 self.bound_at.setdefault(t, []).append(e)
         self.single = {n for n, bindings in self.bound_at.items() if len(bindings) == 1}
         self.apart = functools.cache(lambda: apart_at(fn, parsed.resolve, VIEW_FUNCS))
-        self.listed = functools.cache(lambda: _listed_copies(events))
-        self.copies_points = functools.cache(
-            lambda: _points_to(fn, events, self.lists, self.listed()))
 
     def sharing(self, stmt, x):
-        """(the names that may see an in-place write into x, the events making the aliases
-        that link them, the views' copies standing for their bases in those links)."""
+        """The names that may see an in-place write into x. A view's copy in a list (`items =
+        [head, ...]` with head the lowering's copy of y[:4]) never stands for its base here:
+        transforms/memory.py keeps a view a view when a list holding it is written through
+        or outlives the view's block."""
         points, lists = self.points, self.lists
         if isinstance(stmt, ir.SetItem) and x in lists and stmt.replaces:
             # an item of a list replaced: only another name for the list itself sees it
-            return {n for n, objs in points.items() if objs & lists[x]} | {x}, \
-                self.alias_defs, ()
-        if isinstance(stmt, ir.SetItem) and x in lists:
-            # an item of a list changed in place (`items[0] += e`): the item may be a view's
-            # copy that stands for its base (`items = [head, ...]` with head = y[:4])
-            through, defs = self.copies_points()
-            return {n for n, objs in through.items() if objs & through.get(x, set())} | {x}, \
-                defs, self.listed()
-        return {n for n, objs in points.items() if objs & points.get(x, set())} | {x}, \
-            self.alias_defs, ()
+            return {n for n, objs in points.items() if objs & lists[x]} | {x}
+        return {n for n, objs in points.items() if objs & points.get(x, set())} | {x}
 
 
-def _first_seen(program, w, x, m, links_of, replays):
+def _first_seen(program, w, x, m, replays):
     """The first read of m that may see the in-place write into x at w, as (that read,
     whether only a refinement a replay does not take accepted it, whether m keeps earlier
-    iterations' aliases), or None where m sees nothing of it. links_of: (the events making
-    aliases, the views' copies standing for their bases) of the write (_Program.sharing)."""
-    stmt, (defs_here, through) = w.stmt, links_of
+    iterations' aliases), or None where m sees nothing of it."""
+    stmt, defs_here = w.stmt, program.alias_defs
     # swapped buffers: m holds another array now (distinct.py)
     swapped = frozenset((x, m)) in program.apart()[id(stmt)]
     if swapped and not replays:
@@ -291,11 +277,11 @@ def _first_seen(program, w, x, m, links_of, replays):
     # others: `t = B.T; flat = t.reshape(-1)` links flat to B), or m made as a view (of x, or
     # of an alias of it)
     bound_at = program.bound_at
-    up = _made_from(x, defs_here, program.single, through)
+    up = _made_from(x, defs_here, program.single)
     if m not in up:
         # through names bound more than once too (`B = W; col = B[:, 1]; B = ...`: col is
         # still W's memory): not certain, so only ever more cautious
-        further = _made_from(x, defs_here, set(bound_at), through)
+        further = _made_from(x, defs_here, set(bound_at))
         if m in further:
             up = further
     links = up - {m} if m in up else {m}
@@ -379,7 +365,7 @@ def checked_before_bound(fn, guards):
                    if m not in at.get(sid, frozenset())})
 
 
-def _made_from(name, alias_defs, single, through_copies=()):
+def _made_from(name, alias_defs, single):
     """`name`, the names its views and plain copies are made from, and further back through
     names assigned only once (temporaries: `t = B.T; flat = t.reshape(-1)`), so that each
     link certainly still holds when the chain is used."""
@@ -390,7 +376,7 @@ def _made_from(name, alias_defs, single, through_copies=()):
             out.add(n)
             if n == name or n in single:
                 todo.extend(src for d in alias_defs if d.stmt.target == n
-                            for src in _alias_sources(d.stmt, through_copies))
+                            for src in _alias_sources(d.stmt))
     return out
 
 
@@ -402,13 +388,10 @@ def alias_groups(fn, lists=None):
     return {n: {m for m, theirs in points.items() if theirs & mine} for n, mine in points.items()}
 
 
-def _points_to(fn, events, lists, through_copies=()):
+def _points_to(fn, events, lists):
     """Points-to sets: which arrays (a parameter, or the result of one non-view statement) each
     name may refer to; two names may share memory when their sets meet. Returns (sets, the
-    events that make views). through_copies: names of views' copies (`head = detached(t_view)`,
-    which transforms/memory.py makes when the view's base is written) that stand for the base's
-    memory too, as they do once put in a list and written through its entry (the lowering
-    writes back what is written through the copy's own name only).
+    events that make views).
 
     A name that is certainly a Python list (_lists) points to its list object and to what the
     list holds; reading an entry (`y = hidden[i]`) gives what it holds, not the list object,
@@ -419,7 +402,7 @@ def _points_to(fn, events, lists, through_copies=()):
     for e in events:
         stmt = e.stmt
         if isinstance(stmt, ir.Assign):
-            found = _alias_sources(stmt, through_copies)
+            found = _alias_sources(stmt)
             if found:
                 alias_defs.append(e)
                 listed = _entry_of(stmt, lists)
@@ -490,24 +473,6 @@ class _Stores:
                     mine |= theirs
                     changed = True
         return changed
-
-
-def _listed_copies(events):
-    """The views' copies (`head = detached(t_view)`) that are put in a list (`[head, b]`,
-    `items.append(head)`, `items[i] = head`): an in-place write through the list's entry
-    changes the view's base in NumPy, which the copy's write-back does not follow."""
-    copies = {e.stmt.target for e in events if isinstance(e.stmt, ir.Assign)
-              and e.stmt.op is not None and e.stmt.op.func is runtime.detached}
-    listed = set()
-    for e in events:
-        stmt = e.stmt
-        if makes_list(stmt) or (isinstance(stmt, ir.Assign) and stmt.op is not None
-                                and stmt.op.func in _CONTAINERS):
-            listed.update(_alias_sources(stmt))
-        elif isinstance(stmt, ir.SetItem) and stmt.replaces and \
-                isinstance(stmt.value, gast.Name):
-            listed.add(stmt.value.id)     # the user's `items[i] = head`, not a write-back
-    return frozenset(copies & listed)
 
 
 def _entry_of(stmt, lists):
