@@ -20,10 +20,14 @@ Which views: `b[index]`, np.transpose / `.T`, np.swapaxes, np.moveaxis, np.resha
 np.squeeze, np.expand_dims, and `v = b` itself, defined by a statement of a block and used only
 by later statements of that same block (a loop body, a branch, the function) or statements
 nested in them, with no other name that could share the base's memory written in between, and
-neither the view, its base nor the names the view reads rebound. Writes under control flow
-get their write back (or retake) right after them, inside the same branch or loop body. The aliasing analysis then
-checks the rewritten program (another view of the base read after a write back, say). Anything else is left as it is, and the aliasing analysis (analysis/aliasing.py)
-refuses what could still be observed: never a guess.
+neither the view, its base nor the names the view reads rebound. A name made from the view (a
+view of it, an alias, a list or tuple holding it) must not be written in place, read after a
+write into the view or its base, or used outside that block: the copy in it would not follow
+NumPy's view (`states = [head]; states[0] += e` changes head's base in NumPy). Writes under
+control flow get their write back (or retake) right after them, inside the same branch or loop
+body. The aliasing analysis then checks the rewritten program (another view of the base read
+after a write back, say). Anything else is left as it is, and the aliasing analysis
+(analysis/aliasing.py) refuses what could still be observed: never a guess.
 """
 import dataclasses
 import operator
