@@ -267,6 +267,28 @@ class Unpacking:
             func=load("min"), args=[_len(q) for q in seqs], keywords=[])
         return index, self.range_object([size], it), pairs
 
+    def keys_loop(self, target, it, func, stmt):
+        """loop_items's triple for a loop over a dict's keys written without `.keys()`, whose
+        body reads the dict at the key (a list is not indexed by its own items): `for k in
+        params: ... params[k]` loops as `params.keys()` does, `for k in sorted(params)` over
+        the keys sorted. None for any other loop. func: what `it` calls, if a call."""
+        if not isinstance(target, gast.Name):
+            return None
+        if isinstance(it, gast.Name) and _keys_loop(stmt.body, it.id, target.id):
+            keys = gast.Call(func=gast.Attribute(value=it, attr="keys", ctx=gast.Load()),
+                             args=[], keywords=[])
+            return self.loop_items(target, keys, stmt)
+        if func is builtins.sorted and len(it.args) == 1 and not it.keywords and \
+                isinstance(it.args[0], gast.Name) and \
+                _keys_loop(stmt.body, it.args[0].id, target.id):
+            seq = load(self.namer.fresh("keys"))
+            self.emit(ir.Assign(targets=[seq.id], value=gast.Call(
+                func=load(self.bindings.name("sorted_keys", runtime.sorted_keys)),
+                args=[self.atom(it.args[0])], keywords=[]), op=None, lineno=self.lineno))
+            index = self.namer.fresh(f"i_{target.id}")
+            return index, self.range_object([_len(seq)], it), [(target, seq)]
+        return None
+
     def iteration(self, target, it, pairs, stmt):
         """Collect (target, sequence) pairs for iterating `it` into `target`; return the name
         that must be the loop index (enumerate's counter), or None."""
@@ -351,6 +373,14 @@ def _singular(name):
 
 def _len(node):
     return gast.Call(func=load("len"), args=[node], keywords=[])
+
+
+def _keys_loop(body, seq, target):
+    """Whether a loop `for target in seq` reads `seq[target]` in its body: seq is then a dict
+    walked by its keys (a list is not indexed by its own items)."""
+    return any(isinstance(n, gast.Subscript) and isinstance(n.value, gast.Name)
+               and n.value.id == seq and isinstance(n.slice, gast.Name) and n.slice.id == target
+               for st in body for n in gast.walk(st))
 
 
 # ---- local dicts used as scratch -----------------------------------------------------------

@@ -26,22 +26,23 @@ from ..ir.uses import binds
 
 def resolve_list_aliases(fn):
     """Rewrite fn's body in place: after each `alias = hidden` of the kind above, every use of
-    `alias` reads `hidden`."""
+    `alias` reads `hidden`. Respelling reads binds nothing: the certain lists stay the same."""
+    lists = certain_lists(fn)
     for p, stmt in enumerate(fn.body):
-        pair = _list_alias(fn, p, stmt)
+        pair = _list_alias(fn, p, stmt, lists)
         if pair is not None:
             _respell(fn.body[p + 1:], *pair)
             if fn.result == pair[0]:
                 fn.result = pair[1]
 
 
-def _list_alias(fn, p, stmt):
+def _list_alias(fn, p, stmt, lists):
     """(alias, list) when fn.body[p] is `alias = hidden` certainly naming one list, else None."""
     if not isinstance(stmt, ir.Assign) or isinstance(stmt, ir.Pop) or stmt.op is not None \
             or len(stmt.targets) != 1 or not isinstance(stmt.value, gast.Name):
         return None
     alias, name = stmt.target, stmt.value.id
-    if alias == name or alias in fn.params or name not in certain_lists(fn):
+    if alias == name or alias in fn.params or name not in lists:
         return None
     bound = [st for st in ir.walk(fn.body) if alias in binds(st) or name in binds(st)]
     before = {id(st) for st in ir.walk(fn.body[:p])}
