@@ -46,7 +46,7 @@ from .core import (all_numbers, any_complex, as_tangent, astype, broadcast_like,
                    grads_like, InputError, real_like, reduced_count, select_arg,
                    select_tangent, shaped, Stack, tangent_like, unarray, unastype, unbroadcast,
                    unit_like, unit_of, unreduce, unsum, with_item)
-from .ownership import (copied_in_order, detached, owned, saved, shares_array_memory,
+from .ownership import (copied_in_order, detached, owned, owned_in, saved, shares_array_memory,
                         shares_memory, unshared)
 from .fused import sum_product, sum_quotient
 from .elementwise import (clip_mask, digamma, div_or_zero, pick_weight, safe_log, sign_grad,
@@ -83,7 +83,7 @@ __all__ = [
     "Stack", "GradList", "unbroadcast", "sum_product", "sum_quotient", "unit_like", "unit_of", "reduced_count", "all_numbers", "any_complex",
     "shaped", "tangent_like", "unreduce", "grad_like", "grads_like", "broadcast_like",
     "as_tangent", "select_tangent", "with_item", "zeros_grad", "add_grads", "append", "unset", "shares_memory", "shares_array_memory", "detached",
-    "saved", "owned", "unshared", "copied_in_order", "unarray", "unsum", "unlist", "select_arg", "astype", "unastype",
+    "saved", "owned", "owned_in", "unshared", "copied_in_order", "unarray", "unsum", "unlist", "select_arg", "astype", "unastype",
     "real_like",
     "ties", "sign_grad", "safe_log", "clip_mask", "sinc_slope", "pick_weight", "div_or_zero",
     "unsort", "digamma", "trigamma",

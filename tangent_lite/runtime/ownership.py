@@ -70,6 +70,29 @@ def owned(x, *views):
     return x
 
 
+def owned_in(copies, x):
+    """x as one call of a pullback sees it: the call's own copy of the array x is or looks
+    into (a view of it re-pointed at the same elements of the copy), or of the list or dict
+    x is. `copies` ({} per call, id of the array or container -> (it, its copy)) keeps one
+    copy per original, shared by every name and stack entry that holds it: names that trade
+    arrays (`u, new = new, u`) keep trading the same two copies, and a view popped from the
+    stack sees the restores written into its base's copy, as in grad's single sweep.
+    Numbers and anything else come back as they are."""
+    if type(x) is np.ndarray:
+        root = x
+        while type(root.base) is np.ndarray:
+            root = root.base
+        if id(root) not in copies:
+            copies[id(root)] = (root, root.copy(order="K"))
+        copy = copies[id(root)][1]
+        return copy if x is root else _repointed(x, root, copy)
+    if type(x) in (list, dict, GradDict):
+        if id(x) not in copies:
+            copies[id(x)] = (x, owned(x))
+        return copies[id(x)][1]
+    return x
+
+
 def _repointed(view, original, copy):
     """`view` on `copy` where it looks into `original`: the same offset and strides, which
     copy(order="K") of a contiguous array keeps."""
