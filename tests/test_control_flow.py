@@ -9,13 +9,12 @@ import inspect
 import os
 import random
 import textwrap
-import re
 
 import numpy as np
 import pytest
 
 import tangent_lite
-from helpers import check_grad, load_program, numeric_grad
+from helpers import check_grad, load_program, numeric_grad, spell_conditions
 
 rng = np.random.default_rng(20240611)
 
@@ -624,9 +623,7 @@ class ProgramGenerator:
                           "    return s0 * s1 + np.sum(y * x) / (cnt + 1)"])
         out = PRELUDE
         for name, spelling in (("f", "({} > {})"), ("f_traced", "(_m({} - {}) > 0)")):
-            code = text
-            while "@" in code:
-                code = re.sub(r"@(\d+)@", lambda m: spelling.format(*self.conds[int(m[1])]), code)
+            code = spell_conditions(text, self.conds, spelling)
             out += f"\n\ndef {name}(x):\n{code}\n"
         return out
 
