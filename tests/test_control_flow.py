@@ -562,8 +562,11 @@ class ProgramGenerator:
             return f"({e} {r.choice('*+-')} {self.expr(depth - 1)})"
         if k < 0.85:
             return f"squash({e}, {self.expr(depth - 1)})"
-        if k < 0.9:
+        if k < 0.875:
             return r.choice([f"wave({e})", f"wave({e}, k=3)"])
+        if k < 0.9:    # a product written with `@`, beside the conditions' `@k@` tokens
+            a, b = r.randrange(N - 1), r.randrange(N - 1)
+            return f"(x[{a}:{a + 2}] @ np.tanh(y[{b}:{b + 2}] * {e}))"
         return f"({e} if {self.cond()} else {self.expr(depth - 1)})"
 
     def cond(self):

@@ -678,7 +678,7 @@ class ProgramGenerator:
             return [f"{p}s0 = s0 + np.real(np.dot(c, B[{r.randrange(2)}] * y[:4])) * 0.2"]
         if k < 0.42:
             u = self.fresh("u")
-            return [f"{p}{u} = np.matmul(B, c * y[4:])",  # no `@`: it marks conditions
+            return [f"{p}{u} = np.matmul(B, c * y[4:])",  # `@`: the products family
                     f"{p}s1 = s1 + np.sum(np.real({u}) * np.imag({u})) * 0.1"]
         if k < 0.54:
             self.features.add("complex data written into a real array")
