@@ -320,6 +320,9 @@ class ExpressionNormalizer:
 
     def call(self, node):
         node = self.expand_partial(node)
+        zipped = self.zip_value(node)           # unpack.py: `list(zip(a, b))` and friends
+        if zipped is not None:
+            return zipped
         if self.parsed.resolve(node.func) is zip and len(node.args) == 1 and \
                 isinstance(node.args[0], gast.Starred) and not node.keywords:
             # `zip(*rows)`: runs where rows are constants, refused where differentiated

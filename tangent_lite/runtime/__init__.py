@@ -16,6 +16,7 @@ other in one direction, trees, dispatch, lists and core at the bottom:
     dispatch     which arrays are NumPy's: duck, as_array, size_of, numpy_only, InputError,
                  float_dtype
     lists        gradients of lists: GradList, zeros_grad, add_grads, append, unset
+    zips         zip used as a value (list(zip(a, b)), dict(zip(k, v))) and its gradients
     core         the stack, unbroadcast/unreduce, grad_like, tangents,
                  builtins and conversions
     ownership    who shares memory with whom (shares_memory, unshared), copies later
@@ -42,6 +43,7 @@ which tangent_lite replaces with its own error class in every module that raises
 """
 from .meta import MODULES, is_fresh, shape_args  # noqa: F401
 from .lists import add_grads, append, GradList, unlist, unset, zeros_grad
+from .zips import dict_zipped, undict_zipped, unzipped, zipped
 from .core import (all_numbers, any_complex, as_tangent, astype, broadcast_like, grad_like,
                    grads_like, InputError, real_like, reduced_count, select_arg,
                    select_tangent, shaped, Stack, tangent_like, unarray, unastype, unbroadcast,
@@ -83,7 +85,7 @@ __all__ = [
     "Stack", "GradList", "unbroadcast", "sum_product", "sum_quotient", "unit_like", "unit_of", "reduced_count", "all_numbers", "any_complex",
     "shaped", "tangent_like", "unreduce", "grad_like", "grads_like", "broadcast_like",
     "as_tangent", "select_tangent", "with_item", "zeros_grad", "add_grads", "append", "unset", "shares_memory", "shares_array_memory", "detached",
-    "saved", "owned", "owned_in", "unshared", "copied_in_order", "unarray", "unsum", "unlist", "select_arg", "astype", "unastype",
+    "saved", "owned", "owned_in", "zipped", "unzipped", "dict_zipped", "undict_zipped", "unshared", "copied_in_order", "unarray", "unsum", "unlist", "select_arg", "astype", "unastype",
     "real_like",
     "ties", "sign_grad", "safe_log", "clip_mask", "sinc_slope", "pick_weight", "div_or_zero",
     "unsort", "digamma", "trigamma",
