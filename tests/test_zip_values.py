@@ -1,6 +1,6 @@
 """zip used as a value, consumed at once: `list(zip(a, b))`, `tuple(zip(a, b))`, `a, b =
-zip(*pairs)`, `dict(zip(keys, values))` (runtime/zips.py and their rules in
-rules/builtins.py). Each sequence gets back the gradients of its own position in the tuples;
+zip(*pairs)`, `dict(zip(keys, values))`, and `list(enumerate(xs))` (runtime/zips.py and their
+rules in rules/builtins.py). Each sequence gets back the gradients of its own position in the tuples;
 items past the shortest sequence and a dict value a repeated key replaced get zeros. Checked
 in grad, value_and_grad, vjp (called twice), jvp and hvp against central finite differences
 in float64, on programs written in several styles (arrays and lists, np.dot and @, np.sum and
@@ -81,6 +81,21 @@ def more_keys_than_values(x):
     return d["a"] * d["c"] - d["b"]
 
 
+def listed_enumerate(x):
+    items = list(enumerate([x[0], x[1] * x[2]]))
+    return items[1][1] * 3.0 + np.sin(items[0][1]) * items[1][0]
+
+
+def enumerate_from_one(x):
+    items = tuple(enumerate(np.tanh(x[:4]), 1))
+    return sum(i * v ** 2 for i, v in items) + items[2][1] * items[0][0]
+
+
+def enumerate_rows(x):
+    rows = list(enumerate([x[:2], x[2:4] * 2.0, x[4:]], start=2))
+    return np.sum(np.dot(rows[1][1], rows[0][1])) * rows[1][0] + np.mean(rows[2][1] ** 2)
+
+
 class Pairs:
     """zip as a value inside a method, over an attribute."""
 
@@ -94,7 +109,8 @@ class Pairs:
 
 ALL = [listed_zip, unzipped, dict_of_zip, tupled_zip, shorter_first, rows_and_weights,
        rows_and_weights_matmul, three_sequences, repeated_key, dict_of_arrays,
-       more_keys_than_values, Pairs(0.7).loss]
+       more_keys_than_values, listed_enumerate, enumerate_from_one, enumerate_rows,
+       Pairs(0.7).loss]
 IDS = [getattr(f, "__qualname__", f.__name__) for f in ALL]
 
 

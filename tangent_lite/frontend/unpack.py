@@ -193,8 +193,12 @@ class Unpacking:
         kept as a value (`z = zip(a, b)`) may be consumed later, or twice: it is not taken."""
         consumer = self.parsed.resolve(node.func)
         inner = node.args[0] if len(node.args) == 1 and not node.keywords else None
-        if not (any(consumer is f for f in (list, tuple, dict)) and isinstance(inner, gast.Call)
-                and self.parsed.resolve(inner.func) is zip and not inner.keywords):
+        if not (any(consumer is f for f in (list, tuple, dict)) and isinstance(inner, gast.Call)):
+            return None
+        iterator = self.parsed.resolve(inner.func)
+        if iterator is enumerate and consumer is not dict:
+            return self.enumerate_value(node, inner)
+        if iterator is not zip or inner.keywords:
             return None
         starred = [a for a in inner.args if isinstance(a, gast.Starred)]
         if starred and (len(inner.args) > 1 or consumer is dict):
@@ -210,6 +214,29 @@ class Unpacking:
             return expr, self.op(runtime.dict_zipped, label, seqs, {}, node, hint="table")
         listed = seqs[0] if starred else gast.List(elts=seqs, ctx=gast.Load())
         return expr, self.op(runtime.zipped, label, [listed], {}, node, hint="pairs")
+
+    def enumerate_value(self, node, inner):
+        """`list(enumerate(xs, start))` (or tuple): the pairs of zip(range(start, start +
+        len(xs)), xs), whose rule (runtime.zipped) gives xs its items' gradients back; the
+        counts are a range the rule reads, the generated code calls enumerate as written."""
+        start = inner.args[1:] + [k.value for k in inner.keywords if k.arg == "start"]
+        if len(inner.args) + len(inner.keywords) - 1 != len(start) or len(start) > 1 or \
+                any(isinstance(a, gast.Starred) for a in inner.args):
+            return None
+        xs = self.atom(inner.args[0])
+        first = self.atom(start[0]) if start else gast.Constant(value=0, kind=None)
+        count = gast.Call(func=load(self.bindings.name("len", builtins.len)), args=[xs],
+                          keywords=[])
+        counts = self.atom(gast.Call(
+            func=load(self.bindings.name("range", builtins.range)),
+            args=[first, gast.BinOp(left=first, op=gast.Add(), right=count)], keywords=[]))
+        expr = gast.Call(func=node.func, args=[gast.Call(
+            func=inner.func, args=[xs] + ([first] if start else []), keywords=[])],
+            keywords=[])
+        label = f"{gast.unparse(node.func).strip()}(enumerate(...))"
+        return expr, self.op(runtime.zipped, label, [gast.List(elts=[counts, xs],
+                                                               ctx=gast.Load())], {}, node,
+                             hint="items")
 
     def unpack(self, target, value, stmt):
         """`a, (b, c) = value` for a value that may carry a gradient: index reads."""

@@ -76,5 +76,6 @@ linear(undict_zipped, params="y, g, keys: Shape, values: Shape")
 
 nondifferentiable(int, bool, round, isinstance, range, len)
 # zip and enumerate carry their items' gradients: a loop or comprehension over them is lowered
-# to an index loop (frontend/normalize.py); zip used as a value has the rules above, enumerate
-# used as a value is refused where its items are differentiated, never taken as a constant.
+# to an index loop (frontend/normalize.py); consumed at once by list or tuple they have the
+# rules above; kept as values they are refused where their items are differentiated, never
+# taken as constants.

@@ -1,5 +1,6 @@
 """zip used as a value, materialised: `list(zip(a, b))`, `tuple(zip(a, b))`, `a, b =
-zip(*pairs)` and `dict(zip(keys, values))`, and their gradients.
+zip(*pairs)`, `dict(zip(keys, values))` and `list(enumerate(xs))` (the pairs of
+`zip(range(len(xs)), xs)`), and their gradients.
 
 A for loop or comprehension over zip is lowered to an index loop. Used as a value, the zip is
 consumed once, at once, by list, tuple, dict or an unpacking, so the generated code writes
