@@ -105,6 +105,8 @@ class PassIdiomProgramGenerator(ProgramGenerator):
             return self.swapped_buffers(p)
         if k < 0.34:
             return self.records(p)
+        if k < 0.37:
+            return self.zip_values(p)
         return super().stmt(depth, pad)
 
     def source(self):
@@ -148,6 +150,32 @@ class PassIdiomProgramGenerator(ProgramGenerator):
             t = self.fresh("t")
             lines += [f"{p}    {t} = {u}", f"{p}    {u} = {new}", f"{p}    {new} = {t}"]
         return lines + [f"{p}s0 = s0 + 0.1 * np.sum({u} * {new})"]
+
+    def zip_values(self, p):
+        """zip and enumerate used as values, consumed at once (runtime/zips.py): a list of
+        pairs walked afterwards, an unzipping `a, b = zip(*pairs)`, a dict whose repeated key
+        keeps its last value, a list of enumerate's pairs."""
+        r, k = self.r, self.r.random()
+        if k < 0.25:
+            pairs = self.fresh("pairs")
+            return [f"{p}{pairs} = list(zip(x[:3], np.tanh(x[3:] * ({self.expr(1)}))))",
+                    f"{p}s0 = s0 + 0.2 * sum(u * v for u, v in {pairs})"]
+        if k < 0.5:
+            a, b = self.fresh("a"), self.fresh("b")
+            return [f"{p}{a}, {b} = zip(*[(x[j], x[j + 1] * ({self.expr(1)})) "
+                    f"for j in range({N - 1})])",
+                    f"{p}s1 = s1 + 0.1 * np.dot(np.array({a}), np.array({b}))"]
+        if k < 0.75:
+            table = self.fresh("table")
+            keys = r.choice(["['u', 'v', 'u']", "('u', 'v')", "['v', 'u', 'w', 'z']"])
+            return [f"{p}{table} = dict(zip({keys}, [x[0] * ({self.expr(1)}), x[1], "
+                    f"x[2] ** 2]))",
+                    f"{p}s0 = s0 + {table}['u'] * {table}['v']"]
+        items = self.fresh("items")
+        start = r.choice(["", ", 1", ", start=2"])
+        return [f"{p}{items} = {r.choice(['list', 'tuple'])}(enumerate(x[1:4] * "
+                f"({self.expr(1)}){start}))",
+                f"{p}s1 = s1 + 0.1 * sum(i * v for i, v in {items})"]
 
     def complex_after_loop(self, p):
         """A convolution of slices in a loop, then scaled by a complex number: the real
