@@ -16,12 +16,15 @@ from .trees import GradDict, children, is_container
 
 def shares_memory(view, base):
     """Whether writing into `view` writes into `base`, as NumPy would: arrays sharing memory
-    (a basic-indexing view, a reshape that did not copy), or one mutable list. False for a
-    number, a copy, or a fancy-indexed result."""
+    (a basic-indexing view, a reshape that did not copy), one mutable list, or either of those
+    held by the container `base` (a list that is an entry of another list, at any depth).
+    False for a number, a copy, or a fancy-indexed result."""
+    if isinstance(view, list) and view is base:
+        return True
+    if type(base) is not np.ndarray and is_container(base):   # an array or a list read from
+        return any(shares_memory(view, item) for _, item in children(base))   # a container
     if isinstance(view, list):
-        return view is base
-    if type(base) is not np.ndarray and is_container(base):   # an array read from a list,
-        return any(shares_memory(view, item) for _, item in children(base))   # dict, pytree
+        return False
     return (isinstance(view, np.ndarray) and isinstance(base, np.ndarray)
             and np.may_share_memory(view, base))
 
