@@ -93,15 +93,11 @@ def alias_rebound(x):
 
 
 def test_an_alias_bound_again_is_not_respelled():
-    # not one list any more: left to the aliasing analysis (a refusal or a right gradient)
-    x = point()
-    try:
-        g = tangent_lite.grad(alias_rebound)(x)
-    except tangent_lite.TangentLiteError as exc:
-        assert "test_list_alias_appends.py:" in str(exc)
-    else:
-        np.testing.assert_allclose(g, numeric_grad(alias_rebound, (x,), 0), rtol=1e-5,
-                                   atol=1e-7)
+    # not one list from the alias on: left to the aliasing analysis, which refuses when it
+    # runs (acc is lst in the first iteration, and lst is read afterwards)
+    with pytest.raises(tangent_lite.TangentLiteError) as info:
+        tangent_lite.grad(alias_rebound)(point())
+    assert "test_list_alias_appends.py:" in str(info.value)
 
 
 def test_shares_memory_of_a_list_held_by_another():
