@@ -16,11 +16,11 @@ other in one direction, trees, dispatch, lists and core at the bottom:
     dispatch     which arrays are NumPy's: duck, as_array, size_of, numpy_only, InputError,
                  float_dtype
     lists        gradients of lists: GradList, zeros_grad, add_grads, append, unset
-    zips         zip used as a value (list(zip(a, b)), dict(zip(k, v))) and its gradients
     core         the stack, unbroadcast/unreduce, grad_like, tangents,
                  builtins and conversions
     ownership    who shares memory with whom (shares_memory, unshared), copies later
-                 writes cannot reach (owned, saved, detached)
+                 writes cannot reach (owned, owned_in, saved, detached)
+    zips         zip used as a value (list(zip(a, b)), dict(zip(k, v))) and its gradients
     fused        sums of products in one np.vdot/np.einsum (optimize/fused.py)
     elementwise  powers, extrema, clip, sinc, fmax/fmin, sort (rules/elementwise.py); digamma
                  and trigamma (math.lgamma, rules/pymath.py: SciPy is optional)
@@ -43,13 +43,13 @@ which tangent_lite replaces with its own error class in every module that raises
 """
 from .meta import MODULES, is_fresh, shape_args  # noqa: F401
 from .lists import add_grads, append, GradList, unlist, unset, zeros_grad
-from .zips import dict_zipped, undict_zipped, unzipped, zipped
 from .core import (all_numbers, any_complex, as_tangent, astype, broadcast_like, grad_like,
                    grads_like, InputError, real_like, reduced_count, select_arg,
                    select_tangent, shaped, Stack, tangent_like, unarray, unastype, unbroadcast,
                    unit_like, unit_of, unreduce, unsum, with_item)
 from .ownership import (copied_in_order, detached, owned, owned_in, saved, shares_array_memory,
                         shares_memory, unshared)
+from .zips import dict_zipped, undict_zipped, unzipped, zipped
 from .fused import sum_product, sum_quotient
 from .elementwise import (clip_mask, digamma, div_or_zero, pick_weight, safe_log, sign_grad,
                           sinc_slope, ties, trigamma, unsort)
