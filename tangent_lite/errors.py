@@ -51,6 +51,16 @@ class UnsupportedSyntaxError(TangentLiteError):
     """The function uses a Python construct tangent_lite cannot differentiate (yet)."""
 
 
+class ArgumentMethodError(UnsupportedSyntaxError):
+    """A method called on an argument that is differentiated (`model.forward(x)` with `model`
+    a parameter): which method runs depends on the class of what is passed. The API compiles
+    df again for the classes each call passes (classes.py); `argument` names the parameter,
+    `function` the function whose parameter it is."""
+
+    argument = None
+    function = None
+
+
 class MissingRuleError(TangentLiteError):
     """A called function has no derivative rule and no Python source to differentiate."""
 

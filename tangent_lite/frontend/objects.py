@@ -20,6 +20,7 @@ import gast
 import numpy as np
 
 from .. import ir
+from ..errors import ArgumentMethodError
 from .callables import MethodOf, python_method
 from .expressions import load
 from .parse import UNRESOLVED
@@ -234,8 +235,14 @@ class Objects:
                                          "or make the partial outside the function")
 
     def unknown_callee(self, node):
-        """The error for a call of a local name whose function is not known when compiling."""
+        """The error for a call of a local name whose function is not known when compiling:
+        for an argument (`layer(x)`, a model passed in), its class's __call__ is compiled
+        once the class passed is known (classes.py)."""
         name = node.func.id
+        if name in {a.id for a in _arguments(self.parsed.node.args)}:
+            return lambda: self._argument_method(
+                node, name, "call a function or object the function can see (a global, an "
+                "attribute of self)", method="__call__")
         classes = set()
         for n in gast.walk(self.parsed.node):
             if isinstance(n, gast.For) and isinstance(n.target, gast.Name) and \
@@ -292,11 +299,45 @@ class Objects:
         instead = f"call the NumPy function np.{node.func.attr}(x, ...), or make its " \
             "arguments constants" if hasattr(np, node.func.attr) else \
             "make its arguments constants, or call a function written in Python"
+        owner = node.func.value
+        if isinstance(owner, gast.Name) and owner.id in {
+                a.id for a in _arguments(self.parsed.node.args)}:
+            op.refuse = lambda: self._argument_method(node, owner.id, instead)
+            return expr, op
         op.refuse = lambda: self.unsupported(node, (
             f"the method call `{spelled}(...)` on values that depend on what is "
             "differentiated (a method tangent_lite has no rule for, or a random draw, which "
             f"has no derivative): {instead}"))
         return expr, op
+
+    def _argument_method(self, node, name, instead, method=None):
+        """The refusal of `name.method(...)` on a differentiated argument. For an object (a
+        model), which method runs depends on the class of what is passed: the gradient
+        functions of the API catch this error and compile f again for the classes each call
+        passes (classes.py); elsewhere (a helper f calls) it reaches the user."""
+        method = method or node.func.attr
+        cls = None
+        for a in _arguments(self.parsed.node.args):
+            if a.id == name and a.annotation is not None:
+                cls = self.parsed.resolve(a.annotation)
+        through = (f"call it through the class, `{getattr(cls, '__name__', 'TheClass')}."
+                   f"{method}({name}, ...)` (differentiated from its source, reading the "
+                   f"fields it uses), or differentiate a bound method (`grad({name}.loss)`)")
+        if not isinstance(cls, type) or issubclass(cls, (np.ndarray, float, int, complex)):
+            # Raised by the API only for an array or number: a model's method is compiled
+            # once the class passed is known (classes.py).
+            through = instead
+        what = f"the method call `{name}.{method}(...)` on the argument `{name}`, which " \
+            "depends on what is differentiated (a method tangent_lite has no rule for)"
+        if method == "__call__":
+            what = f"calling the argument `{name}`, whose function is not known when the " \
+                "derivative is compiled (a model object passed there is differentiated " \
+                "through its class's __call__)"
+        error = self.parsed.error(ArgumentMethodError, node,
+                                  f"tangent_lite cannot differentiate {what}",
+                                  hint="instead: " + through)
+        error.argument, error.function = name, self.parsed.func
+        return error
 
 
 def _is_super(node, parsed):

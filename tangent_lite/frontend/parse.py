@@ -16,8 +16,8 @@ import types
 import gast
 
 from ..errors import InputError, SourceUnavailableError, UnsupportedSyntaxError
-from .callables import (MethodOf, StarredCall, bind_constants, expand_starred, same_attribute,
-                        same_item, target_of)
+from .callables import (MethodOf, StarredCall, TypedArguments, bind_constants, expand_starred,
+                        same_attribute, same_item, target_of)
 from .source import source_lines
 from ..ir.syntax import int_literal
 
@@ -180,6 +180,10 @@ def parse_function(func):
         parsed = parse_function(func.function)
         parsed.param_classes[func.function.__code__.co_varnames[0]] = func.cls
         return parsed
+    if isinstance(func, TypedArguments):
+        parsed = parse_function(func.function)
+        parsed.param_classes.update(func.classes)
+        return parsed
     target = None if inspect.isfunction(func) else target_of(func)
     if target is not None:
         return bind_constants(parse_function(target.function), target, types.CellType)
@@ -194,6 +198,8 @@ def parse_function(func):
     origin = getattr(getattr(func, "__tangent_lite__", None), "func", None)
     if isinstance(origin, MethodOf):   # the derivative of one: its `self` is typed too
         parsed.param_classes[origin.function.__code__.co_varnames[0]] = origin.cls
+    elif isinstance(origin, TypedArguments):   # and its typed parameters
+        parsed.param_classes.update(origin.classes)
     return parsed
 
 
