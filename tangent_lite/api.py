@@ -11,7 +11,8 @@ import numpy as np
 
 from . import cache, classes, higher, pipeline, pytree
 from .pipeline import wrt_names
-from .errors import ArgumentMethodError, InputError, TangentLiteError, user_facing
+from .errors import (ArgumentMethodError, InputError, TangentLiteError, per_class_refusal,
+                     user_facing)
 from .runtime import GradList, any_complex, unit_like, zeros_grad
 from .runtime.trees import children, is_container
 
@@ -62,6 +63,8 @@ def _build(f: Function, wrt: Any, mode: str, checkpoint: int = 0) -> Any:
     names = wrt_names(f, wrt)
     as_tuple = isinstance(wrt, (tuple, list))
     generated = getattr(f, "__tangent_lite__", None)
+    if generated is not None and generated.by_class is not None:
+        raise per_class_refusal(generated)
     if generated is not None and mode in ("reverse", "taped"):
         return higher.grad_of_derivative(generated, names, as_tuple, pipeline.reverse,
                                          pipeline.jvp)
@@ -278,6 +281,8 @@ def _hessian_blocks(f: Function, wrt: Wrt, args: Any) -> Any:
     """The Hessian with respect to the arguments `wrt`, forward mode over the gradient, as
     nested blocks (pytree.py), and the gradient."""
     compiled = _compiled(f, tuple(wrt) if isinstance(wrt, (tuple, list)) else (wrt,), "taped")
+    if compiled.by_class is not None:   # the gradient for the classes of these arguments
+        compiled = compiled.by_class.variant(tuple(args), {})
     params = list(inspect.signature(unwrap(f)).parameters)
     return pytree.hessian_blocks(compiled.df, pipeline.jvp(compiled.df, compiled.wrt), args,
                                  compiled.wrt, [params.index(n) for n in compiled.wrt])

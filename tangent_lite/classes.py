@@ -101,11 +101,17 @@ def dispatching(func, error, build, mode, wrt):
             return by_class.variant(args, kwargs).df(*args, **kwargs)
 
     df.__name__ = f"grad_{getattr(func, '__name__', 'f')}"
+    df.__qualname__ = df.__name__
+    df.__signature__ = by_class.signature
     df.__doc__ = (f"Gradient of {getattr(func, '__name__', 'f')}, compiled for the classes of "
                   f"the arguments {', '.join(by_class.names)} at the first call with each.")
     source = (f"# The gradient of {getattr(func, '__name__', 'f')} is compiled for the classes "
               f"of its arguments {', '.join(by_class.names)},\n# at the first call with each: "
               "see tangent_lite.source(f, specialised_for=args).\n")
-    return Compiled(func=func, wrt=tuple(wrt), mode=mode, source=source, df=df,
-                    code=func.__code__, registry_version=registry_version(), globals_used={},
-                    backward=backward, passes=optimize.version(), by_class=by_class)
+    compiled = Compiled(func=func, wrt=tuple(wrt), mode=mode, source=source, df=df,
+                        code=func.__code__, registry_version=registry_version(),
+                        globals_used={}, backward=backward, passes=optimize.version(),
+                        by_class=by_class)
+    df.__tangent_lite__ = compiled
+    return compiled
+

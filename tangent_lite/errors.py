@@ -61,6 +61,19 @@ class ArgumentMethodError(UnsupportedSyntaxError):
     function = None
 
 
+def per_class_refusal(compiled):
+    """The error for reading a gradient compiled per class of its arguments (classes.py) as
+    a function to differentiate again (grad(grad(f)), jvp of it) or to ship: it has no code
+    of its own, only the variants compiled when it is called."""
+    name = getattr(compiled.func, "__name__", "f")
+    return UnsupportedSyntaxError(
+        f"the gradient of {name} is compiled for the classes of its arguments "
+        f"{', '.join(compiled.by_class.names)} when called, so it has no code of its own to "
+        "differentiate again or to ship",
+        hint=f"instead: tl.hvp({name}) for second derivatives; to ship it, call the methods "
+             f"through their class in {name} (`TheClass.forward(model, x)`)")
+
+
 class MissingRuleError(TangentLiteError):
     """A called function has no derivative rule and no Python source to differentiate."""
 

@@ -262,3 +262,50 @@ def test_a_callable_model_argument_gets_its_gradient_not_zero():
     g = tl.grad(loss_call)(layer, X, Y)
     assert np.abs(g.W).sum() > 0
     assert_tree_close(g, layer, numeric(loss_call, layer, (X, Y)))
+
+
+def test_the_per_class_gradient_is_not_differentiated_again_or_shipped(tmp_path):
+    df = tl.grad(loss_forward)
+    model = mlp()
+    with pytest.raises(UnsupportedSyntaxError, match="compiled for the classes") as info:
+        tl.grad(df)(model, X, Y)
+    assert "tl.hvp(loss_forward)" in str(info.value)
+    with pytest.raises(UnsupportedSyntaxError, match="no code of its own"):
+        tl.generate_module(loss_forward, tmp_path / "shipped.py")
+
+
+def test_hessian_and_jacobian_of_a_model_argument():
+    model = Affine(rng.normal(size=(3, 2)) * 0.5, rng.normal(size=2) * 0.5)
+    H = tl.hessian(loss_call)(model, X, Y)
+    g = tl.grad(loss_call)
+    eps = 1e-5
+    for i in np.ndindex(model.W.shape):
+        e = np.zeros_like(model.W)
+        e[i] = eps
+        column = (g(Affine(model.W + e, model.b), X, Y).W
+                  - g(Affine(model.W - e, model.b), X, Y).W) / (2 * eps)
+        np.testing.assert_allclose(H.W.W[(slice(None), slice(None)) + i], column, rtol=1e-6,
+                                   atol=1e-8)
+    J = tl.jacobian(loss_call)(model, X, Y)
+    assert_tree_close(J, model, numeric(loss_call, model, (X, Y)))
+
+
+def first_layer_called(layers, x, y):
+    layer = layers[0]
+    return np.sum((layer(x) - y) ** 2)
+
+
+def layers_in_a_loop(layers, x, y):
+    h = x
+    for layer in layers:
+        h = layer(h)
+    return np.sum((h - y) ** 2)
+
+
+@pytest.mark.parametrize("f", [first_layer_called, layers_in_a_loop])
+def test_calling_an_object_taken_from_a_differentiated_list_is_refused_not_zero(f):
+    # Was a silent zero gradient: the callee was not an input of the call.
+    layers = [Affine(rng.normal(size=(3, 2)), rng.normal(size=2))]
+    with pytest.raises(UnsupportedSyntaxError, match="calling `layer`") as info:
+        tl.grad(f)(layers, X, Y)
+    assert "test_model_arguments.py" in str(info.value)

@@ -15,7 +15,8 @@ import types
 
 import gast
 
-from ..errors import InputError, SourceUnavailableError, UnsupportedSyntaxError
+from ..errors import (InputError, SourceUnavailableError, UnsupportedSyntaxError,
+                      per_class_refusal)
 from .callables import (MethodOf, StarredCall, TypedArguments, bind_constants, expand_starred,
                         same_attribute, same_item, target_of)
 from .source import source_lines
@@ -188,6 +189,9 @@ def parse_function(func):
     if target is not None:
         return bind_constants(parse_function(target.function), target, types.CellType)
     _require_python_function(func)
+    generated = getattr(func, "__tangent_lite__", None)
+    if getattr(generated, "by_class", None) is not None:   # classes.py's dispatch: no source
+        raise per_class_refusal(generated)
     code = func.__code__
     filename = code.co_filename
     module = _parse_source(func, filename)

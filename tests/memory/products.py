@@ -1,4 +1,4 @@
-"""The `products` family of the memory fuzzer (generator.py, from seed 18 on): matrix products
+"""The `products` family of the memory fuzzer (generator.py, from seed 19 on): matrix products
 written with `@`, as users write them, next to the memory writes of the other families.
 
     s0 = s0 + (np.tanh(x[1:5]) @ y[:4]) * 0.3     # vector @ vector, of a view (head, y[::2])
