@@ -30,15 +30,31 @@ class ByClass:
     error: object          # the refusal, raised for an array, a number or a builtin container
     variants: dict = dataclasses.field(default_factory=dict)
     lock: object = dataclasses.field(default_factory=threading.Lock)
+    items: set = dataclasses.field(default_factory=set)   # names of lists of objects
 
     def __post_init__(self):
         self.signature = inspect.signature(self.func)
+        if self.error.items:
+            self.items.add(self.error.argument)
+
+    def key(self, args, kwargs):
+        """What the derivative depends on: the class of each argument in `names`, and for a
+        list of objects ("items", the one class of its items)."""
+        values = _values(self.signature, self.names, args, kwargs)
+        key = []
+        for name, v in zip(self.names, values):
+            if name not in self.items:
+                key.append(type(v))
+                continue
+            classes = {type(item) for item in v} if isinstance(v, (list, tuple)) else set()
+            if len(classes) != 1:    # several classes: which __call__ runs varies by item
+                raise self.error.with_traceback(None)
+            key.append(("items", classes.pop()))
+        return tuple(key)
 
     def variant(self, args, kwargs):
         """The Compiled derivative for the classes of these arguments (compiled now if new)."""
-        values = _values(self.signature, self.names, args, kwargs)
-        key = tuple(type(v) for v in values)
-        found = self.variants.get(key)
+        found = self.variants.get(self.key(args, kwargs))
         if found is not None:
             return found
         with self.lock:
@@ -46,11 +62,10 @@ class ByClass:
 
     def _compile(self, args, kwargs):
         while True:    # a method of another argument may come to light once one is typed
-            values = _values(self.signature, self.names, args, kwargs)
-            key = tuple(type(v) for v in values)
+            key = self.key(args, kwargs)
             if key in self.variants:
                 return self.variants[key]
-            if any(_not_a_model(c) for c in key):
+            if any(_not_a_model(c[1] if isinstance(c, tuple) else c) for c in key):
                 raise self.error.with_traceback(None)
             try:
                 found = self.build(TypedArguments(self.func, tuple(zip(self.names, key))))
@@ -58,6 +73,8 @@ class ByClass:
                 if exc.function is not self.func or exc.argument in self.names:
                     raise
                 self.names.append(exc.argument)
+                if exc.items:
+                    self.items.add(exc.argument)
                 self.variants.clear()
                 continue
             self.variants[key] = found

@@ -59,6 +59,7 @@ class ArgumentMethodError(UnsupportedSyntaxError):
 
     argument = None
     function = None
+    items = False     # the methods are those of the items of the argument (a list of layers)
 
 
 def per_class_refusal(compiled):

@@ -302,10 +302,45 @@ def layers_in_a_loop(layers, x, y):
     return np.sum((h - y) ** 2)
 
 
-@pytest.mark.parametrize("f", [first_layer_called, layers_in_a_loop])
-def test_calling_an_object_taken_from_a_differentiated_list_is_refused_not_zero(f):
-    # Was a silent zero gradient: the callee was not an input of the call.
-    layers = [Affine(rng.normal(size=(3, 2)), rng.normal(size=2))]
-    with pytest.raises(UnsupportedSyntaxError, match="calling `layer`") as info:
-        tl.grad(f)(layers, X, Y)
+def layers_forward(layers, x, y):
+    h = x
+    for layer in layers:
+        h = np.tanh(layer.apply(h))
+    return np.mean((h - y) ** 2)
+
+
+def square_layers(n, cls):
+    return [cls(rng.normal(size=(3, 3)) * 0.5, rng.normal(size=3) * 0.5) for _ in range(n)]
+
+
+def list_numeric(f, layers, rest, eps=1e-6):
+    out = []
+    for k, layer in enumerate(layers):
+        def at_k(v, k=k):
+            return f(layers[:k] + [v] + layers[k + 1:], *rest)
+        out.append(numeric(at_k, layer, ()))
+    return out
+
+
+@pytest.mark.parametrize("f, cls, n", [(first_layer_called, Affine, 1),
+                                       (layers_in_a_loop, Affine, 3),
+                                       (layers_forward, Linear, 2)])
+def test_a_list_of_layers_passed_as_an_argument(f, cls, n):
+    # `layer(x)` of an item of a differentiated list was a silent zero gradient before: the
+    # callee was not an input of the call. Now df is compiled for the items' class.
+    layers = square_layers(n, cls)
+    y = rng.normal(size=(6, 3))
+    got = tl.grad(f)(layers, X, y)
+    for g, layer, want in zip(got, layers, list_numeric(f, layers, (X, y))):
+        assert_tree_close(g, layer, want)
+    value, pullback = tl.vjp(f, layers, X, y)
+    for g, layer, want in zip(pullback(1.0), layers, list_numeric(f, layers, (X, y))):
+        assert_tree_close(g, layer, want)
+
+
+def test_a_list_of_layers_of_several_classes_is_refused():
+    layers = square_layers(1, Affine) + [Affine(np.eye(3), np.zeros(3))]
+    layers[1].__class__ = type("Other", (Affine,), {})
+    with pytest.raises(UnsupportedSyntaxError, match="an item of the argument `layers`") as info:
+        tl.grad(layers_in_a_loop)(layers, X, rng.normal(size=(6, 3)))
     assert "test_model_arguments.py" in str(info.value)

@@ -355,7 +355,8 @@ class TypedArguments(_View):
         return inspect.signature(self.function)
 
     def __repr__(self):
-        typed = ", ".join(f"{n}: {c.__name__}" for n, c in self.classes.items())
+        typed = ", ".join(f"{n}: list of {c[1].__name__}" if isinstance(c, tuple) else
+                          f"{n}: {c.__name__}" for n, c in self.classes.items())
         return f"<{self.function.__qualname__} with {typed}>"
 
 

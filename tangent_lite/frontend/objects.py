@@ -61,9 +61,12 @@ class Objects:
         return classes.pop() if len(classes) == 1 else None
 
     def _elements(self, seq):
-        """The classes of the elements of a constant list or tuple, or None."""
+        """The classes of the elements of a constant list or tuple, or of a parameter known
+        to hold instances of one class (classes.py), or None."""
         if not isinstance(seq, (gast.Name, gast.Attribute)):
             return None
+        if isinstance(seq, gast.Name) and seq.id in self.parsed.item_classes:
+            return {self.parsed.item_classes[seq.id]}
         items = self.parsed.resolve(seq)
         if not isinstance(items, (list, tuple)) or not items:
             return None
@@ -239,10 +242,15 @@ class Objects:
         for an argument (`layer(x)`, a model passed in), its class's __call__ is compiled
         once the class passed is known (classes.py)."""
         name = node.func.id
-        if name in {a.id for a in _arguments(self.parsed.node.args)}:
-            return lambda: self._argument_method(
-                node, name, "call a function or object the function can see (a global, an "
-                "attribute of self)", method="__call__")
+        params = {a.id for a in _arguments(self.parsed.node.args)}
+        instead = "call a function or object the function can see (a global, an attribute " \
+            "of self)"
+        if name in params:
+            return lambda: self._argument_method(node, name, instead, method="__call__")
+        source = self._item_of_argument(name, params)
+        if source is not None:   # `for layer in layers` with layers an argument
+            return lambda: self._argument_method(node, source, instead, method="__call__",
+                                                 item=name)
         classes = set()
         for n in gast.walk(self.parsed.node):
             if isinstance(n, gast.For) and isinstance(n.target, gast.Name) and \
@@ -261,6 +269,22 @@ class Objects:
                     "compiled: call a function or object the function can see (a global, an "
                     "attribute of self), or loop over a constant list of objects of one class")
         return lambda: self.unsupported(node, what)
+
+    def _item_of_argument(self, name, params):
+        """The parameter every assignment to `name` takes an item of (`for layer in layers`,
+        `layer = layers[i]`), or None."""
+        found = set()
+        for n in gast.walk(self.parsed.node):
+            if isinstance(n, (gast.For, gast.comprehension)) and isinstance(n.target, gast.Name) \
+                    and n.target.id == name:
+                found.add(n.iter.id if isinstance(n.iter, gast.Name) else None)
+            elif isinstance(n, gast.Assign) and any(
+                    isinstance(t, gast.Name) and t.id == name for t in n.targets):
+                value = n.value
+                found.add(value.value.id if isinstance(value, gast.Subscript) and isinstance(
+                    value.value, gast.Name) else None)
+        return found.pop() if len(found) == 1 and not found <= {None} and \
+            found <= params else None
 
     def _assigned_a_gradient(self, name):
         """Whether the function assigns `name = grad(...)` (tangent_lite's grad)."""
@@ -300,9 +324,14 @@ class Objects:
             "arguments constants" if hasattr(np, node.func.attr) else \
             "make its arguments constants, or call a function written in Python"
         owner = node.func.value
-        if isinstance(owner, gast.Name) and owner.id in {
-                a.id for a in _arguments(self.parsed.node.args)}:
+        params = {a.id for a in _arguments(self.parsed.node.args)}
+        if isinstance(owner, gast.Name) and owner.id in params:
             op.refuse = lambda: self._argument_method(node, owner.id, instead)
+            return expr, op
+        source = self._item_of_argument(owner.id, params) if isinstance(
+            owner, gast.Name) else None
+        if source is not None:   # `for layer in layers: layer.forward(h)`
+            op.refuse = lambda: self._argument_method(node, source, instead, item=owner.id)
             return expr, op
         op.refuse = lambda: self.unsupported(node, (
             f"the method call `{spelled}(...)` on values that depend on what is "
@@ -310,7 +339,7 @@ class Objects:
             f"has no derivative): {instead}"))
         return expr, op
 
-    def _argument_method(self, node, name, instead, method=None):
+    def _argument_method(self, node, name, instead, method=None, item=None):
         """The refusal of `name.method(...)` on a differentiated argument. For an object (a
         model), which method runs depends on the class of what is passed: the gradient
         functions of the API catch this error and compile f again for the classes each call
@@ -333,10 +362,15 @@ class Objects:
             what = f"calling the argument `{name}`, whose function is not known when the " \
                 "derivative is compiled (a model object passed there is differentiated " \
                 "through its class's __call__)"
+        if item is not None:
+            call = f"calling `{item}`," if method == "__call__" else \
+                f"the method call `{item}.{method}(...)` on"
+            what = f"{call} an item of the argument `{name}` (a list of objects of one " \
+                "class passed there is differentiated through its class's methods)"
         error = self.parsed.error(ArgumentMethodError, node,
                                   f"tangent_lite cannot differentiate {what}",
                                   hint="instead: " + through)
-        error.argument, error.function = name, self.parsed.func
+        error.argument, error.function, error.items = name, self.parsed.func, item is not None
         return error
 
 

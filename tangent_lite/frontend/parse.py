@@ -46,6 +46,8 @@ class ParsedFunction:
     checks: list = dataclasses.field(default_factory=list)
     # Parameters known to hold an instance of exactly one class (callables.MethodOf).
     param_classes: dict = dataclasses.field(default_factory=dict)
+    # Parameters known to hold a list or tuple of instances of exactly one class.
+    item_classes: dict = dataclasses.field(default_factory=dict)
 
     def __post_init__(self):
         if self.defaults is None:
@@ -183,7 +185,7 @@ def parse_function(func):
         return parsed
     if isinstance(func, TypedArguments):
         parsed = parse_function(func.function)
-        parsed.param_classes.update(func.classes)
+        _type_parameters(parsed, func.classes)
         return parsed
     target = None if inspect.isfunction(func) else target_of(func)
     if target is not None:
@@ -203,8 +205,18 @@ def parse_function(func):
     if isinstance(origin, MethodOf):   # the derivative of one: its `self` is typed too
         parsed.param_classes[origin.function.__code__.co_varnames[0]] = origin.cls
     elif isinstance(origin, TypedArguments):   # and its typed parameters
-        parsed.param_classes.update(origin.classes)
+        _type_parameters(parsed, origin.classes)
     return parsed
+
+
+def _type_parameters(parsed, classes):
+    """Record what TypedArguments says the parameters hold: an instance of a class, or
+    (`("items", cls)`) a list or tuple of instances of one."""
+    for name, cls in classes.items():
+        if isinstance(cls, tuple):
+            parsed.item_classes[name] = cls[1]
+        else:
+            parsed.param_classes[name] = cls
 
 
 def _require_python_function(func):
