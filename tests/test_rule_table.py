@@ -41,6 +41,8 @@ FORWARD_ONLY = dict.fromkeys([
     "sum_product", "sum_quotient", "unindex_product", "set_at", "add_row_slices",
     # pytrees.py: field reads, records built, dict literals and writes at computed keys
     "unfield", "field", "undict", "unrecord", "record_tangent", "dict_unset", "dict_entry",
+    # zips.py: zip used as a value
+    "unzipped", "undict_zipped",
     # linalg.py: a Hessian-vector product through np.linalg.norm
     "norm_grad",
     # elementwise.py, reductions.py

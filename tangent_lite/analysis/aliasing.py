@@ -185,7 +185,6 @@ def _maybe_bound(b, w):
     return b.pos < w.pos or bool(set(b.loops) & set(w.loops))
 
 
-PULLBACK = "a pullback (vjp, or grad with has_aux=True)"
 CHECKPOINTED = "a checkpointed loop (checkpoint=, or checkpointed(...))"
 
 
@@ -194,12 +193,12 @@ def check_aliasing(fn, parsed, replayed=None):
 
     Two refinements hold for derivatives whose backward sweep runs once, on the arrays as the
     forward sweep left them (grad, jvp, hvp): a name bound again between the write and its
-    read (`prev_old = prev` in a swap), and buffers proved apart (distinct.py). A backward
-    sweep that replays from saved state does not take them: it restores such writes in its own
-    copies of the arrays, which the names that trade them do not see (measured: the pullback
-    of a Jacobi stencil off by 0.04, of three rotated buffers by 33). replayed(loops): for
-    a write inside `loops` (ids, outermost first), PULLBACK or CHECKPOINTED where a replay
-    would run it (named in the error), else None.
+    read (`prev_old = prev` in a swap), and buffers proved apart (distinct.py). So do
+    pullbacks, whose backward sweep restores one copy per array that every name and stack
+    entry holding it shares (runtime owned_in). A checkpointed loop's replay does not take
+    them: it restores such writes in its snapshots' copies of the arrays, which the names that
+    trade them do not see. replayed(loops): for a write inside `loops` (ids, outermost first),
+    CHECKPOINTED where a replay would run it (named in the error), else None.
 
     Returns (copied, guards): the parameters that may be written in place (df copies them
     first so the caller's arrays never change), and for `x += e` statements that are in place
@@ -305,8 +304,7 @@ def _first_seen(program, w, x, m, replays):
 def _replay_refused(x, m, r, replays):
     """The message and hint of a write a replaying backward sweep refuses (replays names it)
     and the others accept."""
-    instead = ("grad, value_and_grad, jvp and hvp differentiate this as it is"
-               if replays == PULLBACK else "differentiate it without checkpointing")
+    instead = "differentiate it without checkpointing"
     return (f"{replays} cannot replay this in-place write into `{x}`: `{x}` and `{m}` trade "
             f"arrays (or `{m}` is bound again) before `{m}` is read (line {_line(r)}), and a "
             "backward sweep replayed from saved state restores the write in its own copy of "

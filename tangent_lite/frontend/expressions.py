@@ -88,7 +88,9 @@ def _is_pop(node, stacks):
 # loop): what to write instead.
 _LOOP = ("instead: iterate it in a for loop or a comprehension (`for a, b in zip(xs, ys)`, "
          "`[a * b for a, b in zip(xs, ys)]`), or index the sequences")
-_ITERATORS = {zip: _LOOP, enumerate: _LOOP, iter: _LOOP, next: _LOOP,
+_ITERATORS = {zip: _LOOP + ", or make it a list where it is made (`pairs = list(zip(xs, ys))`)",
+              enumerate: _LOOP + ", or make it a list where it is made (`list(enumerate(xs))`)",
+              iter: _LOOP, next: _LOOP,
               map: "instead: write a comprehension, `[f(v) for v in xs]`",
               filter: "instead: write a comprehension, `[v for v in xs if cond(v)]`",
               reversed: "instead: index backwards, `xs[::-1]`",
@@ -320,6 +322,9 @@ class ExpressionNormalizer:
 
     def call(self, node):
         node = self.expand_partial(node)
+        zipped = self.zip_value(node)           # unpack.py: `list(zip(a, b))` and friends
+        if zipped is not None:
+            return zipped
         if self.parsed.resolve(node.func) is zip and len(node.args) == 1 and \
                 isinstance(node.args[0], gast.Starred) and not node.keywords:
             # `zip(*rows)`: runs where rows are constants, refused where differentiated

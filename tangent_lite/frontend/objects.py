@@ -14,6 +14,7 @@
 """
 import builtins
 import functools
+import inspect
 
 import gast
 import numpy as np
@@ -119,7 +120,25 @@ class Objects:
             cls = self.parsed.resolve(value.func)
             if isinstance(record_fields(cls), list) and not issubclass(cls, tuple):
                 return {cls}
+            if self.constant_instance(value) is not None:     # `net = Net(2)`
+                return {cls}
         return None
+
+    def constant_instance(self, node):
+        """The class of `node` when it builds an instance of a class written in Python (its
+        `__init__` a Python function) from constants only (`Net(2)`): the object carries no
+        gradient, and its methods are differentiated from their source with it as `self`.
+        None for anything else (a class built from differentiated values, a C type such as
+        np.random.Generator, whose methods run as written)."""
+        if not isinstance(node, gast.Call):
+            return None
+        cls = self.parsed.resolve(node.func)
+        if not (isinstance(cls, type) and inspect.isfunction(getattr(cls, "__init__", None))
+                and record_fields(cls) is None):
+            return None
+        if not all(self.inactive(a) for a in node.args + [k.value for k in node.keywords]):
+            return None
+        return cls
 
     def object_call(self, node):
         """(expression, op) of `v(...)` or `v.method(...)` where v holds objects of one class
@@ -133,11 +152,18 @@ class Objects:
         elif isinstance(func, gast.Attribute) and _is_super(func.value, self.parsed):
             after, receiver = (self.parsed.resolve(func.value.args[0]), func.value.args[1])
             method = func.attr
+        elif isinstance(func, gast.Attribute) and self.constant_instance(func.value):
+            # `Net(2).run(W, xs)`: the object built first, `t_net = Net(2)`, then its method
+            cls, receiver, method = self.constant_instance(func.value), None, func.attr
         else:
             return None
-        if receiver.id not in self.parsed.local_names:
+        if receiver is None:
+            receiver = self.atom(func.value)
+            func = gast.Attribute(value=load(receiver.id), attr=method, ctx=gast.Load())
+        elif receiver.id not in self.parsed.local_names:
             return None
-        cls = self.object_class(receiver.id)
+        else:
+            cls = self.object_class(receiver.id)
         if cls is None:
             return None
         function = python_method(cls, method, after=after)

@@ -189,9 +189,64 @@ class Unpacking:
         if isinstance(value, gast.Call) and any(
                 self.parsed.resolve(value.func) is f for f in (zip, enumerate, map, filter,
                                                                 reversed)):
+            zipped = self.parsed.resolve(value.func) is zip   # consumed here: zip_value
             return gast.Call(func=load(self.bindings.name("tuple", builtins.tuple)),
-                             args=[load(self.atom(value).id)], keywords=[])
+                             args=[value if zipped else load(self.atom(value).id)],
+                             keywords=[])
         return value
+
+    def zip_value(self, node):
+        """(expression, op) of a zip that list, tuple or dict consumes at once: `list(zip(a,
+        b))`, `tuple(zip(*pairs))` (also what `a, b = zip(*pairs)` reads, indexable) and
+        `dict(zip(keys, values))`, written as the user wrote it and bound to the rules of
+        runtime.zipped and dict_zipped (runtime/zips.py); None for any other call. A zip
+        kept as a value (`z = zip(a, b)`) may be consumed later, or twice: it is not taken."""
+        consumer = self.parsed.resolve(node.func)
+        inner = node.args[0] if len(node.args) == 1 and not node.keywords else None
+        if not (any(consumer is f for f in (list, tuple, dict)) and isinstance(inner, gast.Call)):
+            return None
+        iterator = self.parsed.resolve(inner.func)
+        if iterator is enumerate and consumer is not dict:
+            return self.enumerate_value(node, inner)
+        if iterator is not zip or inner.keywords:
+            return None
+        starred = [a for a in inner.args if isinstance(a, gast.Starred)]
+        if starred and (len(inner.args) > 1 or consumer is dict):
+            return None
+        seqs = [self.atom(a.value if starred else a) for a in inner.args]
+        args = [gast.Starred(value=seqs[0], ctx=gast.Load())] if starred else seqs
+        expr = gast.Call(func=node.func, args=[gast.Call(func=inner.func, args=args,
+                                                         keywords=[])], keywords=[])
+        label = f"{gast.unparse(node.func).strip()}(zip(...))"
+        if consumer is dict:
+            if len(seqs) != 2:
+                return None
+            return expr, self.op(runtime.dict_zipped, label, seqs, {}, node, hint="table")
+        listed = seqs[0] if starred else gast.List(elts=seqs, ctx=gast.Load())
+        return expr, self.op(runtime.zipped, label, [listed], {}, node, hint="pairs")
+
+    def enumerate_value(self, node, inner):
+        """`list(enumerate(xs, start))` (or tuple): the pairs of zip(range(start, start +
+        len(xs)), xs), whose rule (runtime.zipped) gives xs its items' gradients back; the
+        counts are a range the rule reads, the generated code calls enumerate as written."""
+        start = inner.args[1:] + [k.value for k in inner.keywords if k.arg == "start"]
+        if len(inner.args) + len(inner.keywords) - 1 != len(start) or len(start) > 1 or \
+                any(isinstance(a, gast.Starred) for a in inner.args):
+            return None
+        xs = self.atom(inner.args[0])
+        first = self.atom(start[0]) if start else gast.Constant(value=0, kind=None)
+        count = gast.Call(func=load(self.bindings.name("len", builtins.len)), args=[xs],
+                          keywords=[])
+        counts = self.atom(gast.Call(
+            func=load(self.bindings.name("range", builtins.range)),
+            args=[first, gast.BinOp(left=first, op=gast.Add(), right=count)], keywords=[]))
+        expr = gast.Call(func=node.func, args=[gast.Call(
+            func=inner.func, args=[xs] + ([first] if start else []), keywords=[])],
+            keywords=[])
+        label = f"{gast.unparse(node.func).strip()}(enumerate(...))"
+        return expr, self.op(runtime.zipped, label, [gast.List(elts=[counts, xs],
+                                                               ctx=gast.Load())], {}, node,
+                             hint="items")
 
     def unpack(self, target, value, stmt):
         """`a, (b, c) = value` for a value that may carry a gradient: index reads."""
@@ -205,9 +260,11 @@ class Unpacking:
                 # `B[:, 0], B[:, 1] = B[:, 1], B[:, 0]` writes through views of what it reads
                 raise self.unsupported(stmt, "this assignment target: unpack into plain "
                                              "names, then write each one on its own line")
-        # Python checks the count; primitives (np.linalg.svd ...) return tuples of theirs
-        checked = not (isinstance(value, gast.Call) and
-                       lookup(self.parsed.resolve(value.func)) is not None)
+        # Python checks the count; primitives (np.linalg.svd ...) return tuples of theirs,
+        # list and tuple (`a, b = zip(*pairs)` reads a tuple) as many as they are given
+        called = self.parsed.resolve(value.func) if isinstance(value, gast.Call) else None
+        checked = called is None or lookup(called) is None or \
+            any(called is f for f in (list, tuple))
         if isinstance(value, gast.Subscript) and isinstance(value.value, gast.Name) and \
                 isinstance(value.slice, gast.Name):   # `for W, b in layers`: layer = layers[i]
             base = load(self.namer.fresh(_singular(value.value.id)))

@@ -14,12 +14,14 @@ on, writing `hidden` for `alias` is the program NumPy runs, spelled with one nam
 Certainly the same list: `alias = hidden` is a statement of the function's own body (run once,
 under no loop or branch), `alias` is bound nowhere else and is no parameter, and `hidden` is
 certainly a Python list (analysis.aliasing.certain_lists) bound only before the alias (its
-list made, or filled by a comprehension's appends). Anything else is left as it is, for the
+list made, or filled by a comprehension's appends). An append through either name, anywhere
+after (`acc = hist; for ...: acc.append(h)`), binds no new list in Python: it is spelled
+`hidden = append(hidden, v)` like the other uses. Anything else is left as it is, for the
 aliasing analysis to check.
 """
 import gast
 
-from .. import ir
+from .. import ir, runtime
 from ..analysis.aliasing import certain_lists
 from ..ir.uses import binds
 
@@ -46,11 +48,21 @@ def _list_alias(fn, p, stmt, lists):
         return None
     bound = [st for st in ir.walk(fn.body) if alias in binds(st) or name in binds(st)]
     before = {id(st) for st in ir.walk(fn.body[:p])}
-    if any(alias in binds(st) and st is not stmt for st in bound):
+    if any(alias in binds(st) and st is not stmt and not _appends(st, alias) for st in bound):
         return None
-    if any(name in binds(st) and id(st) not in before for st in bound):
+    if any(name in binds(st) and id(st) not in before and not _appends(st, name)
+           for st in bound):
         return None
     return alias, name
+
+
+def _appends(stmt, name):
+    """Whether stmt is `name.append(v)` (the core language's `name = append(name, v)`): the
+    list grows in place, and every name holding it sees the new item, as Python does."""
+    op = getattr(stmt, "op", None)
+    return isinstance(stmt, ir.Assign) and not isinstance(stmt, ir.Pop) and op is not None \
+        and op.func is runtime.append and stmt.targets == [name] and \
+        isinstance(op.args[0], gast.Name) and op.args[0].id == name
 
 
 def _respell(body, old, new):
@@ -62,6 +74,9 @@ def _respell(body, old, new):
                     n.id = new
         if isinstance(stmt, ir.SetItem) and stmt.target == old:
             stmt.target = new
+        if isinstance(stmt, ir.Assign) and stmt.targets == [old] and stmt.op is not None \
+                and stmt.op.func is runtime.append:   # `alias.append(v)`: the list itself
+            stmt.targets = [new]
         if isinstance(stmt, ir.If) and stmt.test == old:
             stmt.test = new
         if isinstance(stmt, ir.For) and stmt.iter == old:

@@ -131,7 +131,7 @@ def reverse_mode(ctx, options, copied=(), guards=None, callee=None,
                               reduced, adjoints.proven_entries)
     if options.split:
         fwd, bwd = _split(ctx, options, prologue + forward, backward[2:], seed, plan, stack,
-                          writer.states.values(), unbound, groups)
+                          writer.states.values(), unbound, groups, writer.copies)
         return Reversed(fwd, bwd, adjoints.callees)
     # These two ride along in a variant kept for other work, and never decide that a variant
     # is kept (specialiser.py: a generalised variant that removes nothing else gives way to
@@ -306,10 +306,12 @@ def _returns(ctx, options, final):
     return stmts
 
 
-def _split(ctx, options, forward, backward, seed, plan, stack, states, unbound, groups):
+def _split(ctx, options, forward, backward, seed, plan, stack, states, unbound, groups,
+           copies):
     """The forward sweep and the backward sweep as two functions, for a pullback that runs
     the backward sweep as often as it is called: the forward sweep returns its result and
-    the state the backward sweep reads; the backward sweep works on copies of it."""
+    the state the backward sweep reads; the backward sweep works on copies of it, one per
+    array (`copies`: the name of the memo its pops go through, or None)."""
     fn = ctx.fn
     assigned = set(fn.params)
     for node in forward:
@@ -342,13 +344,16 @@ def _split(ctx, options, forward, backward, seed, plan, stack, states, unbound, 
     if stack:
         prologue.append(Comment("each call replays the sweep on its own copy"))
         prologue.append(s.assign(stack, ctx.call("Stack", [name_node(stack)])))
-    for v, views in followed_views(ctx, plan, restored, state, forward, backward,
-                                   groups).items():
-        owned = ctx.call("owned", [name_node(v)] + [name_node(w) for w in views])
-        prologue.append(s.assign(v, owned) if not views else gast.Assign(
-            targets=[gast.Tuple(elts=[name_node(n, store=True) for n in [v] + views],
-                                ctx=gast.Store())],
-            value=owned, type_comment=None))
+    follow = followed_views(ctx, plan, restored, state, forward, backward, groups)
+    if follow:
+        # one copy per array, whichever names hold it (`u, new = new, u` keeps trading the
+        # same two), and the views of the state re-pointed at it
+        copies = copies or ctx.namer.fresh("copies")
+        prologue.append(Comment("each call restores its own copy of the arrays written in "
+                                "place, one per array"))
+        prologue.append(s.assign(copies, gast.Dict(keys=[], values=[])))
+        prologue += [s.assign(n, ctx.call("owned_in", [name_node(copies), name_node(n)]))
+                     for v, views in follow.items() for n in [v] + views]
     for c in states:
         if c.checkpoints in state:
             replay = s.assign(c.checkpoints, s.call(s.attr(c.checkpoints, "replay"), []))
