@@ -62,7 +62,7 @@ class ArgumentMethodError(UnsupportedSyntaxError):
     items = False     # the methods are those of the items of the argument (a list of layers)
 
 
-def per_class_refusal(compiled):
+def per_class_refusal(compiled: Any) -> "UnsupportedSyntaxError":
     """The error for reading a gradient compiled per class of its arguments (classes.py) as
     a function to differentiate again (grad(grad(f)), jvp of it) or to ship: it has no code
     of its own, only the variants compiled when it is called."""

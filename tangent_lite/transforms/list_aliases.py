@@ -60,8 +60,9 @@ def _appends(stmt, name):
     """Whether stmt is `name.append(v)` (the core language's `name = append(name, v)`): the
     list grows in place, and every name holding it sees the new item, as Python does."""
     op = getattr(stmt, "op", None)
+    # `out = out + [v]` is an append too, but makes a new list (not marked inplace).
     return isinstance(stmt, ir.Assign) and not isinstance(stmt, ir.Pop) and op is not None \
-        and op.func is runtime.append and stmt.targets == [name] and \
+        and stmt.inplace and op.func is runtime.append and stmt.targets == [name] and \
         isinstance(op.args[0], gast.Name) and op.args[0].id == name
 
 
