@@ -9,10 +9,13 @@ sums g's products with each side of the difference apart where those are matrix 
 the arrays before broadcasting (`dd2.T @ points` and `dd2.sum(axis=0)[:, None] * centroids`)
 and is `sum_product(dt_pow, t_sub, t_item2)` itself otherwise.
 
-What it proves: s is assigned once in df, as `a - b` of names, at the top level of the forward
-sweep; a and b are not bound again after it; and every statement from there to the sum (the
-rest of the forward sweep and the backward sweep before it, all at the top level) assigns a
-name a value that writes no array: pure expressions (algebra.Spelling.pure, with np.min and
+Which differences: s assigned once in df, as `a - b` of two names at the top level of the
+forward sweep, one of them a view with a new axis (`p[:, None]`, `c[np.newaxis]`): the pairwise
+difference. A difference of arrays of one shape (`out - y`) has no broadcast to save.
+
+What it proves: a and b are not bound again after s; and every statement from there to the
+sum (the rest of the forward sweep and the backward sweep before it, all at the top level)
+assigns a name a value that writes no array: pure expressions (algebra.Spelling.pure, with np.min and
 np.max) and, in the backward sweep only, the inplace pass's `dr += e` into an array only dr
 holds. So a and b hold at the sum the arrays whose difference s is.
 """
@@ -36,7 +39,8 @@ def split_differences(forward, backward, everything, spelled, call):
         return
     stores = name_counts(everything)[1]
     writes_nothing = _WritesNothing(Spelling(spelled))
-    found = {}
+    found, widened = {}, set()
+    np_name = Spelling(spelled).np
     for stmt in forward:
         if isinstance(stmt, Comment):
             continue
@@ -45,8 +49,12 @@ def split_differences(forward, backward, everything, spelled, call):
             continue
         _rebound(found, stmt)
         s, sides = _difference(stmt)
-        if s is not None and stores.get(s) == 1:
+        if s is not None and stores.get(s) == 1 and sides[0] != sides[1] \
+                and widened & set(sides):
             found[s] = sides
+        widened.discard(stmt.targets[0].id)
+        if _widens(stmt.value, np_name):
+            widened.add(stmt.targets[0].id)
     for stmt in backward:
         if not found:
             return
@@ -67,6 +75,19 @@ def _difference(stmt):
             and isinstance(value.left, gast.Name) and isinstance(value.right, gast.Name)):
         return stmt.targets[0].id, (value.left.id, value.right.id)
     return None, None
+
+
+def _widens(value, np_name):
+    """Whether value is a subscript with a new axis, `p[:, None]` or `c[np.newaxis]`: the
+    side of a difference that makes it a broadcast (pairwise) one, as a person writes it."""
+    if not isinstance(value, gast.Subscript):
+        return False
+    index = value.slice
+    items = index.elts if isinstance(index, gast.Tuple) else [index]
+    return any((isinstance(i, gast.Constant) and i.value is None)
+               or (isinstance(i, gast.Attribute) and i.attr == "newaxis"
+                   and isinstance(i.value, gast.Name) and i.value.id == np_name)
+               for i in items)
 
 
 def _rebound(found, stmt):
