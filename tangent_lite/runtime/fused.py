@@ -146,14 +146,14 @@ def _contract(u, v, kept, full):
         return u * v
     rest = [i for i in range(u.ndim) if i not in both + left + right + summed]
     size = lambda axes, w: math.prod(w.shape[i] for i in axes)
-    um = u.transpose(both + left + summed + right + rest).reshape(
+    um = _ordered(u, both + left + summed + right + rest).reshape(
         size(both, u), size(left, u), size(summed, u))
-    vm = v.transpose(both + summed + right + left + rest).reshape(
+    vm = _ordered(v, both + summed + right + left + rest).reshape(
         size(both, v), size(summed, v), size(right, v))
     order = both + left + right
     ones = rest + summed    # of length 1 in the sum
     lengths = [max(u.shape[i], v.shape[i]) for i in order] + [1] * len(ones)
-    return np.matmul(um, vm).reshape(lengths).transpose(np.argsort(order + ones))
+    return _placed(np.matmul(um, vm).reshape(lengths), order + ones)
 
 
 def _summed(w, axes):
@@ -164,7 +164,17 @@ def _summed(w, axes):
         return w
     others = [i for i in range(w.ndim) if i not in axes]
     length = math.prod(w.shape[i] for i in axes)
-    rows = w.transpose(axes + others).reshape(length, -1)
+    rows = _ordered(w, axes + others).reshape(length, -1)
     total = np.matmul(np.ones(length, dtype=w.dtype), rows)
     shape = [1] * len(axes) + [w.shape[i] for i in others]
-    return total.reshape(shape).transpose(np.argsort(axes + others))
+    return _placed(total.reshape(shape), axes + others)
+
+
+def _ordered(w, axes):
+    """w with its axes in the order `axes` (w itself where that is its order)."""
+    return w if axes == sorted(axes) else w.transpose(axes)
+
+
+def _placed(w, axes):
+    """w, whose axis k is axis axes[k] of the result, with its axes put in place."""
+    return _ordered(w, sorted(range(len(axes)), key=axes.__getitem__))
