@@ -39,6 +39,8 @@ FORWARD_ONLY = dict.fromkeys([
     # the add into a slice still zero; optimize/rows.py: the slices of a parameter's row added
     # into its gradient's row
     "sum_product", "sum_quotient", "unindex_product", "set_at", "add_row_slices",
+    # optimize/differences.py: a sum of products with a pairwise difference, split in two
+    "sum_product_of_difference",
     # pytrees.py: field reads, records built and dict literals
     "unfield", "field", "undict", "unrecord", "record_tangent",
     # linalg.py: a Hessian-vector product through np.linalg.norm
