@@ -9,9 +9,10 @@ from typing import Any, Callable, Optional, Sequence, Tuple, Union, overload
 
 import numpy as np
 
-from . import cache, higher, pipeline, pytree
+from . import cache, classes, higher, pipeline, pytree
 from .pipeline import wrt_names
-from .errors import InputError, TangentLiteError, user_facing
+from .errors import (ArgumentMethodError, InputError, TangentLiteError, per_class_refusal,
+                     user_facing)
 from .runtime import GradList, any_complex, unit_like, zeros_grad
 from .runtime.trees import children, is_container
 
@@ -62,12 +63,20 @@ def _build(f: Function, wrt: Any, mode: str, checkpoint: int = 0) -> Any:
     names = wrt_names(f, wrt)
     as_tuple = isinstance(wrt, (tuple, list))
     generated = getattr(f, "__tangent_lite__", None)
+    if generated is not None and generated.by_class is not None:
+        raise per_class_refusal(generated)
     if generated is not None and mode in ("reverse", "taped"):
         return higher.grad_of_derivative(generated, names, as_tuple, pipeline.reverse,
                                          pipeline.jvp)
-    return pipeline.compile_reverse(f, names, as_tuple, with_value=(mode == "value_and_grad"),
-                                    split=(mode == "split"), checkpoint=checkpoint,
-                                    taped=(mode == "taped"))
+    try:
+        return pipeline.compile_reverse(f, names, as_tuple, with_value=(mode == "value_and_grad"),
+                                        split=(mode == "split"), checkpoint=checkpoint,
+                                        taped=(mode == "taped"))
+    except ArgumentMethodError as exc:   # `model.forward(x)`: compiled per class of model
+        if exc.function is not f:
+            raise
+        return classes.dispatching(f, exc, lambda view: _compiled(view, wrt, mode, checkpoint),
+                                   mode, names)
 
 
 @user_facing
@@ -168,11 +177,26 @@ def jvp(f: Function, primals: Sequence[Any], tangents: Sequence[Any]) -> Tuple[A
         raise InputError(f"jvp: {len(primals)} primals but {len(tangents)} tangents")
     params = list(inspect.signature(f).parameters)
     wrt = tuple(p for p, t in zip(params, tangents) if t is not None)
-    compiled = cache.get(f, (wrt, "jvp"), lambda: pipeline.compile_forward(f, wrt))
+    compiled = _forward(f, wrt, primals)
     for p, x, t in zip(params, primals, tangents):
         _real_tangent(p, x, t)
     named = {compiled.tangent_params[p]: t for p, t in zip(params, tangents) if t is not None}
     return compiled.df(*primals, **named)
+
+
+def _forward(f: Function, wrt: tuple, primals: tuple) -> Any:
+    """The Compiled forward-mode derivative jvp runs for these primals (per class of an
+    argument f calls methods of: classes.py)."""
+    def build() -> Any:
+        try:
+            return pipeline.compile_forward(f, wrt)
+        except ArgumentMethodError as exc:
+            if exc.function is not f:
+                raise
+            return classes.dispatching(f, exc, lambda view: cache.get(
+                view, (wrt, "jvp"), lambda: pipeline.compile_forward(view, wrt)), "jvp", wrt)
+    compiled = cache.get(f, (wrt, "jvp"), build)
+    return compiled if compiled.by_class is None else compiled.by_class.variant(primals, {})
 
 
 def _real_tangent(name: str, x: Any, t: Any) -> None:
@@ -198,8 +222,9 @@ def hvp(f: Function, wrt: Wrt = 0) -> Function:
     Forward mode runs over a gradient that records every step: loops marked checkpointed(...)
     in f are taped here (their memory is not reduced; the values are the same)."""
     compiled = _compiled(f, wrt, "taped")
-    df, names = compiled.df, tuple(compiled.wrt)
-    tangent_names = [pipeline.jvp(df, names).tangent_params[n] for n in names]
+    names = tuple(compiled.wrt)
+    if compiled.by_class is None:   # else: known once the classes of the arguments are
+        pipeline.jvp(compiled.df, names)
 
     @user_facing
     def hessian_vector_product(*args: Any) -> Any:
@@ -212,8 +237,11 @@ def hvp(f: Function, wrt: Wrt = 0) -> Function:
             bound = inspect.signature(unwrap(f)).bind_partial(*primals).arguments
             for name, t in zip(names, vs):
                 _real_tangent(name, bound.get(name), t)
-        jvp_df = pipeline.jvp(df, names).df
-        return jvp_df(*primals, **dict(zip(tangent_names, vs)))[1]
+        df = compiled.df if compiled.by_class is None else \
+            compiled.by_class.variant(tuple(primals), {}).df
+        forward = pipeline.jvp(df, names)
+        tangent_names = [forward.tangent_params[n] for n in names]
+        return forward.df(*primals, **dict(zip(tangent_names, vs)))[1]
     return hessian_vector_product
 
 
@@ -253,6 +281,8 @@ def _hessian_blocks(f: Function, wrt: Wrt, args: Any) -> Any:
     """The Hessian with respect to the arguments `wrt`, forward mode over the gradient, as
     nested blocks (pytree.py), and the gradient."""
     compiled = _compiled(f, tuple(wrt) if isinstance(wrt, (tuple, list)) else (wrt,), "taped")
+    if compiled.by_class is not None:   # the gradient for the classes of these arguments
+        compiled = compiled.by_class.variant(tuple(args), {})
     params = list(inspect.signature(unwrap(f)).parameters)
     return pytree.hessian_blocks(compiled.df, pipeline.jvp(compiled.df, compiled.wrt), args,
                                  compiled.wrt, [params.index(n) for n in compiled.wrt])
@@ -319,8 +349,25 @@ def source(f: Function, wrt: Wrt = 0, numbers: bool = False,
     not been called with such arguments yet; a TangentLiteError if there is none.
     checkpoint: as for grad."""
     compiled = _compiled(f, wrt, checkpoint=_checked_checkpoint(f, checkpoint))
+    if compiled.by_class is not None:
+        if specialised_for is None:
+            raise TangentLiteError(
+                f"the gradient of {getattr(f, '__name__', f)} is compiled for the classes of "
+                f"its arguments {', '.join(compiled.by_class.names)} at the first call with "
+                "each: pass the arguments, tangent_lite.source(f, specialised_for=args)")
+        compiled = compiled.by_class.variant(tuple(specialised_for), {})
+        if numbers or compiled.specialiser is None:   # the code df runs for those classes
+            return _source_of_variant(f, compiled, numbers)
+        try:
+            return _specialised_source(f, compiled, specialised_for)
+        except TangentLiteError:
+            return compiled.source
     if specialised_for is not None:
         return _specialised_source(f, compiled, specialised_for)
+    return _source_of_variant(f, compiled, numbers)
+
+
+def _source_of_variant(f: Function, compiled: Any, numbers: bool) -> str:
     if not numbers:
         return compiled.source
     if compiled.numbers is None:

@@ -80,6 +80,9 @@ class Compiled:
     # to, the class of the objects in a list): each returns False once it does not.
     checks: list = dataclasses.field(default_factory=list)
     passes: int = dataclasses.field(default_factory=optimize.version)   # see cache._valid
+    # A gradient compiled per class of the arguments it calls methods of (classes.py): df
+    # dispatches to the derivative of the classes passed; `source` has no code of its own.
+    by_class: object = None
 
 
 def finish(func, wrt, mode, parsed, fn, deriv, signature, bindings, callees):

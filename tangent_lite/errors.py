@@ -51,6 +51,30 @@ class UnsupportedSyntaxError(TangentLiteError):
     """The function uses a Python construct tangent_lite cannot differentiate (yet)."""
 
 
+class ArgumentMethodError(UnsupportedSyntaxError):
+    """A method called on an argument that is differentiated (`model.forward(x)` with `model`
+    a parameter): which method runs depends on the class of what is passed. The API compiles
+    df again for the classes each call passes (classes.py); `argument` names the parameter,
+    `function` the function whose parameter it is."""
+
+    argument = None
+    function = None
+    items = False     # the methods are those of the items of the argument (a list of layers)
+
+
+def per_class_refusal(compiled):
+    """The error for reading a gradient compiled per class of its arguments (classes.py) as
+    a function to differentiate again (grad(grad(f)), jvp of it) or to ship: it has no code
+    of its own, only the variants compiled when it is called."""
+    name = getattr(compiled.func, "__name__", "f")
+    return UnsupportedSyntaxError(
+        f"the gradient of {name} is compiled for the classes of its arguments "
+        f"{', '.join(compiled.by_class.names)} when called, so it has no code of its own to "
+        "differentiate again or to ship",
+        hint=f"instead: tl.hvp({name}) for second derivatives; to ship it, call the methods "
+             f"through their class in {name} (`TheClass.forward(model, x)`)")
+
+
 class MissingRuleError(TangentLiteError):
     """A called function has no derivative rule and no Python source to differentiate."""
 

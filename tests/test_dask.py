@@ -27,6 +27,7 @@ import test_rules  # noqa: E402
 import test_rules_elementwise  # noqa: E402
 import test_rules_fft  # noqa: E402
 import test_rules_linalg  # noqa: E402
+import test_rules_numerical  # noqa: E402
 import test_rules_pymath  # noqa: E402
 import test_rules_scatter  # noqa: E402
 import test_rules_shapes  # noqa: E402
@@ -35,7 +36,8 @@ import test_rules_special  # noqa: E402
 walkthrough = load_example("walkthrough")
 
 CASE_MODULES = [test_rules, test_rules_elementwise, test_rules_shapes, test_rules_linalg,
-                test_rules_scatter, test_rules_fft, test_rules_special, test_rules_pymath]
+                test_rules_scatter, test_rules_fft, test_rules_special, test_rules_pymath,
+                test_rules_numerical]
 ALL_CASES = [c for m in CASE_MODULES for c in m.CASES]
 
 # Functions whose every case fails on Dask before any gradient is taken: Dask does not
@@ -53,7 +55,8 @@ DASK_LACKS = {
     "scatter_add", "scatter_subtract", "scatter_multiply", "scatter_maximum",
     "scatter_minimum", "fft", "ifft", "rfft", "irfft", "fft2", "ifft2", "rfft2", "irfft2",
     "fftn", "ifftn", "rfftn", "irfftn", "fftshift", "ifftshift", "polygamma", "logsumexp",
-    "softmax", "log_softmax",
+    "softmax", "log_softmax", "partition", "diagflat", "convolve", "correlate", "trapezoid",
+    "interp",
 }
 # (Several of these run on Dask for some arguments: those cases are checked like any other.)
 

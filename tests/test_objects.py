@@ -301,8 +301,13 @@ def parameter_named_like_the_loop_variable(x, layer):
 
 
 def test_a_parameter_is_not_typed_by_a_loop_over_objects():
-    with pytest.raises(UnsupportedSyntaxError, match="calling `layer`") as info:
-        tl.grad(parameter_named_like_the_loop_variable)
+    # The parameter's class is the one passed (classes.py): a Square, like the loop's, runs;
+    # a Cube gives the name two classes, and is refused when called.
+    df = tl.grad(parameter_named_like_the_loop_variable)
+    x = np.array([0.5, -1.2, 0.8])
+    close(df(x, Square()), numeric_grad(parameter_named_like_the_loop_variable, (x, Square()), 0))
+    with pytest.raises(UnsupportedSyntaxError, match="calling the argument `layer`") as info:
+        df(x, Cube())
     assert "x = layer(x)" in str(info.value)
 
 
@@ -426,8 +431,59 @@ def test_attribute_or_method_of_a_differentiated_value_is_refused():
     with pytest.raises(UnsupportedSyntaxError, match="attribute") as info:
         tl.grad(attribute_of_differentiated)
     assert "test_objects.py" in str(info.value) and "x.flat" in str(info.value)
-    with pytest.raises(UnsupportedSyntaxError, match="tolist"):
-        tl.grad(method_of_differentiated)
+    df = tl.grad(method_of_differentiated)   # a model passed as x would have a method tolist
+    with pytest.raises(UnsupportedSyntaxError, match="tolist") as info:
+        df(np.array([1.0, 2.0]))
+    assert "test_objects.py" in str(info.value)
+
+
+# -- a model passed as a differentiated argument -----------------------------------------------
+
+@dataclasses.dataclass
+class TanhNet:
+    W1: np.ndarray
+    b1: np.ndarray
+    w2: np.ndarray
+
+    def forward(self, x):
+        return np.tanh(x @ self.W1 + self.b1) @ self.w2
+
+
+def net_through_class(model, x, y):
+    return np.mean((TanhNet.forward(model, x) - y) ** 2)
+
+
+def net_fields(model, x, y):
+    r = np.dot(np.tanh(np.dot(x, model.W1) + model.b1), model.w2) - y
+    return np.sum(r * r) / len(y)
+
+
+def net_method(model, x, y):
+    return np.mean((model.forward(x) - y) ** 2)
+
+
+def net_method_typed(model: TanhNet, x, y):
+    return np.mean((model.forward(x) - y) ** 2)
+
+
+def test_a_model_argument_through_its_class_or_fields_matches_finite_differences():
+    model = TanhNet(RNG.normal(size=(3, 4)), RNG.normal(size=4), RNG.normal(size=4))
+    for f in (net_through_class, net_fields):
+        g = tl.grad(f)(model, X, Y)
+        assert type(g) is TanhNet
+        for name in ("W1", "b1", "w2"):
+            def along(v, name=name):
+                return f(dataclasses.replace(model, **{name: v}), X, Y)
+            close(getattr(g, name), numeric_grad(along, (getattr(model, name),), 0))
+
+
+def test_a_method_called_on_a_model_argument_runs_the_method_of_the_class_passed():
+    model = TanhNet(RNG.normal(size=(3, 4)), RNG.normal(size=4), RNG.normal(size=4))
+    for f in (net_method, net_method_typed):
+        g = tl.grad(f)(model, X, Y)
+        want = tl.grad(net_through_class)(model, X, Y)
+        for name in ("W1", "b1", "w2"):
+            close(getattr(g, name), getattr(want, name), rtol=1e-12, atol=1e-14)
 
 
 # -- random draws as constants --------------------------------------------------------------------

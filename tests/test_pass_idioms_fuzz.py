@@ -3,10 +3,12 @@ flow of test_control_flow.py: products of two slices summed (optimize/slices.py)
 concatenation of a slice product (the ODE's right-hand side), the max-shifted log-sum-exp and
 softmax (optimize/shift.py), buffers swapped in a loop (analysis/distinct.py), namedtuples and
 dataclasses built inside f, squared distances of a broadcast summed after a min (the fused
-chains of optimize/fused.py) and a batched einsum (its gradient's contraction path). Each
+chains of optimize/fused.py) and a batched einsum (its gradient's contraction path); and
+the same programs with complex data, and with a model argument whose methods f calls. Each
 rewrite is proved on the program's shape; here it meets loops, branches, reassigned names and
 the other statements of f, and each program is checked against central finite differences at
 a point where no branch is about to flip."""
+import dataclasses
 import os
 import re
 import textwrap
@@ -234,33 +236,130 @@ def _smooth_with_data(module, x, c):
                        numeric_grad(module.f, (x, c), 0, eps=1e-6), rtol=1e-4, atol=1e-6)
 
 
+def _first_smooth(generator, data, seed, tmp_path, check):
+    """check(module, x, data, points) on the first of up to 10 programs f(x, data) of
+    `generator(attempt)` with a smooth sample point (data(module, points) draws the data)."""
+    points = np.random.default_rng([seed, 13])
+    for attempt in range(10):
+        module = load_program(tmp_path / f"prog_{seed}_{attempt}.py",
+                              generator(attempt).source())
+        for _ in range(5):
+            x = points.uniform(-1.5, 1.5, size=N)
+            c = data(module, points)
+            if _smooth_with_data(module, x, c):
+                check(module, x, c, points)
+                return
+    pytest.fail(f"no smooth sample point found for seed {seed}")
+
+
 @pytest.mark.parametrize("seed", range(int(os.environ.get("TL_RANDOM_PROGRAMS", 100)) // 4))
 def test_random_program_with_complex_data(seed, tmp_path):
     """grad, vjp (its pullback twice) and jvp of one random program f(x, c) with complex c."""
-    points = np.random.default_rng([seed, 13])
-    for attempt in range(10):
-        text = ComplexDataProgramGenerator(f"complex:{seed}:{attempt}").source()
-        module = load_program(tmp_path / f"cprog_{seed}_{attempt}.py", text)
-        for _ in range(5):
-            x = points.uniform(-1.5, 1.5, size=N)
-            c = points.uniform(-1, 1, size=N) + 1j * points.uniform(-1, 1, size=N)
-            if not _smooth_with_data(module, x, c):
-                continue
-            want = numeric_grad(module.f, (x, c), 0)
-            np.testing.assert_allclose(tangent_lite.grad(module.f)(x, c), want, rtol=1e-5,
-                                       atol=1e-7)
-            try:
-                value, pullback = tangent_lite.vjp(module.f, x, c)
-            except tangent_lite.UnsupportedSyntaxError as exc:
-                # a pullback refuses to replay some writes into traded buffers (grad is right)
-                assert "cannot replay" in str(exc), exc
-            else:
-                assert value == module.f(x, c)
-                first = pullback(1.0)
-                np.testing.assert_allclose(first, want, rtol=1e-5, atol=1e-7)
-                np.testing.assert_array_equal(pullback(1.0), first)
-            v = points.standard_normal(N)
-            _, dvalue = tangent_lite.jvp(module.f, (x, c), (v, None))
-            np.testing.assert_allclose(dvalue, want @ v, rtol=1e-5, atol=1e-7)
-            return
-    pytest.fail(f"no smooth sample point found for seed {seed}")
+    def data(module, points):
+        return points.uniform(-1, 1, size=N) + 1j * points.uniform(-1, 1, size=N)
+
+    def check(module, x, c, points):
+        want = numeric_grad(module.f, (x, c), 0)
+        np.testing.assert_allclose(tangent_lite.grad(module.f)(x, c), want, rtol=1e-5,
+                                   atol=1e-7)
+        try:
+            value, pullback = tangent_lite.vjp(module.f, x, c)
+        except tangent_lite.UnsupportedSyntaxError as exc:
+            # a pullback refuses to replay some writes into traded buffers (grad is right)
+            assert "cannot replay" in str(exc), exc
+        else:
+            assert value == module.f(x, c)
+            first = pullback(1.0)
+            np.testing.assert_allclose(first, want, rtol=1e-5, atol=1e-7)
+            np.testing.assert_array_equal(pullback(1.0), first)
+        v = points.standard_normal(N)
+        _, dvalue = tangent_lite.jvp(module.f, (x, c), (v, None))
+        np.testing.assert_allclose(dvalue, want @ v, rtol=1e-5, atol=1e-7)
+
+    _first_smooth(lambda attempt: ComplexDataProgramGenerator(f"complex:{seed}:{attempt}"),
+                  data, seed, tmp_path, check)
+
+
+# A model passed to f as a differentiated argument, its methods called inside (classes.py
+# compiles df for the class passed): `model.forward(v)`, `model(v)`, a helper given the model.
+MODELS = textwrap.dedent("""
+    @dataclasses.dataclass
+    class Model:
+        w: np.ndarray
+        b: float
+
+        def forward(self, v):
+            return np.tanh(self.w * v + self.b)
+
+        def __call__(self, v):
+            return self.forward(v) * self.w
+
+
+    @dataclasses.dataclass
+    class SineModel(Model):
+        def forward(self, v):
+            return np.sin(self.w * v) + self.b
+
+
+    def shifted(model, v):
+        return np.sum(model.forward(v + 0.1))
+    """)
+
+
+class ModelArgumentProgramGenerator(PassIdiomProgramGenerator):
+    """The same programs as f(x, model), differentiated with respect to both: statements call
+    the model's methods on the values of x."""
+
+    def stmt(self, depth, pad):
+        if self.r.random() < 0.25:
+            return self.model_calls("    " * pad)
+        return super().stmt(depth, pad)
+
+    def model_calls(self, p):
+        r, k = self.r, self.r.random()
+        j = r.randint(0, N - 2)
+        if k < 0.4:
+            return [f"{p}s0 = s0 + 0.2 * np.sum(model.forward(x[{j}:{j} + 2] * "
+                    f"({self.expr(1)})))"]
+        if k < 0.7:
+            return [f"{p}s1 = s1 + 0.1 * np.sum(model(x[{j}:{j} + 2]))"]
+        return [f"{p}s0 = s0 + 0.1 * shifted(model, x[{j}:{j} + 2] * s1)"]
+
+    def source(self):
+        text = super().source().replace(RECORDS, RECORDS + MODELS, 1)
+        return re.sub(r"def (f|f_traced)\(x\):", r"def \1(x, model):", text)
+
+
+def _model_leaves_grad(f, x, model, eps=1e-6):
+    """Central differences of f(x, model) in model.w (each element) and model.b."""
+    def moved(w, b):
+        return f(x, dataclasses.replace(model, w=w, b=b))
+    dw = np.array([(moved(model.w + eps * e, model.b) - moved(model.w - eps * e, model.b))
+                   / (2 * eps) for e in np.eye(model.w.size)])
+    db = (moved(model.w, model.b + eps) - moved(model.w, model.b - eps)) / (2 * eps)
+    return dw, db
+
+
+@pytest.mark.parametrize("seed", range(int(os.environ.get("TL_RANDOM_PROGRAMS", 100)) // 4))
+def test_random_program_with_a_model_argument(seed, tmp_path):
+    """grad with respect to x and to the model (of one of two classes), and jvp along both."""
+    def data(module, points):
+        cls = module.Model if points.random() < 0.5 else module.SineModel
+        return cls(w=points.uniform(-1, 1, size=2), b=float(points.uniform(-0.5, 0.5)))
+
+    def check(module, x, model, points):
+        cls = type(model)
+        dx, dmodel = tangent_lite.grad(module.f, wrt=(0, 1))(x, model)
+        assert type(dmodel) is cls
+        np.testing.assert_allclose(dx, numeric_grad(module.f, (x, model), 0), rtol=1e-5,
+                                   atol=1e-7)
+        dw, db = _model_leaves_grad(module.f, x, model)
+        np.testing.assert_allclose(dmodel.w, dw, rtol=1e-5, atol=1e-7)
+        np.testing.assert_allclose(dmodel.b, db, rtol=1e-5, atol=1e-7)
+        v, vm = points.standard_normal(N), cls(w=points.standard_normal(2), b=0.3)
+        _, dvalue = tangent_lite.jvp(module.f, (x, model), (v, vm))
+        np.testing.assert_allclose(dvalue, dx @ v + dmodel.w @ vm.w + dmodel.b * 0.3,
+                                   rtol=1e-5, atol=1e-7)
+
+    _first_smooth(lambda attempt: ModelArgumentProgramGenerator(f"model:{seed}:{attempt}"),
+                  data, seed, tmp_path, check)

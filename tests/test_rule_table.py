@@ -60,6 +60,8 @@ FORWARD_ONLY = dict.fromkeys([
     "fft_adjoint", "real_like", "abs_adjoint",
     # scatter.py
     "scatter_multiply_others",
+    # numerical.py
+    "untrapezoid", "uninterp",
 ], HELPERS)
 REVERSE_ONLY = {}   # none
 

@@ -181,6 +181,16 @@ case(np.sort, sort_axis, u(()), None)
 case(np.sort, sort_axis, u(F), None)
 case(np.sort, sort_kind, u((5,)))
 
+def partition(x, kth, axis): return np.partition(x, kth, axis) * np.arange(1.0, np.shape(x)[-1] + 1.0)
+def partition_flat(x, kth): return np.partition(x, kth, axis=None) ** 3
+def partition_head(x): return np.sum(np.partition(x, 2)[:3] ** 2)
+
+case(np.partition, partition, u((7,)), 3, -1)
+case(np.partition, partition, u((3, 5)), 1, 1)
+case(np.partition, partition, u((4, 5)), (0, 2), 0)
+case(np.partition, partition_flat, u((3, 4)), 5)
+case(np.partition, partition_head, u((6,)))
+
 # ---- reductions with axis and keepdims --------------------------------------------------------
 
 def r_var(x, axis=None, keepdims=False): return np.var(x, axis=axis, keepdims=keepdims)

@@ -122,6 +122,13 @@ for k in (0, 1, -2):
 for k in (0, 1, -1):
     case(np.diag, diag, u((3, 4)), k)
 case(np.diag, diag_main, u((3, 3)))
+
+def diagflat(x, k): return np.diagflat(x, k) ** 2 * np.arange(1.0, 1.0 + np.size(x) + abs(k))
+
+for k in (0, 1, -2):
+    case(np.diagflat, diagflat, u((4,)), k)
+case(np.diagflat, diagflat, u((2, 3)), 0)
+case(np.diagflat, diagflat, u(()), 1)
 case(np.diagonal, diagonal, u((3, 4)), 0, 0, 1)
 case(np.diagonal, diagonal, u((3, 4)), 1, 0, 1)
 case(np.diagonal, diagonal, u((4, 3)), -1, 1, 0)

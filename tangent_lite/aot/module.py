@@ -6,6 +6,7 @@ carries one copy of the runtime helpers its functions call. Its header says wher
 and how to regenerate it, so nobody edits it by hand, and a file with that header is the only
 kind we overwrite without being told to.
 """
+import contextlib
 import inspect
 import keyword
 import os
@@ -19,7 +20,7 @@ from .. import optimize, pipeline
 from . import runtime_source
 from .._version import __version__
 from ..api import Differentiable, grad
-from ..errors import user_facing
+from ..errors import per_class_refusal, user_facing
 from . import linker
 from .linker import CodegenError
 
@@ -86,11 +87,12 @@ def derivative(func, wrt=None, mode="reverse", for_module=True):
     the dispatch to shape-specialised variants, which are compiled at run time from f's
     source (a module carries none); False: the df tangent_lite.grad gives."""
     wrt = wrt_for(func, wrt)
-    if mode == "reverse" and not for_module:
-        return grad(func, wrt).__tangent_lite__
     if mode == "reverse":
-        with optimize.disabled("specialise"):
-            return grad(func, wrt).__tangent_lite__
+        with optimize.disabled("specialise") if for_module else contextlib.nullcontext():
+            record = grad(func, wrt).__tangent_lite__
+        if record.by_class is not None:     # classes.py: variants made when called
+            raise per_class_refusal(record)
+        return record
     if mode != "forward":
         raise CodegenError(f"mode={mode!r}: use 'reverse' or 'forward'")
     real = inspect.unwrap(func)

@@ -342,6 +342,24 @@ def expand_starred(parsed, view):
     return parsed
 
 
+class TypedArguments(_View):
+    """A function whose parameters hold instances of exactly the classes `key` names (pairs of
+    parameter name and class: a model passed to a loss that calls `model.forward(x)`): its
+    source is read knowing those classes, so a method called on them resolves. classes.py
+    compiles one per tuple of classes a gradient function is called with."""
+
+    _made = weakref.WeakKeyDictionary()
+
+    def signature(self, key):
+        self.classes = dict(key)
+        return inspect.signature(self.function)
+
+    def __repr__(self):
+        typed = ", ".join(f"{n}: list of {c[1].__name__}" if isinstance(c, tuple) else
+                          f"{n}: {c.__name__}" for n, c in self.classes.items())
+        return f"<{self.function.__qualname__} with {typed}>"
+
+
 class MethodOf(_View):
     """A method of class `cls` called with an instance of exactly that class as its first
     argument (`layer(h)` in `for layer in self.layers`): its source is read knowing the class

@@ -16,7 +16,7 @@ import numpy as np
 from .. import ir, runtime
 from ..errors import MissingRuleError, UnsupportedSyntaxError
 from ..rules import lookup
-from .callables import starred_call, user_callable
+from .callables import TypedArguments, starred_call, user_callable
 from .parse import UNRESOLVED
 from ..ir.syntax import int_literal
 
@@ -352,16 +352,20 @@ class ExpressionNormalizer:
             return built
         args = [self.call_arg(a) for a in node.args]
         keywords = {k.arg: self.call_arg(k.value) for k in node.keywords}
-        expr = gast.Call(func=node.func, args=args,
+        local = func is UNRESOLVED and isinstance(node.func, gast.Name)
+        # A local callee (`layer(x)`, layer an argument) is an input of the call like its
+        # arguments: the call depends on what the callee holds.
+        callee = self.atom(node.func) if local else node.func
+        expr = gast.Call(func=callee, args=args,
                          keywords=[gast.keyword(arg=k, value=v) for k, v in keywords.items()])
         label = gast.unparse(node.func).strip()
         hint = node.func.attr if isinstance(node.func, gast.Attribute) else (
             node.func.id if isinstance(node.func, gast.Name) else "call")
         if func is builtins.range:
             hint = "range"
-        op = self.op(None if func is UNRESOLVED else func, label, args, keywords, node,
-                     hint=hint)
-        if func is UNRESOLVED and isinstance(node.func, gast.Name):
+        op = self.op(None if func is UNRESOLVED else func, label,
+                     [callee] + args if local else args, keywords, node, hint=hint)
+        if local:
             op.refuse = self.unknown_callee(node)     # objects.py
         return expr, op
 
@@ -444,7 +448,7 @@ class ExpressionNormalizer:
         prim = lookup(func) if func is not None else None
         if prim is None and func is not None and inspect.isfunction(inspect.unwrap(func)):
             func = inspect.unwrap(func)   # a user function: differentiated from its source
-            func = starred_call(func, args) or func   # one with *args: as called here
+            func = starred_call(func, args) or typed_call(self, func, args, keywords) or func
         elif prim is None and func is not None and user_callable(func) is not None:
             func = user_callable(func)    # a bound method, callable object or partial
         op = ir.Op(func=func, prim=prim, label=label, args=args, keywords=keywords, hint=hint,
@@ -472,3 +476,21 @@ class ExpressionNormalizer:
             hint = f"register one with @tangent_lite.adjoint({label}), or use a NumPy " \
                    "function that has one"
         return self.parsed.error(MissingRuleError, node, msg, hint=hint)
+
+
+def typed_call(normalizer, func, args, keywords):
+    """`helper(model, x)` where `model` holds objects of one known class (a method's `self`, a
+    model typed by classes.py): the TypedArguments view of helper whose parameter gets that
+    class, so the methods helper calls on it resolve; None where no argument has one."""
+    try:
+        bound = inspect.signature(func).bind_partial(*args, **keywords)
+    except TypeError:
+        return None
+    typed = []
+    for param, node in bound.arguments.items():
+        if isinstance(node, gast.Name):
+            cls = normalizer.object_class(node.id)
+            if cls is not None:
+                typed.append((param, cls))
+    return TypedArguments(func, tuple(typed)) if typed else None
+

@@ -19,6 +19,7 @@ import gast
 import numpy as np
 
 from .. import ir
+from ..errors import ArgumentMethodError
 from .callables import MethodOf, python_method
 from .expressions import load
 from .parse import UNRESOLVED
@@ -59,9 +60,12 @@ class Objects:
         return classes.pop() if len(classes) == 1 else None
 
     def _elements(self, seq):
-        """The classes of the elements of a constant list or tuple, or None."""
+        """The classes of the elements of a constant list or tuple, or of a parameter known
+        to hold instances of one class (classes.py), or None."""
         if not isinstance(seq, (gast.Name, gast.Attribute)):
             return None
+        if isinstance(seq, gast.Name) and seq.id in self.parsed.item_classes:
+            return {self.parsed.item_classes[seq.id]}
         items = self.parsed.resolve(seq)
         if not isinstance(items, (list, tuple)) or not items:
             return None
@@ -208,8 +212,19 @@ class Objects:
                                          "or make the partial outside the function")
 
     def unknown_callee(self, node):
-        """The error for a call of a local name whose function is not known when compiling."""
+        """The error for a call of a local name whose function is not known when compiling:
+        for an argument (`layer(x)`, a model passed in), its class's __call__ is compiled
+        once the class passed is known (classes.py)."""
         name = node.func.id
+        params = {a.id for a in _arguments(self.parsed.node.args)}
+        instead = "call a function or object the function can see (a global, an attribute " \
+            "of self)"
+        if name in params:
+            return lambda: self._argument_method(node, name, instead, method="__call__")
+        source = self._item_of_argument(name, params)
+        if source is not None:   # `for layer in layers` with layers an argument
+            return lambda: self._argument_method(node, source, instead, method="__call__",
+                                                 item=name)
         classes = set()
         for n in gast.walk(self.parsed.node):
             if isinstance(n, gast.For) and isinstance(n.target, gast.Name) and \
@@ -228,6 +243,22 @@ class Objects:
                     "compiled: call a function or object the function can see (a global, an "
                     "attribute of self), or loop over a constant list of objects of one class")
         return lambda: self.unsupported(node, what)
+
+    def _item_of_argument(self, name, params):
+        """The parameter every assignment to `name` takes an item of (`for layer in layers`,
+        `layer = layers[i]`), or None."""
+        found = set()
+        for n in gast.walk(self.parsed.node):
+            if isinstance(n, (gast.For, gast.comprehension)) and isinstance(n.target, gast.Name) \
+                    and n.target.id == name:
+                found.add(n.iter.id if isinstance(n.iter, gast.Name) else None)
+            elif isinstance(n, gast.Assign) and any(
+                    isinstance(t, gast.Name) and t.id == name for t in n.targets):
+                value = n.value
+                found.add(value.value.id if isinstance(value, gast.Subscript) and isinstance(
+                    value.value, gast.Name) else None)
+        return found.pop() if len(found) == 1 and not found <= {None} and \
+            found <= params else None
 
     def _assigned_a_gradient(self, name):
         """Whether the function assigns `name = grad(...)` (tangent_lite's grad)."""
@@ -266,11 +297,55 @@ class Objects:
         instead = f"call the NumPy function np.{node.func.attr}(x, ...), or make its " \
             "arguments constants" if hasattr(np, node.func.attr) else \
             "make its arguments constants, or call a function written in Python"
+        owner = node.func.value
+        params = {a.id for a in _arguments(self.parsed.node.args)}
+        if isinstance(owner, gast.Name) and owner.id in params:
+            op.refuse = lambda: self._argument_method(node, owner.id, instead)
+            return expr, op
+        source = self._item_of_argument(owner.id, params) if isinstance(
+            owner, gast.Name) else None
+        if source is not None:   # `for layer in layers: layer.forward(h)`
+            op.refuse = lambda: self._argument_method(node, source, instead, item=owner.id)
+            return expr, op
         op.refuse = lambda: self.unsupported(node, (
             f"the method call `{spelled}(...)` on values that depend on what is "
             "differentiated (a method tangent_lite has no rule for, or a random draw, which "
             f"has no derivative): {instead}"))
         return expr, op
+
+    def _argument_method(self, node, name, instead, method=None, item=None):
+        """The refusal of `name.method(...)` on a differentiated argument. For an object (a
+        model), which method runs depends on the class of what is passed: the gradient
+        functions of the API catch this error and compile f again for the classes each call
+        passes (classes.py); elsewhere (a helper f calls) it reaches the user."""
+        method = method or node.func.attr
+        cls = None
+        for a in _arguments(self.parsed.node.args):
+            if a.id == name and a.annotation is not None:
+                cls = self.parsed.resolve(a.annotation)
+        through = (f"call it through the class, `{getattr(cls, '__name__', 'TheClass')}."
+                   f"{method}({name}, ...)` (differentiated from its source, reading the "
+                   f"fields it uses), or differentiate a bound method (`grad({name}.loss)`)")
+        if not isinstance(cls, type) or issubclass(cls, (np.ndarray, float, int, complex)):
+            # Raised by the API only for an array or number: a model's method is compiled
+            # once the class passed is known (classes.py).
+            through = instead
+        what = f"the method call `{name}.{method}(...)` on the argument `{name}`, which " \
+            "depends on what is differentiated (a method tangent_lite has no rule for)"
+        if method == "__call__":
+            what = f"calling the argument `{name}`, whose function is not known when the " \
+                "derivative is compiled (a model object passed there is differentiated " \
+                "through its class's __call__)"
+        if item is not None:
+            call = f"calling `{item}`," if method == "__call__" else \
+                f"the method call `{item}.{method}(...)` on"
+            what = f"{call} an item of the argument `{name}` (a list of objects of one " \
+                "class passed there is differentiated through its class's methods)"
+        error = self.parsed.error(ArgumentMethodError, node,
+                                  f"tangent_lite cannot differentiate {what}",
+                                  hint="instead: " + through)
+        error.argument, error.function, error.items = name, self.parsed.func, item is not None
+        return error
 
 
 def _is_super(node, parsed):

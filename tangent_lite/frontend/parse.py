@@ -15,9 +15,10 @@ import types
 
 import gast
 
-from ..errors import InputError, SourceUnavailableError, UnsupportedSyntaxError
-from .callables import (MethodOf, StarredCall, bind_constants, expand_starred, same_attribute,
-                        same_item, target_of)
+from ..errors import (InputError, SourceUnavailableError, UnsupportedSyntaxError,
+                      per_class_refusal)
+from .callables import (MethodOf, StarredCall, TypedArguments, bind_constants, expand_starred,
+                        same_attribute, same_item, target_of)
 from .source import source_lines
 from ..ir.syntax import int_literal
 
@@ -45,6 +46,8 @@ class ParsedFunction:
     checks: list = dataclasses.field(default_factory=list)
     # Parameters known to hold an instance of exactly one class (callables.MethodOf).
     param_classes: dict = dataclasses.field(default_factory=dict)
+    # Parameters known to hold a list or tuple of instances of exactly one class.
+    item_classes: dict = dataclasses.field(default_factory=dict)
 
     def __post_init__(self):
         if self.defaults is None:
@@ -180,10 +183,17 @@ def parse_function(func):
         parsed = parse_function(func.function)
         parsed.param_classes[func.function.__code__.co_varnames[0]] = func.cls
         return parsed
+    if isinstance(func, TypedArguments):
+        parsed = parse_function(func.function)
+        _type_parameters(parsed, func.classes)
+        return parsed
     target = None if inspect.isfunction(func) else target_of(func)
     if target is not None:
         return bind_constants(parse_function(target.function), target, types.CellType)
     _require_python_function(func)
+    generated = getattr(func, "__tangent_lite__", None)
+    if getattr(generated, "by_class", None) is not None:   # classes.py's dispatch: no source
+        raise per_class_refusal(generated)
     code = func.__code__
     filename = code.co_filename
     module = _parse_source(func, filename)
@@ -194,7 +204,19 @@ def parse_function(func):
     origin = getattr(getattr(func, "__tangent_lite__", None), "func", None)
     if isinstance(origin, MethodOf):   # the derivative of one: its `self` is typed too
         parsed.param_classes[origin.function.__code__.co_varnames[0]] = origin.cls
+    elif isinstance(origin, TypedArguments):   # and its typed parameters
+        _type_parameters(parsed, origin.classes)
     return parsed
+
+
+def _type_parameters(parsed, classes):
+    """Record what TypedArguments says the parameters hold: an instance of a class, or
+    (`("items", cls)`) a list or tuple of instances of one."""
+    for name, cls in classes.items():
+        if isinstance(cls, tuple):
+            parsed.item_classes[name] = cls[1]
+        else:
+            parsed.param_classes[name] = cls
 
 
 def _require_python_function(func):

@@ -7,6 +7,7 @@ and its forward-mode rule (`@tangent_rule`, or `linear(...)`) side by side:
     reductions       sum, mean, prod, max, min, var, std, median, average, nan*, cumsum, cumprod
     shapes           reshape, flatten, transpose, x[i], take, concatenate, stack, split, pad, diff
     linalg           @, dot, outer, einsum, tensordot, ..., np.linalg
+    numerical        polyval, convolve, correlate, trapezoid, interp
     fft              np.fft, and complex values: real, imag, conj, angle, abs
     scatter          ufunc.at as functions (np.add.at -> scatter_add, ...)
     builtins         float, sum, max, min, list, tuple, len, ...; asarray, astype, append
@@ -57,6 +58,7 @@ from .registry import (adjoint, d, linear, lookup, nondifferentiable,  # noqa: F
                        registry_version, tangent_rule)
 from . import arithmetic, elementwise, reductions, shapes  # noqa: F401  (the table)
 from . import linalg, fft, builtins, pymath, scatter, runtime_helpers, pytrees  # noqa: F401
+from . import numerical  # noqa: F401
 
 try:                  # SciPy is optional: scipy.special's rules are there when it is installed
     import scipy.special  # noqa: F401

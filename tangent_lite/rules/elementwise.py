@@ -15,8 +15,8 @@ import numpy as np
 
 from .registry import adjoint, d, linear, nondifferentiable, tangent_rule
 from .. import runtime
-from ..runtime import (broadcast_like, div_or_zero, sign_grad, sinc_slope, unbroadcast, unsort,
-                       zeros_grad)
+from ..runtime import (broadcast_like, div_or_zero, match_order, sign_grad, sinc_slope,
+                       unbroadcast, unsort, zeros_grad)
 
 MATH_EXP2 = (math.exp2,) if sys.version_info >= (3, 11) else ()    # new in Python 3.11
 MATH_CBRT = (math.cbrt,) if sys.version_info >= (3, 11) else ()
@@ -275,6 +275,17 @@ def _(y, a, axis=-1, kind=None):
     order = np.argsort(a, axis=axis, kind="stable")
     d[y] = np.take_along_axis(np.asarray(d[a]), order, axis)
 
+# np.partition moves each element to where the k-th order statistic puts it; its gradient
+# follows the same permutation, read back from the result (match_order pairs equal values).
+
+@adjoint(np.partition)
+def _(y, a, kth, axis=-1, kind="introselect", order=None):
+    d[a] = unsort(d[y], match_order(y, a, axis), axis, np.shape(a))
+
+@tangent_rule(np.partition)
+def _(y, a, kth, axis=-1, kind="introselect", order=None):
+    d[y] = np.take_along_axis(np.asarray(d[a]), match_order(y, a, axis), axis)
+
 # ---- no gradient ---------------------------------------------------------------------------
 
 # Integer, boolean or piecewise-constant results: zero is the gradient wherever one exists.
@@ -291,7 +302,7 @@ nondifferentiable(*NONDIFFERENTIABLE)
 # ---- the helpers above, as they appear in gradient code (for Hessian-vector products) ----------
 
 # sign_grad is zeros (np.sign is flat), whatever its arguments.
-nondifferentiable(runtime.sign_grad)
+nondifferentiable(runtime.sign_grad, runtime.match_order)
 
 # unsort is linear in the gradient and moves it by the permutation `order`, an integer array.
 linear(runtime.unsort, params="out, g, order, axis, shape")

@@ -112,6 +112,10 @@ def _(y, array, pad_width, mode="constant", constant_values=0):
 def _(y, v, k=0): d[v] = undiag(d[y], v, k)
 linear(np.diag)
 
+@adjoint(np.diagflat)                   # v flattened onto the k-th diagonal of a square matrix
+def _(y, v, k=0): d[v] = np.reshape(np.diagonal(d[y], k), np.shape(v))
+linear(np.diagflat)
+
 @adjoint(np.diagonal)
 def _(y, a, offset=0, axis1=0, axis2=1): d[a] = undiagonal(d[y], a, offset, axis1, axis2)
 linear(np.diagonal)

@@ -23,6 +23,7 @@ other in one direction, trees, dispatch, lists and core at the bottom:
     fused        sums of products in one np.vdot/np.einsum (optimize/fused.py)
     elementwise  powers, extrema, clip, sinc, fmax/fmin, sort (rules/elementwise.py); digamma
                  and trigamma (math.lgamma, rules/pymath.py: SciPy is optional)
+    numerical    polyval, convolve/correlate, trapezoid, interp (rules/numerical.py)
     reductions   prod, max/min, cumsum/cumprod, average, median (rules/reductions.py)
     indexing     subscripts read and written: unindex, add_at, written ... (rules/shapes.py)
     shapes       transpose, concatenate/stack, tile, pad, take ... (rules/shapes.py)
@@ -50,10 +51,13 @@ from .ownership import (copied_in_order, detached, owned, saved, shares_array_me
                         shares_memory, unshared)
 from .fused import sum_product, sum_product_of_difference, sum_quotient
 from .elementwise import (clip_mask, digamma, div_or_zero, pick_weight, safe_log, sign_grad,
-                          sinc_slope, ties, trigamma, unsort)
+                          match_order, sinc_slope, ties, trigamma, unsort)
 from .reductions import (average_adjoint, average_weights_adjoint, average_weights_tangent,
                          cumprod_adjoint, cumprod_tangent, extremum_mask, median_weights,
                          nan_count, prod_adjoint, uncumsum)
+from .numerical import (convolve_padding, interp_cells, interp_fp, interp_slope,
+                        polyval_powers, polyval_slope, trapezoid_weights, uninterp,
+                        untrapezoid)
 from .indexing import (add_at, add_row_slices, add_item, set_at, written, unindex,
                        unindex_product)
 from .shapes import (flatten, unappend, unatleast, unbroadcast_to, unconcatenate, undelete,
@@ -86,7 +90,9 @@ __all__ = [
     "saved", "owned", "unshared", "copied_in_order", "unarray", "unsum", "unlist", "select_arg", "astype", "unastype",
     "real_like",
     "ties", "sign_grad", "safe_log", "clip_mask", "sinc_slope", "pick_weight", "div_or_zero",
-    "unsort", "digamma", "trigamma",
+    "unsort", "match_order", "digamma", "trigamma",
+    "polyval_slope", "polyval_powers", "convolve_padding", "trapezoid_weights", "untrapezoid",
+    "interp_cells", "interp_slope", "uninterp", "interp_fp",
     "extremum_mask", "prod_adjoint", "nan_count", "uncumsum", "cumprod_adjoint",
     "cumprod_tangent", "average_adjoint", "average_weights_adjoint", "average_weights_tangent",
     "median_weights",

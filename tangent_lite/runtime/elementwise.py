@@ -97,6 +97,17 @@ def unsort(g, order, axis, shape):
     return np.reshape(out, shape)
 
 
+def match_order(y, a, axis=-1):
+    """Positions along `axis` such that np.take_along_axis(a, order, axis) equals y, for y a
+    permutation of a along that axis (np.partition's result): equal values are matched in
+    order, so tied elements each take one gradient."""
+    numpy_only("np.partition", a)
+    ranks_a = np.argsort(a, axis=axis, kind="stable")
+    ranks_y = np.argsort(y, axis=axis, kind="stable")
+    order = np.empty_like(ranks_a)
+    np.put_along_axis(order, ranks_y, ranks_a, axis=0 if axis is None else axis)
+    return order
+
 
 def _shifted(x, step):
     """Where digamma and trigamma start: (x as float64, where x < 1/2, z, total), with z = x

@@ -18,7 +18,7 @@ import gast
 from .. import ir
 from ..analysis.activity import misused_sequence, sequence_names
 from ..analysis.aliasing import checked_before_bound
-from ..errors import MissingRuleError, TangentLiteError, UnsupportedSyntaxError
+from ..errors import ArgumentMethodError, MissingRuleError, TangentLiteError, UnsupportedSyntaxError
 from ..ir import Comment
 from ..ir import syntax as s
 from ..rules.template import TemplateError
@@ -162,6 +162,9 @@ def compile_callee(ctx, stmt, callee, wrt):
     saying which library line failed and what to write instead."""
     try:
         return callee(stmt.op.func, wrt)
+    except ArgumentMethodError as exc:
+        _pass_on(ctx, stmt, exc)
+        raise
     except TangentLiteError as exc:
         where = library_path(getattr(exc, "filename", None))
         if where is None or library_path(ctx.parsed.filename) is not None:
@@ -175,6 +178,23 @@ def compile_callee(ctx, stmt, callee, wrt):
         raise type(exc)(message, filename=ctx.parsed.filename, lineno=stmt.lineno,
                         col=getattr(stmt, "col_offset", None),
                         source_line=ctx.parsed.line(stmt.lineno), hint=hint) from exc
+
+
+def _pass_on(ctx, stmt, exc):
+    """A method called on a parameter of the callee that the caller passes one of its own
+    parameters to (`helper(model, x)` calling `model.forward`): the caller's parameter is the
+    one whose class decides (classes.py compiles the caller per class of it)."""
+    callee = getattr(stmt.op.func, "function", stmt.op.func)
+    if exc.function is not callee:
+        return
+    try:
+        bound = inspect.signature(callee).bind(*stmt.op.args, **stmt.op.keywords)
+    except TypeError:
+        return
+    node = bound.arguments.get(exc.argument)
+    own = {p.name for p in inspect.signature(ctx.parsed.func).parameters.values()}
+    if isinstance(node, gast.Name) and node.id in own:
+        exc.argument, exc.function = node.id, ctx.parsed.func
 
 
 def library_path(filename):
