@@ -23,7 +23,7 @@ import gast
 
 from . import enabled
 from .algebra import Spelling
-from .algebra.spelling import IMPURE
+from .algebra.spelling import IMPURE, name_assign
 from .copies import name_counts
 from ..ir import Comment
 
@@ -37,23 +37,25 @@ def split_differences(forward, backward, everything, spelled, call):
     product = spelled("sum_product")
     if not enabled("differences") or product is None:
         return
-    stores = name_counts(everything)[1]
-    writes_nothing = _WritesNothing(Spelling(spelled))
+    stores = None   # counted at the first candidate: most functions have none
+    spelling = Spelling(spelled)
+    writes_nothing = _WritesNothing(spelling)
     found, widened = {}, set()
-    np_name = Spelling(spelled).np
     for stmt in forward:
         if isinstance(stmt, Comment):
             continue
-        if not writes_nothing(stmt, augmented=False):
+        if found and not writes_nothing(stmt, augmented=False):
             found = {}
+        if name_assign(stmt) is None:
             continue
         _rebound(found, stmt)
         s, sides = _difference(stmt)
-        if s is not None and stores.get(s) == 1 and sides[0] != sides[1] \
-                and widened & set(sides):
-            found[s] = sides
+        if s is not None and sides[0] != sides[1] and widened & set(sides):
+            stores = name_counts(everything)[1] if stores is None else stores
+            if stores.get(s) == 1:
+                found[s] = sides
         widened.discard(stmt.targets[0].id)
-        if _widens(stmt.value, np_name):
+        if _widens(stmt.value, spelling.np):
             widened.add(stmt.targets[0].id)
     for stmt in backward:
         if not found:
