@@ -62,11 +62,9 @@ def split_differences(forward, backward, everything, spelled, call):
             return
         if isinstance(stmt, Comment):
             continue
-        quiet = writes_nothing(stmt, augmented=True)    # asked of the statement as it was
-        if isinstance(stmt, (gast.Assign, gast.AugAssign)):
-            stmt.value = _Rewrite(product, found, call).visit(stmt.value)
-        if not quiet:
-            return
+        if not writes_nothing(stmt, augmented=True):
+            return      # (nor is its own sum taken: a call before it in the line may write)
+        stmt.value = _Rewrite(product, found, call).visit(stmt.value)
         _rebound(found, stmt)
 
 
