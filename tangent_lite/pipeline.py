@@ -11,7 +11,7 @@ import inspect
 import threading
 
 from . import cache, higher, ir
-from .analysis.aliasing import CHECKPOINTED, PULLBACK, check_aliasing
+from .analysis.aliasing import CHECKPOINTED, check_aliasing
 from .analysis.concrete import ConcreteShapes, callee_results
 from .analysis.shapes import ShapeFacts, resolver, summaries
 from .compiled import Bindings, Compiled, finish, unique
@@ -207,10 +207,9 @@ def _reverse(func, options, summary):
 
 
 def _replayed(fn, options):
-    """For check_aliasing: loop ids around a write -> what replays the write's backward sweep
-    from saved state (a pullback, a checkpointed loop) or None."""
-    if options.split:
-        return lambda loops: PULLBACK
+    """For check_aliasing: loop ids around a write -> CHECKPOINTED where a checkpointed loop
+    replays the write's backward sweep from its snapshots, else None (a pullback's sweep
+    restores one copy per array: runtime owned_in)."""
     if options.checkpoint:     # every outermost loop is checkpointed
         return lambda loops: CHECKPOINTED if loops else None
     marked = {id(st) for st in ir.walk(fn.body) if getattr(st, "snapshots", 0)}

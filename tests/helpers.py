@@ -1,6 +1,7 @@
 """Shared test helpers: central finite differences in float64, loading generated programs."""
 import importlib.util
 import pathlib
+import re
 
 import numpy as np
 
@@ -64,6 +65,18 @@ def check_hvp(f, x, v, eps=1e-4):
     expected = (numeric_grad(f, (x + eps * v,), 0) - numeric_grad(f, (x - eps * v,), 0)) \
         / (2 * eps)
     np.testing.assert_allclose(tangent_lite.hvp(f)(x, v), expected, rtol=1e-4, atol=1e-6)
+
+
+CONDITION = re.compile(r"@(\d+)@")
+
+
+def spell_conditions(code, conds, spelling):
+    """Random programs' condition tokens (`@3@`, conds[3]) written out with `spelling` (a
+    format of the condition's two parts), until none is left: a condition's expression may
+    hold another's token. Only the tokens count: an `@` of a matrix product (`A @ v`) stays."""
+    while CONDITION.search(code):
+        code = CONDITION.sub(lambda m: spelling.format(*conds[int(m[1])]), code)
+    return code
 
 
 def load_program(path, text):

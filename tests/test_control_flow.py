@@ -9,13 +9,12 @@ import inspect
 import os
 import random
 import textwrap
-import re
 
 import numpy as np
 import pytest
 
 import tangent_lite
-from helpers import check_grad, load_program, numeric_grad
+from helpers import check_grad, load_program, numeric_grad, spell_conditions
 
 rng = np.random.default_rng(20240611)
 
@@ -563,8 +562,11 @@ class ProgramGenerator:
             return f"({e} {r.choice('*+-')} {self.expr(depth - 1)})"
         if k < 0.85:
             return f"squash({e}, {self.expr(depth - 1)})"
-        if k < 0.9:
+        if k < 0.875:
             return r.choice([f"wave({e})", f"wave({e}, k=3)"])
+        if k < 0.9:    # a product written with `@`, beside the conditions' `@k@` tokens
+            a, b = r.randrange(N - 1), r.randrange(N - 1)
+            return f"(x[{a}:{a + 2}] @ np.tanh(y[{b}:{b + 2}] * {e}))"
         return f"({e} if {self.cond()} else {self.expr(depth - 1)})"
 
     def cond(self):
@@ -624,9 +626,7 @@ class ProgramGenerator:
                           "    return s0 * s1 + np.sum(y * x) / (cnt + 1)"])
         out = PRELUDE
         for name, spelling in (("f", "({} > {})"), ("f_traced", "(_m({} - {}) > 0)")):
-            code = text
-            while "@" in code:
-                code = re.sub(r"@(\d+)@", lambda m: spelling.format(*self.conds[int(m[1])]), code)
+            code = spell_conditions(text, self.conds, spelling)
             out += f"\n\ndef {name}(x):\n{code}\n"
         return out
 

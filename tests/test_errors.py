@@ -60,10 +60,12 @@ def with_block(x):
     return np.sum(y)
 
 
-@case(U, r"dict comprehension")
-def dict_comprehension(x):
-    scaled = {k: x * k for k in (1.0, 2.0)}  # <-
-    return np.sum(scaled[1.0])
+@case(U, r"writing into the dict")
+def dict_write_into_an_alias(x):
+    scaled = {k: x * k for k in (1.0, 2.0)}
+    alias = scaled
+    scaled[1.0] = x  # <-
+    return np.sum(alias[1.0])
 
 
 @case(U, r"generator")
@@ -123,8 +125,9 @@ def del_statement(x):
 
 
 @case(U, r"starred|\*rest")
-def starred_unpacking(x):
-    a, *rest = x  # <-
+def starred_unpacking_into_a_subscript(x):
+    rest = [0.0, 0.0, 0.0]
+    a, *rest[1:] = x  # <-
     return a * np.sum(rest)
 
 
@@ -167,7 +170,8 @@ def attribute_assignment(x):
 
 @case(U, r"unpack")
 def unpack_nested_starred(x):
-    a, (b, *c) = x  # <-
+    c = [x, x]
+    a, (b, *c[1:]) = x  # <-
     return a * b
 
 

@@ -168,7 +168,7 @@ def stacked(params, xs):
 
 def test_list_kinds():
     from tangent_lite import pipeline
-    from tangent_lite.optimize import dtypes
+    from tangent_lite.analysis import dtype_kinds as dtypes
     sig = [("array", "<f8", (2, 20)), ("array", "<f8", (4, 5)), ("array", "<f8", (4, 5))]
     parsed, _, _, fn = pipeline._front(gates)
     kinds = dtypes.kinds(fn, sig, parsed.resolve)

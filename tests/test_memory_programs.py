@@ -30,8 +30,6 @@ REFUSED = {
     "copyto_overlapping_strided": "a copy into memory the value overlaps with another stride "
                                   "(NumPy's result depends on its copy order)",
     "assign_overlapping_strided": "the same, written as a subscript assignment",
-    "list_history": "a plain alias of a list appended to in a loop (refused at run time: an "
-                    "alias under a loop is followed for arrays, not lists)",
     "chained_three": "three names for one array, one updated in place, another read",
 }
 

@@ -41,8 +41,10 @@ FORWARD_ONLY = dict.fromkeys([
     "sum_product", "sum_quotient", "unindex_product", "set_at", "add_row_slices",
     # optimize/differences.py: a sum of products with a pairwise difference, split in two
     "sum_product_of_difference",
-    # pytrees.py: field reads, records built and dict literals
-    "unfield", "field", "undict", "unrecord", "record_tangent",
+    # pytrees.py: field reads, records built, dict literals and writes at computed keys
+    "unfield", "field", "undict", "unrecord", "record_tangent", "dict_unset", "dict_entry",
+    # zips.py: zip used as a value
+    "unzipped", "undict_zipped",
     # linalg.py: a Hessian-vector product through np.linalg.norm
     "norm_grad",
     # elementwise.py, reductions.py

@@ -17,11 +17,12 @@ SHAPE_ARGS = {"unbroadcast": (1,), "unreduce": (1,), "unindex": (1,), "zeros_gra
               "add_item": (3,), "unindex_product": (2, 3),
               "add_row_slices": (2,), "unset": (2,), "unrecord": (1, 2), "record_tangent": (1,),
               "polyval_powers": (1,), "convolve_padding": (0, 1), "trapezoid_weights": (0,),
-              "untrapezoid": (1,), "uninterp": (3,)}
+              "untrapezoid": (1,), "uninterp": (3,), "dict_entry": (2,), "unzipped": (1,),
+              "undict_zipped": (2,)}
 FRESH = {"unindex", "matmul_lhs", "matmul_rhs", "dot_lhs", "dot_rhs", "prod_adjoint",
          "unset", "scatter_add", "scatter_subtract", "scatter_multiply", "scatter_maximum",
          "scatter_minimum", "flatten", "unfield", "sum_product", "sum_quotient",
-         "sum_product_of_difference", "unindex_product", "untrapezoid", "uninterp"}
+         "sum_product_of_difference", "unindex_product", "untrapezoid", "uninterp", "dict_unset"}
 
 
 def _helpers():

@@ -1,6 +1,6 @@
 """A pullback's backward sweep restores its own copy of an array the forward sweep wrote into;
-a value of the state that looks into that array is re-pointed at the copy (`B, t = owned(B,
-t)`: transforms/split_views.py `followers`, runtime `owned`), so it sees the restores as a
+a value of the state that looks into that array is re-pointed at the copy (`t = owned_in(copies,
+t)`: transforms/split_views.py `followers`, runtime `owned_in`), so it sees the restores as a
 view sees them in grad's single sweep. Found by the memory fuzzer (seed 6, program 709): vjp
 read the column through the forward sweep's B, with the diagonal still filled."""
 import numpy as np
@@ -62,7 +62,8 @@ def test_fortran_ordered_argument():
 def test_generated_backward_re_points_the_column():
     from tangent_lite import api
     text = api._compiled(column_then_fill, (0, 1), "split", None).source
-    assert "= owned(B, " in text
+    assert "B = owned_in(copies, B)" in text
+    assert "t_item2 = owned_in(copies, t_item2)" in text     # B[:, 0], re-pointed at B's copy
 
 
 def test_owned_re_points_views_and_leaves_the_rest():

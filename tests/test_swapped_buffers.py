@@ -5,7 +5,8 @@ Stencils and time steppers write into one buffer from another and swap the names
 maybe either array and refused the write; the names only permute two arrays made apart, so
 they never share memory, and a name bound again after the write (`u_old = u` of the swap) reads
 the array as NumPy holds it. grad, value_and_grad, jvp and hvp differentiate these; a pullback
-(vjp, has_aux) refuses them with its own message. Where the buffers do share memory (one is the
+(vjp, has_aux) restores the buffers on one copy of each array per call, which every name
+that trades it shares (runtime owned_in). Where the buffers do share memory (one is the
 other, or a view of it, or a view is kept from before the loop) the write stays refused.
 Every gradient is checked against central finite differences in float64."""
 import numpy as np
@@ -179,13 +180,73 @@ def test_arguments_unchanged():
     np.testing.assert_array_equal(x, kept)
 
 
-@pytest.mark.parametrize("f", [jacobi, double_buffer], ids=["jacobi", "double_buffer"])
-def test_pullback_refuses_with_its_own_message(f):
-    with pytest.raises(UnsupportedSyntaxError) as info:
-        tangent_lite.vjp(f, point())
-    text = str(info.value)
-    assert "test_swapped_buffers.py:" in text and "pullback" in text
-    assert "grad, value_and_grad, jvp and hvp differentiate this" in text
+def check_pullback(f, *args, wrt=0, weight=0.7):
+    """vjp of f: its value exactly, the pullback against central finite differences, and
+    the same answer from a second call (each call restores its own copies of the buffers)."""
+    value, pullback = tangent_lite.vjp(f, *[a.copy() for a in args], wrt=wrt)
+    assert value == f(*[a.copy() for a in args])
+    first, second = pullback(weight), pullback(weight)
+    many = isinstance(wrt, tuple)
+    for k, i in enumerate(wrt if many else (wrt,)):
+        g, h = (first[k], second[k]) if many else (first, second)
+        np.testing.assert_array_equal(g, h)
+        np.testing.assert_allclose(g, weight * numeric_grad(f, args, i), rtol=1e-5, atol=1e-7)
+
+
+@pytest.mark.parametrize("f", ONE_ARG, ids=[f.__name__ for f in ONE_ARG])
+def test_pullback(f):
+    # measured before each call kept one copy per array: jacobi off by 0.04, rotated by 23
+    check_pullback(f, point())
+
+
+@pytest.mark.parametrize("f", [heat_dot, heat_matmul], ids=["np.dot", "matmul"])
+def test_pullback_in_both_arguments(f):
+    check_pullback(f, point(), RNG.normal(size=(6, 6)) * 0.4, wrt=(0, 1))
+
+
+def test_pullback_of_a_method():
+    check_pullback(Stencil(3).loss, point())
+
+
+def jacobi_with_aux(x):
+    u = x.copy()
+    new = np.empty_like(u)
+    for step in range(3):
+        new[1:-1] = 0.5 * (u[:-2] + u[2:]) * np.cos(u[1:-1])
+        new[0], new[-1] = u[0], u[-1]
+        u, new = new, u
+    return np.mean(u ** 2), {"last": u.copy(), "before": new.copy()}
+
+
+def test_has_aux():
+    x = point()
+    g, aux = tangent_lite.grad(jacobi_with_aux, has_aux=True)(x)
+    (loss, aux2), g2 = tangent_lite.value_and_grad(jacobi_with_aux, has_aux=True)(x)
+    want_loss, want_aux = jacobi_with_aux(x.copy())
+    assert loss == want_loss
+    for got in (aux, aux2):
+        np.testing.assert_array_equal(got["last"], want_aux["last"])
+        np.testing.assert_array_equal(got["before"], want_aux["before"])
+    want = numeric_grad(lambda v: jacobi_with_aux(v)[0], (x,), 0)
+    np.testing.assert_allclose(g, want, rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(g2, want, rtol=1e-5, atol=1e-7)
+
+
+def test_pullback_with_array_weights():
+    def steps(x):
+        u = x.copy()
+        new = np.zeros_like(u)
+        for step in range(3):
+            new[:] = np.sin(u) * x + 0.2 * u
+            u, new = new, u
+        return u * 1.0
+
+    x, w = point(), RNG.normal(size=6)
+    value, pullback = tangent_lite.vjp(steps, x.copy())
+    np.testing.assert_array_equal(value, steps(x.copy()))
+    want = numeric_grad(lambda v: np.sum(w * steps(v)), (x,), 0)
+    np.testing.assert_allclose(pullback(w), want, rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(pullback(w), want, rtol=1e-5, atol=1e-7)
 
 
 # -- buffers that do share memory: NumPy changes both, so the writes stay refused ---------------
@@ -302,3 +363,5 @@ def test_shared_buffers_refused(f):
     assert "test_swapped_buffers.py:" in str(info.value)
     with pytest.raises(TangentLiteError):
         tangent_lite.jvp(f, (x,), (np.ones(6),))
+    with pytest.raises(TangentLiteError):
+        tangent_lite.vjp(f, x)

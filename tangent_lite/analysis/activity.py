@@ -19,11 +19,12 @@ from .fixpoint import closure
 
 # Operations that build Python lists, and those whose rules accept a list operand (the
 # others would treat it as an array: `lst + lst` concatenates).
-SEQUENCE_BUILDERS = {list, tuple, runtime.append}
+SEQUENCE_BUILDERS = {list, tuple, runtime.append, runtime.zipped}
 SEQUENCE_CONSUMERS = {operator.getitem, np.stack, np.concatenate, np.array, np.asarray,
                       np.sum, np.mean, sum, len, max, min, list, tuple, runtime.append,
+                      runtime.zipped, runtime.dict_zipped,
                       np.vstack, np.hstack, np.dstack, np.column_stack, np.atleast_1d,
-                      np.atleast_2d, np.atleast_3d, runtime.detached}
+                      np.atleast_2d, np.atleast_3d, runtime.detached, runtime.dict_of}
 
 
 def is_varied(node, varied):

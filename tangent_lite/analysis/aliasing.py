@@ -60,15 +60,12 @@ def _dominates(b, e):
     return b.pos < e.pos and e.blocks[:len(b.blocks)] == b.blocks
 
 
-def _alias_sources(stmt, through_copies=()):
+def _alias_sources(stmt):
     """The names whose memory the assigned value may share: the array a view is of, the name
     copied, the arrays a Python list holds (`[a, b]`, `items.append(h)`, `list(items)`)."""
     if not isinstance(stmt, ir.Assign) or len(stmt.targets) != 1:
         return []
     value, op = stmt.value, stmt.op
-    if stmt.target in through_copies and op is not None and op.func is runtime.detached and \
-            isinstance(op.args[0], gast.Name):
-        return [op.args[0].id]    # a view's copy standing for its base (_points_to)
     if op is None:
         if isinstance(value, gast.Name):
             return [value.id]
@@ -82,6 +79,23 @@ def _alias_sources(stmt, through_copies=()):
             args = args[0].elts          # a literal `[a, b]`, spelled list([a, b])
         return [a.id for a in args if isinstance(a, gast.Name)]
     return []
+
+
+def held_in_container(stmt, lists):
+    """(container, names) when `stmt` puts the arrays of `names` into a Python container
+    named `container`, holding them as they are (no copy): `c = [a, b]`, `c = (a, b)`,
+    `c = list(...)`, `c = append(c, a)`, and `c[i] = a` as the user wrote it where c is
+    certainly a list (lists: certain_lists; into an array, it copies). Else None."""
+    if isinstance(stmt, ir.SetItem):
+        if stmt.replaces and stmt.target in lists and isinstance(stmt.value, gast.Name):
+            return stmt.target, {stmt.value.id}
+        return None
+    if not isinstance(stmt, ir.Assign) or isinstance(stmt, ir.Pop) or len(stmt.targets) != 1:
+        return None
+    if (stmt.op is None and isinstance(stmt.value, (gast.List, gast.Tuple))) or \
+            (stmt.op is not None and stmt.op.func in _CONTAINERS):
+        return stmt.target, set(_alias_sources(stmt))
+    return None
 
 
 def makes_list(stmt):
@@ -171,7 +185,6 @@ def _maybe_bound(b, w):
     return b.pos < w.pos or bool(set(b.loops) & set(w.loops))
 
 
-PULLBACK = "a pullback (vjp, or grad with has_aux=True)"
 CHECKPOINTED = "a checkpointed loop (checkpoint=, or checkpointed(...))"
 
 
@@ -180,98 +193,118 @@ def check_aliasing(fn, parsed, replayed=None):
 
     Two refinements hold for derivatives whose backward sweep runs once, on the arrays as the
     forward sweep left them (grad, jvp, hvp): a name bound again between the write and its
-    read (`prev_old = prev` in a swap), and buffers proved apart (distinct.py). A backward
-    sweep that replays from saved state does not take them: it restores such writes in its own
-    copies of the arrays, which the names that trade them do not see (measured: the pullback
-    of a Jacobi stencil off by 0.04, of three rotated buffers by 33). replayed(loops): for
-    a write inside `loops` (ids, outermost first), PULLBACK or CHECKPOINTED where a replay
-    would run it (named in the error), else None.
+    read (`prev_old = prev` in a swap), and buffers proved apart (distinct.py). So do
+    pullbacks, whose backward sweep restores one copy per array that every name and stack
+    entry holding it shares (runtime owned_in). A checkpointed loop's replay does not take
+    them: it restores such writes in its snapshots' copies of the arrays, which the names that
+    trade them do not see. replayed(loops): for a write inside `loops` (ids, outermost first),
+    CHECKPOINTED where a replay would run it (named in the error), else None.
 
     Returns (copied, guards): the parameters that may be written in place (df copies them
     first so the caller's arrays never change), and for `x += e` statements that are in place
     only if x is an array, the runtime checks to run before them: statement id ->
     [(other name, "file:line")].
     """
-    events = _linearize(fn.body)
-    points, alias_defs = _points_to(fn, events)
-    lists = _lists(fn, events)
-    reads = _reads_by_name(fn, events)
+    program = _Program(fn, parsed)
     copied, guards = set(), {}
-    bound_at = {}
-    for e in events:
-        for t in binds(e.stmt):
-            bound_at.setdefault(t, []).append(e)
-    single = {n for n, bindings in bound_at.items() if len(bindings) == 1}
-    apart = functools.cache(lambda: apart_at(fn, parsed.resolve, VIEW_FUNCS))   # only where needed
-    copies_points = functools.cache(lambda: _points_to(fn, events, _listed_copies(events)))
-    for w in events:
+    for w in program.events:
         stmt = w.stmt
         x = writes_in_place(stmt)
         if x is None:
             continue
         replays = replayed(w.loops) if replayed else None
-        replaced = isinstance(stmt, ir.SetItem) and x in lists
-        defs_here = alias_defs
-        if replaced and stmt.replaces:
-            # an item of a list replaced: only another name for the list itself sees it
-            group = {n for n, objs in points.items() if objs & lists[x]} | {x}
-        elif replaced:
-            # an item of a list changed in place (`items[0] += e`): the item may be a view's
-            # copy that stands for its base (`items = [head, ...]` with head = y[:4])
-            through, defs_here = copies_points()
-            group = {n for n, objs in through.items() if objs & through.get(x, set())} | {x}
-        else:
-            group = {n for n, objs in points.items() if objs & points.get(x, set())} | {x}
+        replaced = isinstance(stmt, ir.SetItem) and x in program.lists
+        group = program.sharing(stmt, x)
         if isinstance(stmt, ir.SetItem):
             copied.update(p for p in fn.params if p in group)
         for m in sorted(group - {x}):
-            # swapped buffers: m holds another array now (distinct.py)
-            swapped = frozenset((x, m)) in apart()[id(stmt)]
-            if swapped and not replays:
+            seen = _first_seen(program, w, x, m, replays)
+            if seen is None:
                 continue
-            # the aliases that link m to x's memory: x made from m by views (directly, or
-            # through others: `t = B.T; flat = t.reshape(-1)` links flat to B), or m made as
-            # a view (of x, or of an alias of it)
-            through = _listed_copies(events) if defs_here is not alias_defs else ()
-            up = _made_from(x, defs_here, single, through)
-            if m not in up:
-                # through names bound more than once too (`B = W; col = B[:, 1]; B = ...`:
-                # col is still W's memory): not certain, so only ever more cautious
-                further = _made_from(x, defs_here, set(bound_at), through)
-                if m in further:
-                    up = further
-            links = up - {m} if m in up else {m}
-            defs = [d for d in defs_here if d.stmt.target in links]
-            local = m in bound_at and m not in fn.params
-            if local and not any(_maybe_bound(b, w) for b in bound_at[m]):
-                continue          # a local m holds nothing yet when x is written
-            for r in reads.get(m, ()):
-                if r.stmt is stmt:
-                    continue      # the write's own read of m (`x[i] = m * 2`) comes first
-                # r reads a value of m bound after the write
-                refined = swapped or _rebound_between(w, r, bound_at.get(m, ()))
-                if refined and not replays:
-                    continue
-                kept = any(_kept_across_iterations(d, w, r, bound_at) for d in defs)
-                if not (kept or any(_risky(d, w, r, m in up) for d in defs)):
-                    continue
-                if isinstance(stmt, ir.SetItem):
-                    message, hint = _replay_refused(x, m, r, replays) if refined else \
-                        _explained(x, m, r, kept, replaced and not stmt.replaces,
-                                   replaced and stmt.replaces)
-                    raise parsed.error(UnsupportedSyntaxError, stmt, message, hint=hint)
-                # `x += e` is only in place when x is an array: check when it runs.
-                where = f"{os.path.basename(parsed.filename)}:{stmt.lineno}"
-                guards.setdefault(id(stmt), []).append((m, where))
-                break
+            r, refined, kept = seen
+            if isinstance(stmt, ir.SetItem):
+                message, hint = _replay_refused(x, m, r, replays) if refined else \
+                    _explained(x, m, r, kept, replaced and not stmt.replaces,
+                               replaced and stmt.replaces)
+                raise parsed.error(UnsupportedSyntaxError, stmt, message, hint=hint)
+            # `x += e` is only in place when x is an array: check when it runs.
+            where = f"{os.path.basename(parsed.filename)}:{stmt.lineno}"
+            guards.setdefault(id(stmt), []).append((m, where))
     return copied, guards
+
+
+class _Program:
+    """What check_aliasing reads of fn, worked out once: its statements in order (events),
+    the certain lists, the points-to sets and the events making aliases, each name's reads
+    and bindings; and, only where a write needs them, the buffers proved apart (distinct.py)."""
+
+    def __init__(self, fn, parsed):
+        self.fn = fn
+        self.events = events = _linearize(fn.body)
+        self.lists = _lists(fn, events)
+        self.points, self.alias_defs = _points_to(fn, events, self.lists)
+        self.reads = _reads_by_name(fn, events)
+        self.bound_at = {}
+        for e in events:
+            for t in binds(e.stmt):
+                self.bound_at.setdefault(t, []).append(e)
+        self.single = {n for n, bindings in self.bound_at.items() if len(bindings) == 1}
+        self.apart = functools.cache(lambda: apart_at(fn, parsed.resolve, VIEW_FUNCS))
+
+    def sharing(self, stmt, x):
+        """The names that may see an in-place write into x. A view's copy in a list (`items =
+        [head, ...]` with head the lowering's copy of y[:4]) never stands for its base here:
+        transforms/memory.py keeps a view a view when a list holding it is written through
+        or outlives the view's block."""
+        points, lists = self.points, self.lists
+        if isinstance(stmt, ir.SetItem) and x in lists and stmt.replaces:
+            # an item of a list replaced: only another name for the list itself sees it
+            return {n for n, objs in points.items() if objs & lists[x]} | {x}
+        return {n for n, objs in points.items() if objs & points.get(x, set())} | {x}
+
+
+def _first_seen(program, w, x, m, replays):
+    """The first read of m that may see the in-place write into x at w, as (that read,
+    whether only a refinement a replay does not take accepted it, whether m keeps earlier
+    iterations' aliases), or None where m sees nothing of it."""
+    stmt, defs_here = w.stmt, program.alias_defs
+    # swapped buffers: m holds another array now (distinct.py)
+    swapped = frozenset((x, m)) in program.apart()[id(stmt)]
+    if swapped and not replays:
+        return None
+    # the aliases that link m to x's memory: x made from m by views (directly, or through
+    # others: `t = B.T; flat = t.reshape(-1)` links flat to B), or m made as a view (of x, or
+    # of an alias of it)
+    bound_at = program.bound_at
+    up = _made_from(x, defs_here, program.single)
+    if m not in up:
+        # through names bound more than once too (`B = W; col = B[:, 1]; B = ...`: col is
+        # still W's memory): not certain, so only ever more cautious
+        further = _made_from(x, defs_here, set(bound_at))
+        if m in further:
+            up = further
+    links = up - {m} if m in up else {m}
+    defs = [d for d in defs_here if d.stmt.target in links]
+    if m in bound_at and m not in program.fn.params and \
+            not any(_maybe_bound(b, w) for b in bound_at[m]):
+        return None          # a local m holds nothing yet when x is written
+    for r in program.reads.get(m, ()):
+        if r.stmt is stmt:
+            continue         # the write's own read of m (`x[i] = m * 2`) comes first
+        # r reads a value of m bound after the write
+        refined = swapped or _rebound_between(w, r, bound_at.get(m, ()))
+        if refined and not replays:
+            continue
+        kept = any(_kept_across_iterations(d, w, r, bound_at) for d in defs)
+        if kept or any(_risky(d, w, r, m in up) for d in defs):
+            return r, refined, kept
+    return None
 
 
 def _replay_refused(x, m, r, replays):
     """The message and hint of a write a replaying backward sweep refuses (replays names it)
     and the others accept."""
-    instead = ("grad, value_and_grad, jvp and hvp differentiate this as it is"
-               if replays == PULLBACK else "differentiate it without checkpointing")
+    instead = "differentiate it without checkpointing"
     return (f"{replays} cannot replay this in-place write into `{x}`: `{x}` and `{m}` trade "
             f"arrays (or `{m}` is bound again) before `{m}` is read (line {_line(r)}), and a "
             "backward sweep replayed from saved state restores the write in its own copy of "
@@ -330,7 +363,7 @@ def checked_before_bound(fn, guards):
                    if m not in at.get(sid, frozenset())})
 
 
-def _made_from(name, alias_defs, single, through_copies=()):
+def _made_from(name, alias_defs, single):
     """`name`, the names its views and plain copies are made from, and further back through
     names assigned only once (temporaries: `t = B.T; flat = t.reshape(-1)`), so that each
     link certainly still holds when the chain is used."""
@@ -341,36 +374,33 @@ def _made_from(name, alias_defs, single, through_copies=()):
             out.add(n)
             if n == name or n in single:
                 todo.extend(src for d in alias_defs if d.stmt.target == n
-                            for src in _alias_sources(d.stmt, through_copies))
+                            for src in _alias_sources(d.stmt))
     return out
 
 
-def alias_groups(fn):
+def alias_groups(fn, lists=None):
     """name -> the names that may share its memory (itself included), from the points-to
-    sets below."""
-    points, _ = _points_to(fn, _linearize(fn.body))
+    sets below. lists: certain_lists(fn), when the caller has it already."""
+    events = _linearize(fn.body)
+    points, _ = _points_to(fn, events, _lists(fn, events) if lists is None else lists)
     return {n: {m for m, theirs in points.items() if theirs & mine} for n, mine in points.items()}
 
 
-def _points_to(fn, events, through_copies=()):
+def _points_to(fn, events, lists):
     """Points-to sets: which arrays (a parameter, or the result of one non-view statement) each
     name may refer to; two names may share memory when their sets meet. Returns (sets, the
-    events that make views). through_copies: names of views' copies (`head = detached(t_view)`,
-    which transforms/memory.py makes when the view's base is written) that stand for the base's
-    memory too, as they do once put in a list and written through its entry (the lowering
-    writes back what is written through the copy's own name only).
+    events that make views).
 
     A name that is certainly a Python list (_lists) points to its list object and to what the
     list holds; reading an entry (`y = hidden[i]`) gives what it holds, not the list object,
     so replacing an entry later (`hidden[i] = e`) changes nothing `y` sees. Replacing an
-    entry adds the new value to what the list holds (_Stores)."""
+    entry adds the new value to what the list holds (_Stores). lists: _lists(fn, events)."""
     points = {p: {("param", p)} for p in fn.params}
-    lists = _lists(fn, events)
     alias_defs, sources, stores = [], [], []
     for e in events:
         stmt = e.stmt
         if isinstance(stmt, ir.Assign):
-            found = _alias_sources(stmt, through_copies)
+            found = _alias_sources(stmt)
             if found:
                 alias_defs.append(e)
                 listed = _entry_of(stmt, lists)
@@ -441,24 +471,6 @@ class _Stores:
                     mine |= theirs
                     changed = True
         return changed
-
-
-def _listed_copies(events):
-    """The views' copies (`head = detached(t_view)`) that are put in a list (`[head, b]`,
-    `items.append(head)`, `items[i] = head`): an in-place write through the list's entry
-    changes the view's base in NumPy, which the copy's write-back does not follow."""
-    copies = {e.stmt.target for e in events if isinstance(e.stmt, ir.Assign)
-              and e.stmt.op is not None and e.stmt.op.func is runtime.detached}
-    listed = set()
-    for e in events:
-        stmt = e.stmt
-        if makes_list(stmt) or (isinstance(stmt, ir.Assign) and stmt.op is not None
-                                and stmt.op.func in _CONTAINERS):
-            listed.update(_alias_sources(stmt))
-        elif isinstance(stmt, ir.SetItem) and stmt.replaces and \
-                isinstance(stmt.value, gast.Name):
-            listed.add(stmt.value.id)     # the user's `items[i] = head`, not a write-back
-    return frozenset(copies & listed)
 
 
 def _entry_of(stmt, lists):

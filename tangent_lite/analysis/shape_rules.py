@@ -124,8 +124,8 @@ def arity(func):
 
 def reads_size(node):
     """Whether `node` reads a size of a local array: `x.size`, `x.ndim`, `x.shape[k]` (an int
-    for NumPy arrays and every array type that follows them, whatever x's values; shapes.py
-    and optimize/dtypes.py ask too)."""
+    for NumPy arrays and every array type that follows them, whatever x's values; shapes.py,
+    dtype_kinds.py and optimize/dtypes.py ask too)."""
     if isinstance(node, gast.Attribute) and node.attr in ("size", "ndim"):
         return isinstance(node.value, gast.Name)
     return (isinstance(node, gast.Subscript) and isinstance(node.value, gast.Attribute)

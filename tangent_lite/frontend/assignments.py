@@ -4,7 +4,9 @@ chained assignment, and the subscript writes of NumPy calls that write into arra
 """
 import gast
 
-from .. import ir
+from .. import ir, runtime
+from .dict_writes import rebuilt_dict
+from .list_growth import grown, list_names
 from .expressions import BINOPS, load
 
 
@@ -38,6 +40,9 @@ class Assignments:
             self.emit_writes(writes, stmt)
             self.assign(target.id, result if result is not None else
                         gast.Constant(value=None, kind=None))
+        elif isinstance(target, gast.Name) and grown(target.id, value) is not None and \
+                target.id in self.list_names():
+            self.grow_list(target.id, grown(target.id, value), inplace=False)
         elif isinstance(target, gast.Name):
             self.assign(target.id, value)
         elif isinstance(target, (gast.Tuple, gast.List)) and all(
@@ -93,11 +98,59 @@ class Assignments:
                                          "write `A[i, j] = ...` (an array), or `A[i] = "
                                          "<a new item>` (a list)")
         name = target.value.id
+        if self.rebuilt_dict(name):    # `new[k] = v` -> `new = dict_set(new, k, v)`
+            return self.dict_set(name, target.slice, value, stmt)
         self.refuse_dict_write(name, stmt, target.slice)   # unpack.py
         index = self.own_index(name, target.slice)
         atom = self.atom(value)
         self.emit(ir.SetItem(target=name, index=index, value=atom, lineno=self.lineno,
                              replaces=replaces))
+
+    def rebuilt_dict(self, name):
+        """Whether writes into `name` rebuild it (dict_writes.py), decided once a name."""
+        known = self.__dict__.setdefault("_rebuilt_dicts", {})
+        if name not in known:
+            known[name] = rebuilt_dict(self.parsed.node, name, self.resolve_generated)
+        return known[name]
+
+    def update_dict(self, name, pairs, stmt):
+        """`name.update(k=v, ...)`: every key and value first, as Python evaluates them,
+        then one write a key."""
+        pairs = [(self.atom(k), self.atom(v)) for k, v in pairs]
+        for key, value in pairs:
+            self.dict_set(name, key, value, stmt)
+
+    def list_names(self):
+        """The names that are Python lists wherever bound (list_growth.py), found once."""
+        names = self.__dict__.get("_list_names")
+        if names is None:
+            names = self._list_names = list_names(self.parsed.node)
+        return names
+
+    def grow_list(self, name, items, inplace):
+        """`name = name + [a, b]` (a new list) or `name += [a, b]` (in place): the items
+        first, as Python evaluates them, then one append each."""
+        atoms = [self.atom(e) for e in items]
+        for atom in atoms:
+            expr, op = self.numpy_call(runtime.append, "append", [load(name), atom], {},
+                                       atom)
+            self.emit(ir.Assign(targets=[name], value=expr, op=op, lineno=self.lineno,
+                                refuse=op.refuse, inplace=inplace))
+
+    def resolve_generated(self, func):
+        """The object `func` denotes, runtime helpers the frontend wrote in too."""
+        if isinstance(func, gast.Name) and func.id in self.bindings.objects:
+            return self.bindings.objects[func.id]
+        return self.parsed.resolve(func)
+
+    def dict_set(self, name, key, value, stmt):
+        """`name[key] = value` as `name = dict_set(name, key, value)`: a new dict."""
+        args = [load(name), self.atom(key), self.atom(value)]   # a key carries no gradient
+        call = gast.Call(func=load(self.bindings.name("dict_set", runtime.dict_set)),
+                         args=args, keywords=[])
+        op = self.op(runtime.dict_set, f"writing into the dict `{name}`", args, {}, stmt,
+                     hint=name)
+        self.emit(ir.Assign(targets=[name], value=call, op=op, lineno=self.lineno))
 
     def own_index(self, name, index):
         """An index that reads the array it writes (`h[h < 0] = 0.0`) is computed into a
@@ -113,10 +166,24 @@ class Assignments:
         if type(stmt.op) not in BINOPS:
             raise self.unsupported(stmt, "this augmented assignment: write `x = x <op> e`")
         target = stmt.target
-        if isinstance(target, gast.Name):
+        if isinstance(target, gast.Name) and target.id in self.list_names() and \
+                grown(target.id, gast.BinOp(left=target, op=stmt.op, right=stmt.value)):
+            self.grow_list(target.id, stmt.value.elts, inplace=True)   # list `+=`: extend
+        elif isinstance(target, gast.Name):
             self.assign(target.id, gast.BinOp(left=load(target.id), op=stmt.op,
                                               right=stmt.value))
             self.out[-1].inplace = True
+        elif isinstance(target, gast.Subscript) and isinstance(target.value, gast.Name) and \
+                self.rebuilt_dict(target.value.id):
+            # `d[k] += v` adds into the entry's array in place (others holding it see that),
+            # then stores it back: the entry as a name, so the in-place rules apply to it
+            key = self.atom(target.slice)
+            entry = self.namer.fresh(f"{target.value.id}_entry")
+            self.assign(entry, gast.Subscript(value=load(target.value.id), slice=key,
+                                              ctx=gast.Load()))
+            self.assign(entry, gast.BinOp(left=load(entry), op=stmt.op, right=stmt.value))
+            self.out[-1].inplace = True
+            self.dict_set(target.value.id, key, load(entry), stmt)
         elif isinstance(target, gast.Subscript) and isinstance(target.value, gast.Name):
             index = self.own_index(target.value.id, target.slice)
             read = gast.Subscript(value=load(target.value.id), slice=index, ctx=gast.Load())

@@ -140,6 +140,18 @@ def python_method(cls, name, after=None):
     return None
 
 
+def class_member(cls, name, kind):
+    """The Python function behind the staticmethod or property (kind) `name` of class `cls`
+    or a base (a property's getter), or None."""
+    for klass in cls.__mro__:
+        if name in vars(klass):
+            value = vars(klass)[name]
+            func = value.__func__ if kind is staticmethod and isinstance(value, staticmethod) \
+                else value.fget if kind is property and isinstance(value, property) else None
+            return func if inspect.isfunction(func) else None
+    return None
+
+
 def _python_call(obj):
     return (not isinstance(obj, (type, functools.partial, StarredCall, MethodOf))
             and not inspect.isroutine(obj)

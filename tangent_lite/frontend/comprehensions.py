@@ -23,6 +23,7 @@ import builtins
 
 import gast
 
+from .. import ir, runtime
 from ..ir.syntax import clone
 from ..rules import lookup
 from .expressions import load
@@ -42,7 +43,7 @@ class Comprehensions:
     def is_comprehension(self, node):
         """Whether `node` is a list comprehension, or a call that consumes a generator
         expression whole (`sum(e for v in x)`)."""
-        if isinstance(node, gast.ListComp):
+        if isinstance(node, (gast.ListComp, gast.DictComp)):
             return True
         return self._consumer(node) is not None
 
@@ -61,6 +62,8 @@ class Comprehensions:
         """Emit the loop of a comprehension (see is_comprehension); return the name holding
         its value, `target` when it is given and the comprehension does not read it."""
         reads = {n.id for n in gast.walk(node) if isinstance(n, gast.Name)}
+        if isinstance(node, gast.DictComp):
+            return self._dict_comprehension(node, target, reads)
         consumer = self._consumer(node)
         if consumer is builtins.sum:
             gen = node.args[0]
@@ -91,11 +94,33 @@ class Comprehensions:
         self.assign(result, call)
         return result
 
+    def _dict_comprehension(self, node, target, reads):
+        """`{k: e for k in seq}`: the loop appends each key and each value to its own list
+        (keys first, as Python evaluates them), then `dict_of(keys, values)` makes the dict,
+        whose rule (rules/pytrees.py) gives each value the gradient at its key."""
+        name = target if target is not None and target not in reads else \
+            self.namer.temp("dict")
+        keys, values = self.namer.fresh(f"{name}_keys"), self.namer.fresh(f"{name}_values")
+        for lst in (keys, values):
+            self.assign(lst, gast.List(elts=[], ctx=gast.Load()))
+        pair = gast.ListComp(elt=gast.Tuple(elts=[node.key, node.value], ctx=gast.Load()),
+                             generators=node.generators)
+        gast.copy_location(pair, node)
+        self._loops(pair, lambda elt: [_append(keys, elt.elts[0]),
+                                       _append(values, elt.elts[1])])
+        args = [load(keys), load(values)]
+        call = gast.Call(func=load(self.bindings.name("dict_of", runtime.dict_of)),
+                         args=args, keywords=[])
+        op = self.op(runtime.dict_of, "a dict comprehension", args, {}, node, hint="dict")
+        self.emit(ir.Assign(targets=[name], value=call, op=op, lineno=self.lineno))
+        return name
+
     def _loops(self, comp, step):
         """Emit nested for loops (and ifs) of comp's generators around step(elt)."""
         comp = clone(comp)
         _rename_inside(comp, _Rename(self._comprehension_names(comp)))
-        body = [step(comp.elt)]
+        body = step(comp.elt)
+        body = body if isinstance(body, list) else [body]
         for gen in reversed(comp.generators):
             if gen.is_async:
                 raise self.unsupported(comp, "an async comprehension: write a for loop")
@@ -191,6 +216,12 @@ class Comprehensions:
         func = self.parsed.resolve(call.func)
         return lookup(func) is not None or func in (builtins.len, builtins.range,
                                                     builtins.abs, builtins.float)
+
+
+def _append(name, value):
+    return gast.Expr(value=gast.Call(
+        func=gast.Attribute(value=load(name), attr="append", ctx=gast.Load()),
+        args=[value], keywords=[]))
 
 
 def _store(name):

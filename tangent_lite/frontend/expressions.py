@@ -88,7 +88,9 @@ def _is_pop(node, stacks):
 # loop): what to write instead.
 _LOOP = ("instead: iterate it in a for loop or a comprehension (`for a, b in zip(xs, ys)`, "
          "`[a * b for a, b in zip(xs, ys)]`), or index the sequences")
-_ITERATORS = {zip: _LOOP, enumerate: _LOOP, iter: _LOOP, next: _LOOP,
+_ITERATORS = {zip: _LOOP + ", or make it a list where it is made (`pairs = list(zip(xs, ys))`)",
+              enumerate: _LOOP + ", or make it a list where it is made (`list(enumerate(xs))`)",
+              iter: _LOOP, next: _LOOP,
               map: "instead: write a comprehension, `[f(v) for v in xs]`",
               filter: "instead: write a comprehension, `[v for v in xs if cond(v)]`",
               reversed: "instead: index backwards, `xs[::-1]`",
@@ -320,6 +322,9 @@ class ExpressionNormalizer:
 
     def call(self, node):
         node = self.expand_partial(node)
+        zipped = self.zip_value(node)           # unpack.py: `list(zip(a, b))` and friends
+        if zipped is not None:
+            return zipped
         if self.parsed.resolve(node.func) is zip and len(node.args) == 1 and \
                 isinstance(node.args[0], gast.Starred) and not node.keywords:
             # `zip(*rows)`: runs where rows are constants, refused where differentiated
@@ -341,6 +346,14 @@ class ExpressionNormalizer:
                 f"calling `{gast.unparse(node.func).strip()}`, tangent_lite's {mode} function "
                 f"(of the functions tangent_lite makes, only a gradient grad(f) can be "
                 f"differentiated again): call tl.grad(f)(x) there, and f(x) for the value"))
+        cls = self.built_class(node) if func is UNRESOLVED else None
+        if self.is_record(cls) and not issubclass(cls, tuple) and \
+                self.parsed.resolve(_receiver(node).func) is cls:
+            # `M(w)(v)`, `C(w).f(v)`: the dataclass built first, as `m = M(w); m(v)` does
+            obj = self.atom(_receiver(node))
+            self.built_objects[obj.id] = cls     # objects.py: calls of it are its methods
+            self.parsed.local_names.add(obj.id)
+            return self.call(_with_receiver(node, obj))
         if func is UNRESOLVED:
             called = self.object_call(node)     # objects.py
             if called is not None:
@@ -462,12 +475,50 @@ class ExpressionNormalizer:
             op.refuse = lambda: self.no_rule(node, label, func, prim)
         return op
 
+    def built_class(self, node):
+        """The class `M` of a call `M(a)(b)`, `M(a).f(b)` or `M.make(a).f(b)` (a
+        classmethod), or None."""
+        func = node.func if isinstance(node, gast.Call) else None
+        if isinstance(func, gast.Attribute):
+            func = func.value
+        if not isinstance(func, gast.Call):
+            return None
+        made = self.parsed.resolve(func.func)
+        if inspect.ismethod(made) and isinstance(made.__self__, type):
+            return made.__self__
+        return made
+
+    def is_record(self, cls):
+        """Whether cls is a namedtuple or dataclass class built here (unpack.py)."""
+        return False
+
+    def class_refusal(self, node, cls):
+        """The error for an object of the user's class `cls` built from differentiated
+        values: only records (dataclasses, namedtuples) carry gradients through fields."""
+        name = cls.__name__
+        if self.is_record(cls):   # built by a classmethod: its result's class is not known
+            hint = (f"build it by calling `{name}(...)` itself, assigned to a name (`obj = "
+                    f"{name}(...)`), and call its methods on that name")
+        else:
+            hint = (f"make {name} a dataclass (`@dataclasses.dataclass`, with the attributes "
+                    "its `__init__` assigns as fields) or a namedtuple: tangent_lite "
+                    "differentiates through their fields, methods and properties; or keep its "
+                    "arrays in a dict or tuple")
+        return self.parsed.error(UnsupportedSyntaxError, node, (
+            f"building an object of the class {name} from values that depend on what is "
+            "differentiated"), hint=hint)
+
     def no_rule(self, node, label, func, prim):
         if prim is not None:
             msg = (f"{label} is treated as a constant, but its arguments here depend on what "
                    "is differentiated")
             hint = "compute these arguments from non-differentiated values, or register a " \
                    "rule with @tangent_lite.adjoint"
+        elif user_class(func) or user_class(self.built_class(node)):
+            # a class of the user's (built, or built then called): only records carry
+            # gradients through their fields
+            return self.class_refusal(node, func if user_class(func) else
+                                      self.built_class(node))
         elif any(func is f for f in _ITERATORS):
             msg = f"{label}(...) used as a value has no derivative rule"
             hint = _ITERATORS[func]
@@ -494,3 +545,19 @@ def typed_call(normalizer, func, args, keywords):
                 typed.append((param, cls))
     return TypedArguments(func, tuple(typed)) if typed else None
 
+
+def user_class(obj):
+    """Whether obj is a class of the user's (not a builtin or NumPy type)."""
+    return isinstance(obj, type) and obj.__module__ not in ("builtins", "numpy")
+
+
+def _receiver(node):
+    """The object a call `M(w)(v)` or `M(w).f(v)` calls: `M(w)`."""
+    return node.func.value if isinstance(node.func, gast.Attribute) else node.func
+
+
+def _with_receiver(node, atom):
+    func = gast.Attribute(value=atom, attr=node.func.attr, ctx=gast.Load()) \
+        if isinstance(node.func, gast.Attribute) else atom
+    return gast.copy_location(gast.Call(func=func, args=node.args, keywords=node.keywords),
+                              node)

@@ -133,18 +133,24 @@ class Inliner:
                                                                   gast.Constant):
             body = body[1:]
         args = fdef.args
-        if args.vararg or args.kwarg or args.kwonlyargs or args.posonlyargs:
-            raise self.unsupported(call, f"calling `{label}`, which has *args, **kwargs or "
-                                         "keyword-only parameters: give it plain parameters")
+        if args.kwonlyargs or args.posonlyargs:
+            raise self.unsupported(call, f"calling `{label}`, which has keyword-only or "
+                                         "positional-only parameters: give it plain "
+                                         "parameters")
         if not always_returns(body):
             raise self.unsupported(call, f"calling `{label}`, which can end without "
                                          "returning a value: end every path with `return`")
         params = [a.id for a in args.args]
-        local = set(params) | {n.id for st in body for n in gast.walk(st)
-                               if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
+        starred = [a.id for a in (args.vararg, args.kwarg) if a is not None]
+        local = set(params) | set(starred) | {
+            n.id for st in body for n in gast.walk(st)
+            if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
         rename = {n: self.namer.fresh(f"{n}_{label}") for n in sorted(local)}
+        call, packed = _pack_extras(call, params, args.vararg, args.kwarg)
         values = self.bind_call(call, params, args.defaults, label)
         for p, value in zip(params, values):
+            self.assign(rename[p], value)
+        for p, value in packed:    # `*args` a tuple, `**kw` a dict, as Python makes them
             self.assign(rename[p], value)
         body = [Rename(rename).visit(clone(st)) for st in body]
         saved = (self.loop, self.result, self.returned, self.lineno)
@@ -182,6 +188,25 @@ class Inliner:
             raise self.unsupported(call, f"the call of `{label}` without `{missing[0]}`: pass "
                                          "every parameter")
         return [values[p] for p in params]
+
+
+def _pack_extras(call, params, vararg, kwarg):
+    """(the call with the arguments `params` take, [(name, value)]) of a call of a function
+    with `*args` (the extra positional arguments, a tuple literal) or `**kw` (the keywords
+    no parameter takes, a dict literal)."""
+    packed = []
+    args, keywords = call.args, call.keywords
+    if vararg is not None and not any(isinstance(a, gast.Starred) for a in args):
+        packed.append((vararg.id, gast.Tuple(elts=args[len(params):], ctx=gast.Load())))
+        args = args[:len(params)]
+    if kwarg is not None and all(k.arg is not None for k in keywords):
+        extra = [k for k in keywords if k.arg not in params]
+        packed.append((kwarg.id, gast.Dict(
+            keys=[gast.Constant(value=k.arg, kind=None) for k in extra],
+            values=[k.value for k in extra])))
+        keywords = [k for k in keywords if k.arg in params]
+    call = gast.copy_location(gast.Call(func=call.func, args=args, keywords=keywords), call)
+    return call, packed
 
 
 def _ending_in_return(fdef):

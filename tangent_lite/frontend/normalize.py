@@ -27,6 +27,10 @@ from .inplace import InplaceLowering
 from .comprehensions import Comprehensions
 from .objects import Objects, explicit_super
 from .unpack import Unpacking, lower_scratch_dicts
+from .dict_methods import lower_dict_get
+from .list_growth import extended
+from .dict_writes import updated
+from .star_calls import expand_star_calls
 from .parse import UNRESOLVED
 from ..ir.syntax import negate
 
@@ -231,6 +235,10 @@ class Normalizer(Inliner, Assignments, Unpacking, InplaceLowering, Objects, Comp
             # a nested function, lambda, or helper that writes into its arguments: its body
             # runs here (frontend/inline.py), its result is dropped
             self.inline(value)
+        elif updated(value) is not None and self.rebuilt_dict(updated(value)[0]):
+            self.update_dict(*updated(value), stmt)   # dict_writes.py
+        elif extended(value) is not None and extended(value)[0] in self.list_names():
+            self.grow_list(*extended(value), inplace=True)   # list_growth.py
         elif _is_append(value):
             # items.append(v) -> items = append(items, v): lists stay values.
             items = value.func.value.id
@@ -345,23 +353,8 @@ class Normalizer(Inliner, Assignments, Unpacking, InplaceLowering, Objects, Comp
                 func=load("min"), args=[_len(s) for s in seqs], keywords=[])
             rng = self.range_object([size], it)
             prefix.extend(zip(names, seqs))
-        elif isinstance(target, gast.Name) and isinstance(it, gast.Name) and \
-                _keys_loop(stmt.body, it.id, target.id):
-            # `for k in params: ... params[k]`: the keys of a dict, as `params.keys()` loops
-            keys = gast.Call(func=gast.Attribute(value=it, attr="keys", ctx=gast.Load()),
-                             args=[], keywords=[])
-            index, rng, items = self.loop_items(target, keys, stmt)
-        elif isinstance(target, gast.Name) and func is builtins.sorted and len(it.args) == 1 \
-                and not it.keywords and isinstance(it.args[0], gast.Name) and \
-                _keys_loop(stmt.body, it.args[0].id, target.id):
-            # `for k in sorted(params): ... params[k]`: the dict's keys, sorted
-            seq = load(self.namer.fresh("keys"))
-            self.emit(ir.Assign(targets=[seq.id], value=gast.Call(
-                func=load(self.bindings.name("sorted_keys", runtime.sorted_keys)),
-                args=[self.atom(it.args[0])], keywords=[]), op=None, lineno=self.lineno))
-            index = self.namer.fresh(f"i_{target.id}")
-            rng = self.range_object([_len(seq)], it)
-            prefix.append((target.id, seq))
+        elif (keyed := self.keys_loop(target, it, func, stmt)) is not None:
+            index, rng, items = keyed     # `for k in params` reading params[k] (unpack.py)
         elif isinstance(target, gast.Name) and self.dict_view(it) is None:
             seq = self.atom(it)
             index = self.namer.fresh(f"i_{target.id}")
@@ -491,14 +484,6 @@ def _copy_if(stmt, body, orelse):
     return gast.copy_location(gast.If(test=stmt.test, body=body, orelse=orelse), stmt)
 
 
-def _keys_loop(body, seq, target):
-    """Whether a loop `for target in seq` reads `seq[target]` in its body: seq is then a dict
-    walked by its keys (a list is not indexed by its own items)."""
-    return any(isinstance(n, gast.Subscript) and isinstance(n.value, gast.Name)
-               and n.value.id == seq and isinstance(n.slice, gast.Name) and n.slice.id == target
-               for st in body for n in gast.walk(st))
-
-
 def _names(target, n):
     return (isinstance(target, (gast.Tuple, gast.List)) and len(target.elts) == n
             and all(isinstance(e, gast.Name) for e in target.elts))
@@ -518,6 +503,8 @@ def normalize(parsed, namer, bindings):
     for n in gast.walk(parsed.node):
         if isinstance(n, gast.Name):
             namer.reserve(n.id)
+    lower_dict_get(parsed.node, parsed, bindings)   # `d.get(k, v)`: a conditional read
+    expand_star_calls(parsed.node, parsed.resolve)   # `f(*parts)` of a known length
     lower_scratch_dicts(parsed.node, namer)   # `cache['h']` -> `cache_h` (unpack.py)
     normalizer = Normalizer(parsed, namer, bindings)
     fn = normalizer.function()

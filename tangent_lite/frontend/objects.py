@@ -14,14 +14,15 @@
 """
 import builtins
 import functools
+import inspect
 
 import gast
 import numpy as np
 
 from .. import ir
 from ..errors import ArgumentMethodError
-from .callables import MethodOf, python_method
-from .expressions import load
+from .callables import MethodOf, class_member, python_method
+from .expressions import load, user_class
 from .parse import UNRESOLVED
 from .unpack import record_fields
 
@@ -29,11 +30,18 @@ from .unpack import record_fields
 class Objects:
     """Mixin of the Normalizer: attribute reads and method calls of local objects."""
 
+    @property
+    def built_objects(self):
+        """{temporary: dataclass} of the objects built and called in one expression."""
+        return self.__dict__.setdefault("_built_objects", {})
+
     def object_class(self, name):
         """The class of every object the local `name` can hold, when each assignment to it
         takes an element of a constant list or tuple of instances of one Python class (`for
         layer in self.layers`, `layer = self.layers[i]`, `for i, layer in enumerate(...)`);
         else None. Generated code's `layer = None` and `layer = stack.pop()` keep the class."""
+        if name in self.built_objects:            # a dataclass built in an expression
+            return self.built_objects[name]
         classes = set()
         if name in self.parsed.param_classes:     # self of a method called on a typed object
             classes.add(self.parsed.param_classes[name])
@@ -112,7 +120,25 @@ class Objects:
             cls = self.parsed.resolve(value.func)
             if isinstance(record_fields(cls), list) and not issubclass(cls, tuple):
                 return {cls}
+            if self.constant_instance(value) is not None:     # `net = Net(2)`
+                return {cls}
         return None
+
+    def constant_instance(self, node):
+        """The class of `node` when it builds an instance of a class written in Python (its
+        `__init__` a Python function) from constants only (`Net(2)`): the object carries no
+        gradient, and its methods are differentiated from their source with it as `self`.
+        None for anything else (a class built from differentiated values, a C type such as
+        np.random.Generator, whose methods run as written)."""
+        if not isinstance(node, gast.Call):
+            return None
+        cls = self.parsed.resolve(node.func)
+        if not (isinstance(cls, type) and inspect.isfunction(getattr(cls, "__init__", None))
+                and record_fields(cls) is None):
+            return None
+        if not all(self.inactive(a) for a in node.args + [k.value for k in node.keywords]):
+            return None
+        return cls
 
     def object_call(self, node):
         """(expression, op) of `v(...)` or `v.method(...)` where v holds objects of one class
@@ -126,14 +152,29 @@ class Objects:
         elif isinstance(func, gast.Attribute) and _is_super(func.value, self.parsed):
             after, receiver = (self.parsed.resolve(func.value.args[0]), func.value.args[1])
             method = func.attr
+        elif isinstance(func, gast.Attribute) and self.constant_instance(func.value):
+            # `Net(2).run(W, xs)`: the object built first, `t_net = Net(2)`, then its method
+            cls, receiver, method = self.constant_instance(func.value), None, func.attr
         else:
             return None
-        if receiver.id not in self.parsed.local_names:
+        if receiver is None:
+            receiver = self.atom(func.value)
+            func = gast.Attribute(value=load(receiver.id), attr=method, ctx=gast.Load())
+        elif receiver.id not in self.parsed.local_names:
             return None
-        cls = self.object_class(receiver.id)
+        else:
+            cls = self.object_class(receiver.id)
         if cls is None:
             return None
         function = python_method(cls, method, after=after)
+        static = class_member(cls, method, staticmethod) if after is None else None
+        if function is None and static is not None:    # `self.act(v)`: a plain function
+            args = [self.call_arg(a) for a in node.args]
+            keywords = {k.arg: self.call_arg(k.value) for k in node.keywords}
+            expr = gast.Call(func=func, args=args, keywords=[
+                gast.keyword(arg=k, value=v) for k, v in keywords.items()])
+            return expr, self.op(static, f"{cls.__name__}.{method}", args, keywords, node,
+                                 hint=method)
         if function is None:
             raise self.unsupported(node, f"calling `{gast.unparse(func).strip()}`, which is "
                                          f"not a method written in Python of {cls.__name__}: "
@@ -147,6 +188,15 @@ class Objects:
         op = self.op(MethodOf(cls, function), f"{cls.__name__}.{method}",
                      [load(receiver.id)] + args, keywords, node, hint=hint)
         return expr, op
+
+    def property_getter(self, obj, attr):
+        """The getter function of `obj.attr` when obj holds objects of one class (object_class)
+        whose `attr` is a property written in Python, else None: `self.scale` is then a call
+        of the getter on `self`, differentiated like a method."""
+        if not (isinstance(obj, gast.Name) and obj.id in self.parsed.local_names):
+            return None
+        cls = self.object_class(obj.id)
+        return class_member(cls, attr, property) if cls is not None else None
 
     # -- functools.partial made inside the function ----------------------------------------------
 
@@ -297,6 +347,9 @@ class Objects:
         instead = f"call the NumPy function np.{node.func.attr}(x, ...), or make its " \
             "arguments constants" if hasattr(np, node.func.attr) else \
             "make its arguments constants, or call a function written in Python"
+        if user_class(self.built_class(node)):   # `Static.make(w).f(v)`
+            op.refuse = lambda: self.class_refusal(node, self.built_class(node))
+            return expr, op
         owner = node.func.value
         params = {a.id for a in _arguments(self.parsed.node.args)}
         if isinstance(owner, gast.Name) and owner.id in params:

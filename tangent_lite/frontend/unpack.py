@@ -101,9 +101,13 @@ class Unpacking:
     # -- field reads ---------------------------------------------------------------------------
 
     def field_read(self, node):
-        """(expression, op) of `obj.name` on a value of the function: a getattr primitive."""
+        """(expression, op) of `obj.name` on a value of the function: a getattr primitive,
+        or the getter of a property of obj's class (objects.py) called on obj."""
         obj = self.atom(node.value)
         expr = gast.Attribute(value=obj, attr=node.attr, ctx=gast.Load())
+        getter = self.property_getter(obj, node.attr)
+        if getter is not None:
+            return expr, self.op(getter, f".{node.attr}", [obj], {}, node, hint=node.attr)
         return expr, self.op(builtins.getattr, f"the field `.{node.attr}`",
                              [obj, gast.Constant(value=node.attr, kind=None)], {}, node,
                              hint=node.attr)
@@ -138,6 +142,10 @@ class Unpacking:
                              [gast.List(elts=values, ctx=gast.Load())], {}, node,
                              hint=cls.__name__.lower())
 
+    def is_record(self, cls):
+        fields = record_fields(cls)
+        return fields is not None and not isinstance(fields, str)
+
     def dict_literal(self, node):
         """(expression, op) of `{'W': a, 'b': b}`: the literal on atoms, bound to the rule of
         runtime.dict_of (keys that are computed or `**spread` are refused)."""
@@ -162,14 +170,16 @@ class Unpacking:
             raise self.unsupported(stmt, (
                 f"writing into the dict `{name}`: assign the value to a variable (or to a "
                 "local dict used only with constant string keys) and read it from there"))
+        made = (gast.Dict, gast.DictComp)
         for st in self.parsed.node.body:
             for n in gast.walk(st):
-                if isinstance(n, gast.Assign) and isinstance(n.value, gast.Dict) and any(
+                if isinstance(n, gast.Assign) and isinstance(n.value, made) and any(
                         isinstance(t, gast.Name) and t.id == name for t in n.targets):
                     raise self.unsupported(stmt, (
-                        f"writing into the dict `{name}`: read and write it only with "
-                        "constant string keys (then each key is a variable), or build the "
-                        "dict with one literal"))
+                        f"writing into the dict `{name}`, which another name or a nested "
+                        "function may hold: keep it under its own name (made by a literal or "
+                        "comprehension, read at keys, walked, returned), or build a new dict "
+                        "with a comprehension"))
 
     # -- unpacking assignments -----------------------------------------------------------------
 
@@ -179,24 +189,82 @@ class Unpacking:
         if isinstance(value, gast.Call) and any(
                 self.parsed.resolve(value.func) is f for f in (zip, enumerate, map, filter,
                                                                 reversed)):
+            zipped = self.parsed.resolve(value.func) is zip   # consumed here: zip_value
             return gast.Call(func=load(self.bindings.name("tuple", builtins.tuple)),
-                             args=[load(self.atom(value).id)], keywords=[])
+                             args=[value if zipped else load(self.atom(value).id)],
+                             keywords=[])
         return value
+
+    def zip_value(self, node):
+        """(expression, op) of a zip that list, tuple or dict consumes at once: `list(zip(a,
+        b))`, `tuple(zip(*pairs))` (also what `a, b = zip(*pairs)` reads, indexable) and
+        `dict(zip(keys, values))`, written as the user wrote it and bound to the rules of
+        runtime.zipped and dict_zipped (runtime/zips.py); None for any other call. A zip
+        kept as a value (`z = zip(a, b)`) may be consumed later, or twice: it is not taken."""
+        consumer = self.parsed.resolve(node.func)
+        inner = node.args[0] if len(node.args) == 1 and not node.keywords else None
+        if not (any(consumer is f for f in (list, tuple, dict)) and isinstance(inner, gast.Call)):
+            return None
+        iterator = self.parsed.resolve(inner.func)
+        if iterator is enumerate and consumer is not dict:
+            return self.enumerate_value(node, inner)
+        if iterator is not zip or inner.keywords:
+            return None
+        starred = [a for a in inner.args if isinstance(a, gast.Starred)]
+        if starred and (len(inner.args) > 1 or consumer is dict):
+            return None
+        seqs = [self.atom(a.value if starred else a) for a in inner.args]
+        args = [gast.Starred(value=seqs[0], ctx=gast.Load())] if starred else seqs
+        expr = gast.Call(func=node.func, args=[gast.Call(func=inner.func, args=args,
+                                                         keywords=[])], keywords=[])
+        label = f"{gast.unparse(node.func).strip()}(zip(...))"
+        if consumer is dict:
+            if len(seqs) != 2:
+                return None
+            return expr, self.op(runtime.dict_zipped, label, seqs, {}, node, hint="table")
+        listed = seqs[0] if starred else gast.List(elts=seqs, ctx=gast.Load())
+        return expr, self.op(runtime.zipped, label, [listed], {}, node, hint="pairs")
+
+    def enumerate_value(self, node, inner):
+        """`list(enumerate(xs, start))` (or tuple): the pairs of zip(range(start, start +
+        len(xs)), xs), whose rule (runtime.zipped) gives xs its items' gradients back; the
+        counts are a range the rule reads, the generated code calls enumerate as written."""
+        start = inner.args[1:] + [k.value for k in inner.keywords if k.arg == "start"]
+        if len(inner.args) + len(inner.keywords) - 1 != len(start) or len(start) > 1 or \
+                any(isinstance(a, gast.Starred) for a in inner.args):
+            return None
+        xs = self.atom(inner.args[0])
+        first = self.atom(start[0]) if start else gast.Constant(value=0, kind=None)
+        count = gast.Call(func=load(self.bindings.name("len", builtins.len)), args=[xs],
+                          keywords=[])
+        counts = self.atom(gast.Call(
+            func=load(self.bindings.name("range", builtins.range)),
+            args=[first, gast.BinOp(left=first, op=gast.Add(), right=count)], keywords=[]))
+        expr = gast.Call(func=node.func, args=[gast.Call(
+            func=inner.func, args=[xs] + ([first] if start else []), keywords=[])],
+            keywords=[])
+        label = f"{gast.unparse(node.func).strip()}(enumerate(...))"
+        return expr, self.op(runtime.zipped, label, [gast.List(elts=[counts, xs],
+                                                               ctx=gast.Load())], {}, node,
+                             hint="items")
 
     def unpack(self, target, value, stmt):
         """`a, (b, c) = value` for a value that may carry a gradient: index reads."""
         elts = target.elts
+        starred = [k for k, e in enumerate(elts) if isinstance(e, gast.Starred)]
         for e in elts:
-            if isinstance(e, gast.Starred):
-                raise self.unsupported(stmt, "starred unpacking `a, *rest = v`: index it "
-                                             "instead (`a = v[0]`, `rest = v[1:]`)")
-            if not isinstance(e, (gast.Name, gast.Tuple, gast.List)):
+            if isinstance(e, gast.Starred) and not isinstance(e.value, gast.Name):
+                raise self.unsupported(stmt, "starred unpacking into this target: unpack "
+                                             "into `*name`")
+            if not isinstance(e, (gast.Name, gast.Tuple, gast.List, gast.Starred)):
                 # `B[:, 0], B[:, 1] = B[:, 1], B[:, 0]` writes through views of what it reads
                 raise self.unsupported(stmt, "this assignment target: unpack into plain "
                                              "names, then write each one on its own line")
-        # Python checks the count; primitives (np.linalg.svd ...) return tuples of theirs
-        checked = not (isinstance(value, gast.Call) and
-                       lookup(self.parsed.resolve(value.func)) is not None)
+        # Python checks the count; primitives (np.linalg.svd ...) return tuples of theirs,
+        # list and tuple (`a, b = zip(*pairs)` reads a tuple) as many as they are given
+        called = self.parsed.resolve(value.func) if isinstance(value, gast.Call) else None
+        checked = called is None or lookup(called) is None or \
+            any(called is f for f in (list, tuple))
         if isinstance(value, gast.Subscript) and isinstance(value.value, gast.Name) and \
                 isinstance(value.slice, gast.Name):   # `for W, b in layers`: layer = layers[i]
             base = load(self.namer.fresh(_singular(value.value.id)))
@@ -207,15 +275,33 @@ class Unpacking:
             name = self.namer.temp("value")
             self.assign(name, base)
             base = load(name)
-        if checked:
+        if checked or starred:
+            count = gast.Constant(value=len(elts) - len(starred), kind=None)
+            # with a star, Python checks for at least the names around it
+            keywords = [gast.keyword(arg="starred", value=gast.Constant(value=True, kind=None))
+                        ] if starred else []
             self.emit(ir.Effect(node=gast.Expr(value=gast.Call(
-                func=load(self.bindings.name("unpacks")),
-                args=[load(base.id), gast.Constant(value=len(elts), kind=None)],
-                keywords=[])), lineno=self.lineno))
+                func=load(self.bindings.name("unpacks")), args=[load(base.id), count],
+                keywords=keywords)), lineno=self.lineno))
+        star = starred[0] if starred else len(elts)
         for k, e in enumerate(elts):
+            if k == star:
+                self.bind_starred(e.value, base, k, len(elts) - k - 1, stmt)
+                continue
+            index = k if k < star else k - len(elts)   # after the star: from the end
             self.bind_item(e, gast.Subscript(value=load(base.id),
-                                             slice=gast.Constant(value=k, kind=None),
+                                             slice=gast.Constant(value=index, kind=None),
                                              ctx=gast.Load()), stmt)
+
+    def bind_starred(self, target, base, before, after, stmt):
+        """`*rest` of `a, *rest, b = v`: a list of the items between, as Python makes it
+        (rows of an array, items of a tuple), `list(v[1:-1])`."""
+        def bound(k):
+            return gast.Constant(value=k, kind=None) if k else None
+        items = gast.Subscript(value=load(base.id), slice=gast.Slice(
+            lower=bound(before), upper=bound(-after), step=None), ctx=gast.Load())
+        self.assign_to(target, gast.Call(func=load(self.bindings.name("list", builtins.list)),
+                                         args=[items], keywords=[]), stmt)
 
     def bind_item(self, target, value, stmt):
         """Bind one unpacking target (a name, a nested tuple, a subscript) to `value`."""
@@ -237,6 +323,28 @@ class Unpacking:
         size = _len(seqs[0]) if len(seqs) == 1 else gast.Call(
             func=load("min"), args=[_len(q) for q in seqs], keywords=[])
         return index, self.range_object([size], it), pairs
+
+    def keys_loop(self, target, it, func, stmt):
+        """loop_items's triple for a loop over a dict's keys written without `.keys()`, whose
+        body reads the dict at the key (a list is not indexed by its own items): `for k in
+        params: ... params[k]` loops as `params.keys()` does, `for k in sorted(params)` over
+        the keys sorted. None for any other loop. func: what `it` calls, if a call."""
+        if not isinstance(target, gast.Name):
+            return None
+        if isinstance(it, gast.Name) and _keys_loop(stmt.body, it.id, target.id):
+            keys = gast.Call(func=gast.Attribute(value=it, attr="keys", ctx=gast.Load()),
+                             args=[], keywords=[])
+            return self.loop_items(target, keys, stmt)
+        if func is builtins.sorted and len(it.args) == 1 and not it.keywords and \
+                isinstance(it.args[0], gast.Name) and \
+                _keys_loop(stmt.body, it.args[0].id, target.id):
+            seq = load(self.namer.fresh("keys"))
+            self.emit(ir.Assign(targets=[seq.id], value=gast.Call(
+                func=load(self.bindings.name("sorted_keys", runtime.sorted_keys)),
+                args=[self.atom(it.args[0])], keywords=[]), op=None, lineno=self.lineno))
+            index = self.namer.fresh(f"i_{target.id}")
+            return index, self.range_object([_len(seq)], it), [(target, seq)]
+        return None
 
     def iteration(self, target, it, pairs, stmt):
         """Collect (target, sequence) pairs for iterating `it` into `target`; return the name
@@ -324,6 +432,14 @@ def _len(node):
     return gast.Call(func=load("len"), args=[node], keywords=[])
 
 
+def _keys_loop(body, seq, target):
+    """Whether a loop `for target in seq` reads `seq[target]` in its body: seq is then a dict
+    walked by its keys (a list is not indexed by its own items)."""
+    return any(isinstance(n, gast.Subscript) and isinstance(n.value, gast.Name)
+               and n.value.id == seq and isinstance(n.slice, gast.Name) and n.slice.id == target
+               for st in body for n in gast.walk(st))
+
+
 # ---- local dicts used as scratch -----------------------------------------------------------
 
 def lower_scratch_dicts(node, namer):
@@ -368,6 +484,7 @@ def _keyed_candidates(node):
                 isinstance(n.targets[0], gast.Name) and isinstance(n.value, gast.Dict):
             made.setdefault(n.targets[0].id, []).append(n)
     params = {a.id for a in node.args.args + node.args.posonlyargs + node.args.kwonlyargs}
+    params |= _written_in_nested(node)
     for name, literals in made.items():
         keys = {tuple(sorted(k.value if isinstance(k, gast.Constant) else None
                              for k in lit.value.keys)) for lit in literals}
@@ -384,6 +501,20 @@ def _keyed_candidates(node):
         if uses - len(literals) == len(subscripted) and all(
                 _str_key(n) and n.slice.value in keys for n in subscripted):
             yield name, keys
+
+
+def _written_in_nested(node):
+    """The dicts a nested function or lambda writes into (`d['a'] = v` in a closure): renamed
+    to variables, the write would bind a local of the nested function instead."""
+    out = set()
+    for inner in gast.walk(node):
+        if inner is node or not isinstance(inner, (gast.FunctionDef, gast.Lambda)):
+            continue
+        for n in gast.walk(inner):
+            if isinstance(n, gast.Subscript) and isinstance(n.ctx, gast.Store) and \
+                    isinstance(n.value, gast.Name):
+                out.add(n.value.id)
+    return out
 
 
 def _binds(stmt, name):
@@ -406,6 +537,7 @@ def _scratch_candidates(node):
             name = stmt.targets[0].id
             made[name] = made.get(name, 0) + 1
     params = {a.id for a in node.args.args + node.args.posonlyargs + node.args.kwonlyargs}
+    params |= _written_in_nested(node)
     out = []
     for name, count in made.items():
         if name in params:

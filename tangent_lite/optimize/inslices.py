@@ -36,7 +36,7 @@ _ARITHMETIC = {gast.Add: operator.add, gast.Sub: operator.sub, gast.Mult: operat
 
 def known_ints(fn, concrete, kinds_of):
     """name -> the int it holds wherever it is read (None where that varies, a loop's
-    counter) for the names of fn that hold a Python int (kind "int", optimize/dtypes.py):
+    counter) for the names of fn that hold a Python int (kind "int", analysis/dtype_kinds.py):
     the value is the concrete analysis's where the name is bound once in fn and every
     statement the analysis saw after it agrees on it."""
     bound, loops = write_counts(fn)

@@ -28,7 +28,7 @@ are known when df is written, so the call can be the one line of NumPy the helpe
   its value's shape in a specialised df, so `shapes` may name adjoints too.
 - `sum_product(a, b, x)` / `sum_quotient(a, b, x)` summed to a number (x of shape ()) from
   operands of one shape, where every value f computes is a float64 or an int (`real`, from
-  optimize/dtypes.py's kinds: then every adjoint is float64 too): `np.vdot(a, b)` (`/ x`),
+  analysis/dtype_kinds.py's kinds: then every adjoint is float64 too): `np.vdot(a, b)` (`/ x`),
   one BLAS dot, at every size. The helper takes np.einsum for a large operand that is not
   contiguous (a convolution tap's `x[:, k:k + L]`), which is slower than vdot's copy and dot
   (conv1d 32x4096x9: 1.14x -> 1.06x the hand-written gradient); vdot conjugates its first
@@ -75,7 +75,7 @@ def known_shapes(fn, concrete, params):
 
 
 def all_real(fn, kinds_of):
-    """Whether every name fn binds has a kind in kinds_of (optimize/dtypes.py: a float64 or
+    """Whether every name fn binds has a kind in kinds_of (analysis/dtype_kinds.py: a float64 or
     an int wherever it is bound): then no value of f is complex or of another float dtype, and
     neither is any adjoint (the seed is a float64 and every rule's result is made of f's
     values and adjoints). A loop counts over a range object (ir.For): a counter bound by

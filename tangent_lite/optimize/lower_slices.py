@@ -20,7 +20,7 @@ the fast form is known when df is written, and written out:
 
 What it proves, statement by statement in the top-level block: a name is a float64 ndarray
 of a known shape where it is a parameter or the seed of that dtype (the signature), a value
-the dtype analysis (optimize/dtypes.py) gives float64 everywhere and the shape analysis a
+the dtype analysis (analysis/dtype_kinds.py) gives float64 everywhere and the shape analysis a
 shape of rank >= 1 (an operation on the guard's ndarrays), a piece of such an array taken by
 an earlier lowered `unconcatenate`, or an array an earlier lowered call made; a name stored
 again later (in a loop, a branch, or an assignment this pass does not know) is forgotten from

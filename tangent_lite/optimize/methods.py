@@ -8,7 +8,7 @@ two means and a softmax's max and sum are a few percent of their gradients at sm
 
 Where a specialised variant (optimize/specialise.py) proves t an exact ndarray, the method is
 the same reduction (the same ufunc's reduce, the same pairwise sums, bit for bit) without the
-dispatch. A name is proved one when every binding of it is float64 (optimize/dtypes.py's
+dispatch. A name is proved one when every binding of it is float64 (analysis/dtype_kinds.py's
 kinds: a float64 array, NumPy scalar or Python float, traced from the guarded arguments) and
 has one shape of rank >= 1 (analysis/concrete.py): NumPy scalars and Python floats have shape
 (). Only np.sum, np.mean, np.max, np.min, np.prod (np.amax, np.amin) whose first argument is

@@ -6,7 +6,7 @@ replaced, so the forward sweep pushes it: `stack.push(saved(cell[i]))`, where `s
 array in case a later in-place write changes it before the backward sweep pops it. The ADBench
 LSTM copies two 7-element entries a layer step so.
 
-What it proves: the list is a LIST of optimize/dtypes.py (a list of float64 values that only
+What it proves: the list is a LIST of analysis/dtype_kinds.py (a list of float64 values that only
 its name reaches: entries read, appended and replaced), and f writes into no array in place at
 all (every `x[i] = v` replaces a LIST's entry, every `x += e` rebinds an int, `items.append(v)`
 makes a new LIST, and f runs no statement for its effect). Then no array f holds changes after it is made, so the entry pushed
@@ -15,7 +15,7 @@ is, when popped, the value it was: the copy is the same numbers.
 import gast
 
 from .. import ir
-from .dtypes import INT, LIST
+from ..analysis.dtype_kinds import INT, LIST
 
 
 def pushed_as_is(forward, fn, kinds_of, spelled):

@@ -6,9 +6,11 @@ introduces: np.asarray and friends, `x.astype(...)` (runtime.astype), `items.app
 import numpy as np
 
 from .registry import adjoint, d, linear, nondifferentiable, tangent_rule
+from .template import Shape
 from .. import runtime
-from ..runtime import (append, as_tangent, broadcast_like, select_arg, select_tangent, unarray,
-                       unastype, unbroadcast, unlist, unsum, zeros_grad)  # noqa: F401 (zeros_grad: filler)
+from ..runtime import (append, as_tangent, broadcast_like, dict_zipped, select_arg,
+                       select_tangent, unarray, unastype, unbroadcast, undict_zipped, unlist,
+                       unsum, unzipped, zeros_grad, zipped)  # noqa: F401 (zeros_grad: filler)
 
 # ---- conversions -----------------------------------------------------------------------------
 
@@ -58,9 +60,22 @@ def _(y, items, value):
     d[value] = d[y][-1]
 linear(append, wrt=("items", "value"))
 
+# zip used as a value, consumed at once by list, tuple, dict or an unpacking (runtime/zips.py):
+# the generated code writes `list(zip(a, b))`, `dict(zip(keys, values))`
+@adjoint(zipped)
+def _(y, seqs): d[seqs] = unzipped(d[y], seqs)
+linear(zipped)
+
+@adjoint(dict_zipped)
+def _(y, keys: Shape, values): d[values] = undict_zipped(d[y], keys, values)
+linear(dict_zipped, params="y, keys: Shape, values", wrt=("values",))
+linear(unzipped, params="y, g, seqs: Shape")
+linear(undict_zipped, params="y, g, keys: Shape, values: Shape")
+
 # ---- no gradient -----------------------------------------------------------------------------
 
 nondifferentiable(int, bool, round, isinstance, range, len)
 # zip and enumerate carry their items' gradients: a loop or comprehension over them is lowered
-# to an index loop (frontend/normalize.py); used as a value (`list(zip(a, b))`) they are refused
-# where those items are differentiated, never taken as constants.
+# to an index loop (frontend/normalize.py); consumed at once by list or tuple they have the
+# rules above; kept as values they are refused where their items are differentiated, never
+# taken as constants.

@@ -19,7 +19,8 @@ other in one direction, trees, dispatch, lists and core at the bottom:
     core         the stack, unbroadcast/unreduce, grad_like, tangents,
                  builtins and conversions
     ownership    who shares memory with whom (shares_memory, unshared), copies later
-                 writes cannot reach (owned, saved, detached)
+                 writes cannot reach (owned, owned_in, saved, detached)
+    zips         zip used as a value (list(zip(a, b)), dict(zip(k, v))) and its gradients
     fused        sums of products in one np.vdot/np.einsum (optimize/fused.py)
     elementwise  powers, extrema, clip, sinc, fmax/fmin, sort (rules/elementwise.py); digamma
                  and trigamma (math.lgamma, rules/pymath.py: SciPy is optional)
@@ -47,8 +48,9 @@ from .core import (all_numbers, any_complex, as_tangent, astype, broadcast_like,
                    grads_like, InputError, real_like, reduced_count, select_arg,
                    select_tangent, shaped, Stack, tangent_like, unarray, unastype, unbroadcast,
                    unit_like, unit_of, unreduce, unsum, with_item)
-from .ownership import (copied_in_order, detached, owned, saved, shares_array_memory,
+from .ownership import (copied_in_order, detached, owned, owned_in, saved, shares_array_memory,
                         shares_memory, unshared)
+from .zips import dict_zipped, undict_zipped, unzipped, zipped
 from .fused import sum_product, sum_product_of_difference, sum_quotient
 from .elementwise import (clip_mask, digamma, div_or_zero, pick_weight, safe_log, sign_grad,
                           match_order, sinc_slope, ties, trigamma, unsort)
@@ -76,8 +78,9 @@ from .linalg import (cholesky_adjoint, cholesky_tangent, eigh_adjoint, eigh_tang
                      slogdet_adjoint, slogdet_adjoint_tangent, solve_adjoint, solve_adjoint_tangent, solve_tangent,
                      svd_adjoint, svd_tangent)
 from .trees import GradDict, is_container, register_node  # noqa: F401
-from .pytrees import (dict_of, field, keys_of, record, record_tangent, sorted_keys, undict,
-                      unfield, unpacks, unrecord)
+from .pytrees import (dict_entry, dict_of, dict_set, dict_unset, field, has_key, keys_of,
+                      record,
+                      record_tangent, sorted_keys, undict, unfield, unpacks, unrecord)
 from .revolve import Checkpoints, copy_into
 from .fft import (abs_adjoint, abs_adjoint_tangent, abs_tangent, angle_adjoint, angle_tangent,
                   fft_adjoint)
@@ -87,7 +90,7 @@ __all__ = [
     "Stack", "GradList", "unbroadcast", "sum_product", "sum_product_of_difference", "sum_quotient", "unit_like", "unit_of", "reduced_count", "all_numbers", "any_complex",
     "shaped", "tangent_like", "unreduce", "grad_like", "grads_like", "broadcast_like",
     "as_tangent", "select_tangent", "with_item", "zeros_grad", "add_grads", "append", "unset", "shares_memory", "shares_array_memory", "detached",
-    "saved", "owned", "unshared", "copied_in_order", "unarray", "unsum", "unlist", "select_arg", "astype", "unastype",
+    "saved", "owned", "owned_in", "zipped", "unzipped", "dict_zipped", "undict_zipped", "unshared", "copied_in_order", "unarray", "unsum", "unlist", "select_arg", "astype", "unastype",
     "real_like",
     "ties", "sign_grad", "safe_log", "clip_mask", "sinc_slope", "pick_weight", "div_or_zero",
     "unsort", "match_order", "digamma", "trigamma",
@@ -114,7 +117,8 @@ __all__ = [
     "qr_adjoint", "qr_tangent",
     "fft_adjoint", "abs_adjoint", "abs_tangent", "abs_adjoint_tangent", "angle_adjoint",
     "angle_tangent",
-    "GradDict", "dict_of", "field", "keys_of", "sorted_keys", "undict", "unfield", "unpacks", "record",
+    "GradDict", "dict_entry", "dict_of", "dict_set", "dict_unset", "field", "has_key", "keys_of",
+    "sorted_keys", "undict", "unfield", "unpacks", "record",
     "unrecord", "record_tangent",
     "Checkpoints", "copy_into",
 ]

@@ -14,12 +14,12 @@ import functools
 import inspect
 
 from . import (core, dispatch, elementwise, fft, fused, indexing, linalg, lists, numerical,
-               ownership, products, pytrees, reductions, revolve, scatter, shapes, trees)
+               ownership, products, pytrees, reductions, revolve, scatter, shapes, trees, zips)
 
 # The helper modules, in the order ahead-of-time modules copy their definitions (the pytree
 # containers, the dispatch checks, list gradients and core first).
-MODULES = (trees, dispatch, lists, core, ownership, fused, elementwise, numerical, reductions,
-           indexing, shapes, scatter, products, linalg, fft, pytrees, revolve)
+MODULES = (trees, dispatch, lists, core, ownership, zips, fused, elementwise, numerical,
+           reductions, indexing, shapes, scatter, products, linalg, fft, pytrees, revolve)
 
 SHAPE = "shape"
 FRESH = "fresh"

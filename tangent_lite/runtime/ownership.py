@@ -16,12 +16,15 @@ from .trees import GradDict, children, is_container
 
 def shares_memory(view, base):
     """Whether writing into `view` writes into `base`, as NumPy would: arrays sharing memory
-    (a basic-indexing view, a reshape that did not copy), or one mutable list. False for a
-    number, a copy, or a fancy-indexed result."""
+    (a basic-indexing view, a reshape that did not copy), one mutable list, or either of those
+    held by the container `base` (a list that is an entry of another list, at any depth).
+    False for a number, a copy, or a fancy-indexed result."""
+    if isinstance(view, list) and view is base:
+        return True
+    if type(base) is not np.ndarray and is_container(base):   # an array or a list read from
+        return any(shares_memory(view, item) for _, item in children(base))   # a container
     if isinstance(view, list):
-        return view is base
-    if type(base) is not np.ndarray and is_container(base):   # an array read from a list,
-        return any(shares_memory(view, item) for _, item in children(base))   # dict, pytree
+        return False
     return (isinstance(view, np.ndarray) and isinstance(base, np.ndarray)
             and np.may_share_memory(view, base))
 
@@ -67,6 +70,29 @@ def owned(x, *views):
         return list(x)
     if type(x) is dict or type(x) is GradDict:
         return type(x)(x)
+    return x
+
+
+def owned_in(copies, x):
+    """x as one call of a pullback sees it: the call's own copy of the array x is or looks
+    into (a view of it re-pointed at the same elements of the copy), or of the list or dict
+    x is. `copies` ({} per call, id of the array or container -> (it, its copy)) keeps one
+    copy per original, shared by every name and stack entry that holds it: names that trade
+    arrays (`u, new = new, u`) keep trading the same two copies, and a view popped from the
+    stack sees the restores written into its base's copy, as in grad's single sweep.
+    Numbers and anything else come back as they are."""
+    if type(x) is np.ndarray:
+        root = x
+        while type(root.base) is np.ndarray:
+            root = root.base
+        if id(root) not in copies:
+            copies[id(root)] = (root, root.copy(order="K"))
+        copy = copies[id(root)][1]
+        return copy if x is root else _repointed(x, root, copy)
+    if type(x) in (list, dict, GradDict):
+        if id(x) not in copies:
+            copies[id(x)] = (x, owned(x))
+        return copies[id(x)][1]
     return x
 
 

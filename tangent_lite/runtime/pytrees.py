@@ -5,7 +5,9 @@ unpacking assignment.
 
 The frontend lowers `W, b = params` to index reads (`W = params[0]`), `for name, p in
 params.items()` to a loop over `keys_of(params)`, and `p.log_sigma` stays an attribute read
-whose gradient `unfield` builds; trees.py says what a container is.
+whose gradient `unfield` builds; trees.py says what a container is. A local dict written at
+computed keys (`new[k] = v`) is rebuilt by `dict_set`, whose gradient `dict_unset` and
+`dict_entry` split.
 """
 from .lists import GradList, zeros_grad
 from .dispatch import InputError
@@ -53,14 +55,18 @@ def sorted_keys(d):
     return sorted(d)
 
 
-def unpacks(value, n):
+def unpacks(value, n, starred=False):
     """Python's check of `a, b = value` (lowered to `a = value[0]; b = value[1]`): value must
-    hold exactly n items; a dict would unpack its keys (write `a, b = d.values()`)."""
+    hold exactly n items, or at least n for `a, *rest, b = value`; a dict would unpack its
+    keys (write `a, b = d.values()`)."""
     if isinstance(value, dict):
         raise TypeError("unpacking a dict gives its keys, not its values: write "
                         "`a, b = d['a'], d['b']`")
     k = len(value)
-    if k != n:
+    if starred:
+        if k < n:
+            raise ValueError(f"not enough values to unpack (expected at least {n}, got {k})")
+    elif k != n:
         raise ValueError(f"too many values to unpack (expected {n}, got {k})" if k > n else
                          f"not enough values to unpack (expected {n}, got {k})")
 
@@ -120,6 +126,47 @@ def dict_of(keys, values):
 
 
 def undict(g, keys, values: "shape"):
-    """The gradient of the values of a dict literal from the gradient `g` of the dict: one
-    entry per value, zeros for the keys g leaves out."""
-    return GradList(g[k] if k in g else zeros_grad(v) for k, v in zip(keys, values))
+    """The gradient of the values of a dict literal or comprehension from the gradient `g` of
+    the dict: one entry per value, zeros for the keys g leaves out and for a value a later one
+    at the same key replaced (`{k % 2: v for ...}` keeps the last)."""
+    last = {k: i for i, k in enumerate(keys)}
+    return GradList(g[k] if k in g and last[k] == i else zeros_grad(v)
+                    for i, (k, v) in enumerate(zip(keys, values)))
+
+
+def dict_set(d, key, value):
+    """`d[key] = value` on a local dict as a new dict (the frontend writes `new = dict_set(new,
+    k, v)` where nothing else holds the dict, so no one sees the difference): a gradient dict
+    stays one, so the tangent of the write is the write of the tangents."""
+    out = GradDict(d) if isinstance(d, GradDict) else dict(d)
+    out[key] = value
+    return out
+
+
+def dict_unset(g, key) -> "fresh":
+    """The gradient of the dict before `d[key] = value` from the gradient `g` after it: the
+    entry at `key` went to the value, so it is left out (a missing key is a zero)."""
+    out = GradDict(g)
+    out.pop(key, None)
+    return out
+
+
+def dict_entry(g, key, value: "shape"):
+    """The gradient of the value written by `d[key] = value`: g's entry at key, or zeros."""
+    return g[key] if key in g else zeros_grad(value)
+
+
+def has_key(d, key):
+    """`key in d` for `d.get(key, default)` lowered to a conditional read: d must be a dict
+    or another mapping, whose `.get(k)` is `d[k] if k in d` (a list or an array has no
+    `.get`, and `in` would look through its items; another object's `.get` is its own)."""
+    if isinstance(d, dict):
+        return key in d
+    from collections.abc import Mapping   # the standard library's (modules copy NumPy only)
+    if not isinstance(d, Mapping):
+        if not hasattr(d, "get"):
+            raise AttributeError(f"'{type(d).__name__}' object has no attribute 'get'")
+        raise InputError(f"`.get` of a {type(d).__name__}: tangent_lite reads `d.get(k, v)` "
+                         "of a dict or mapping as `d[k] if k in d else v`; call the method "
+                         "outside the differentiated function, or pass a dict")
+    return key in d

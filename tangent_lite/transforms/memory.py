@@ -20,10 +20,14 @@ Which views: `b[index]`, np.transpose / `.T`, np.swapaxes, np.moveaxis, np.resha
 np.squeeze, np.expand_dims, and `v = b` itself, defined by a statement of a block and used only
 by later statements of that same block (a loop body, a branch, the function) or statements
 nested in them, with no other name that could share the base's memory written in between, and
-neither the view, its base nor the names the view reads rebound. Writes under control flow
-get their write back (or retake) right after them, inside the same branch or loop body. The aliasing analysis then
-checks the rewritten program (another view of the base read after a write back, say). Anything else is left as it is, and the aliasing analysis (analysis/aliasing.py)
-refuses what could still be observed: never a guess.
+neither the view, its base nor the names the view reads rebound. A name made from the view (a
+view of it, an alias, a list or tuple holding it) must not be written in place, read after a
+write into the view or its base, or used outside that block: the copy in it would not follow
+NumPy's view (`states = [head]; states[0] += e` changes head's base in NumPy). Writes under
+control flow get their write back (or retake) right after them, inside the same branch or loop
+body. The aliasing analysis then checks the rewritten program (another view of the base read
+after a write back, say). Anything else is left as it is, and the aliasing analysis
+(analysis/aliasing.py) refuses what could still be observed: never a guess.
 """
 import dataclasses
 import operator
@@ -33,7 +37,7 @@ import gast
 import numpy as np
 
 from .. import ir, runtime
-from ..analysis.aliasing import alias_groups, certain_lists
+from ..analysis.aliasing import alias_groups, certain_lists, held_in_container
 from ..ir import syntax as s
 from ..errors import UnsupportedSyntaxError
 from ..ir.uses import binds, reads, writes, writes_in_place
@@ -50,9 +54,11 @@ _KINDS = {operator.getitem: "index", np.transpose: "transpose", np.swapaxes: "se
 def lower_views(ctx):
     """Rewrite ctx.fn's body in place (see the module docstring)."""
     fn = ctx.fn
-    groups = alias_groups(fn)
-    _order_checks(ctx, fn.body, groups, _view_definitions(fn.body), certain_lists(fn))
-    _Lowering(ctx, groups).block(fn.body)
+    # the rewrites below bind no list (copies, flags, write backs): the lists stay certain
+    lists = certain_lists(fn)
+    groups = alias_groups(fn, lists)
+    _order_checks(ctx, fn.body, groups, _view_definitions(fn.body), lists)
+    _Lowering(ctx, groups, lists).block(fn.body)
 
 
 def _array_written(stmt, lists):
@@ -65,10 +71,13 @@ def _array_written(stmt, lists):
     return written
 
 
-def _stale_derived(region, v, b, lists):
-    """Whether a name made from v by a view or alias in `region` (or from such a name) is read
-    after a write into v or b: later in order, or in a later iteration of a loop that writes,
-    around the read but not around where the name was made; or is itself written in place."""
+def _stale_derived(region, v, b, lists, outside):
+    """Whether a name made from v by a view or alias in `region` (or from such a name), or a
+    list or tuple holding one, is read after a write into v or b: later in order, or in a
+    later iteration of a loop that writes, around the read but not around where the name was
+    made; or is itself written in place; or is used outside `region` (outside(name)), where
+    the write backs and retakes of v cannot follow it (`out[0] = head` into a list made
+    before, bumped after the loop or branch)."""
     derived, stale, loops_written = {}, set(), set()
 
     def read(names, loops):
@@ -95,8 +104,22 @@ def _stale_derived(region, v, b, lists):
                 return True
             view = _view(stmt)
             if view is not None and (view[1] == v or view[1] in derived):
+                if outside(view[0]):
+                    return True
                 derived[view[0]] = loops       # made from v, or from a name made from it
                 stale.discard(view[0])
+            held = held_in_container(stmt, lists)
+            if held is not None and held[0] not in (v, b) and held[1] & (set(derived) | {v}):
+                if outside(held[0]):
+                    return True
+                # a list or tuple holding v (or a name made from it): in NumPy its entry is
+                # the view itself, which sees writes into b and whose writes reach b; the
+                # copy in it would do neither
+                if isinstance(stmt, ir.SetItem):
+                    derived.setdefault(held[0], loops)
+                else:
+                    derived[held[0]] = loops
+                    stale.discard(held[0])
             written = _array_written(stmt, lists)
             if written in derived:
                 return True    # a write through another name for v's memory (`a = v;
@@ -191,11 +214,11 @@ def _spelled(ctx, stmt, name, views, reaching):
 
 
 class _Lowering:
-    def __init__(self, ctx, groups):
+    def __init__(self, ctx, groups, lists):
         self.ctx = ctx
         self.groups = groups          # name -> the names that may share its memory
         self.uses = _count_uses(ctx.fn.body)
-        self.lists = certain_lists(ctx.fn)
+        self.lists = lists            # certain_lists(ctx.fn)
 
     def written(self, stmt):
         return _array_written(stmt, self.lists)
@@ -211,8 +234,7 @@ class _Lowering:
             self.rewrite(body, *found)
             # the view is now a copy of its own: recount, and regroup what shares memory
             self.uses = _count_uses(self.ctx.fn.body)
-            self.groups = alias_groups(self.ctx.fn)
-            self.lists = certain_lists(self.ctx.fn)
+            self.groups = alias_groups(self.ctx.fn, self.lists)
 
     # -- which views ----------------------------------------------------------------------
 
@@ -271,7 +293,9 @@ class _Lowering:
             return False          # v is used elsewhere: in another block, or earlier here
         argument_names = reads(body[p]) - {b}
         others = self.groups.get(b, set()) - {b, v}
-        if _stale_derived(body[p + 1:], v, b, self.lists):
+        tail = _count_uses(body[p + 1:])
+        if _stale_derived(body[p + 1:], v, b, self.lists,
+                          lambda n: self.uses.get(n, 0) != tail.get(n, 0)):
             return False          # another name for v's memory (`d = v`, `t = v[0]`) read
             #                       after a write (up to the block's end, where that name may
             #                       still be read after v's own last use): it would not follow

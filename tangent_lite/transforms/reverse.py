@@ -14,11 +14,8 @@ out). This module runs them and assembles df: the prologue, the seed, the return
 import dataclasses
 import functools
 import os
-import types
-from collections.abc import Mapping
 
 import gast
-import numpy as np
 
 from .. import ir
 from ..analysis.activity import check_refusals, varied_names
@@ -29,26 +26,15 @@ from ..ir import Comment
 from ..ir import syntax as s
 from ..ir.syntax import name_node
 from ..ir.uses import names_read
-from ..optimize import dead_code, dtypes, enabled, specialise
-from ..optimize.algebra import cancel_negations_everywhere, float64_number, simplify
+from ..optimize import dead_code, enabled, specialise
+from ..optimize.algebra import float64_number, simplify
 from ..optimize.differences import split_differences
 from ..optimize.fused import fuse_chains
 from ..optimize.rows import slices_into_rows
-from ..optimize.row_tiles import rows_tiled
-from ..optimize.unsaved import pushed_as_is
-from ..optimize.entries import entries_in_place
 from ..optimize.slices import products_into_slices, sets_into_zeros
 from ..optimize.copies import propagate_copies
-from ..optimize.methods import as_methods, proved_arrays
-from ..optimize.lower_slices import lower_slices
-from ..optimize.fresh_returns import Facts as FreshFacts, fresh_returns
-from ..optimize.einsum_parts import einsum_parts
-from ..optimize.unread_pops import drop_unread_pops
-from ..optimize.running_sums import sums_in_place
+from ..optimize.fresh_returns import fresh_returns
 from ..optimize.inplace import complex_free
-from ..optimize.inslices import known_ints, slices_written
-from ..optimize.lower import all_real, known_shapes, lower
-from ..optimize.release import large_names, release
 from ..optimize.squares import drop_unread_squares, fold_scalar_seeds
 from ..optimize.seed import reduced_result
 from ..optimize.shift import invariant_maxima
@@ -58,6 +44,8 @@ from .common import Derivative, bound_for_checks, copied_arguments, refuse_misus
 from .plan import plan_stack
 from .split_views import followed_views
 from .sweeps import SweepWriter
+from .variant_passes import (fresh_facts, release_large, running_sums_in_place,
+                             variant_facts, variant_passes)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -139,22 +127,22 @@ def reverse_mode(ctx, options, copied=(), guards=None, callee=None,
     backward += writer.backward(adjoints.nodes)
     backward += _returns(ctx, options, adjoints.final)
     _finish_sweeps(ctx, options, prologue, forward, backward)
-    facts = _variant_facts(ctx, options, shapes, complex_free)
-    lowered = _variant_passes(ctx, options, facts, (prologue, forward, backward), stack,
+    facts = variant_facts(ctx, options, shapes, complex_free)
+    lowered = variant_passes(ctx, options, facts, (prologue, forward, backward), stack,
                               reduced, adjoints.proven_entries)
     if options.split:
         fwd, bwd = _split(ctx, options, prologue + forward, backward[2:], seed, plan, stack,
-                          writer.states.values(), unbound, groups)
+                          writer.states.values(), unbound, groups, writer.copies)
         return Reversed(fwd, bwd, adjoints.callees)
     # These two ride along in a variant kept for other work, and never decide that a variant
     # is kept (specialiser.py: a generalised variant that removes nothing else gives way to
     # one per size)
-    _sums_in_place(ctx, options, facts, prologue, forward, backward)
+    running_sums_in_place(ctx, options, facts, prologue, forward, backward)
     body = prologue + forward + backward
     if facts is not None and enabled("lower") and not options.seeded:
         fresh_returns(body, ctx.fn.params, options.specialised, ctx.bindings.spelled,
-                      _fresh_facts(ctx, facts))
-    released = _release(ctx, facts, body)
+                      fresh_facts(ctx, facts))
+    released = release_large(ctx, facts, body)
     deriv = _derivative(ctx, options, body, seed, value)
     if released:
         deriv.docstring += ("\n\nIts large arrays are deleted (`del`) after their last read, so "
@@ -235,149 +223,6 @@ def _complex_free(ctx, options):
     if signature is None and (options.seeded or options.split):
         return False
     return complex_free(ctx.fn, signature)
-
-
-@dataclasses.dataclass(frozen=True)
-class _VariantFacts:
-    """What a specialised variant's passes read of its signature, worked out once per
-    variant: the names of one shape, the names of one dtype kind, whether all are real."""
-
-    concrete: ConcreteShapes
-    known: Mapping   # name -> shape (optimize/lower.py known_shapes), read-only
-    kinds: dict      # name -> float64 or int (optimize/dtypes.py kinds)
-    real: bool       # every value a float64 or an int (optimize/lower.py all_real)
-    complex_free: bool    # no value or adjoint of df can be complex (_complex_free)
-
-    def with_adjoints(self, adjoints):
-        """known, and each adjoint (adjoints: primal -> adjoint name) with its value's shape."""
-        known = dict(self.known)
-        for primal, adjoint in adjoints.items():
-            if primal in known and adjoint not in known:
-                known[adjoint] = known[primal]
-        return types.MappingProxyType(known)
-
-
-def _variant_facts(ctx, options, shapes, complex_free):
-    """The _VariantFacts of a specialised variant, or None for the generic df. Its shapes
-    are read-only, so the passes that read them need no copies."""
-    if shapes.concrete is None:
-        return None
-    known = known_shapes(ctx.fn, shapes.concrete,
-                         specialise.param_shapes(ctx.fn.params, options.specialised))
-    kinds_of = dtypes.kinds(ctx.fn, options.specialised, shapes.concrete.resolve)
-    return _VariantFacts(shapes.concrete, types.MappingProxyType(known), kinds_of,
-                         all_real(ctx.fn, kinds_of), complex_free)
-
-
-def _variant_passes(ctx, options, facts, sweeps, stack, reduced, proven_entries):
-    """In a specialised variant, before a split: the helper calls lowered, unread pops
-    dropped, what the dtypes prove, list gradients updated entry by entry; how many
-    rewrites."""
-    if facts is None:
-        return 0
-    prologue, forward, backward = sweeps
-    lowered = _lower(ctx, options, facts, backward, prologue + forward + backward)
-    if stack is not None and not (options.split or options.checkpoint or options.taped):
-        lowered += drop_unread_pops(forward, backward, stack, ctx.bindings.spelled)
-    lowered += _by_dtypes(ctx, options, facts, prologue, forward, backward, reduced)
-    if not options.split:
-        lowered += entries_in_place(prologue + forward + backward, backward, proven_entries,
-                                    ctx.fn.params, ctx.bindings.spelled, ctx.call,
-                                    enabled("dtypes") and facts.real)
-    return lowered
-
-
-def _lower(ctx, options, facts, backward, everything):
-    """The helper calls the shapes prove written as the NumPy they run (optimize/lower.py);
-    how many."""
-    if not enabled("lower"):
-        return 0
-    known = facts.with_adjoints(ctx.namer.adjoints())
-    kinds_of = facts.kinds
-    real = enabled("dtypes") and facts.real
-    lowered = lower(backward, known, ctx.bindings.spelled, ctx.np, ctx.fn.params, real)
-    lowered += einsum_parts(backward, everything, known, ctx.bindings.spelled,
-                            ctx.bindings.name, ctx.np, real)
-    ints = known_ints(ctx.fn, facts.concrete, kinds_of)
-    spelled = ctx.bindings.spelled
-    if not facts.complex_free:
-        # `dx[index] += v` into a real dx refuses a complex v: add_at takes its real part
-        spelled = lambda helper: None if helper == "add_at" else ctx.bindings.spelled(helper)
-    lowered += slices_written(backward, known, ints, spelled, ctx.np, real)
-    lowered += rows_tiled(backward, everything, known, ints, spelled, ctx.np, real)
-    # float64 of the machine's byte order: the dtype np.zeros(n) makes (dtypes.kinds counts
-    # a '>f8' argument as float64 too, so a variant for one lowers no slice helper)
-    seeds = (options.seed_signature,) if options.seed_signature else ()
-    entries = [e for whole in options.specialised + seeds
-               for _, e in specialise.entries(whole)]
-    native = all(e[0] != "array" or np.dtype(e[1]) != np.float64
-                 or e[1] == np.dtype(np.float64).str for e in entries)
-    float64 = {n for n, k in kinds_of.items() if k == dtypes.F8} if native else set()
-    entry = options.seed_signature
-    seed = (ctx.namer.adjoint(ctx.fn.result), entry[2]) if (
-        native and entry is not None and entry[1] == np.dtype(np.float64).str
-        and all(type(d) is int for d in entry[2])) else None
-    return lowered + lower_slices(backward, everything, known, float64, seed, spelled, ctx.np)
-
-
-def _fresh_facts(ctx, facts):
-    """What optimize/fresh_returns.py proves fresh returns from: the variant's shapes (an
-    adjoint has its value's), the names of f with a kind and their adjoints, whether every
-    value is real."""
-    adjoints = ctx.namer.adjoints()
-    names = set(facts.kinds) | {adjoints[n] for n in facts.kinds if n in adjoints}
-    return FreshFacts(facts.with_adjoints(adjoints), names, enabled("dtypes") and facts.real, ctx.np("sum").value.id,
-                      lambda: ctx.bindings.name("float", float))
-
-
-def _sums_in_place(ctx, options, facts, prologue, forward, backward):
-    """In a specialised variant where every value is a float64 or an int: the forward sweep's
-    `out = out + e` of an array only it holds written `out += e` (optimize/running_sums.py)."""
-    if facts is None or not (enabled("lower") and enabled("dtypes")) \
-            or options.checkpoint or not facts.real:
-        return 0
-    return sums_in_place(forward, prologue + forward + backward, facts.known,
-                         ctx.np("zeros").value.id, set(ctx.fn.params))
-
-
-def _release(ctx, facts, body):
-    """In a specialised variant: its large arrays deleted after their last read, so the
-    arrays made next reuse their memory (optimize/release.py); how many."""
-    if facts is None or not enabled("release"):
-        return 0
-    adjoints = ctx.namer.adjoints()
-    return release(body, large_names(facts.known, adjoints), ctx.fn.params,
-                   large_names(facts.known, adjoints, in_loops=True))
-
-
-def _by_dtypes(ctx, options, facts, prologue, forward, backward, reduced):
-    """What the variant's argument dtypes prove (optimize/dtypes.py), the seed of a float64
-    loss the number 1.0 and the loss's unread terms not computed, spread seeds folded into
-    their products; how many rewrites."""
-    if not enabled("dtypes"):
-        return 0
-    kinds_of = facts.kinds
-    done = pushed_as_is(forward, ctx.fn, kinds_of, ctx.bindings.spelled)
-    if reduced and not (options.with_value or options.split or options.seeded):
-        done += dtypes.seed_one(backward, forward, prologue, kinds_of,
-                                 ctx.bindings.spelled)
-    if enabled("lower"):
-        folded = dtypes.fold_spreads(backward, prologue + forward + backward, kinds_of,
-                                     facts.known,
-                                     {a: p for p, a in ctx.namer.adjoints().items()},
-                                     ctx.np("full").value.id,
-                                     ctx.bindings.spelled)
-        if folded and enabled("algebra"):    # the spread hid a chain's negation
-            cancel_negations_everywhere(backward, prologue + forward, ctx.bindings.spelled)
-        if folded and not (options.with_value or options.split):
-            dtypes.drop_unread(forward, lambda: prologue + forward + backward,
-                               ctx.bindings.spelled)
-        done += folded
-    if enabled("methods"):    # last: the other passes read `np.sum` calls, not methods
-        done += as_methods(prologue + forward + backward,
-                           proved_arrays(kinds_of, facts.known, dtypes.F8),
-                           ctx.np("sum").value.id)
-    return done
 
 
 def _analyse(ctx, options, summary):
@@ -464,10 +309,12 @@ def _returns(ctx, options, final):
     return stmts
 
 
-def _split(ctx, options, forward, backward, seed, plan, stack, states, unbound, groups):
+def _split(ctx, options, forward, backward, seed, plan, stack, states, unbound, groups,
+           copies):
     """The forward sweep and the backward sweep as two functions, for a pullback that runs
     the backward sweep as often as it is called: the forward sweep returns its result and
-    the state the backward sweep reads; the backward sweep works on copies of it."""
+    the state the backward sweep reads; the backward sweep works on copies of it, one per
+    array (`copies`: the name of the memo its pops go through, or None)."""
     fn = ctx.fn
     assigned = set(fn.params)
     for node in forward:
@@ -500,13 +347,16 @@ def _split(ctx, options, forward, backward, seed, plan, stack, states, unbound, 
     if stack:
         prologue.append(Comment("each call replays the sweep on its own copy"))
         prologue.append(s.assign(stack, ctx.call("Stack", [name_node(stack)])))
-    for v, views in followed_views(ctx, plan, restored, state, forward, backward,
-                                   groups).items():
-        owned = ctx.call("owned", [name_node(v)] + [name_node(w) for w in views])
-        prologue.append(s.assign(v, owned) if not views else gast.Assign(
-            targets=[gast.Tuple(elts=[name_node(n, store=True) for n in [v] + views],
-                                ctx=gast.Store())],
-            value=owned, type_comment=None))
+    follow = followed_views(ctx, plan, restored, state, forward, backward, groups)
+    if follow:
+        # one copy per array, whichever names hold it (`u, new = new, u` keeps trading the
+        # same two), and the views of the state re-pointed at it
+        copies = copies or ctx.namer.fresh("copies")
+        prologue.append(Comment("each call restores its own copy of the arrays written in "
+                                "place, one per array"))
+        prologue.append(s.assign(copies, gast.Dict(keys=[], values=[])))
+        prologue += [s.assign(n, ctx.call("owned_in", [name_node(copies), name_node(n)]))
+                     for v, views in follow.items() for n in [v] + views]
     for c in states:
         if c.checkpoints in state:
             replay = s.assign(c.checkpoints, s.call(s.attr(c.checkpoints, "replay"), []))

@@ -3,10 +3,10 @@ that copy, or not at all.
 
 `vjp` splits df in two: the forward sweep runs once and returns its state, and each call of
 the pullback runs the backward sweep on copies of the arrays it restores in place (`W[0] =
-stack.pop()` undoes the forward sweep's `W[0] += e`; `W = owned(W)` first, so a second call
+stack.pop()` undoes the forward sweep's `W[0] += e`; `W = owned_in(copies, W)` first, so a second call
 starts again from the forward sweep's end). A value of the state that may look into W (`t =
 W[:, 0]`, kept for the gradient of `np.dot(W[:, 0], x)` before `np.fill_diagonal(W, 0)`) is
-re-pointed at the same elements of the copy (`W, t = owned(W, t)`: `followers`), so that it
+re-pointed at the same elements of the copy (`t = owned_in(copies, t)`: `followers`), so that it
 sees the restores as grad's single sweep's views do; read through the forward sweep's W it
 held the values of the end of the forward sweep, a wrong gradient (the memory fuzzer, seed 6,
 program 709). A row of W reached through a list in the state
@@ -29,7 +29,7 @@ from ..ir import Comment
 
 
 def followed_views(ctx, plan, restored, state, forward, backward, groups):
-    """{v: the names of the state `owned(v, ...)` re-points at v's copy} for each v in
+    """{v: the names of the state re-pointed at v's copy (owned_in)} for each v in
     `restored`, in order (followers); raises where a value the pullback reads may still look
     into the forward sweep's v (refuse_stale_views). groups(): the alias groups of ctx.fn
     (analysis.aliasing.alias_groups), computed once per compile."""
@@ -85,7 +85,7 @@ def refuse_stale_views(ctx, plan, restored, state, backward, groups, safe):
 
 def followers(restored, state, copies, groups):
     """{v: the names of the state, other than the restored ones, that may share v's memory}
-    for each v in `restored`, in order: what `owned(v, ...)` re-points at v's copy. Names
+    for each v in `restored`, in order: what owned_in re-points at v's copy. Names
     the forward sweep binds once to a copy (`copies`: `t = saved(y[1:3])`) share nothing;
     lists pass through `owned` as they are (an item of one is refused above)."""
     others = set(state) - set(restored) - copies

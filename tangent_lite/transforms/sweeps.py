@@ -36,6 +36,11 @@ class SweepWriter:
         # not kept as a view the forward sweep's later writes would change (split sweeps)
         self.detach = set(detach)
         self.split = split        # a pullback's backward sweep, which may run again
+        # a split sweep that restores arrays: each call's copies of them, one per original
+        # (`copies`, runtime owned_in), and the names whose pops may hold one or look into it
+        self.copies = ctx.namer.fresh("copies") if split and self.detach else None
+        self.followed = set(self.detach).union(*(groups().get(v, {v}) for v in self.detach)) \
+            if self.copies else set()
         # names a run-time alias check reads, and names that may share memory with one written
         # in place (other than through the restored arrays themselves): kept as the views they
         # are, so the check sees the memory they share and the write goes where NumPy's goes
@@ -262,9 +267,10 @@ class SweepWriter:
     def popped(self, v):
         """`stack.pop()`; in split sweeps, what the backward sweep changes is popped as its
         own copy, as the stack a pullback called again copies holds the forward sweep's: a
-        restored array (the restores write into it), a checkpointed loop's snapshots."""
-        if v in self.detach:
-            return self.ctx.call("owned", [self.pop()])
+        restored array (the restores write into it) and any value that may look into one,
+        through the call's one copy per array (owned_in), a checkpointed loop's snapshots."""
+        if v in self.followed:
+            return self.ctx.call("owned_in", [name_node(self.copies), self.pop()])
         if self.split and v in {c.checkpoints for c in self.states.values()}:
             return s.call(s.attr(self.pop(), "replay"), [])
         return self.pop()

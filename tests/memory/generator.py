@@ -22,14 +22,14 @@ every margin is at least 1e-3 and finite differences at two step sizes agree. Pr
 deterministic functions of their seed.
 """
 import random
-import re
 import textwrap
 from pathlib import Path
 
 import numpy as np
 
-from tests.helpers import load_program
+from tests.helpers import load_program, spell_conditions
 from tests.memory.list_states import list_states
+from tests.memory.products import products
 
 N = 8
 MARGIN = 1e-3
@@ -94,7 +94,7 @@ FAMILIES = ["view_write", "out_write", "copyto", "at", "fancy", "mask", "method"
 # the ones BASELINE.md and tests/test_memory_programs.py record (a longer list of families
 # changes every random choice after it).
 LATER_FAMILIES = {"tuples": 3, "complex_lists": 11, "buffers": 14, "list_states": 15,
-                  "complex_data": 16}
+                  "complex_data": 16, "products": 19}
 
 
 def families_of(seed):
@@ -660,6 +660,10 @@ class ProgramGenerator:
         """States of a multi-layer recurrent network in a list, a dict, (h, c) pairs
         (list_states.py)."""
         return list_states(self, p)
+    def products(self, p):
+        """Matrix products written with `@` (products.py)."""
+        return products(self, p)
+
     def complex_data(self, p):
         """A complex data argument c (4 values, not differentiated: f(x, W, c)) meeting the
         real values: elementwise, np.dot and np.matmul, np.abs(...) ** 2, np.real / np.imag /
@@ -674,7 +678,7 @@ class ProgramGenerator:
             return [f"{p}s0 = s0 + np.real(np.dot(c, B[{r.randrange(2)}] * y[:4])) * 0.2"]
         if k < 0.42:
             u = self.fresh("u")
-            return [f"{p}{u} = np.matmul(B, c * y[4:])",  # no `@`: it marks conditions
+            return [f"{p}{u} = np.matmul(B, c * y[4:])",  # `@`: the products family
                     f"{p}s1 = s1 + np.sum(np.real({u}) * np.imag({u})) * 0.1"]
         if k < 0.54:
             self.features.add("complex data written into a real array")
@@ -771,10 +775,7 @@ class ProgramGenerator:
                         lines.append(line.replace("#T ", "", 1))
                     continue
                 lines.append(line)
-            code = "\n".join(lines)
-            while "@" in code:
-                code = re.sub(r"@(\d+)@",
-                              lambda m: spelling.format(*self.conds[int(m[1])]), code)
+            code = spell_conditions("\n".join(lines), self.conds, spelling)
             params = "x, W, c" if "complex_data" in self.families else "x, W"
             out += f"\n\ndef {name}({params}):\n{code}\n"
         return out
