@@ -39,6 +39,8 @@ FORWARD_ONLY = dict.fromkeys([
     # the add into a slice still zero; optimize/rows.py: the slices of a parameter's row added
     # into its gradient's row
     "sum_product", "sum_quotient", "unindex_product", "set_at", "add_row_slices",
+    # optimize/differences.py: a sum of products with a pairwise difference, split in two
+    "sum_product_of_difference",
     # pytrees.py: field reads, records built, dict literals and writes at computed keys
     "unfield", "field", "undict", "unrecord", "record_tangent", "dict_unset", "dict_entry",
     # zips.py: zip used as a value

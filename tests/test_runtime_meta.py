@@ -13,7 +13,8 @@ from tangent_lite.runtime import meta
 SHAPE_ARGS = {"unbroadcast": (1,), "unreduce": (1,), "unindex": (1,), "zeros_grad": (0,),
               "matmul_lhs": (1,), "matmul_rhs": (2,), "dot_lhs": (1,), "dot_rhs": (2,),
               "grad_like": (1,), "undiff": (1, 4, 5), "unfield": (1,), "field": (1,),
-              "undict": (2,), "sum_product": (2,), "add_item": (3,), "unindex_product": (2, 3),
+              "undict": (2,), "sum_product": (2,), "sum_product_of_difference": (4,),
+              "add_item": (3,), "unindex_product": (2, 3),
               "add_row_slices": (2,), "unset": (2,), "unrecord": (1, 2), "record_tangent": (1,),
               "polyval_powers": (1,), "convolve_padding": (0, 1), "trapezoid_weights": (0,),
               "untrapezoid": (1,), "uninterp": (3,), "dict_entry": (2,), "unzipped": (1,),
@@ -21,7 +22,7 @@ SHAPE_ARGS = {"unbroadcast": (1,), "unreduce": (1,), "unindex": (1,), "zeros_gra
 FRESH = {"unindex", "matmul_lhs", "matmul_rhs", "dot_lhs", "dot_rhs", "prod_adjoint",
          "unset", "scatter_add", "scatter_subtract", "scatter_multiply", "scatter_maximum",
          "scatter_minimum", "flatten", "unfield", "sum_product", "sum_quotient",
-         "unindex_product", "untrapezoid", "uninterp", "dict_unset"}
+         "sum_product_of_difference", "unindex_product", "untrapezoid", "uninterp", "dict_unset"}
 
 
 def _helpers():

@@ -32,6 +32,11 @@ PASSES = {
              "np.vdot or np.einsum where x is narrower than them; and a product `p = a * (2 * b)` "
              "read only by `unbroadcast(-p, x)` two statements later as "
              "`-(2 * sum_product(a, b, x))` (fused.py)",
+    "differences": "`sum_product(g, s, x)` of a forward difference `s = a - b` (k-means' "
+                   "`points[:, None] - centroids`) as `sum_product_of_difference(g, s, a, b, x)`: "
+                   "g's products with a and with b summed apart, as matrix products of the "
+                   "arrays before broadcasting, where g and the sides are broadcasts "
+                   "(differences.py)",
     "algebra": "the backward sweep's straight-line blocks simplified where NumPy computes "
                "exactly the same: a full sum's spread seed folded into its product, `dx = e; "
                "dx += e` doubled, a pure expression computed twice named once, unread pure "

@@ -12,7 +12,8 @@ from .template import Shape
 from .. import runtime
 from ..runtime import (add_at, add_row_slices, add_grads, add_item, set_at, dot_lhs, dot_rhs,
                        grad_like, grads_like, matmul_lhs,
-                       matmul_rhs, owned, saved, select_arg, sum_product, sum_quotient, unarray,
+                       matmul_rhs, owned, saved, select_arg, sum_product, sum_product_of_difference,
+                       sum_quotient, unarray,
                        unastype, unbroadcast,
                        unconcatenate, unindex, unindex_product, unlist, unreduce, unset, unstack, unsum,
                        untranspose,
@@ -71,6 +72,12 @@ def _(y, g, a, b: Shape): d[y] = dot_rhs(d[g], a, b) + dot_rhs(g, d[a], b)
 # quotient rule's, y * d[x] / x having x's shape as y does
 @tangent_rule(sum_product)
 def _(y, a, b, x: Shape): d[y] = sum_product(d[a], b, x) + sum_product(a, d[b], x)
+
+# the same sum with s = a - b summed apart (optimize/differences.py): bilinear in g and s,
+# and s's tangent is d[a] - d[b], so its term is the same split sum of the tangents
+@tangent_rule(sum_product_of_difference)
+def _(y, g, s, a, b, x: Shape):
+    d[y] = sum_product(d[g], s, x) + sum_product_of_difference(g, d[s], d[a], d[b], x)
 
 @tangent_rule(sum_quotient)
 def _(y, a, b, x):

@@ -51,7 +51,7 @@ from .core import (all_numbers, any_complex, as_tangent, astype, broadcast_like,
 from .ownership import (copied_in_order, detached, owned, owned_in, saved, shares_array_memory,
                         shares_memory, unshared)
 from .zips import dict_zipped, undict_zipped, unzipped, zipped
-from .fused import sum_product, sum_quotient
+from .fused import sum_product, sum_product_of_difference, sum_quotient
 from .elementwise import (clip_mask, digamma, div_or_zero, pick_weight, safe_log, sign_grad,
                           match_order, sinc_slope, ties, trigamma, unsort)
 from .reductions import (average_adjoint, average_weights_adjoint, average_weights_tangent,
@@ -87,7 +87,7 @@ from .fft import (abs_adjoint, abs_adjoint_tangent, abs_tangent, angle_adjoint, 
 
 
 __all__ = [
-    "Stack", "GradList", "unbroadcast", "sum_product", "sum_quotient", "unit_like", "unit_of", "reduced_count", "all_numbers", "any_complex",
+    "Stack", "GradList", "unbroadcast", "sum_product", "sum_product_of_difference", "sum_quotient", "unit_like", "unit_of", "reduced_count", "all_numbers", "any_complex",
     "shaped", "tangent_like", "unreduce", "grad_like", "grads_like", "broadcast_like",
     "as_tangent", "select_tangent", "with_item", "zeros_grad", "add_grads", "append", "unset", "shares_memory", "shares_array_memory", "detached",
     "saved", "owned", "owned_in", "zipped", "unzipped", "dict_zipped", "undict_zipped", "unshared", "copied_in_order", "unarray", "unsum", "unlist", "select_arg", "astype", "unastype",

@@ -28,6 +28,7 @@ from ..ir.syntax import name_node
 from ..ir.uses import names_read
 from ..optimize import dead_code, enabled, specialise
 from ..optimize.algebra import float64_number, simplify
+from ..optimize.differences import split_differences
 from ..optimize.fused import fuse_chains
 from ..optimize.rows import slices_into_rows
 from ..optimize.slices import products_into_slices, sets_into_zeros
@@ -201,6 +202,8 @@ def _finish_sweeps(ctx, options, prologue, forward, backward):
     if enabled("algebra"):
         simplify(backward, prologue + forward, ctx.bindings.spelled, ctx.namer.fresh)
     fuse_chains(backward, prologue + forward + backward, ctx.bindings.spelled, ctx.call)
+    split_differences(prologue + forward, backward, prologue + forward + backward,
+                      ctx.bindings.spelled, ctx.call)
     products_into_slices(backward, prologue + forward + backward, ctx.bindings.spelled, ctx.call)
     slices_into_rows(backward, prologue + forward + backward, ctx.bindings.spelled, ctx.call)
     sets_into_zeros(backward, ctx.bindings.spelled, ctx.call)

@@ -114,7 +114,7 @@ def _copies(forward, saved):
 
 # Runtime helpers that read only the shape (or the structure) of their argument k.
 _SHAPE_ONLY = {"unbroadcast": 1, "unreduce": 1, "unindex": 1, "sum_product": 2,
-               "sum_quotient": 2}
+               "sum_quotient": 2, "sum_product_of_difference": 4}
 
 
 def _list_items(fn):

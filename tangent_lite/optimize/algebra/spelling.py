@@ -13,7 +13,7 @@ from ...ir.syntax import negated
 
 # Runtime helpers that only compute their result (never write into an argument).
 PURE_HELPERS = frozenset([
-    "unbroadcast", "unreduce", "sum_product", "sum_quotient", "reduced_count", "unit_of",
+    "unbroadcast", "unreduce", "sum_product", "sum_product_of_difference", "sum_quotient", "reduced_count", "unit_of",
     "unit_like", "dot_lhs", "dot_rhs", "matmul_lhs", "matmul_rhs", "ties", "extremum_mask",
     "div_or_zero", "safe_log", "clip_mask", "pick_weight", "sign_grad", "unindex",
 ])
