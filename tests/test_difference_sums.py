@@ -211,3 +211,20 @@ def test_the_helper_falls_back_exactly():
     s = ints[0] - ints[1]
     np.testing.assert_array_equal(sum_product_of_difference(gi, s, *ints, ints[1]),
                                   sum_product(gi, s, ints[1]))
+
+
+def test_far_from_the_origin_the_split_is_not_taken():
+    """Points 1e8 from the origin and about 1 apart: summed apart, g * a and g * b would share
+    their first eight digits; the fused sum runs instead, as exact as without the pass."""
+    from tangent_lite.runtime import fused
+    rng = np.random.default_rng(7)
+    points = 1e8 + rng.normal(size=(2000, 8))
+    centroids = 1e8 + rng.normal(size=(40, 8))
+    s = points[:, None, :] - centroids[None, :, :]
+    g = np.broadcast_to(rng.normal(size=(2000, 40, 1)), s.shape)
+    want = np.sum(g * s, axis=(0,)).reshape(40, 8)
+    got = fused.sum_product_of_difference(g, s, points[:, None, :], centroids[None, :, :],
+                                          centroids[None, :, :])
+    np.testing.assert_allclose(np.reshape(got, (40, 8)), want, rtol=1e-12, atol=1e-9)
+    assert fused._cancels(points, centroids)
+    assert not fused._cancels(points - 1e8, centroids - 1e8)

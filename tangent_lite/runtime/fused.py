@@ -85,7 +85,8 @@ def sum_product_of_difference(g, s, a, b, x: "shape") -> "fresh":
     terms are `dd2.T @ points` (a matrix product of the arrays as they were before the
     broadcast) and `dd2.sum(axis=0)[:, None] * centroids`: no n x k x d array is read. The
     terms g * a and g * b are summed before they are subtracted (the same terms in another
-    order; where a and b nearly cancel, the digits they share are lost in both sums).
+    order); where a and b are far from zero beside their spread, the digits they share would
+    be lost in both sums, so there the fused sum runs (_cancels).
     Anything that is not such a product (one of the broadcasts is not a broadcast, integers,
     complex values, x wider than the sum) is `sum_product(g, s, x)` itself."""
     split = _split_sums(g, s, a, b, x)
@@ -106,10 +107,25 @@ def _split_sums(g, s, a, b, x):
     a, b = a.reshape(pad[0] + a.shape), b.reshape(pad[1] + b.shape)
     if s.size <= _SMALL_DOT or gc.size + a.size + b.size > s.size:
         return None     # small, or next to nothing broadcast: the fused sum is as quick
+    if _cancels(a, b):
+        return None
     first, second = _contract(gc, a, kept, s.shape), _contract(gc, b, kept, s.shape)
     if first is None or second is None:
         return None
     return (first - second).reshape(shape)
+
+
+def _cancels(a, b):
+    """Whether a and b are far from zero beside their spread (points 1e8 from the origin
+    and 1 apart): summed apart, g * a and g * b would lose the digits they share, about
+    eps * |a| / |a - b| of the result, where the fused sum of g * (a - b) loses none. The
+    arrays before the broadcast are small (n x d and k x d): four reductions of them."""
+    size = max(np.max(np.abs(a)), np.max(np.abs(b)))
+    spread = max(np.max(a) - np.min(a), np.max(b) - np.min(b))
+    return not size <= _CANCELLATION * spread
+
+
+_CANCELLATION = 1e3   # a relative error of at most ~1e3 eps (2e-13 in float64) from the split
 
 
 def _unspread(v):
