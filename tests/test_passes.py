@@ -12,6 +12,7 @@ import tangent_lite
 from tangent_lite import optimize
 
 import test_control_flow
+import test_difference_sums
 import test_fused_reductions
 import test_loss_seed_chains
 import test_rules
@@ -52,6 +53,8 @@ def _programs(tmp_path_factory):
     out.extend(test_row_slices.REWRITTEN[:3])
     # user functions called from differentiated code, whose vjps have variants
     out.extend(test_vjp_variants.PROGRAMS)
+    # sums of products with a broadcast difference (k-means: the differences pass)
+    out.extend((f, wrt, args) for f, wrt, args, _, _ in test_difference_sums.PROGRAMS[1:3])
     folder = tmp_path_factory.mktemp("passes")
     for seed in range(12):
         text = test_control_flow.ProgramGenerator(1000 * seed).source()
