@@ -67,6 +67,23 @@ def check_hvp(f, x, v, eps=1e-4):
     np.testing.assert_allclose(tangent_lite.hvp(f)(x, v), expected, rtol=1e-4, atol=1e-6)
 
 
+def check_every_mode(f, x, v, weight=1.0):
+    """A one-argument f through every entry point: grad against central differences,
+    value_and_grad's value exactly f's, a pullback of `weight` (called twice, the same answer),
+    jvp and hvp along v."""
+    check_grad(f, x)
+    value, g = tangent_lite.value_and_grad(f)(x)
+    assert value == f(x.copy())
+    np.testing.assert_allclose(g, numeric_grad(f, (x,), 0), rtol=1e-5, atol=1e-7)
+    value, pullback = tangent_lite.vjp(f, x)
+    assert value == f(x.copy())
+    first = pullback(weight)
+    np.testing.assert_allclose(first, weight * g, rtol=1e-12, atol=1e-14)
+    np.testing.assert_array_equal(pullback(weight), first)
+    check_jvp(f, x, v)
+    check_hvp(f, x, v)
+
+
 CONDITION = re.compile(r"@(\d+)@")
 
 

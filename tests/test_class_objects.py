@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import tangent_lite as tl
-from helpers import check_grad, check_hvp, check_jvp
+from helpers import check_every_mode
 
 RNG = np.random.default_rng(10)
 
@@ -87,12 +87,7 @@ def staticmethod_inline_in_a_loop(x):
                                staticmethod_on_self, staticmethod_inline_in_a_loop])
 def test_dataclass_models_built_inside(f):
     x, v = RNG.normal(size=6) * 0.5, RNG.normal(size=6)
-    check_grad(f, x)
-    value, pullback = tl.vjp(f, x)
-    assert value == f(x)
-    np.testing.assert_allclose(pullback(1.0), tl.grad(f)(x), rtol=1e-12)
-    check_jvp(f, x, v)
-    check_hvp(f, x, v)
+    check_every_mode(f, x, v)
 
 
 class Plain:

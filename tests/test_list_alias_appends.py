@@ -10,7 +10,7 @@ import pytest
 import tangent_lite
 from tangent_lite.runtime import shares_memory
 
-from helpers import check_grad, check_hvp, check_jvp, numeric_grad
+from helpers import check_every_mode
 
 RNG = np.random.default_rng(8)
 
@@ -61,26 +61,8 @@ def point():
 
 
 @pytest.mark.parametrize("f", ALL)
-def test_grad(f):
-    check_grad(f, point())
-
-
-@pytest.mark.parametrize("f", ALL)
-def test_value_and_grad_and_vjp(f):
-    x = point()
-    value, g = tangent_lite.value_and_grad(f)(x)
-    assert value == f(x.copy())
-    want = numeric_grad(f, (x,), 0)
-    np.testing.assert_allclose(g, want, rtol=1e-5, atol=1e-7)
-    _, pullback = tangent_lite.vjp(f, x)
-    np.testing.assert_allclose(pullback(1.5), 1.5 * want, rtol=1e-5, atol=1e-7)
-    np.testing.assert_array_equal(pullback(1.5), pullback(1.5))
-
-
-@pytest.mark.parametrize("f", ALL)
-def test_jvp_and_hvp(f):
-    check_jvp(f, point(), RNG.normal(size=6))
-    check_hvp(f, point(), RNG.normal(size=6))
+def test_every_mode(f):
+    check_every_mode(f, point(), RNG.normal(size=6), weight=1.5)
 
 
 def alias_rebound(x):

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import tangent_lite as tl
-from helpers import check_grad, check_hvp, check_jvp
+from helpers import check_every_mode
 
 RNG = np.random.default_rng(9)
 
@@ -116,12 +116,7 @@ def lambda_with_varargs(x):
                                lambda_with_varargs])
 def test_starred_forms(f):
     x, v = RNG.normal(size=6), RNG.normal(size=6)
-    check_grad(f, x)
-    value, pullback = tl.vjp(f, x)
-    assert value == f(x)
-    np.testing.assert_allclose(pullback(1.0), tl.grad(f)(x), rtol=1e-12)
-    check_jvp(f, x, v)
-    check_hvp(f, x, v)
+    check_every_mode(f, x, v)
 
 
 def test_the_expansions_read_as_written():
