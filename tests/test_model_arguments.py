@@ -344,3 +344,15 @@ def test_a_list_of_layers_of_several_classes_is_refused():
     with pytest.raises(UnsupportedSyntaxError, match="an item of the argument `layers`") as info:
         tl.grad(layers_in_a_loop)(layers, X, rng.normal(size=(6, 3)))
     assert "test_model_arguments.py" in str(info.value)
+
+
+def item_called_in_place(layers, x, y):
+    return np.sum((layers[0](x) - y) ** 2)
+
+
+def test_calling_an_item_of_a_list_argument_in_place_is_refused_not_zero():
+    # Was a silent zero gradient, like `layer = layers[0]; layer(x)` (the callee was no input).
+    layers = [Affine(rng.normal(size=(3, 2)), rng.normal(size=2))]
+    with pytest.raises(UnsupportedSyntaxError, match=r"calling `layers\[0\]`") as info:
+        tl.grad(item_called_in_place)(layers, X, Y)
+    assert "test_model_arguments.py" in str(info.value)

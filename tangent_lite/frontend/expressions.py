@@ -365,9 +365,9 @@ class ExpressionNormalizer:
             return built
         args = [self.call_arg(a) for a in node.args]
         keywords = {k.arg: self.call_arg(k.value) for k in node.keywords}
-        local = func is UNRESOLVED and isinstance(node.func, gast.Name)
-        # A local callee (`layer(x)`, layer an argument) is an input of the call like its
-        # arguments: the call depends on what the callee holds.
+        local = func is UNRESOLVED and isinstance(node.func, (gast.Name, gast.Subscript))
+        # A local callee (`layer(x)`, layer an argument, or `layers[0](x)`) is an input of
+        # the call like its arguments: the call depends on what the callee holds.
         callee = self.atom(node.func) if local else node.func
         expr = gast.Call(func=callee, args=args,
                          keywords=[gast.keyword(arg=k, value=v) for k, v in keywords.items()])
@@ -378,8 +378,13 @@ class ExpressionNormalizer:
             hint = "range"
         op = self.op(None if func is UNRESOLVED else func, label,
                      [callee] + args if local else args, keywords, node, hint=hint)
-        if local:
+        if local and isinstance(node.func, gast.Name):
             op.refuse = self.unknown_callee(node)     # objects.py
+        elif local:
+            op.refuse = lambda: self.unsupported(node, (
+                f"calling `{label}`, whose function is not known when the derivative is "
+                "compiled: loop over the list (`for layer in layers: h = layer(h)`), or call "
+                "a function or object the function can see (a global, an attribute of self)"))
         return expr, op
 
     def static_gradient(self, node):

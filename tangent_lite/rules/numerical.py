@@ -55,11 +55,12 @@ def _(y, a, v, mode="valid"): d[y] = np.correlate(d[a], v, mode) + np.correlate(
 
 # ---- integration -------------------------------------------------------------------------------
 
-TRAPEZOID = tuple(f for f in (getattr(np, "trapezoid", None), getattr(np, "trapz", None)) if f)
+# np.trapezoid is NumPy 2's name; np.trapz (NumPy 1's, deprecated in 2) where it is the only one.
+TRAPEZOID = getattr(np, "trapezoid", None) or np.trapz
 
-@adjoint(*TRAPEZOID)
+@adjoint(TRAPEZOID)
 def _(r, y, x=None, dx=1.0, axis=-1): d[y] = untrapezoid(d[r], y, x, dx, axis)
-linear(*TRAPEZOID)
+linear(TRAPEZOID)
 
 # ---- interpolation -----------------------------------------------------------------------------
 
