@@ -9,9 +9,9 @@ guard fits records the arguments' signature and compiles a variant for it. A lat
 the same kinds, dtypes and ranks but other sizes generalises that variant once (the sizes that
 changed become symbols) instead of compiling one per batch size, and at most
 specialise.MAX_VARIANTS are kept, so the cost of compiling is paid a few times per df at most.
-Where the generalised variant would remove nothing that the sized one did (the ODE's `x[1:]`
+Where the generalised variant would remove less than the sized one did (the ODE's `x[1:]`
 has a length only for a known size), the sized one is kept and the new sizes get their own,
-up to the same bound.
+up to the same bound; past it, the generalised variant serves the sizes of that structure.
 Where the specialisation would change nothing, the variant is recorded without a df and the
 generic df runs, after one guard call.
 
@@ -19,6 +19,7 @@ Thread-safety: variants are compiled under a lock and published as a new tuple, 
 concurrent call reads whole. A variant lives as long as the generic df it belongs to: the
 cache (cache.py) drops both together when f, the rules or the passes change.
 """
+import ast
 import dataclasses
 import threading
 
@@ -41,6 +42,16 @@ def _fresh(name, taken):
     return name
 
 
+def _calls(source):
+    """The calls a variant's source makes outside its guard: the helpers and pushes its shapes
+    did not prove away (a generalised variant that makes more of them than the sized one it
+    replaces has lost what the sizes proved)."""
+    return sum(isinstance(node, ast.Call)
+               for fn in ast.parse(source).body
+               if isinstance(fn, ast.FunctionDef) and not fn.name.startswith("fits_")
+               for node in ast.walk(fn))
+
+
 @dataclasses.dataclass(frozen=True)
 class Variant:
     signature: tuple
@@ -49,6 +60,8 @@ class Variant:
     compiled: object      # the Compiled variant (or None)
     guard: str            # the guard's source
     error: object = None  # why compiling it failed (the generic df runs), for tl.source
+    calls: int = 0        # how many calls its body makes (_calls): what a sized variant
+                          # and its generalisation are compared by
 
 
 class Specialiser:
@@ -71,7 +84,8 @@ class Specialiser:
         self._cells = []
         self.dispatch = self._dispatch_missed   # no variant yet: every call misses
         self.compiles = 0
-        self.exact = set()   # structures whose generalised variant removed nothing
+        self.exact = set()   # structures whose generalised variant removed less
+        self.general = {}    # structure -> that generalised variant: the sizes past the bound
         self.lock = threading.Lock()
 
     def __call__(self, *args):
@@ -133,15 +147,24 @@ class Specialiser:
             if same and kind not in self.exact:
                 old = variants[same[0]]
                 variant = self._attempt(specialise.generalised(old.signature, signature))
-                if variant.df is not None or old.df is None:
+                if old.df is None or (variant.df is not None
+                                      and variant.calls <= old.calls):
                     variants.pop(same[0])
                     self._publish(variants + [variant])
                     return variant.df if variant.fits(*args) else None
-                # The sizes themselves removed the work (`x[1:]` of a symbol has no length
-                # the guard proves): keep the old variant, and one for these sizes if room.
+                # The sizes themselves proved more (`x[1:]` of a symbol has no length the
+                # guard proves; `x[:, k:k + L]` with L = n - K + 1 has one only for known n
+                # and K): keep the old variant, one for these sizes if room, and the
+                # generalised one for the sizes past the bound.
                 self.exact.add(kind)
+                if variant.df is not None:
+                    self.general[kind] = variant
             if len(variants) >= specialise.MAX_VARIANTS or self.compiles >= _MAX_COMPILES:
-                return None
+                general = self.general.pop(kind, None)
+                if general is None:
+                    return None
+                self._publish(variants + [general])
+                return general.df if general.fits(*args) else None
             variant = self._attempt(signature)
             self._publish(variants + [variant])
             return variant.df if variant.fits(*args) else None
@@ -185,4 +208,5 @@ class Specialiser:
         compiled = finish(self.func, self.options.wrt, self.mode, ctx.parsed, ctx.fn,
                           out.derivative, self.signature, ctx.bindings, out.callees)
         compiled.source = guard + "\n\n" + compiled.source
-        return Variant(signature, fits, compiled.df, compiled, guard)
+        return Variant(signature, fits, compiled.df, compiled, guard,
+                       calls=_calls(compiled.source))
