@@ -356,3 +356,43 @@ def test_calling_an_item_of_a_list_argument_in_place_is_refused_not_zero():
     with pytest.raises(UnsupportedSyntaxError, match=r"calling `layers\[0\]`") as info:
         tl.grad(item_called_in_place)(layers, X, Y)
     assert "test_model_arguments.py" in str(info.value)
+
+
+@dataclasses.dataclass
+class TwoLayers:
+    """A model holding its layers: `model.first(x)` calls an object held in an attribute."""
+    first: Affine
+    second: Affine
+
+    def forward(self, x):
+        return self.second(np.tanh(self.first(x)))
+
+
+def nested_call(model, x, y):
+    return np.sum((model.second(np.tanh(model.first(x))) - y) ** 2)
+
+
+def nested_method(model, x, y):
+    return np.mean((model.forward(x) - y) ** 2)
+
+
+def layers_as_arguments(first, second, x, y):
+    return np.sum((second(np.tanh(first(x))) - y) ** 2)
+
+
+@pytest.mark.parametrize("f", [nested_call, nested_method])
+def test_calling_a_layer_a_model_holds_is_refused_naming_what_to_write(f):
+    model = TwoLayers(Affine(rng.normal(size=(3, 4)), rng.normal(size=4)),
+                      Affine(rng.normal(size=(4, 2)), rng.normal(size=2)))
+    with pytest.raises(UnsupportedSyntaxError, match="an object held in an attribute of "
+                                                     "TwoLayers") as info:
+        tl.grad(f)(model, X, Y)
+    text = str(info.value)
+    assert "test_model_arguments.py" in text and "as an argument of its own" in text
+    # what it says to write: the layers passed as arguments, whose calls are differentiated
+    first, second = model.first, model.second
+    g_first, g_second = tl.grad(layers_as_arguments, wrt=(0, 1))(first, second, X, Y)
+    assert_tree_close(g_first, first, numeric(lambda a, *r: layers_as_arguments(a, second, *r),
+                                              first, (X, Y)))
+    assert_tree_close(g_second, second, numeric(lambda a, *r: layers_as_arguments(first, a, *r),
+                                                second, (X, Y)))

@@ -175,6 +175,15 @@ class Objects:
                 gast.keyword(arg=k, value=v) for k, v in keywords.items()])
             return expr, self.op(static, f"{cls.__name__}.{method}", args, keywords, node,
                                  hint=method)
+        if function is None and not any(method in vars(k) for k in cls.__mro__):
+            # `model.l1(x)`: an object held in an attribute (a layer of a model), not a method
+            called = gast.unparse(func).strip()
+            raise self.unsupported(
+                node, f"calling `{called}`, an object held in an attribute of "
+                      f"{cls.__name__} and not one of its methods (the calls of objects a "
+                      f"model holds are not followed): pass `{called}` to the function as an "
+                      "argument of its own, whose calls are differentiated, or write its "
+                      "computation with its arrays")
         if function is None:
             raise self.unsupported(node, f"calling `{gast.unparse(func).strip()}`, which is "
                                          f"not a method written in Python of {cls.__name__}: "
