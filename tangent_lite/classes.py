@@ -39,8 +39,13 @@ class ByClass:
 
     def key(self, args, kwargs):
         """What the derivative depends on: the class of each argument in `names`, and for a
-        list of objects ("items", the one class of its items)."""
-        values = _values(self.signature, self.names, args, kwargs)
+        list of objects ("items", the one class of its items); then (path, class) of the
+        objects with methods those arguments hold (`("model.first", Dense)`)."""
+        positions = self._positions()
+        if not kwargs and positions is not None and len(args) > max(positions):
+            values = [args[k] for k in positions]     # the common call: no binding needed
+        else:
+            values = _values(self.signature, self.names, args, kwargs)
         key = []
         for name, v in zip(self.names, values):
             if name not in self.items:
@@ -50,7 +55,26 @@ class ByClass:
             if len(classes) != 1:    # several classes: which __call__ runs varies by item
                 raise self.error.with_traceback(None)
             key.append(("items", classes.pop()))
+        for name, v in zip(self.names, values):     # the objects a model holds
+            if name not in self.items:
+                key.extend(_held(name, v))
         return tuple(key)
+
+    def _positions(self):
+        """The positions of `names` among f's positional parameters, or None where one is
+        keyword-only or comes after a `*args`."""
+        if getattr(self, "_positioned", None) is not None and self._positioned[0] == self.names:
+            return self._positioned[1]
+        params = list(self.signature.parameters.values())
+        positional = []
+        for p in params:
+            if p.kind not in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD):
+                break
+            positional.append(p.name)
+        found = [positional.index(n) for n in self.names if n in positional]
+        positions = found if len(found) == len(self.names) else None
+        self._positioned = (list(self.names), positions)
+        return positions
 
     def variant(self, args, kwargs):
         """The Compiled derivative for the classes of these arguments (compiled now if new)."""
@@ -65,10 +89,12 @@ class ByClass:
             key = self.key(args, kwargs)
             if key in self.variants:
                 return self.variants[key]
-            if any(_not_a_model(c[1] if isinstance(c, tuple) else c) for c in key):
+            classes, held = key[:len(self.names)], key[len(self.names):]
+            if any(_not_a_model(c[1] if isinstance(c, tuple) else c) for c in classes):
                 raise self.error.with_traceback(None)
             try:
-                found = self.build(TypedArguments(self.func, tuple(zip(self.names, key))))
+                found = self.build(TypedArguments(self.func,
+                                                  tuple(zip(self.names, classes)) + held))
             except ArgumentMethodError as exc:
                 if exc.function is not self.func or exc.argument in self.names:
                     raise
@@ -93,6 +119,55 @@ def _values(signature, names, args, kwargs):
     bound = signature.bind(*args, **kwargs)
     bound.apply_defaults()
     return [bound.arguments[n] for n in names]
+
+
+_MAX_DEPTH = 4     # models holding models holding layers...: deeper objects are not typed
+
+
+def _held(path, obj, depth=0):
+    """(dotted path, class) of each object with methods written in Python held in an
+    attribute of `obj` (`model.encoder`, `model.encoder.first`): which __call__ or method
+    `self.first(h)` runs depends on it, as for the argument itself."""
+    if depth >= _MAX_DEPTH:
+        return []
+    out = []
+    for attr in _attributes(obj):
+        value = getattr(obj, attr, None)
+        cls = type(value)
+        if _has_methods(cls):
+            out.append((f"{path}.{attr}", cls))
+            out.extend(_held(f"{path}.{attr}", value, depth + 1))
+    return out
+
+
+def _attributes(obj):
+    """The attribute names of an object's fields: a dataclass's or namedtuple's fields, or
+    its instance dictionary (a registered pytree, a plain object)."""
+    cls = type(obj)
+    names = _FIELDS.get(cls)
+    if names is None:
+        if dataclasses.is_dataclass(cls):
+            names = tuple(f.name for f in dataclasses.fields(cls))
+        elif issubclass(cls, tuple) and hasattr(cls, "_fields"):
+            names = tuple(cls._fields)
+        elif _not_a_model(cls):
+            names = ()
+        else:
+            return tuple(getattr(obj, "__dict__", ()))
+        _FIELDS[cls] = names
+    return names
+
+
+_FIELDS = {}    # class -> its fields' names (dataclasses, namedtuples; () for builtin types)
+_METHODS = {}   # class -> whether it has methods written in Python
+
+
+def _has_methods(cls):
+    found = _METHODS.get(cls)
+    if found is None:
+        found = _METHODS[cls] = not _not_a_model(cls) and any(
+            inspect.isfunction(v) for k in cls.__mro__[:-1] for v in vars(k).values())
+    return found
 
 
 def dispatching(func, error, build, mode, wrt):

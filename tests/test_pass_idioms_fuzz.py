@@ -365,12 +365,21 @@ def test_random_program_with_complex_data(seed, tmp_path):
 # compiles df for the class passed): `model.forward(v)`, `model(v)`, a helper given the model.
 MODELS = textwrap.dedent("""
     @dataclasses.dataclass
+    class Gain:
+        g: np.ndarray
+
+        def __call__(self, v):
+            return self.g * v
+
+
+    @dataclasses.dataclass
     class Model:
         w: np.ndarray
         b: float
+        gain: Gain
 
         def forward(self, v):
-            return np.tanh(self.w * v + self.b)
+            return np.tanh(self.w * self.gain(v) + self.b)
 
         def __call__(self, v):
             return self.forward(v) * self.w
@@ -404,7 +413,10 @@ class ModelArgumentProgramGenerator(PassIdiomProgramGenerator):
                     f"({self.expr(1)})))"]
         if k < 0.7:
             return [f"{p}s1 = s1 + 0.1 * np.sum(model(x[{j}:{j} + 2]))"]
-        return [f"{p}s0 = s0 + 0.1 * shifted(model, x[{j}:{j} + 2] * s1)"]
+        if k < 0.85:
+            return [f"{p}s0 = s0 + 0.1 * shifted(model, x[{j}:{j} + 2] * s1)"]
+        # the layer the model holds, called directly
+        return [f"{p}s1 = s1 + 0.2 * np.sum(model.gain(x[{j}:{j} + 2]) * s0)"]
 
     def source(self):
         text = super().source().replace(RECORDS, RECORDS + MODELS, 1)
@@ -412,13 +424,18 @@ class ModelArgumentProgramGenerator(PassIdiomProgramGenerator):
 
 
 def _model_leaves_grad(f, x, model, eps=1e-6):
-    """Central differences of f(x, model) in model.w (each element) and model.b."""
-    def moved(w, b):
-        return f(x, dataclasses.replace(model, w=w, b=b))
-    dw = np.array([(moved(model.w + eps * e, model.b) - moved(model.w - eps * e, model.b))
-                   / (2 * eps) for e in np.eye(model.w.size)])
-    db = (moved(model.w, model.b + eps) - moved(model.w, model.b - eps)) / (2 * eps)
-    return dw, db
+    """Central differences of f(x, model) in model.w and model.gain.g (each element) and
+    model.b."""
+    def moved(w, b, g):
+        return f(x, dataclasses.replace(model, w=w, b=b,
+                                        gain=dataclasses.replace(model.gain, g=g)))
+    w, b, g = model.w, model.b, model.gain.g
+    dw = np.array([(moved(w + eps * e, b, g) - moved(w - eps * e, b, g)) / (2 * eps)
+                   for e in np.eye(w.size)])
+    db = (moved(w, b + eps, g) - moved(w, b - eps, g)) / (2 * eps)
+    dg = np.array([(moved(w, b, g + eps * e) - moved(w, b, g - eps * e)) / (2 * eps)
+                   for e in np.eye(g.size)])
+    return dw, db, dg
 
 
 @pytest.mark.parametrize("seed", range(int(os.environ.get("TL_RANDOM_PROGRAMS", 100)) // 4))
@@ -426,7 +443,8 @@ def test_random_program_with_a_model_argument(seed, tmp_path):
     """grad with respect to x and to the model (of one of two classes), and jvp along both."""
     def data(module, points):
         cls = module.Model if points.random() < 0.5 else module.SineModel
-        return cls(w=points.uniform(-1, 1, size=2), b=float(points.uniform(-0.5, 0.5)))
+        return cls(w=points.uniform(-1, 1, size=2), b=float(points.uniform(-0.5, 0.5)),
+                   gain=module.Gain(g=points.uniform(0.5, 1.5, size=2)))
 
     def check(module, x, model, points):
         cls = type(model)
@@ -434,13 +452,17 @@ def test_random_program_with_a_model_argument(seed, tmp_path):
         assert type(dmodel) is cls
         np.testing.assert_allclose(dx, numeric_grad(module.f, (x, model), 0), rtol=1e-5,
                                    atol=1e-7)
-        dw, db = _model_leaves_grad(module.f, x, model)
+        dw, db, dg = _model_leaves_grad(module.f, x, model)
         np.testing.assert_allclose(dmodel.w, dw, rtol=1e-5, atol=1e-7)
         np.testing.assert_allclose(dmodel.b, db, rtol=1e-5, atol=1e-7)
-        v, vm = points.standard_normal(N), cls(w=points.standard_normal(2), b=0.3)
+        assert type(dmodel.gain) is module.Gain
+        np.testing.assert_allclose(dmodel.gain.g, dg, rtol=1e-5, atol=1e-7)
+        v = points.standard_normal(N)
+        vm = cls(w=points.standard_normal(2), b=0.3,
+                 gain=module.Gain(g=points.standard_normal(2)))
         _, dvalue = tangent_lite.jvp(module.f, (x, model), (v, vm))
-        np.testing.assert_allclose(dvalue, dx @ v + dmodel.w @ vm.w + dmodel.b * 0.3,
-                                   rtol=1e-5, atol=1e-7)
+        np.testing.assert_allclose(dvalue, dx @ v + dmodel.w @ vm.w + dmodel.b * 0.3
+                                   + dmodel.gain.g @ vm.gain.g, rtol=1e-5, atol=1e-7)
 
     _first_smooth(lambda attempt: ModelArgumentProgramGenerator(f"model:{seed}:{attempt}"),
                   data, seed, tmp_path, check)

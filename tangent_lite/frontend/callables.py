@@ -375,15 +375,17 @@ class TypedArguments(_View):
 class MethodOf(_View):
     """A method of class `cls` called with an instance of exactly that class as its first
     argument (`layer(h)` in `for layer in self.layers`): its source is read knowing the class
-    of that parameter, so `self.act(h)` in it resolves to the class's method too."""
+    of that parameter, so `self.act(h)` in it resolves to the class's method too. `fields`:
+    (attribute path, class) pairs of the objects the instance holds (`("second", Dense)`: its
+    `self.second(h)` calls Dense's __call__), known from the call's argument (classes.py)."""
 
     _made = weakref.WeakKeyDictionary()
 
-    def __new__(cls, owner, function):
-        return super().__new__(cls, function, owner)
+    def __new__(cls, owner, function, fields=()):
+        return super().__new__(cls, function, (owner, tuple(fields)))
 
-    def signature(self, owner):
-        self.cls = owner
+    def signature(self, key):
+        self.cls, self.fields = key
         return inspect.signature(self.function)
 
     def __repr__(self):

@@ -548,6 +548,11 @@ def typed_call(normalizer, func, args, keywords):
             cls = normalizer.object_class(node.id)
             if cls is not None:
                 typed.append((param, cls))
+                # and the objects it holds (`model.first`), as `param.first` there
+                prefix = node.id + "."
+                typed.extend((param + key[len(node.id):], held)
+                             for key, held in sorted(normalizer.parsed.param_classes.items())
+                             if key.startswith(prefix))
     return TypedArguments(func, tuple(typed)) if typed else None
 
 

@@ -116,6 +116,9 @@ class Objects:
             return set()
         if isinstance(value, gast.Subscript):
             return self._elements(value.value)
+        path = _attribute_path(value)
+        if path in self.parsed.param_classes and "." in path:
+            return {self.parsed.param_classes[path]}    # `first = self.first`: a held object
         if isinstance(value, gast.Call):     # `layer = Layer(W, b)`: a dataclass built here
             cls = self.parsed.resolve(value.func)
             if isinstance(record_fields(cls), list) and not issubclass(cls, tuple):
@@ -152,6 +155,10 @@ class Objects:
         elif isinstance(func, gast.Attribute) and _is_super(func.value, self.parsed):
             after, receiver = (self.parsed.resolve(func.value.args[0]), func.value.args[1])
             method = func.attr
+        elif isinstance(func, gast.Attribute) and isinstance(func.value, gast.Attribute) and \
+                isinstance(func.value.value, gast.Name):
+            # `model.encoder.forward(x)`: a method of an object a typed parameter holds
+            return self._held_call(node, func.value.value, func.value.attr, func.attr)
         elif isinstance(func, gast.Attribute) and self.constant_instance(func.value):
             # `Net(2).run(W, xs)`: the object built first, `t_net = Net(2)`, then its method
             cls, receiver, method = self.constant_instance(func.value), None, func.attr
@@ -177,13 +184,16 @@ class Objects:
                                  hint=method)
         if function is None and not any(method in vars(k) for k in cls.__mro__):
             # `model.l1(x)`: an object held in an attribute (a layer of a model), not a method
+            held = self._held_call(node, receiver, method)
+            if held is not None:
+                return held
             called = gast.unparse(func).strip()
             raise self.unsupported(
-                node, f"calling `{called}`, an object held in an attribute of "
-                      f"{cls.__name__} and not one of its methods (the calls of objects a "
-                      f"model holds are not followed): pass `{called}` to the function as an "
-                      "argument of its own, whose calls are differentiated, or write its "
-                      "computation with its arrays")
+                node, f"calling `{called}`, held in an attribute of {cls.__name__}, which is "
+                      "not an object whose class has a __call__ written in Python (a model "
+                      "passed in is followed into the objects with methods it holds): call "
+                      "the function it holds by its name, or hold an object whose class "
+                      "defines __call__")
         if function is None:
             raise self.unsupported(node, f"calling `{gast.unparse(func).strip()}`, which is "
                                          f"not a method written in Python of {cls.__name__}: "
@@ -194,8 +204,56 @@ class Objects:
                          keywords=[gast.keyword(arg=k, value=v) for k, v in keywords.items()])
         hint = method if method != "__call__" else receiver.id if after is None else \
             function.__qualname__.rsplit(".", 2)[-2]     # super().__call__: the parent's
-        op = self.op(MethodOf(cls, function), f"{cls.__name__}.{method}",
-                     [load(receiver.id)] + args, keywords, node, hint=hint)
+        op = self.op(MethodOf(cls, function, self._fields(receiver.id)),
+                     f"{cls.__name__}.{method}", [load(receiver.id)] + args, keywords, node,
+                     hint=hint)
+        return expr, op
+
+    def _fields(self, name):
+        """(attribute path, class) of the objects the typed `name` holds (`model.l1`), as
+        the method called on it sees them (`self.l1`); `name` may be a local bound to one
+        (`first = self.first`, as generated code reads a held object before calling it)."""
+        prefix = self._held_path(name) + "."
+        return tuple(sorted((key[len(prefix):], cls)
+                            for key, cls in self.parsed.param_classes.items()
+                            if key.startswith(prefix)))
+
+    def _held_path(self, name):
+        """The dotted path of the held object every assignment to `name` reads (`self.first`),
+        or `name` itself."""
+        paths = {_attribute_path(n.value) for n in gast.walk(self.parsed.node)
+                 if isinstance(n, gast.Assign) and any(
+                     isinstance(t, gast.Name) and t.id == name for t in n.targets)}
+        if len(paths) == 1:
+            (path,) = paths
+            if path is not None and "." in path and path in self.parsed.param_classes:
+                return path
+        return name
+
+    def _held_call(self, node, receiver, attr, method="__call__"):
+        """(expression, op) of `model.l1(x)` or `model.l1.forward(x)`: a method of an object
+        held in an attribute of a parameter whose class is known (a model passed in, `self`
+        of its method), where classes.py typed that object too; else None."""
+        params = {a.id for a in _arguments(self.parsed.node.args)}
+        if receiver is None or receiver.id not in params:
+            return None
+        path = f"{receiver.id}.{attr}"
+        cls = self.parsed.param_classes.get(path)
+        if cls is None:
+            return None
+        function = python_method(cls, method)
+        if function is None:
+            return None
+        held = self.atom(gast.Attribute(value=load(receiver.id), attr=attr, ctx=gast.Load()))
+        args = [self.call_arg(a) for a in node.args]
+        keywords = {k.arg: self.call_arg(k.value) for k in node.keywords}
+        callee = load(held.id) if method == "__call__" else \
+            gast.Attribute(value=load(held.id), attr=method, ctx=gast.Load())
+        expr = gast.Call(func=callee, args=args,
+                         keywords=[gast.keyword(arg=k, value=v) for k, v in keywords.items()])
+        op = self.op(MethodOf(cls, function, self._fields(path)), f"{cls.__name__}.{method}",
+                     [load(held.id)] + args, keywords, node,
+                     hint=attr if method == "__call__" else method)
         return expr, op
 
     def property_getter(self, obj, attr):
@@ -364,6 +422,16 @@ class Objects:
         if isinstance(owner, gast.Name) and owner.id in params:
             op.refuse = lambda: self._argument_method(node, owner.id, instead)
             return expr, op
+        root = owner
+        while isinstance(root, gast.Attribute):
+            root = root.value
+        if isinstance(root, gast.Name) and root.id in params and root is not owner and \
+                root.id not in self.parsed.param_classes:
+            # `model.encoder.forward(x)`: typing `model` types the objects it holds too
+            held = gast.unparse(owner).strip()[len(root.id) + 1:]
+            op.refuse = lambda: self._argument_method(node, root.id, instead,
+                                                      method=f"{held}.{node.func.attr}")
+            return expr, op
         source = self._item_of_argument(owner.id, params) if isinstance(
             owner, gast.Name) else None
         if source is not None:   # `for layer in layers: layer.forward(h)`
@@ -408,6 +476,17 @@ class Objects:
                                   hint="instead: " + through)
         error.argument, error.function, error.items = name, self.parsed.func, item is not None
         return error
+
+
+def _attribute_path(node):
+    """`self.first` of an attribute chain on a name, as a dotted string; else None."""
+    parts = []
+    while isinstance(node, gast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if not isinstance(node, gast.Name) or not parts:
+        return None
+    return ".".join([node.id] + parts[::-1])
 
 
 def _is_super(node, parsed):

@@ -44,7 +44,8 @@ class ParsedFunction:
     # What resolving attributes of objects relied on: callables saying whether it still holds
     # (a method an attribute read resolved to may be replaced; see objects.py).
     checks: list = dataclasses.field(default_factory=list)
-    # Parameters known to hold an instance of exactly one class (callables.MethodOf).
+    # Parameters known to hold an instance of exactly one class (callables.MethodOf); a
+    # dotted key (`model.l1`) names an object held in an attribute of one (classes.py).
     param_classes: dict = dataclasses.field(default_factory=dict)
     # Parameters known to hold a list or tuple of instances of exactly one class.
     item_classes: dict = dataclasses.field(default_factory=dict)
@@ -181,7 +182,7 @@ def parse_function(func):
         return expand_starred(parse_function(func.function), func)
     if isinstance(func, MethodOf):
         parsed = parse_function(func.function)
-        parsed.param_classes[func.function.__code__.co_varnames[0]] = func.cls
+        _type_self(parsed, func)
         return parsed
     if isinstance(func, TypedArguments):
         parsed = parse_function(func.function)
@@ -203,10 +204,19 @@ def parse_function(func):
                             globals=func.__globals__, closure=closure)
     origin = getattr(getattr(func, "__tangent_lite__", None), "func", None)
     if isinstance(origin, MethodOf):   # the derivative of one: its `self` is typed too
-        parsed.param_classes[origin.function.__code__.co_varnames[0]] = origin.cls
+        _type_self(parsed, origin)
     elif isinstance(origin, TypedArguments):   # and its typed parameters
         _type_parameters(parsed, origin.classes)
     return parsed
+
+
+def _type_self(parsed, method):
+    """Record what a MethodOf says: the class of its first parameter (`self`), and of the
+    objects held in its attributes (`self.second`)."""
+    first = method.function.__code__.co_varnames[0]
+    parsed.param_classes[first] = method.cls
+    for path, cls in method.fields:
+        parsed.param_classes[f"{first}.{path}"] = cls
 
 
 def _type_parameters(parsed, classes):
