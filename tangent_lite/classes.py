@@ -126,8 +126,9 @@ _MAX_DEPTH = 4     # models holding models holding layers...: deeper objects are
 
 def _held(path, obj, depth=0):
     """(dotted path, class) of each object with methods written in Python held in an
-    attribute of `obj` (`model.encoder`, `model.encoder.first`): which __call__ or method
-    `self.first(h)` runs depends on it, as for the argument itself."""
+    attribute of `obj` (`model.encoder`, `model.encoder.first`), and (dotted path, ("items",
+    class)) of each list or tuple of such objects of one class (`model.layers`): which
+    __call__ or method `self.first(h)` runs depends on it, as for the argument itself."""
     if depth >= _MAX_DEPTH:
         return []
     out = []
@@ -137,6 +138,12 @@ def _held(path, obj, depth=0):
         if _has_methods(cls):
             out.append((f"{path}.{attr}", cls))
             out.extend(_held(f"{path}.{attr}", value, depth + 1))
+        elif (cls is list or cls is tuple) and value:
+            # `self.layers`: a list of layers of one class (of several: not typed, refused
+            # where called)
+            classes = {type(item) for item in value}
+            if len(classes) == 1 and _has_methods(type(value[0])):
+                out.append((f"{path}.{attr}", ("items", type(value[0]))))
     return out
 
 

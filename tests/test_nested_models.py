@@ -77,6 +77,28 @@ class Encoder:
         return self.scale(self.body.forward(x))
 
 
+@dataclasses.dataclass
+class Sequential:
+    """Holds a list (or tuple) of layers of one class, called in turn."""
+    layers: list
+
+    def __call__(self, x):
+        for layer in self.layers:
+            x = layer(x)
+        return x
+
+
+def sequential_loss(seq, x, y):
+    return np.mean((seq(x) - y) ** 2)
+
+
+def loop_in_loss(seq, x, y):
+    h = x
+    for layer in seq.layers:
+        h = np.tanh(layer.apply(h))
+    return np.sum((h - y) ** 2) / x.shape[0]
+
+
 def direct(model, x, y):
     return np.sum((model.second(model.first(x)) - y) ** 2) / x.shape[0]
 
@@ -108,9 +130,21 @@ def encoder():
     return Encoder(two_layers(), Scale(np.array(0.7)))
 
 
+def sequential(kind=list):
+    return Sequential(kind([Dense(rng.normal(size=(3, 3)), rng.normal(size=3)),
+                            Dense(rng.normal(size=(3, 2)), rng.normal(size=2))]))
+
+
+def affine_stack(kind=list):
+    return Sequential(kind([Affine(rng.normal(size=(3, 4)), rng.normal(size=4)),
+                            Affine(rng.normal(size=(4, 2)), rng.normal(size=2))]))
+
+
 def leaves(tree):
     if isinstance(tree, np.ndarray):
         return [tree]
+    if isinstance(tree, (list, tuple)) and not isinstance(tree, Scale):
+        return [leaf for item in tree for leaf in leaves(item)]
     if isinstance(tree, Scale):
         return [tree.s]
     if isinstance(tree, Affine):
@@ -143,7 +177,9 @@ def assert_model_close(got, model, want):
 
 CASES = [(direct, two_layers), (through_method, two_layers), (held_method, two_layers),
          (direct, lambda: two_layers(SoftDense)), (through_method, lambda: two_layers(SoftDense)),
-         (encoder_loss, encoder), (encoder_parts, encoder)]
+         (encoder_loss, encoder), (encoder_parts, encoder),
+         (sequential_loss, sequential), (sequential_loss, lambda: sequential(tuple)),
+         (loop_in_loss, affine_stack)]
 IDS = [f"{f.__name__}-{i}" for i, (f, _) in enumerate(CASES)]
 
 
@@ -242,4 +278,12 @@ def test_a_held_function_that_is_not_an_object_with_methods_is_refused():
     model = WithActivation(rng.normal(size=(3, 2)), np.tanh)
     with pytest.raises(UnsupportedSyntaxError, match="self.act") as info:
         tl.grad(held_function)(model, X)
+    assert "test_nested_models.py" in str(info.value)
+
+
+def test_a_held_list_of_layers_of_several_classes_is_refused():
+    seq = Sequential([Dense(rng.normal(size=(3, 3)), rng.normal(size=3)),
+                      SoftDense(rng.normal(size=(3, 2)), rng.normal(size=2))])
+    with pytest.raises(UnsupportedSyntaxError, match="calling `layer`") as info:
+        tl.grad(sequential_loss)(seq, X, Y)
     assert "test_nested_models.py" in str(info.value)

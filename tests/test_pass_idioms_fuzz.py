@@ -377,12 +377,16 @@ MODELS = textwrap.dedent("""
         w: np.ndarray
         b: float
         gain: Gain
+        taps: tuple
 
         def forward(self, v):
             return np.tanh(self.w * self.gain(v) + self.b)
 
         def __call__(self, v):
-            return self.forward(v) * self.w
+            out = self.forward(v) * self.w
+            for tap in self.taps:
+                out = out + 0.5 * tap(v)
+            return out
 
 
     @dataclasses.dataclass
@@ -423,19 +427,29 @@ class ModelArgumentProgramGenerator(PassIdiomProgramGenerator):
         return re.sub(r"def (f|f_traced)\(x\):", r"def \1(x, model):", text)
 
 
+def _model_arrays(model):
+    """The model's array leaves, in a fixed order: w, gain.g, each tap's g."""
+    return [model.w, model.gain.g] + [tap.g for tap in model.taps]
+
+
 def _model_leaves_grad(f, x, model, eps=1e-6):
-    """Central differences of f(x, model) in model.w and model.gain.g (each element) and
-    model.b."""
-    def moved(w, b, g):
-        return f(x, dataclasses.replace(model, w=w, b=b,
-                                        gain=dataclasses.replace(model.gain, g=g)))
-    w, b, g = model.w, model.b, model.gain.g
-    dw = np.array([(moved(w + eps * e, b, g) - moved(w - eps * e, b, g)) / (2 * eps)
-                   for e in np.eye(w.size)])
-    db = (moved(w, b + eps, g) - moved(w, b - eps, g)) / (2 * eps)
-    dg = np.array([(moved(w, b, g + eps * e) - moved(w, b, g - eps * e)) / (2 * eps)
-                   for e in np.eye(g.size)])
-    return dw, db, dg
+    """Central differences of f(x, model) in each element of each array leaf of the model
+    (moved in place), and in model.b."""
+    grads = []
+    for leaf in _model_arrays(model):
+        g = np.zeros(leaf.shape)
+        for i in range(leaf.size):
+            old = leaf[i]
+            leaf[i] = old + eps
+            up = f(x, model)
+            leaf[i] = old - eps
+            down = f(x, model)
+            leaf[i] = old
+            g[i] = (up - down) / (2 * eps)
+        grads.append(g)
+    db = (f(x, dataclasses.replace(model, b=model.b + eps))
+          - f(x, dataclasses.replace(model, b=model.b - eps))) / (2 * eps)
+    return grads, db
 
 
 @pytest.mark.parametrize("seed", range(int(os.environ.get("TL_RANDOM_PROGRAMS", 100)) // 4))
@@ -444,7 +458,9 @@ def test_random_program_with_a_model_argument(seed, tmp_path):
     def data(module, points):
         cls = module.Model if points.random() < 0.5 else module.SineModel
         return cls(w=points.uniform(-1, 1, size=2), b=float(points.uniform(-0.5, 0.5)),
-                   gain=module.Gain(g=points.uniform(0.5, 1.5, size=2)))
+                   gain=module.Gain(g=points.uniform(0.5, 1.5, size=2)),
+                   taps=tuple(module.Gain(g=points.uniform(-1, 1, size=2))
+                              for _ in range(int(points.integers(1, 3)))))
 
     def check(module, x, model, points):
         cls = type(model)
@@ -452,17 +468,19 @@ def test_random_program_with_a_model_argument(seed, tmp_path):
         assert type(dmodel) is cls
         np.testing.assert_allclose(dx, numeric_grad(module.f, (x, model), 0), rtol=1e-5,
                                    atol=1e-7)
-        dw, db, dg = _model_leaves_grad(module.f, x, model)
-        np.testing.assert_allclose(dmodel.w, dw, rtol=1e-5, atol=1e-7)
+        want, db = _model_leaves_grad(module.f, x, model)
+        assert type(dmodel.gain) is module.Gain and len(dmodel.taps) == len(model.taps)
+        for got, g in zip(_model_arrays(dmodel), want):
+            np.testing.assert_allclose(got, g, rtol=1e-5, atol=1e-7)
         np.testing.assert_allclose(dmodel.b, db, rtol=1e-5, atol=1e-7)
-        assert type(dmodel.gain) is module.Gain
-        np.testing.assert_allclose(dmodel.gain.g, dg, rtol=1e-5, atol=1e-7)
         v = points.standard_normal(N)
         vm = cls(w=points.standard_normal(2), b=0.3,
-                 gain=module.Gain(g=points.standard_normal(2)))
+                 gain=module.Gain(g=points.standard_normal(2)),
+                 taps=tuple(module.Gain(g=points.standard_normal(2)) for _ in model.taps))
         _, dvalue = tangent_lite.jvp(module.f, (x, model), (v, vm))
-        np.testing.assert_allclose(dvalue, dx @ v + dmodel.w @ vm.w + dmodel.b * 0.3
-                                   + dmodel.gain.g @ vm.gain.g, rtol=1e-5, atol=1e-7)
+        np.testing.assert_allclose(dvalue, dx @ v + dmodel.b * 0.3 + sum(
+            g @ t for g, t in zip(_model_arrays(dmodel), _model_arrays(vm))),
+            rtol=1e-5, atol=1e-7)
 
     _first_smooth(lambda attempt: ModelArgumentProgramGenerator(f"model:{seed}:{attempt}"),
                   data, seed, tmp_path, check)

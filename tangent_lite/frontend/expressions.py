@@ -550,8 +550,12 @@ def typed_call(normalizer, func, args, keywords):
                 typed.append((param, cls))
                 # and the objects it holds (`model.first`), as `param.first` there
                 prefix = node.id + "."
+                parsed = normalizer.parsed
                 typed.extend((param + key[len(node.id):], held)
-                             for key, held in sorted(normalizer.parsed.param_classes.items())
+                             for key, held in sorted(parsed.param_classes.items())
+                             if key.startswith(prefix))
+                typed.extend((param + key[len(node.id):], ("items", held))
+                             for key, held in sorted(parsed.item_classes.items())
                              if key.startswith(prefix))
     return TypedArguments(func, tuple(typed)) if typed else None
 

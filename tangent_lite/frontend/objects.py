@@ -74,6 +74,9 @@ class Objects:
             return None
         if isinstance(seq, gast.Name) and seq.id in self.parsed.item_classes:
             return {self.parsed.item_classes[seq.id]}
+        path = _attribute_path(seq)
+        if path in self.parsed.item_classes:     # `self.layers` of a typed model
+            return {self.parsed.item_classes[path]}
         items = self.parsed.resolve(seq)
         if not isinstance(items, (list, tuple)) or not items:
             return None
@@ -214,9 +217,11 @@ class Objects:
         the method called on it sees them (`self.l1`); `name` may be a local bound to one
         (`first = self.first`, as generated code reads a held object before calling it)."""
         prefix = self._held_path(name) + "."
-        return tuple(sorted((key[len(prefix):], cls)
-                            for key, cls in self.parsed.param_classes.items()
-                            if key.startswith(prefix)))
+        held = [(key[len(prefix):], cls) for key, cls in self.parsed.param_classes.items()
+                if key.startswith(prefix)]
+        held += [(key[len(prefix):], ("items", cls))
+                 for key, cls in self.parsed.item_classes.items() if key.startswith(prefix)]
+        return tuple(sorted(held, key=lambda pair: pair[0]))
 
     def _held_path(self, name):
         """The dotted path of the held object every assignment to `name` reads (`self.first`),
@@ -338,6 +343,10 @@ class Objects:
             "of self)"
         if name in params:
             return lambda: self._argument_method(node, name, instead, method="__call__")
+        held = self._held_items_of_argument(name, params)
+        if held is not None:     # `for layer in model.layers`: typing model types its layers
+            root, path = held
+            return lambda: self._argument_method(node, root, instead, method=f"{path}[i]")
         source = self._item_of_argument(name, params)
         if source is not None:   # `for layer in layers` with layers an argument
             return lambda: self._argument_method(node, source, instead, method="__call__",
@@ -360,6 +369,18 @@ class Objects:
                     "compiled: call a function or object the function can see (a global, an "
                     "attribute of self), or loop over a constant list of objects of one class")
         return lambda: self.unsupported(node, what)
+
+    def _held_items_of_argument(self, name, params):
+        """(parameter, path) where `name` loops over a list an untyped parameter holds (`for
+        layer in model.layers`: ("model", "layers")), or None."""
+        for n in gast.walk(self.parsed.node):
+            if isinstance(n, (gast.For, gast.comprehension)) and isinstance(n.target, gast.Name) \
+                    and n.target.id == name:
+                path = _attribute_path(n.iter)
+                root, _, rest = (path or "").partition(".")
+                if rest and root in params and root not in self.parsed.param_classes:
+                    return root, rest
+        return None
 
     def _item_of_argument(self, name, params):
         """The parameter every assignment to `name` takes an item of (`for layer in layers`,
@@ -431,6 +452,13 @@ class Objects:
             held = gast.unparse(owner).strip()[len(root.id) + 1:]
             op.refuse = lambda: self._argument_method(node, root.id, instead,
                                                       method=f"{held}.{node.func.attr}")
+            return expr, op
+        held = self._held_items_of_argument(owner.id, params) if isinstance(
+            owner, gast.Name) else None
+        if held is not None:     # `for layer in model.layers: layer.apply(h)`
+            root, path = held
+            op.refuse = lambda: self._argument_method(
+                node, root, instead, method=f"{path}[i].{node.func.attr}")
             return expr, op
         source = self._item_of_argument(owner.id, params) if isinstance(
             owner, gast.Name) else None

@@ -47,7 +47,8 @@ class ParsedFunction:
     # Parameters known to hold an instance of exactly one class (callables.MethodOf); a
     # dotted key (`model.l1`) names an object held in an attribute of one (classes.py).
     param_classes: dict = dataclasses.field(default_factory=dict)
-    # Parameters known to hold a list or tuple of instances of exactly one class.
+    # Parameters known to hold a list or tuple of instances of exactly one class (a dotted
+    # key: held in an attribute of one, `model.layers`).
     item_classes: dict = dataclasses.field(default_factory=dict)
 
     def __post_init__(self):
@@ -215,8 +216,7 @@ def _type_self(parsed, method):
     objects held in its attributes (`self.second`)."""
     first = method.function.__code__.co_varnames[0]
     parsed.param_classes[first] = method.cls
-    for path, cls in method.fields:
-        parsed.param_classes[f"{first}.{path}"] = cls
+    _type_parameters(parsed, {f"{first}.{path}": cls for path, cls in method.fields})
 
 
 def _type_parameters(parsed, classes):
