@@ -7,7 +7,9 @@ a gradient function that looks at the classes of those arguments at each call an
 derivative compiled for exactly those classes (a TypedArguments view of f, whose source is read
 with the classes known, so `model.forward` is the class's method, differentiated from its
 source). Each tuple of classes is compiled once, at its first call, and cached like any other
-derivative; a subclass gets its own.
+derivative; a subclass gets its own. The objects with methods such an argument holds in its
+attributes (`model.first`, a list `model.layers` of one class) are typed with it, so that
+`self.first(h)` in a method runs the __call__ of the layer's own class.
 """
 import dataclasses
 import inspect
