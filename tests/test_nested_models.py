@@ -287,3 +287,49 @@ def test_a_held_list_of_layers_of_several_classes_is_refused():
     with pytest.raises(UnsupportedSyntaxError, match="calling `layer`") as info:
         tl.grad(sequential_loss)(seq, X, Y)
     assert "test_nested_models.py" in str(info.value)
+
+
+def via_getattr(model, x, y):
+    return np.sum((getattr(model, "second")(getattr(model, "first")(x)) - y) ** 2) / x.shape[0]
+
+
+def test_getattr_with_a_constant_name_is_the_attribute():
+    model = two_layers()
+    assert_model_close(tl.grad(via_getattr)(model, X, Y), model,
+                       numeric(via_getattr, model, (X, Y)))
+
+
+def pick(model):
+    return model.first
+
+
+def picked(model, x, y):
+    return np.sum((pick(model)(x) - y[:, :1]) ** 2)
+
+
+def chosen(model, x, y):
+    return np.sum((model.first if x.sum() > -1e9 else model.second)(x) ** 2)
+
+
+def returned_layer(layer, x, y):
+    return np.sum((pick(TwoLayers(layer, None))(x) - y[:, :1]) ** 2)
+
+
+@pytest.mark.parametrize("f", [picked, chosen])
+def test_calling_a_computed_callee_that_holds_differentiated_values_is_refused(f):
+    # Were silent zero gradients: the callee `pick(model)` was not an input of the call.
+    model = TwoLayers(Dense(rng.normal(size=(3, 1)), rng.normal(size=1)),
+                      Affine(rng.normal(size=(1, 2)), rng.normal(size=2)))
+    with pytest.raises(UnsupportedSyntaxError, match="whose function is not known") as info:
+        tl.grad(f)(model, X, Y)
+    assert "test_nested_models.py" in str(info.value)
+
+
+def test_a_computed_callee_of_constants_runs_on_constants():
+    # only x differentiated: the layer a helper picks, called on a constant, is a constant
+    model = two_layers()
+
+    def f(h):
+        return np.sum(pick(model)(X) * h)
+
+    np.testing.assert_allclose(tl.grad(f)(np.ones((5, 4))), model.first(X), rtol=1e-15)

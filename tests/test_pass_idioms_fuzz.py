@@ -419,8 +419,9 @@ class ModelArgumentProgramGenerator(PassIdiomProgramGenerator):
             return [f"{p}s1 = s1 + 0.1 * np.sum(model(x[{j}:{j} + 2]))"]
         if k < 0.85:
             return [f"{p}s0 = s0 + 0.1 * shifted(model, x[{j}:{j} + 2] * s1)"]
-        # the layer the model holds, called directly
-        return [f"{p}s1 = s1 + 0.2 * np.sum(model.gain(x[{j}:{j} + 2]) * s0)"]
+        # the layer the model holds, called directly (or found by getattr)
+        gain = "model.gain" if j % 2 else 'getattr(model, "gain")'
+        return [f"{p}s1 = s1 + 0.2 * np.sum({gain}(x[{j}:{j} + 2]) * s0)"]
 
     def source(self):
         text = super().source().replace(RECORDS, RECORDS + MODELS, 1)

@@ -337,6 +337,13 @@ class ExpressionNormalizer:
                 raise self.unsupported(a, EXPR_HINTS[gast.Starred])
         if any(k.arg is None for k in node.keywords):
             raise self.unsupported(node, "`**kwargs` in a call: pass the keywords one by one")
+        if _constant_getattr(node.func, self.parsed.resolve):
+            # `getattr(model, "first")(x)` is `model.first(x)`
+            obj, name = node.func.args
+            node = gast.copy_location(gast.Call(
+                func=gast.Attribute(value=obj, attr=name.value, ctx=gast.Load()),
+                args=node.args, keywords=node.keywords), node)
+            return self.call(node)
         func = self.parsed.resolve(node.func)
         if func is UNRESOLVED and isinstance(node.func, gast.Call):
             func = self.static_gradient(node.func)
@@ -365,9 +372,9 @@ class ExpressionNormalizer:
             return built
         args = [self.call_arg(a) for a in node.args]
         keywords = {k.arg: self.call_arg(k.value) for k in node.keywords}
-        local = func is UNRESOLVED and isinstance(node.func, (gast.Name, gast.Subscript))
-        # A local callee (`layer(x)`, layer an argument, or `layers[0](x)`) is an input of
-        # the call like its arguments: the call depends on what the callee holds.
+        local = func is UNRESOLVED and not isinstance(node.func, gast.Attribute)
+        # A local callee (`layer(x)`, layer an argument, `layers[0](x)`, `pick(m)(x)`) is an
+        # input of the call like its arguments: the call depends on what the callee holds.
         callee = self.atom(node.func) if local else node.func
         expr = gast.Call(func=callee, args=args,
                          keywords=[gast.keyword(arg=k, value=v) for k, v in keywords.items()])
@@ -532,6 +539,13 @@ class ExpressionNormalizer:
             hint = f"register one with @tangent_lite.adjoint({label}), or use a NumPy " \
                    "function that has one"
         return self.parsed.error(MissingRuleError, node, msg, hint=hint)
+
+
+def _constant_getattr(node, resolve):
+    """Whether node is `getattr(obj, "name")`: the builtin, two arguments, a constant name."""
+    return (isinstance(node, gast.Call) and len(node.args) == 2 and not node.keywords
+            and isinstance(node.args[1], gast.Constant) and isinstance(node.args[1].value, str)
+            and node.args[1].value.isidentifier() and resolve(node.func) is builtins.getattr)
 
 
 def typed_call(normalizer, func, args, keywords):
