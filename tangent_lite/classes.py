@@ -140,12 +140,12 @@ def _held(path, obj, depth=0):
         if _has_methods(cls):
             out.append((f"{path}.{attr}", cls))
             out.extend(_held(f"{path}.{attr}", value, depth + 1))
-        elif (cls is list or cls is tuple) and value:
+        elif (cls is list or cls is tuple) and value and _has_methods(type(value[0])):
             # `self.layers`: a list of layers of one class (of several: not typed, refused
-            # where called)
-            classes = {type(item) for item in value}
-            if len(classes) == 1 and _has_methods(type(value[0])):
-                out.append((f"{path}.{attr}", ("items", type(value[0]))))
+            # where called); a list of arrays or numbers is not looked through
+            first = type(value[0])
+            if all(type(item) is first for item in value):
+                out.append((f"{path}.{attr}", ("items", first)))
     return out
 
 
