@@ -744,6 +744,22 @@ def test_readme_objects_examples_run(tmp_path):
         namespace = vars(load_program(tmp_path / f"readme_objects_{k}.py", block))
         if "tight" in namespace:
             close(tl.grad(namespace["tight"])(np.array([0.05, -2.0])), [0.05, -0.1])
+        if "dnet" in namespace:     # a model holding its layers: every leaf's gradient
+            net, x, y = namespace["net"], namespace["x"], namespace["y"]
+            loss = namespace["loss"]
+            for layer, dlayer in ((net.first, namespace["dnet"].first),
+                                  (net.second, namespace["dnet"].second)):
+                for name in ("W", "b"):
+                    leaf, eps = getattr(layer, name), 1e-6
+                    want = np.zeros(leaf.shape)
+                    for i in np.ndindex(leaf.shape):
+                        old = leaf[i]
+                        leaf[i] = old + eps
+                        up = loss(net, x, y)
+                        leaf[i] = old - eps
+                        want[i] = (up - loss(net, x, y)) / (2 * eps)
+                        leaf[i] = old
+                    close(getattr(dlayer, name), want)
         if "dmu" in namespace:
             close(namespace["dlog_sigma"], numeric_grad(
                 namespace["vae_loss"], [np.zeros(4), np.zeros(4)], 1))
