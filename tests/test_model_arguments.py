@@ -350,12 +350,13 @@ def item_called_in_place(layers, x, y):
     return np.sum((layers[0](x) - y) ** 2)
 
 
-def test_calling_an_item_of_a_list_argument_in_place_is_refused_not_zero():
-    # Was a silent zero gradient, like `layer = layers[0]; layer(x)` (the callee was no input).
+def test_calling_an_item_of_a_list_argument_in_place():
+    # Was a silent zero gradient (the callee was no input), then refused; now `layers[0]` is
+    # an item of the list typed by its class, and its __call__ is differentiated.
     layers = [Affine(rng.normal(size=(3, 2)), rng.normal(size=2))]
-    with pytest.raises(UnsupportedSyntaxError, match=r"calling `layers\[0\]`") as info:
-        tl.grad(item_called_in_place)(layers, X, Y)
-    assert "test_model_arguments.py" in str(info.value)
+    g = tl.grad(item_called_in_place)(layers, X, Y)
+    for got, layer, want in zip(g, layers, list_numeric(item_called_in_place, layers, (X, Y))):
+        assert_tree_close(got, layer, want)
 
 
 @dataclasses.dataclass

@@ -99,6 +99,26 @@ def loop_in_loss(seq, x, y):
     return np.sum((h - y) ** 2) / x.shape[0]
 
 
+@dataclasses.dataclass
+class IndexedSequential:
+    """Its layers called by index: `self.layers[i](x)`."""
+    layers: list
+
+    def __call__(self, x):
+        for i in range(len(self.layers)):
+            x = self.layers[i](x)
+        return x
+
+
+def indexed(seq, x, y):
+    return np.sum((seq(x) - y) ** 2) / y.size
+
+
+def indexed_in_loss(seq, x, y):
+    h = seq.layers[0](x)
+    return np.mean((seq.layers[1](h) - y) ** 2)
+
+
 def direct(model, x, y):
     return np.sum((model.second(model.first(x)) - y) ** 2) / x.shape[0]
 
@@ -179,7 +199,9 @@ CASES = [(direct, two_layers), (through_method, two_layers), (held_method, two_l
          (direct, lambda: two_layers(SoftDense)), (through_method, lambda: two_layers(SoftDense)),
          (encoder_loss, encoder), (encoder_parts, encoder),
          (sequential_loss, sequential), (sequential_loss, lambda: sequential(tuple)),
-         (loop_in_loss, affine_stack)]
+         (loop_in_loss, affine_stack),
+         (indexed, lambda: IndexedSequential(sequential().layers)),
+         (indexed_in_loss, sequential), (indexed_in_loss, lambda: affine_stack(tuple))]
 IDS = [f"{f.__name__}-{i}" for i, (f, _) in enumerate(CASES)]
 
 

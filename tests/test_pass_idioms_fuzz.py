@@ -394,6 +394,12 @@ MODELS = textwrap.dedent("""
         def forward(self, v):
             return np.sin(self.w * v) + self.b
 
+        def __call__(self, v):
+            out = self.forward(v) * self.w
+            for i in range(len(self.taps)):
+                out = out + 0.5 * self.taps[i](v)
+            return out
+
 
     def shifted(model, v):
         return np.sum(model.forward(v + 0.1))

@@ -367,6 +367,11 @@ class ExpressionNormalizer:
                 return called
         if func is UNRESOLVED and isinstance(node.func, gast.Attribute):
             return self.method_call(node)
+        if func is UNRESOLVED and isinstance(node.func, gast.Subscript):
+            item = self.typed_item(node.func)
+            if item is not None:    # `layers[i](h)`: the item, then its class's __call__
+                return self.call(gast.copy_location(gast.Call(
+                    func=item, args=node.args, keywords=node.keywords), node))
         built = self.record_call(node, func)     # a namedtuple or dataclass (unpack.py)
         if built is not None:
             return built
@@ -387,6 +392,8 @@ class ExpressionNormalizer:
                      [callee] + args if local else args, keywords, node, hint=hint)
         if local and isinstance(node.func, gast.Name):
             op.refuse = self.unknown_callee(node)     # objects.py
+        elif local and self.untyped_list_call(node) is not None:
+            op.refuse = self.untyped_list_call(node)
         elif local:
             op.refuse = lambda: self.unsupported(node, (
                 f"calling `{label}`, whose function is not known when the derivative is "

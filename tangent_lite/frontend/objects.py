@@ -370,6 +370,43 @@ class Objects:
                     "attribute of self), or loop over a constant list of objects of one class")
         return lambda: self.unsupported(node, what)
 
+    def typed_item(self, subscript):
+        """`layers[i]` of a list whose items are of one known class (an argument or a list a
+        model holds, typed by classes.py): a local bound to the item, known to hold that
+        class, or None."""
+        classes = self._elements(subscript.value)
+        if not classes or len(classes) != 1 or not self._typed_list(subscript.value):
+            return None
+        item = self.atom(subscript)
+        self.built_objects[item.id] = next(iter(classes))
+        self.parsed.local_names.add(item.id)
+        return item
+
+    def _typed_list(self, seq):
+        """Whether seq is a list classes.py typed (an argument's or one a model holds)."""
+        if isinstance(seq, gast.Name):
+            return seq.id in self.parsed.item_classes
+        return _attribute_path(seq) in self.parsed.item_classes
+
+    def untyped_list_call(self, node):
+        """For `layers[i](h)` or `model.layers[i](h)` with the parameter not typed yet: the
+        refusal that asks classes.py to type it (and its items); else None."""
+        if not isinstance(node.func, gast.Subscript):
+            return None
+        seq = node.func.value
+        params = {a.id for a in _arguments(self.parsed.node.args)}
+        instead = "loop over the list (`for layer in layers: h = layer(h)`)"
+        if isinstance(seq, gast.Name) and seq.id in params and \
+                seq.id not in self.parsed.item_classes:
+            label = gast.unparse(node.func).strip()
+            return lambda: self._argument_method(node, seq.id, instead, method="__call__",
+                                                 item=label)
+        path = _attribute_path(seq)
+        root, _, rest = (path or "").partition(".")
+        if rest and root in params and root not in self.parsed.param_classes:
+            return lambda: self._argument_method(node, root, instead, method=f"{rest}[i]")
+        return None
+
     def _held_items_of_argument(self, name, params):
         """(parameter, path) where `name` loops over a list an untyped parameter holds (`for
         layer in model.layers`: ("model", "layers")), or None."""
