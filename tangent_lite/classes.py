@@ -33,6 +33,8 @@ class ByClass:
     variants: dict = dataclasses.field(default_factory=dict)
     lock: object = dataclasses.field(default_factory=threading.Lock)
     items: set = dataclasses.field(default_factory=set)   # names of lists of objects
+    # (names, their positions among f's positional parameters) as _positions last found them
+    _positioned: tuple = dataclasses.field(default=None, init=False, repr=False)
 
     def __post_init__(self):
         self.signature = inspect.signature(self.func)
@@ -65,7 +67,7 @@ class ByClass:
     def _positions(self):
         """The positions of `names` among f's positional parameters, or None where one is
         keyword-only or comes after a `*args`."""
-        if getattr(self, "_positioned", None) is not None and self._positioned[0] == self.names:
+        if self._positioned is not None and self._positioned[0] == self.names:
             return self._positioned[1]
         params = list(self.signature.parameters.values())
         positional = []

@@ -390,10 +390,11 @@ class ExpressionNormalizer:
             hint = "range"
         op = self.op(None if func is UNRESOLVED else func, label,
                      [callee] + args if local else args, keywords, node, hint=hint)
+        typing = self.untyped_list_call(node) if local else None     # objects.py
         if local and isinstance(node.func, gast.Name):
             op.refuse = self.unknown_callee(node)     # objects.py
-        elif local and self.untyped_list_call(node) is not None:
-            op.refuse = self.untyped_list_call(node)
+        elif typing is not None:
+            op.refuse = typing
         elif local:
             op.refuse = lambda: self.unsupported(node, (
                 f"calling `{label}`, whose function is not known when the derivative is "
@@ -570,14 +571,8 @@ def typed_call(normalizer, func, args, keywords):
             if cls is not None:
                 typed.append((param, cls))
                 # and the objects it holds (`model.first`), as `param.first` there
-                prefix = node.id + "."
-                parsed = normalizer.parsed
-                typed.extend((param + key[len(node.id):], held)
-                             for key, held in sorted(parsed.param_classes.items())
-                             if key.startswith(prefix))
-                typed.extend((param + key[len(node.id):], ("items", held))
-                             for key, held in sorted(parsed.item_classes.items())
-                             if key.startswith(prefix))
+                typed.extend((f"{param}.{path}", held)
+                             for path, held in normalizer.held_fields(node.id))
     return TypedArguments(func, tuple(typed)) if typed else None
 
 

@@ -207,12 +207,12 @@ class Objects:
                          keywords=[gast.keyword(arg=k, value=v) for k, v in keywords.items()])
         hint = method if method != "__call__" else receiver.id if after is None else \
             function.__qualname__.rsplit(".", 2)[-2]     # super().__call__: the parent's
-        op = self.op(MethodOf(cls, function, self._fields(receiver.id)),
+        op = self.op(MethodOf(cls, function, self.held_fields(receiver.id)),
                      f"{cls.__name__}.{method}", [load(receiver.id)] + args, keywords, node,
                      hint=hint)
         return expr, op
 
-    def _fields(self, name):
+    def held_fields(self, name):
         """(attribute path, class) of the objects the typed `name` holds (`model.l1`), as
         the method called on it sees them (`self.l1`); `name` may be a local bound to one
         (`first = self.first`, as generated code reads a held object before calling it)."""
@@ -256,7 +256,7 @@ class Objects:
             gast.Attribute(value=load(held.id), attr=method, ctx=gast.Load())
         expr = gast.Call(func=callee, args=args,
                          keywords=[gast.keyword(arg=k, value=v) for k, v in keywords.items()])
-        op = self.op(MethodOf(cls, function, self._fields(path)), f"{cls.__name__}.{method}",
+        op = self.op(MethodOf(cls, function, self.held_fields(path)), f"{cls.__name__}.{method}",
                      [load(held.id)] + args, keywords, node,
                      hint=attr if method == "__call__" else method)
         return expr, op
@@ -401,10 +401,10 @@ class Objects:
             label = gast.unparse(node.func).strip()
             return lambda: self._argument_method(node, seq.id, instead, method="__call__",
                                                  item=label)
-        path = _attribute_path(seq)
-        root, _, rest = (path or "").partition(".")
-        if rest and root in params and root not in self.parsed.param_classes:
-            return lambda: self._argument_method(node, root, instead, method=f"{rest}[i]")
+        held = self._held_by_untyped(seq, params)
+        if held is not None:
+            root, path = held
+            return lambda: self._argument_method(node, root, instead, method=f"{path}[i]")
         return None
 
     def _held_items_of_argument(self, name, params):
@@ -413,10 +413,17 @@ class Objects:
         for n in gast.walk(self.parsed.node):
             if isinstance(n, (gast.For, gast.comprehension)) and isinstance(n.target, gast.Name) \
                     and n.target.id == name:
-                path = _attribute_path(n.iter)
-                root, _, rest = (path or "").partition(".")
-                if rest and root in params and root not in self.parsed.param_classes:
-                    return root, rest
+                held = self._held_by_untyped(n.iter, params)
+                if held is not None:
+                    return held
+        return None
+
+    def _held_by_untyped(self, node, params):
+        """(parameter, path) of `model.layers` (`node`, an attribute chain) where `model` is a
+        parameter not typed yet, whose typing (classes.py) types what it holds; else None."""
+        root, _, rest = (_attribute_path(node) or "").partition(".")
+        if rest and root in params and root not in self.parsed.param_classes:
+            return root, rest
         return None
 
     def _item_of_argument(self, name, params):
@@ -480,15 +487,11 @@ class Objects:
         if isinstance(owner, gast.Name) and owner.id in params:
             op.refuse = lambda: self._argument_method(node, owner.id, instead)
             return expr, op
-        root = owner
-        while isinstance(root, gast.Attribute):
-            root = root.value
-        if isinstance(root, gast.Name) and root.id in params and root is not owner and \
-                root.id not in self.parsed.param_classes:
-            # `model.encoder.forward(x)`: typing `model` types the objects it holds too
-            held = gast.unparse(owner).strip()[len(root.id) + 1:]
-            op.refuse = lambda: self._argument_method(node, root.id, instead,
-                                                      method=f"{held}.{node.func.attr}")
+        held = self._held_by_untyped(owner, params)
+        if held is not None:     # `model.encoder.forward(x)`: typing model types encoder too
+            root, path = held
+            op.refuse = lambda: self._argument_method(node, root, instead,
+                                                      method=f"{path}.{node.func.attr}")
             return expr, op
         held = self._held_items_of_argument(owner.id, params) if isinstance(
             owner, gast.Name) else None
